@@ -1,0 +1,16 @@
+namespace Newsletter.Inbox;
+
+/// <summary>What <see cref="TrendingEmailParser"/> reads out of one email. The JSON of the `parse` verb is this shape.</summary>
+public sealed record ParsedListing(
+    string? MessageId,
+    string? From,
+    string? Subject,
+    DateOnly? IssueDate,
+    IReadOnlyList<ParsedPaper> Papers);
+
+/// <summary>One paper of a listing. Text is already normalised (whitespace, NFC, entities decoded); it is data, never markup.</summary>
+public sealed record ParsedPaper(
+    string Title,
+    string Abstract,
+    string? ArxivId,
+    IReadOnlyList<string> Links);
