@@ -1,0 +1,69 @@
+using System.Reflection;
+using DbUp;
+using DbUp.Engine.Output;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Newsletter.Database;
+
+/// <summary>
+/// Applies the numbered SQL files in Database/Migrations (DbUp keeps the journal) and Hangfire's own schema.
+/// Several processes may start at once: an advisory lock makes them migrate one after the other.
+/// </summary>
+public static class Migrator
+{
+    // Any constant unique to this application; all processes of one deployment agree on it.
+    private const long MigrationLockKey = 0x4E65_7773_4D69_6701;
+
+    public const string HangfireSchema = "hangfire";
+
+    public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken ct = default)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        await using (var command = new NpgsqlCommand("select pg_advisory_lock(@key)", connection))
+        {
+            command.Parameters.AddWithValue("key", MigrationLockKey);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        try
+        {
+            var result = DeployChanges.To
+                .PostgresqlDatabase(connectionString)
+                .WithScriptsEmbeddedInAssembly(
+                    Assembly.GetExecutingAssembly(),
+                    name => name.Contains(".Database.Migrations.", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+                .WithTransactionPerScript()
+                .LogTo(new DbUpLog(logger))
+                .Build()
+                .PerformUpgrade();
+            if (!result.Successful)
+            {
+                throw new InvalidOperationException($"Migration {result.ErrorScript?.Name} failed: {result.Error.Message}", result.Error);
+            }
+
+            // Hangfire's tables are created here rather than by each server at start, so they exist before any
+            // process enqueues a job and the servers need no DDL rights.
+            PostgreSqlObjectsInstaller.Install(connection, HangfireSchema);
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
+            unlock.Parameters.AddWithValue("key", MigrationLockKey);
+            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+#pragma warning disable CA2254 // DbUp hands us its own format strings.
+    private sealed class DbUpLog(ILogger logger) : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) => logger.LogTrace(format, args);
+        public void LogDebug(string format, params object[] args) => logger.LogDebug(format, args);
+        public void LogInformation(string format, params object[] args) => logger.LogInformation(format, args);
+        public void LogWarning(string format, params object[] args) => logger.LogWarning(format, args);
+        public void LogError(string format, params object[] args) => logger.LogError(format, args);
+        public void LogError(Exception ex, string format, params object[] args) => logger.LogError(ex, format, args);
+    }
+#pragma warning restore CA2254
+}

@@ -1,0 +1,24 @@
+using MailKit.Security;
+
+namespace Newsletter.Hosting;
+
+/// <summary><c>Newsletter:Imap</c>: the mailbox the listings arrive in. Required unless a drop folder is configured.</summary>
+public sealed class ImapOptions
+{
+    public const string Section = "Newsletter:Imap";
+
+    public string? Host { get; set; }
+    public int Port { get; set; } = 993;
+    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.Auto;
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+    public string Folder { get; set; } = "INBOX";
+    public string ProcessedFolder { get; set; } = "Processed";
+    public string QuarantineFolder { get; set; } = "Quarantine";
+
+    /// <summary>Every IMAP operation is bounded by this; MailKit's Connect can otherwise hang forever.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>IDLE is restarted before this, below the 29 minutes servers allow and the 10 minutes NAT boxes do.</summary>
+    public TimeSpan IdleRestart { get; set; } = TimeSpan.FromMinutes(9);
+}

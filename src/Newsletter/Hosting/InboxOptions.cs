@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Newsletter.Hosting;
+
+/// <summary><c>Newsletter:Inbox</c>: which mail is trusted as a listing and how the inbox is read.</summary>
+public sealed class InboxOptions
+{
+    public const string Section = "Newsletter:Inbox";
+
+    /// <summary>Addresses (<c>papers@example.org</c>) or domains (<c>example.org</c>, subdomains included) whose mail may become an issue.</summary>
+    public string[] AllowedSenders { get; set; } = [];
+
+    /// <summary>Domains whose mail must carry a valid DKIM signature of that domain, or it is quarantined.</summary>
+    public string[] RequireDkimFor { get; set; } = [];
+
+    [Range(1024, 512L * 1024 * 1024)]
+    public long MaxMessageBytes { get; set; } = 25L * 1024 * 1024;
+
+    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>When set, mail is read from this folder of .eml files instead of IMAP (the development default).</summary>
+    public string? DropFolder { get; set; }
+}

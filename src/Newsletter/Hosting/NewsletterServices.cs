@@ -1,0 +1,113 @@
+using System.Text;
+using DnsClient;
+using Hangfire;
+using Hangfire.PostgreSql;
+using Microsoft.Extensions.Options;
+using MimeKit.Cryptography;
+using Newsletter.Database;
+using Newsletter.Digests;
+using Newsletter.Inbox;
+using Newsletter.Papers;
+using Npgsql;
+
+namespace Newsletter.Hosting;
+
+/// <summary>Which parts of the application this process runs; any number of each share one PostgreSQL.</summary>
+public enum ProcessRole
+{
+    All,
+    Web,
+    Worker,
+}
+
+public static class NewsletterServices
+{
+    /// <summary>Everything the server, the worker and the CLI verbs share. Options are validated when the host starts.</summary>
+    public static IServiceCollection AddNewsletter(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Listings arrive in legacy charsets too; MimeKit needs the code pages registered to decode them.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+        var connectionString = configuration.GetConnectionString("Newsletter");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new OptionsValidationException(ConnectionStrings.Key, typeof(string),
+                [$"{ConnectionStrings.Key} is required: the PostgreSQL connection string, e.g. \"Host=db;Database=newsletter;Username=newsletter;Password=...\"."]);
+        }
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+
+        services.AddOptionsWithValidateOnStart<InboxOptions>().BindConfiguration(InboxOptions.Section).ValidateDataAnnotations();
+        services.AddOptionsWithValidateOnStart<ImapOptions>().BindConfiguration(ImapOptions.Section).ValidateDataAnnotations();
+        services.AddSingleton<IValidateOptions<InboxOptions>, InboxOptionsValidator>();
+        services.AddSingleton<IValidateOptions<ImapOptions>, InboxSettingsValidator>();
+
+        services.AddSingleton<ILookupClient>(_ => new LookupClient());
+        services.AddSingleton<IDkimPublicKeyLocator, DnsDkimPublicKeyLocator>();
+        services.AddSingleton<SenderPolicy>();
+        services.AddSingleton<TrendingEmailParser>();
+        services.AddSingleton<MessageIngestor>();
+        services.AddSingleton<MailboxOpener>();
+        services.AddSingleton<InboxPoller>();
+        services.AddSingleton<PaperStore>();
+
+        services.AddSingleton<IFanOutScheduler, HangfireFanOutScheduler>();
+        services.AddTransient<FanOutJob>();
+
+        services.AddHangfire((provider, hangfire) => hangfire
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(
+                storage => storage.UseNpgsqlConnection(connectionString),
+                HangfireStorageOptions()));
+        return services;
+    }
+
+    /// <summary>Hangfire.PostgreSql's defaults re-queue a killed worker's job only after 30 minutes; ours do it in one.</summary>
+    public static PostgreSqlStorageOptions HangfireStorageOptions() => new()
+    {
+        SchemaName = Migrator.HangfireSchema,
+        PrepareSchemaIfNecessary = false, // Migrator creates it.
+        UseSlidingInvisibilityTimeout = true,
+        InvisibilityTimeout = TimeSpan.FromMinutes(1),
+        EnableLongPolling = true,
+        QueuePollInterval = TimeSpan.FromSeconds(5),
+        DistributedLockTimeout = TimeSpan.FromMinutes(1),
+    };
+
+    /// <summary>The worker half: Hangfire servers and the recurring poll.</summary>
+    public static IServiceCollection AddNewsletterWorker(this IServiceCollection services)
+    {
+        services.AddHangfireServer(server =>
+        {
+            server.WorkerCount = Math.Max(2, Environment.ProcessorCount);
+            server.Queues = ["default"];
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+        });
+        services.AddHostedService<RecurringJobRegistration>();
+        return services;
+    }
+}
+
+/// <summary>Registers the recurring jobs once the worker starts, with the configured poll interval.</summary>
+internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, IOptions<InboxOptions> inbox) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        recurring.AddOrUpdate<InboxPoller>(InboxPoller.RecurringJobId, poller => poller.RunAsync(CancellationToken.None), CronFor(inbox.Value.PollInterval));
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Hangfire takes cron; an interval of whole seconds or minutes becomes the matching 6- or 5-field expression.</summary>
+    internal static string CronFor(TimeSpan interval) => interval switch
+    {
+        { TotalSeconds: < 60 } => $"*/{Math.Max(1, (int)interval.TotalSeconds)} * * * * *",
+        { TotalMinutes: < 60 } => $"*/{(int)interval.TotalMinutes} * * * *",
+        { TotalHours: < 24 } => $"0 */{(int)interval.TotalHours} * * *",
+        _ => "0 0 * * *",
+    };
+}

@@ -1,0 +1,182 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Newsletter.Digests;
+using Newsletter.Hosting;
+using Newsletter.Papers;
+using Npgsql;
+
+namespace Newsletter.Inbox;
+
+/// <summary>
+/// Turns one inbound message into an issue, or records why not. The raw bytes are committed first; the issue,
+/// its papers and the first delivery generation follow in one transaction, so a crash anywhere repeats nothing
+/// and loses nothing: running the same message again finishes what was left undone.
+/// </summary>
+public sealed class MessageIngestor(
+    NpgsqlDataSource db,
+    SenderPolicy senderPolicy,
+    TrendingEmailParser parser,
+    IFanOutScheduler fanOut,
+    IOptions<InboxOptions> options,
+    TimeProvider clock,
+    ILogger<MessageIngestor> logger)
+{
+    public async Task<IngestOutcome> IngestAsync(InboundMail mail, CancellationToken ct)
+    {
+        var maxBytes = options.Value.MaxMessageBytes;
+        string? rejection = null;
+        MimeMessage? message = null;
+        try
+        {
+            using var stream = new MemoryStream(mail.Raw.ToArray(), writable: false);
+            message = await MimeMessage.LoadAsync(stream, ct);
+        }
+        catch (FormatException ex)
+        {
+            rejection = $"not a readable email: {ex.Message}";
+        }
+
+        if (mail.Size > maxBytes)
+        {
+            rejection = $"message is {mail.Size:N0} bytes, over {InboxOptions.Section}:MaxMessageBytes ({maxBytes:N0})";
+        }
+
+        var stored = await StoreRawAsync(mail, message, ct);
+        if (stored.Status != "received")
+        {
+            // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
+            var status = stored.Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate;
+            return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
+        }
+
+        if (rejection is null && message is not null)
+        {
+            rejection = await senderPolicy.FindRejectionAsync(message, ct);
+        }
+
+        ParsedListing? listing = null;
+        if (rejection is null && message is not null)
+        {
+            try
+            {
+                listing = parser.Parse(message);
+                if (listing.Papers.Count == 0)
+                {
+                    rejection = "not a listing: no papers found";
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Hostile input has crashed MIME parsers before; the raw bytes are stored, so quarantine and move on.
+                logger.LogWarning(ex, "Parsing inbound message {InboundId} failed", stored.Id);
+                rejection = $"could not be parsed: {ex.GetType().Name}: {ex.Message}";
+            }
+        }
+
+        if (rejection is not null || listing is null)
+        {
+            await QuarantineAsync(stored.Id, rejection, ct);
+            logger.LogWarning("Inbound message {InboundId} quarantined: {Reason}", stored.Id, rejection);
+            return new IngestOutcome(IngestStatus.Quarantined, stored.Id, null, rejection);
+        }
+
+        var issueId = await StoreIssueAsync(stored.Id, listing, ct);
+        if (issueId is null)
+        {
+            const string reason = "an issue of that date was already ingested";
+            logger.LogInformation("Inbound message {InboundId} is a duplicate: {Reason}", stored.Id, reason);
+            return new IngestOutcome(IngestStatus.Duplicate, stored.Id, null, reason);
+        }
+
+        fanOut.ScheduleFanOut(issueId.Value, generation: 1);
+        logger.LogInformation("Inbound message {InboundId} became issue {IssueId} with {PaperCount} papers",
+            stored.Id, issueId, listing.Papers.Count);
+        return new IngestOutcome(IngestStatus.Ingested, stored.Id, issueId, null);
+    }
+
+    private async Task<StoredMessage> StoreRawAsync(InboundMail mail, MimeMessage? message, CancellationToken ct)
+    {
+        var sha256 = SHA256.HashData(mail.Raw.Span);
+        var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}@newsletter.invalid";
+        await using var command = db.CreateCommand(
+            """
+            with inserted as (
+                insert into inbound_messages (message_id, sha256, source, folder, uid_validity, uid, from_address, subject,
+                                              size_bytes, raw, received_at)
+                values (@message_id, @sha256, @source, @folder, @uid_validity, @uid, @from, @subject, @size, @raw, @now)
+                on conflict do nothing
+                returning id, status, reason
+            )
+            select id, status, reason, null::bigint from inserted
+            union all
+            select m.id, m.status, m.reason, i.id from inbound_messages m left join issues i on i.inbound_message_id = m.id
+            where (m.message_id = @message_id or m.sha256 = @sha256) and not exists (select 1 from inserted)
+            limit 1
+            """);
+        command.Parameters.AddWithValue("message_id", messageId);
+        command.Parameters.AddWithValue("sha256", sha256);
+        command.Parameters.AddWithValue("source", mail.Source);
+        command.Parameters.AddWithValue("folder", (object?)mail.Folder ?? DBNull.Value);
+        command.Parameters.AddWithValue("uid_validity", (object?)mail.UidValidity ?? DBNull.Value);
+        command.Parameters.AddWithValue("uid", (object?)mail.Uid ?? DBNull.Value);
+        command.Parameters.AddWithValue("from", (object?)Bounded(message?.From.Mailboxes.FirstOrDefault()?.Address, 320) ?? DBNull.Value);
+        command.Parameters.AddWithValue("subject", (object?)Bounded(message?.Subject, 1000) ?? DBNull.Value);
+        command.Parameters.AddWithValue("size", (int)Math.Min(mail.Size, int.MaxValue));
+        command.Parameters.AddWithValue("raw", mail.Raw.ToArray());
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw new InvalidOperationException($"Inbound message {messageId} was neither stored nor found.");
+        }
+        return new StoredMessage(
+            reader.GetInt64(0), reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetInt64(3));
+    }
+
+    private async Task<long?> StoreIssueAsync(long inboundId, ParsedListing listing, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var issueId = await PaperStore.InsertIssueAsync(connection, transaction, inboundId, listing, now, ct);
+
+        await using var finish = new NpgsqlCommand(
+            """
+            update inbound_messages set status = @status, reason = @reason, processed_at = @now where id = @id;
+            insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at)
+            select @issue, 1, 'issue', 'inbox', @now where @issue is not null;
+            """, connection, transaction);
+        finish.Parameters.AddWithValue("status", issueId is null ? "duplicate" : "ingested");
+        finish.Parameters.AddWithValue("reason", issueId is null ? "an issue of that date was already ingested" : DBNull.Value);
+        finish.Parameters.AddWithValue("now", now);
+        finish.Parameters.AddWithValue("id", inboundId);
+        finish.Parameters.Add(new NpgsqlParameter<long?>("issue", issueId));
+        await finish.ExecuteNonQueryAsync(ct);
+        await transaction.CommitAsync(ct);
+        return issueId;
+    }
+
+    private async Task QuarantineAsync(long inboundId, string? reason, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update inbound_messages set status = 'quarantined', reason = @reason, processed_at = @now where id = @id");
+        command.Parameters.AddWithValue("reason", (object?)Bounded(reason, 2000) ?? DBNull.Value);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", inboundId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    internal static string? NormalizedMessageId(string? messageId)
+    {
+        var trimmed = messageId?.Trim().Trim('<', '>').Trim();
+        return string.IsNullOrEmpty(trimmed) ? null : Bounded(trimmed, 500);
+    }
+
+    private static string? Bounded(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
+
+    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId);
+}

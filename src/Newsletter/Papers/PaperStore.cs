@@ -1,0 +1,138 @@
+using Newsletter.Inbox;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Newsletter.Papers;
+
+/// <summary>Issues and their papers. A paper is one row however many issues it trends in.</summary>
+public sealed class PaperStore(NpgsqlDataSource db)
+{
+    /// <summary>
+    /// Stores an issue and its papers inside the caller's transaction. Returns null when an issue of the same
+    /// date already exists (a second copy of a day's listing is not a second issue).
+    /// </summary>
+    public static async Task<long?> InsertIssueAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundMessageId, ParsedListing listing,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        await using var insertIssue = new NpgsqlCommand(
+            """
+            insert into issues (issue_date, subject, inbound_message_id, paper_count, created_at)
+            values (@date, @subject, @inbound, 0, @now)
+            on conflict do nothing
+            returning id
+            """, connection, transaction);
+        insertIssue.Parameters.Add(new NpgsqlParameter("date", NpgsqlDbType.Date) { Value = (object?)listing.IssueDate ?? DBNull.Value });
+        insertIssue.Parameters.AddWithValue("subject", listing.Subject ?? "");
+        insertIssue.Parameters.AddWithValue("inbound", inboundMessageId);
+        insertIssue.Parameters.AddWithValue("now", now);
+        if (await insertIssue.ExecuteScalarAsync(ct) is not long issueId)
+        {
+            return null;
+        }
+
+        // The same paper twice in one listing is listed once, at its first position.
+        var papers = listing.Papers
+            .Select(p => (Key: PaperKey(p), Paper: p))
+            .DistinctBy(p => p.Key)
+            .ToList();
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var (key, paper) in papers)
+        {
+            var upsert = new NpgsqlBatchCommand(
+                """
+                insert into papers (paper_key, arxiv_id, title, abstract, links, first_seen_at)
+                values (@key, @arxiv, @title, @abstract, @links, @now)
+                on conflict (paper_key) do update set links = (
+                    select coalesce(array_agg(distinct l), '{}') from unnest(papers.links || excluded.links) l)
+                returning id
+                """);
+            upsert.Parameters.AddWithValue("key", key);
+            upsert.Parameters.AddWithValue("arxiv", (object?)paper.ArxivId ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("title", paper.Title);
+            upsert.Parameters.AddWithValue("abstract", paper.Abstract);
+            upsert.Parameters.AddWithValue("links", paper.Links.ToArray());
+            upsert.Parameters.AddWithValue("now", now);
+            batch.BatchCommands.Add(upsert);
+        }
+
+        var paperIds = new List<long>(papers.Count);
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
+        {
+            do
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    paperIds.Add(reader.GetInt64(0));
+                }
+            }
+            while (await reader.NextResultAsync(ct));
+        }
+
+        await using var members = new NpgsqlCommand(
+            """
+            insert into issue_papers (issue_id, paper_id, position)
+            select @issue, paper_id, ordinality::int from unnest(@papers) with ordinality as t(paper_id, ordinality);
+            update issues set paper_count = @count where id = @issue;
+            """, connection, transaction);
+        members.Parameters.AddWithValue("issue", issueId);
+        members.Parameters.AddWithValue("papers", paperIds.ToArray());
+        members.Parameters.AddWithValue("count", paperIds.Count);
+        await members.ExecuteNonQueryAsync(ct);
+        return issueId;
+    }
+
+    /// <summary>arXiv id when known, else the folded title: what makes two listings' papers the same paper.</summary>
+    public static string PaperKey(ParsedPaper paper) =>
+        paper.ArxivId is { Length: > 0 } arxiv ? "arxiv:" + arxiv : "title:" + TextNormalizer.TitleKey(paper.Title);
+
+    public async Task<IReadOnlyList<IssuePaper>> GetIssuePapersAsync(long issueId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select p.id, ip.position, p.title, p.abstract, p.arxiv_id, p.links
+            from issue_papers ip join papers p on p.id = ip.paper_id
+            where ip.issue_id = @issue
+            order by ip.position
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        var result = new List<IssuePaper>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(new IssuePaper(
+                reader.GetInt64(0), reader.GetInt32(1), reader.GetString(2), reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4), reader.GetFieldValue<string[]>(5)));
+        }
+        return result;
+    }
+
+    public async Task<IssueSummary?> GetIssueAsync(long issueId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "select id, issue_date, subject, paper_count, created_at from issues where id = @issue");
+        command.Parameters.AddWithValue("issue", issueId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+        return new IssueSummary(
+            reader.GetInt64(0),
+            reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1),
+            reader.GetString(2),
+            reader.GetInt32(3),
+            reader.GetFieldValue<DateTimeOffset>(4));
+    }
+}
+
+public sealed record IssueSummary(long Id, DateOnly? IssueDate, string Subject, int PaperCount, DateTimeOffset CreatedAt);
+
+public sealed record IssuePaper(long Id, int Position, string Title, string Abstract, string? ArxivId, IReadOnlyList<string> Links)
+{
+    /// <summary>Where a reader finds the paper: arXiv when known, else the first link of its abstract, else a search.</summary>
+    public string Url => ArxivId is not null
+        ? $"https://arxiv.org/abs/{ArxivId}"
+        : $"https://huggingface.co/papers?q={Uri.EscapeDataString(Title)}";
+}
