@@ -18,6 +18,7 @@ create table delivery_generations (
     issue_id      bigint      not null references issues (id) on delete cascade,
     generation    integer     not null,
     scope         text        not null,      -- 'issue', 'one', 'all', 'failed', 'new'
+    subscriber_id bigint      references subscribers (id) on delete set null,  -- for scope 'one'
     requested_by  text        not null,
     requested_at  timestamptz not null,
     fanned_out_at timestamptz,

@@ -1,0 +1,293 @@
+using System.Security.Cryptography;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Newsletter.Digests;
+
+/// <summary>One subscriber's row of a fan-out: what they get, or that they get nothing (skipped).</summary>
+public sealed record DeliveryPlan(long SubscriberId, long[] PaperIds, float Score, string? Note);
+
+/// <summary>A claimed delivery with everything needed to render it. Tokens are fresh and exist only in memory.</summary>
+public sealed record DeliveryWork(
+    long Id, long SubscriberId, string Email, string Interests, string Format, long[] PaperIds, int Attempts,
+    DateTimeOffset CreatedAt, DeliveryTokens Tokens);
+
+public sealed record DeliveryTokens(string Manage, string Unsubscribe, string View);
+
+public sealed record GenerationInfo(long IssueId, int Generation, string Scope, long? SubscriberId, DateTimeOffset RequestedAt, DateTimeOffset? FannedOutAt);
+
+/// <summary>
+/// The delivery ledger, the source of truth for who got what. Hangfire runs a job at least once; the ledger makes a
+/// digest go out at most once outside one window: a crash after the server's 250 and before our commit.
+/// </summary>
+public sealed class DeliveryLedger(NpgsqlDataSource db, TimeProvider clock)
+{
+    public async Task<GenerationInfo?> GetGenerationAsync(long issueId, int generation, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select scope, requested_at, fanned_out_at, subscriber_id from delivery_generations
+            where issue_id = @issue and generation = @generation
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+        return new GenerationInfo(issueId, generation, reader.GetString(0), reader.IsDBNull(3) ? null : reader.GetInt64(3),
+            reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+    }
+
+    /// <summary>
+    /// Writes every row of a generation in one transaction (binary COPY) and marks it fanned out, so a fan-out
+    /// that dies half-way leaves nothing behind and a second run finds the work done.
+    /// </summary>
+    /// <returns>False when another run already fanned this generation out.</returns>
+    public async Task<bool> WritePlanAsync(long issueId, int generation, IAsyncEnumerable<DeliveryPlan> plans, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var check = new NpgsqlCommand(
+            "select fanned_out_at is not null from delivery_generations where issue_id = @issue and generation = @generation for update",
+            connection, transaction))
+        {
+            check.Parameters.AddWithValue("issue", issueId);
+            check.Parameters.AddWithValue("generation", generation);
+            if (await check.ExecuteScalarAsync(ct) is not false)
+            {
+                return false;
+            }
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "copy deliveries (issue_id, subscriber_id, generation, status, paper_ids, score, error, created_at, updated_at) from stdin (format binary)", ct))
+        {
+            await foreach (var plan in plans.WithCancellation(ct))
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(issueId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(plan.SubscriberId, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(generation, NpgsqlDbType.Integer, ct);
+                await writer.WriteAsync(plan.PaperIds.Length == 0 ? "skipped" : "pending", NpgsqlDbType.Text, ct);
+                await writer.WriteAsync(plan.PaperIds, NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(plan.Score, NpgsqlDbType.Real, ct);
+                if (plan.Note is null)
+                {
+                    await writer.WriteNullAsync(ct);
+                }
+                else
+                {
+                    await writer.WriteAsync(plan.Note, NpgsqlDbType.Text, ct);
+                }
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
+            }
+            await writer.CompleteAsync(ct);
+        }
+
+        await using (var done = new NpgsqlCommand(
+            "update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation",
+            connection, transaction))
+        {
+            done.Parameters.AddWithValue("now", now);
+            done.Parameters.AddWithValue("issue", issueId);
+            done.Parameters.AddWithValue("generation", generation);
+            await done.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>Splits a generation's open rows into id ranges of at most <paramref name="batchSize"/> rows.</summary>
+    public async Task<IReadOnlyList<(long From, long To)>> OpenBatchesAsync(long issueId, int generation, int batchSize, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select min(id), max(id) from (
+                select id, (row_number() over (order by id) - 1) / @size as batch
+                from deliveries where issue_id = @issue and generation = @generation and status in ('pending', 'sending', 'deferred')
+            ) b group by batch order by 1
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        command.Parameters.AddWithValue("size", (long)batchSize);
+        var batches = new List<(long, long)>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            batches.Add((reader.GetInt64(0), reader.GetInt64(1)));
+        }
+        return batches;
+    }
+
+    /// <summary>
+    /// Holds a batch for as long as the returned lease lives. The lock is a session advisory lock: when a worker
+    /// dies its connection closes and the batch is free at once, for Hangfire's re-run to pick up.
+    /// </summary>
+    public async Task<IAsyncDisposable?> TryLeaseBatchAsync(long firstDeliveryId, CancellationToken ct)
+    {
+        var connection = await db.OpenConnectionAsync(ct);
+        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
+        command.Parameters.AddWithValue("key", firstDeliveryId);
+        if (await command.ExecuteScalarAsync(ct) is true)
+        {
+            return connection; // Closing it releases the lock.
+        }
+        await connection.DisposeAsync();
+        return null;
+    }
+
+    /// <summary>
+    /// Takes the rows of a leased batch that still need sending (pending, due deferred, and sending ones a dead run
+    /// left behind) and mints their personal link tokens in the same round trip.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryWork>> ClaimAsync(long issueId, int generation, long fromId, long toId, string worker, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var rows = new List<(long Id, long SubscriberId, string Email, string Interests, string Format, long[] PaperIds, int Attempts, DateTimeOffset CreatedAt)>();
+        await using (var command = db.CreateCommand(
+            """
+            update deliveries d set claimed_by = @worker, claimed_at = @now
+            from subscribers s
+            where s.id = d.subscriber_id and d.issue_id = @issue and d.generation = @generation and d.id between @from and @to
+              and (d.status in ('pending', 'sending') or (d.status = 'deferred' and d.next_attempt_at <= @now))
+            returning d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at, s.status
+            """))
+        {
+            command.Parameters.AddWithValue("worker", worker);
+            command.Parameters.AddWithValue("now", now);
+            command.Parameters.AddWithValue("issue", issueId);
+            command.Parameters.AddWithValue("generation", generation);
+            command.Parameters.AddWithValue("from", fromId);
+            command.Parameters.AddWithValue("to", toId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            var stopped = new List<long>();
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                    reader.GetFieldValue<long[]>(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7)));
+                if (reader.GetString(8) != "active")
+                {
+                    stopped.Add(reader.GetInt64(0));
+                }
+            }
+            await reader.DisposeAsync();
+            if (stopped.Count > 0)
+            {
+                // Paused or unsubscribed since the fan-out: they get nothing, and the ledger says why.
+                await SkipAsync(stopped, "the subscriber is no longer active", ct);
+                rows.RemoveAll(r => stopped.Contains(r.Id));
+            }
+        }
+
+        var work = new List<DeliveryWork>(rows.Count);
+        await using var tokens = await db.OpenConnectionAsync(ct);
+        await using (var writer = await tokens.BeginBinaryImportAsync(
+            "copy subscriber_tokens (token_hash, subscriber_id, purpose, delivery_id, created_at) from stdin (format binary)", ct))
+        {
+            foreach (var row in rows)
+            {
+                var minted = new DeliveryTokens(NewToken(), NewToken(), NewToken());
+                foreach (var (purpose, token) in new[] { ("manage", minted.Manage), ("unsubscribe", minted.Unsubscribe), ("view", minted.View) })
+                {
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(HashToken(token), NpgsqlDbType.Bytea, ct);
+                    await writer.WriteAsync(row.SubscriberId, NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(purpose, NpgsqlDbType.Text, ct);
+                    await writer.WriteAsync(row.Id, NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
+                }
+                work.Add(new DeliveryWork(row.Id, row.SubscriberId, row.Email, row.Interests, row.Format, row.PaperIds, row.Attempts, row.CreatedAt, minted));
+            }
+            await writer.CompleteAsync(ct);
+        }
+        return work;
+    }
+
+    /// <summary>
+    /// Records the outcome of the previous digest and marks the next one as sending, in one round trip. The
+    /// sending mark is what tells a later run that this row may have reached the server.
+    /// </summary>
+    public async Task AdvanceAsync(RecordedOutcome? previous, long? nextSendingId, CancellationToken ct)
+    {
+        await using var batch = db.CreateBatch();
+        // A lost status update after a database crash means a repeated digest, not a lost one; the flush
+        // to disk within a fraction of a second is worth not waiting for on every message.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
+        if (previous is not null)
+        {
+            var record = new NpgsqlBatchCommand(
+                """
+                update deliveries set status = @status, smtp_reply = @reply, error = @error, attempts = attempts + 1,
+                    next_attempt_at = @next, sent_at = case when @status = 'sent' then @now end, updated_at = @now
+                where id = @id
+                """);
+            record.Parameters.AddWithValue("status", previous.Status);
+            record.Parameters.AddWithValue("reply", (object?)Bounded(previous.Reply) ?? DBNull.Value);
+            record.Parameters.AddWithValue("error", (object?)Bounded(previous.Error) ?? DBNull.Value);
+            record.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("next", previous.NextAttemptAt));
+            record.Parameters.AddWithValue("now", clock.GetUtcNow());
+            record.Parameters.AddWithValue("id", previous.DeliveryId);
+            batch.BatchCommands.Add(record);
+            if (previous.BounceSubscriberId is { } bounced)
+            {
+                var bounce = new NpgsqlBatchCommand(
+                    "update subscribers set status = 'bounced', status_reason = @reason, updated_at = @now where id = @id and status = 'active'");
+                bounce.Parameters.AddWithValue("reason", Bounded(previous.Reply) ?? "bounced");
+                bounce.Parameters.AddWithValue("now", clock.GetUtcNow());
+                bounce.Parameters.AddWithValue("id", bounced);
+                batch.BatchCommands.Add(bounce);
+            }
+        }
+        if (nextSendingId is { } next)
+        {
+            var sending = new NpgsqlBatchCommand("update deliveries set status = 'sending', updated_at = @now where id = @id");
+            sending.Parameters.AddWithValue("now", clock.GetUtcNow());
+            sending.Parameters.AddWithValue("id", next);
+            batch.BatchCommands.Add(sending);
+        }
+        if (batch.BatchCommands.Count > 1)
+        {
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    public async Task SkipAsync(IReadOnlyCollection<long> deliveryIds, string reason, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update deliveries set status = 'skipped', error = @reason, updated_at = @now where id = any(@ids)");
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("ids", deliveryIds.ToArray());
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>When the next deferred row of a batch is due, if any.</summary>
+    public async Task<DateTimeOffset?> NextDeferredAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select min(next_attempt_at) from deliveries
+            where issue_id = @issue and generation = @generation and id between @from and @to and status = 'deferred'
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        command.Parameters.AddWithValue("from", fromId);
+        command.Parameters.AddWithValue("to", toId);
+        return await command.ExecuteScalarAsync(ct) is DateTime due ? new DateTimeOffset(due, TimeSpan.Zero) : null;
+    }
+
+    internal static string NewToken() => Base64Url(RandomNumberGenerator.GetBytes(16));
+
+    public static byte[] HashToken(string token) => SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token));
+
+    private static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static string? Bounded(string? value) => value is null || value.Length <= 1000 ? value : value[..1000];
+}
+
+public sealed record RecordedOutcome(long DeliveryId, string Status, string? Reply, string? Error, DateTimeOffset? NextAttemptAt, long? BounceSubscriberId);

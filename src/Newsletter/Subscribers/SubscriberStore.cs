@@ -1,0 +1,85 @@
+using Npgsql;
+
+namespace Newsletter.Subscribers;
+
+public enum SubscriberStatus
+{
+    Pending,
+    Active,
+    Paused,
+    Unsubscribed,
+    Bounced,
+}
+
+public enum DigestFormat
+{
+    Html,
+    Text,
+}
+
+public sealed record Subscriber(long Id, string Email, SubscriberStatus Status, string Interests, DigestFormat Format,
+    DateTimeOffset CreatedAt, DateTimeOffset? ConfirmedAt);
+
+/// <summary>Subscribers and the operations on them. Addresses are unique regardless of case.</summary>
+public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
+{
+    /// <summary>Adds an address, or updates its interests and status when it is already there.</summary>
+    /// <exception cref="ArgumentException">The address or the interests are not valid; the message says why.</exception>
+    public async Task<(Subscriber Subscriber, bool Created)> UpsertAsync(
+        string email, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)
+    {
+        var address = EmailAddress.Normalize(email);
+        var query = InterestQuery.Parse(interests); // throws InterestSyntaxException, an ArgumentException
+        var now = clock.GetUtcNow();
+        await using var command = db.CreateCommand(
+            """
+            insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at)
+            values (@email, @status, @interests, @format, @now, case when @status = 'active' then @now end, @now)
+            on conflict (lower(email)) do update set
+                status = excluded.status, interests = excluded.interests, format = excluded.format, updated_at = excluded.updated_at,
+                confirmed_at = coalesce(subscribers.confirmed_at, excluded.confirmed_at)
+            returning id, email, status, interests, format, created_at, confirmed_at, (xmax = 0) as created
+            """);
+        command.Parameters.AddWithValue("email", address);
+        command.Parameters.AddWithValue("status", ToDb(status));
+        command.Parameters.AddWithValue("interests", query.ToString());
+        command.Parameters.AddWithValue("format", ToDb(format));
+        command.Parameters.AddWithValue("now", now);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (Read(reader), reader.GetBoolean(7));
+    }
+
+    public async Task<Subscriber?> FindByEmailAsync(string email, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "select id, email, status, interests, format, created_at, confirmed_at from subscribers where lower(email) = lower(@email)");
+        command.Parameters.AddWithValue("email", email.Trim());
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    public async Task SetStatusAsync(long subscriberId, SubscriberStatus status, string? reason, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update subscribers set status = @status, status_reason = @reason, updated_at = @now where id = @id");
+        command.Parameters.AddWithValue("status", ToDb(status));
+        command.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", subscriberId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    internal static Subscriber Read(NpgsqlDataReader reader) => new(
+        reader.GetInt64(0),
+        reader.GetString(1),
+        Enum.Parse<SubscriberStatus>(reader.GetString(2), ignoreCase: true),
+        reader.GetString(3),
+        Enum.Parse<DigestFormat>(reader.GetString(4), ignoreCase: true),
+        reader.GetFieldValue<DateTimeOffset>(5),
+        reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6));
+
+    internal static string ToDb(SubscriberStatus status) => status.ToString().ToLowerInvariant();
+
+    internal static string ToDb(DigestFormat format) => format.ToString().ToLowerInvariant();
+}
