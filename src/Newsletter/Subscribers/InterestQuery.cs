@@ -1,0 +1,279 @@
+using System.Collections.ObjectModel;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
+namespace Newsletter.Subscribers;
+
+/// <summary>
+/// A subscriber's interests line, parsed. Web-search syntax: words, "quoted phrases", <c>OR</c> (uppercase) between
+/// two terms, <c>-exclusion</c> (a word or a -"phrase"). Space means AND; OR binds tighter, so <c>a b OR c</c> is
+/// a AND (b OR c). A paper matches when every AND group matches its title or abstract and no exclusion does.
+/// Blank means every paper; only exclusions means every paper but those.
+/// </summary>
+public sealed class InterestQuery
+{
+    public const int MaxLength = 500;
+    public const int MaxTerms = 50;
+
+    private readonly string _canonical;
+
+    private InterestQuery(InterestTerm[][] groups, InterestTerm[] exclusions, string canonical)
+    {
+        Groups = groups;
+        Exclusions = exclusions;
+        PositiveTerms = groups.SelectMany(g => g).ToArray();
+        Terms = new ReadOnlyCollection<string>(PositiveTerms.Select(t => t.Original).ToArray());
+        ExcludedTerms = new ReadOnlyCollection<string>(exclusions.Select(t => t.Original).ToArray());
+        _canonical = canonical;
+    }
+
+    /// <summary>The query of a blank line: every paper.</summary>
+    public static InterestQuery Empty { get; } = new([], [], "");
+
+    /// <summary>True for a blank line: every paper matches.</summary>
+    public bool IsEmpty => Groups.Length == 0 && Exclusions.Length == 0;
+
+    /// <summary>The positive terms as typed (<c>low-rank</c>, <c>segment anything</c>), in order.</summary>
+    public IReadOnlyList<string> Terms { get; }
+
+    /// <summary>The excluded terms as typed, without the leading "-".</summary>
+    public IReadOnlyList<string> ExcludedTerms { get; }
+
+    /// <summary>AND groups; each group is a list of OR alternatives.</summary>
+    internal InterestTerm[][] Groups { get; }
+
+    internal InterestTerm[] Exclusions { get; }
+
+    /// <summary>All positive terms, group by group; index i is bit i of a match's term mask.</summary>
+    internal InterestTerm[] PositiveTerms { get; }
+
+    /// <summary>Reads an interests line; throws <see cref="InterestSyntaxException"/> saying what is wrong and where.</summary>
+    public static InterestQuery Parse(string? text)
+    {
+        var query = ParseCore(text, out var error, out var position);
+        return query ?? throw new InterestSyntaxException(error!, position);
+    }
+
+    /// <summary>Reads an interests line; on failure returns false with the same message <see cref="Parse"/> throws.</summary>
+    public static bool TryParse(string? text, [NotNullWhen(true)] out InterestQuery? query, [NotNullWhen(false)] out string? error)
+    {
+        query = ParseCore(text, out error, out _);
+        return query is not null;
+    }
+
+    /// <summary>Canonical form: single spaces, phrases quoted, terms as typed. Parsing it gives the same query.</summary>
+    public override string ToString() => _canonical;
+
+    private static InterestQuery? ParseCore(string? text, out string? error, out int position)
+    {
+        error = null;
+        position = 0;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return Empty;
+        }
+
+        if (text.Length > MaxLength)
+        {
+            position = MaxLength;
+            error = $"Interests are limited to {MaxLength} characters; this line has {text.Length}.";
+            return null;
+        }
+
+        var lexer = new Lexer(text);
+        var groups = new List<List<InterestTerm>>();
+        var exclusions = new List<InterestTerm>();
+        var canonical = new StringBuilder(text.Length);
+        var termCount = 0;
+        var previous = ItemKind.None;
+        var previousPosition = 0;
+        while (lexer.Next(out var item, out error))
+        {
+            position = item.Position;
+            if (item.Kind == ItemKind.Or)
+            {
+                error = previous switch
+                {
+                    ItemKind.None => $"OR at character {At(item.Position)} has nothing before it; put a term on each side, e.g. sam OR \"segment anything\".",
+                    ItemKind.Or => $"OR at character {At(item.Position)} follows another OR; put a term between them.",
+                    ItemKind.Exclusion => $"OR at character {At(item.Position)} follows an exclusion; an exclusion cannot be one side of an OR.",
+                    _ => null,
+                };
+                if (error is not null)
+                {
+                    return null;
+                }
+            }
+            else
+            {
+                if (++termCount > MaxTerms)
+                {
+                    error = $"Too many terms: at most {MaxTerms}; the one at character {At(item.Position)} is term {termCount}.";
+                    return null;
+                }
+
+                var term = item.Term!;
+                if (term.Excluded)
+                {
+                    if (previous == ItemKind.Or)
+                    {
+                        error = $"The exclusion at character {At(item.Position)} follows OR; an exclusion cannot be one side of an OR.";
+                        return null;
+                    }
+
+                    exclusions.Add(term);
+                }
+                else if (previous == ItemKind.Or)
+                {
+                    groups[^1].Add(term);
+                }
+                else
+                {
+                    groups.Add([term]);
+                }
+            }
+
+            if (canonical.Length > 0)
+            {
+                canonical.Append(' ');
+            }
+
+            canonical.Append(item.Kind == ItemKind.Or ? "OR" : item.Term!.Canonical);
+            previous = item.Kind;
+            previousPosition = item.Position;
+        }
+
+        if (error is not null)
+        {
+            position = lexer.ErrorPosition;
+            return null;
+        }
+
+        if (previous == ItemKind.Or)
+        {
+            position = previousPosition;
+            error = $"OR at character {At(previousPosition)} has nothing after it; put a term on each side.";
+            return null;
+        }
+
+        return new InterestQuery(groups.Select(g => g.ToArray()).ToArray(), exclusions.ToArray(), canonical.ToString());
+    }
+
+    private static int At(int index) => index + 1;
+
+    private enum ItemKind
+    {
+        None,
+        Term,
+        Exclusion,
+        Or,
+    }
+
+    private readonly record struct Item(ItemKind Kind, int Position, InterestTerm? Term);
+
+    private sealed class Lexer(string text)
+    {
+        private readonly List<WordToken> _scratch = [];
+        private int _index;
+
+        public int ErrorPosition { get; private set; }
+
+        public bool Next(out Item item, out string? error)
+        {
+            item = default;
+            error = null;
+            while (_index < text.Length && char.IsWhiteSpace(text[_index]))
+            {
+                _index++;
+            }
+
+            if (_index >= text.Length)
+            {
+                return false;
+            }
+
+            var start = _index;
+            var excluded = text[_index] == '-';
+            if (excluded)
+            {
+                _index++;
+                if (_index >= text.Length || char.IsWhiteSpace(text[_index]))
+                {
+                    return Fail(start, $"A lone \"-\" at character {At(start)}: put the word or \"phrase\" to exclude right after it, e.g. -medical.", out error);
+                }
+            }
+
+            string original;
+            bool quoted;
+            if (text[_index] == '"')
+            {
+                var open = _index;
+                var close = text.IndexOf('"', open + 1);
+                if (close < 0)
+                {
+                    return Fail(open, $"The quote at character {At(open)} is never closed; add the closing \".", out error);
+                }
+
+                _index = close + 1;
+                original = string.Join(' ', text[(open + 1)..close].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+                quoted = true;
+                if (original.Length == 0)
+                {
+                    return Fail(open, $"The phrase at character {At(open)} is empty; put words between the quotes.", out error);
+                }
+            }
+            else
+            {
+                var wordStart = _index;
+                while (_index < text.Length && !char.IsWhiteSpace(text[_index]) && text[_index] != '"')
+                {
+                    _index++;
+                }
+
+                original = text[wordStart.._index];
+                quoted = false;
+                if (!excluded && original == "OR")
+                {
+                    item = new Item(ItemKind.Or, start, null);
+                    return true;
+                }
+            }
+
+            _scratch.Clear();
+            WordTokenizer.Tokenize(original, _scratch);
+            if (_scratch.Count == 0)
+            {
+                var what = quoted ? $"The phrase \"{original}\"" : $"\"{original}\"";
+                return Fail(start, $"{what} at character {At(start)} has no letters or digits to look for.", out error);
+            }
+
+            var words = _scratch.Select(t => t.Folded).ToArray();
+            var canonical = (excluded ? "-" : "") + (quoted ? $"\"{original}\"" : original);
+            var term = new InterestTerm(original, canonical, words, excluded);
+            item = new Item(excluded ? ItemKind.Exclusion : ItemKind.Term, start, term);
+            return true;
+        }
+
+        private bool Fail(int position, string message, out string? error)
+        {
+            ErrorPosition = position;
+            error = message;
+            return false;
+        }
+    }
+}
+
+/// <summary>One term of a query: a word or phrase as typed and its folded words, which must appear in sequence.</summary>
+internal sealed class InterestTerm(string original, string canonical, string[] words, bool excluded)
+{
+    public string Original { get; } = original;
+
+    public string Canonical { get; } = canonical;
+
+    public string[] Words { get; } = words;
+
+    /// <summary>Folded words joined by a space: terms with the same key match the same papers.</summary>
+    public string Key { get; } = string.Join(' ', words);
+
+    public bool Excluded { get; } = excluded;
+}

@@ -1,0 +1,348 @@
+using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
+using System.Numerics;
+
+namespace Newsletter.Subscribers;
+
+/// <summary>A paper of an issue as the matcher sees it; its position in the list is its position in the issue.</summary>
+public sealed record MatchablePaper(long PaperId, string Title, string Abstract);
+
+/// <summary>A paper selected for a subscriber: <see cref="MatchedTerms"/> are the query's terms as typed.</summary>
+public sealed record PaperMatch(long PaperId, int Position, double Score, IReadOnlyList<string> MatchedTerms);
+
+/// <summary>A matched term's place in the original text, for the renderer to wrap after encoding each piece.</summary>
+public readonly record struct HighlightSpan(int Start, int Length);
+
+/// <summary>
+/// Matches one issue against many interest queries. Built once per issue: every paper is tokenised once; each
+/// distinct term is resolved once into a bitset of the papers it hits plus their scores, cached for all later
+/// queries, so a query costs a few bit operations. Safe to use from many threads at once.
+/// </summary>
+public sealed class IssueMatcher
+{
+    /// <summary>Score of a term found in the title.</summary>
+    public const double TitleWeight = 3;
+
+    /// <summary>Score of a term found in the abstract.</summary>
+    public const double AbstractWeight = 1;
+
+    /// <summary>Added per further occurrence of a term, up to <see cref="MaxRepeatBonus"/>.</summary>
+    public const double RepeatBonus = 0.1;
+
+    public const double MaxRepeatBonus = 0.5;
+
+    private const int Title = 0;
+    private const int Abstract = 1;
+    private const int StackWords = 8;
+
+    private readonly long[] _paperIds;
+    private readonly int[][][] _fields;
+    private readonly Dictionary<string, int> _vocabulary = new(StringComparer.Ordinal);
+    private readonly List<Occurrence>[] _postings;
+    private readonly ulong[] _all;
+    private readonly ConcurrentDictionary<string, TermHits> _terms = new(StringComparer.Ordinal);
+    private readonly ReadOnlyCollection<PaperMatch> _everyPaper;
+
+    public IssueMatcher(IReadOnlyList<MatchablePaper> papers)
+    {
+        ArgumentNullException.ThrowIfNull(papers);
+        var count = papers.Count;
+        _paperIds = new long[count];
+        _fields = new int[count][][];
+        var postings = new List<List<Occurrence>>();
+        var tokens = new List<WordToken>();
+        for (var p = 0; p < count; p++)
+        {
+            var paper = papers[p];
+            _paperIds[p] = paper.PaperId;
+            _fields[p] = [Index(paper.Title, p, Title), Index(paper.Abstract, p, Abstract)];
+        }
+
+        _postings = postings.ToArray();
+        _all = new ulong[(count + 63) / 64];
+        for (var p = 0; p < count; p++)
+        {
+            _all[p >> 6] |= 1UL << (p & 63);
+        }
+
+        var everyPaper = new PaperMatch[count];
+        for (var p = 0; p < count; p++)
+        {
+            everyPaper[p] = new PaperMatch(_paperIds[p], p, 0, []);
+        }
+
+        _everyPaper = new ReadOnlyCollection<PaperMatch>(everyPaper);
+
+        int[] Index(string? text, int paper, int field)
+        {
+            tokens.Clear();
+            WordTokenizer.Tokenize(text, tokens);
+            var ids = new int[tokens.Count];
+            for (var i = 0; i < ids.Length; i++)
+            {
+                if (!_vocabulary.TryGetValue(tokens[i].Folded, out var id))
+                {
+                    id = postings.Count;
+                    _vocabulary.Add(tokens[i].Folded, id);
+                    postings.Add([]);
+                }
+
+                ids[i] = id;
+                postings[id].Add(new Occurrence(paper, field, i));
+            }
+
+            return ids;
+        }
+    }
+
+    public int PaperCount => _paperIds.Length;
+
+    /// <summary>Number of distinct terms resolved so far (they are cached for the matcher's lifetime).</summary>
+    public int CachedTermCount => _terms.Count;
+
+    /// <summary>
+    /// The papers matching <paramref name="query"/>, best first (score descending, then issue position).
+    /// A term scores <see cref="TitleWeight"/> when in the title plus <see cref="AbstractWeight"/> when in the
+    /// abstract, plus a small bonus for repeats. A blank query returns every paper with score 0.
+    /// </summary>
+    public IReadOnlyList<PaperMatch> Match(InterestQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Groups.Length == 0 && query.Exclusions.Length == 0)
+        {
+            return _everyPaper;
+        }
+
+        var words = _all.Length;
+        var selected = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        _all.CopyTo(selected);
+
+        // Every positive term is looked up once; its hits score the papers as the groups narrow the selection.
+        var count = _paperIds.Length;
+        var scores = words <= StackWords ? stackalloc double[count] : new double[count];
+        var termMasks = words <= StackWords ? stackalloc ulong[count] : new ulong[count];
+        var anyGroup = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        scores.Clear();
+        termMasks.Clear();
+        var termIndex = 0;
+        foreach (var alternatives in query.Groups)
+        {
+            anyGroup.Clear();
+            foreach (var term in alternatives)
+            {
+                var hits = Hits(term);
+                var papers = hits.Papers;
+                for (var w = 0; w < words; w++)
+                {
+                    anyGroup[w] |= papers[w];
+                }
+
+                var bit = 1UL << termIndex++;
+                var positions = hits.Positions;
+                var termScores = hits.Scores;
+                for (var i = 0; i < positions.Length; i++)
+                {
+                    scores[positions[i]] += termScores[i];
+                    termMasks[positions[i]] |= bit;
+                }
+            }
+
+            ulong left = 0;
+            for (var w = 0; w < words; w++)
+            {
+                left |= selected[w] &= anyGroup[w];
+            }
+
+            if (left == 0)
+            {
+                return [];
+            }
+        }
+
+        foreach (var term in query.Exclusions)
+        {
+            var papers = Hits(term).Papers;
+            for (var w = 0; w < words; w++)
+            {
+                selected[w] &= ~papers[w];
+            }
+        }
+
+        var matched = 0;
+        for (var w = 0; w < words; w++)
+        {
+            matched += BitOperations.PopCount(selected[w]);
+        }
+
+        if (matched == 0)
+        {
+            return [];
+        }
+
+        var result = new PaperMatch[matched];
+        var n = 0;
+        for (var w = 0; w < words; w++)
+        {
+            for (var bits = selected[w]; bits != 0; bits &= bits - 1)
+            {
+                var p = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                result[n++] = new PaperMatch(_paperIds[p], p, scores[p], TermsOf(query, termMasks[p]));
+            }
+        }
+
+        // Insertion sort: a handful of papers, already in issue order.
+        for (var i = 1; i < result.Length; i++)
+        {
+            var item = result[i];
+            var j = i - 1;
+            while (j >= 0 && result[j].Score < item.Score)
+            {
+                result[j + 1] = result[j];
+                j--;
+            }
+
+            result[j + 1] = item;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Where the positive terms of <paramref name="query"/> occur in <paramref name="text"/> (a title or an
+    /// abstract), as spans of the original string, sorted and merged when they overlap.
+    /// </summary>
+    public static IReadOnlyList<HighlightSpan> Highlight(string? text, InterestQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (string.IsNullOrEmpty(text) || query.PositiveTerms.Length == 0)
+        {
+            return [];
+        }
+
+        var tokens = WordTokenizer.Tokenize(text);
+        var spans = new List<(int Start, int End)>();
+        foreach (var term in query.PositiveTerms)
+        {
+            var words = term.Words;
+            for (var i = 0; i + words.Length <= tokens.Count; i++)
+            {
+                var k = 0;
+                while (k < words.Length && string.Equals(tokens[i + k].Folded, words[k], StringComparison.Ordinal))
+                {
+                    k++;
+                }
+
+                if (k == words.Length)
+                {
+                    spans.Add((tokens[i].Start, tokens[i + k - 1].End));
+                }
+            }
+        }
+
+        spans.Sort();
+        var merged = new List<HighlightSpan>(spans.Count);
+        var current = (Start: -1, End: -1);
+        foreach (var span in spans)
+        {
+            if (current.Start >= 0 && span.Start <= current.End)
+            {
+                current.End = Math.Max(current.End, span.End);
+                continue;
+            }
+
+            if (current.Start >= 0)
+            {
+                merged.Add(new HighlightSpan(current.Start, current.End - current.Start));
+            }
+
+            current = span;
+        }
+
+        if (current.Start >= 0)
+        {
+            merged.Add(new HighlightSpan(current.Start, current.End - current.Start));
+        }
+
+        return merged;
+    }
+
+    private static string[] TermsOf(InterestQuery query, ulong mask)
+    {
+        if (mask == 0)
+        {
+            return [];
+        }
+
+        var terms = new string[BitOperations.PopCount(mask)];
+        var n = 0;
+        for (; mask != 0; mask &= mask - 1)
+        {
+            terms[n++] = query.PositiveTerms[BitOperations.TrailingZeroCount(mask)].Original;
+        }
+
+        return terms;
+    }
+
+    private TermHits Hits(InterestTerm term) =>
+        _terms.TryGetValue(term.Key, out var hits)
+            ? hits
+            : _terms.GetOrAdd(term.Key, static (_, arg) => arg.Self.Resolve(arg.Term.Words), (Self: this, Term: term));
+
+    private TermHits Resolve(string[] words)
+    {
+        var ids = new int[words.Length];
+        for (var i = 0; i < words.Length; i++)
+        {
+            if (!_vocabulary.TryGetValue(words[i], out ids[i]))
+            {
+                return new TermHits(new ulong[_all.Length], [], []);
+            }
+        }
+
+        var titleHits = new int[_paperIds.Length];
+        var abstractHits = new int[_paperIds.Length];
+        foreach (var occurrence in _postings[ids[0]])
+        {
+            var field = _fields[occurrence.Paper][occurrence.Field];
+            if (occurrence.Index + ids.Length > field.Length)
+            {
+                continue;
+            }
+
+            var k = 1;
+            while (k < ids.Length && field[occurrence.Index + k] == ids[k])
+            {
+                k++;
+            }
+
+            if (k == ids.Length)
+            {
+                (occurrence.Field == Title ? titleHits : abstractHits)[occurrence.Paper]++;
+            }
+        }
+
+        var papers = new ulong[_all.Length];
+        var positions = new List<int>();
+        var scores = new List<double>();
+        for (var p = 0; p < _paperIds.Length; p++)
+        {
+            var occurrences = titleHits[p] + abstractHits[p];
+            if (occurrences == 0)
+            {
+                continue;
+            }
+
+            papers[p >> 6] |= 1UL << (p & 63);
+            positions.Add(p);
+            scores.Add((titleHits[p] > 0 ? TitleWeight : 0) + (abstractHits[p] > 0 ? AbstractWeight : 0)
+                + Math.Min((occurrences - 1) * RepeatBonus, MaxRepeatBonus));
+        }
+
+        return new TermHits(papers, positions.ToArray(), scores.ToArray());
+    }
+
+    private readonly record struct Occurrence(int Paper, int Field, int Index);
+
+    /// <summary>The papers one term hits: a bitset, and the hit positions with the term's score in each.</summary>
+    private sealed record TermHits(ulong[] Papers, int[] Positions, double[] Scores);
+}
