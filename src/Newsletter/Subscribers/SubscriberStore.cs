@@ -24,12 +24,13 @@ public sealed record Subscriber(long Id, string Email, SubscriberStatus Status, 
 public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
 {
     /// <summary>Adds an address, or updates its interests and status when it is already there.</summary>
-    /// <exception cref="ArgumentException">The address or the interests are not valid; the message says why.</exception>
+    /// <exception cref="ArgumentException">The address is not valid.</exception>
+    /// <exception cref="InterestSyntaxException">The interests are not valid; the message says why and where.</exception>
     public async Task<(Subscriber Subscriber, bool Created)> UpsertAsync(
         string email, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)
     {
         var address = EmailAddress.Normalize(email);
-        var query = InterestQuery.Parse(interests); // throws InterestSyntaxException, an ArgumentException
+        var query = InterestQuery.Parse(interests); // throws InterestSyntaxException with the position of the mistake
         var now = clock.GetUtcNow();
         await using var command = db.CreateCommand(
             """

@@ -1,0 +1,225 @@
+using MailKit;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using MimeKit.Cryptography;
+using Newsletter.Inbox;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Npgsql;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Security;
+
+namespace Newsletter.IntegrationTests.Inbox;
+
+/// <summary>The inbound path against a real Dovecot and a real PostgreSQL.</summary>
+public sealed class InboxPollerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Poll_SampleInInbox_StoresIssueWith70PapersAndMovesItToProcessed()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+
+        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(1, 0, 0, 0), result);
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+        Assert.Single(await account.ListUidsAsync("Processed", Ct));
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        Assert.Equal(1L, await Scalar(connection, "select count(*) from issues"));
+        Assert.Equal(new DateOnly(2025, 3, 11), await Scalar(connection, "select issue_date from issues"));
+        Assert.Equal(70L, await Scalar(connection, "select count(*) from papers"));
+        Assert.Equal(70L, await Scalar(connection, "select count(*) from issue_papers"));
+        var expected = Samples.SamplePapers();
+        Assert.Equal(expected[0].Title, await Scalar(connection, "select p.title from issue_papers ip join papers p on p.id = ip.paper_id where ip.position = 1"));
+        Assert.Equal(expected[69].Title, await Scalar(connection, "select p.title from issue_papers ip join papers p on p.id = ip.paper_id where ip.position = 70"));
+        Assert.Equal("ingested", await Scalar(connection, "select status from inbound_messages"));
+        Assert.Equal(1L, await Scalar(connection, "select count(*) from hangfire.job where invocationdata like '%FanOutJob%'"));
+    }
+
+    [Fact]
+    public async Task Poll_SameMessageDeliveredAgain_AddsNoRows()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        var poller = services.GetRequiredService<InboxPoller>();
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+        await poller.PollAsync(Ct);
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        var before = await Counts(connection);
+
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+        var again = await poller.PollAsync(Ct);
+
+        Assert.Equal(new PollResult(0, 1, 0, 0), again);
+        Assert.Equal(before, await Counts(connection));
+        Assert.Equal(2, (await account.ListUidsAsync("Processed", Ct)).Count);
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+    }
+
+    [Fact]
+    public async Task Poll_SecondDayRepeatsPapers_NewIssueWithoutDuplicatePapers()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        var papers = Samples.SamplePapers();
+        var secondDay = papers.Take(10)
+            .Concat([("A Brand New Paper on Sparse Autoencoders", "We study sparse autoencoders at scale and find interesting features."),
+                     ("Another New Paper about Retrieval", "Retrieval augmented generation is revisited with long context models.")])
+            .ToList();
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+        await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), secondDay), Ct);
+
+        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(2, 0, 0, 0), result);
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        Assert.Equal(2L, await Scalar(connection, "select count(*) from issues"));
+        Assert.Equal(72L, await Scalar(connection, "select count(*) from papers"));
+        Assert.Equal(82L, await Scalar(connection, "select count(*) from issue_papers"));
+        Assert.Equal(10L, await Scalar(connection, "select count(*) from (select paper_id from issue_papers group by paper_id having count(*) = 2) t"));
+    }
+
+    [Fact]
+    public async Task Poll_UnknownSender_QuarantinedWithReasonAndNoIssue()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "spoofer@evil.example"), Ct);
+
+        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(0, 0, 1, 0), result);
+        Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        Assert.Equal(0L, await Scalar(connection, "select count(*) from issues"));
+        Assert.Equal("quarantined", await Scalar(connection, "select status from inbound_messages"));
+        Assert.Contains("spoofer@evil.example is not in Newsletter:Inbox:AllowedSenders", (string)(await Scalar(connection, "select reason from inbound_messages"))!);
+    }
+
+    [Fact]
+    public async Task Poll_MalformedMessageBeforeGoodOne_QuarantinesItAndStillIngestsTheNext()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        // Headers that promise a multipart body with a boundary that never comes, then binary noise.
+        var garbage = System.Text.Encoding.ASCII.GetBytes(
+            "From: papers@notifications.huggingface.co\r\nSubject: broken\r\nMIME-Version: 1.0\r\n" +
+            "Content-Type: multipart/alternative; boundary=\"nope\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+            .Concat(Enumerable.Range(0, 4000).Select(i => (byte)((i * 7919) % 251))).ToArray();
+        await account.AppendAsync("INBOX", garbage, Ct);
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+
+        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(1, 0, 1, 0), result);
+        Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
+        Assert.Single(await account.ListUidsAsync("Processed", Ct));
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        Assert.Equal(70L, await Scalar(connection, "select paper_count::bigint from issues"));
+        Assert.NotNull(await Scalar(connection, "select reason from inbound_messages where status = 'quarantined'"));
+    }
+
+    [Fact]
+    public async Task Poll_PostgresStopsMidIngest_MessageStaysInInboxAndIsIngestedOnceItIsBack()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync(Ct);
+        var account = DovecotAccount.Create();
+        var keys = new RsaKeyPairGenerator();
+        keys.Init(new Org.BouncyCastle.Crypto.KeyGenerationParameters(new SecureRandom(), 1024));
+        var pair = keys.GenerateKeyPair();
+        // The DKIM key lookup runs after the raw message is stored and before the issue is written:
+        // stopping PostgreSQL there is a crash in the middle of ingestion.
+        var locator = new StoppingKeyLocator(pair.Public, () => postgres.StopAsync(Ct));
+        var settings = TestServices.ImapSettings(account);
+        settings["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co";
+        await using var services = await TestServices.BuildAsync(postgres.ConnectionString, settings,
+            s => s.AddSingleton<IDkimPublicKeyLocator>(locator));
+        await account.AppendAsync("INBOX", Signed(Samples.SampleMessage(), pair.Private), Ct);
+        var poller = services.GetRequiredService<InboxPoller>();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => poller.PollAsync(Ct));
+        Assert.Single(await account.ListUidsAsync("INBOX", Ct));
+
+        await postgres.StartAgainAsync(Ct);
+        NpgsqlConnection.ClearAllPools();
+        var result = await poller.PollAsync(Ct);
+
+        Assert.Equal(new PollResult(1, 0, 0, 0), result);
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+        Assert.Single(await account.ListUidsAsync("Processed", Ct));
+        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
+        await connection.OpenAsync(Ct);
+        Assert.Equal(1L, await Scalar(connection, "select count(*) from inbound_messages"));
+        Assert.Equal(70L, await Scalar(connection, "select count(*) from issue_papers"));
+    }
+
+    [Fact]
+    public async Task Poll_DkimRequiredButMissing_Quarantined()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        var settings = TestServices.ImapSettings(account);
+        settings["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co";
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, settings);
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+
+        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(0, 0, 1, 0), result);
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        Assert.Contains("DKIM", (string)(await Scalar(connection, "select reason from inbound_messages"))!);
+    }
+
+    private static byte[] Signed(MimeMessage message, AsymmetricKeyParameter privateKey)
+    {
+        var signer = new DkimSigner(privateKey, "notifications.huggingface.co", "test")
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        };
+        message.Prepare(EncodingConstraint.SevenBit);
+        signer.Sign(message, [HeaderId.From, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId]);
+        return Samples.ToBytes(message);
+    }
+
+    private static async Task<(long, long, long, long)> Counts(NpgsqlConnection connection) => (
+        (long)(await Scalar(connection, "select count(*) from inbound_messages"))!,
+        (long)(await Scalar(connection, "select count(*) from issues"))!,
+        (long)(await Scalar(connection, "select count(*) from papers"))!,
+        (long)(await Scalar(connection, "select count(*) from issue_papers"))!);
+
+    private static async Task<object?> Scalar(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        var value = await command.ExecuteScalarAsync(Ct);
+        return value is DBNull ? null : value;
+    }
+
+    private sealed class StoppingKeyLocator(AsymmetricKeyParameter key, Func<Task> onFirstLookup) : DkimPublicKeyLocatorBase
+    {
+        private int lookups;
+
+        public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
+            LocatePublicKeyAsync(methods, domain, selector, cancellationToken).GetAwaiter().GetResult();
+
+        public override async Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref lookups) == 1)
+            {
+                await onFirstLookup();
+            }
+            return key;
+        }
+    }
+}
