@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using MimeKit;
+using SmtpServer;
+using SmtpServer.ComponentModel;
+using SmtpServer.Mail;
+using SmtpServer.Net;
+using SmtpServer.Protocol;
+using SmtpServer.Storage;
+
+namespace Newsletter.IntegrationTests.Infrastructure;
+
+/// <summary>Where in the SMTP transaction an injected failure is answered.</summary>
+public enum SmtpStage
+{
+    /// <summary>The reply to MAIL FROM: nothing was sent yet.</summary>
+    MailFrom,
+
+    /// <summary>The reply after the final "." of DATA: the whole message was transferred, then refused.</summary>
+    Data,
+}
+
+/// <summary>A message the server accepted: envelope and the raw bytes as received.</summary>
+public sealed record CapturedMessage(string From, IReadOnlyList<string> Recipients, byte[] Raw)
+{
+    public MimeMessage Parse()
+    {
+        using var stream = new MemoryStream(Raw, writable: false);
+        return MimeMessage.Load(stream);
+    }
+}
+
+/// <summary>
+/// A real SMTP server (the SmtpServer package) on a free loopback port that keeps every message it accepts,
+/// with fault injection: transient failures for the next attempts and rejected recipients.
+/// <code>await using var smtp = await SmtpCapture.StartAsync(); ... await smtp.WaitForMessagesAsync(3);</code>
+/// </summary>
+public sealed class SmtpCapture : IAsyncDisposable
+{
+    public static readonly TimeSpan DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+
+    readonly Lock _lock = new();
+    readonly List<CapturedMessage> _received = [];
+    readonly List<(int Count, TaskCompletionSource Arrived)> _waiters = [];
+    readonly ConcurrentDictionary<string, SmtpResponse> _rejectedRecipients = new(StringComparer.OrdinalIgnoreCase);
+    readonly CancellationTokenSource _stop = new();
+    (int Remaining, SmtpResponse Response, SmtpStage Stage) _failures;
+    Task _running = Task.CompletedTask;
+
+    SmtpCapture()
+    {
+    }
+
+    public string Host { get; } = "127.0.0.1";
+
+    public int Port { get; private set; }
+
+    /// <summary>The messages accepted so far, in order of arrival.</summary>
+    public IReadOnlyList<CapturedMessage> Received
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _received];
+            }
+        }
+    }
+
+    /// <summary>The messages accepted so far, parsed.</summary>
+    public IReadOnlyList<MimeMessage> Messages => [.. Received.Select(m => m.Parse())];
+
+    public static async Task<SmtpCapture> StartAsync(CancellationToken cancellationToken = default)
+    {
+        var capture = new SmtpCapture();
+        var options = new SmtpServerOptionsBuilder()
+            .ServerName("smtp-capture.test")
+            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
+            // Each refused command counts as a retry and the session ends when they run out; injected faults must not.
+            .MaxRetryCount(int.MaxValue)
+            .Build();
+
+        // Port 0: the OS picks a free port; the listener factory tells us which, once it listens.
+        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listeners = new EndpointListenerFactory();
+        listeners.EndpointStarted += (_, e) => listening.TrySetResult(((IPEndPoint)e.LocalEndPoint).Port);
+
+        var services = new ServiceProvider();
+        services.Add(listeners);
+        services.Add(new Store(capture));
+        services.Add(new Filter(capture));
+
+        capture._running = new SmtpServer.SmtpServer(options, services).StartAsync(capture._stop.Token);
+        capture.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        return capture;
+    }
+
+    /// <summary>Answers <paramref name="code"/> (transient by default) to the next <paramref name="count"/> transactions.</summary>
+    public void FailNextAttempts(int count, int code = 451, SmtpStage stage = SmtpStage.Data, string text = "4.3.0 Try again later (injected)")
+    {
+        lock (_lock)
+        {
+            _failures = (count, new SmtpResponse((SmtpReplyCode)code, text), stage);
+        }
+    }
+
+    /// <summary>Answers <paramref name="code"/> to RCPT TO for this address from now on.</summary>
+    public void RejectRecipient(string address, int code = 550, string text = "5.1.1 Mailbox unavailable (injected)") =>
+        _rejectedRecipients[address] = new SmtpResponse((SmtpReplyCode)code, text);
+
+    /// <summary>Completes once at least <paramref name="count"/> messages were accepted; throws <see cref="TimeoutException"/> otherwise.</summary>
+    public async Task<IReadOnlyList<CapturedMessage>> WaitForMessagesAsync(int count, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        TaskCompletionSource arrived;
+        lock (_lock)
+        {
+            if (_received.Count >= count)
+            {
+                return [.. _received];
+            }
+
+            arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((count, arrived));
+        }
+
+        try
+        {
+            await arrived.Task.WaitAsync(timeout ?? DefaultWaitTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"expected {count} messages, received {Received.Count} within {timeout ?? DefaultWaitTimeout}");
+        }
+
+        return Received;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _running;
+        }
+        catch (OperationCanceledException)
+        {
+            // The way SmtpServer reports a requested stop.
+        }
+
+        _stop.Dispose();
+    }
+
+    SmtpResponse? TakeFailure(SmtpStage stage)
+    {
+        lock (_lock)
+        {
+            if (_failures.Remaining <= 0 || _failures.Stage != stage)
+            {
+                return null;
+            }
+
+            _failures.Remaining--;
+            return _failures.Response;
+        }
+    }
+
+    void Add(CapturedMessage message)
+    {
+        lock (_lock)
+        {
+            _received.Add(message);
+            foreach (var waiter in _waiters.Where(w => _received.Count >= w.Count).ToList())
+            {
+                waiter.Arrived.TrySetResult();
+                _waiters.Remove(waiter);
+            }
+        }
+    }
+
+    sealed class Store(SmtpCapture capture) : MessageStore
+    {
+        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        {
+            if (capture.TakeFailure(SmtpStage.Data) is { } failure)
+            {
+                return Task.FromResult(failure);
+            }
+
+            capture.Add(new CapturedMessage(transaction.From.AsAddress(), [.. transaction.To.Select(m => m.AsAddress())], buffer.ToArray()));
+            return Task.FromResult(SmtpResponse.Ok);
+        }
+    }
+
+    sealed class Filter(SmtpCapture capture) : IMailboxFilter
+    {
+        public Task<bool> CanAcceptFromAsync(ISessionContext context, IMailbox from, int size, CancellationToken cancellationToken) =>
+            capture.TakeFailure(SmtpStage.MailFrom) is { } failure ? throw new SmtpResponseException(failure) : Task.FromResult(true);
+
+        public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken) =>
+            capture._rejectedRecipients.TryGetValue(to.AsAddress(), out var response) ? throw new SmtpResponseException(response) : Task.FromResult(true);
+    }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The one command that runs every test: installs what is missing (apt), starts a private PostgreSQL and
+# Dovecot on free loopback ports, runs `dotnet test` for the solution, stops everything it started.
+# Extra arguments go to `dotnet test`, e.g.: tests/run.sh --filter-class '*SmtpCapture*'
+# A skipped test fails the run: here, a test that did not run did not pass.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+scripts=$root/deploy/scripts
+cd "$root"
+started=$SECONDS
+
+"$scripts/install-test-deps.sh"
+
+# The postgres user must reach the cluster, and mktemp makes the folder 700: open it up (not the files inside).
+work=$(mktemp -d "${TMPDIR:-/tmp}/newsletter-test-XXXXXX")
+chmod 755 "$work"
+cleanup() {
+  "$scripts/stop-services.sh" "$work"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+# Turn Ctrl-C and kill into a normal exit, so the EXIT trap still stops the services.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+eval "$("$scripts/start-postgres.sh" "$work")"
+eval "$("$scripts/start-dovecot.sh" "$work")"
+results=$root/TestResults
+rm -rf "$results/trx" "$results/artifacts"
+export NEWSLETTER_TEST_ARTIFACTS=$results/artifacts
+mkdir -p "$NEWSLETTER_TEST_ARTIFACTS"
+echo "services: PostgreSQL ${NEWSLETTER_TEST_PG%%;Username=*}, Dovecot IMAP $NEWSLETTER_TEST_IMAP (in $work)"
+
+# Build first: the whole solution, benchmarks included, warnings as errors.
+dotnet build Newsletter.sln --nologo -v quiet
+
+# Folders the tests create (PrivatePostgres clusters) land under $work, so the cleanup above removes them too.
+mkdir -m 1777 "$work/tmp"
+# Exit code 8 is "a test module ran zero tests", normal with a filter; zero tests in total is caught below.
+set +e
+TMPDIR=$work/tmp dotnet test --solution Newsletter.sln --no-build --no-progress \
+  --results-directory "$results/trx" --report-xunit-trx --ignore-exit-code 8 "$@"
+status=$?
+set -e
+
+# The closing line CI reads, summed from the TRX report of each test module.
+read -r total passed failed skipped < <(cat "$results"/trx/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
+  function n(name) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) : 0 }
+  { t += n("total"); p += n("passed"); f += n("failed") + n("error") + n("timeout") + n("aborted"); s += n("notExecuted") }
+  END { print t + 0, p + 0, f + 0, s + 0 }')
+
+if (( status == 0 && total == 0 )); then echo "no test ran" >&2; status=1; fi
+if (( status == 0 && skipped > 0 )); then echo "$skipped test(s) skipped: a skip counts as a failure" >&2; status=1; fi
+echo "tests/run.sh: exit $status after $(( SECONDS - started ))s; results in $results"
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"
