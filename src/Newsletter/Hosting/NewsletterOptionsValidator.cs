@@ -63,3 +63,11 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+internal sealed class SmtpSettingsValidator : IValidateOptions<Digests.SmtpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Digests.SmtpOptions options) =>
+        string.IsNullOrWhiteSpace(options.PickupFolder) && string.IsNullOrWhiteSpace(options.Host)
+            ? ValidateOptionsResult.Fail($"{Digests.SmtpOptions.Section}:Host is required (or set {Digests.SmtpOptions.Section}:PickupFolder to write digests to a folder).")
+            : ValidateOptionsResult.Success;
+}

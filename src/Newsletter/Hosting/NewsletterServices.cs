@@ -8,6 +8,7 @@ using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Inbox;
 using Newsletter.Papers;
+using Newsletter.Subscribers;
 using Npgsql;
 
 namespace Newsletter.Hosting;
@@ -52,8 +53,20 @@ public static class NewsletterServices
         services.AddSingleton<InboxPoller>();
         services.AddSingleton<PaperStore>();
 
+        services.AddOptionsWithValidateOnStart<SiteOptions>().BindConfiguration(SiteOptions.Section).ValidateDataAnnotations();
+        services.AddOptionsWithValidateOnStart<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations();
+        services.AddOptionsWithValidateOnStart<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations();
+        services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpSettingsValidator>();
+        services.AddSingleton<SubscriberStore>();
+        services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<DigestRateLimiter>();
+        services.AddSingleton<IDigestTransportFactory>(provider =>
+            string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<SmtpOptions>>().Value.PickupFolder)
+                ? ActivatorUtilities.CreateInstance<SmtpTransportFactory>(provider)
+                : ActivatorUtilities.CreateInstance<PickupFolderTransportFactory>(provider));
         services.AddSingleton<IFanOutScheduler, HangfireFanOutScheduler>();
         services.AddTransient<FanOutJob>();
+        services.AddTransient<SendBatchJob>();
 
         services.AddHangfire((provider, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

@@ -1,3 +1,4 @@
+using Xunit;
 using MailKit;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
