@@ -1,2 +1,2 @@
 namespace Newsletter.Digests;
-public sealed class SendBatchJob { public Task RunAsync(long a, int b, long c, long d, CancellationToken ct) => Task.CompletedTask; }
+public sealed class SendBatchJob { public const string Queue = "digests"; public Task RunAsync(long a, int b, long c, long d, CancellationToken ct) => Task.CompletedTask; }

@@ -67,6 +67,8 @@ public static class NewsletterServices
         services.AddSingleton<IFanOutScheduler, HangfireFanOutScheduler>();
         services.AddTransient<FanOutJob>();
         services.AddTransient<SendBatchJob>();
+        services.AddTransient<DeliveryRecoveryJob>();
+        services.AddOptionsWithValidateOnStart<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations();
 
         services.AddHangfire((provider, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -74,30 +76,40 @@ public static class NewsletterServices
             .UseRecommendedSerializerSettings()
             .UsePostgreSqlStorage(
                 storage => storage.UseNpgsqlConnection(connectionString),
-                HangfireStorageOptions()));
+                HangfireStorageOptions(provider.GetRequiredService<IOptions<JobOptions>>().Value)));
         return services;
     }
 
     /// <summary>Hangfire.PostgreSql's defaults re-queue a killed worker's job only after 30 minutes; ours do it in one.</summary>
-    public static PostgreSqlStorageOptions HangfireStorageOptions() => new()
+    public static PostgreSqlStorageOptions HangfireStorageOptions(JobOptions jobs) => new()
     {
         SchemaName = Migrator.HangfireSchema,
         PrepareSchemaIfNecessary = false, // Migrator creates it.
         UseSlidingInvisibilityTimeout = true,
-        InvisibilityTimeout = TimeSpan.FromMinutes(1),
-        EnableLongPolling = true,
-        QueuePollInterval = TimeSpan.FromSeconds(5),
+        InvisibilityTimeout = jobs.InvisibilityTimeout,
+        EnableLongPolling = true, // LISTEN/NOTIFY picks new jobs up at once; polling stays as the fallback.
+        QueuePollInterval = jobs.PollInterval,
         DistributedLockTimeout = TimeSpan.FromMinutes(1),
     };
 
     /// <summary>The worker half: Hangfire servers and the recurring poll.</summary>
     public static IServiceCollection AddNewsletterWorker(this IServiceCollection services)
     {
-        services.AddHangfireServer(server =>
+        // Two servers in one process: the default queue (polls, fan-outs) and the send queue, whose worker count is
+        // the number of SMTP connections this process keeps open.
+        services.AddHangfireServer((provider, server) =>
         {
             server.WorkerCount = Math.Max(2, Environment.ProcessorCount);
             server.Queues = ["default"];
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:default";
+            server.SchedulePollingInterval = provider.GetRequiredService<IOptions<JobOptions>>().Value.PollInterval;
+        });
+        services.AddHangfireServer((provider, server) =>
+        {
+            server.WorkerCount = provider.GetRequiredService<IOptions<SmtpOptions>>().Value.Connections;
+            server.Queues = [SendBatchJob.Queue];
+            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{SendBatchJob.Queue}";
+            server.SchedulePollingInterval = provider.GetRequiredService<IOptions<JobOptions>>().Value.PollInterval;
         });
         services.AddHostedService<RecurringJobRegistration>();
         return services;
@@ -110,6 +122,7 @@ internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, I
     public Task StartAsync(CancellationToken cancellationToken)
     {
         recurring.AddOrUpdate<InboxPoller>(InboxPoller.RecurringJobId, poller => poller.RunAsync(CancellationToken.None), CronFor(inbox.Value.PollInterval));
+        recurring.AddOrUpdate<DeliveryRecoveryJob>(DeliveryRecoveryJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
         return Task.CompletedTask;
     }
 

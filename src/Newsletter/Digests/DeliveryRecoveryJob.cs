@@ -1,0 +1,67 @@
+using System.ComponentModel;
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Newsletter.Digests;
+
+/// <summary>
+/// The safety net under Hangfire: finds generations never fanned out and delivery rows nobody has touched for a
+/// while (a job that exhausted its retries, a queue that was lost) and queues their work again. Every job it
+/// queues is idempotent against the ledger, so a false alarm costs nothing but a query.
+/// </summary>
+public sealed class DeliveryRecoveryJob(
+    NpgsqlDataSource db,
+    DeliveryLedger ledger,
+    IBackgroundJobClient jobs,
+    IOptions<DeliveryOptions> options,
+    TimeProvider clock,
+    ILogger<DeliveryRecoveryJob> logger)
+{
+    public const string RecurringJobId = "delivery-recovery";
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(10);
+
+    [AutomaticRetry(Attempts = 0)] // It runs again in a few minutes anyway.
+    [DisplayName("Recover stalled deliveries")]
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var staleBefore = clock.GetUtcNow() - StaleAfter;
+        await using var command = db.CreateCommand(
+            """
+            select issue_id, generation, false from delivery_generations
+            where fanned_out_at is null and requested_at < @stale
+            union
+            select issue_id, generation, true from deliveries
+            where (status in ('pending', 'sending') or (status = 'deferred' and next_attempt_at <= @now))
+            group by issue_id, generation
+            having max(coalesce(claimed_at, updated_at)) < @stale
+            """);
+        command.Parameters.AddWithValue("stale", staleBefore);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        var stalled = new List<(long Issue, int Generation, bool FannedOut)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                stalled.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetBoolean(2)));
+            }
+        }
+
+        foreach (var (issueId, generation, fannedOut) in stalled)
+        {
+            if (!fannedOut)
+            {
+                jobs.Enqueue<FanOutJob>(job => job.RunAsync(issueId, generation, CancellationToken.None));
+                continue;
+            }
+            foreach (var (from, to) in await ledger.OpenBatchesAsync(issueId, generation, options.Value.BatchSize, ct))
+            {
+                jobs.Enqueue<SendBatchJob>(job => job.RunAsync(issueId, generation, from, to, CancellationToken.None));
+            }
+        }
+        if (stalled.Count > 0)
+        {
+            logger.LogWarning("Re-queued the work of {Count} stalled issue generation(s)", stalled.Count);
+        }
+    }
+}
