@@ -6,6 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=${1:?usage: stop-services.sh DIR}
 bin=${NEWSLETTER_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
+cd "$dir" 2>/dev/null || exit 0
 
 # Every cluster under DIR: ours, and any a crashed test process left behind (PrivatePostgres under DIR/tmp).
 while IFS= read -r pidfile; do
