@@ -23,8 +23,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-eval "$("$scripts/start-postgres.sh" "$work")"
-eval "$("$scripts/start-dovecot.sh" "$work")"
+# Assign first, then eval: `eval "$(cmd)"` alone would hide a failing start from `set -e`.
+pg_env=$("$scripts/start-postgres.sh" "$work")
+eval "$pg_env"
+imap_env=$("$scripts/start-dovecot.sh" "$work")
+eval "$imap_env"
 results=$root/TestResults
 rm -rf "$results/trx" "$results/artifacts"
 export NEWSLETTER_TEST_ARTIFACTS=$results/artifacts

@@ -14,6 +14,11 @@ password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 
 # initdb and postgres refuse to run as root: the cluster belongs to the postgres user, who must reach DIR.
 mkdir -p "$dir/pg"
+cd "$dir"
+if ! as_postgres test -x "$dir/pg" 2>/dev/null; then
+  echo "the postgres user cannot reach $dir (a mode-700 home on the way?): pick a folder under /tmp" >&2
+  exit 1
+fi
 printf '%s\n' "$password" >"$dir/pg/password"
 if [[ $(id -u) -eq 0 ]]; then chown -R postgres: "$dir/pg"; fi
 

@@ -6,10 +6,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 dir=${1:?usage: stop-services.sh DIR}
 bin=${NEWSLETTER_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
+cd "$dir" 2>/dev/null || exit 0
 
-if [[ -f $dir/pg/data/postmaster.pid ]]; then
-  as_postgres "$bin/pg_ctl" -D "$dir/pg/data" -m fast -w stop >/dev/null || echo "could not stop PostgreSQL in $dir" >&2
-fi
+# Every cluster under DIR: ours, and any a crashed test process left behind (PrivatePostgres under DIR/tmp).
+while IFS= read -r pidfile; do
+  data=$(dirname "$pidfile")
+  as_postgres "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null || echo "could not stop PostgreSQL in $data" >&2
+done < <(find "$dir" -name postmaster.pid 2>/dev/null)
 
 pidfile=$dir/dovecot/run/master.pid
 if [[ -f $pidfile ]]; then

@@ -47,7 +47,10 @@ public sealed record DovecotAccount(string Host, int Port, string UserName, stri
         return uid;
     }
 
-    /// <summary>Appends a raw RFC 5322 message (e.g. an .eml file) to the folder and returns its UID.</summary>
+    /// <summary>
+    /// Appends a raw RFC 5322 message (e.g. an .eml file) to the folder and returns its UID. An unmodified
+    /// MimeMessage writes back the bytes it was parsed from, so a CRLF file arrives byte for byte.
+    /// </summary>
     public async Task<UniqueId> AppendAsync(string folder, byte[] message, CancellationToken cancellationToken = default)
     {
         using var stream = new MemoryStream(message, writable: false);

@@ -1,3 +1,4 @@
+using MailKit;
 using MimeKit;
 using Xunit;
 
@@ -28,6 +29,7 @@ public class DovecotAccountTests
 
         Assert.True(await account.FolderExistsAsync("Processed", ct));
         Assert.Equal([uid], await account.ListUidsAsync("Processed", ct));
+        Assert.Equal(raw, await FetchRawAsync(account, "Processed", uid, ct));
     }
 
     [Fact]
@@ -57,6 +59,17 @@ public class DovecotAccountTests
 
         Assert.Single(await first.ListUidsAsync("INBOX", ct));
         Assert.Empty(await second.ListUidsAsync("INBOX", ct));
+    }
+
+    static async Task<byte[]> FetchRawAsync(DovecotAccount account, string folder, UniqueId uid, CancellationToken ct)
+    {
+        using var client = await account.OpenClientAsync(ct);
+        var source = await client.GetFolderAsync(folder, ct);
+        await source.OpenAsync(FolderAccess.ReadOnly, ct);
+        await using var stream = await source.GetStreamAsync(uid, ct);
+        using var bytes = new MemoryStream();
+        await stream.CopyToAsync(bytes, ct);
+        return bytes.ToArray();
     }
 
     static MimeMessage Sample(string subject) => new(

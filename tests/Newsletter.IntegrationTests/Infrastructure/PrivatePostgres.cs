@@ -121,6 +121,8 @@ public sealed class PrivatePostgres : IAsyncDisposable
         var start = new ProcessStartInfo
         {
             FileName = Environment.IsPrivilegedProcess ? "runuser" : path,
+            // A folder the postgres user can enter, whatever ours is (a checkout under /root, say).
+            WorkingDirectory = TestEnvironment.PostgresBin,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
