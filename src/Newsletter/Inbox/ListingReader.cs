@@ -17,9 +17,8 @@ internal static partial class ListingReader
     public const int MaxAbstractChars = 10_000;
     private const int MaxTitleLines = 4;
     private const int MaxTitleWords = 45;
-    private const int MinAbstractChars = 60;
-    private const int MinAbstractWords = 8;
-    private const int LongParagraphChars = 200;
+    private const int MinAbstractChars = 200;
+    private const int MinAbstractWords = 25;
 
     private static readonly HashSet<string> BoilerplateLines = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -160,14 +159,13 @@ internal static partial class ListingReader
             && paragraph.LineCount <= MaxTitleLines
             && !EndsSentence(text)
             && WordCount(text) <= MaxTitleWords
-            && text.Any(char.IsLetter);
+            && text.Count(char.IsLetter) * 2 >= text.Count(c => c != ' ');
     }
 
     private static bool IsAbstractLike(Paragraph paragraph)
     {
         var text = paragraph.Text;
-        return text.Length >= LongParagraphChars
-            || (text.Length >= MinAbstractChars && WordCount(text) >= MinAbstractWords && EndsSentence(text));
+        return text.Length >= MinAbstractChars && WordCount(text) >= MinAbstractWords;
     }
 
     private static bool IsContinuation(Paragraph paragraph) =>

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using MimeKit;
 using MimeKit.Text;
@@ -13,7 +14,7 @@ namespace Newsletter.Inbox;
 /// Only text/plain and text/html body parts are decoded, each up to <see cref="MaxPartBytes"/>; attachments never are.
 /// A message that is not a listing (bounce, auto-reply, anything without papers) gives zero papers, not an exception.
 /// </summary>
-public sealed class TrendingEmailParser
+public sealed partial class TrendingEmailParser
 {
     public const long DefaultMaxMessageBytes = 25L * 1024 * 1024;
     public const int MaxPartBytes = 2 * 1024 * 1024;
@@ -117,6 +118,11 @@ public sealed class TrendingEmailParser
         foreach (var part in plain)
         {
             var text = ReadText(part);
+            if (LooksBinary(text))
+            {
+                continue;
+            }
+
             if (part.ContentType.Format is { } format && format.Equals("flowed", StringComparison.OrdinalIgnoreCase))
             {
                 var delsp = part.ContentType.Parameters.TryGetValue("delsp", out string? value) && value.Equals("yes", StringComparison.OrdinalIgnoreCase);
@@ -134,7 +140,13 @@ public sealed class TrendingEmailParser
 
         foreach (var part in html)
         {
-            var content = ListingReader.Read(HtmlText.ToLines(ReadText(part)), decodeEntities: false, sent);
+            var text = ReadText(part);
+            if (LooksBinary(text))
+            {
+                continue;
+            }
+
+            var content = ListingReader.Read(HtmlText.ToLines(text), decodeEntities: false, sent);
             if (content.Papers.Count > 0)
             {
                 return content;
@@ -162,8 +174,28 @@ public sealed class TrendingEmailParser
         return best ?? new ListingContent([], null);
     }
 
+    // Text has next to no control characters; random bytes decoded as windows-1252 have about one in eight.
+    private static bool LooksBinary(string text)
+    {
+        var controls = 0;
+        foreach (var c in text)
+        {
+            if ((c < ' ' && c is not '\t' and not '\n' and not '\r' and not '\f') || c == '\uFFFD')
+            {
+                controls++;
+            }
+        }
+
+        return controls > 16 && controls > text.Length / 200;
+    }
+
     private static bool IsNotAListing(MimeMessage message)
     {
+        if (message.Subject is { } subject && AutoReplySubject().IsMatch(subject))
+        {
+            return true;
+        }
+
         if (message.Body is MultipartReport || message.Body?.ContentType.IsMimeType("multipart", "report") == true)
         {
             return true;
@@ -316,6 +348,9 @@ public sealed class TrendingEmailParser
             return null;
         }
     }
+
+    [GeneratedRegex("""^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|abwesenheitsnotiz|r[ée]ponse automatique)\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex AutoReplySubject();
 
     private static List<TextLine> SplitLines(string text)
     {
