@@ -1,7 +1,365 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using System.Text.Unicode;
 using MimeKit;
+using MimeKit.Text;
+using Newsletter.Papers;
+
 namespace Newsletter.Inbox;
-// Placeholder until the parser branch lands.
-public sealed class TrendingEmailParser
+
+/// <summary>
+/// Reads a "trending papers" listing email (or a person's forward of one) into a <see cref="ParsedListing"/>.
+/// Only text/plain and text/html body parts are decoded, each up to <see cref="MaxPartBytes"/>; attachments never are.
+/// A message that is not a listing (bounce, auto-reply, anything without papers) gives zero papers, not an exception.
+/// </summary>
+public sealed partial class TrendingEmailParser
 {
-    public ParsedListing Parse(MimeMessage message) => new(message.MessageId, null, message.Subject, null, []);
+    public const long DefaultMaxMessageBytes = 25L * 1024 * 1024;
+    public const int MaxPartBytes = 2 * 1024 * 1024;
+    private const int MaxMimeDepth = 16;
+    private const int MaxMimeParts = 256;
+    private const int MaxEmbeddedDepth = 2;
+
+    private static readonly ParserOptions MimeOptions = new() { MaxMimeDepth = MaxMimeDepth };
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        // Non-ASCII stays readable; HTML-sensitive characters stay escaped.
+        Encoder = JavaScriptEncoder.Create(UnicodeRanges.All),
+    };
+
+    static TrendingEmailParser() => RegisterEncodings();
+
+    /// <summary>Makes legacy charsets (windows-1252, iso-8859-2, ...) available. Safe to call more than once.</summary>
+    public static void RegisterEncodings() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+
+    /// <summary>Loads a message, refusing one over <paramref name="maxMessageBytes"/> before parsing it.</summary>
+    /// <exception cref="MessageTooLargeException">The stream holds more than <paramref name="maxMessageBytes"/> bytes.</exception>
+    public static MimeMessage Load(Stream stream, long maxMessageBytes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxMessageBytes);
+        if (stream.CanSeek)
+        {
+            var size = stream.Length - stream.Position;
+            if (size > maxMessageBytes)
+            {
+                throw new MessageTooLargeException(size, maxMessageBytes);
+            }
+
+            return MimeMessage.Load(MimeOptions, stream, cancellationToken);
+        }
+
+        using var copy = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            if (copy.Length + read > maxMessageBytes)
+            {
+                throw new MessageTooLargeException(null, maxMessageBytes);
+            }
+
+            copy.Write(buffer, 0, read);
+        }
+
+        copy.Position = 0;
+        return MimeMessage.Load(MimeOptions, copy, cancellationToken);
+    }
+
+    /// <summary>Parses an .eml file, refusing one over <paramref name="maxMessageBytes"/>.</summary>
+    /// <exception cref="MessageTooLargeException">The file is larger than <paramref name="maxMessageBytes"/>.</exception>
+    public ParsedListing ParseFile(string path, long maxMessageBytes = DefaultMaxMessageBytes)
+    {
+        var size = new FileInfo(path).Length;
+        if (size > maxMessageBytes)
+        {
+            throw new MessageTooLargeException(size, maxMessageBytes);
+        }
+
+        // Persistent: part contents stay slices of the file instead of copies in memory.
+        using var stream = File.OpenRead(path);
+        var message = MimeMessage.Load(MimeOptions, stream, persistent: true);
+        return Parse(message);
+    }
+
+    /// <summary>Parses a loaded message. Never throws for content reasons; a message without papers has none.</summary>
+    public ParsedListing Parse(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var from = message.From.Mailboxes.FirstOrDefault()?.Address;
+        var subject = message.Subject is null ? null : TextNormalizer.Normalize(message.Subject);
+        var messageId = message.MessageId?.Trim().TrimStart('<').TrimEnd('>');
+        if (IsNotAListing(message))
+        {
+            return new ParsedListing(messageId, from, subject, null, []);
+        }
+
+        var content = ReadContent(message, 0);
+        return new ParsedListing(messageId, from, subject, content.IssueDate, content.Papers);
+    }
+
+    /// <summary>The JSON of the `parse` verb: camelCase, issueDate as yyyy-MM-dd or null.</summary>
+    public static string ToJson(ParsedListing listing)
+    {
+        ArgumentNullException.ThrowIfNull(listing);
+        return JsonSerializer.Serialize(listing, JsonOptions);
+    }
+
+    private static ListingContent ReadContent(MimeMessage message, int embeddedDepth)
+    {
+        DateTimeOffset? sent = message.Headers.Contains(HeaderId.Date) && message.Date != DateTimeOffset.MinValue ? message.Date : null;
+        var (plain, html, embedded) = CollectParts(message.Body);
+        ListingContent? best = null;
+        foreach (var part in plain)
+        {
+            var text = ReadText(part);
+            if (LooksBinary(text))
+            {
+                continue;
+            }
+
+            if (part.ContentType.Format is { } format && format.Equals("flowed", StringComparison.OrdinalIgnoreCase))
+            {
+                var delsp = part.ContentType.Parameters.TryGetValue("delsp", out string? value) && value.Equals("yes", StringComparison.OrdinalIgnoreCase);
+                text = new FlowedToText { DeleteSpace = delsp }.Convert(text);
+            }
+
+            var content = ListingReader.Read(SplitLines(text), decodeEntities: true, sent);
+            if (content.Papers.Count > 0)
+            {
+                return content;
+            }
+
+            best ??= content.IssueDate is null ? null : content;
+        }
+
+        foreach (var part in html)
+        {
+            var text = ReadText(part);
+            if (LooksBinary(text))
+            {
+                continue;
+            }
+
+            var content = ListingReader.Read(HtmlText.ToLines(text), decodeEntities: false, sent);
+            if (content.Papers.Count > 0)
+            {
+                return content;
+            }
+
+            best ??= content.IssueDate is null ? null : content;
+        }
+
+        // A listing forwarded as an attachment (message/rfc822).
+        if (embeddedDepth < MaxEmbeddedDepth)
+        {
+            foreach (var part in embedded)
+            {
+                if (part.Message is { } inner && !IsNotAListing(inner))
+                {
+                    var content = ReadContent(inner, embeddedDepth + 1);
+                    if (content.Papers.Count > 0)
+                    {
+                        return content;
+                    }
+                }
+            }
+        }
+
+        return best ?? new ListingContent([], null);
+    }
+
+    // Text has next to no control characters; random bytes decoded as windows-1252 have about one in eight.
+    private static bool LooksBinary(string text)
+    {
+        var controls = 0;
+        foreach (var c in text)
+        {
+            if ((c < ' ' && c is not '\t' and not '\n' and not '\r' and not '\f') || c == '\uFFFD')
+            {
+                controls++;
+            }
+        }
+
+        return controls > 16 && controls > text.Length / 200;
+    }
+
+    private static bool IsNotAListing(MimeMessage message)
+    {
+        if (message.Subject is { } subject && AutoReplySubject().IsMatch(subject))
+        {
+            return true;
+        }
+
+        if (message.Body is MultipartReport || message.Body?.ContentType.IsMimeType("multipart", "report") == true)
+        {
+            return true;
+        }
+
+        var autoSubmitted = message.Headers["Auto-Submitted"];
+        if (autoSubmitted is not null && autoSubmitted.Trim().StartsWith("auto-replied", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (message.Headers.Contains("X-Autoreply") || message.Headers.Contains("X-Autorespond")
+            || string.Equals(message.Headers["Precedence"]?.Trim(), "auto_reply", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        var sender = message.From.Mailboxes.FirstOrDefault()?.LocalPart;
+        return sender is not null
+            && (sender.Equals("mailer-daemon", StringComparison.OrdinalIgnoreCase) || sender.Equals("postmaster", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static (List<TextPart> Plain, List<TextPart> Html, List<MessagePart> Embedded) CollectParts(MimeEntity? body)
+    {
+        var plain = new List<TextPart>();
+        var html = new List<TextPart>();
+        var embedded = new List<MessagePart>();
+        var stack = new Stack<(MimeEntity Entity, int Depth)>();
+        if (body is not null)
+        {
+            stack.Push((body, 0));
+        }
+
+        var seen = 0;
+        while (stack.Count > 0 && seen++ < MaxMimeParts)
+        {
+            var (entity, depth) = stack.Pop();
+            switch (entity)
+            {
+                case Multipart multipart when depth < MaxMimeDepth:
+                    for (var i = multipart.Count - 1; i >= 0; i--)
+                    {
+                        stack.Push((multipart[i], depth + 1));
+                    }
+
+                    break;
+                case TextPart text when !text.IsAttachment && text.ContentType.IsMimeType("text", "plain"):
+                    plain.Add(text);
+                    break;
+                case TextPart text when !text.IsAttachment && text.ContentType.IsMimeType("text", "html"):
+                    html.Add(text);
+                    break;
+                case MessagePart message:
+                    embedded.Add(message);
+                    break;
+            }
+        }
+
+        return (plain, html, embedded);
+    }
+
+    private static string ReadText(MimePart part)
+    {
+        if (part.Content is null)
+        {
+            return string.Empty;
+        }
+
+        var bytes = new byte[MaxPartBytes];
+        var length = 0;
+        using (var stream = part.Content.Open())
+        {
+            int read;
+            while (length < bytes.Length && (read = stream.Read(bytes, length, bytes.Length - length)) > 0)
+            {
+                length += read;
+            }
+        }
+
+        // A cut part ends at its last whole line, never inside a multi-byte character.
+        if (length == bytes.Length && bytes.AsSpan(0, length).LastIndexOf((byte)'\n') is > 0 and var newline)
+        {
+            length = newline;
+        }
+
+        return Decode(bytes.AsSpan(0, length), part.ContentType.Charset);
+    }
+
+    /// <summary>
+    /// Decodes with the declared charset when the bytes are valid in it, else as UTF-8, else as windows-1252.
+    /// Valid UTF-8 wins over a declared us-ascii or Latin-1: such labels on UTF-8 bodies are common, the reverse is not.
+    /// </summary>
+    internal static string Decode(ReadOnlySpan<byte> bytes, string? charset)
+    {
+        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            bytes = bytes[3..];
+        }
+
+        var declared = ResolveCharset(charset);
+        var westernLabel = declared is null || declared.CodePage is 20127 or 28591 or 1252;
+        if (westernLabel && TryDecodeStrict(new UTF8Encoding(false, true), bytes) is { } utf8)
+        {
+            return utf8;
+        }
+
+        if (declared is not null && TryDecodeStrict(declared, bytes) is { } text)
+        {
+            return text;
+        }
+
+        if (TryDecodeStrict(new UTF8Encoding(false, true), bytes) is { } fallback)
+        {
+            return fallback;
+        }
+
+        return Encoding.GetEncoding(1252).GetString(bytes);
+    }
+
+    private static Encoding? ResolveCharset(string? charset)
+    {
+        if (string.IsNullOrWhiteSpace(charset))
+        {
+            return null;
+        }
+
+        try
+        {
+            var encoding = Encoding.GetEncoding(charset.Trim().Trim('"', '\''));
+            return Encoding.GetEncoding(encoding.CodePage, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    private static string? TryDecodeStrict(Encoding encoding, ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            return encoding.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+    }
+
+    [GeneratedRegex("""^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|abwesenheitsnotiz|r[ée]ponse automatique)\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex AutoReplySubject();
+
+    private static List<TextLine> SplitLines(string text)
+    {
+        var lines = new List<TextLine>();
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            lines.Add(TextLine.Plain(line.ToString()));
+        }
+
+        return lines;
+    }
 }

@@ -1,6 +1,185 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+
 namespace Newsletter.Papers;
-// Placeholder until the parser branch lands.
-public static class TextNormalizer
+
+/// <summary>
+/// One normalisation of paper text shared by the parser, the store and the matcher.
+/// Text stays data: nothing markup-like is stripped or interpreted.
+/// </summary>
+public static partial class TextNormalizer
 {
-    public static string TitleKey(string title) => title.ToLowerInvariant();
+    /// <summary>
+    /// Collapses whitespace (NBSP, tabs, line breaks), removes control and invisible format characters,
+    /// makes stray TeX escapes readable (<c>\%</c>, <c>Schr\"odinger</c>, <c>\( x \)</c>, <c>i.e.~x</c>) and
+    /// returns NFC. Idempotent. Entities are decoded only when asked: text from an HTML parser is already decoded,
+    /// and decoding twice would turn a literal "&amp;lt;" into "&lt;".
+    /// </summary>
+    public static string Normalize(string? text, bool decodeHtmlEntities = false)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+
+        if (decodeHtmlEntities && text.Contains('&', StringComparison.Ordinal))
+        {
+            text = WebUtility.HtmlDecode(text);
+        }
+
+        text = ReplaceLoneSurrogates(text);
+        if (text.Contains('\\', StringComparison.Ordinal) || text.Contains('~', StringComparison.Ordinal))
+        {
+            text = CleanTex(text);
+        }
+
+        var builder = new StringBuilder(text.Length);
+        var pendingSpace = false;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                pendingSpace = builder.Length > 0;
+                continue;
+            }
+
+            if (IsInvisible(c))
+            {
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                builder.Append(' ');
+                pendingSpace = false;
+            }
+
+            builder.Append(c);
+        }
+
+        var collapsed = builder.ToString();
+        return collapsed.IsNormalized(NormalizationForm.FormC) ? collapsed : collapsed.Normalize(NormalizationForm.FormC);
+    }
+
+    /// <summary>
+    /// A key under which two spellings of one title compare equal: case, diacritics, compatibility forms
+    /// (ligatures, full-width letters), punctuation and spacing are folded.
+    /// </summary>
+    public static string TitleKey(string? title)
+    {
+        var normalized = Normalize(title).Normalize(NormalizationForm.FormKD);
+        var builder = new StringBuilder(normalized.Length);
+        var pendingSpace = false;
+        foreach (var c in normalized)
+        {
+            var category = CharUnicodeInfo.GetUnicodeCategory(c);
+            if (category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark)
+            {
+                continue;
+            }
+
+            if (!char.IsLetterOrDigit(c))
+            {
+                pendingSpace = builder.Length > 0;
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                builder.Append(' ');
+                pendingSpace = false;
+            }
+
+            builder.Append(char.ToLowerInvariant(c));
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool IsInvisible(char c) =>
+        char.IsControl(c)
+        || c is '\u00AD' or '\u200B' or '\u2060' or '\uFEFF' or '\u200E' or '\u200F'
+        || (c >= '\u202A' && c <= '\u202E')
+        || (c >= '\u2066' && c <= '\u2069');
+
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsSurrogate(text[i]) && !char.IsSurrogatePair(text, i) && !(i > 0 && char.IsSurrogatePair(text, i - 1)))
+            {
+                var chars = text.ToCharArray();
+                for (var j = i; j < chars.Length; j++)
+                {
+                    if (char.IsSurrogate(chars[j]) && !char.IsSurrogatePair(text, j) && !(j > 0 && char.IsSurrogatePair(text, j - 1)))
+                    {
+                        chars[j] = '\uFFFD';
+                    }
+                }
+
+                return new string(chars);
+            }
+        }
+
+        return text;
+    }
+
+    // TeX cleanup outside URLs only: a '~' in https://host/~user must survive.
+    private static string CleanTex(string text)
+    {
+        var builder = new StringBuilder(text.Length);
+        var last = 0;
+        foreach (Match url in UrlPattern().Matches(text))
+        {
+            builder.Append(CleanTexSegment(text[last..url.Index]));
+            builder.Append(url.Value);
+            last = url.Index + url.Length;
+        }
+
+        builder.Append(CleanTexSegment(text[last..]));
+        return builder.ToString();
+    }
+
+    private static string CleanTexSegment(string segment)
+    {
+        if (segment.Length == 0)
+        {
+            return segment;
+        }
+
+        segment = TexAccent().Replace(segment, m =>
+        {
+            var mark = m.Groups["accent"].Value[0] switch
+            {
+                '"' => '\u0308',
+                '\'' => '\u0301',
+                '`' => '\u0300',
+                '^' => '\u0302',
+                '~' => '\u0303',
+                _ => '\u0327',
+            };
+            return (m.Groups["letter"].Value + mark).Normalize(NormalizationForm.FormC);
+        });
+        segment = TexEscapedSymbol().Replace(segment, "${symbol}");
+        segment = TexMathDelimiter().Replace(segment, " ");
+        return TexTie().Replace(segment, " ");
+    }
+
+    [GeneratedRegex("""https?://[^\s<>"]+""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    internal static partial Regex UrlPattern();
+
+    [GeneratedRegex("""\\(?:(?<accent>["'`^~])\{?(?<letter>[A-Za-z])\}?|(?<accent>c)\{(?<letter>[A-Za-z])\})""", RegexOptions.CultureInvariant)]
+    private static partial Regex TexAccent();
+
+    [GeneratedRegex("""\\(?<symbol>[%&#$_{}])""", RegexOptions.CultureInvariant)]
+    private static partial Regex TexEscapedSymbol();
+
+    [GeneratedRegex("""\\[()\[\]]""", RegexOptions.CultureInvariant)]
+    private static partial Regex TexMathDelimiter();
+
+    // A TeX tie joins two words ("i.e.~points", "Sanghavi~[12]"); a free-standing "~30%" means "about" and stays.
+    [GeneratedRegex("""(?<=\S)~(?=\S)""", RegexOptions.CultureInvariant)]
+    private static partial Regex TexTie();
 }

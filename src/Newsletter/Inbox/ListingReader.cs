@@ -1,0 +1,502 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using MimeKit.Utils;
+using Newsletter.Papers;
+
+namespace Newsletter.Inbox;
+
+/// <summary>
+/// Reads the papers of a listing out of text lines (from text/plain, or from HTML through <see cref="HtmlText"/>):
+/// a forwarding preamble and "> " quoting are removed, boilerplate and decorations skipped, and each short title
+/// paragraph followed by a long abstract paragraph becomes a paper.
+/// </summary>
+internal static partial class ListingReader
+{
+    public const int MaxPapers = 500;
+    public const int MaxTitleChars = 300;
+    public const int MaxAbstractChars = 10_000;
+    private const int MaxTitleLines = 4;
+    private const int MaxTitleWords = 45;
+    private const int MinAbstractChars = 200;
+    private const int MinAbstractWords = 25;
+
+    private static readonly HashSet<string> BoilerplateLines = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "new", "subscribe", "unsubscribe", "manage notifications", "get trending papers in your email inbox!",
+        "daily papers", "trending papers", "view in browser", "view this email in your browser", "view online",
+    };
+
+    private static readonly string[] BoilerplatePrefixes =
+    [
+        "byak and the research community", "by ak and the research community", "get trending papers in your email",
+    ];
+
+    // Footers end the listing: nothing after them is a paper.
+    private static readonly string[] FooterPrefixes =
+    [
+        "you are receiving this email", "you're receiving this email", "you received this email", "you are receiving this because",
+        "to unsubscribe", "unsubscribe from", "manage notifications", "manage your email preferences",
+    ];
+
+    public static ListingContent Read(IReadOnlyList<TextLine> lines, bool decodeEntities, DateTimeOffset? sent)
+    {
+        lines = StripQuoting(lines);
+        var start = SkipForwardPreamble(lines, ref sent);
+        var paragraphs = ToParagraphs(lines, start, decodeEntities);
+
+        DateOnly? issueDate = null;
+        var items = new List<Paragraph>();
+        foreach (var paragraph in paragraphs)
+        {
+            if (issueDate is null && items.Count < 2 && FindDate(paragraph, sent) is { } date)
+            {
+                issueDate = date;
+            }
+
+            var kind = Classify(paragraph);
+            if (kind == Kind.Footer)
+            {
+                break;
+            }
+
+            if (kind != Kind.Skip)
+            {
+                items.Add(paragraph with { Kind = kind });
+            }
+        }
+
+        return new ListingContent(Pair(items), issueDate);
+    }
+
+    private static List<ParsedPaper> Pair(List<Paragraph> items)
+    {
+        var drafts = new List<Draft>();
+        var urlParagraphs = new List<int>();
+        var i = 0;
+        while (i < items.Count && drafts.Count < MaxPapers)
+        {
+            if (items[i].Kind == Kind.UrlOnly)
+            {
+                urlParagraphs.Add(i++);
+                continue;
+            }
+
+            if (!StartsPaper(items, i))
+            {
+                i++;
+                continue;
+            }
+
+            var draft = new Draft(i, items[i]);
+            draft.Abstract.Add(items[i + 1]);
+            var k = i + 2;
+            while (k < items.Count && items[k].Kind == Kind.Text && !StartsPaper(items, k) && IsContinuation(items[k]))
+            {
+                draft.Abstract.Add(items[k++]);
+            }
+
+            draft.End = k - 1;
+            drafts.Add(draft);
+            i = k;
+        }
+
+        AttachUrlParagraphs(items, drafts, urlParagraphs);
+
+        var papers = new List<ParsedPaper>(drafts.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var draft in drafts)
+        {
+            if (seen.Add(TextNormalizer.TitleKey(draft.Title.Text)))
+            {
+                papers.Add(draft.ToPaper());
+            }
+        }
+
+        return papers;
+    }
+
+    // A listing puts a bare link (arXiv page, code) either after each abstract or before each title:
+    // the first paper tells which, so a link is never given to the neighbouring paper.
+    private static void AttachUrlParagraphs(List<Paragraph> items, List<Draft> drafts, List<int> urlParagraphs)
+    {
+        if (drafts.Count == 0 || urlParagraphs.Count == 0)
+        {
+            return;
+        }
+
+        var before = urlParagraphs.Contains(drafts[0].TitleIndex - 1);
+        foreach (var draft in drafts)
+        {
+            if (before)
+            {
+                for (var u = draft.TitleIndex - 1; u >= 0 && items[u].Kind == Kind.UrlOnly; u--)
+                {
+                    draft.Urls.InsertRange(0, items[u].Urls);
+                }
+            }
+            else
+            {
+                for (var u = draft.End + 1; u < items.Count && items[u].Kind == Kind.UrlOnly; u++)
+                {
+                    draft.Urls.AddRange(items[u].Urls);
+                }
+            }
+        }
+    }
+
+    private static bool StartsPaper(List<Paragraph> items, int i) =>
+        i + 1 < items.Count
+        && items[i].Kind == Kind.Text
+        && IsTitleLike(items[i])
+        && items[i + 1].Kind == Kind.Text
+        && IsAbstractLike(items[i + 1])
+        && !IsTitleLike(items[i + 1]);
+
+    private static bool IsTitleLike(Paragraph paragraph)
+    {
+        var text = paragraph.Text;
+        return text.Length is >= 3 and <= MaxTitleChars
+            && paragraph.LineCount <= MaxTitleLines
+            && !EndsSentence(text)
+            && WordCount(text) <= MaxTitleWords
+            && text.Count(char.IsLetter) * 2 >= text.Count(c => c != ' ');
+    }
+
+    private static bool IsAbstractLike(Paragraph paragraph)
+    {
+        var text = paragraph.Text;
+        return text.Length >= MinAbstractChars && WordCount(text) >= MinAbstractWords;
+    }
+
+    private static bool IsContinuation(Paragraph paragraph) =>
+        !IsTitleLike(paragraph) && (IsAbstractLike(paragraph) || EndsSentence(paragraph.Text));
+
+    private static bool EndsSentence(string text) =>
+        text.Length > 0 && text[^1] == '.' && !text.EndsWith("...", StringComparison.Ordinal);
+
+    private static int WordCount(string text)
+    {
+        var count = 0;
+        var inWord = false;
+        foreach (var c in text)
+        {
+            if (c == ' ')
+            {
+                inWord = false;
+            }
+            else if (!inWord)
+            {
+                inWord = true;
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static Kind Classify(Paragraph paragraph)
+    {
+        var text = paragraph.Text;
+        if (text.Length == 0 || IsDecoration(text))
+        {
+            return Kind.Skip;
+        }
+
+        if (FooterPrefixes.Any(p => text.StartsWith(p, StringComparison.OrdinalIgnoreCase)))
+        {
+            return Kind.Footer;
+        }
+
+        if (BoilerplateLines.Contains(text)
+            || BoilerplatePrefixes.Any(p => text.StartsWith(p, StringComparison.OrdinalIgnoreCase))
+            || (text.Length < 60 && DateLine().IsMatch(text))
+            || HeaderLine().IsMatch(text))
+        {
+            return Kind.Skip;
+        }
+
+        return paragraph.Urls.Count > 0 && UrlOnly().IsMatch(text) ? Kind.UrlOnly : Kind.Text;
+    }
+
+    // "▲ 42", "42", "---", "* * *", "12 upvotes · 3 comments": nothing a reader would call text.
+    private static bool IsDecoration(string text) => !text.Any(char.IsLetter) || CountLine().IsMatch(text);
+
+    private static IReadOnlyList<TextLine> StripQuoting(IReadOnlyList<TextLine> lines)
+    {
+        int quoted = 0, nonEmpty = 0;
+        foreach (var line in lines)
+        {
+            var trimmed = line.Text.TrimStart();
+            if (trimmed.Length > 0)
+            {
+                nonEmpty++;
+                if (trimmed[0] == '>')
+                {
+                    quoted++;
+                }
+            }
+        }
+
+        if (quoted == 0 || quoted * 10 < nonEmpty * 3)
+        {
+            return lines;
+        }
+
+        return lines.Select(l => l with { Text = QuotePrefix().Replace(l.Text, string.Empty, 1) }).ToList();
+    }
+
+    // Drops everything up to the last forwarded-message header block ("---------- Forwarded message ---------",
+    // "Begin forwarded message:", or From:/Date:/Subject: lines); its Date: line, when readable, dates the listing.
+    private static int SkipForwardPreamble(IReadOnlyList<TextLine> lines, ref DateTimeOffset? sent)
+    {
+        var start = 0;
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var text = lines[i].Text.Trim();
+            var marker = ForwardMarker().IsMatch(text);
+            if (!marker && !(HeaderLine().IsMatch(text) && IsHeaderBlock(lines, i)))
+            {
+                continue;
+            }
+
+            var j = marker ? i + 1 : i;
+            while (j < lines.Count)
+            {
+                var line = lines[j].Text.Trim();
+                if (line.Length > 0 && !HeaderLine().IsMatch(line))
+                {
+                    break;
+                }
+
+                if (HeaderLine().Match(line) is { Success: true } header
+                    && header.Groups["name"].Value.Equals("Date", StringComparison.OrdinalIgnoreCase)
+                    && ParseForwardedDate(line[header.Length..]) is { } forwarded)
+                {
+                    sent = forwarded;
+                }
+
+                j++;
+            }
+
+            start = j;
+            i = j - 1;
+        }
+
+        return start;
+    }
+
+    private static bool IsHeaderBlock(IReadOnlyList<TextLine> lines, int i)
+    {
+        var headers = 0;
+        for (var j = i; j < lines.Count && j < i + 8; j++)
+        {
+            var text = lines[j].Text.Trim();
+            if (HeaderLine().IsMatch(text))
+            {
+                headers++;
+            }
+            else if (text.Length > 0)
+            {
+                break;
+            }
+        }
+
+        return headers >= 3;
+    }
+
+    private static DateTimeOffset? ParseForwardedDate(string value)
+    {
+        value = value.Trim().Trim('*').Trim();
+        if (DateUtils.TryParse(value, out var rfc))
+        {
+            return rfc;
+        }
+
+        // Gmail: "Tue, Mar 11, 2025 at 2:02 PM"; Apple Mail: "11 March 2025 at 14:02:31 GMT".
+        value = value.Replace(" at ", " ", StringComparison.Ordinal);
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces | DateTimeStyles.AssumeUniversal, out var parsed)
+            ? parsed
+            : null;
+    }
+
+    private static List<Paragraph> ToParagraphs(IReadOnlyList<TextLine> lines, int start, bool decodeEntities)
+    {
+        var paragraphs = new List<Paragraph>();
+        var texts = new List<string>();
+        var hrefs = new List<string>();
+        for (var i = start; i <= lines.Count; i++)
+        {
+            var text = i < lines.Count ? TextNormalizer.Normalize(lines[i].Text, decodeEntities) : string.Empty;
+            if (text.Length > 0)
+            {
+                texts.Add(text);
+                hrefs.AddRange(lines[i].Hrefs);
+                continue;
+            }
+
+            // Counters and separators on their own line at either end ("▲ 42" above a title) are not part of it.
+            while (texts.Count > 1 && IsDecoration(texts[0]))
+            {
+                texts.RemoveAt(0);
+            }
+
+            while (texts.Count > 1 && IsDecoration(texts[^1]))
+            {
+                texts.RemoveAt(texts.Count - 1);
+            }
+
+            if (texts.Count > 0)
+            {
+                paragraphs.Add(Paragraph.Create(texts, hrefs));
+                texts.Clear();
+                hrefs.Clear();
+            }
+        }
+
+        return paragraphs;
+    }
+
+    private static DateOnly? FindDate(Paragraph paragraph, DateTimeOffset? sent)
+    {
+        foreach (var line in paragraph.Lines)
+        {
+            if (line.Length > 120)
+            {
+                continue;
+            }
+
+            foreach (var segment in DateSeparator().Split(line))
+            {
+                var match = DateLine().Match(segment.Trim());
+                if (match.Success)
+                {
+                    return ToDate(match, sent);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static DateOnly? ToDate(Match match, DateTimeOffset? sent)
+    {
+        var month = Array.IndexOf(Months, match.Groups["month"].Value[..3].ToLowerInvariant()) + 1;
+        var day = int.Parse(match.Groups["day"].Value, CultureInfo.InvariantCulture);
+        if (match.Groups["year"].Success)
+        {
+            var year = int.Parse(match.Groups["year"].Value, CultureInfo.InvariantCulture);
+            return day <= DateTime.DaysInMonth(year, month) ? new DateOnly(year, month, day) : null;
+        }
+
+        if (sent is not { } sentAt)
+        {
+            return null;
+        }
+
+        // The listing goes out on (or just after) its date: take the latest such date not after the send date,
+        // with a few days of slack for time zones and late sends.
+        var reference = DateOnly.FromDateTime(sentAt.DateTime);
+        DateOnly? best = null;
+        for (var year = reference.Year + 1; year >= reference.Year - 1; year--)
+        {
+            if (day > DateTime.DaysInMonth(year, month))
+            {
+                continue;
+            }
+
+            var candidate = new DateOnly(year, month, day);
+            if (candidate.DayNumber <= reference.DayNumber + 3)
+            {
+                best = candidate;
+                break;
+            }
+        }
+
+        return best;
+    }
+
+    private static readonly string[] Months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+    [GeneratedRegex("""^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:(?<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(?<day>[0-3]?\d)(?:st|nd|rd|th)?|(?<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?)(?:,?\s+(?<year>(?:19|20)\d\d))?$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DateLine();
+
+    [GeneratedRegex("""\s[·•|–—-]\s""", RegexOptions.CultureInvariant)]
+    private static partial Regex DateSeparator();
+
+    [GeneratedRegex("""^\W*\d+\s*(?:up-?votes?|votes?|likes?|comments?|points?)\b[\W\d]*(?:(?:up-?votes?|votes?|likes?|comments?|points?)\W*)?$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CountLine();
+
+    [GeneratedRegex("""^\s*(?:>\s?)+""", RegexOptions.CultureInvariant)]
+    private static partial Regex QuotePrefix();
+
+    [GeneratedRegex("""^(?:-{2,}\s*(?:forwarded message|original message)\s*-{2,}|begin forwarded message:?|-{2,}\s*forwarded by .*)$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ForwardMarker();
+
+    [GeneratedRegex("""^\*?(?<name>From|Date|Sent|Subject|To|Cc|Reply-To)\*?\s*:\*?""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HeaderLine();
+
+    [GeneratedRegex("""^(?:[\w ]{0,20}:\s*)?(?:https?://\S+\s*)+$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex UrlOnly();
+
+    private enum Kind
+    {
+        Text,
+        Skip,
+        Footer,
+        UrlOnly,
+    }
+
+    private sealed record Paragraph(string Text, IReadOnlyList<string> Lines, int LineCount, IReadOnlyList<string> Hrefs, IReadOnlyList<string> Urls, Kind Kind)
+    {
+        public static Paragraph Create(List<string> lines, List<string> hrefs)
+        {
+            var text = string.Join(' ', lines);
+            var urls = LinkExtractor.Extract(text);
+            return new Paragraph(text, [.. lines], lines.Count, [.. hrefs], urls, Kind.Text);
+        }
+    }
+
+    private sealed class Draft(int titleIndex, Paragraph title)
+    {
+        public int TitleIndex { get; } = titleIndex;
+
+        public int End { get; set; }
+
+        public Paragraph Title { get; } = title;
+
+        public List<Paragraph> Abstract { get; } = [];
+
+        public List<string> Urls { get; } = [];
+
+        public ParsedPaper ToPaper()
+        {
+            var text = Truncate(string.Join(' ', Abstract.Select(p => p.Text)), MaxAbstractChars);
+            var links = new List<string>();
+            foreach (var link in LinkExtractor.Extract(text).Concat(Abstract.SelectMany(p => p.Hrefs)).Concat(Urls))
+            {
+                LinkExtractor.AddLink(links, link);
+            }
+
+            var arxivId = LinkExtractor.FindArxivId(string.Join(' ', Title.Hrefs))
+                ?? LinkExtractor.FindArxivId(string.Join(' ', Urls))
+                ?? LinkExtractor.FindArxivId(Title.Text)
+                ?? LinkExtractor.FindArxivId(string.Join(' ', links))
+                ?? LinkExtractor.FindArxivId(text);
+            return new ParsedPaper(Title.Text, text, arxivId, links);
+        }
+
+        private static string Truncate(string text, int max)
+        {
+            if (text.Length <= max)
+            {
+                return text;
+            }
+
+            var cut = char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
+            var space = text.LastIndexOf(' ', cut - 1, Math.Min(cut, 200));
+            return text[..(space > 0 ? space : cut)];
+        }
+    }
+}
+
+internal sealed record ListingContent(IReadOnlyList<ParsedPaper> Papers, DateOnly? IssueDate);

@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+
+namespace Newsletter.Papers;
+
+/// <summary>Finds http(s) links and arXiv ids in paper text.</summary>
+public static partial class LinkExtractor
+{
+    public const int MaxLinks = 50;
+
+    /// <summary>
+    /// The http/https URLs of <paramref name="text"/> in order, de-duplicated, with trailing sentence punctuation
+    /// and unbalanced closing brackets trimmed (<c>https://github.com/x/y}.</c> gives <c>https://github.com/x/y</c>;
+    /// <c>https://en.wikipedia.org/wiki/A_(b)</c> keeps its parentheses).
+    /// </summary>
+    public static IReadOnlyList<string> Extract(string? text)
+    {
+        var links = new List<string>();
+        if (string.IsNullOrEmpty(text))
+        {
+            return links;
+        }
+
+        foreach (Match match in TextNormalizer.UrlPattern().Matches(text))
+        {
+            AddLink(links, match.Value);
+            if (links.Count >= MaxLinks)
+            {
+                break;
+            }
+        }
+
+        return links;
+    }
+
+    /// <summary>Adds <paramref name="candidate"/> when it is a valid absolute http(s) URL not yet in the list.</summary>
+    public static bool AddLink(List<string> links, string candidate)
+    {
+        ArgumentNullException.ThrowIfNull(links);
+        var url = Trim(candidate);
+        if (links.Count >= MaxLinks
+            || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            || string.IsNullOrEmpty(uri.Host)
+            || links.Contains(url, StringComparer.Ordinal))
+        {
+            return false;
+        }
+
+        links.Add(url);
+        return true;
+    }
+
+    /// <summary>Trims what follows a URL in prose: punctuation, quotes, unbalanced closing brackets.</summary>
+    public static string Trim(string url)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var end = url.Length;
+        while (end > 0)
+        {
+            var c = url[end - 1];
+            if (c is '.' or ',' or ';' or ':' or '!' or '?' or '\'' or '"' or '*' or '`' or '\u2019' or '\u201D')
+            {
+                end--;
+                continue;
+            }
+
+            var open = c switch
+            {
+                ')' => '(',
+                ']' => '[',
+                '}' => '{',
+                '>' => '<',
+                _ => '\0',
+            };
+            if (open != '\0' && Count(url, open, end) < Count(url, c, end))
+            {
+                end--;
+                continue;
+            }
+
+            break;
+        }
+
+        return url[..end];
+    }
+
+    /// <summary>
+    /// The first arXiv id in <paramref name="text"/> (links to arxiv.org/abs|pdf|html, huggingface.co/papers,
+    /// or "arXiv:2407.08296" text), without its version: "2407.08296", or "hep-th/9901001" for old ids.
+    /// </summary>
+    public static string? FindArxivId(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        var match = ArxivPattern().Match(text);
+        return match.Success ? match.Groups["id"].Value : null;
+    }
+
+    private static int Count(string text, char c, int end)
+    {
+        var count = 0;
+        for (var i = 0; i < end; i++)
+        {
+            if (text[i] == c)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    [GeneratedRegex("""(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|\barxiv:\s?)(?<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?(?![\d])""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ArxivPattern();
+}

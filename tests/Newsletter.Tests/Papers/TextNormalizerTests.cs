@@ -1,0 +1,54 @@
+using Newsletter.Papers;
+
+namespace Newsletter.Tests.Papers;
+
+public sealed class TextNormalizerTests
+{
+    [Theory]
+    [InlineData("  A\tB\u00A0\u00A0C\r\n D\u2028E  ", "A B C D E")]
+    [InlineData("Cafe\u0301", "Café")]
+    [InlineData("bell\u0007 and\u200B zero\u00ADwidth", "bell and zerowidth")]
+    [InlineData("accuracy by 2.19\\% over", "accuracy by 2.19% over")]
+    [InlineData("computational Schr\\\"odinger Bridges", "computational Schrödinger Bridges")]
+    [InlineData("due to their \\( O(n^3) \\) time", "due to their O(n^3) time")]
+    [InlineData("subspaces (i.e.~points in", "subspaces (i.e. points in")]
+    [InlineData("about ~30% faster", "about ~30% faster")]
+    [InlineData("mathfrak S^{2/p} for 1leq p<2", "mathfrak S^{2/p} for 1leq p<2")]
+    [InlineData("at https://example.org/~user/x.", "at https://example.org/~user/x.")]
+    [InlineData("<script>alert(1)</script> Paper", "<script>alert(1)</script> Paper")]
+    public void Normalize_Text_IsReadableAndLiteral(string input, string expected)
+    {
+        Assert.Equal(expected, TextNormalizer.Normalize(input));
+    }
+
+    [Fact]
+    public void Normalize_EntitiesWhenAsked_AreDecodedOnce()
+    {
+        Assert.Equal("FLoRA's <b> & co", TextNormalizer.Normalize("FLoRA&#x27;s &lt;b&gt; &amp; co", decodeHtmlEntities: true));
+        Assert.Equal("&lt;", TextNormalizer.Normalize("&amp;lt;", decodeHtmlEntities: true));
+        Assert.Equal("a &amp; b", TextNormalizer.Normalize("a &amp; b"));
+    }
+
+    [Fact]
+    public void Normalize_AlreadyNormalText_IsUnchanged()
+    {
+        const string text = "Light Schrödinger Bridge: 2.19% (i.e. points)";
+
+        Assert.Equal(text, TextNormalizer.Normalize(TextNormalizer.Normalize(text)));
+    }
+
+    [Theory]
+    [InlineData("Light Schrödinger Bridge", "LIGHT  SCHRÖDINGER-BRIDGE")]
+    [InlineData("Get the Best of Both Worlds: Improving Accuracy", "get the best of both worlds -- improving accuracy")]
+    [InlineData("ﬁne-tuning ＬＬＭｓ", "Fine Tuning LLMs")]
+    public void TitleKey_SpellingsOfOneTitle_AreEqual(string a, string b)
+    {
+        Assert.Equal(TextNormalizer.TitleKey(a), TextNormalizer.TitleKey(b));
+    }
+
+    [Fact]
+    public void TitleKey_DifferentTitles_Differ()
+    {
+        Assert.NotEqual(TextNormalizer.TitleKey("Sharper Bounds for ell_p Sensitivity Sampling"), TextNormalizer.TitleKey("Sharper Bounds for ell_2 Sensitivity Sampling"));
+    }
+}
