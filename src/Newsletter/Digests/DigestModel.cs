@@ -1,3 +1,5 @@
+using Newsletter.Subscribers;
+
 namespace Newsletter.Digests;
 
 /// <summary>Everything a digest template shows. Built by the sender, rendered by <c>DigestRenderer</c>.</summary>
@@ -17,7 +19,14 @@ public sealed record DigestPaper(
     string Url,
     IReadOnlyList<string> CodeLinks,
     IReadOnlyList<string> MatchedTerms,
-    double Score);
+    double Score)
+{
+    /// <summary>Spans of <see cref="Title"/> to highlight (from <see cref="IssueMatcher.Highlight"/>); may be unsorted or overlap.</summary>
+    public IReadOnlyList<HighlightSpan> TitleHighlights { get; init; } = [];
+
+    /// <summary>Spans of <see cref="Abstract"/> to highlight (from <see cref="IssueMatcher.Highlight"/>); may be unsorted or overlap.</summary>
+    public IReadOnlyList<HighlightSpan> AbstractHighlights { get; init; } = [];
+}
 
 /// <summary>Absolute https links of one recipient; tokens are already inside them.</summary>
 public sealed record DigestLinks(

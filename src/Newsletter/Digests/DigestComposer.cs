@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using MimeKit.Cryptography;
+using MimeKit.IO;
+using MimeKit.Text;
+
+namespace Newsletter.Digests;
+
+/// <summary>Who gets a digest and which delivery it is: (issue, subscriber, generation) names the Message-ID.</summary>
+public sealed record DigestEnvelope(
+    string RecipientEmail,
+    long IssueId,
+    long SubscriberId,
+    int Generation,
+    string Subject,
+    DigestLinks Links);
+
+/// <summary>Builds the MIME message of a rendered digest: headers mail providers expect, both bodies, optional DKIM.</summary>
+public sealed class DigestComposer
+{
+    /// <summary>Header carrying "{issue}/{subscriber}/{generation}"; the inbox uses it to recognise our own digests.</summary>
+    public const string DigestHeader = "X-Newsletter-Digest";
+
+    private const int MaxSubjectLength = 200;
+
+    private static readonly string[] SignedHeaders =
+    [
+        "From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id",
+        "MIME-Version", "Content-Type",
+    ];
+
+    private readonly MailboxAddress _from;
+    private readonly MailboxAddress? _replyTo;
+    private readonly string _listId;
+    private readonly DkimSigner? _signer;
+    private readonly TimeProvider _time;
+
+    public DigestComposer(IOptions<MailOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        var mail = options.Value;
+        _time = time;
+        _from = MailboxAddress.Parse(mail.From);
+        _replyTo = string.IsNullOrWhiteSpace(mail.ReplyTo) ? null : MailboxAddress.Parse(mail.ReplyTo);
+        _listId = mail.ListId;
+        if (!string.IsNullOrWhiteSpace(mail.DkimPrivateKeyPath))
+        {
+            var domain = string.IsNullOrWhiteSpace(mail.DkimDomain) ? _from.Domain : mail.DkimDomain;
+            _signer = new ClockedDkimSigner(mail.DkimPrivateKeyPath, domain, mail.DkimSelector!, time)
+            {
+                HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+                BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            };
+        }
+    }
+
+    public MimeMessage Compose(DigestEnvelope envelope, RenderedDigest body)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(body);
+        var unsubscribe = RequireHttps(envelope.Links.Unsubscribe, nameof(envelope.Links.Unsubscribe));
+
+        var message = new MimeMessage();
+        message.From.Add(_from);
+        if (_replyTo is not null)
+        {
+            message.ReplyTo.Add(_replyTo);
+        }
+
+        message.To.Add(Recipient(envelope.RecipientEmail));
+        message.Subject = HeaderText(envelope.Subject, MaxSubjectLength);
+        message.Date = _time.GetUtcNow();
+        message.MessageId = MessageIdFor(envelope.IssueId, envelope.SubscriberId, envelope.Generation, _from.Domain);
+        message.Headers.Add(HeaderId.ListId, $"<{_listId}>");
+        message.Headers.Add(HeaderId.ListUnsubscribe, $"<{unsubscribe}>");
+        message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        message.Headers.Add("Auto-Submitted", "auto-generated");
+        message.Headers.Add(HeaderId.Precedence, "bulk");
+        message.Headers.Add(DigestHeader, DigestHeaderValue(envelope.IssueId, envelope.SubscriberId, envelope.Generation));
+        message.Body = CreateBody(body.Html, body.Text);
+
+        if (_signer is not null)
+        {
+            message.Prepare(EncodingConstraint.SevenBit);
+            _signer.Sign(message, SignedHeaders);
+        }
+
+        return message;
+    }
+
+    /// <summary>"digest.{issue}.{subscriber}.{generation}@{domain}" (without angle brackets): equal for a re-run of the same delivery.</summary>
+    public static string MessageIdFor(long issueId, long subscriberId, int generation, string domain) =>
+        string.Create(CultureInfo.InvariantCulture, $"digest.{issueId}.{subscriberId}.{generation}@{domain}");
+
+    public static string DigestHeaderValue(long issueId, long subscriberId, int generation) =>
+        string.Create(CultureInfo.InvariantCulture, $"{issueId}/{subscriberId}/{generation}");
+
+    /// <summary>Bytes the body (multipart/alternative with both parts, transfer-encoded) takes on the wire.</summary>
+    internal static long MeasureBody(string html, string text)
+    {
+        using var counter = new MeasuringStream();
+        CreateBody(html, text).WriteTo(WireFormat, counter);
+        return counter.Length;
+    }
+
+    private static readonly FormatOptions WireFormat = CreateWireFormat();
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    private static MultipartAlternative CreateBody(string html, string text)
+    {
+        // Text first, HTML last: clients show the last alternative they understand.
+        return new MultipartAlternative { Part(TextFormat.Plain, text), Part(TextFormat.Html, html) };
+
+        static TextPart Part(TextFormat format, string content)
+        {
+            var part = new TextPart(format);
+            part.SetText(Encoding.UTF8, content);
+            part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
+            return part;
+        }
+    }
+
+    private static MailboxAddress Recipient(string address)
+    {
+        if (string.IsNullOrEmpty(address) || address.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ||
+            !MailboxAddress.TryParse(address, out var mailbox) || mailbox.Name?.Length > 0)
+        {
+            throw new ArgumentException("Recipient must be a bare email address.", nameof(address));
+        }
+
+        return mailbox;
+    }
+
+    private static string RequireHttps(string url, string name)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps ||
+            url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or '"'))
+        {
+            throw new ArgumentException($"{name} link must be an absolute https URL.", name);
+        }
+
+        return url;
+    }
+
+    /// <summary>Untrusted text for a header: control characters (CR, LF, ...) and line separators become spaces.</summary>
+    internal static string HeaderText(string value, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var builder = new StringBuilder(Math.Min(value.Length, maxLength));
+        foreach (var c in value)
+        {
+            if (builder.Length == maxLength)
+            {
+                break;
+            }
+
+            var separator = char.IsControl(c) || c is '\u2028' or '\u2029';
+            if (!separator || (builder.Length > 0 && builder[^1] != ' '))
+            {
+                builder.Append(separator ? ' ' : c);
+            }
+        }
+
+        // Do not leave half a surrogate pair at the cut.
+        if (builder.Length > 0 && char.IsHighSurrogate(builder[^1]))
+        {
+            builder.Length--;
+        }
+
+        return builder.ToString().Trim();
+    }
+
+    /// <summary>DKIM signer whose t= comes from the injected clock.</summary>
+    private sealed class ClockedDkimSigner(string keyPath, string domain, string selector, TimeProvider time)
+        : DkimSigner(keyPath, domain, selector, DkimSignatureAlgorithm.RsaSha256)
+    {
+        protected override long GetTimestamp() => time.GetUtcNow().ToUnixTimeSeconds();
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using RazorLight;
+
+namespace Newsletter.Digests;
+
+/// <summary>A rendered digest: both bodies and how many of the matched papers they show.</summary>
+public sealed record RenderedDigest(string Html, string Text, int PapersShown);
+
+/// <summary>
+/// Renders digests with the templates Digest/Digest.html and Digest/Digest.text. Singleton and thread-safe: the
+/// templates are CSS-inlined and compiled once (on <see cref="WarmUpAsync"/> or the first render), then each render
+/// only executes compiled code.
+/// </summary>
+public sealed class DigestRenderer
+{
+    /// <summary>Gmail clips messages larger than 102 KB; a composed digest stays below this.</summary>
+    public const int MaxMessageBytes = 102_000;
+
+    /// <summary>Room kept for the top-level headers (subject, List-*, DKIM signature, ...) and a safety margin.</summary>
+    internal const int HeaderAllowance = 8_192;
+
+    internal const int BodyBudget = MaxMessageBytes - HeaderAllowance;
+
+    internal const string HtmlKey = "Digest/Digest.html";
+    internal const string TextKey = "Digest/Digest.text";
+    internal const string LayoutKey = "Shared/_EmailLayout";
+
+    private readonly RazorLightEngine _engine;
+    private readonly Lazy<Task> _compiled;
+
+    public DigestRenderer(IOptions<TemplateOptions> options, ILogger<DigestRenderer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        var root = options.Value.ResolvedRoot;
+        var css = File.ReadAllText(Path.Combine(root, "Shared", "email.css"));
+        _engine = new RazorLightEngineBuilder()
+            .UseProject(new CssInliningRazorProject(root, css, logger))
+            // The engine lives in this assembly, not necessarily the entry one (tests, benchmarks).
+            .SetOperatingAssembly(typeof(DigestRenderer).Assembly)
+            .UseMemoryCachingProvider()
+            .Build();
+        _compiled = new Lazy<Task>(CompileAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Compiles the templates now (about 2 s) instead of on the first render.</summary>
+    public Task WarmUpAsync(CancellationToken ct) => _compiled.Value.WaitAsync(ct);
+
+    public async Task<RenderedDigest> RenderAsync(DigestModel model, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        await WarmUpAsync(ct).ConfigureAwait(false);
+
+        var all = model.Papers.Count;
+        var full = await RenderPartsAsync(model, all).ConfigureAwait(false);
+        var fullSize = DigestComposer.MeasureBody(full.Html, full.Text);
+        if (fullSize <= BodyBudget || all == 0)
+        {
+            return full;
+        }
+
+        // Too big: estimate each paper's cost as a fixed markup share plus its own encoded text, cut, then verify.
+        ct.ThrowIfCancellationRequested();
+        var empty = await RenderPartsAsync(model, 0).ConfigureAwait(false);
+        var fixedSize = DigestComposer.MeasureBody(empty.Html, empty.Text);
+        var textSizes = model.Papers.Select(EstimateTextBytes).ToArray();
+        var markupPerPaper = Math.Max(0, (fullSize - fixedSize - textSizes.Sum()) / all);
+
+        var shown = 0;
+        for (long size = fixedSize; shown < all && size + markupPerPaper + textSizes[shown] <= BodyBudget; shown++)
+        {
+            size += markupPerPaper + textSizes[shown];
+        }
+
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var cut = await RenderPartsAsync(model, shown).ConfigureAwait(false);
+            var overshoot = DigestComposer.MeasureBody(cut.Html, cut.Text) - BodyBudget;
+            if (overshoot <= 0 || shown == 0)
+            {
+                return cut;
+            }
+
+            // The estimate was off: drop enough papers from the end to cover the overshoot.
+            for (long removed = 0; shown > 0 && removed < overshoot;)
+            {
+                shown--;
+                removed += markupPerPaper + textSizes[shown];
+            }
+        }
+    }
+
+    private async Task<RenderedDigest> RenderPartsAsync(DigestModel model, int papersShown)
+    {
+        var view = new DigestView(model, papersShown);
+        var html = await _engine.RenderTemplateAsync(await _engine.CompileTemplateAsync(HtmlKey).ConfigureAwait(false), view).ConfigureAwait(false);
+        var text = await _engine.RenderTemplateAsync(await _engine.CompileTemplateAsync(TextKey).ConfigureAwait(false), view).ConfigureAwait(false);
+        return new RenderedDigest(html, text, view.Papers.Count);
+    }
+
+    private async Task CompileAsync()
+    {
+        foreach (var key in new[] { LayoutKey, HtmlKey, TextKey })
+        {
+            await _engine.CompileTemplateAsync(key).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Bytes a paper's own text adds to both parts once HTML- and transfer-encoded (quoted-printable: 3 bytes for
+    /// each non-ASCII byte or '=', plus soft line breaks).
+    /// </summary>
+    private static long EstimateTextBytes(DigestPaper paper)
+    {
+        var text = new StringBuilder(paper.Title.Length + paper.Abstract.Length + 256)
+            .Append(paper.Title).Append(paper.Abstract).Append(paper.Url).Append(paper.Url)
+            .AppendJoin("", paper.CodeLinks).AppendJoin("", paper.CodeLinks).AppendJoin("", paper.CodeLinks)
+            .AppendJoin(", ", paper.MatchedTerms)
+            .ToString();
+        return QuotedPrintableLength(HtmlEncoder.Default.Encode(text)) + QuotedPrintableLength(text);
+    }
+
+    private static long QuotedPrintableLength(string value)
+    {
+        long length = 0;
+        foreach (var b in Encoding.UTF8.GetBytes(value))
+        {
+            length += b is >= 32 and < 127 and not (byte)'=' ? 1 : 3;
+        }
+
+        return length + (length / 73 * 3);
+    }
+}

@@ -1,0 +1,64 @@
+using System.ComponentModel.DataAnnotations;
+using MimeKit;
+
+namespace Newsletter.Digests;
+
+/// <summary>How outgoing digests are addressed and signed (section <c>Newsletter:Mail</c>).</summary>
+public sealed class MailOptions : IValidatableObject
+{
+    public const string Section = "Newsletter:Mail";
+
+    /// <summary>Sender, e.g. "Newsletter &lt;digest@lab.example.org&gt;"; its domain also names the Message-IDs.</summary>
+    [Required]
+    [Mailbox]
+    public string From { get; set; } = "";
+
+    [Mailbox]
+    public string? ReplyTo { get; set; }
+
+    /// <summary>List-Id (RFC 2919) without angle brackets, e.g. "papers.lab.example.org".</summary>
+    [Required]
+    [RegularExpression(@"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+        ErrorMessage = "ListId must look like a domain name, e.g. papers.lab.example.org.")]
+    public string ListId { get; set; } = "";
+
+    /// <summary>PEM file with the RSA private key; when set, digests are DKIM-signed.</summary>
+    public string? DkimPrivateKeyPath { get; set; }
+
+    [RegularExpression(@"^[A-Za-z0-9._-]+$", ErrorMessage = "DkimSelector must be a DNS label, e.g. digest2025.")]
+    public string? DkimSelector { get; set; }
+
+    /// <summary>Signing domain (d=); defaults to the domain of <see cref="From"/>.</summary>
+    public string? DkimDomain { get; set; }
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (string.IsNullOrWhiteSpace(DkimPrivateKeyPath))
+        {
+            yield break;
+        }
+
+        if (string.IsNullOrWhiteSpace(DkimSelector))
+        {
+            yield return new ValidationResult("DkimSelector is required when DkimPrivateKeyPath is set.", [nameof(DkimSelector)]);
+        }
+
+        if (!File.Exists(DkimPrivateKeyPath))
+        {
+            yield return new ValidationResult($"DKIM key file '{DkimPrivateKeyPath}' does not exist.", [nameof(DkimPrivateKeyPath)]);
+        }
+    }
+}
+
+/// <summary>The value is one mailbox ("Name &lt;user@example.org&gt;" or "user@example.org"); empty passes (use [Required]).</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class MailboxAttribute : ValidationAttribute
+{
+    public MailboxAttribute()
+        : base("{0} must be one email address, e.g. \"Newsletter <digest@lab.example.org>\".")
+    {
+    }
+
+    public override bool IsValid(object? value) =>
+        value is not string text || text.Length == 0 || MailboxAddress.TryParse(text, out _);
+}

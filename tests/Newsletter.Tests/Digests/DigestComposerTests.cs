@@ -1,0 +1,217 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MimeKit;
+using MimeKit.Cryptography;
+using Newsletter.Digests;
+using Xunit;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Security;
+
+namespace Newsletter.Tests.Digests;
+
+public sealed class DigestComposerTests
+{
+    private static readonly RenderedDigest Body = new("<!DOCTYPE html><html lang=\"en\"><body><p>Hello &amp; welcome</p></body></html>", "Hello & welcome\n", 1);
+    private static readonly FakeTimeProvider Clock = new(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public void Compose_Envelope_ListAndAutomationHeadersExact()
+    {
+        var message = Roundtrip(Composer().Compose(Envelope(), Body));
+
+        Assert.Equal("<https://papers.lab.example.org/unsubscribe/tok-unsub>", message.Headers["List-Unsubscribe"]);
+        Assert.Equal("List-Unsubscribe=One-Click", message.Headers["List-Unsubscribe-Post"]);
+        Assert.Equal("<papers.lab.example.org>", message.Headers["List-Id"]);
+        Assert.Equal("auto-generated", message.Headers["Auto-Submitted"]);
+        Assert.Equal("bulk", message.Headers["Precedence"]);
+        Assert.Equal("42/7/1", message.Headers[DigestComposer.DigestHeader]);
+        Assert.Equal("digest.42.7.1@lab.example.org", message.MessageId);
+        var from = Assert.Single(message.From.Mailboxes);
+        Assert.Equal(("Newsletter", "digest@lab.example.org"), (from.Name, from.Address));
+        Assert.Equal("replies@lab.example.org", Assert.Single(message.ReplyTo.Mailboxes).Address);
+        Assert.Equal("ada@example.org", Assert.Single(message.To.Mailboxes).Address);
+        Assert.Equal("Your papers for 11 March 2025", message.Subject);
+        Assert.Equal(Clock.GetUtcNow(), message.Date);
+    }
+
+    [Fact]
+    public void Compose_SameTripleTwice_SameMessageIdAndOtherGenerationDiffers()
+    {
+        var composer = Composer();
+
+        var first = composer.Compose(Envelope(), Body);
+        var again = composer.Compose(Envelope(), Body);
+        var resend = composer.Compose(Envelope() with { Generation = 2 }, Body);
+
+        Assert.Equal(first.MessageId, again.MessageId);
+        Assert.NotEqual(first.MessageId, resend.MessageId);
+        Assert.Equal("digest.42.7.2@lab.example.org", resend.MessageId);
+    }
+
+    [Fact]
+    public void Compose_Body_MultipartAlternativeTextThenHtml()
+    {
+        var message = Roundtrip(Composer().Compose(Envelope(), Body));
+
+        var alternative = Assert.IsType<MultipartAlternative>(message.Body);
+        Assert.Collection(
+            alternative,
+            part => Assert.Equal("text/plain", part.ContentType.MimeType),
+            part => Assert.Equal("text/html", part.ContentType.MimeType));
+        Assert.Equal("Hello & welcome\n", alternative.TextBody!.ReplaceLineEndings("\n"));
+        Assert.Contains("Hello &amp; welcome", alternative.HtmlBody, StringComparison.Ordinal);
+        Assert.All(alternative.OfType<TextPart>(), p => Assert.Equal("utf-8", p.ContentType.Charset));
+    }
+
+    [Theory]
+    [InlineData("Hi\r\nBcc: victim@example.net")]
+    [InlineData("Hi\nBcc: victim@example.net")]
+    [InlineData("Hi\rBcc: victim@example.net")]
+    [InlineData("Hi\u2028Bcc: victim@example.net\u0085X-Evil: 1")]
+    public void Compose_SubjectWithLineBreaks_NoHeaderInjected(string subject)
+    {
+        var message = Roundtrip(Composer().Compose(Envelope() with { Subject = subject }, Body));
+
+        Assert.Empty(message.Bcc);
+        Assert.DoesNotContain(message.Headers, h => h.Field is "Bcc" or "X-Evil");
+        Assert.StartsWith("Hi Bcc: victim@example.net", message.Subject, StringComparison.Ordinal);
+        Assert.DoesNotContain('\r', message.Subject!);
+        Assert.DoesNotContain('\n', message.Subject!);
+    }
+
+    [Theory]
+    [InlineData("ada@example.org\r\nBcc: victim@example.net")]
+    [InlineData("Ada <ada@example.org>")]
+    [InlineData("ada@example.org, eve@example.net")]
+    public void Compose_RecipientNotOneBareAddress_Throws(string recipient)
+    {
+        Assert.Throws<ArgumentException>(() => Composer().Compose(Envelope() with { RecipientEmail = recipient }, Body));
+    }
+
+    [Theory]
+    [InlineData("http://papers.lab.example.org/unsubscribe/tok")]
+    [InlineData("https://papers.lab.example.org/unsubscribe/tok>\r\nBcc: victim@example.net")]
+    [InlineData("mailto:unsubscribe@lab.example.org")]
+    public void Compose_UnsubscribeLinkNotPlainHttps_Throws(string link)
+    {
+        var envelope = Envelope() with { Links = DigestSamples.Links with { Unsubscribe = link } };
+
+        Assert.Throws<ArgumentException>(() => Composer().Compose(envelope, Body));
+    }
+
+    [Fact]
+    public void Compose_LongSubject_Truncated()
+    {
+        var message = Composer().Compose(Envelope() with { Subject = new string('x', 5000) }, Body);
+
+        Assert.Equal(200, message.Subject!.Length);
+    }
+
+    [Fact]
+    public async Task Compose_WithDkimKey_SignatureVerifiesWithPublicKey()
+    {
+        var generator = new RsaKeyPairGenerator();
+        generator.Init(new KeyGenerationParameters(new SecureRandom(), 2048));
+        var keys = generator.GenerateKeyPair();
+        var keyPath = Path.Combine(Path.GetTempPath(), $"dkim-{Guid.NewGuid():N}.pem");
+        await using (var writer = new StreamWriter(keyPath))
+        {
+            var pem = new PemWriter(writer);
+            pem.WriteObject(keys.Private);
+        }
+
+        try
+        {
+            var options = MailOptions();
+            options.DkimPrivateKeyPath = keyPath;
+            options.DkimSelector = "digest2025";
+            var composer = new DigestComposer(Options.Create(options), Clock);
+
+            var message = Roundtrip(composer.Compose(Envelope(), Body));
+
+            var signature = Assert.Single(message.Headers, h => h.Id == HeaderId.DkimSignature);
+            Assert.Contains("d=lab.example.org", signature.Value, StringComparison.Ordinal);
+            Assert.Contains("s=digest2025", signature.Value, StringComparison.Ordinal);
+            Assert.Contains("c=relaxed/relaxed", signature.Value, StringComparison.Ordinal);
+            var signed = signature.Value[(signature.Value.IndexOf("h=", StringComparison.Ordinal) + 2)..];
+            signed = signed[..signed.IndexOf(';', StringComparison.Ordinal)].Replace(" ", "", StringComparison.Ordinal).Replace("\r\n", "", StringComparison.Ordinal).ToUpperInvariant();
+            Assert.Superset(
+                new HashSet<string> { "FROM", "SUBJECT", "DATE", "TO", "MESSAGE-ID", "LIST-UNSUBSCRIBE", "LIST-UNSUBSCRIBE-POST", "MIME-VERSION", "CONTENT-TYPE" },
+                signed.Split(':').ToHashSet());
+
+            var verifier = new DkimVerifier(new SingleKeyLocator(keys.Public));
+            Assert.True(await verifier.VerifyAsync(message, signature, TestContext.Current.CancellationToken));
+
+            message.Subject = "Tampered";
+            Assert.False(await verifier.VerifyAsync(message, signature, TestContext.Current.CancellationToken));
+        }
+        finally
+        {
+            File.Delete(keyPath);
+        }
+    }
+
+    [Fact]
+    public void MailOptions_MissingFromOrBadListId_Invalid()
+    {
+        var errors = Validate(new MailOptions { From = "", ListId = "not a list id" });
+
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.From)));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.ListId)));
+        Assert.Empty(Validate(MailOptions()));
+    }
+
+    [Fact]
+    public void MailOptions_DkimKeyWithoutSelector_Invalid()
+    {
+        var options = MailOptions();
+        options.DkimPrivateKeyPath = "/nonexistent/dkim.pem";
+
+        var errors = Validate(options);
+
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.DkimSelector)));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.DkimPrivateKeyPath)));
+    }
+
+    private static List<ValidationResult> Validate(MailOptions options)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+        if (results.Count == 0)
+        {
+            results.AddRange(options.Validate(new ValidationContext(options)));
+        }
+
+        return results;
+    }
+
+    private static MailOptions MailOptions() => new()
+    {
+        From = "Newsletter <digest@lab.example.org>",
+        ReplyTo = "replies@lab.example.org",
+        ListId = "papers.lab.example.org",
+    };
+
+    private static DigestComposer Composer() => new(Options.Create(MailOptions()), Clock);
+
+    private static DigestEnvelope Envelope() => DigestRendererTests.Envelope();
+
+    /// <summary>What a receiving server sees: the message written to the wire and parsed back.</summary>
+    private static MimeMessage Roundtrip(MimeMessage message)
+    {
+        using var wire = new MemoryStream();
+        message.WriteTo(wire);
+        wire.Position = 0;
+        return MimeMessage.Load(wire);
+    }
+
+    private sealed class SingleKeyLocator(AsymmetricKeyParameter key) : DkimPublicKeyLocatorBase
+    {
+        public override AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) => key;
+
+        public override Task<AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) => Task.FromResult(key);
+    }
+}

@@ -1,0 +1,148 @@
+using AngleSharp.Html.Parser;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Newsletter.Digests;
+using Xunit;
+
+namespace Newsletter.Tests.Digests;
+
+public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture<RendererFixture>
+{
+    private readonly DigestRenderer _renderer = fixture.Renderer;
+
+    [Fact]
+    public async Task RenderAsync_HostileTitleAndAbstract_HtmlEncodedAndTextLiteral()
+    {
+        var paper = DigestSamples.Paper(1, "<script>alert(1)</script>", "See <img src=x onerror=alert(2)> and \"quotes\" & ampersands. A & B <c>");
+        var model = DigestSamples.Model([paper], "Digest <b>bold</b> & more");
+
+        var rendered = await _renderer.RenderAsync(model, TestContext.Current.CancellationToken);
+
+        var document = new HtmlParser().ParseDocument(rendered.Html);
+        Assert.Empty(document.QuerySelectorAll("script"));
+        Assert.Empty(document.QuerySelectorAll("img"));
+        Assert.Empty(document.QuerySelectorAll("b"));
+        Assert.DoesNotContain(document.All, e => e.Attributes.Any(a => a.Name.StartsWith("on", StringComparison.OrdinalIgnoreCase)));
+        var title = Assert.Single(document.QuerySelectorAll("h2 a"));
+        Assert.Equal("<script>alert(1)</script>", title.TextContent);
+        Assert.Contains("See <img src=x onerror=alert(2)> and \"quotes\" & ampersands.", document.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Equal("Digest <b>bold</b> & more", document.Title);
+
+        Assert.Contains("<script>alert(1)</script>", rendered.Text, StringComparison.Ordinal);
+        Assert.Contains("A & B <c>", rendered.Text, StringComparison.Ordinal);
+        Assert.Contains("\"quotes\" & ampersands", rendered.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("&amp;", rendered.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("&lt;", rendered.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("&quot;", rendered.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_AllSamplePapers_MessageUnderLimitWithMoreLineInOrder()
+    {
+        var papers = DigestSamples.SamplePapers();
+        Assert.Equal(70, papers.Count);
+
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(papers), TestContext.Current.CancellationToken);
+        var message = Composer().Compose(Envelope(), rendered);
+        using var wire = new MemoryStream();
+        message.WriteTo(wire, TestContext.Current.CancellationToken);
+
+        Assert.True(wire.Length < DigestRenderer.MaxMessageBytes, $"message is {wire.Length} bytes");
+        Assert.InRange(rendered.PapersShown, 10, 69);
+        // Cut close to the budget, not far below it.
+        Assert.True(wire.Length > DigestRenderer.MaxMessageBytes * 0.8, $"message is only {wire.Length} bytes");
+
+        var more = $"{70 - rendered.PapersShown} more papers matched — read them in the web copy";
+        var document = new HtmlParser().ParseDocument(rendered.Html);
+        var moreLink = Assert.Single(document.QuerySelectorAll("a"), a => a.TextContent == more);
+        Assert.Equal(DigestSamples.Links.WebCopy, moreLink.GetAttribute("href"));
+        Assert.Contains(more, rendered.Text, StringComparison.Ordinal);
+
+        var titles = document.QuerySelectorAll("h2 a").Select(a => a.TextContent).ToList();
+        Assert.Equal(papers.Take(rendered.PapersShown).Select(p => p.Title), titles);
+        var textPositions = papers.Take(rendered.PapersShown).Select(p => rendered.Text.IndexOf(p.Url + "\n", StringComparison.Ordinal)).ToList();
+        Assert.DoesNotContain(-1, textPositions);
+        Assert.Equal(textPositions.Order(), textPositions);
+        Assert.DoesNotContain(papers[rendered.PapersShown].Title, rendered.Html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_FewPapers_AllShownWithoutMoreLineAndWithFooterLinks()
+    {
+        var papers = DigestSamples.SamplePapers().Take(3).ToList();
+
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(papers), TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, rendered.PapersShown);
+        Assert.DoesNotContain("more paper", rendered.Html, StringComparison.Ordinal);
+        var document = new HtmlParser().ParseDocument(rendered.Html);
+        Assert.Equal("en", document.DocumentElement.GetAttribute("lang"));
+        var links = document.QuerySelectorAll("a").ToDictionary(a => a.TextContent.Trim(), a => a.GetAttribute("href"));
+        Assert.Equal(DigestSamples.Links.WebCopy, links["View it in your browser"]);
+        Assert.Equal(DigestSamples.Links.Manage, links["Manage your keywords"]);
+        Assert.Equal(DigestSamples.Links.Unsubscribe, links["Unsubscribe"]);
+        Assert.Contains("Tuesday, 11 March 2025", document.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("https://github.com/innerlee/GCR", links.Values);
+
+        Assert.Contains("View in your browser: " + DigestSamples.Links.WebCopy, rendered.Text, StringComparison.Ordinal);
+        Assert.Contains("Unsubscribe: " + DigestSamples.Links.Unsubscribe, rendered.Text, StringComparison.Ordinal);
+        Assert.Contains("Manage your keywords: " + DigestSamples.Links.Manage, rendered.Text, StringComparison.Ordinal);
+        Assert.Contains("Code: https://github.com/innerlee/GCR\n", rendered.Text, StringComparison.Ordinal);
+        Assert.All(rendered.Text.Split('\n'), line => Assert.True(line.Length <= 72 || line.Contains("https://", StringComparison.Ordinal), line));
+    }
+
+    [Fact]
+    public async Task RenderAsync_HighlightSpans_MarkedInHtmlAndMatchedLineListsTerms()
+    {
+        var paper = DigestSamples.Paper(7, "Low-rank diffusion models", "We adapt diffusion models with low-rank updates.") with
+        {
+            MatchedTerms = ["diffusion", "low-rank"],
+            TitleHighlights = [new(0, 8), new(9, 9)],
+            AbstractHighlights = [new(31, 8), new(9, 9), new(33, 2), new(500, 3)],
+        };
+
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model([paper]), TestContext.Current.CancellationToken);
+
+        var document = new HtmlParser().ParseDocument(rendered.Html);
+        Assert.Equal(["Low-rank", "diffusion", "diffusion", "low-rank"], document.QuerySelectorAll("mark").Select(m => m.TextContent));
+        Assert.Equal("Low-rank diffusion models", document.QuerySelector("h2 a")!.TextContent);
+        Assert.Contains("Matched: diffusion, low-rank", document.Body!.TextContent, StringComparison.Ordinal);
+        Assert.Contains("Matched: diffusion, low-rank", rendered.Text, StringComparison.Ordinal);
+        Assert.All(document.QuerySelectorAll("mark"), m => Assert.Contains("background-color", m.GetAttribute("style") ?? "", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RenderAsync_Html_CssInlinedWithoutStylesheetsOrScripts()
+    {
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(DigestSamples.SamplePapers().Take(2).ToList()), TestContext.Current.CancellationToken);
+
+        var document = new HtmlParser().ParseDocument(rendered.Html);
+        Assert.Empty(document.QuerySelectorAll("link, style, script"));
+        Assert.All(document.QuerySelectorAll("body, table, h1, h2, h2 a, p, mark"), e => Assert.False(string.IsNullOrEmpty(e.GetAttribute("style")), e.OuterHtml[..Math.Min(80, e.OuterHtml.Length)]));
+        Assert.Contains("font-size: 17px", document.QuerySelector("h2")!.GetAttribute("style"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RenderAsync_ConcurrentRenders_EachGetsItsOwnDigest()
+    {
+        var papers = DigestSamples.SamplePapers();
+        var models = Enumerable.Range(0, 16).Select(i => DigestSamples.Model(papers.Skip(i).Take(2).ToList(), $"Issue {i}")).ToList();
+
+        var results = await Task.WhenAll(models.Select(m => Task.Run(() => _renderer.RenderAsync(m, TestContext.Current.CancellationToken), TestContext.Current.CancellationToken)));
+
+        for (var i = 0; i < models.Count; i++)
+        {
+            Assert.Contains($"<title>Issue {i}</title>", results[i].Html, StringComparison.Ordinal);
+            Assert.Equal(2, results[i].PapersShown);
+            Assert.Contains(papers[i].Url + "\"", results[i].Html, StringComparison.Ordinal);
+            Assert.Contains(papers[i].Url + "\n", results[i].Text, StringComparison.Ordinal);
+        }
+    }
+
+    internal static DigestComposer Composer() =>
+        new(Options.Create(new MailOptions { From = "Newsletter <digest@lab.example.org>", ListId = "papers.lab.example.org" }),
+            new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero)));
+
+    internal static DigestEnvelope Envelope() =>
+        new("ada@example.org", 42, 7, 1, "Your papers for 11 March 2025", DigestSamples.Links);
+}
