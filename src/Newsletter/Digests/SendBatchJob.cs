@@ -1,2 +1,200 @@
+using System.ComponentModel;
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Newsletter.Hosting;
+using Newsletter.Papers;
+using Newsletter.Subscribers;
+using Polly;
+using Polly.Retry;
+
 namespace Newsletter.Digests;
-public sealed class SendBatchJob { public const string Queue = "digests"; public Task RunAsync(long a, int b, long c, long d, CancellationToken ct) => Task.CompletedTask; }
+
+/// <summary>
+/// Sends one batch of an issue's deliveries over one reused connection and records each outcome in the ledger:
+/// sent (with the server's reply), deferred (4xx, lost connection: retried later with backoff until the deadline)
+/// or failed (5xx; 5.1.x also marks the subscriber bounced). Polly absorbs short faults inside the batch; a deferred
+/// row brings the job back when it is due.
+/// </summary>
+public sealed class SendBatchJob(
+    DeliveryLedger ledger,
+    PaperStore papers,
+    DigestRenderer renderer,
+    DigestComposer composer,
+    IDigestTransportFactory transports,
+    DigestRateLimiter rateLimiter,
+    IBackgroundJobClient jobs,
+    IOptions<DeliveryOptions> delivery,
+    IOptions<SiteOptions> site,
+    TimeProvider clock,
+    ILogger<SendBatchJob> logger)
+{
+    public const string Queue = "digests";
+
+    private static readonly string Worker = $"{Environment.MachineName}:{Environment.ProcessId}";
+
+    [Queue(Queue)]
+    [AutomaticRetry(Attempts = 10)]
+    [DisplayName("Send issue {0}, generation {1}, deliveries {2}-{3}")]
+    public async Task RunAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
+    {
+        await using var lease = await ledger.TryLeaseBatchAsync(fromId, ct);
+        if (lease is null)
+        {
+            logger.LogInformation("Deliveries {From}-{To} are being sent by another live run", fromId, toId);
+            return;
+        }
+
+        var work = await ledger.ClaimAsync(issueId, generation, fromId, toId, Worker, ct);
+        if (work.Count > 0)
+        {
+            var issue = await papers.GetIssueAsync(issueId, ct)
+                ?? throw new InvalidOperationException($"Issue {issueId} does not exist.");
+            var issuePapers = await papers.GetIssuePapersAsync(issueId, ct);
+            await SendAsync(issue, issuePapers, generation, work, ct);
+        }
+
+        if (await ledger.NextDeferredAsync(issueId, generation, fromId, toId, ct) is { } due)
+        {
+            var delay = due - clock.GetUtcNow();
+            jobs.Schedule<SendBatchJob>(job => job.RunAsync(issueId, generation, fromId, toId, CancellationToken.None),
+                delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
+        }
+    }
+
+    private async Task SendAsync(IssueSummary issue, IReadOnlyList<IssuePaper> issuePapers, int generation,
+        IReadOnlyList<DeliveryWork> work, CancellationToken ct)
+    {
+        var byId = issuePapers.ToDictionary(p => p.Id);
+        var matcher = new IssueMatcher(issuePapers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
+        var queries = new InterestQueryCache();
+        IDigestTransport? transport = null;
+        RecordedOutcome? previous = null;
+        try
+        {
+            foreach (var row in work)
+            {
+                var message = await ComposeAsync(issue, byId, matcher, queries, generation, row, ct);
+                using var permit = await rateLimiter.AcquireAsync(ct);
+                await ledger.AdvanceAsync(previous, row.Id, ct);
+                SendOutcome outcome;
+                try
+                {
+                    transport ??= await Connect.ExecuteAsync(async token => await transports.ConnectAsync(token), ct);
+                    outcome = await RetryTransient.ExecuteAsync(async token => await transport.SendAsync(message, token), ct);
+                }
+                catch (Exception ex) when (ex is TransportBrokenException or IOException or System.Net.Sockets.SocketException
+                                           or MailKit.Security.AuthenticationException)
+                {
+                    // The message may or may not have arrived; a broken connection is retried later like a 4xx.
+                    outcome = new SendOutcome(SendOutcomeKind.Deferred, $"connection failed: {ex.Message}");
+                    if (transport is not null)
+                    {
+                        await transport.DisposeAsync();
+                        transport = null;
+                    }
+                }
+                previous = Record(row, outcome);
+                if (outcome.Kind != SendOutcomeKind.Sent)
+                {
+                    logger.LogWarning("Delivery {DeliveryId} to subscriber {SubscriberId}: {Outcome} ({Reply})",
+                        row.Id, row.SubscriberId, previous.Status, outcome.Reply);
+                }
+            }
+            await ledger.AdvanceAsync(previous, null, CancellationToken.None);
+        }
+        finally
+        {
+            if (transport is not null)
+            {
+                await transport.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task<MimeKit.MimeMessage> ComposeAsync(IssueSummary issue, Dictionary<long, IssuePaper> byId,
+        IssueMatcher matcher, InterestQueryCache queries, int generation, DeliveryWork row, CancellationToken ct)
+    {
+        var query = queries.GetOrParse(row.Interests);
+        var matched = matcher.Match(query).ToDictionary(m => m.PaperId);
+        // The fan-out decided which papers this digest holds; the terms are recomputed only to show and highlight them.
+        var shownPapers = row.PaperIds.Where(byId.ContainsKey).Select(id =>
+        {
+            var paper = byId[id];
+            var terms = matched.TryGetValue(id, out var m) ? m.MatchedTerms : [];
+            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links, terms, m?.Score ?? 0)
+            {
+                TitleHighlights = IssueMatcher.Highlight(paper.Title, query),
+                AbstractHighlights = IssueMatcher.Highlight(paper.Abstract, query),
+            };
+        }).ToList();
+
+        var links = new DigestLinks(
+            site.Value.Link($"digest/{row.Tokens.View}"),
+            site.Value.Link($"manage/{row.Tokens.Manage}"),
+            site.Value.Link($"unsubscribe/{row.Tokens.Unsubscribe}"));
+        var subject = DigestSubject(issue, shownPapers.Count);
+        var model = new DigestModel(issue.IssueDate, issue.Subject, row.Email, shownPapers, shownPapers.Count, links);
+        var rendered = await renderer.RenderAsync(model, ct);
+        var envelope = new DigestEnvelope(row.Email, issue.Id, row.SubscriberId, generation, subject, links);
+        return composer.Compose(envelope, rendered);
+    }
+
+    internal static string DigestSubject(IssueSummary issue, int paperCount)
+    {
+        var date = issue.IssueDate?.ToString("d MMM yyyy", System.Globalization.CultureInfo.InvariantCulture) ?? "today";
+        return paperCount == 1 ? $"1 paper for you from {date}" : $"{paperCount} papers for you from {date}";
+    }
+
+    private RecordedOutcome Record(DeliveryWork row, SendOutcome outcome)
+    {
+        var now = clock.GetUtcNow();
+        switch (outcome.Kind)
+        {
+            case SendOutcomeKind.Sent:
+                return new RecordedOutcome(row.Id, "sent", outcome.Reply, null, null, null);
+            case SendOutcomeKind.Failed:
+                return new RecordedOutcome(row.Id, "failed", outcome.Reply, outcome.Reply, null, outcome.RecipientUnknown ? row.SubscriberId : null);
+            default:
+                var options = delivery.Value;
+                if (now - row.CreatedAt >= options.RetryDeadline)
+                {
+                    return new RecordedOutcome(row.Id, "failed", outcome.Reply,
+                        $"still deferred after {row.Attempts + 1} attempts and {options.RetryDeadline}: {outcome.Reply}", null, null);
+                }
+                return new RecordedOutcome(row.Id, "deferred", outcome.Reply, outcome.Reply, now + Backoff(row.Attempts, options.FirstRetryDelay), null);
+        }
+    }
+
+    /// <summary>Exponential from the first delay, with ±20% jitter so deferred batches do not return in lockstep; at most 6 hours.</summary>
+    internal static TimeSpan Backoff(int previousAttempts, TimeSpan first)
+    {
+        var exponential = first.TotalSeconds * Math.Pow(2, Math.Min(previousAttempts, 20));
+        var jittered = exponential * (0.8 + (Random.Shared.NextDouble() * 0.4));
+        return TimeSpan.FromSeconds(Math.Min(jittered, TimeSpan.FromHours(6).TotalSeconds));
+    }
+
+    // A refused connection or a restarting server: a few quick tries before the row is deferred.
+    private static readonly ResiliencePipeline Connect = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<IOException>().Handle<System.Net.Sockets.SocketException>()
+                .Handle<MailKit.Net.Smtp.SmtpProtocolException>(),
+            MaxRetryAttempts = 3,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+        })
+        .Build();
+
+    // A 4xx is often momentary (greylisting aside): retry it briefly before deferring the row for minutes.
+    private static readonly ResiliencePipeline<SendOutcome> RetryTransient = new ResiliencePipelineBuilder<SendOutcome>()
+        .AddRetry(new RetryStrategyOptions<SendOutcome>
+        {
+            ShouldHandle = new PredicateBuilder<SendOutcome>().HandleResult(o => o.Kind == SendOutcomeKind.Deferred),
+            MaxRetryAttempts = 3,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(100),
+        })
+        .Build();
+}

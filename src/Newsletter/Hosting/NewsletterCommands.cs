@@ -36,7 +36,7 @@ public static class NewsletterCommands
                 return 2;
             }
             var listing = new TrendingEmailParser().Parse(message!);
-            Console.Out.WriteLine(ParsedListingJson.Serialize(listing));
+            Console.Out.WriteLine(TrendingEmailParser.ToJson(listing));
             return 0;
         });
         return command;

@@ -57,6 +57,10 @@ public static class NewsletterServices
         services.AddOptionsWithValidateOnStart<SmtpOptions>().BindConfiguration(SmtpOptions.Section).ValidateDataAnnotations();
         services.AddOptionsWithValidateOnStart<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpSettingsValidator>();
+        services.AddOptionsWithValidateOnStart<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations();
+        services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
+        services.AddSingleton<DigestRenderer>();
+        services.AddSingleton<DigestComposer>();
         services.AddSingleton<SubscriberStore>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<DigestRateLimiter>();

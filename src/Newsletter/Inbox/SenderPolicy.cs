@@ -12,12 +12,9 @@ namespace Newsletter.Inbox;
 /// </summary>
 public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyLocator keyLocator)
 {
-    /// <summary>Header that every digest we send carries, so a digest forwarded back into the inbox is not ingested.</summary>
-    public const string OwnDigestHeader = "X-Newsletter-Digest";
-
     public async Task<string?> FindRejectionAsync(MimeMessage message, CancellationToken ct)
     {
-        if (message.Headers.Contains(OwnDigestHeader))
+        if (message.Headers.Contains(Digests.DigestComposer.DigestHeader))
         {
             return "one of our own digests, not a listing";
         }
