@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -56,8 +55,13 @@ public sealed class DigestRenderer
 
         var all = model.Papers.Count;
         var full = await RenderPartsAsync(model, all).ConfigureAwait(false);
+        if (all == 0 || FitsForSure(full))
+        {
+            return full;
+        }
+
         var fullSize = DigestComposer.MeasureBody(full.Html, full.Text);
-        if (fullSize <= BodyBudget || all == 0)
+        if (fullSize <= BodyBudget)
         {
             return full;
         }
@@ -102,6 +106,13 @@ public sealed class DigestRenderer
         return new RenderedDigest(html, text, view.Papers.Count);
     }
 
+    /// <summary>
+    /// Cheap upper bound (quoted-printable worst case, which MimeKit's choice of encoding never exceeds by much) so
+    /// the usual small digest skips the exact MIME measurement, which costs as much as composing the message.
+    /// </summary>
+    private static bool FitsForSure(RenderedDigest digest) =>
+        (QuotedPrintableLength(digest.Html) + QuotedPrintableLength(digest.Text) + 2_048) * 1.1 <= BodyBudget;
+
     private async Task CompileAsync()
     {
         foreach (var key in new[] { LayoutKey, HtmlKey, TextKey })
@@ -116,7 +127,7 @@ public sealed class DigestRenderer
     /// </summary>
     private static long EstimateTextBytes(DigestPaper paper)
     {
-        var text = new StringBuilder(paper.Title.Length + paper.Abstract.Length + 256)
+        var text = new System.Text.StringBuilder(paper.Title.Length + paper.Abstract.Length + 256)
             .Append(paper.Title).Append(paper.Abstract).Append(paper.Url).Append(paper.Url)
             .AppendJoin("", paper.CodeLinks).AppendJoin("", paper.CodeLinks).AppendJoin("", paper.CodeLinks)
             .AppendJoin(", ", paper.MatchedTerms)
@@ -127,9 +138,10 @@ public sealed class DigestRenderer
     private static long QuotedPrintableLength(string value)
     {
         long length = 0;
-        foreach (var b in Encoding.UTF8.GetBytes(value))
+        foreach (var c in value)
         {
-            length += b is >= 32 and < 127 and not (byte)'=' ? 1 : 3;
+            // Non-ASCII: up to 3 UTF-8 bytes (a surrogate pair counts 2 x 3 for 4 bytes), each "=XX".
+            length += c is >= ' ' and < '\x7f' and not '=' ? 1 : c < '\x80' ? 3 : 9;
         }
 
         return length + (length / 73 * 3);
