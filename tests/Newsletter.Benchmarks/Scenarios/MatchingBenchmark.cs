@@ -32,7 +32,7 @@ public static partial class MatchingBenchmark
         var lines = GenerateInterests(papers, subscribers, seed);
 
         // Subscribers' lines are validated when saved; a fan-out parses each distinct line once.
-        _ = lines.Take(10_000).Select(new InterestQueryCache().GetOrParse).ToArray();
+        _ = lines.Select(new InterestQueryCache().GetOrParse).ToArray();
         var parseClock = Stopwatch.StartNew();
         var cache = new InterestQueryCache();
         var queries = lines.Select(cache.GetOrParse).ToArray();
@@ -93,7 +93,7 @@ public static partial class MatchingBenchmark
                 ["parallel, all cores (median ms)"] = Format(Median(parallel), "ms"),
                 ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
                 ["warm-up run (ms)"] = Format(warm.Elapsed.TotalMilliseconds, "ms"),
-                ["parse distinct lines once (ms)"] = Format(parseClock.Elapsed.TotalMilliseconds, "ms"),
+                ["parse distinct lines once into a fresh InterestQueryCache (ms; mostly GC promotion of the retained queries)"] = Format(parseClock.Elapsed.TotalMilliseconds, "ms"),
                 ["distinct lines"] = cache.Count.ToString(CultureInfo.InvariantCulture),
                 ["distinct terms resolved"] = distinctTerms.ToString(CultureInfo.InvariantCulture),
                 ["matched papers per subscriber"] = Format((double)matchedPapers / queries.Length, ""),
