@@ -268,6 +268,9 @@ internal sealed class InterestTerm(string original, string canonical, string[] w
 {
     public string Original { get; } = original;
 
+    /// <summary>Just this term as a list, shared by every match that hits only this term.</summary>
+    public IReadOnlyList<string> AsList { get; } = new ReadOnlyCollection<string>([original]);
+
     public string Canonical { get; } = canonical;
 
     public string[] Words { get; } = words;

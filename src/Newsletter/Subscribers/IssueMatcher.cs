@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.ObjectModel;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Newsletter.Subscribers;
 
@@ -8,7 +9,7 @@ namespace Newsletter.Subscribers;
 public sealed record MatchablePaper(long PaperId, string Title, string Abstract);
 
 /// <summary>A paper selected for a subscriber: <see cref="MatchedTerms"/> are the query's terms as typed.</summary>
-public sealed record PaperMatch(long PaperId, int Position, double Score, IReadOnlyList<string> MatchedTerms);
+public readonly record struct PaperMatch(long PaperId, int Position, double Score, IReadOnlyList<string> MatchedTerms);
 
 /// <summary>A matched term's place in the original text, for the renderer to wrap after encoding each piece.</summary>
 public readonly record struct HighlightSpan(int Start, int Length);
@@ -115,35 +116,22 @@ public sealed class IssueMatcher
 
         var words = _all.Length;
         var selected = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        var anyGroup = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
         _all.CopyTo(selected);
 
-        // Every positive term is looked up once; its hits score the papers as the groups narrow the selection.
-        var count = _paperIds.Length;
-        var scores = words <= StackWords ? stackalloc double[count] : new double[count];
-        var termMasks = words <= StackWords ? stackalloc ulong[count] : new ulong[count];
-        var anyGroup = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
-        scores.Clear();
-        termMasks.Clear();
+        // Each positive term is looked up once, in the order of PositiveTerms, and kept for scoring.
+        var buffer = default(TermHitsBuffer);
+        Span<TermHits> hits = buffer;
         var termIndex = 0;
         foreach (var alternatives in query.Groups)
         {
             anyGroup.Clear();
             foreach (var term in alternatives)
             {
-                var hits = Hits(term);
-                var papers = hits.Papers;
+                var papers = (hits[termIndex++] = Hits(term)).Papers;
                 for (var w = 0; w < words; w++)
                 {
                     anyGroup[w] |= papers[w];
-                }
-
-                var bit = 1UL << termIndex++;
-                var positions = hits.Positions;
-                var termScores = hits.Scores;
-                for (var i = 0; i < positions.Length; i++)
-                {
-                    scores[positions[i]] += termScores[i];
-                    termMasks[positions[i]] |= bit;
                 }
             }
 
@@ -186,7 +174,19 @@ public sealed class IssueMatcher
             for (var bits = selected[w]; bits != 0; bits &= bits - 1)
             {
                 var p = (w << 6) + BitOperations.TrailingZeroCount(bits);
-                result[n++] = new PaperMatch(_paperIds[p], p, scores[p], TermsOf(query, termMasks[p]));
+                double score = 0;
+                ulong termMask = 0;
+                for (var t = 0; t < termIndex; t++)
+                {
+                    var termScore = hits[t].Scores[p];
+                    if (termScore > 0)
+                    {
+                        score += termScore;
+                        termMask |= 1UL << t;
+                    }
+                }
+
+                result[n++] = new PaperMatch(_paperIds[p], p, score, TermsOf(query, termMask));
             }
         }
 
@@ -266,11 +266,16 @@ public sealed class IssueMatcher
         return merged;
     }
 
-    private static string[] TermsOf(InterestQuery query, ulong mask)
+    private static IReadOnlyList<string> TermsOf(InterestQuery query, ulong mask)
     {
         if (mask == 0)
         {
             return [];
+        }
+
+        if (BitOperations.IsPow2(mask))
+        {
+            return query.PositiveTerms[BitOperations.TrailingZeroCount(mask)].AsList;
         }
 
         var terms = new string[BitOperations.PopCount(mask)];
@@ -295,7 +300,7 @@ public sealed class IssueMatcher
         {
             if (!_vocabulary.TryGetValue(words[i], out ids[i]))
             {
-                return new TermHits(new ulong[_all.Length], [], []);
+                return new TermHits(new ulong[_all.Length], new double[_paperIds.Length]);
             }
         }
 
@@ -322,8 +327,7 @@ public sealed class IssueMatcher
         }
 
         var papers = new ulong[_all.Length];
-        var positions = new List<int>();
-        var scores = new List<double>();
+        var scores = new double[_paperIds.Length];
         for (var p = 0; p < _paperIds.Length; p++)
         {
             var occurrences = titleHits[p] + abstractHits[p];
@@ -333,16 +337,22 @@ public sealed class IssueMatcher
             }
 
             papers[p >> 6] |= 1UL << (p & 63);
-            positions.Add(p);
-            scores.Add((titleHits[p] > 0 ? TitleWeight : 0) + (abstractHits[p] > 0 ? AbstractWeight : 0)
-                + Math.Min((occurrences - 1) * RepeatBonus, MaxRepeatBonus));
+            scores[p] = (titleHits[p] > 0 ? TitleWeight : 0) + (abstractHits[p] > 0 ? AbstractWeight : 0)
+                + Math.Min((occurrences - 1) * RepeatBonus, MaxRepeatBonus);
         }
 
-        return new TermHits(papers, positions.ToArray(), scores.ToArray());
+        return new TermHits(papers, scores);
     }
 
     private readonly record struct Occurrence(int Paper, int Field, int Index);
+}
 
-    /// <summary>The papers one term hits: a bitset, and the hit positions with the term's score in each.</summary>
-    private sealed record TermHits(ulong[] Papers, int[] Positions, double[] Scores);
+/// <summary>The papers one term hits in an issue: a bitset, and the term's score in each paper (0 when absent).</summary>
+internal sealed record TermHits(ulong[] Papers, double[] Scores);
+
+/// <summary>Room on the stack for the hits of every positive term of a query.</summary>
+[InlineArray(InterestQuery.MaxTerms)]
+internal struct TermHitsBuffer
+{
+    private TermHits _element;
 }
