@@ -17,6 +17,7 @@ public sealed class FanOutJob(
     NpgsqlDataSource db,
     PaperStore papers,
     DeliveryLedger ledger,
+    InterestQueryCache queries,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> options,
     ILogger<FanOutJob> logger)
@@ -46,7 +47,6 @@ public sealed class FanOutJob(
 
     private async IAsyncEnumerable<DeliveryPlan> PlanAsync(GenerationInfo info, IssueMatcher matcher, [EnumeratorCancellation] CancellationToken ct)
     {
-        var queries = new InterestQueryCache();
         await using var command = db.CreateCommand(SubscribersOf(info.Scope));
         command.Parameters.AddWithValue("issue", info.IssueId);
         command.Parameters.AddWithValue("generation", info.Generation);

@@ -20,6 +20,7 @@ public sealed class SendBatchJob(
     PaperStore papers,
     DigestRenderer renderer,
     DigestComposer composer,
+    InterestQueryCache queries,
     IDigestTransportFactory transports,
     DigestRateLimiter rateLimiter,
     IBackgroundJobClient jobs,
@@ -66,14 +67,13 @@ public sealed class SendBatchJob(
     {
         var byId = issuePapers.ToDictionary(p => p.Id);
         var matcher = new IssueMatcher(issuePapers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
-        var queries = new InterestQueryCache();
         IDigestTransport? transport = null;
         RecordedOutcome? previous = null;
         try
         {
             foreach (var row in work)
             {
-                var message = await ComposeAsync(issue, byId, matcher, queries, generation, row, ct);
+                var message = await ComposeAsync(issue, byId, matcher, generation, row, ct);
                 using var permit = await rateLimiter.AcquireAsync(ct);
                 await ledger.AdvanceAsync(previous, row.Id, ct);
                 SendOutcome outcome;
@@ -112,7 +112,7 @@ public sealed class SendBatchJob(
     }
 
     private async Task<MimeKit.MimeMessage> ComposeAsync(IssueSummary issue, Dictionary<long, IssuePaper> byId,
-        IssueMatcher matcher, InterestQueryCache queries, int generation, DeliveryWork row, CancellationToken ct)
+        IssueMatcher matcher, int generation, DeliveryWork row, CancellationToken ct)
     {
         var query = queries.GetOrParse(row.Interests);
         var matched = matcher.Match(query).ToDictionary(m => m.PaperId);
@@ -120,8 +120,9 @@ public sealed class SendBatchJob(
         var shownPapers = row.PaperIds.Where(byId.ContainsKey).Select(id =>
         {
             var paper = byId[id];
-            var terms = matched.TryGetValue(id, out var m) ? m.MatchedTerms : [];
-            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links, terms, m?.Score ?? 0)
+            var found = matched.TryGetValue(id, out var m);
+            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links,
+                found ? m.MatchedTerms : [], found ? m.Score : 0)
             {
                 TitleHighlights = IssueMatcher.Highlight(paper.Title, query),
                 AbstractHighlights = IssueMatcher.Highlight(paper.Abstract, query),

@@ -62,6 +62,8 @@ public static class NewsletterServices
         services.AddSingleton<DigestRenderer>();
         services.AddSingleton<DigestComposer>();
         services.AddSingleton<SubscriberStore>();
+        // One for the life of the process: parsed lines are reused by every fan-out and batch.
+        services.AddSingleton<InterestQueryCache>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<DigestRateLimiter>();
         services.AddSingleton<IDigestTransportFactory>(provider =>
