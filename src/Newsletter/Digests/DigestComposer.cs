@@ -15,7 +15,8 @@ public sealed record DigestEnvelope(
     long SubscriberId,
     int Generation,
     string Subject,
-    DigestLinks Links);
+    DigestLinks Links,
+    bool TextOnly = false);
 
 /// <summary>Builds the MIME message of a rendered digest: headers mail providers expect, both bodies, optional DKIM.</summary>
 public sealed class DigestComposer
@@ -80,7 +81,8 @@ public sealed class DigestComposer
         message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Headers.Add(HeaderId.Precedence, "bulk");
         message.Headers.Add(DigestHeader, DigestHeaderValue(envelope.IssueId, envelope.SubscriberId, envelope.Generation));
-        message.Body = CreateBody(body.Html, body.Text);
+        // Subscribers who chose plain text get just that part; everyone else both.
+        message.Body = envelope.TextOnly ? TextBody(body.Text) : CreateBody(body.Html, body.Text);
 
         if (_signer is not null)
         {
@@ -115,18 +117,18 @@ public sealed class DigestComposer
         return format;
     }
 
-    private static MultipartAlternative CreateBody(string html, string text)
-    {
-        // Text first, HTML last: clients show the last alternative they understand.
-        return new MultipartAlternative { Part(TextFormat.Plain, text), Part(TextFormat.Html, html) };
+    // Text first, HTML last: clients show the last alternative they understand.
+    private static MultipartAlternative CreateBody(string html, string text) =>
+        new() { Part(TextFormat.Plain, text), Part(TextFormat.Html, html) };
 
-        static TextPart Part(TextFormat format, string content)
-        {
-            var part = new TextPart(format);
-            part.SetText(Encoding.UTF8, content);
-            part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
-            return part;
-        }
+    private static TextPart TextBody(string text) => Part(TextFormat.Plain, text);
+
+    private static TextPart Part(TextFormat format, string content)
+    {
+        var part = new TextPart(format);
+        part.SetText(Encoding.UTF8, content);
+        part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
+        return part;
     }
 
     private static MailboxAddress Recipient(string address)

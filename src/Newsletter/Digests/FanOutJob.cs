@@ -82,7 +82,7 @@ public sealed class FanOutJob(
     }
 
     /// <summary>Who a generation is for. Every scope but 'one' reaches active subscribers only.</summary>
-    private static string SubscribersOf(string scope) => scope switch
+    internal static string SubscribersOf(string scope) => scope switch
     {
         "issue" or "all" => "select id, interests from subscribers where status = 'active' order by id",
         "one" => "select id, interests from subscribers where id = @subscriber and status in ('active', 'paused') order by id",

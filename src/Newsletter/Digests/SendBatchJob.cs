@@ -18,14 +18,11 @@ namespace Newsletter.Digests;
 public sealed class SendBatchJob(
     DeliveryLedger ledger,
     PaperStore papers,
-    DigestRenderer renderer,
-    DigestComposer composer,
-    InterestQueryCache queries,
+    DigestBuilder builder,
     IDigestTransportFactory transports,
     DigestRateLimiter rateLimiter,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> delivery,
-    IOptions<SiteOptions> site,
     TimeProvider clock,
     ILogger<SendBatchJob> logger)
 {
@@ -48,10 +45,8 @@ public sealed class SendBatchJob(
         var work = await ledger.ClaimAsync(issueId, generation, fromId, toId, Worker, ct);
         if (work.Count > 0)
         {
-            var issue = await papers.GetIssueAsync(issueId, ct)
-                ?? throw new InvalidOperationException($"Issue {issueId} does not exist.");
-            var issuePapers = await papers.GetIssuePapersAsync(issueId, ct);
-            await SendAsync(issue, issuePapers, generation, work, ct);
+            var content = await IssueContent.LoadAsync(papers, issueId, ct);
+            await SendAsync(content, generation, work, ct);
         }
 
         if (await ledger.NextDeferredAsync(issueId, generation, fromId, toId, ct) is { } due)
@@ -62,18 +57,16 @@ public sealed class SendBatchJob(
         }
     }
 
-    private async Task SendAsync(IssueSummary issue, IReadOnlyList<IssuePaper> issuePapers, int generation,
-        IReadOnlyList<DeliveryWork> work, CancellationToken ct)
+    private async Task SendAsync(IssueContent content, int generation, IReadOnlyList<DeliveryWork> work, CancellationToken ct)
     {
-        var byId = issuePapers.ToDictionary(p => p.Id);
-        var matcher = new IssueMatcher(issuePapers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
         IDigestTransport? transport = null;
         RecordedOutcome? previous = null;
         try
         {
             foreach (var row in work)
             {
-                var message = await ComposeAsync(issue, byId, matcher, generation, row, ct);
+                var message = await builder.BuildAsync(content,
+                    new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == "text"), ct);
                 using var permit = await rateLimiter.AcquireAsync(ct);
                 await ledger.AdvanceAsync(previous, row.Id, ct);
                 SendOutcome outcome;
@@ -109,41 +102,6 @@ public sealed class SendBatchJob(
                 await transport.DisposeAsync();
             }
         }
-    }
-
-    private async Task<MimeKit.MimeMessage> ComposeAsync(IssueSummary issue, Dictionary<long, IssuePaper> byId,
-        IssueMatcher matcher, int generation, DeliveryWork row, CancellationToken ct)
-    {
-        var query = queries.GetOrParse(row.Interests);
-        var matched = matcher.Match(query).ToDictionary(m => m.PaperId);
-        // The fan-out decided which papers this digest holds; the terms are recomputed only to show and highlight them.
-        var shownPapers = row.PaperIds.Where(byId.ContainsKey).Select(id =>
-        {
-            var paper = byId[id];
-            var found = matched.TryGetValue(id, out var m);
-            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links,
-                found ? m.MatchedTerms : [], found ? m.Score : 0)
-            {
-                TitleHighlights = IssueMatcher.Highlight(paper.Title, query),
-                AbstractHighlights = IssueMatcher.Highlight(paper.Abstract, query),
-            };
-        }).ToList();
-
-        var links = new DigestLinks(
-            site.Value.Link($"digest/{row.Tokens.View}"),
-            site.Value.Link($"manage/{row.Tokens.Manage}"),
-            site.Value.Link($"unsubscribe/{row.Tokens.Unsubscribe}"));
-        var subject = DigestSubject(issue, shownPapers.Count);
-        var model = new DigestModel(issue.IssueDate, issue.Subject, row.Email, shownPapers, shownPapers.Count, links);
-        var rendered = await renderer.RenderAsync(model, ct);
-        var envelope = new DigestEnvelope(row.Email, issue.Id, row.SubscriberId, generation, subject, links);
-        return composer.Compose(envelope, rendered);
-    }
-
-    internal static string DigestSubject(IssueSummary issue, int paperCount)
-    {
-        var date = issue.IssueDate?.ToString("d MMM yyyy", System.Globalization.CultureInfo.InvariantCulture) ?? "today";
-        return paperCount == 1 ? $"1 paper for you from {date}" : $"{paperCount} papers for you from {date}";
     }
 
     private RecordedOutcome Record(DeliveryWork row, SendOutcome outcome)

@@ -61,6 +61,7 @@ public static class NewsletterServices
         services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
         services.AddSingleton<DigestRenderer>();
         services.AddSingleton<DigestComposer>();
+        services.AddSingleton<DigestBuilder>();
         services.AddSingleton<SubscriberStore>();
         // One for the life of the process: parsed lines are reused by every fan-out and batch.
         services.AddSingleton<InterestQueryCache>();

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Newsletter.Hosting;
+using Newsletter.Papers;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Digests;
+
+/// <summary>An issue's papers and its matcher, loaded once and shared by every digest of a batch.</summary>
+public sealed class IssueContent
+{
+    private IssueContent(IssueSummary issue, IReadOnlyList<IssuePaper> papers)
+    {
+        Issue = issue;
+        Papers = papers.ToDictionary(p => p.Id);
+        Matcher = new IssueMatcher(papers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
+    }
+
+    public IssueSummary Issue { get; }
+    public IReadOnlyDictionary<long, IssuePaper> Papers { get; }
+    public IssueMatcher Matcher { get; }
+
+    public static async Task<IssueContent> LoadAsync(PaperStore store, long issueId, CancellationToken ct)
+    {
+        var issue = await store.GetIssueAsync(issueId, ct) ?? throw new IssueNotFoundException(issueId);
+        return new IssueContent(issue, await store.GetIssuePapersAsync(issueId, ct));
+    }
+}
+
+public sealed class IssueNotFoundException(long issueId) : Exception($"Issue {issueId} does not exist.");
+
+/// <summary>Who a digest is for and which delivery it is; the links carry that delivery's tokens.</summary>
+public sealed record DigestRecipient(long SubscriberId, string Email, string Interests, int Generation, IReadOnlyList<long> PaperIds, DeliveryTokens Tokens,
+    bool TextOnly = false);
+
+/// <summary>Turns an issue and a recipient into the finished MIME message: model, templates, headers.</summary>
+public sealed class DigestBuilder(
+    DigestRenderer renderer,
+    DigestComposer composer,
+    InterestQueryCache queries,
+    IOptions<SiteOptions> site)
+{
+    public async Task<MimeMessage> BuildAsync(IssueContent content, DigestRecipient recipient, CancellationToken ct)
+    {
+        var query = queries.GetOrParse(recipient.Interests);
+        var matched = content.Matcher.Match(query).ToDictionary(m => m.PaperId);
+        // The fan-out decided which papers the digest holds; the terms are recomputed only to show and highlight them.
+        var papers = recipient.PaperIds.Where(content.Papers.ContainsKey).Select(id =>
+        {
+            var paper = content.Papers[id];
+            var found = matched.TryGetValue(id, out var match);
+            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links,
+                found ? match.MatchedTerms : [], found ? match.Score : 0)
+            {
+                TitleHighlights = IssueMatcher.Highlight(paper.Title, query),
+                AbstractHighlights = IssueMatcher.Highlight(paper.Abstract, query),
+            };
+        }).ToList();
+
+        var links = new DigestLinks(
+            site.Value.Link($"digest/{recipient.Tokens.View}"),
+            site.Value.Link($"manage/{recipient.Tokens.Manage}"),
+            site.Value.Link($"unsubscribe/{recipient.Tokens.Unsubscribe}"));
+        var issue = content.Issue;
+        var model = new DigestModel(issue.IssueDate, issue.Subject, recipient.Email, papers, papers.Count, links);
+        var rendered = await renderer.RenderAsync(model, ct);
+        var envelope = new DigestEnvelope(recipient.Email, issue.Id, recipient.SubscriberId, recipient.Generation, Subject(issue, papers.Count), links, recipient.TextOnly);
+        return composer.Compose(envelope, rendered);
+    }
+
+    internal static string Subject(IssueSummary issue, int paperCount)
+    {
+        var date = issue.IssueDate?.ToString("d MMM yyyy", CultureInfo.InvariantCulture) ?? "the latest issue";
+        return paperCount == 1 ? $"1 paper for you from {date}" : $"{paperCount} papers for you from {date}";
+    }
+}
