@@ -1,4 +1,6 @@
+using Newsletter.Admin;
 using Newsletter.Database;
+using Newsletter.Web;
 
 namespace Newsletter.Hosting;
 
@@ -7,8 +9,19 @@ public static class NewsletterServer
 {
     public static async Task<int> RunAsync(string[] args, ProcessRole role, CancellationToken ct)
     {
+        await using var app = await BuildAsync(args, role, configure: null, ct);
+        await app.RunAsync(ct);
+        return 0;
+    }
+
+    /// <summary>The whole application for one role, migrated and ready to start; tests add their own configuration.</summary>
+    public static async Task<WebApplication> BuildAsync(string[] args, ProcessRole role, Action<WebApplicationBuilder>? configure, CancellationToken ct)
+    {
         var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
         builder.Services.AddNewsletter(builder.Configuration);
+        builder.Services.AddNewsletterWeb(builder.Configuration);
+        builder.Services.AddNewsletterAdmin(builder.Configuration);
         if (role is ProcessRole.All or ProcessRole.Worker)
         {
             builder.Services.AddNewsletterWorker();
@@ -17,8 +30,9 @@ public static class NewsletterServer
         var app = builder.Build();
         await Migrator.MigrateAsync(builder.Configuration.GetConnectionString("Newsletter")!, app.Logger, ct);
         app.MapGet("/healthz", () => Results.Text("ok"));
-        await app.RunAsync(ct);
-        return 0;
+        app.MapNewsletterWeb();
+        app.MapNewsletterAdmin();
+        return app;
     }
 
     /// <summary>A host with the application's services and configuration but no web server or job processing.</summary>

@@ -15,17 +15,7 @@ internal static class TestServices
         IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? replace = null)
     {
-        var values = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Newsletter"] = connectionString,
-            ["Newsletter:PublicBaseUrl"] = "https://papers.test.example",
-            ["Newsletter:Inbox:AllowedSenders:0"] = "huggingface.co",
-            ["Newsletter:Inbox:DropFolder"] = Path.Combine(Path.GetTempPath(), "unused-drop-" + Guid.NewGuid().ToString("N")),
-            ["Newsletter:Mail:From"] = "Lab papers <digest@lab.test.example>",
-            ["Newsletter:Mail:ListId"] = "papers.lab.test.example",
-            ["Newsletter:Smtp:Host"] = "127.0.0.1",
-            ["Newsletter:Delivery:FirstRetryDelay"] = "00:00:01",
-        };
+        var values = DefaultSettings(connectionString);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[key] = value;
@@ -41,6 +31,23 @@ internal static class TestServices
         await Migrator.MigrateAsync(connectionString, NullLogger.Instance);
         return provider;
     }
+
+    /// <summary>Settings every test starts from: a complete, valid configuration with a drop folder and an SMTP host.</summary>
+    public static Dictionary<string, string?> DefaultSettings(string connectionString) => new()
+        {
+            ["ConnectionStrings:Newsletter"] = connectionString,
+            ["Newsletter:PublicBaseUrl"] = "https://papers.test.example",
+            ["Newsletter:Inbox:AllowedSenders:0"] = "huggingface.co",
+            ["Newsletter:Inbox:DropFolder"] = Path.Combine(Path.GetTempPath(), "unused-drop-" + Guid.NewGuid().ToString("N")),
+            ["Newsletter:Mail:From"] = "Lab papers <digest@lab.test.example>",
+            ["Newsletter:Mail:ListId"] = "papers.lab.test.example",
+            ["Newsletter:Smtp:Host"] = "127.0.0.1",
+            ["Newsletter:Delivery:FirstRetryDelay"] = "00:00:01",
+            ["Newsletter:Jobs:PollInterval"] = "00:00:00.200",
+            ["Newsletter:Jobs:InvisibilityTimeout"] = "00:00:10",
+            ["Newsletter:Admin:Password"] = "correct horse battery staple",
+            ["Newsletter:Admin:ApiToken"] = "test-api-token-0123456789abcdef",
+        };
 
     /// <summary>Settings that point the inbox at a Dovecot account instead of the drop folder.</summary>
     public static Dictionary<string, string?> ImapSettings(Infrastructure.DovecotAccount account) => new()
