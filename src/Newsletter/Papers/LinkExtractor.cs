@@ -15,7 +15,7 @@ public static partial class LinkExtractor
     public static IReadOnlyList<string> Extract(string? text)
     {
         var links = new List<string>();
-        if (string.IsNullOrEmpty(text))
+        if (string.IsNullOrEmpty(text) || !text.Contains("://", StringComparison.Ordinal))
         {
             return links;
         }
