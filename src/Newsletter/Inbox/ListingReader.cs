@@ -210,7 +210,7 @@ internal static partial class ListingReader
             return Kind.Footer;
         }
 
-        if (BoilerplateLines.Contains(text)
+        if ((text.Length <= 60 && BoilerplateLines.Contains(text))
             || BoilerplatePrefixes.Any(p => text.StartsWith(p, StringComparison.OrdinalIgnoreCase))
             || (text.Length < 60 && DateLine().IsMatch(text))
             || HeaderLine().IsMatch(text))
