@@ -1,15 +1,25 @@
+using System.Text.Json;
+using Newsletter.Benchmarks;
 using Newsletter.Benchmarks.Scenarios;
 
-if (args is ["matching", ..])
+// Usage: newsletter-benchmarks [parse] [matching] ... (no argument: the in-process scenarios).
+var testData = Path.Combine(AppContext.BaseDirectory, "TestData");
+var scenarios = args.Length > 0 ? args : ["parse", "matching"];
+var results = new List<BenchmarkResult>();
+foreach (var scenario in scenarios)
 {
-    var result = MatchingBenchmark.Run(Path.Combine(AppContext.BaseDirectory, "TestData", "trending-papers-2025-03-11.txt"));
-    Console.WriteLine(result);
-    foreach (var (key, value) in result.Details ?? new Dictionary<string, string>())
+    results.Add(scenario switch
     {
-        Console.WriteLine($"  {key}: {value}");
-    }
-
-    return;
+        "parse" => ParseBenchmark.Run(Path.Combine(testData, "trending-papers-2025-03-11.eml")),
+        "matching" => MatchingBenchmark.Run(Path.Combine(testData, "trending-papers-2025-03-11.txt")),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: parse, matching."),
+    });
+    Console.WriteLine(JsonSerializer.Serialize(results[^1]));
 }
 
-Console.WriteLine("benchmarks: scenarios are wired in by the benchmark issue");
+Console.WriteLine();
+Console.WriteLine($"{"scenario",-10} {"metric",-28} {"value",12} {"baseline",12} {"ratio",8}  target");
+foreach (var r in results)
+{
+    Console.WriteLine($"{r.Scenario,-10} {r.Metric,-28} {r.Value,12:N1} {r.BaselineValue,12:N1} {r.Ratio,8:N2}  {r.Target} {(r.TargetMet is { } met ? (met ? "met" : "MISSED") : "")}");
+}

@@ -158,14 +158,14 @@ internal static partial class ListingReader
         return text.Length is >= 3 and <= MaxTitleChars
             && paragraph.LineCount <= MaxTitleLines
             && !EndsSentence(text)
-            && WordCount(text) <= MaxTitleWords
+            && paragraph.Words <= MaxTitleWords
             && text.Count(char.IsLetter) * 2 >= text.Count(c => c != ' ');
     }
 
     private static bool IsAbstractLike(Paragraph paragraph)
     {
         var text = paragraph.Text;
-        return text.Length >= MinAbstractChars && WordCount(text) >= MinAbstractWords;
+        return text.Length >= MinAbstractChars && paragraph.Words >= MinAbstractWords;
     }
 
     private static bool IsContinuation(Paragraph paragraph) =>
@@ -174,7 +174,7 @@ internal static partial class ListingReader
     private static bool EndsSentence(string text) =>
         text.Length > 0 && text[^1] == '.' && !text.EndsWith("...", StringComparison.Ordinal);
 
-    private static int WordCount(string text)
+    private static int WordCount(string text, int stopAt)
     {
         var count = 0;
         var inWord = false;
@@ -187,7 +187,10 @@ internal static partial class ListingReader
             else if (!inWord)
             {
                 inWord = true;
-                count++;
+                if (++count >= stopAt)
+                {
+                    break;
+                }
             }
         }
 
@@ -207,7 +210,7 @@ internal static partial class ListingReader
             return Kind.Footer;
         }
 
-        if (BoilerplateLines.Contains(text)
+        if ((text.Length <= 60 && BoilerplateLines.Contains(text))
             || BoilerplatePrefixes.Any(p => text.StartsWith(p, StringComparison.OrdinalIgnoreCase))
             || (text.Length < 60 && DateLine().IsMatch(text))
             || HeaderLine().IsMatch(text))
@@ -448,6 +451,9 @@ internal static partial class ListingReader
 
     private sealed record Paragraph(string Text, IReadOnlyList<string> Lines, int LineCount, IReadOnlyList<string> Hrefs, IReadOnlyList<string> Urls, Kind Kind)
     {
+        // Counted only as far as the title and abstract rules look.
+        public int Words { get; } = WordCount(Text, MaxTitleWords + 1);
+
         public static Paragraph Create(List<string> lines, List<string> hrefs)
         {
             var text = string.Join(' ', lines);

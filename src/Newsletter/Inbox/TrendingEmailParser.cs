@@ -264,7 +264,9 @@ public sealed partial class TrendingEmailParser
             return string.Empty;
         }
 
-        var bytes = new byte[MaxPartBytes];
+        // The encoded size bounds the decoded one for every transfer encoding: no 2 MB buffer for a 50 KB part.
+        var capacity = part.Content.Stream is { CanSeek: true } encoded ? (int)Math.Min(MaxPartBytes, encoded.Length + 1) : MaxPartBytes;
+        var bytes = new byte[capacity];
         var length = 0;
         using (var stream = part.Content.Open())
         {

@@ -15,7 +15,7 @@ public static partial class LinkExtractor
     public static IReadOnlyList<string> Extract(string? text)
     {
         var links = new List<string>();
-        if (string.IsNullOrEmpty(text))
+        if (string.IsNullOrEmpty(text) || !text.Contains("://", StringComparison.Ordinal))
         {
             return links;
         }
@@ -90,7 +90,8 @@ public static partial class LinkExtractor
     /// </summary>
     public static string? FindArxivId(string? text)
     {
-        if (string.IsNullOrEmpty(text))
+        if (string.IsNullOrEmpty(text)
+            || (!text.Contains("arxiv", StringComparison.OrdinalIgnoreCase) && !text.Contains("huggingface.co/papers/", StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }

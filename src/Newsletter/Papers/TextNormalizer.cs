@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -27,6 +28,11 @@ public static partial class TextNormalizer
         if (decodeHtmlEntities && text.Contains('&', StringComparison.Ordinal))
         {
             text = WebUtility.HtmlDecode(text);
+        }
+
+        if (IsAlreadyNormal(text))
+        {
+            return text;
         }
 
         text = ReplaceLoneSurrogates(text);
@@ -97,6 +103,17 @@ public static partial class TextNormalizer
 
         return builder.ToString();
     }
+
+    // Printable ASCII without the characters that trigger entity or TeX handling.
+    private static readonly SearchValues<char> PlainAscii =
+        SearchValues.Create(" !\"#$'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}");
+
+    // The common case, single-spaced printable ASCII, is returned as it is.
+    private static bool IsAlreadyNormal(string text) =>
+        text[0] != ' '
+        && text[^1] != ' '
+        && !text.AsSpan().ContainsAnyExcept(PlainAscii)
+        && !text.Contains("  ", StringComparison.Ordinal);
 
     private static bool IsInvisible(char c) =>
         char.IsControl(c)
