@@ -134,10 +134,28 @@ public sealed class DeliveryLedger(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.AddWithValue("key", firstDeliveryId);
         if (await command.ExecuteScalarAsync(ct) is true)
         {
-            return connection; // Closing it releases the lock.
+            return new BatchLease(connection, firstDeliveryId);
         }
         await connection.DisposeAsync();
         return null;
+    }
+
+    private sealed class BatchLease(NpgsqlConnection connection, long key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            // Unlock explicitly: a pooled connection keeps its session locks until it is next used.
+            try
+            {
+                await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
+                unlock.Parameters.AddWithValue("key", key);
+                await unlock.ExecuteNonQueryAsync();
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>
