@@ -21,6 +21,7 @@ public static class NewsletterCommands
         root.Subcommands.Add(IngestCommand());
         root.Subcommands.Add(PollCommand());
         root.Subcommands.Add(MigrateCommand());
+        root.Subcommands.Add(Digests.PreviewCommand.Build());
         return root;
     }
 
