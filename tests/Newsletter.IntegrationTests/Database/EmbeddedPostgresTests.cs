@@ -59,6 +59,26 @@ public sealed class EmbeddedPostgresTests : IDisposable
     }
 
     [Fact]
+    public async Task StartAsync_ServerLeftRunningByAKilledRun_StopsItAndStartsAfresh()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string dataDirectory;
+        await using (var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct))
+        {
+            dataDirectory = first.DataDirectory;
+        }
+
+        // What a SIGKILLed app leaves: the server (not the app's child) still running, nobody holding the folder.
+        var orphan = await StartServerByHandAsync(dataDirectory, ct);
+        Assert.Contains(orphan, ProcessesIn(dataDirectory));
+
+        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct);
+
+        Assert.Equal(1, await ScalarAsync(second.ConnectionString, "SELECT 1", ct));
+        Assert.DoesNotContain(orphan, ProcessesIn(dataDirectory));
+    }
+
+    [Fact]
     public async Task StartAsync_FolderInUseByAnotherInstance_ThrowsAndLeavesTheFirstRunning()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -150,6 +170,23 @@ public sealed class EmbeddedPostgresTests : IDisposable
         }
 
         return pids;
+    }
+
+    static async Task<int> StartServerByHandAsync(string dataDirectory, CancellationToken ct)
+    {
+        var pgCtl = Path.Combine(await EmbeddedPostgres.FindBinDirectoryAsync(null, ct), "pg_ctl");
+        var start = new ProcessStartInfo(Environment.IsPrivilegedProcess ? "runuser" : pgCtl) { WorkingDirectory = "/", RedirectStandardOutput = true };
+        foreach (var argument in (Environment.IsPrivilegedProcess ? ["-u", "postgres", "--", pgCtl] : Array.Empty<string>())
+            .Concat(["start", "-D", dataDirectory, "-l", "/dev/null", "-w"]))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start)!;
+        await process.StandardOutput.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        Assert.Equal(0, process.ExitCode);
+        return int.Parse((await File.ReadAllLinesAsync(Path.Combine(dataDirectory, "postmaster.pid"), ct))[0], CultureInfo.InvariantCulture);
     }
 
     static async Task ExecuteAsync(string connectionString, string sql, CancellationToken ct)
