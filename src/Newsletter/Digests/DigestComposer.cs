@@ -144,10 +144,12 @@ public sealed class DigestComposer
 
     private static string RequireHttps(string url, string name)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps ||
+        // RFC 8058 wants https; plain http is allowed only for a site on this machine (the development run).
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) ||
+            !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)) ||
             url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or '"'))
         {
-            throw new ArgumentException($"{name} link must be an absolute https URL.", name);
+            throw new ArgumentException($"{name} link must be an absolute https URL (http only for localhost).", name);
         }
 
         return url;

@@ -1,5 +1,6 @@
 using Newsletter.Admin;
 using Newsletter.Database;
+using Newsletter.Development;
 using Newsletter.Web;
 
 namespace Newsletter.Hosting;
@@ -9,16 +10,37 @@ public static class NewsletterServer
 {
     public static async Task<int> RunAsync(string[] args, ProcessRole role, CancellationToken ct)
     {
-        await using var app = await BuildAsync(args, role, configure: null, ct);
-        await app.RunAsync(ct);
-        return 0;
+        EmbeddedPostgres? embedded = null;
+        try
+        {
+            await using var app = await BuildAsync(args, role, async builder =>
+                embedded = await DevelopmentDefaults.ApplyAsync(builder.Environment, builder.Configuration, ct), ct);
+            if (app.Environment.IsDevelopment())
+            {
+                await DevelopmentDefaults.SeedSubscribersAsync(app.Services, ct);
+                DevelopmentDefaults.PrintWelcome(app);
+            }
+            await app.RunAsync(ct);
+            return 0;
+        }
+        finally
+        {
+            // After the host has stopped, so Hangfire drains its jobs against a live database.
+            if (embedded is not null)
+            {
+                await embedded.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>The whole application for one role, migrated and ready to start; tests add their own configuration.</summary>
-    public static async Task<WebApplication> BuildAsync(string[] args, ProcessRole role, Action<WebApplicationBuilder>? configure, CancellationToken ct)
+    public static async Task<WebApplication> BuildAsync(string[] args, ProcessRole role, Func<WebApplicationBuilder, Task>? configure, CancellationToken ct)
     {
         var builder = WebApplication.CreateBuilder(args);
-        configure?.Invoke(builder);
+        if (configure is not null)
+        {
+            await configure(builder);
+        }
         builder.Services.AddNewsletter(builder.Configuration);
         builder.Services.AddNewsletterWeb(builder.Configuration);
         builder.Services.AddNewsletterAdmin(builder.Configuration);

@@ -51,6 +51,12 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         return (Read(reader), reader.GetBoolean(7));
     }
 
+    public async Task<long> CountAsync(CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("select count(*) from subscribers");
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     public async Task<Subscriber?> FindByEmailAsync(string email, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
