@@ -26,6 +26,7 @@ public sealed class FanOutJob(
     [DisplayName("Fan out issue {0}, generation {1}")]
     public async Task RunAsync(long issueId, int generation, CancellationToken ct)
     {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["IssueId"] = issueId, ["Generation"] = generation });
         var info = await ledger.GetGenerationAsync(issueId, generation, ct)
             ?? throw new InvalidOperationException($"Issue {issueId} has no delivery generation {generation}.");
         if (info.FannedOutAt is null)

@@ -23,6 +23,7 @@ public sealed class SendBatchJob(
     DigestRateLimiter rateLimiter,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> delivery,
+    NewsletterMetrics metrics,
     TimeProvider clock,
     ILogger<SendBatchJob> logger)
 {
@@ -35,6 +36,7 @@ public sealed class SendBatchJob(
     [DisplayName("Send issue {0}, generation {1}, deliveries {2}-{3}")]
     public async Task RunAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
     {
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["IssueId"] = issueId, ["Generation"] = generation, ["Batch"] = $"{fromId}-{toId}" });
         await using var lease = await ledger.TryLeaseBatchAsync(fromId, ct);
         if (lease is null)
         {
@@ -70,6 +72,7 @@ public sealed class SendBatchJob(
                 using var permit = await rateLimiter.AcquireAsync(ct);
                 await ledger.AdvanceAsync(previous, row.Id, ct);
                 SendOutcome outcome;
+                var started = clock.GetTimestamp();
                 try
                 {
                     transport ??= await Connect.ExecuteAsync(async token => await transports.ConnectAsync(token), ct);
@@ -87,6 +90,7 @@ public sealed class SendBatchJob(
                     }
                 }
                 previous = Record(row, outcome);
+                metrics.DigestSent(previous.Status, clock.GetElapsedTime(started));
                 if (outcome.Kind != SendOutcomeKind.Sent)
                 {
                     logger.LogWarning("Delivery {DeliveryId} to subscriber {SubscriberId}: {Outcome} ({Reply})",

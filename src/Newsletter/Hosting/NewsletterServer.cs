@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Newsletter.Admin;
 using Newsletter.Database;
 using Newsletter.Development;
@@ -51,7 +52,9 @@ public static class NewsletterServer
 
         var app = builder.Build();
         await Migrator.MigrateAsync(builder.Configuration.GetConnectionString("Newsletter")!, app.Logger, ct);
-        app.MapGet("/healthz", () => Results.Text("ok"));
+        // /healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = ReadinessReport.WriteAsync });
         app.MapNewsletterWeb();
         app.MapNewsletterAdmin();
         return app;

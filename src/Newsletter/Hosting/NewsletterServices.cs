@@ -37,6 +37,11 @@ public static class NewsletterServices
         }
 
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<NewsletterMetrics>();
+        services.AddHealthChecks()
+            .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
+            .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
         services.AddOptionsWithValidateOnStart<InboxOptions>().BindConfiguration(InboxOptions.Section).ValidateDataAnnotations();

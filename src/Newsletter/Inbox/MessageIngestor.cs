@@ -20,6 +20,7 @@ public sealed class MessageIngestor(
     TrendingEmailParser parser,
     IFanOutScheduler fanOut,
     IOptions<InboxOptions> options,
+    NewsletterMetrics metrics,
     TimeProvider clock,
     ILogger<MessageIngestor> logger)
 {
@@ -78,6 +79,7 @@ public sealed class MessageIngestor(
         if (rejection is not null || listing is null)
         {
             await QuarantineAsync(stored.Id, rejection, ct);
+            metrics.MessageQuarantined();
             logger.LogWarning("Inbound message {InboundId} quarantined: {Reason}", stored.Id, rejection);
             return new IngestOutcome(IngestStatus.Quarantined, stored.Id, null, rejection);
         }
@@ -91,6 +93,7 @@ public sealed class MessageIngestor(
         }
 
         fanOut.ScheduleFanOut(issueId.Value, generation: 1);
+        metrics.MessageIngested(message!.Date == DateTimeOffset.MinValue ? TimeSpan.Zero : clock.GetUtcNow() - message.Date);
         logger.LogInformation("Inbound message {InboundId} became issue {IssueId} with {PaperCount} papers",
             stored.Id, issueId, listing.Papers.Count);
         return new IngestOutcome(IngestStatus.Ingested, stored.Id, issueId, null);
