@@ -124,6 +124,7 @@ public static class NewsletterServices
             server.SchedulePollingInterval = provider.GetRequiredService<IOptions<JobOptions>>().Value.PollInterval;
         });
         services.AddHostedService<RecurringJobRegistration>();
+        services.AddHostedService<InboxIdleWatcher>();
         return services;
     }
 }

@@ -182,6 +182,27 @@ public sealed class InboxPollerTests
         Assert.Contains("DKIM", (string)(await Scalar(connection, "select reason from inbound_messages"))!);
     }
 
+    [Fact]
+    public async Task Idle_NewMailWithHourlyPolling_IngestedWithinSeconds()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        var settings = TestServices.ImapSettings(account);
+        settings["Newsletter:Inbox:PollInterval"] = "01:00:00";
+        settings["Newsletter:Smtp:PickupFolder"] = Directory.CreateTempSubdirectory("newsletter-idle-").FullName;
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, settings, Newsletter.Hosting.ProcessRole.Worker, Ct);
+        var ledger = new Ledger(database.ConnectionString);
+        // The watcher polls once when it connects; after that only IDLE can bring the next poll early.
+        await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from mailbox_state", Ct) is 1L,
+            TimeSpan.FromSeconds(30), "the first poll", Ct);
+
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+
+        await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from issues", Ct) is 1L,
+            TimeSpan.FromSeconds(30), "IDLE to bring the new listing in", Ct);
+        Assert.Single(await account.ListUidsAsync("Processed", Ct));
+    }
+
     private static string Abstract(string topic) =>
         $"We study {topic} at a scale not attempted before. Across twelve benchmarks and three model families, " +
         $"we find that {topic} behave differently from what earlier small-scale studies suggested, and we explain why. " +
