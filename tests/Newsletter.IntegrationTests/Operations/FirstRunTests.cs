@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Operations;
+
+/// <summary>The README's first command, exactly as written, in a fresh clone of this repository.</summary>
+public sealed class FirstRunTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ReadmeFirstCommand_FreshClone_ServesWritesDigestsAndLeavesNoPostgresBehind()
+    {
+        var root = RepositoryRoot();
+        var readme = await File.ReadAllTextAsync(Path.Combine(root, "README.md"), Ct);
+        var command = readme.Split('\n').First(l => l.StartsWith("dotnet run ", StringComparison.Ordinal)).Split('#')[0].Trim();
+        var clone = Path.Combine(Directory.CreateTempSubdirectory("newsletter-first-run-").FullName, "newsletter");
+        await RunAsync("git", ["clone", "--quiet", "--no-hardlinks", root, clone], Path.GetTempPath());
+
+        // setsid: the command and everything it starts form one process group, stopped together like Ctrl+C would.
+        var info = new ProcessStartInfo("setsid", ["bash", "-c", $"exec {command}"])
+        {
+            WorkingDirectory = clone,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        info.Environment.Remove("DOTNET_ENVIRONMENT");
+        using var app = Process.Start(info)!;
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
+        app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
+        app.BeginOutputReadLine();
+        app.BeginErrorReadLine();
+        var outbox = Path.Combine(clone, "src", "Newsletter", ".data", "outbox");
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await Eventually.WaitAsync(async () => !app.HasExited && await AnswersAsync(http, "http://localhost:5080/healthz"),
+                TimeSpan.FromMinutes(5), "the site to answer (first build included)", Ct);
+            await Eventually.WaitAsync(() => Task.FromResult(Directory.Exists(outbox) && Directory.GetFiles(outbox, "*.eml").Length >= 3),
+                TimeSpan.FromMinutes(2), "digests in the pickup folder", Ct);
+            Assert.True(await AnswersAsync(http, "http://localhost:5080/"), "the site's front page answers");
+        }
+        finally
+        {
+            await RunAsync("kill", ["-TERM", $"-{app.Id}"], clone, allowFailure: true);
+            await app.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(1), Ct);
+            await File.WriteAllLinesAsync(Path.Combine(TestEnvironment.ArtifactsDirectory, "first-run.log"), log, Ct);
+        }
+
+        Assert.Equal(3, Directory.GetFiles(outbox, "*.eml").Length);
+        Assert.Empty(PostgresProcessesUnder(clone));
+        Assert.Contains(log, line => line.Contains("Embedded PostgreSQL on port", StringComparison.Ordinal) && line.Contains("stopped", StringComparison.Ordinal));
+    }
+
+    private static async Task<bool> AnswersAsync(HttpClient http, string url)
+    {
+        try
+        {
+            return (await http.GetAsync(new Uri(url), Ct)).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+        catch (TaskCanceledException) when (!Ct.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>PostgreSQL server processes whose data folder lies in the clone.</summary>
+    private static List<int> PostgresProcessesUnder(string clone) =>
+        Directory.GetDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1)
+            .Where(pid => pid > 0)
+            .Where(pid =>
+            {
+                try
+                {
+                    var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+                    return cmdline.Contains("postgres", StringComparison.Ordinal) && cmdline.Contains(clone, StringComparison.Ordinal);
+                }
+                catch (IOException)
+                {
+                    return false; // The process ended while we looked.
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return false;
+                }
+            })
+            .ToList();
+
+    private static async Task RunAsync(string file, string[] args, string directory, bool allowFailure = false)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { WorkingDirectory = directory })!;
+        await process.WaitForExitAsync(Ct);
+        if (process.ExitCode != 0 && !allowFailure)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}");
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
+        {
+            dir = dir.Parent;
+        }
+        return dir?.FullName ?? throw new InvalidOperationException("Newsletter.sln not found above the test folder.");
+    }
+}
