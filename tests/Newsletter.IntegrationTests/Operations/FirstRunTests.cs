@@ -46,7 +46,7 @@ public sealed class FirstRunTests
         }
         finally
         {
-            await RunAsync("kill", ["-TERM", $"-{app.Id}"], clone, allowFailure: true);
+            await RunAsync("kill", ["-s", "TERM", "--", $"-{app.Id}"], clone, allowFailure: true);
             await app.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(1), Ct);
             await File.WriteAllLinesAsync(Path.Combine(TestEnvironment.ArtifactsDirectory, "first-run.log"), log, Ct);
         }
