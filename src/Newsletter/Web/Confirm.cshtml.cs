@@ -18,6 +18,6 @@ public sealed class ConfirmModel(SubscriberTokens tokens, SubscriberStore subscr
 
         await subscribers.ConfirmAsync(Subscriber.Id, ct);
         var manage = await Tokens.MintAsync(Subscriber.Id, TokenPurpose.Manage, null, ct);
-        return LocalRedirect($"/manage/{manage}?confirmed=1");
+        return LocalRedirect($"/manage/{manage}?confirmed=true");
     }
 }

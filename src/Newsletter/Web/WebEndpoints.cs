@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,17 @@ public static class WebEndpoints
             options.RootDirectory = "/Web";
             options.Conventions.AddPageRoute("/Subscribe", "subscribe");
             options.Conventions.ConfigureFilter(new WebPageHeaders());
+        }).ConfigureApplicationPartManager(manager =>
+        {
+            // MVC looks for pages in the entry assembly, which is not this one when tests host the application.
+            var assembly = typeof(WebEndpoints).Assembly;
+            if (!manager.ApplicationParts.OfType<AssemblyPart>().Any(part => part.Assembly == assembly))
+            {
+                foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
+                {
+                    manager.ApplicationParts.Add(part);
+                }
+            }
         });
 
         services.AddRateLimiter(options =>
