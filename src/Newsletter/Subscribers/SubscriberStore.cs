@@ -77,6 +77,81 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<Subscriber?> GetAsync(long subscriberId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "select id, email, status, interests, format, created_at, confirmed_at from subscribers where id = @id");
+        command.Parameters.AddWithValue("id", subscriberId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    /// <summary>
+    /// The subscribe form: a new address, or one that is pending, unsubscribed or bounced, becomes pending with these
+    /// interests; an active or paused one is left as it is. Returns the subscriber's id either way.
+    /// </summary>
+    /// <exception cref="ArgumentException">The address is not valid.</exception>
+    /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
+    public async Task<long> RequestAsync(string email, string? interests, DigestFormat format, CancellationToken ct)
+    {
+        var address = EmailAddress.Normalize(email);
+        var query = InterestQuery.Parse(interests);
+        await using var command = db.CreateCommand(
+            """
+            with upserted as (
+                insert into subscribers (email, status, interests, format, created_at, updated_at)
+                values (@email, 'pending', @interests, @format, @now, @now)
+                on conflict (lower(email)) do update set
+                    status = 'pending', interests = excluded.interests, format = excluded.format,
+                    status_reason = null, updated_at = excluded.updated_at
+                where subscribers.status in ('pending', 'unsubscribed', 'bounced')
+                returning id)
+            select id from upserted
+            union all
+            select id from subscribers where lower(email) = lower(@email)
+            limit 1
+            """);
+        command.Parameters.AddWithValue("email", address);
+        command.Parameters.AddWithValue("interests", query.ToString());
+        command.Parameters.AddWithValue("format", ToDb(format));
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The confirmation link: a pending (or since unsubscribed) address becomes active.</summary>
+    public Task<bool> ConfirmAsync(long subscriberId, CancellationToken ct) =>
+        TransitionAsync(subscriberId, [SubscriberStatus.Pending, SubscriberStatus.Unsubscribed, SubscriberStatus.Bounced], SubscriberStatus.Active, ct);
+
+    /// <summary>Moves the subscriber to <paramref name="to"/> when its status is one of <paramref name="from"/>.</summary>
+    public async Task<bool> TransitionAsync(long subscriberId, SubscriberStatus[] from, SubscriberStatus to, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        await using var command = db.CreateCommand(
+            """
+            update subscribers set status = @to, status_reason = null, updated_at = @now,
+                confirmed_at = case when @to = 'active' then coalesce(confirmed_at, @now) else confirmed_at end
+            where id = @id and status = any(@from)
+            """);
+        command.Parameters.AddWithValue("to", ToDb(to));
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", subscriberId);
+        command.Parameters.AddWithValue("from", from.Select(ToDb).ToArray());
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
+    public async Task UpdatePreferencesAsync(long subscriberId, string? interests, DigestFormat format, CancellationToken ct)
+    {
+        var query = InterestQuery.Parse(interests);
+        await using var command = db.CreateCommand(
+            "update subscribers set interests = @interests, format = @format, updated_at = @now where id = @id");
+        command.Parameters.AddWithValue("interests", query.ToString());
+        command.Parameters.AddWithValue("format", ToDb(format));
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", subscriberId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     internal static Subscriber Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0),
         reader.GetString(1),

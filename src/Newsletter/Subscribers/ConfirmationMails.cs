@@ -1,0 +1,106 @@
+using Newsletter.Digests;
+using Npgsql;
+
+namespace Newsletter.Subscribers;
+
+/// <summary>A confirmation mail to send: the row of the ledger and the subscriber as they are now.</summary>
+public sealed record ConfirmationMailWork(long Id, string MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus);
+
+/// <summary>
+/// The ledger of confirmation mails, which is also the per-address limit: a row is only added while fewer than the
+/// limit were asked for in the last hour, under a lock on the subscriber row, so it holds across processes.
+/// </summary>
+public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
+{
+    /// <summary>Records a request for a mail to the subscriber; null when the address had its share this hour or needs none.</summary>
+    public async Task<long?> TryRequestAsync(long subscriberId, int perHour, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var lockRow = new NpgsqlCommand("select status from subscribers where id = @id for update", connection, transaction))
+        {
+            lockRow.Parameters.AddWithValue("id", subscriberId);
+            if (await lockRow.ExecuteScalarAsync(ct) is not ("pending" or "active" or "paused"))
+            {
+                return null;
+            }
+        }
+
+        // A new statement after the lock: it sees every row a previous holder of the lock committed.
+        await using var insert = new NpgsqlCommand(
+            """
+            insert into confirmation_mails (subscriber_id, created_at)
+            select @id, @now
+            where (select count(*) from confirmation_mails where subscriber_id = @id and created_at > @since) < @limit
+            returning id
+            """, connection, transaction);
+        insert.Parameters.AddWithValue("id", subscriberId);
+        insert.Parameters.AddWithValue("now", now);
+        insert.Parameters.AddWithValue("since", now - TimeSpan.FromHours(1));
+        insert.Parameters.AddWithValue("limit", (long)perHour);
+        var id = await insert.ExecuteScalarAsync(ct) as long?;
+        await transaction.CommitAsync(ct);
+        return id;
+    }
+
+    public async Task<ConfirmationMailWork?> GetAsync(long mailId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select m.id, m.status, s.id, s.email, s.status
+            from confirmation_mails m join subscribers s on s.id = m.subscriber_id
+            where m.id = @id
+            """);
+        command.Parameters.AddWithValue("id", mailId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new ConfirmationMailWork(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
+                Enum.Parse<SubscriberStatus>(reader.GetString(4), ignoreCase: true))
+            : null;
+    }
+
+    /// <summary>
+    /// Mints the link the mail carries. A retry replaces the token of the previous attempt, so at most one link of
+    /// each mail works.
+    /// </summary>
+    public async Task<string> MintTokenAsync(long mailId, long subscriberId, TokenPurpose purpose, DateTimeOffset? expiresAt, CancellationToken ct)
+    {
+        var token = DeliveryLedger.NewToken();
+        var hash = DeliveryLedger.HashToken(token);
+        await using var batch = db.CreateBatch();
+        var delete = new NpgsqlBatchCommand(
+            "delete from subscriber_tokens where token_hash = (select token_hash from confirmation_mails where id = @mail)");
+        delete.Parameters.AddWithValue("mail", mailId);
+        var insert = new NpgsqlBatchCommand(
+            """
+            insert into subscriber_tokens (token_hash, subscriber_id, purpose, created_at, expires_at)
+            values (@hash, @subscriber, @purpose, @now, @expires)
+            """);
+        insert.Parameters.AddWithValue("hash", hash);
+        insert.Parameters.AddWithValue("subscriber", subscriberId);
+        insert.Parameters.AddWithValue("purpose", SubscriberTokens.ToDb(purpose));
+        insert.Parameters.AddWithValue("now", clock.GetUtcNow());
+        insert.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("expires", expiresAt));
+        var link = new NpgsqlBatchCommand("update confirmation_mails set token_hash = @hash where id = @mail");
+        link.Parameters.AddWithValue("hash", hash);
+        link.Parameters.AddWithValue("mail", mailId);
+        batch.BatchCommands.Add(delete);
+        batch.BatchCommands.Add(insert);
+        batch.BatchCommands.Add(link);
+        await batch.ExecuteNonQueryAsync(ct); // One implicit transaction.
+        return token;
+    }
+
+    /// <summary>Records the end of a mail: sent, failed (permanent refusal) or skipped (nothing to send any more).</summary>
+    public async Task FinishAsync(long mailId, string status, string? reply, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update confirmation_mails set status = @status, reply = @reply, finished_at = @now where id = @id");
+        command.Parameters.AddWithValue("status", status);
+        command.Parameters.AddWithValue("reply", (object?)(reply is { Length: > 1000 } ? reply[..1000] : reply) ?? DBNull.Value);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", mailId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}

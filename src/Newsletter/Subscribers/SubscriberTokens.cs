@@ -1,0 +1,78 @@
+using Newsletter.Digests;
+using Npgsql;
+
+namespace Newsletter.Subscribers;
+
+public enum TokenPurpose
+{
+    Confirm,
+    Manage,
+    Unsubscribe,
+    View,
+}
+
+public enum TokenState
+{
+    Valid,
+    Unknown,
+    Expired,
+}
+
+/// <summary>What a link's token resolved to; <see cref="Subscriber"/> is set when the token is known.</summary>
+public sealed record TokenMatch(TokenState State, Subscriber? Subscriber = null, long? DeliveryId = null);
+
+/// <summary>
+/// Personal link tokens: 128 random bits, base64url, only the SHA-256 stored. A token is found by its hash alone,
+/// so there is no secret comparison to get wrong; a wrong purpose is as unknown as a forged token.
+/// </summary>
+public sealed class SubscriberTokens(NpgsqlDataSource db, TimeProvider clock)
+{
+    /// <summary>Minted tokens are 22 characters; anything much longer is not worth hashing.</summary>
+    public const int MaxTokenLength = 64;
+
+    public async Task<string> MintAsync(long subscriberId, TokenPurpose purpose, DateTimeOffset? expiresAt, CancellationToken ct)
+    {
+        var token = DeliveryLedger.NewToken();
+        await using var command = db.CreateCommand(
+            """
+            insert into subscriber_tokens (token_hash, subscriber_id, purpose, created_at, expires_at)
+            values (@hash, @subscriber, @purpose, @now, @expires)
+            """);
+        command.Parameters.AddWithValue("hash", DeliveryLedger.HashToken(token));
+        command.Parameters.AddWithValue("subscriber", subscriberId);
+        command.Parameters.AddWithValue("purpose", ToDb(purpose));
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("expires", expiresAt));
+        await command.ExecuteNonQueryAsync(ct);
+        return token;
+    }
+
+    public async Task<TokenMatch> FindAsync(string? token, TokenPurpose purpose, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength || !token.All(char.IsAscii))
+        {
+            return new TokenMatch(TokenState.Unknown);
+        }
+
+        await using var command = db.CreateCommand(
+            """
+            select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, t.delivery_id, t.expires_at
+            from subscriber_tokens t join subscribers s on s.id = t.subscriber_id
+            where t.token_hash = @hash and t.purpose = @purpose
+            """);
+        command.Parameters.AddWithValue("hash", DeliveryLedger.HashToken(token));
+        command.Parameters.AddWithValue("purpose", ToDb(purpose));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return new TokenMatch(TokenState.Unknown);
+        }
+
+        var subscriber = SubscriberStore.Read(reader);
+        var deliveryId = reader.IsDBNull(7) ? (long?)null : reader.GetInt64(7);
+        var expired = !reader.IsDBNull(8) && reader.GetFieldValue<DateTimeOffset>(8) <= clock.GetUtcNow();
+        return new TokenMatch(expired ? TokenState.Expired : TokenState.Valid, subscriber, deliveryId);
+    }
+
+    internal static string ToDb(TokenPurpose purpose) => purpose.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Mvc;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Web;
+
+/// <summary>GET shows a button and changes nothing (mail scanners open links); POST activates and opens the manage page.</summary>
+public sealed class ConfirmModel(SubscriberTokens tokens, SubscriberStore subscribers) : TokenPageModel(tokens)
+{
+    public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) =>
+        await ResolveAsync(token, TokenPurpose.Confirm, ct) ?? Page();
+
+    public async Task<IActionResult> OnPostAsync(string token, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, TokenPurpose.Confirm, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        await subscribers.ConfirmAsync(Subscriber.Id, ct);
+        var manage = await Tokens.MintAsync(Subscriber.Id, TokenPurpose.Manage, null, ct);
+        return LocalRedirect($"/manage/{manage}?confirmed=true");
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+using MimeKit;
+using MimeKit.Utils;
+using Newsletter.Digests;
+using RazorLight;
+
+namespace Newsletter.Web;
+
+/// <summary>The model of templates/Confirm: a confirmation link, or a manage link for an address already subscribed.</summary>
+public sealed class ConfirmationMailView(string email, string link, bool alreadySubscribed, int expiresInHours) : IEmailPage
+{
+    public string Email { get; } = email;
+
+    public string Link { get; } = link;
+
+    public bool AlreadySubscribed { get; } = alreadySubscribed;
+
+    public int ExpiresInHours { get; } = expiresInHours;
+
+    public string Title => AlreadySubscribed ? "You are already subscribed" : "Confirm your subscription";
+
+    public string Preheader => AlreadySubscribed
+        ? "This address already receives the trending papers digest."
+        : "One click to start receiving the trending papers digest.";
+
+    public string Language => "en";
+}
+
+/// <summary>Renders and composes confirmation mails with the shared email layout and CSS. Singleton, thread-safe.</summary>
+public sealed class ConfirmationMailRenderer
+{
+    internal const string HtmlKey = "Confirm/Confirm.html";
+    internal const string TextKey = "Confirm/Confirm.text";
+
+    private readonly RazorLightEngine _engine;
+    private readonly MailboxAddress _from;
+    private readonly MailboxAddress? _replyTo;
+    private readonly TimeProvider _clock;
+
+    public ConfirmationMailRenderer(IOptions<TemplateOptions> templates, IOptions<MailOptions> mail, TimeProvider clock, ILogger<ConfirmationMailRenderer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(templates);
+        ArgumentNullException.ThrowIfNull(mail);
+        var root = templates.Value.ResolvedRoot;
+        var css = File.ReadAllText(Path.Combine(root, "Shared", "email.css"));
+        _engine = new RazorLightEngineBuilder()
+            .UseProject(new CssInliningRazorProject(root, css, logger))
+            .SetOperatingAssembly(typeof(ConfirmationMailRenderer).Assembly)
+            .UseMemoryCachingProvider()
+            .Build();
+        _from = MailboxAddress.Parse(mail.Value.From);
+        _replyTo = string.IsNullOrWhiteSpace(mail.Value.ReplyTo) ? null : MailboxAddress.Parse(mail.Value.ReplyTo);
+        _clock = clock;
+    }
+
+    public async Task<MimeMessage> ComposeAsync(ConfirmationMailView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        var html = await _engine.CompileRenderAsync(HtmlKey, view).ConfigureAwait(false);
+        var text = await _engine.CompileRenderAsync(TextKey, view).ConfigureAwait(false);
+        var message = new MimeMessage();
+        message.From.Add(_from);
+        if (_replyTo is not null)
+        {
+            message.ReplyTo.Add(_replyTo);
+        }
+
+        message.To.Add(new MailboxAddress("", view.Email));
+        message.Subject = view.Title;
+        message.Date = _clock.GetUtcNow();
+        message.MessageId = MimeUtils.GenerateMessageId(_from.Domain);
+        message.Headers.Add("Auto-Submitted", "auto-generated");
+        message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
+        return message;
+    }
+}

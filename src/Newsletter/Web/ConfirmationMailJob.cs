@@ -1,0 +1,73 @@
+using System.ComponentModel;
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Newsletter.Digests;
+using Newsletter.Hosting;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Web;
+
+/// <summary>
+/// Sends one confirmation mail the subscribe form asked for, outside the request so a slow SMTP server never holds a
+/// page. Re-entrant: the ledger row says whether it went out. A pending address gets a confirmation link that
+/// expires; an active or paused one a manage link instead; anyone else nothing. The link is minted here, so the raw
+/// token never sits in the job's arguments.
+/// </summary>
+public sealed class ConfirmationMailJob(
+    ConfirmationMails mails,
+    ConfirmationMailRenderer renderer,
+    IDigestTransportFactory transports,
+    IOptions<SiteOptions> site,
+    IOptions<WebOptions> options,
+    TimeProvider clock,
+    ILogger<ConfirmationMailJob> logger)
+{
+    [AutomaticRetry(Attempts = 5)]
+    [DisplayName("Confirmation mail {0}")]
+    public async Task RunAsync(long mailId, CancellationToken ct)
+    {
+        var work = await mails.GetAsync(mailId, ct);
+        if (work is not { MailStatus: "pending" })
+        {
+            return;
+        }
+
+        var lifetime = options.Value.ConfirmationLinkLifetime;
+        ConfirmationMailView view;
+        switch (work.SubscriberStatus)
+        {
+            case SubscriberStatus.Pending:
+                var confirm = await mails.MintTokenAsync(work.Id, work.SubscriberId, TokenPurpose.Confirm, clock.GetUtcNow() + lifetime, ct);
+                view = new ConfirmationMailView(work.Email, site.Value.Link($"confirm/{confirm}"), false, (int)lifetime.TotalHours);
+                break;
+            case SubscriberStatus.Active or SubscriberStatus.Paused:
+                var manage = await mails.MintTokenAsync(work.Id, work.SubscriberId, TokenPurpose.Manage, null, ct);
+                view = new ConfirmationMailView(work.Email, site.Value.Link($"manage/{manage}"), true, 0);
+                break;
+            default:
+                await mails.FinishAsync(work.Id, "skipped", $"subscriber is {work.SubscriberStatus}", ct);
+                return;
+        }
+
+        var message = await renderer.ComposeAsync(view);
+        SendOutcome outcome;
+        await using (var transport = await transports.ConnectAsync(ct))
+        {
+            outcome = await transport.SendAsync(message, ct);
+        }
+
+        switch (outcome.Kind)
+        {
+            case SendOutcomeKind.Sent:
+                await mails.FinishAsync(work.Id, "sent", outcome.Reply, ct);
+                break;
+            case SendOutcomeKind.Failed:
+                logger.LogWarning("Confirmation mail {MailId} refused for good: {Reply}", work.Id, outcome.Reply);
+                await mails.FinishAsync(work.Id, "failed", outcome.Reply, ct);
+                break;
+            default:
+                // Hangfire retries with its backoff; the next attempt replaces this attempt's token.
+                throw new InvalidOperationException($"Confirmation mail {work.Id} deferred by the server: {outcome.Reply}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Newsletter.Web;
+
+/// <summary>
+/// The page behind every error status (re-executed by the status code pages and, outside Development, the exception
+/// handler): a short human sentence, never a stack trace. Re-executed requests keep their method, so POST renders too.
+/// </summary>
+[IgnoreAntiforgeryToken]
+public sealed class StatusModel : PageModel
+{
+    public int Code { get; private set; }
+
+    public string Heading => Code switch
+    {
+        400 => "That request did not work",
+        404 => "Page not found",
+        410 => "This link has expired",
+        429 => "Too many requests",
+        >= 500 => "Something went wrong on our side",
+        _ => "That did not work",
+    };
+
+    public string Text => Code switch
+    {
+        400 => "The form may have been open for too long or sent from elsewhere. Go back, reload the page and try again.",
+        404 => "There is nothing at this address. Check the link, or start from the subscribe page.",
+        410 => "Subscribe again to get a new link.",
+        429 => "You sent this form too often. Wait a minute and try again.",
+        >= 500 => "The problem was logged. Please try again in a few minutes.",
+        _ => "Go back and try again.",
+    };
+
+    public IActionResult OnGet(int code)
+    {
+        Code = code is >= 400 and < 600 ? code : 404;
+        Response.StatusCode = Code;
+        return Page();
+    }
+
+    public IActionResult OnPost(int code) => OnGet(code);
+}

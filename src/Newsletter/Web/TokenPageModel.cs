@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Web;
+
+/// <summary>Why a personal link shows no content: never seen (404) or too old (410).</summary>
+public enum LinkProblem
+{
+    Unknown,
+    Expired,
+}
+
+/// <summary>A page reached through a personal link. A forged, tampered or expired token gets a clear page, never content.</summary>
+public abstract class TokenPageModel(SubscriberTokens tokens) : PageModel
+{
+    public LinkProblem? Problem { get; private set; }
+
+    protected SubscriberTokens Tokens { get; } = tokens;
+
+    /// <summary>The link's subscriber; set once <see cref="ResolveAsync"/> returned null.</summary>
+    public Subscriber Subscriber { get; protected set; } = null!;
+
+    public long? DeliveryId { get; private set; }
+
+    /// <summary>Null when the token is valid; otherwise the refusal page to return.</summary>
+    protected async Task<IActionResult?> ResolveAsync(string token, TokenPurpose purpose, CancellationToken ct)
+    {
+        var match = await Tokens.FindAsync(token, purpose, ct);
+        switch (match.State)
+        {
+            case TokenState.Valid:
+                Subscriber = match.Subscriber!;
+                DeliveryId = match.DeliveryId;
+                return null;
+            case TokenState.Expired:
+                return Refuse(LinkProblem.Expired);
+            default:
+                return Refuse(LinkProblem.Unknown);
+        }
+    }
+
+    protected IActionResult Refuse(LinkProblem problem)
+    {
+        Problem = problem;
+        Response.StatusCode = problem == LinkProblem.Expired ? StatusCodes.Status410Gone : StatusCodes.Status404NotFound;
+        return Page();
+    }
+}

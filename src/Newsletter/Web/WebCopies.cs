@@ -1,0 +1,64 @@
+using Newsletter.Digests;
+using Newsletter.Papers;
+using Newsletter.Subscribers;
+using Npgsql;
+
+namespace Newsletter.Web;
+
+/// <summary>An issue or one delivery of it, as a web page shows it: every paper, never cut for size.</summary>
+public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers, string? Interests);
+
+/// <summary>Loads web copies: a delivery's digest (its own papers, highlighted for its subscriber) or a whole issue.</summary>
+public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQueryCache queries)
+{
+    public async Task<WebCopy?> LoadDeliveryAsync(long deliveryId, string interests, CancellationToken ct)
+    {
+        long issueId;
+        long[] paperIds;
+        await using (var command = db.CreateCommand("select issue_id, paper_ids from deliveries where id = @id"))
+        {
+            command.Parameters.AddWithValue("id", deliveryId);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+
+            issueId = reader.GetInt64(0);
+            paperIds = reader.GetFieldValue<long[]>(1);
+        }
+
+        var content = await IssueContent.LoadAsync(papers, issueId, ct);
+        var query = Parse(interests);
+        var matched = content.Matcher.Match(query).ToDictionary(m => m.PaperId);
+        // The fan-out chose the papers; the terms are recomputed only to show and highlight them, as in the email.
+        var shown = paperIds.Where(content.Papers.ContainsKey)
+            .Select(id => WebPaper.From(content.Papers[id], query, matched.TryGetValue(id, out var m) ? m.MatchedTerms : []))
+            .ToList();
+        return new WebCopy(content.Issue, shown, interests);
+    }
+
+    public async Task<WebCopy?> LoadIssueAsync(long issueId, CancellationToken ct)
+    {
+        var issue = await papers.GetIssueAsync(issueId, ct);
+        if (issue is null)
+        {
+            return null;
+        }
+
+        var all = await papers.GetIssuePapersAsync(issueId, ct);
+        return new WebCopy(issue, all.Select(p => WebPaper.From(p, InterestQuery.Empty, [])).ToList(), null);
+    }
+
+    private InterestQuery Parse(string interests)
+    {
+        try
+        {
+            return queries.GetOrParse(interests);
+        }
+        catch (InterestSyntaxException)
+        {
+            return InterestQuery.Empty; // Stored lines were checked when saved; an old one only loses its highlights.
+        }
+    }
+}

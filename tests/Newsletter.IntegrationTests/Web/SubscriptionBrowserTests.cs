@@ -1,0 +1,91 @@
+using Microsoft.Playwright;
+using Newsletter.Hosting;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Web;
+
+/// <summary>A subscriber's whole path through the pages in real Chromium, with the confirmation mail read from SMTP.</summary>
+public sealed class SubscriptionBrowserTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Subscribe_ConfirmManageUnsubscribe_InChromium_EachStepWorks()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await WebTestData.IngestSampleAsync(app);
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(app.Address);
+        const string Name = nameof(Subscribe_ConfirmManageUnsubscribe_InChromium_EachStepWorks);
+
+        // Subscribe, with a server-side preview first.
+        await page.GotoAsync("/");
+        await page.GetByLabel("Email address").FillAsync("reader@example.org");
+        await page.GetByLabel("Interests").FillAsync("diffusion");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#preview-summary")).ToContainTextAsync("of the 70 papers");
+        var subscribePreview = await page.Locator("#preview-summary").TextContentAsync();
+        await Browser.ScreenshotAsync(page, $"{Name}-1-subscribe");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your inbox" })).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, $"{Name}-2-check-inbox");
+
+        // The confirmation mail, its link moved to the test server.
+        var mail = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        Assert.Equal("reader@example.org", mail.To.Mailboxes.Single().Address);
+        Assert.Equal("digest@lab.test.example", mail.From.Mailboxes.Single().Address);
+        Assert.Contains("/confirm/", mail.HtmlBody, StringComparison.Ordinal);
+        var confirmLink = WebTestData.LinkIn(mail.TextBody ?? "", "confirm/", app.Address);
+        Assert.Equal("pending", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+
+        await page.GotoAsync(confirmLink);
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" })).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, $"{Name}-3-confirm");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("confirmed");
+        Assert.Equal("active", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        Assert.Matches("/manage/[A-Za-z0-9_-]{22}", page.Url);
+        await Browser.ScreenshotAsync(page, $"{Name}-4-manage");
+
+        // Manage: a mistake is shown where it was typed and kept as typed; then a valid change moves the preview.
+        await page.GetByLabel("Interests").FillAsync("video \"unclosed");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#interests-error")).ToContainTextAsync("never closed");
+        await Assertions.Expect(page.GetByLabel("Interests")).ToHaveValueAsync("video \"unclosed");
+        await Assertions.Expect(page.GetByLabel("Interests")).ToHaveAttributeAsync("aria-describedby", "interests-error interests-help");
+        await Browser.ScreenshotAsync(page, $"{Name}-5-manage-error");
+        await page.GetByLabel("Interests").FillAsync("video");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Preview" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#preview-summary")).Not.ToHaveTextAsync(subscribePreview!);
+        await page.GetByLabel("Plain text").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("Saved");
+        await Browser.ScreenshotAsync(page, $"{Name}-6-manage-saved");
+        Assert.Equal("video", await WebTestData.ScalarAsync(database, "select interests from subscribers"));
+        Assert.Equal("text", await WebTestData.ScalarAsync(database, "select format from subscribers"));
+
+        // Unsubscribe through a digest's link, then come back with the button on the same page.
+        var subscriberId = (long)(await WebTestData.ScalarAsync(database, "select id from subscribers"))!;
+        var unsubscribe = await WebTestData.TokenAsync(app, subscriberId, TokenPurpose.Unsubscribe);
+        await page.GotoAsync($"/unsubscribe/{unsubscribe}");
+        await Browser.ScreenshotAsync(page, $"{Name}-7-unsubscribe");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unsubscribe" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You are unsubscribed" })).ToBeVisibleAsync();
+        Assert.Equal("unsubscribed", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        await Browser.ScreenshotAsync(page, $"{Name}-8-unsubscribed");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe again" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Welcome back" })).ToBeVisibleAsync();
+        Assert.Equal("active", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+
+        // The public web copy of the issue.
+        var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
+        await page.GotoAsync($"/issues/{issueId}");
+        Assert.Equal(70, await page.Locator("article.paper").CountAsync());
+        await Browser.ScreenshotAsync(page, $"{Name}-9-issue");
+    }
+}

@@ -1,0 +1,153 @@
+using System.Net;
+using Newsletter.Hosting;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Web;
+
+/// <summary>The personal links over HTTP against the real application: one-click, GET safety, bad tokens, antiforgery, flood.</summary>
+public sealed class SubscriptionLinkTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static FormUrlEncodedContent OneClickBody => new([new("List-Unsubscribe", "One-Click")]);
+
+    [Fact]
+    public async Task OneClickPost_WithoutCookiesOrAntiforgery_UnsubscribesWith200NoRedirectTwice()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var subscriber = await WebTestData.SubscriberAsync(app, "one-click@example.org", SubscriberStatus.Active);
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Unsubscribe);
+        using var client = app.CreateClient(allowRedirects: false, useCookies: false);
+
+        using var first = await client.PostAsync($"unsubscribe/{token}", OneClickBody, Ct);
+        var firstBody = await first.Content.ReadAsStringAsync(Ct);
+        using var second = await client.PostAsync($"unsubscribe/{token}", OneClickBody, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Null(first.Headers.Location);
+        Assert.True(firstBody.Length < 100, firstBody);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(database, subscriber.Id));
+    }
+
+    [Fact]
+    public async Task Get_UnsubscribeAndConfirmLinks_ShowAButtonAndChangeNothing()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var active = await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active);
+        var pending = await WebTestData.SubscriberAsync(app, "new@example.org", SubscriberStatus.Pending);
+        var unsubscribe = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe);
+        var confirm = await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        using var client = app.CreateClient();
+
+        using var unsubscribePage = await client.GetAsync($"unsubscribe/{unsubscribe}", Ct);
+        using var confirmPage = await client.GetAsync($"confirm/{confirm}", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, unsubscribePage.StatusCode);
+        Assert.Contains("<button", await unsubscribePage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, confirmPage.StatusCode);
+        Assert.Contains("Confirm subscription", await confirmPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal("active", await WebTestData.StatusOfAsync(database, active.Id));
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, pending.Id));
+    }
+
+    [Fact]
+    public async Task Links_ForgedTamperedOrExpiredToken_Refused404Or410()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var subscriber = await WebTestData.SubscriberAsync(app, "victim@example.org", SubscriberStatus.Pending);
+        var manage = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Manage);
+        var expired = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddMinutes(-1));
+        var tampered = manage[..^1] + (manage[^1] == 'A' ? 'B' : 'A');
+        using var client = app.CreateClient(useCookies: false);
+
+        foreach (var path in new[] { "manage", "confirm", "unsubscribe", "digest" })
+        {
+            using var forged = await client.GetAsync($"{path}/AAAAAAAAAAAAAAAAAAAAAA", Ct);
+            Assert.Equal(HttpStatusCode.NotFound, forged.StatusCode);
+            Assert.Contains("We do not know this link", await forged.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        }
+
+        using var tamperedPage = await client.GetAsync($"manage/{tampered}", Ct);
+        using var wrongPurpose = await client.GetAsync($"unsubscribe/{manage}", Ct);
+        using var expiredPage = await client.GetAsync($"confirm/{expired}", Ct);
+        using var expiredPost = await client.PostAsync($"unsubscribe/{tampered}", OneClickBody, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, tamperedPage.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, wrongPurpose.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, expiredPage.StatusCode);
+        Assert.Contains("This link has expired", await expiredPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, expiredPost.StatusCode);
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, subscriber.Id));
+    }
+
+    [Fact]
+    public async Task FormPost_WithoutAntiforgeryToken_Returns400AndChangesNothing()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var pending = await WebTestData.SubscriberAsync(app, "pending@example.org", SubscriberStatus.Pending);
+        var active = await WebTestData.SubscriberAsync(app, "active@example.org", SubscriberStatus.Active);
+        var confirm = await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        var unsubscribe = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe);
+        var manage = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient();
+        FormUrlEncodedContent Empty() => new([new("Interests", "anything")]);
+
+        using var confirmPost = await client.PostAsync($"confirm/{confirm}", Empty(), Ct);
+        using var unsubscribePost = await client.PostAsync($"unsubscribe/{unsubscribe}", Empty(), Ct);
+        using var managePost = await client.PostAsync($"manage/{manage}?handler=Pause", Empty(), Ct);
+        using var subscribePost = await client.PostAsync("subscribe", new FormUrlEncodedContent([new("Email", "x@example.org")]), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, confirmPost.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, unsubscribePost.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, managePost.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, subscribePost.StatusCode);
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, pending.Id));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(database, active.Id));
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from subscribers where email = 'x@example.org'"));
+    }
+
+    [Fact]
+    public async Task SubscribePost_FloodFromOneClient_Gets429AndAtMostThreeConfirmationMails()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SmtpSettings(smtp), ProcessRole.All, Ct);
+        using var client = app.CreateClient();
+        var token = WebTestData.AntiforgeryToken(await client.GetStringAsync("subscribe", Ct));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+            [
+                new("__RequestVerificationToken", token), new("Email", "flooded@example.org"), new("Interests", "diffusion"), new("Format", "Html"),
+            ]), Ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        await smtp.WaitForMessagesAsync(3, cancellationToken: Ct);
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Redirect));
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        // Only the mails the ledger admitted have a job, so no fourth can follow: the database holds exactly three.
+        Assert.Equal(3L, await WebTestData.ScalarAsync(database, "select count(*) from confirmation_mails"));
+        Assert.Equal(3L, await WebTestData.ScalarAsync(database, "select count(*) from subscriber_tokens where purpose = 'confirm'"));
+        Assert.Equal(3, smtp.Received.Count);
+        Assert.All(smtp.Messages, m => Assert.Equal("flooded@example.org", m.To.Mailboxes.Single().Address));
+        Assert.Equal("pending", await WebTestData.ScalarAsync(database, "select status from subscribers where email = 'flooded@example.org'"));
+    }
+
+    internal static Dictionary<string, string?> SmtpSettings(SmtpCapture smtp) => new()
+    {
+        ["Newsletter:Smtp:Host"] = smtp.Host,
+        ["Newsletter:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Newsletter:Smtp:Security"] = "None",
+    };
+}
