@@ -82,13 +82,17 @@ public static class NewsletterServices
         services.AddTransient<DeliveryRecoveryJob>();
         services.AddOptionsWithValidateOnStart<JobOptions>().BindConfiguration(JobOptions.Section).ValidateDataAnnotations();
 
-        services.AddHangfire((provider, hangfire) => hangfire
+        // Our own storage instance per service provider: Hangfire's UsePostgreSqlStorage would go through the static
+        // JobStorage.Current, which two hosts in one process (the tests, a CLI verb) would overwrite for each other.
+        services.AddSingleton<JobStorage>(provider =>
+        {
+            var options = HangfireStorageOptions(provider.GetRequiredService<IOptions<JobOptions>>().Value);
+            return new PostgreSqlStorage(new HangfireConnections(connectionString), options);
+        });
+        services.AddHangfire(hangfire => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(
-                storage => storage.UseNpgsqlConnection(connectionString),
-                HangfireStorageOptions(provider.GetRequiredService<IOptions<JobOptions>>().Value)));
+            .UseRecommendedSerializerSettings());
         return services;
     }
 
@@ -127,6 +131,12 @@ public static class NewsletterServices
         services.AddHostedService<InboxIdleWatcher>();
         return services;
     }
+}
+
+/// <summary>Hands Hangfire plain pooled Npgsql connections; it opens and disposes them itself.</summary>
+internal sealed class HangfireConnections(string connectionString) : IConnectionFactory
+{
+    public NpgsqlConnection GetOrCreateConnection() => new(connectionString);
 }
 
 /// <summary>Registers the recurring jobs once the worker starts, with the configured poll interval.</summary>
