@@ -21,6 +21,8 @@ public static class NewsletterCommands
         root.Subcommands.Add(IngestCommand());
         root.Subcommands.Add(PollCommand());
         root.Subcommands.Add(MigrateCommand());
+        root.Subcommands.Add(Subscribers.SubscriberCommands.Build());
+        root.Subcommands.Add(Digests.ResendCommand.Build());
         return root;
     }
 
