@@ -113,7 +113,7 @@ internal static class AdminApi
             {
                 return Results.Problem(ex.Message, statusCode: 400);
             }
-        }).Accepts<string>("text/csv");
+        });
         api.MapGet("/subscribers/export", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
             http.Response.ContentType = "text/csv; charset=utf-8";

@@ -2,6 +2,7 @@ using Hangfire;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MimeKit;
 using Newsletter.Digests;
@@ -47,7 +48,18 @@ public static class AdminEndpoints
                 .AddAuthenticationSchemes(AdminAuthentication.ApiScheme).RequireAuthenticatedUser().RequireRole("admin"));
 
         // Razor Pages with no RootDirectory of our own: the provider finds /Admin/Pages/* by their explicit routes.
-        services.AddRazorPages();
+        // The host's entry assembly is not this one under a test runner: make sure our compiled pages are a part.
+        services.AddRazorPages().ConfigureApplicationPartManager(manager =>
+        {
+            var assembly = typeof(AdminEndpoints).Assembly;
+            foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
+            {
+                if (!manager.ApplicationParts.Any(p => p.GetType() == part.GetType() && p.Name == part.Name))
+                {
+                    manager.ApplicationParts.Add(part);
+                }
+            }
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPageRouteModelProvider, AdminPageRouteModelProvider>());
         return services;
     }
