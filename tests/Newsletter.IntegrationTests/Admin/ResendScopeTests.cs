@@ -9,6 +9,7 @@ using Xunit;
 namespace Newsletter.IntegrationTests.Admin;
 
 /// <summary>A re-send is a new generation of ledger rows for exactly the scope's subscribers; earlier rows never change.</summary>
+[Collection(SerialHangfireTests.Name)]
 public sealed class ResendScopeTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
