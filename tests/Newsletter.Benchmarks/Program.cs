@@ -12,7 +12,10 @@ foreach (var scenario in scenarios)
     {
         "parse" => ParseBenchmark.Run(Path.Combine(testData, "trending-papers-2025-03-11.eml")),
         "matching" => MatchingBenchmark.Run(Path.Combine(testData, "trending-papers-2025-03-11.txt")),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: parse, matching."),
+        // Needs a database it may empty: NEWSLETTER_BENCH_PG="Host=...;Database=...;Username=...".
+        "import" => ImportBenchmark.Run(Environment.GetEnvironmentVariable("NEWSLETTER_BENCH_PG")
+            ?? throw new ArgumentException("The import scenario needs NEWSLETTER_BENCH_PG, a connection string to a scratch database.")),
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: parse, matching, import."),
     });
     Console.WriteLine(JsonSerializer.Serialize(results[^1]));
 }

@@ -1,9 +1,149 @@
+using Hangfire;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Mvc.ApplicationModels;
+using Microsoft.AspNetCore.Mvc.ApplicationParts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using MimeKit;
+using Newsletter.Digests;
+using Newsletter.Papers;
+using Newsletter.Subscribers;
+
 namespace Newsletter.Admin;
 
 /// <summary>The protected admin area, its JSON API and the Hangfire dashboard.</summary>
 public static class AdminEndpoints
 {
-    public static IServiceCollection AddNewsletterAdmin(this IServiceCollection services, IConfiguration configuration) => services;
+    public static IServiceCollection AddNewsletterAdmin(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptionsWithValidateOnStart<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        services.AddSingleton<AdminCredentials>();
+        services.AddHostedService<AdminPasswordAnnouncement>();
+        services.AddSingleton<AdminLoginThrottle>();
+        services.AddSingleton<AdminQueries>();
+        services.AddSingleton<AdminDigestView>();
+        services.AddSingleton<AdminPersonalData>();
+        services.AddAdminOperations();
 
-    public static WebApplication MapNewsletterAdmin(this WebApplication app) => app;
+        services.AddAuthentication()
+            .AddCookie(AdminAuthentication.CookieScheme, cookie =>
+            {
+                cookie.Cookie.Name = AdminAuthentication.CookieName;
+                cookie.Cookie.Path = "/admin";
+                cookie.Cookie.HttpOnly = true;
+                cookie.Cookie.SameSite = SameSiteMode.Strict;
+                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                cookie.LoginPath = "/admin/login";
+                cookie.LogoutPath = "/admin/logout";
+                cookie.AccessDeniedPath = "/admin/login";
+                cookie.SlidingExpiration = true;
+                cookie.ExpireTimeSpan = configuration.GetValue<TimeSpan?>($"{AdminOptions.Section}:SessionLifetime") ?? TimeSpan.FromHours(8);
+            })
+            .AddScheme<AuthenticationSchemeOptions, AdminApiTokenHandler>(AdminAuthentication.ApiScheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminAuthentication.PagesPolicy, policy => policy
+                .AddAuthenticationSchemes(AdminAuthentication.CookieScheme).RequireAuthenticatedUser().RequireRole("admin"))
+            .AddPolicy(AdminAuthentication.ApiPolicy, policy => policy
+                .AddAuthenticationSchemes(AdminAuthentication.ApiScheme).RequireAuthenticatedUser().RequireRole("admin"));
+
+        // Razor Pages with no RootDirectory of our own: the provider finds /Admin/Pages/* by their explicit routes.
+        // The host's entry assembly is not this one under a test runner: make sure our compiled pages are a part.
+        services.AddRazorPages().ConfigureApplicationPartManager(manager =>
+        {
+            var assembly = typeof(AdminEndpoints).Assembly;
+            foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
+            {
+                if (!manager.ApplicationParts.Any(p => p.GetType() == part.GetType() && p.Name == part.Name))
+                {
+                    manager.ApplicationParts.Add(part);
+                }
+            }
+        });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPageRouteModelProvider, AdminPageRouteModelProvider>());
+        return services;
+    }
+
+    /// <summary>What the admin pages, the API and the CLI verbs share; the tool host has no admin area.</summary>
+    public static IServiceCollection AddAdminOperations(this IServiceCollection services)
+    {
+        services.TryAddSingleton<Resender>();
+        services.TryAddSingleton<SubscriberCsv>();
+        return services;
+    }
+
+    public static WebApplication MapNewsletterAdmin(this WebApplication app)
+    {
+        app.MapRazorPages();
+        app.UseHangfireDashboard("/admin/jobs", new DashboardOptions
+        {
+            AppPath = "/admin",
+            DashboardTitle = "Newsletter jobs",
+            Authorization = [], // the default lets any local request in; only the admin cookie does here
+            AsyncAuthorization = [new AdminDashboardAuthorization()],
+            IgnoreAntiforgeryToken = false, // the dashboard's buttons post ASP.NET Core antiforgery tokens
+        });
+
+        var pages = app.MapGroup("/admin").RequireAuthorization(AdminAuthentication.PagesPolicy);
+        pages.MapGet("/deliveries/{id:long}/digest", async (long id, string? part, AdminDigestView view, CancellationToken ct) =>
+        {
+            var digest = await view.RenderAsync(id, ct);
+            if (digest is null)
+            {
+                return Results.NotFound();
+            }
+            return part == "text" || digest.HtmlBody is null
+                ? Results.Text(digest.TextBody ?? "", "text/plain; charset=utf-8")
+                : Results.Content(digest.HtmlBody, "text/html; charset=utf-8");
+        }).AddEndpointFilter(async (context, next) =>
+        {
+            // The digest is our own HTML, but it is shown under the admin origin: no scripts, nothing loaded.
+            context.HttpContext.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
+            return await next(context);
+        });
+        pages.MapGet("/subscribers/export.csv", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
+        {
+            SubscriberStatus? filter = Enum.TryParse<SubscriberStatus>(status, true, out var s) ? s : null;
+            http.Response.ContentType = "text/csv; charset=utf-8";
+            http.Response.Headers.ContentDisposition = "attachment; filename=\"subscribers.csv\"";
+            await using var writer = new StreamWriter(http.Response.Body, SubscriberCsv.Utf8, leaveOpen: true);
+            await csv.ExportAsync(writer, filter, ct);
+        });
+        pages.MapGet("/subscribers/{id:long}/export.json", async (long id, AdminPersonalData data, CancellationToken ct) =>
+            await data.ExportAsync(id, ct) is { } export
+                ? Results.Json(export, contentType: "application/json; charset=utf-8", statusCode: 200)
+                : Results.NotFound());
+
+        app.MapAdminApi();
+        return app;
+    }
+}
+
+/// <summary>Renders one delivery's digest as composed for its subscriber, with placeholder links: no tokens are minted.</summary>
+public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, DigestBuilder builder)
+{
+    public async Task<MimeMessage?> RenderAsync(long deliveryId, CancellationToken ct)
+    {
+        var delivery = await queries.GetDeliveryAsync(deliveryId, ct);
+        if (delivery is null)
+        {
+            return null;
+        }
+        var content = await IssueContent.LoadAsync(papers, delivery.IssueId, ct);
+        var placeholder = new DeliveryTokens("admin-preview", "admin-preview", "admin-preview");
+        return await builder.BuildAsync(content, new DigestRecipient(delivery.SubscriberId, delivery.Email, delivery.Interests, delivery.Generation,
+            delivery.PaperIds, placeholder, delivery.Format == "text"), ct);
+    }
+}
+
+/// <summary>Logs the made-up Development password once the server starts, so it is the last thing an operator sees.</summary>
+internal sealed class AdminPasswordAnnouncement(AdminCredentials credentials) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _ = credentials.GeneratedPassword; // resolving the credentials logs it
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -22,6 +22,8 @@ public static class NewsletterCommands
         root.Subcommands.Add(PollCommand());
         root.Subcommands.Add(MigrateCommand());
         root.Subcommands.Add(Digests.PreviewCommand.Build());
+        root.Subcommands.Add(Subscribers.SubscriberCommands.Build());
+        root.Subcommands.Add(Digests.ResendCommand.Build());
         return root;
     }
 

@@ -99,6 +99,33 @@ public sealed class MessageIngestor(
         return new IngestOutcome(IngestStatus.Ingested, stored.Id, issueId, null);
     }
 
+    /// <summary>
+    /// Judges a quarantined message again from its stored bytes, e.g. after the sender policy was fixed: its status goes
+    /// back to 'received' and the same pipeline runs. Returns null when the message is not (or no longer) quarantined.
+    /// </summary>
+    public async Task<IngestOutcome?> ReingestAsync(long inboundId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            update inbound_messages set status = 'received', reason = null, processed_at = null
+            where id = @id and status = 'quarantined'
+            returning raw, size_bytes, source, folder, uid_validity, uid
+            """);
+        command.Parameters.AddWithValue("id", inboundId);
+        InboundMail mail;
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            if (!await reader.ReadAsync(ct))
+            {
+                return null;
+            }
+            mail = new InboundMail(reader.GetFieldValue<byte[]>(0), reader.GetInt32(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5));
+        }
+        logger.LogInformation("Inbound message {InboundId} is judged again", inboundId);
+        return await IngestAsync(mail, ct);
+    }
+
     private async Task<StoredMessage> StoreRawAsync(InboundMail mail, MimeMessage? message, CancellationToken ct)
     {
         var sha256 = SHA256.HashData(mail.Raw.Span);

@@ -152,6 +152,74 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Subscribers whose address or interests contain <paramref name="text"/>, newest first.</summary>
+    public async Task<IReadOnlyList<Subscriber>> SearchAsync(string? text, SubscriberStatus? status, int limit, int offset, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select id, email, status, interests, format, created_at, confirmed_at from subscribers
+            where (@text = '' or strpos(lower(email), lower(@text)) > 0 or strpos(lower(interests), lower(@text)) > 0)
+              and (@status::text is null or status = @status)
+            order by id desc limit @limit offset @offset
+            """);
+        command.Parameters.AddWithValue("text", text?.Trim() ?? "");
+        command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? ToDb(s) : null));
+        command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("offset", offset);
+        var result = new List<Subscriber>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(Read(reader));
+        }
+        return result;
+    }
+
+    /// <summary>Changes what an admin may change: interests, status and format. Returns null when the subscriber is gone.</summary>
+    /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
+    public async Task<Subscriber?> UpdateAsync(long subscriberId, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)
+    {
+        var query = InterestQuery.Parse(interests);
+        await using var command = db.CreateCommand(
+            """
+            update subscribers set interests = @interests, status = @status, format = @format, updated_at = @now,
+                confirmed_at = case when @status = 'active' then coalesce(confirmed_at, @now) else confirmed_at end,
+                status_reason = case when status = @status then status_reason else 'changed by an admin' end
+            where id = @id
+            returning id, email, status, interests, format, created_at, confirmed_at
+            """);
+        command.Parameters.AddWithValue("interests", query.ToString());
+        command.Parameters.AddWithValue("status", ToDb(status));
+        command.Parameters.AddWithValue("format", ToDb(format));
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", subscriberId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : null;
+    }
+
+    /// <summary>
+    /// Erases a subscriber and all their personal data: the row, their tokens and their delivery rows (by cascade).
+    /// Generations they were the target of keep their history with the subscriber set to null.
+    /// </summary>
+    public async Task<bool> DeleteAsync(long subscriberId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("delete from subscribers where id = @id");
+        command.Parameters.AddWithValue("id", subscriberId);
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    public async Task<IReadOnlyDictionary<SubscriberStatus, long>> CountByStatusAsync(CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("select status, count(*) from subscribers group by status");
+        var result = Enum.GetValues<SubscriberStatus>().ToDictionary(s => s, _ => 0L);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result[Enum.Parse<SubscriberStatus>(reader.GetString(0), ignoreCase: true)] = reader.GetInt64(1);
+        }
+        return result;
+    }
+
     internal static Subscriber Read(NpgsqlDataReader reader) => new(
         reader.GetInt64(0),
         reader.GetString(1),

@@ -1,0 +1,156 @@
+using Newsletter.Digests;
+using Newsletter.Inbox;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Admin;
+
+public sealed record SubscriberDto(long Id, string Email, string Status, string Interests, string Format, DateTimeOffset CreatedAt, DateTimeOffset? ConfirmedAt)
+{
+    public static SubscriberDto From(Subscriber s) =>
+        new(s.Id, s.Email, SubscriberStore.ToDb(s.Status), s.Interests, SubscriberStore.ToDb(s.Format), s.CreatedAt, s.ConfirmedAt);
+}
+
+public sealed record SubscriberInput(string? Email, string? Interests, string? Status, string? Format);
+
+public sealed record ResendInput(string? Scope, string? Email, bool DryRun);
+
+/// <summary><c>/admin/api/...</c>: the admin operations as JSON, for scripts. Bearer token only; no cookies, so no antiforgery.</summary>
+internal static class AdminApi
+{
+    public static void MapAdminApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/admin/api").RequireAuthorization(AdminAuthentication.ApiPolicy);
+
+        api.MapGet("/issues", async (int? limit, AdminQueries queries, CancellationToken ct) =>
+            Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), null, ct)));
+        api.MapGet("/issues/{id:long}", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
+            await queries.GetIssueAsync(id, ct) is { } issue
+                ? Results.Ok(new { issue, generations = await resender.ProgressAsync(id, null, ct) })
+                : Results.NotFound());
+        api.MapGet("/issues/{id:long}/deliveries", async (long id, string? status, int? generation, string? email, int? limit, int? offset,
+            AdminQueries queries, CancellationToken ct) =>
+            Results.Ok(await queries.DeliveriesAsync(id, status, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
+        api.MapGet("/issues/{id:long}/generations", async (long id, Resender resender, CancellationToken ct) =>
+            Results.Ok(await resender.ProgressAsync(id, null, ct)));
+        api.MapPost("/issues/{id:long}/resend", async (long id, ResendInput input, Resender resender, HttpContext http, CancellationToken ct) =>
+        {
+            if (!Resender.TryParseScope(input.Scope, out var scope))
+            {
+                return Results.Problem($"scope must be one of one, all, failed, new; not '{input.Scope}'.", statusCode: 400);
+            }
+            try
+            {
+                if (input.DryRun)
+                {
+                    return Results.Ok(await resender.PreviewAsync(id, scope, input.Email, ct));
+                }
+                var requested = await resender.RequestAsync(id, scope, input.Email, AdminAuthentication.RequestedBy(http.User), ct);
+                return Results.Accepted($"/admin/api/issues/{id}/generations", requested);
+            }
+            catch (ResendRefusedException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: 400);
+            }
+        });
+
+        api.MapGet("/subscribers", async (string? q, string? status, int? limit, int? offset, SubscriberStore store, CancellationToken ct) =>
+        {
+            SubscriberStatus? filter = null;
+            if (!string.IsNullOrEmpty(status))
+            {
+                if (!TryParse<SubscriberStatus>(status, out var s))
+                {
+                    return Results.Problem($"Unknown status '{status}'.", statusCode: 400);
+                }
+                filter = s;
+            }
+            var found = await store.SearchAsync(q, filter, Math.Clamp(limit ?? 100, 1, 5000), Math.Max(0, offset ?? 0), ct);
+            return Results.Ok(found.Select(SubscriberDto.From));
+        });
+        api.MapGet("/subscribers/{id:long}", async (long id, SubscriberStore store, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is { } s ? Results.Ok(SubscriberDto.From(s)) : Results.NotFound());
+        api.MapPost("/subscribers", async (SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
+        {
+            if (!TryParseOptional(input.Status, SubscriberStatus.Active, out var status) || !TryParseOptional(input.Format, DigestFormat.Html, out var format))
+            {
+                return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
+            }
+            return await Validated(async () =>
+            {
+                var (subscriber, created) = await store.UpsertAsync(input.Email ?? "", input.Interests, status, format, ct);
+                return created
+                    ? Results.Created($"/admin/api/subscribers/{subscriber.Id}", SubscriberDto.From(subscriber))
+                    : Results.Ok(SubscriberDto.From(subscriber));
+            });
+        });
+        api.MapPut("/subscribers/{id:long}", async (long id, SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
+        {
+            var current = await store.GetAsync(id, ct);
+            if (current is null)
+            {
+                return Results.NotFound();
+            }
+            if (!TryParseOptional(input.Status, current.Status, out var status) || !TryParseOptional(input.Format, current.Format, out var format))
+            {
+                return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
+            }
+            return await Validated(async () =>
+                await store.UpdateAsync(id, input.Interests ?? current.Interests, status, format, ct) is { } s
+                    ? Results.Ok(SubscriberDto.From(s)) : Results.NotFound());
+        });
+        api.MapDelete("/subscribers/{id:long}", async (long id, SubscriberStore store, CancellationToken ct) =>
+            await store.DeleteAsync(id, ct) ? Results.NoContent() : Results.NotFound());
+        api.MapGet("/subscribers/{id:long}/personal-data", async (long id, AdminPersonalData data, CancellationToken ct) =>
+            await data.ExportAsync(id, ct) is { } export ? Results.Ok(export) : Results.NotFound());
+        api.MapPost("/subscribers/import", async (HttpRequest request, SubscriberCsv csv, CancellationToken ct) =>
+        {
+            using var reader = new StreamReader(request.Body, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
+            try
+            {
+                return Results.Ok(await csv.ImportAsync(reader, ct));
+            }
+            catch (CsvImportException ex)
+            {
+                return Results.Problem(ex.Message, statusCode: 400);
+            }
+        });
+        api.MapGet("/subscribers/export", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
+        {
+            http.Response.ContentType = "text/csv; charset=utf-8";
+            await using var writer = new StreamWriter(http.Response.Body, SubscriberCsv.Utf8, leaveOpen: true);
+            await csv.ExportAsync(writer, TryParse<SubscriberStatus>(status, out var s) ? s : null, ct);
+        });
+
+        api.MapGet("/quarantine", async (int? limit, AdminQueries queries, CancellationToken ct) =>
+            Results.Ok(await queries.InboundAsync("quarantined", Math.Clamp(limit ?? 100, 1, 1000), ct)));
+        api.MapPost("/quarantine/{id:long}/reingest", async (long id, MessageIngestor ingestor, CancellationToken ct) =>
+            await ingestor.ReingestAsync(id, ct) is { } outcome
+                ? Results.Ok(new { status = outcome.Status.ToString().ToLowerInvariant(), inboundMessageId = outcome.InboundMessageId, outcome.IssueId, outcome.Reason })
+                : Results.Problem($"Inbound message {id} is not quarantined.", statusCode: 409));
+    }
+
+    private static async Task<IResult> Validated(Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (InterestSyntaxException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: 400, extensions: new Dictionary<string, object?> { ["field"] = "interests", ["position"] = ex.Position });
+        }
+        catch (ArgumentException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: 400, extensions: new Dictionary<string, object?> { ["field"] = "email" });
+        }
+    }
+
+    internal static bool TryParse<T>(string? text, out T value) where T : struct, Enum =>
+        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !int.TryParse(text, out _);
+
+    private static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
+    {
+        value = fallback;
+        return string.IsNullOrWhiteSpace(text) || TryParse(text, out value);
+    }
+}

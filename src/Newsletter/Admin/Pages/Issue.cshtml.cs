@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Mvc;
+using Newsletter.Digests;
+using Newsletter.Papers;
+
+namespace Newsletter.Admin.Pages;
+
+public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender resender) : AdminPageModel
+{
+    public IssueRow Issue { get; private set; } = null!;
+    public IReadOnlyList<IssuePaper> Papers { get; private set; } = [];
+    public IReadOnlyList<DeliveryRow> Deliveries { get; private set; } = [];
+    public IReadOnlyList<GenerationProgress> Generations { get; private set; } = [];
+
+    [BindProperty(SupportsGet = true)]
+    public string? Status { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public int? Generation { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public string? Email { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
+    {
+        if (await queries.GetIssueAsync(id, ct) is not { } issue)
+        {
+            return NotFound();
+        }
+        Issue = issue;
+        Papers = await papers.GetIssuePapersAsync(id, ct);
+        Generations = await resender.ProgressAsync(id, null, ct);
+        Deliveries = await queries.DeliveriesAsync(id, AdminQueries.DeliveryStatuses.Contains(Status) ? Status : null, Generation, Email, 500, 0, ct);
+        return Page();
+    }
+}

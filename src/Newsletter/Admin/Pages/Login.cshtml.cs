@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Newsletter.Admin.Pages;
+
+[AllowAnonymous]
+public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle throttle) : PageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string? ReturnUrl { get; set; }
+
+    public string? Error { get; private set; }
+
+    public void OnGet()
+    {
+    }
+
+    public async Task<IActionResult> OnPostAsync(string? password)
+    {
+        if (!throttle.TryAcquire(HttpContext))
+        {
+            return StatusCode(StatusCodes.Status429TooManyRequests);
+        }
+        if (!credentials.CheckPassword(password))
+        {
+            Error = "That is not the admin password.";
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return Page();
+        }
+        await HttpContext.SignInAsync(AdminAuthentication.CookieScheme, AdminAuthentication.Principal(AdminAuthentication.CookieScheme, "admin"));
+        return LocalRedirect(ReturnUrl is { } url && Url.IsLocalUrl(url) && url.StartsWith("/admin", StringComparison.Ordinal) ? url : "/admin");
+    }
+}

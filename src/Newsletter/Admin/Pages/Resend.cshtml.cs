@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.Mvc;
+using Newsletter.Digests;
+
+namespace Newsletter.Admin.Pages;
+
+public sealed class ResendModel(AdminQueries queries, Resender resender) : AdminPageModel
+{
+    public IssueRow Issue { get; private set; } = null!;
+    public ResendPreview? Preview { get; private set; }
+    public GenerationProgress? Progress { get; private set; }
+    public string? Error { get; private set; }
+
+    [BindProperty(SupportsGet = true)]
+    public ResendScope Scope { get; set; } = ResendScope.One;
+
+    [BindProperty(SupportsGet = true)]
+    public string? Email { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(long id, int? generation, string? preview, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+        if (generation is { } g)
+        {
+            Progress = await resender.ProgressAsync(id, g, ct) is [var one] ? one : null;
+            return Progress is null ? NotFound() : Page();
+        }
+        if (preview is not null)
+        {
+            try
+            {
+                Preview = await resender.PreviewAsync(id, Scope, Email, ct);
+            }
+            catch (ResendRefusedException ex)
+            {
+                Error = ex.Message;
+            }
+        }
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(long id, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+        try
+        {
+            var requested = await resender.RequestAsync(id, Scope, Email, RequestedBy, ct);
+            return Redirect($"/admin/issues/{id}/resend?generation={requested.Generation}");
+        }
+        catch (ResendRefusedException ex)
+        {
+            Error = ex.Message;
+            return Page();
+        }
+    }
+
+    private async Task<bool> LoadAsync(long id, CancellationToken ct)
+    {
+        Issue = (await queries.GetIssueAsync(id, ct))!;
+        return Issue is not null;
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.AspNetCore.Mvc;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Admin.Pages;
+
+public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) : AdminPageModel
+{
+    [BindProperty(SupportsGet = true)]
+    public string? Q { get; set; }
+
+    [BindProperty(SupportsGet = true)]
+    public SubscriberStatus? Status { get; set; }
+
+    public IReadOnlyList<Subscriber> Found { get; private set; } = [];
+    public string? NewEmail { get; private set; }
+    public string? NewInterests { get; private set; }
+    public string? AddError { get; private set; }
+    public string? ImportError { get; private set; }
+    public CsvImportResult? Imported { get; private set; }
+
+    public async Task OnGetAsync(CancellationToken ct) => Found = await store.SearchAsync(Q, Status, 200, 0, ct);
+
+    public async Task<IActionResult> OnPostAddAsync(string? email, string? interests, DigestFormat format, CancellationToken ct)
+    {
+        try
+        {
+            var (subscriber, created) = await store.UpsertAsync(email ?? "", interests, SubscriberStatus.Active, format, ct);
+            Flash = created ? $"{subscriber.Email} added." : $"{subscriber.Email} was already there: updated.";
+            return Redirect($"/admin/subscribers/{subscriber.Id}");
+        }
+        catch (InterestSyntaxException ex)
+        {
+            AddError = $"Interests: {ex.Message}";
+        }
+        catch (ArgumentException ex)
+        {
+            AddError = ex.Message;
+        }
+        (NewEmail, NewInterests) = (email, interests);
+        await OnGetAsync(ct);
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostImportAsync(IFormFile? file, CancellationToken ct)
+    {
+        if (file is null || file.Length == 0)
+        {
+            ImportError = "Choose a CSV file.";
+        }
+        else
+        {
+            await using var stream = file.OpenReadStream();
+            using var reader = new StreamReader(stream, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
+            try
+            {
+                Imported = await csv.ImportAsync(reader, ct);
+            }
+            catch (CsvImportException ex)
+            {
+                ImportError = ex.Message;
+            }
+        }
+        await OnGetAsync(ct);
+        return Page();
+    }
+}

@@ -1,0 +1,155 @@
+using Newsletter.Subscribers;
+using Npgsql;
+
+namespace Newsletter.Digests;
+
+/// <summary>Who a re-send reaches. Stored in delivery_generations.scope as the lower-case name.</summary>
+public enum ResendScope
+{
+    /// <summary>One subscriber, by address (active or paused).</summary>
+    One,
+
+    /// <summary>Every active subscriber.</summary>
+    All,
+
+    /// <summary>Active subscribers whose latest earlier delivery of the issue failed or is deferred.</summary>
+    Failed,
+
+    /// <summary>Active subscribers with no delivery of the issue at all: they joined after it went out.</summary>
+    New,
+}
+
+public sealed record ResendPreview(long IssueId, ResendScope Scope, long? SubscriberId, int NextGeneration, long Recipients);
+
+public sealed record ResendRequested(long IssueId, ResendScope Scope, long? SubscriberId, int Generation, long Recipients);
+
+public sealed record GenerationProgress(int Generation, string Scope, string? Email, string RequestedBy, DateTimeOffset RequestedAt,
+    DateTimeOffset? FannedOutAt, IReadOnlyDictionary<string, long> ByStatus)
+{
+    public long Total => ByStatus.Values.Sum();
+}
+
+/// <summary>A re-send was refused before anything was written; the message says why, for the admin.</summary>
+public sealed class ResendRefusedException(string message) : Exception(message);
+
+/// <summary>
+/// Re-sends an issue as a new delivery generation (max + 1) and never touches the rows of earlier ones. The count shown
+/// before confirming runs the fan-out's own subscriber query, so the preview and the fan-out cannot disagree.
+/// </summary>
+public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, IFanOutScheduler fanOut, TimeProvider clock)
+{
+    public static string ToDb(ResendScope scope) => scope.ToString().ToLowerInvariant();
+
+    public static bool TryParseScope(string? text, out ResendScope scope) =>
+        Enum.TryParse(text, ignoreCase: true, out scope) && Enum.IsDefined(scope) && !int.TryParse(text, out _);
+
+    public async Task<ResendPreview> PreviewAsync(long issueId, ResendScope scope, string? email, CancellationToken ct)
+    {
+        var subscriberId = await ResolveAsync(scope, email, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var next = await NextGenerationAsync(connection, null, issueId, lockIssue: false, ct);
+        var count = await CountAsync(connection, null, issueId, next, scope, subscriberId, ct);
+        return new ResendPreview(issueId, scope, subscriberId, next, count);
+    }
+
+    public async Task<ResendRequested> RequestAsync(long issueId, ResendScope scope, string? email, string requestedBy, CancellationToken ct)
+    {
+        var subscriberId = await ResolveAsync(scope, email, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        int generation;
+        long count;
+        await using (var transaction = await connection.BeginTransactionAsync(ct))
+        {
+            // Locking the issue row serialises concurrent re-sends of one issue, so max + 1 is never taken twice.
+            generation = await NextGenerationAsync(connection, transaction, issueId, lockIssue: true, ct);
+            count = await CountAsync(connection, transaction, issueId, generation, scope, subscriberId, ct);
+            await using var insert = new NpgsqlCommand(
+                """
+                insert into delivery_generations (issue_id, generation, scope, subscriber_id, requested_by, requested_at)
+                values (@issue, @generation, @scope, @subscriber, @by, @now)
+                """, connection, transaction);
+            insert.Parameters.AddWithValue("issue", issueId);
+            insert.Parameters.AddWithValue("generation", generation);
+            insert.Parameters.AddWithValue("scope", ToDb(scope));
+            insert.Parameters.Add(new NpgsqlParameter<long?>("subscriber", subscriberId));
+            insert.Parameters.AddWithValue("by", requestedBy.Length <= 200 ? requestedBy : requestedBy[..200]);
+            insert.Parameters.AddWithValue("now", clock.GetUtcNow());
+            await insert.ExecuteNonQueryAsync(ct);
+            await transaction.CommitAsync(ct);
+        }
+        fanOut.ScheduleFanOut(issueId, generation);
+        return new ResendRequested(issueId, scope, subscriberId, generation, count);
+    }
+
+    /// <summary>Every generation of an issue, newest first, with its rows counted by status.</summary>
+    public async Task<IReadOnlyList<GenerationProgress>> ProgressAsync(long issueId, int? generation, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select g.generation, g.scope, s.email, g.requested_by, g.requested_at, g.fanned_out_at,
+                   coalesce((select jsonb_object_agg(status, n) from (
+                       select d.status, count(*) as n from deliveries d
+                       where d.issue_id = g.issue_id and d.generation = g.generation group by d.status) c), '{}'::jsonb)::text
+            from delivery_generations g left join subscribers s on s.id = g.subscriber_id
+            where g.issue_id = @issue and (@generation::int is null or g.generation = @generation)
+            order by g.generation desc
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.Add(new NpgsqlParameter<int?>("generation", generation));
+        var result = new List<GenerationProgress>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var counts = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(6)) ?? [];
+            result.Add(new GenerationProgress(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), counts));
+        }
+        return result;
+    }
+
+    private async Task<long?> ResolveAsync(ResendScope scope, string? email, CancellationToken ct)
+    {
+        if (scope != ResendScope.One)
+        {
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            throw new ResendRefusedException("A re-send to one subscriber needs their address.");
+        }
+        var subscriber = await subscribers.FindByEmailAsync(email, ct)
+            ?? throw new ResendRefusedException($"No subscriber has the address {email.Trim()}.");
+        if (subscriber.Status is not (SubscriberStatus.Active or SubscriberStatus.Paused))
+        {
+            throw new ResendRefusedException($"{subscriber.Email} is {SubscriberStore.ToDb(subscriber.Status)}: only active or paused subscribers can be sent a digest.");
+        }
+        return subscriber.Id;
+    }
+
+    private static async Task<int> NextGenerationAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long issueId, bool lockIssue, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            lockIssue
+                ? "select id from issues where id = @issue for update"
+                : "select id from issues where id = @issue", connection, transaction);
+        command.Parameters.AddWithValue("issue", issueId);
+        if (await command.ExecuteScalarAsync(ct) is null)
+        {
+            throw new ResendRefusedException($"Issue {issueId} does not exist.");
+        }
+        await using var max = new NpgsqlCommand(
+            "select coalesce(max(generation), 0) + 1 from delivery_generations where issue_id = @issue", connection, transaction);
+        max.Parameters.AddWithValue("issue", issueId);
+        return (int)(await max.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<long> CountAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long issueId, int generation,
+        ResendScope scope, long? subscriberId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"select count(*) from ({FanOutJob.SubscribersOf(ToDb(scope))}) t", connection, transaction);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        command.Parameters.Add(new NpgsqlParameter<long?>("subscriber", subscriberId));
+        return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+}

@@ -1,0 +1,160 @@
+using System.CommandLine;
+using Newsletter.Hosting;
+
+namespace Newsletter.Subscribers;
+
+/// <summary><c>newsletter subscribers add|import|export|list|remove</c>: the subscriber list from a shell.</summary>
+public static class SubscriberCommands
+{
+    public static Command Build()
+    {
+        var command = new Command("subscribers", "Add, import, export, list and remove subscribers.");
+        command.Subcommands.Add(Add());
+        command.Subcommands.Add(Import());
+        command.Subcommands.Add(Export());
+        command.Subcommands.Add(List());
+        command.Subcommands.Add(Remove());
+        return command;
+    }
+
+    private static Command Add()
+    {
+        var email = new Argument<string>("email") { Description = "The address." };
+        var interests = new Option<string>("--interests") { Description = "Keywords in web-search syntax, e.g. 'diffusion \"low-rank\" -medical'." };
+        var format = new Option<DigestFormat>("--format") { Description = "html or text.", DefaultValueFactory = _ => DigestFormat.Html };
+        var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there.") { email, interests, format };
+        command.SetAction(async (result, ct) =>
+        {
+            var typed = result.GetValue(interests) ?? "";
+            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            try
+            {
+                var (subscriber, created) = await host.Services.GetRequiredService<SubscriberStore>()
+                    .UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
+                Console.Out.WriteLine($"{(created ? "added" : "updated")}: {subscriber.Email} (id {subscriber.Id}, active, {SubscriberStore.ToDb(subscriber.Format)})");
+                return 0;
+            }
+            catch (InterestSyntaxException ex)
+            {
+                await Console.Error.WriteLineAsync($"newsletter subscribers add: --interests: {ex.Message}");
+                await Console.Error.WriteLineAsync($"  {typed}");
+                await Console.Error.WriteLineAsync($"  {new string(' ', Math.Clamp(ex.Position, 0, typed.Length))}^ (position {ex.Position + 1})");
+                return 2;
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync($"newsletter subscribers add: {ex.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command Import()
+    {
+        var file = new Argument<FileInfo>("file") { Description = "A UTF-8 CSV file: email,interests[,status[,format]] with a header row." };
+        var command = new Command("import", "Add or update subscribers from CSV; bad rows are reported by line and left out.") { file };
+        command.SetAction(async (result, ct) =>
+        {
+            var path = result.GetValue(file)!;
+            if (!path.Exists)
+            {
+                await Console.Error.WriteLineAsync($"newsletter subscribers import: {path.FullName}: no such file");
+                return 2;
+            }
+            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(host.Services);
+            using var reader = new StreamReader(path.FullName, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
+            try
+            {
+                var imported = await csv.ImportAsync(reader, ct);
+                foreach (var error in imported.Errors)
+                {
+                    await Console.Error.WriteLineAsync($"{path.Name}:{error.Line}: {error.Reason}{(error.Email is { Length: > 0 } e ? $" ({e})" : "")}");
+                }
+                if (imported.ErrorCount > imported.Errors.Count)
+                {
+                    await Console.Error.WriteLineAsync($"... and {imported.ErrorCount - imported.Errors.Count} more bad rows");
+                }
+                Console.Out.WriteLine($"{imported.Created} added, {imported.Updated} updated, {imported.ErrorCount} left out");
+                return imported.ErrorCount > 0 ? 1 : 0;
+            }
+            catch (CsvImportException ex)
+            {
+                await Console.Error.WriteLineAsync($"{path.Name}: {ex.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command Export()
+    {
+        var output = new Option<FileInfo>("--out") { Description = "Write here instead of standard output." };
+        var status = new Option<SubscriberStatus?>("--status") { Description = "Only subscribers with this status." };
+        var command = new Command("export", "Write every subscriber as CSV (the import's format).") { output, status };
+        command.SetAction(async (result, ct) =>
+        {
+            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(host.Services);
+            if (result.GetValue(output) is { } path)
+            {
+                await using var writer = new StreamWriter(path.FullName, append: false, SubscriberCsv.Utf8);
+                await csv.ExportAsync(writer, result.GetValue(status), ct);
+            }
+            else
+            {
+                await using var stdout = new StreamWriter(Console.OpenStandardOutput(), SubscriberCsv.Utf8);
+                await csv.ExportAsync(stdout, result.GetValue(status), ct);
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var status = new Option<SubscriberStatus?>("--status") { Description = "Only subscribers with this status." };
+        var search = new Option<string>("--search") { Description = "Only addresses or interests containing this text." };
+        var command = new Command("list", "Print subscribers, newest first, one per line.") { status, search };
+        command.SetAction(async (result, ct) =>
+        {
+            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            var store = host.Services.GetRequiredService<SubscriberStore>();
+            const int page = 1000;
+            for (var offset = 0; ; offset += page)
+            {
+                var found = await store.SearchAsync(result.GetValue(search), result.GetValue(status), page, offset, ct);
+                foreach (var s in found)
+                {
+                    Console.Out.WriteLine($"{s.Id}\t{s.Email}\t{SubscriberStore.ToDb(s.Status)}\t{SubscriberStore.ToDb(s.Format)}\t{s.Interests}");
+                }
+                if (found.Count < page)
+                {
+                    return 0;
+                }
+            }
+        });
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var email = new Argument<string>("email") { Description = "The address." };
+        var command = new Command("remove", "Delete a subscriber and all their personal data (deliveries, links).") { email };
+        command.SetAction(async (result, ct) =>
+        {
+            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            var store = host.Services.GetRequiredService<SubscriberStore>();
+            if (await store.FindByEmailAsync(result.GetValue(email)!, ct) is not { } subscriber)
+            {
+                await Console.Error.WriteLineAsync($"newsletter subscribers remove: no subscriber has the address {result.GetValue(email)}");
+                return 1;
+            }
+            await store.DeleteAsync(subscriber.Id, ct);
+            Console.Out.WriteLine($"removed: {subscriber.Email} (id {subscriber.Id}) and all their data");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,235 @@
+using System.Text;
+using Npgsql;
+using NpgsqlTypes;
+using Sylvan.Data.Csv;
+
+namespace Newsletter.Subscribers;
+
+/// <summary>A row the import left out, by its line in the file (a quoted field spanning lines counts every line).</summary>
+public sealed record CsvRowError(int Line, string? Email, string Reason);
+
+public sealed record CsvImportResult(int Created, int Updated, IReadOnlyList<CsvRowError> Errors, int ErrorCount)
+{
+    public int Imported => Created + Updated;
+}
+
+/// <summary>The file itself is unusable (no header, wrong columns, broken quoting): nothing was imported.</summary>
+public sealed class CsvImportException(string message) : Exception(message);
+
+/// <summary>
+/// Subscribers as CSV (RFC 4180, UTF-8, header <c>email,interests[,status[,format]]</c>), both ways, streaming.
+/// Import validates each row as it reads, COPYs the good ones into a temporary table, then applies them in two
+/// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal.
+/// Sylvan.Data.Csv does the parsing and writing: RFC 4180 by default, allocation-light, and a DbDataReader both ways,
+/// so export streams straight from Npgsql's reader.
+/// </summary>
+public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
+{
+    public static readonly string[] Columns = ["email", "interests", "status", "format"];
+    private const int MaxReportedErrors = 1000;
+
+    public async Task<CsvImportResult> ImportAsync(TextReader text, CancellationToken ct)
+    {
+        var errors = new List<CsvRowError>();
+        var errorCount = 0;
+        void Report(int line, string? email, string reason)
+        {
+            errorCount++;
+            if (errors.Count < MaxReportedErrors)
+            {
+                errors.Add(new CsvRowError(line, email, reason));
+            }
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var create = new NpgsqlCommand(
+            "create temp table subscriber_import (line int not null, email text not null, interests text not null, status text, format text) on commit drop",
+            connection, transaction))
+        {
+            await create.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var csv = await OpenAsync(text, ct))
+        {
+            var statusColumn = csv.FieldCount > 2 ? 2 : -1;
+            var formatColumn = csv.FieldCount > 3 ? 3 : -1;
+            await using var writer = await connection.BeginBinaryImportAsync(
+                "copy subscriber_import (line, email, interests, status, format) from stdin (format binary)", ct);
+            var line = 2;
+            while (true)
+            {
+                var rowLine = line;
+                try
+                {
+                    if (!await csv.ReadAsync(ct))
+                    {
+                        break;
+                    }
+                }
+                catch (CsvFormatException ex)
+                {
+                    Report(rowLine, null, $"the file stops being valid CSV here ({ex.Message}); the rows after it were not read");
+                    break;
+                }
+                line += CountNewLines(csv.GetRawRecordSpan());
+                if (csv.RowFieldCount == 1 && csv.GetFieldSpan(0).IsWhiteSpace())
+                {
+                    continue; // a blank line
+                }
+                if (csv.RowFieldCount < 2)
+                {
+                    Report(rowLine, Field(csv, 0), "a row needs at least email and interests");
+                    continue;
+                }
+                if (csv.RowFieldCount > csv.FieldCount)
+                {
+                    Report(rowLine, Field(csv, 0), $"the row has {csv.RowFieldCount} fields; the header names {csv.FieldCount}");
+                    continue;
+                }
+
+                var row = Validate(Field(csv, 0), Field(csv, 1), Field(csv, statusColumn), Field(csv, formatColumn), out var reason);
+                if (row is null)
+                {
+                    Report(rowLine, Field(csv, 0), reason!);
+                    continue;
+                }
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(rowLine, NpgsqlDbType.Integer, ct);
+                await writer.WriteAsync(row.Value.Email, NpgsqlDbType.Text, ct);
+                await writer.WriteAsync(row.Value.Interests, NpgsqlDbType.Text, ct);
+                await WriteNullableAsync(writer, row.Value.Status, ct);
+                await WriteNullableAsync(writer, row.Value.Format, ct);
+            }
+            await writer.CompleteAsync(ct);
+        }
+
+        // The last row of an address wins. An empty status keeps an existing subscriber's status (an unsubscribe
+        // stands), except that pending becomes active: the admin vouches for the address. New ones are active.
+        await using var apply = new NpgsqlBatch(connection, transaction);
+        apply.BatchCommands.Add(new NpgsqlBatchCommand("analyze subscriber_import"));
+        apply.BatchCommands.Add(new NpgsqlBatchCommand(
+            """
+            create temp table subscriber_import_last on commit drop as
+            select distinct on (lower(email)) email, interests, status, format from subscriber_import order by lower(email), line desc
+            """));
+        var update = new NpgsqlBatchCommand(
+            """
+            update subscribers s set
+                interests = r.interests,
+                status = coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end),
+                format = coalesce(r.format, s.format),
+                confirmed_at = case when coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end) = 'active'
+                               then coalesce(s.confirmed_at, @now) else s.confirmed_at end,
+                updated_at = @now
+            from subscriber_import_last r where lower(s.email) = lower(r.email)
+            """);
+        update.Parameters.AddWithValue("now", clock.GetUtcNow());
+        apply.BatchCommands.Add(update);
+        var insert = new NpgsqlBatchCommand(
+            """
+            insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at)
+            select r.email, coalesce(r.status, 'active'), r.interests, coalesce(r.format, 'html'), @now,
+                   case when coalesce(r.status, 'active') = 'active' then @now end, @now
+            from subscriber_import_last r
+            where not exists (select 1 from subscribers s where lower(s.email) = lower(r.email))
+            on conflict (lower(email)) do nothing
+            """);
+        insert.Parameters.AddWithValue("now", clock.GetUtcNow());
+        apply.BatchCommands.Add(insert);
+        await apply.ExecuteNonQueryAsync(ct);
+        var updated = apply.BatchCommands[2].RecordsAffected;
+        var created = apply.BatchCommands[3].RecordsAffected;
+        await transaction.CommitAsync(ct);
+        return new CsvImportResult(checked((int)created), checked((int)updated), errors, errorCount);
+    }
+
+    /// <summary>Writes every subscriber (or those of one status), oldest first, in the import's own columns.</summary>
+    public async Task ExportAsync(TextWriter text, SubscriberStatus? status, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "select email, interests, status, format from subscribers where @status::text is null or status = @status order by id");
+        command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? SubscriberStore.ToDb(s) : null));
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var csv = CsvDataWriter.Create(text, new CsvDataWriterOptions { NewLine = "\r\n", Delimiter = ',' });
+        await csv.WriteAsync(reader, ct);
+        await text.FlushAsync(ct);
+    }
+
+    public static UTF8Encoding Utf8 { get; } = new(encoderShouldEmitUTF8Identifier: false);
+
+    private static async Task<CsvDataReader> OpenAsync(TextReader text, CancellationToken ct)
+    {
+        CsvDataReader csv;
+        try
+        {
+            csv = await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',', Quote = '"' }, ct);
+        }
+        catch (CsvFormatException ex)
+        {
+            throw new CsvImportException($"line 1: the header is not valid CSV ({ex.Message}).");
+        }
+        var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim().ToLowerInvariant()).ToList();
+        if (names.Count < 2 || names.Count > Columns.Length || !names.SequenceEqual(Columns.Take(names.Count)))
+        {
+            await csv.DisposeAsync();
+            throw new CsvImportException(
+                $"line 1: the header must be \"email,interests\" optionally followed by \",status\" and \",format\", not \"{string.Join(',', names)}\".");
+        }
+        return csv;
+    }
+
+    private static (string Email, string Interests, string? Status, string? Format)? Validate(
+        string? email, string? interests, string? status, string? format, out string? reason)
+    {
+        reason = null;
+        string address;
+        try
+        {
+            address = EmailAddress.Normalize(email);
+        }
+        catch (ArgumentException)
+        {
+            reason = string.IsNullOrWhiteSpace(email) ? "the email is empty" : "the email is not a valid address";
+            return null;
+        }
+        string canonical;
+        try
+        {
+            canonical = InterestQuery.Parse(interests).ToString();
+        }
+        catch (InterestSyntaxException ex)
+        {
+            reason = $"interests: {ex.Message}";
+            return null;
+        }
+        string? parsedStatus = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (!Enum.TryParse<SubscriberStatus>(status.Trim(), ignoreCase: true, out var s) || int.TryParse(status, out _))
+            {
+                reason = $"status '{status.Trim()}' is not one of {string.Join(", ", Enum.GetNames<SubscriberStatus>().Select(n => n.ToLowerInvariant()))}";
+                return null;
+            }
+            parsedStatus = SubscriberStore.ToDb(s);
+        }
+        string? parsedFormat = null;
+        if (!string.IsNullOrWhiteSpace(format))
+        {
+            if (!Enum.TryParse<DigestFormat>(format.Trim(), ignoreCase: true, out var f) || int.TryParse(format, out _))
+            {
+                reason = $"format '{format.Trim()}' is not html or text";
+                return null;
+            }
+            parsedFormat = SubscriberStore.ToDb(f);
+        }
+        return (address, canonical, parsedStatus, parsedFormat);
+    }
+
+    private static string? Field(CsvDataReader csv, int column) => column >= 0 && column < csv.RowFieldCount ? csv.GetString(column) : null;
+
+    private static int CountNewLines(ReadOnlySpan<char> raw) => raw.Count('\n') is var n && n > 0 ? n : 1;
+
+    private static Task WriteNullableAsync(NpgsqlBinaryImporter writer, string? value, CancellationToken ct) =>
+        value is null ? writer.WriteNullAsync(ct) : writer.WriteAsync(value, NpgsqlDbType.Text, ct);
+}

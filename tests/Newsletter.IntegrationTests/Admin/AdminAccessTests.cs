@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>Who gets into the admin area: only the admin, by cookie for pages and dashboard, by token for the API.</summary>
+public sealed class AdminAccessTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly string[] Pages =
+    [
+        "admin", "admin/subscribers", "admin/subscribers/1", "admin/subscribers/export.csv", "admin/subscribers/1/export.json",
+        "admin/issues/1", "admin/issues/1/resend", "admin/issues/1/resend?generation=1", "admin/quarantine", "admin/quarantine/1",
+        "admin/deliveries/1/digest", "admin/logout",
+    ];
+
+    private static readonly (string Method, string Path)[] ApiCalls =
+    [
+        ("GET", "admin/api/issues"), ("GET", "admin/api/issues/1"), ("GET", "admin/api/issues/1/deliveries"),
+        ("GET", "admin/api/issues/1/generations"), ("POST", "admin/api/issues/1/resend"), ("GET", "admin/api/subscribers"),
+        ("POST", "admin/api/subscribers"), ("GET", "admin/api/subscribers/1"), ("PUT", "admin/api/subscribers/1"),
+        ("DELETE", "admin/api/subscribers/1"), ("GET", "admin/api/subscribers/1/personal-data"), ("POST", "admin/api/subscribers/import"),
+        ("GET", "admin/api/subscribers/export"), ("GET", "admin/api/quarantine"), ("POST", "admin/api/quarantine/1/reingest"),
+    ];
+
+    [Fact]
+    public async Task AnonymousRequest_EveryAdminUrl_RefusedWithLoginRedirectOr401()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        using var anonymous = app.CreateClient(allowRedirects: false, useCookies: false);
+
+        foreach (var page in Pages)
+        {
+            using var response = await anonymous.GetAsync(page, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"GET {page}: {response.StatusCode}");
+            Assert.StartsWith("/admin/login", response.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        }
+        foreach (var (path, handler) in new[] { ("admin/subscribers", "add"), ("admin/issues/1/resend", null), ("admin/quarantine/1", null) })
+        {
+            using var response = await anonymous.PostAsync(handler is null ? path : $"{path}?handler={handler}",
+                new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "x@lab.example.org" }), Ct);
+            Assert.True(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.BadRequest, $"POST {path}: {response.StatusCode}");
+        }
+        foreach (var (method, path) in ApiCalls)
+        {
+            foreach (var token in new[] { null, "wrong-token-0123456789abcdef" })
+            {
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (token is not null)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                }
+                if (method is "POST" or "PUT")
+                {
+                    request.Content = JsonContent.Create(new { scope = "all", email = "x@lab.example.org" });
+                }
+                using var response = await anonymous.SendAsync(request, Ct);
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path} with {token ?? "no token"}: {response.StatusCode}");
+            }
+        }
+        foreach (var path in new[] { "admin/jobs", "admin/jobs/jobs/enqueued", "admin/jobs/recurring" })
+        {
+            using var response = await anonymous.GetAsync(path, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"GET {path}: {response.StatusCode}");
+        }
+        // The API token is not a way into the dashboard or the pages.
+        using var tokenOnly = app.CreateClient(allowRedirects: false, useCookies: false);
+        tokenOnly.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminTestKit.ApiToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await tokenOnly.GetAsync("admin/jobs", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await tokenOnly.GetAsync("admin", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task SignedIn_PagesDashboardAndApi_Answer200()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        foreach (var path in new[] { "admin", "admin/subscribers", "admin/quarantine", "admin/jobs", "admin/subscribers/export.csv" })
+        {
+            using var response = await admin.GetAsync(path, Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {response.StatusCode}");
+        }
+        using var api = app.CreateClient(useCookies: false);
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminTestKit.ApiToken);
+        using var issues = await api.GetAsync("admin/api/issues", Ct);
+        Assert.Equal(HttpStatusCode.OK, issues.StatusCode);
+        using var created = await api.PostAsJsonAsync("admin/api/subscribers", new { email = "api@lab.example.org", interests = "diffusion" }, Ct);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        using var bad = await api.PostAsJsonAsync("admin/api/subscribers", new { email = "api2@lab.example.org", interests = "diffusion OR" }, Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var problem = await bad.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("interests", problem.GetProperty("field").GetString());
+        Assert.True(problem.TryGetProperty("position", out _));
+    }
+
+    [Fact]
+    public async Task PostWithoutAntiforgeryToken_SignedInAdmin_Refused400AndNothingChanges()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        using var forged = await admin.PostAsync("admin/subscribers?handler=add",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "forged@lab.example.org", ["interests"] = "", ["format"] = "html" }), Ct);
+        using var login = app.CreateClient(useCookies: false);
+        using var loginWithout = await login.PostAsync("admin/login",
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = AdminTestKit.Password }), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, loginWithout.StatusCode);
+        Assert.Equal(0L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers"));
+
+        // The same form with its token goes through.
+        var token = await AdminTestKit.AntiforgeryTokenAsync(admin, "admin/subscribers");
+        using var genuine = await admin.PostAsync("admin/subscribers?handler=add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = "genuine@lab.example.org", ["interests"] = "", ["format"] = "html", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        Assert.Equal(HttpStatusCode.Redirect, genuine.StatusCode);
+        Assert.Equal(1L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers where status = 'active'"));
+    }
+
+    [Fact]
+    public async Task Login_WrongPasswordsBeyondTheLimit_Answers429()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
+            new Dictionary<string, string?> { ["Newsletter:Admin:LoginAttemptsPerMinute"] = "3" }, ct: Ct);
+        using var client = app.CreateClient();
+        var token = await AdminTestKit.AntiforgeryTokenAsync(client, "admin/login");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.PostAsync("admin/login", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["password"] = "guess " + i, ["__RequestVerificationToken"] = token,
+            }), Ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+    }
+}

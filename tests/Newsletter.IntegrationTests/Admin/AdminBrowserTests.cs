@@ -1,0 +1,94 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Newsletter.Hosting;
+using Newsletter.Inbox;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>The admin area in real Chromium against the whole application (web + worker) and a real SMTP server.</summary>
+[Collection(SerialHangfireTests.Name)]
+public sealed class AdminBrowserTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AdminResendsSampleToOneSubscriber_InBrowser_DigestArrivesAtSmtp()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, AdminTestKit.SmtpSettings(smtp), ProcessRole.All, Ct);
+        var issue = await AdminTestKit.IngestSampleAsync(app.Services);
+        var stranger = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "papers@elsewhere.example"));
+        var quarantined = await app.Services.GetRequiredService<MessageIngestor>()
+            .IngestAsync(new InboundMail(stranger, stranger.Length, "cli"), Ct);
+        Assert.Equal(IngestStatus.Quarantined, quarantined.Status);
+        // Generation 1 went to nobody; the reader joins afterwards.
+        await AdminTestKit.WaitUntilAsync(async () => await AdminTestKit.ScalarAsync<bool>(database.ConnectionString,
+            "select fanned_out_at is not null from delivery_generations where issue_id = @issue and generation = 1", ("issue", issue)), "generation 1 fan-out");
+        var reader = (await app.Services.GetRequiredService<SubscriberStore>()
+            .UpsertAsync("reader@lab.test.example", "", SubscriberStatus.Active, DigestFormat.Html, Ct)).Subscriber;
+        await app.Services.GetRequiredService<SubscriberStore>().UpsertAsync("other@lab.test.example", "", SubscriberStatus.Active, DigestFormat.Html, Ct);
+
+        await using var browser = await Support.Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(app.Address);
+        await page.GotoAsync("admin");
+        Assert.Contains("/admin/login", page.Url, StringComparison.Ordinal);
+        await Support.Browser.ScreenshotAsync(page, "admin-login");
+        await page.FillAsync("input[name=password]", AdminTestKit.Password);
+        await page.ClickAsync("main button[type=submit]");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        await Support.Browser.ScreenshotAsync(page, "admin-overview");
+
+        await page.GotoAsync($"admin/issues/{issue}/resend");
+        await page.CheckAsync("input[name=scope][value=one]");
+        await page.FillAsync("input[name=email]", "reader@lab.test.example");
+        await page.ClickAsync("button[name=preview]");
+        await Assertions.Expect(page.Locator("#recipients")).ToHaveTextAsync("1");
+        await Support.Browser.ScreenshotAsync(page, "admin-resend-preview");
+        await page.ClickAsync("#confirm button[type=submit]");
+        await page.WaitForURLAsync(url => url.Contains("generation=2", StringComparison.Ordinal));
+
+        // Generous: on two shared cores the first digest also pays for compiling the templates.
+        var received = await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(120), Ct);
+        Assert.Equal(["reader@lab.test.example"], received[0].Recipients);
+        Assert.Contains("papers for you", received[0].Parse().Subject, StringComparison.Ordinal);
+        await AdminTestKit.WaitUntilAsync(async () => await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
+            "select count(*) from deliveries where issue_id = @issue and generation = 2 and status = 'sent'", ("issue", issue)) == 1, "the sent row", TimeSpan.FromSeconds(60));
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#progress td[data-status=sent]")).ToHaveTextAsync("1");
+        await Support.Browser.ScreenshotAsync(page, "admin-resend-progress");
+        Assert.Single(smtp.Received);
+
+        await page.GotoAsync($"admin/issues/{issue}");
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("admin:admin");
+        await Support.Browser.ScreenshotAsync(page, "admin-issue");
+        var delivery = await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
+            "select id from deliveries where issue_id = @issue and generation = 2", ("issue", issue));
+        await page.GotoAsync($"admin/deliveries/{delivery}/digest");
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("reader@lab.test.example");
+        await Support.Browser.ScreenshotAsync(page, "admin-digest");
+
+        await page.GotoAsync("admin/subscribers");
+        await Assertions.Expect(page.Locator("#subscribers")).ToContainTextAsync("reader@lab.test.example");
+        await Support.Browser.ScreenshotAsync(page, "admin-subscribers");
+        await page.GotoAsync($"admin/subscribers/{reader.Id}");
+        await Support.Browser.ScreenshotAsync(page, "admin-subscriber");
+
+        await page.GotoAsync("admin/quarantine");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("papers@elsewhere.example");
+        await Support.Browser.ScreenshotAsync(page, "admin-quarantine");
+        await page.GotoAsync($"admin/quarantine/{quarantined.InboundMessageId}");
+        await Assertions.Expect(page.Locator("#headers")).ToContainTextAsync("From:");
+        await Assertions.Expect(page.Locator("#text")).ToContainTextAsync("Get trending papers");
+        await Support.Browser.ScreenshotAsync(page, "admin-quarantined-message");
+
+        await page.GotoAsync("admin/jobs");
+        await Assertions.Expect(page.Locator("body")).ToContainTextAsync("Newsletter jobs");
+        await Support.Browser.ScreenshotAsync(page, "admin-jobs");
+    }
+}
