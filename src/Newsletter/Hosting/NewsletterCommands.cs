@@ -24,6 +24,7 @@ public static class NewsletterCommands
         root.Subcommands.Add(Digests.PreviewCommand.Build());
         root.Subcommands.Add(Subscribers.SubscriberCommands.Build());
         root.Subcommands.Add(Digests.ResendCommand.Build());
+        root.Subcommands.Add(Admin.AdminCommands.Build());
         return root;
     }
 

@@ -1,5 +1,7 @@
 using System.Text;
 using DnsClient;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Hangfire;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Options;
@@ -43,6 +45,9 @@ public static class NewsletterServices
             .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
             .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddDataProtection().SetApplicationName("Newsletter");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<NpgsqlDataSource>((keys, db) => keys.XmlRepository = new PostgresXmlRepository(db));
 
         services.AddOptionsWithValidateOnStart<InboxOptions>().BindConfiguration(InboxOptions.Section).ValidateDataAnnotations();
         services.AddOptionsWithValidateOnStart<ImapOptions>().BindConfiguration(ImapOptions.Section).ValidateDataAnnotations();
