@@ -1,4 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using Newsletter.Admin;
 using Newsletter.Database;
 using Newsletter.Development;
@@ -51,6 +54,7 @@ public static class NewsletterServer
         }
 
         var app = builder.Build();
+        UseTrustedProxies(app);
         await Migrator.MigrateAsync(builder.Configuration.GetConnectionString("Newsletter")!, app.Logger, ct);
         // /healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
@@ -58,6 +62,28 @@ public static class NewsletterServer
         app.MapNewsletterWeb();
         app.MapNewsletterAdmin();
         return app;
+    }
+
+    /// <summary>
+    /// Behind a reverse proxy every request comes from the proxy: with <c>Newsletter:Web:TrustedProxies</c> listing its
+    /// addresses, the client address (rate limits) and scheme come from its X-Forwarded-* headers, and only from it.
+    /// </summary>
+    private static void UseTrustedProxies(WebApplication app)
+    {
+        const string key = "Newsletter:Web:TrustedProxies";
+        var proxies = app.Configuration.GetSection(key).Get<string[]>() ?? [];
+        if (proxies.Length == 0)
+        {
+            return;
+        }
+        var options = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        foreach (var proxy in proxies)
+        {
+            options.KnownProxies.Add(IPAddress.TryParse(proxy, out var address)
+                ? address
+                : throw new OptionsValidationException(key, typeof(string[]), [$"{key} has '{proxy}', which is not an IP address."]));
+        }
+        app.UseForwardedHeaders(options);
     }
 
     /// <summary>A host with the application's services and configuration but no web server or job processing.</summary>

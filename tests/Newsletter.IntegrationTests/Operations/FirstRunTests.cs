@@ -13,7 +13,7 @@ public sealed class FirstRunTests
     [Fact]
     public async Task ReadmeFirstCommand_FreshClone_ServesWritesDigestsAndLeavesNoPostgresBehind()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         var readme = await File.ReadAllTextAsync(Path.Combine(root, "README.md"), Ct);
         var command = readme.Split('\n').First(l => l.StartsWith("dotnet run ", StringComparison.Ordinal)).Split('#')[0].Trim();
         var clone = Path.Combine(Directory.CreateTempSubdirectory("newsletter-first-run-").FullName, "newsletter");
@@ -103,15 +103,5 @@ public sealed class FirstRunTests
         {
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {process.ExitCode}");
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("Newsletter.sln not found above the test folder.");
     }
 }

@@ -61,12 +61,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = testBin.Parent!.Name; // bin/<Configuration>/net10.0
-        var root = testBin;
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Newsletter.sln")))
-        {
-            root = root.Parent;
-        }
-        var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Newsletter.sln not found above the test folder."),
+        var dll = Path.Combine(Repository.Root,
             "src", "Newsletter", "bin", configuration, "net10.0", "newsletter.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first.", dll);
     }
