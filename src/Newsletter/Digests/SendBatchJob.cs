@@ -63,30 +63,54 @@ public sealed class SendBatchJob(
     {
         IDigestTransport? transport = null;
         RecordedOutcome? previous = null;
+        var unreachable = 0;
         try
         {
             foreach (var row in work)
             {
-                var message = await builder.BuildAsync(content,
-                    new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == "text"), ct);
+                MimeKit.MimeMessage message;
+                try
+                {
+                    message = await builder.BuildAsync(content,
+                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == "text"), ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // One digest that cannot be rendered (a broken custom template, hostile data) fails alone.
+                    logger.LogError(ex, "Delivery {DeliveryId} could not be rendered", row.Id);
+                    await ledger.AdvanceAsync(previous, null, ct);
+                    previous = new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null);
+                    continue;
+                }
+
                 using var permit = await rateLimiter.AcquireAsync(ct);
                 await ledger.AdvanceAsync(previous, row.Id, ct);
                 SendOutcome outcome;
                 var started = clock.GetTimestamp();
-                try
+                if (unreachable >= 3)
                 {
-                    transport ??= await Connect.ExecuteAsync(async token => await transports.ConnectAsync(token), ct);
-                    outcome = await RetryTransient.ExecuteAsync(async token => await transport.SendAsync(message, token), ct);
+                    // The server is down: defer the rest at once instead of timing out on every row.
+                    outcome = new SendOutcome(SendOutcomeKind.Deferred, "SMTP server unreachable");
                 }
-                catch (Exception ex) when (ex is TransportBrokenException or IOException or System.Net.Sockets.SocketException
-                                           or MailKit.Security.AuthenticationException)
+                else
                 {
-                    // The message may or may not have arrived; a broken connection is retried later like a 4xx.
-                    outcome = new SendOutcome(SendOutcomeKind.Deferred, $"connection failed: {ex.Message}");
-                    if (transport is not null)
+                    try
                     {
-                        await transport.DisposeAsync();
-                        transport = null;
+                        transport ??= await Connect.ExecuteAsync(async token => await transports.ConnectAsync(token), ct);
+                        outcome = await RetryTransient.ExecuteAsync(async token => await transport.SendAsync(message, token), ct);
+                        unreachable = 0;
+                    }
+                    catch (Exception ex) when (ex is TransportBrokenException or IOException or System.Net.Sockets.SocketException
+                                               or MailKit.Security.AuthenticationException)
+                    {
+                        // The message may or may not have arrived; a broken connection is retried later like a 4xx.
+                        outcome = new SendOutcome(SendOutcomeKind.Deferred, $"connection failed: {ex.Message}");
+                        unreachable += transport is null ? 1 : 0;
+                        if (transport is not null)
+                        {
+                            await transport.DisposeAsync();
+                            transport = null;
+                        }
                     }
                 }
                 previous = Record(row, outcome);
@@ -97,10 +121,11 @@ public sealed class SendBatchJob(
                         row.Id, row.SubscriberId, previous.Status, outcome.Reply);
                 }
             }
-            await ledger.AdvanceAsync(previous, null, CancellationToken.None);
         }
         finally
         {
+            // The last outcome is recorded whatever ends the loop; an unrecorded 250 would be sent again.
+            await ledger.AdvanceAsync(previous, null, CancellationToken.None);
             if (transport is not null)
             {
                 await transport.DisposeAsync();

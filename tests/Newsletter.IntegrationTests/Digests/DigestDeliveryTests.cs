@@ -132,6 +132,34 @@ public sealed class DigestDeliveryTests
         Assert.True(textOnly.Body!.ContentType.IsMimeType("text", "plain"), "a text-format subscriber gets only the text part");
     }
 
+    [Fact]
+    public async Task Send_SmtpServerDown_DigestsDeferredForLaterNotLost()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Newsletter:Smtp:Host"] = "127.0.0.1",
+            ["Newsletter:Smtp:Port"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), // nothing listens
+            ["Newsletter:Smtp:Security"] = "None",
+            ["Newsletter:Delivery:FirstRetryDelay"] = "01:00:00",
+        }, ProcessRole.All, Ct);
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        for (var i = 1; i <= 5; i++)
+        {
+            await store.UpsertAsync($"reader{i}@lab.example", "diffusion", SubscriberStatus.Active, DigestFormat.Html, Ct);
+        }
+
+        var issueId = await IngestSampleAsync(app);
+        var ledger = new Ledger(database.ConnectionString);
+        await Eventually.WaitAsync(async () => (await ledger.StatusByEmailAsync(issueId, 1, Ct)).Values.Count(s => s == "deferred") == 5,
+            Patience, "every digest to be deferred", Ct);
+
+        Assert.Equal(0L, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
+        Assert.Equal(5L, await ledger.ScalarAsync("select count(*) from deliveries where next_attempt_at > now() + interval '30 minutes'", Ct));
+        Assert.Equal(0L, await ledger.ScalarAsync(
+            "select count(*) from deliveries where smtp_reply not like 'connection failed%' and smtp_reply <> 'SMTP server unreachable'", Ct));
+    }
+
     internal static Dictionary<string, string?> SmtpSettings(SmtpCapture smtp) => new()
     {
         ["Newsletter:Smtp:Host"] = smtp.Host,
