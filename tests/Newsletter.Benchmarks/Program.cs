@@ -8,7 +8,7 @@ using Newsletter.Benchmarks.Support;
 var testData = Path.Combine(AppContext.BaseDirectory, "TestData");
 var sample = Path.Combine(testData, "trending-papers-2025-03-11.eml");
 var listing = Path.Combine(testData, "trending-papers-2025-03-11.txt");
-string[] known = ["fan-out", "matching", "parse", "ingestion", "web"];
+string[] known = ["fan-out", "matching", "parse", "render", "ingestion", "web"];
 var scenarios = args.Length > 0 ? args : known;
 var results = new List<BenchmarkResult>();
 foreach (var scenario in scenarios)
@@ -16,6 +16,7 @@ foreach (var scenario in scenarios)
     IReadOnlyList<BenchmarkResult> run = scenario switch
     {
         "parse" => [ParseBenchmark.Run(sample)],
+        "render" => [await RenderBenchmark.RunAsync(listing)],
         "matching" => [MatchingBenchmark.Run(listing)],
         "fan-out" => await FanOutBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
         "ingestion" => [await IngestionBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample)],
