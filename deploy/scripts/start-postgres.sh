@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts a private, throwaway PostgreSQL in DIR/pg on a free loopback port and prints the `export` lines the
 # tests read (eval them). Stop it with stop-services.sh DIR. Tuned for tests: fsync off, many connections.
+# NEWSLETTER_PG_DURABLE=1 keeps PostgreSQL's own durability defaults (fsync, synchronous_commit, full_page_writes
+# on), as a real deployment runs; the benchmarks use it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -32,10 +34,10 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$data'
 max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 CONF
+if [[ ${NEWSLETTER_PG_DURABLE:-0} != 1 ]]; then
+  printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$data/postgresql.conf"
+fi
 
 # pg_ctl -w returns once the server accepts connections, or fails at once if it died (e.g. port taken).
 as_postgres "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null || { tail -n 20 "$log" >&2; exit 1; }

@@ -1,28 +1,44 @@
 using System.Text.Json;
 using Newsletter.Benchmarks;
 using Newsletter.Benchmarks.Scenarios;
+using Newsletter.Benchmarks.Support;
 
-// Usage: newsletter-benchmarks [parse] [matching] ... (no argument: the in-process scenarios).
+// Usage: newsletter-benchmarks [fan-out] [matching] [parse] [ingestion] [web]  (no argument: all of them).
+// fan-out, ingestion and web need the services tests/bench.sh starts (BENCH_* variables).
 var testData = Path.Combine(AppContext.BaseDirectory, "TestData");
-var scenarios = args.Length > 0 ? args : ["parse", "matching"];
+var sample = Path.Combine(testData, "trending-papers-2025-03-11.eml");
+var listing = Path.Combine(testData, "trending-papers-2025-03-11.txt");
+string[] known = ["fan-out", "matching", "parse", "render", "ingestion", "web"];
+var scenarios = args.Length > 0 ? args : known;
 var results = new List<BenchmarkResult>();
 foreach (var scenario in scenarios)
 {
-    results.Add(scenario switch
+    IReadOnlyList<BenchmarkResult> run = scenario switch
     {
-        "parse" => ParseBenchmark.Run(Path.Combine(testData, "trending-papers-2025-03-11.eml")),
-        "matching" => MatchingBenchmark.Run(Path.Combine(testData, "trending-papers-2025-03-11.txt")),
+        "parse" => [ParseBenchmark.Run(sample)],
+        "render" => [await RenderBenchmark.RunAsync(listing)],
+        "matching" => [MatchingBenchmark.Run(listing)],
+        "fan-out" => await FanOutBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
+        "ingestion" => [await IngestionBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample)],
+        "web" => await WebBenchmark.RunAsync(BenchEnvironment.FromVariables()),
         // Needs a database it may empty: NEWSLETTER_BENCH_PG="Host=...;Database=...;Username=...".
-        "import" => ImportBenchmark.Run(Environment.GetEnvironmentVariable("NEWSLETTER_BENCH_PG")
-            ?? throw new ArgumentException("The import scenario needs NEWSLETTER_BENCH_PG, a connection string to a scratch database.")),
-        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: parse, matching, import."),
-    });
-    Console.WriteLine(JsonSerializer.Serialize(results[^1]));
+        "import" => [ImportBenchmark.Run(Environment.GetEnvironmentVariable("NEWSLETTER_BENCH_PG")
+            ?? throw new ArgumentException("The import scenario needs NEWSLETTER_BENCH_PG, a connection string to a scratch database."))],
+        _ => throw new ArgumentException($"Unknown scenario '{scenario}'. Known: {string.Join(", ", known)}."),
+    };
+    foreach (var result in run)
+    {
+        results.Add(result);
+        Console.WriteLine(JsonSerializer.Serialize(result));
+    }
 }
 
 Console.WriteLine();
-Console.WriteLine($"{"scenario",-10} {"metric",-28} {"value",12} {"baseline",12} {"ratio",8}  target");
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average at the end {BenchEnvironment.LoadAverage()}");
+Console.WriteLine($"{"scenario",-10} {"metric",-62} {"value",10} {"unit",-6} {"baseline",10} {"ratio",7}  target");
 foreach (var r in results)
 {
-    Console.WriteLine($"{r.Scenario,-10} {r.Metric,-28} {r.Value,12:N1} {r.BaselineValue,12:N1} {r.Ratio,8:N2}  {r.Target} {(r.TargetMet is { } met ? (met ? "met" : "MISSED") : "")}");
+    Console.WriteLine($"{r.Scenario,-10} {Cut(r.Metric, 62),-62} {r.Value,10:N1} {r.Unit,-6} {r.BaselineValue,10:N1} {r.Ratio,7:N2}  {r.Target} {(r.TargetMet is { } met ? (met ? "met" : "MISSED") : "")}");
 }
+
+static string Cut(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";

@@ -60,16 +60,13 @@ public sealed class DigestRenderer
             return full;
         }
 
-        var fullSize = DigestComposer.MeasureBody(full.Html, full.Text);
-        if (fullSize <= BodyBudget)
-        {
-            return full;
-        }
-
-        // Too big: estimate each paper's cost as a fixed markup share plus its own encoded text, cut, then verify.
+        // Too big, or close: estimate each paper's cost as a fixed markup share plus its own encoded text, cut, then
+        // verify the cut exactly. The estimates use the cheap quoted-printable length on both sides; an exact MIME
+        // measurement costs as much as composing the message, so only the candidate that will be sent gets one.
         ct.ThrowIfCancellationRequested();
         var empty = await RenderPartsAsync(model, 0).ConfigureAwait(false);
-        var fixedSize = DigestComposer.MeasureBody(empty.Html, empty.Text);
+        var fullSize = EstimateBody(full);
+        var fixedSize = EstimateBody(empty);
         var textSizes = model.Papers.Select(EstimateTextBytes).ToArray();
         var markupPerPaper = Math.Max(0, (fullSize - fixedSize - textSizes.Sum()) / all);
 
@@ -82,7 +79,7 @@ public sealed class DigestRenderer
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var cut = await RenderPartsAsync(model, shown).ConfigureAwait(false);
+            var cut = shown == all ? full : await RenderPartsAsync(model, shown).ConfigureAwait(false);
             var overshoot = DigestComposer.MeasureBody(cut.Html, cut.Text) - BodyBudget;
             if (overshoot <= 0 || shown == 0)
             {
@@ -105,6 +102,8 @@ public sealed class DigestRenderer
         var text = await _engine.RenderTemplateAsync(await _engine.CompileTemplateAsync(TextKey).ConfigureAwait(false), view).ConfigureAwait(false);
         return new RenderedDigest(html, text, view.Papers.Count);
     }
+
+    private static long EstimateBody(RenderedDigest digest) => QuotedPrintableLength(digest.Html) + QuotedPrintableLength(digest.Text);
 
     /// <summary>
     /// Cheap upper bound (quoted-printable worst case, which MimeKit's choice of encoding never exceeds by much) so

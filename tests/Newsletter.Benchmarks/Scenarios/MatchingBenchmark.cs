@@ -130,7 +130,7 @@ public static partial class MatchingBenchmark
     }
 
     /// <summary>Deterministic interest lines: words and bigrams of the issue, skewed to the frequent ones.</summary>
-    private static string[] GenerateInterests(IReadOnlyList<MatchablePaper> papers, int count, int seed)
+    internal static string[] GenerateInterests(IReadOnlyList<MatchablePaper> papers, int count, int seed)
     {
         var random = new Random(seed);
         var wordCounts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
@@ -197,7 +197,7 @@ public static partial class MatchingBenchmark
     }
 
     /// <summary>Reads the plain-text listing: boilerplate, a date line ("Mar 11"), then title and abstract paragraphs.</summary>
-    private static List<MatchablePaper> ReadListing(string path)
+    internal static List<MatchablePaper> ReadListing(string path)
     {
         var lines = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
         var start = lines.FindIndex(l => DateLine().IsMatch(l)) + 1;

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using MimeKit.IO;
+using Newsletter.Benchmarks.Support;
+using Newsletter.Digests;
+using Newsletter.Inbox;
+using Newsletter.Papers;
+using Newsletter.Subscribers;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Newsletter.Benchmarks.Scenarios;
+
+/// <summary>
+/// The whole daily send: subscribers with generated interests, the sample ingested, a separate worker process fanning
+/// out and sending every digest to smtp-sink. Timed from the ingest call (which enqueues the FanOutJob) until no
+/// delivery is pending or sending; against smtp-source sending as many messages of the average digest size over as
+/// many parallel sessions to the same smtp-sink.
+/// </summary>
+public static class FanOutBenchmark
+{
+    private const double TargetRatio = 0.6;
+    private const double TargetRssMegabytes = 300;
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(20);
+
+    public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync(BenchEnvironment env, string emlPath, string listingPath)
+    {
+        var connectionString = await env.CreateDatabaseAsync("bench_fanout");
+        var settings = env.AppSettings(connectionString);
+        await using var services = await InProcess.BuildAsync(settings);
+        var db = services.GetRequiredService<NpgsqlDataSource>();
+
+        var seedClock = Stopwatch.StartNew();
+        var lines = MatchingBenchmark.GenerateInterests(MatchingBenchmark.ReadListing(listingPath), env.Subscribers, env.Seed);
+        await SeedSubscribersAsync(db, lines);
+        seedClock.Stop();
+
+        await using var worker = AppProcess.Start(env, settings, "worker", "fan-out-worker");
+        await WaitForHangfireServersAsync(db, worker);
+        var loadAtStart = BenchEnvironment.LoadAverage();
+        var cpuBefore = worker.CpuSeconds();
+
+        Progress($"{env.Subscribers:N0} subscribers seeded, worker up; ingesting the sample");
+        var bytes = await File.ReadAllBytesAsync(emlPath);
+        var clock = Stopwatch.StartNew();
+        var outcome = await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "bench"), CancellationToken.None);
+        var issueId = outcome.IssueId ?? throw new InvalidOperationException($"The sample was not ingested: {outcome.Status} {outcome.Reason}");
+        var peakRssKb = 0L;
+        while (!await FinishedAsync(db, issueId))
+        {
+            if (worker.HasExited || clock.Elapsed > Deadline)
+            {
+                throw new InvalidOperationException($"The worker {(worker.HasExited ? "exited" : "did not finish in " + Deadline)}; see its log in {env.WorkDirectory}.");
+            }
+            peakRssKb = Math.Max(peakRssKb, worker.StatusKilobytes("VmRSS"));
+            await Task.Delay(100);
+        }
+        clock.Stop();
+        Progress($"all digests out after {clock.Elapsed.TotalSeconds:0.0} s");
+        peakRssKb = Math.Max(peakRssKb, worker.StatusKilobytes("VmHWM"));
+        var workerCpu = worker.CpuSeconds() - cpuBefore;
+        var loadAtEnd = BenchEnvironment.LoadAverage();
+        await worker.DisposeAsync();
+
+        var counts = await CountAsync(db, issueId);
+        var sent = counts.GetValueOrDefault("sent");
+        var phases = await PhasesAsync(db, issueId);
+        var averageBytes = await AverageDigestBytesAsync(services, db, issueId);
+        Progress($"average digest {averageBytes:0} bytes; smtp-source next");
+
+        // smtp-source: the same number of messages of the same size over the same number of parallel sessions.
+        var (baselineElapsed, _) = await InProcess.RunToolAsync("smtp-source",
+            ["-d", "-s", env.SmtpConnections.ToString(CultureInfo.InvariantCulture), "-m", sent.ToString(CultureInfo.InvariantCulture),
+             "-l", ((long)averageBytes).ToString(CultureInfo.InvariantCulture), "-f", "digest@lab.bench.example", "-t", "reader@bench.example",
+             $"{env.SmtpHost}:{env.SmtpPort}"],
+            TimeSpan.FromMinutes(10));
+
+        var ours = sent / clock.Elapsed.TotalSeconds;
+        var baseline = sent / baselineElapsed.TotalSeconds;
+        var ratio = ours / baseline;
+        var rssMb = peakRssKb / 1024.0;
+        var details = new Dictionary<string, string>
+        {
+            ["subscribers (active)"] = env.Subscribers.ToString("N0", CultureInfo.InvariantCulture),
+            ["SMTP connections (Newsletter:Smtp:Connections = smtp-source -s)"] = env.SmtpConnections.ToString(CultureInfo.InvariantCulture),
+            ["deliveries by status"] = string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}")),
+            ["elapsed, ingest call to last digest accepted"] = BenchEnvironment.Format(clock.Elapsed.TotalSeconds, "s"),
+            ["fan-out phase (generation requested -> fanned out)"] = BenchEnvironment.Format(phases.FanOut.TotalSeconds, "s"),
+            ["send phase (first -> last sent_at)"] = BenchEnvironment.Format(phases.Send.TotalSeconds, "s"),
+            ["average digest size (composed sample incl. headers; smtp-source -l)"] = BenchEnvironment.Format(averageBytes, "B"),
+            ["smtp-source elapsed"] = BenchEnvironment.Format(baselineElapsed.TotalSeconds, "s"),
+            ["worker CPU time during the run (user+sys)"] = BenchEnvironment.Format(workerCpu, "s"),
+            ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),
+            ["seeding subscribers (COPY)"] = BenchEnvironment.Format(seedClock.Elapsed.TotalSeconds, "s"),
+            ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",
+            ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
+        };
+        return
+        [
+            new BenchmarkResult("fan-out", $"digests/s, {sent:N0} digests, ingest to last accepted", Math.Round(ours, 1), "msg/s",
+                $"smtp-source -d -s {env.SmtpConnections} -m {sent} -l {(long)averageBytes} to the same smtp-sink", Math.Round(baseline, 1),
+                Math.Round(ratio, 3), $"ratio >= {TargetRatio}", ratio >= TargetRatio, details),
+            new BenchmarkResult("fan-out", "worker peak RSS (VmHWM)", Math.Round(rssMb, 1), "MB",
+                Target: $"under {TargetRssMegabytes} MB", TargetMet: rssMb < TargetRssMegabytes),
+        ];
+    }
+
+    internal static void Progress(string message) => Console.Error.WriteLine($"[fan-out {DateTime.Now:HH:mm:ss}] {message}");
+
+    /// <summary>Active subscribers in one binary COPY; interests stored normalised, as SubscriberStore does.</summary>
+    private static async Task SeedSubscribersAsync(NpgsqlDataSource db, string[] lines)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await using var connection = await db.OpenConnectionAsync();
+        await using (var writer = await connection.BeginBinaryImportAsync(
+            "copy subscribers (email, status, interests, format, created_at, confirmed_at, updated_at) from stdin (format binary)"))
+        {
+            for (var i = 0; i < lines.Length; i++)
+            {
+                await writer.StartRowAsync();
+                await writer.WriteAsync($"reader{i}@bench.example", NpgsqlDbType.Text);
+                await writer.WriteAsync("active", NpgsqlDbType.Text);
+                await writer.WriteAsync(InterestQuery.Parse(lines[i]).ToString(), NpgsqlDbType.Text);
+                await writer.WriteAsync(i % 10 == 9 ? "text" : "html", NpgsqlDbType.Text);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+                await writer.WriteAsync(now, NpgsqlDbType.TimestampTz);
+            }
+            await writer.CompleteAsync();
+        }
+        await using var analyze = new NpgsqlCommand("analyze subscribers", connection);
+        await analyze.ExecuteNonQueryAsync();
+    }
+
+    private static async Task WaitForHangfireServersAsync(NpgsqlDataSource db, AppProcess worker)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (worker.HasExited)
+            {
+                throw new InvalidOperationException("The worker exited at start; see its log.");
+            }
+            await using var command = db.CreateCommand("select count(*) from hangfire.server");
+            if ((long)(await command.ExecuteScalarAsync())! >= 2)
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("The worker's Hangfire servers did not start within 60 s.");
+    }
+
+    private static async Task<bool> FinishedAsync(NpgsqlDataSource db, long issueId)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select g.fanned_out_at is not null
+               and not exists (select 1 from deliveries d where d.issue_id = @issue and d.status in ('pending', 'sending'))
+            from delivery_generations g where g.issue_id = @issue and g.generation = 1
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        return await command.ExecuteScalarAsync() is true;
+    }
+
+    private static async Task<SortedDictionary<string, long>> CountAsync(NpgsqlDataSource db, long issueId)
+    {
+        await using var command = db.CreateCommand("select status, count(*) from deliveries where issue_id = @issue group by status");
+        command.Parameters.AddWithValue("issue", issueId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+        return counts;
+    }
+
+    private static async Task<(TimeSpan FanOut, TimeSpan Send)> PhasesAsync(NpgsqlDataSource db, long issueId)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select extract(epoch from g.fanned_out_at - g.requested_at)::float8,
+                   (select extract(epoch from max(sent_at) - min(sent_at))::float8 from deliveries where issue_id = @issue)
+            from delivery_generations g where g.issue_id = @issue and g.generation = 1
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (TimeSpan.FromSeconds(reader.IsDBNull(0) ? 0 : reader.GetDouble(0)), TimeSpan.FromSeconds(reader.IsDBNull(1) ? 0 : reader.GetDouble(1)));
+    }
+
+    /// <summary>Composes every 97th sent digest again in process (tokens of the real length) and averages its wire size.</summary>
+    private static async Task<double> AverageDigestBytesAsync(IServiceProvider services, NpgsqlDataSource db, long issueId)
+    {
+        var content = await IssueContent.LoadAsync(services.GetRequiredService<PaperStore>(), issueId, CancellationToken.None);
+        var builder = services.GetRequiredService<DigestBuilder>();
+        await using var command = db.CreateCommand(
+            """
+            select d.subscriber_id, s.email, s.interests, s.format, d.paper_ids from deliveries d join subscribers s on s.id = d.subscriber_id
+            where d.issue_id = @issue and d.status = 'sent' and d.id % 97 = 0 order by d.id
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        await using var reader = await command.ExecuteReaderAsync();
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        var token = new string('x', 22);
+        long total = 0, count = 0;
+        var build = new Stopwatch();
+        while (await reader.ReadAsync())
+        {
+            var recipient = new DigestRecipient(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), 1,
+                reader.GetFieldValue<long[]>(4), new DeliveryTokens(token, token, token), reader.GetString(3) == "text");
+            build.Start();
+            var message = await builder.BuildAsync(content, recipient, CancellationToken.None);
+            build.Stop();
+            using var measure = new MeasuringStream();
+            await message.WriteToAsync(format, measure);
+            total += measure.Length;
+            count++;
+        }
+        Progress($"DigestBuilder.BuildAsync in process: {build.Elapsed.TotalMilliseconds / Math.Max(1, count):0.000} ms per digest over {count} (first one compiles the templates)");
+        return count == 0 ? 0 : (double)total / count;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using MailKit;
+using MailKit.Net.Imap;
+using MailKit.Search;
+using MailKit.Security;
+using Microsoft.Extensions.DependencyInjection;
+using MimeKit;
+using Newsletter.Benchmarks.Support;
+using Newsletter.Inbox;
+using Npgsql;
+
+namespace Newsletter.Benchmarks.Scenarios;
+
+/// <summary>
+/// A backlog of trending emails (the sample on as many distinct days) in a Dovecot inbox: one InboxPoller.PollAsync
+/// ingests them all (store raw, judge, parse, upsert the issue, enqueue its fan-out, move to Processed), against a
+/// plain MailKit download of the same messages in the same run.
+/// </summary>
+public static class IngestionBenchmark
+{
+    private const double TargetRatio = 0.5;
+
+    public static async Task<BenchmarkResult> RunAsync(BenchEnvironment env, string emlPath)
+    {
+        var user = $"bench-ingest-{Guid.NewGuid():N}";
+        var template = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(emlPath));
+        var appendClock = Stopwatch.StartNew();
+        await AppendVariantsAsync(env, user, template, env.Backlog);
+        appendClock.Stop();
+
+        // Baselines: the same messages downloaded with MailKit alone, in one FETCH and one FETCH per message.
+        var (bulk, bulkBytes) = await PlainFetchAsync(env, user, oneCommand: true);
+        var (perMessage, _) = await PlainFetchAsync(env, user, oneCommand: false);
+
+        var connectionString = await env.CreateDatabaseAsync("bench_ingest");
+        var settings = env.AppSettings(connectionString);
+        settings["Newsletter:Inbox:DropFolder"] = "";
+        settings["Newsletter:Imap:Host"] = env.ImapHost;
+        settings["Newsletter:Imap:Port"] = env.ImapPort.ToString(CultureInfo.InvariantCulture);
+        settings["Newsletter:Imap:Security"] = "None";
+        settings["Newsletter:Imap:Username"] = user;
+        settings["Newsletter:Imap:Password"] = env.ImapPassword;
+        await using var services = await InProcess.BuildAsync(settings);
+        var poller = services.GetRequiredService<InboxPoller>();
+        var loadAtStart = BenchEnvironment.LoadAverage();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        var result = await poller.PollAsync(CancellationToken.None);
+        clock.Stop();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var loadAtEnd = BenchEnvironment.LoadAverage();
+
+        var db = services.GetRequiredService<NpgsqlDataSource>();
+        var issues = await ScalarAsync(db, "select count(*) from issues");
+        var fanOuts = await ScalarAsync(db, "select count(*) from hangfire.job where invocationdata::text like '%FanOutJob%'");
+
+        var ours = env.Backlog / clock.Elapsed.TotalSeconds;
+        var baseline = env.Backlog / bulk.TotalSeconds;
+        var ratio = ours / baseline;
+        return new BenchmarkResult("ingestion", $"messages/s, InboxPoller.PollAsync over {env.Backlog:N0} queued listings", Math.Round(ours, 1), "msg/s",
+            "MailKit alone: connect, open, one FETCH of every raw message", Math.Round(baseline, 1), Math.Round(ratio, 3),
+            $"ratio >= {TargetRatio}", ratio >= TargetRatio && result.Ingested == env.Backlog,
+            new Dictionary<string, string>
+            {
+                ["poll result"] = $"{result.Ingested} ingested, {result.Duplicates} duplicate, {result.Quarantined} quarantined, {result.Failed} failed",
+                ["elapsed, ours"] = BenchEnvironment.Format(clock.Elapsed.TotalSeconds, "s"),
+                ["per message, ours"] = BenchEnvironment.Format(clock.Elapsed.TotalMilliseconds / env.Backlog, "ms"),
+                ["benchmark process CPU during the poll"] = BenchEnvironment.Format(cpu.TotalSeconds, "s"),
+                ["plain fetch, one FETCH (s)"] = BenchEnvironment.Format(bulk.TotalSeconds, "s"),
+                ["plain fetch, one FETCH per message (s)"] = BenchEnvironment.Format(perMessage.TotalSeconds, "s"),
+                ["ratio against one FETCH per message"] = BenchEnvironment.Format(perMessage.TotalSeconds / clock.Elapsed.TotalSeconds),
+                ["bytes fetched"] = bulkBytes.ToString("N0", CultureInfo.InvariantCulture),
+                ["issues stored"] = issues.ToString(CultureInfo.InvariantCulture),
+                ["FanOut jobs enqueued (no subscribers, so each is cheap)"] = $"{fanOuts} ({(double)fanOuts / Math.Max(1, issues):0.##} per issue)",
+                ["APPEND of the backlog (setup)"] = BenchEnvironment.Format(appendClock.Elapsed.TotalSeconds, "s"),
+                ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",
+            });
+    }
+
+    /// <summary>The sample on <paramref name="count"/> consecutive days back from 11 Mar 2025: date line, Date, Subject, Message-ID.</summary>
+    internal static IEnumerable<byte[]> Variants(string template, int count)
+    {
+        var first = new DateOnly(2025, 3, 11);
+        for (var i = 0; i < count; i++)
+        {
+            var day = first.AddDays(-i);
+            var text = template
+                .Replace("Date: Tue, 11 Mar 2025 14:02:31 +0000",
+                    $"Date: {day.ToString("ddd, d MMM yyyy", CultureInfo.InvariantCulture)} 14:02:31 +0000", StringComparison.Ordinal)
+                .Replace("Message-ID: <trending-2025-03-11.7f3a9c@",
+                    $"Message-ID: <trending-{day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}.bench{i}@", StringComparison.Ordinal)
+                .Replace("Mar 11", day.ToString("MMM d", CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            yield return Encoding.Latin1.GetBytes(text);
+        }
+    }
+
+    private static async Task AppendVariantsAsync(BenchEnvironment env, string user, string template, int count)
+    {
+        using var client = await ConnectAsync(env, user);
+        var inbox = client.Inbox;
+        foreach (var chunk in Variants(template, count).Chunk(50))
+        {
+            var requests = chunk.Select(bytes => (IAppendRequest)new AppendRequest(MimeMessage.Load(new MemoryStream(bytes)))).ToList();
+            await inbox.AppendAsync(requests);
+        }
+        await client.DisconnectAsync(true);
+    }
+
+    private static async Task<(TimeSpan Elapsed, long Bytes)> PlainFetchAsync(BenchEnvironment env, string user, bool oneCommand)
+    {
+        var clock = Stopwatch.StartNew();
+        using var client = await ConnectAsync(env, user);
+        var inbox = (ImapFolder)client.Inbox;
+        await inbox.OpenAsync(FolderAccess.ReadOnly);
+        var uids = await inbox.SearchAsync(SearchQuery.All);
+        long bytes = 0;
+        if (oneCommand)
+        {
+            await inbox.GetStreamsAsync(uids, async (_, _, _, stream, ct) =>
+            {
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer, ct);
+                bytes += buffer.Length;
+            });
+        }
+        else
+        {
+            foreach (var uid in uids)
+            {
+                await using var stream = await inbox.GetStreamAsync(uid);
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer);
+                bytes += buffer.Length;
+            }
+        }
+        await client.DisconnectAsync(true);
+        clock.Stop();
+        if (uids.Count != env.Backlog)
+        {
+            throw new InvalidOperationException($"Expected {env.Backlog} messages in the inbox, found {uids.Count}.");
+        }
+        return (clock.Elapsed, bytes);
+    }
+
+    private static async Task<ImapClient> ConnectAsync(BenchEnvironment env, string user)
+    {
+        var client = new ImapClient { Timeout = 60_000 };
+        await client.ConnectAsync(env.ImapHost, env.ImapPort, SecureSocketOptions.None);
+        await client.AuthenticateAsync(user, env.ImapPassword);
+        return client;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var command = db.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Newsletter.Benchmarks.Support;
+
+/// <summary>The built application (Release) as a separate process: <c>newsletter --role worker|web</c>.</summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StreamWriter log;
+
+    private AppProcess(Process process, StreamWriter log, string? url)
+    {
+        this.process = process;
+        this.log = log;
+        Url = url;
+    }
+
+    public int Id => process.Id;
+
+    /// <summary>Where the web role listens (null for a worker).</summary>
+    public string? Url { get; }
+
+    public static AppProcess Start(BenchEnvironment env, IDictionary<string, string?> settings, string role, string name)
+    {
+        var url = role == "web" ? $"http://127.0.0.1:{FreePort()}" : null;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { env.AppDll, "--role", role },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value ?? "";
+        }
+        info.Environment["ASPNETCORE_URLS"] = url ?? "http://127.0.0.1:0";
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
+        var log = new StreamWriter(Path.Combine(env.WorkDirectory, $"{name}.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new AppProcess(process, log, url);
+    }
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>A line of /proc/PID/status in kB (VmHWM: peak resident set size), or -1.</summary>
+    public long StatusKilobytes(string field)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{process.Id}/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+            return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>User + system CPU seconds the process has used so far.</summary>
+    public double CpuSeconds()
+    {
+        process.Refresh();
+        return process.TotalProcessorTime.TotalSeconds;
+    }
+
+    public async Task WaitForHttpAsync(string path, TimeSpan timeout)
+    {
+        using var http = new HttpClient();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < timeout)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The app exited with {process.ExitCode}; see its log in BENCH_WORK.");
+            }
+            try
+            {
+                using var response = await http.GetAsync(Url + path);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{Url}{path} did not answer within {timeout}.");
+    }
+
+    private bool disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+        {
+            return;
+        }
+        disposed = true;
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        await process.WaitForExitAsync();
+        lock (log)
+        {
+            log.Dispose();
+        }
+        process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

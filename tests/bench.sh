@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the benchmarks (never part of `dotnet test`): installs what is missing (apt), starts a private PostgreSQL
+# (with PostgreSQL's durability defaults: fsync and synchronous_commit on, as deployed), Dovecot and Postfix's
+# smtp-sink on free loopback ports, builds Release, runs tests/Newsletter.Benchmarks, stops everything it started.
+# Usage: tests/bench.sh [scenario...]   scenarios: fan-out matching parse ingestion web (default: all)
+# Sizes (env): BENCH_SUBSCRIBERS=100000 BENCH_SMTP_CONNECTIONS=4 BENCH_BACKLOG=1000 BENCH_WRK_DURATION=20s
+#              BENCH_WRK_CONNECTIONS=32 BENCH_WRK_THREADS=2 BENCH_MANAGE_PATH=/manage/{token} BENCH_SEED=42
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+scripts=$root/deploy/scripts
+. "$scripts/lib.sh"
+cd "$root"
+
+"$scripts/install-test-deps.sh"
+if ! command -v wrk >/dev/null; then
+  [[ $(id -u) -eq 0 ]] || { echo "wrk is missing: sudo apt-get install wrk" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/newsletter-bench-XXXXXX")
+chmod 755 "$work"
+sink_pid=
+cleanup() {
+  if [[ -n $sink_pid ]]; then kill "$sink_pid" 2>/dev/null; wait "$sink_pid" 2>/dev/null; fi
+  "$scripts/stop-services.sh" "$work"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+pg_env=$(NEWSLETTER_PG_DURABLE=1 "$scripts/start-postgres.sh" "$work")
+eval "$pg_env"
+imap_env=$("$scripts/start-dovecot.sh" "$work")
+eval "$imap_env"
+
+# smtp-sink: accepts and discards everything; a backlog of 256 and up to 64 parallel sessions.
+smtp_port=$(free_port)
+smtp-sink -u nobody 127.0.0.1:"$smtp_port" 256 >"$work/smtp-sink.log" 2>&1 &
+sink_pid=$!
+wait_until 10 "smtp-sink on port $smtp_port" bash -c "exec 3<>/dev/tcp/127.0.0.1/$smtp_port"
+echo "services: PostgreSQL ${NEWSLETTER_TEST_PG%%;Username=*} (durable defaults), Dovecot $NEWSLETTER_TEST_IMAP, smtp-sink 127.0.0.1:$smtp_port (in $work)"
+
+dotnet build Newsletter.sln -c Release --nologo -v quiet
+
+export BENCH_PG=$NEWSLETTER_TEST_PG BENCH_IMAP=$NEWSLETTER_TEST_IMAP BENCH_IMAP_PASSWORD=$NEWSLETTER_TEST_IMAP_PASSWORD
+export BENCH_SMTP=127.0.0.1:$smtp_port BENCH_WORK=$work
+export BENCH_APP_DLL=$root/src/Newsletter/bin/Release/net10.0/newsletter.dll
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+dotnet "$root/tests/Newsletter.Benchmarks/bin/Release/net10.0/Newsletter.Benchmarks.dll" "$@"
