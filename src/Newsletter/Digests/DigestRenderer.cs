@@ -1,7 +1,4 @@
 using System.Text.Encodings.Web;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using RazorLight;
 
 namespace Newsletter.Digests;
 
@@ -27,21 +24,12 @@ public sealed class DigestRenderer
     internal const string TextKey = "Digest/Digest.text";
     internal const string LayoutKey = "Shared/_EmailLayout";
 
-    private readonly RazorLightEngine _engine;
+    private readonly EmailTemplates _templates;
     private readonly Lazy<Task> _compiled;
 
-    public DigestRenderer(IOptions<TemplateOptions> options, ILogger<DigestRenderer> logger)
+    public DigestRenderer(EmailTemplates templates)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(logger);
-        var root = options.Value.ResolvedRoot;
-        var css = File.ReadAllText(Path.Combine(root, "Shared", "email.css"));
-        _engine = new RazorLightEngineBuilder()
-            .UseProject(new CssInliningRazorProject(root, css, logger))
-            // The engine lives in this assembly, not necessarily the entry one (tests, benchmarks).
-            .SetOperatingAssembly(typeof(DigestRenderer).Assembly)
-            .UseMemoryCachingProvider()
-            .Build();
+        _templates = templates;
         _compiled = new Lazy<Task>(CompileAsync, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -98,8 +86,8 @@ public sealed class DigestRenderer
     private async Task<RenderedDigest> RenderPartsAsync(DigestModel model, int papersShown)
     {
         var view = new DigestView(model, papersShown);
-        var html = await _engine.RenderTemplateAsync(await _engine.CompileTemplateAsync(HtmlKey).ConfigureAwait(false), view).ConfigureAwait(false);
-        var text = await _engine.RenderTemplateAsync(await _engine.CompileTemplateAsync(TextKey).ConfigureAwait(false), view).ConfigureAwait(false);
+        var html = await _templates.RenderAsync(HtmlKey, view).ConfigureAwait(false);
+        var text = await _templates.RenderAsync(TextKey, view).ConfigureAwait(false);
         return new RenderedDigest(html, text, view.Papers.Count);
     }
 
@@ -116,7 +104,7 @@ public sealed class DigestRenderer
     {
         foreach (var key in new[] { LayoutKey, HtmlKey, TextKey })
         {
-            await _engine.CompileTemplateAsync(key).ConfigureAwait(false);
+            await _templates.CompileAsync(key).ConfigureAwait(false);
         }
     }
 

@@ -69,6 +69,7 @@ public static class NewsletterServices
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpSettingsValidator>();
         services.AddOptionsWithValidateOnStart<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations();
         services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
+        services.AddSingleton<EmailTemplates>();
         services.AddSingleton<DigestRenderer>();
         services.AddSingleton<DigestComposer>();
         services.AddSingleton<DigestBuilder>();

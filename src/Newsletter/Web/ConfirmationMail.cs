@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Utils;
 using Newsletter.Digests;
-using RazorLight;
 
 namespace Newsletter.Web;
 
@@ -32,22 +31,15 @@ public sealed class ConfirmationMailRenderer
     internal const string HtmlKey = "Confirm/Confirm.html";
     internal const string TextKey = "Confirm/Confirm.text";
 
-    private readonly RazorLightEngine _engine;
+    private readonly EmailTemplates _templates;
     private readonly MailboxAddress _from;
     private readonly MailboxAddress? _replyTo;
     private readonly TimeProvider _clock;
 
-    public ConfirmationMailRenderer(IOptions<TemplateOptions> templates, IOptions<MailOptions> mail, TimeProvider clock, ILogger<ConfirmationMailRenderer> logger)
+    public ConfirmationMailRenderer(EmailTemplates templates, IOptions<MailOptions> mail, TimeProvider clock)
     {
-        ArgumentNullException.ThrowIfNull(templates);
         ArgumentNullException.ThrowIfNull(mail);
-        var root = templates.Value.ResolvedRoot;
-        var css = File.ReadAllText(Path.Combine(root, "Shared", "email.css"));
-        _engine = new RazorLightEngineBuilder()
-            .UseProject(new CssInliningRazorProject(root, css, logger))
-            .SetOperatingAssembly(typeof(ConfirmationMailRenderer).Assembly)
-            .UseMemoryCachingProvider()
-            .Build();
+        _templates = templates;
         _from = MailboxAddress.Parse(mail.Value.From);
         _replyTo = string.IsNullOrWhiteSpace(mail.Value.ReplyTo) ? null : MailboxAddress.Parse(mail.Value.ReplyTo);
         _clock = clock;
@@ -56,8 +48,8 @@ public sealed class ConfirmationMailRenderer
     public async Task<MimeMessage> ComposeAsync(ConfirmationMailView view)
     {
         ArgumentNullException.ThrowIfNull(view);
-        var html = await _engine.CompileRenderAsync(HtmlKey, view).ConfigureAwait(false);
-        var text = await _engine.CompileRenderAsync(TextKey, view).ConfigureAwait(false);
+        var html = await _templates.RenderAsync(HtmlKey, view).ConfigureAwait(false);
+        var text = await _templates.RenderAsync(TextKey, view).ConfigureAwait(false);
         var message = new MimeMessage();
         message.From.Add(_from);
         if (_replyTo is not null)

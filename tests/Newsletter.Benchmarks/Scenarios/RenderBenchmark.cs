@@ -17,7 +17,7 @@ public static class RenderBenchmark
     public static async Task<BenchmarkResult> RunAsync(string listingPath, int iterations = 300)
     {
         var papers = MatchingBenchmark.ReadListing(listingPath);
-        var renderer = new DigestRenderer(Options.Create(new TemplateOptions()), NullLogger<DigestRenderer>.Instance);
+        var renderer = new DigestRenderer(new EmailTemplates(Options.Create(new TemplateOptions()), NullLogger<EmailTemplates>.Instance));
         var composer = new DigestComposer(Options.Create(new MailOptions { From = "Lab papers <digest@lab.bench.example>", ListId = "papers.lab.bench.example" }), TimeProvider.System);
         var links = new DigestLinks("https://papers.bench.example/digest/x", "https://papers.bench.example/manage/x", "https://papers.bench.example/unsubscribe/x");
         DigestModel Model(int count) => new(new DateOnly(2025, 3, 11), "Trending papers - Mar 11", "reader@bench.example",

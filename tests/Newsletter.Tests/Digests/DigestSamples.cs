@@ -9,7 +9,7 @@ namespace Newsletter.Tests.Digests;
 public sealed class RendererFixture
 {
     public DigestRenderer Renderer { get; } =
-        new(Options.Create(new TemplateOptions()), NullLogger<DigestRenderer>.Instance);
+        new(new EmailTemplates(Options.Create(new TemplateOptions()), NullLogger<EmailTemplates>.Instance));
 }
 
 internal static class DigestSamples
