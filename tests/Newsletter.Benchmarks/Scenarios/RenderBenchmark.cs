@@ -67,6 +67,8 @@ public static class RenderBenchmark
             }
         }
         details["peak RSS at the end"] = PeakRss();
+        details[$"managed heap after {sizes.Length * (iterations + 20)} more renders (after a full GC)"] =
+            Support.BenchEnvironment.Format(GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, "MB");
         return new BenchmarkResult("render", "DigestRenderer.RenderAsync, 10-paper digest", Math.Round(typical, 1), "µs",
             Target: "no target (diagnostic)", Details: details);
     }
