@@ -21,7 +21,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/newsletter-bench-XXXXXX")
 chmod 755 "$work"
 sink_pid=
 cleanup() {
-  if [[ -n $sink_pid ]]; then kill "$sink_pid" 2>/dev/null; wait "$sink_pid" 2>/dev/null; fi
+  # `|| true`: under set -e a failing kill, or wait reporting the killed sink's status, would end the trap early.
+  if [[ -n $sink_pid ]]; then kill "$sink_pid" 2>/dev/null || true; wait "$sink_pid" 2>/dev/null || true; fi
   "$scripts/stop-services.sh" "$work"
   rm -rf "$work"
 }

@@ -14,6 +14,9 @@ namespace Newsletter.Benchmarks.Scenarios;
 /// </summary>
 public static class RenderBenchmark
 {
+    private static string PeakRss() =>
+        File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))["VmHWM:".Length..].Trim();
+
     public static async Task<BenchmarkResult> RunAsync(string listingPath, int iterations = 300)
     {
         var papers = MatchingBenchmark.ReadListing(listingPath);
@@ -25,7 +28,10 @@ public static class RenderBenchmark
 
         var sizes = new[] { 3, 10, 25, 70 };
         var details = new Dictionary<string, string> { ["load average at start"] = Support.BenchEnvironment.LoadAverage() };
+        details["peak RSS before compiling the templates"] = PeakRss();
         await renderer.RenderAsync(Model(1), CancellationToken.None); // compiles the templates
+        details["peak RSS after compiling the templates"] = PeakRss();
+        details["managed heap after compiling (after a full GC)"] = Support.BenchEnvironment.Format(GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, "MB");
         double typical = 0;
         foreach (var size in sizes)
         {
@@ -60,6 +66,9 @@ public static class RenderBenchmark
                 typical = renderUs;
             }
         }
+        details["peak RSS at the end"] = PeakRss();
+        details[$"managed heap after {sizes.Length * (iterations + 20)} more renders (after a full GC)"] =
+            Support.BenchEnvironment.Format(GC.GetTotalMemory(forceFullCollection: true) / 1048576.0, "MB");
         return new BenchmarkResult("render", "DigestRenderer.RenderAsync, 10-paper digest", Math.Round(typical, 1), "µs",
             Target: "no target (diagnostic)", Details: details);
     }
