@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
@@ -20,8 +21,14 @@ public sealed record GenerationInfo(long IssueId, int Generation, string Scope, 
 /// The delivery ledger, the source of truth for who got what. Hangfire runs a job at least once; the ledger makes a
 /// digest go out at most once outside one window: a crash after the server's 250 and before our commit.
 /// </summary>
-public sealed class DeliveryLedger(NpgsqlDataSource db, TimeProvider clock)
+public sealed class DeliveryLedger(
+    NpgsqlDataSource db,
+    [FromKeyedServices(DeliveryLedger.AsyncCommit)] NpgsqlDataSource asyncCommit,
+    TimeProvider clock)
 {
+    /// <summary>Key of the data source whose commits do not wait for the disk: for per-message status updates only.</summary>
+    public const string AsyncCommit = "async-commit";
+
     public async Task<GenerationInfo?> GetGenerationAsync(long issueId, int generation, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
@@ -231,10 +238,9 @@ public sealed class DeliveryLedger(NpgsqlDataSource db, TimeProvider clock)
     /// </summary>
     public async Task AdvanceAsync(RecordedOutcome? previous, long? nextSendingId, CancellationToken ct)
     {
-        await using var batch = db.CreateBatch();
-        // A lost status update after a database crash means a repeated digest, not a lost one; the flush
-        // to disk within a fraction of a second is worth not waiting for on every message.
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("set local synchronous_commit = off"));
+        // Per-message status updates do not wait for the disk flush (asyncCommit has synchronous_commit off): losing the
+        // last fraction of a second of them to a database crash means a repeated digest, never a lost one.
+        await using var batch = asyncCommit.CreateBatch();
         if (previous is not null)
         {
             var record = new NpgsqlBatchCommand(
@@ -267,7 +273,7 @@ public sealed class DeliveryLedger(NpgsqlDataSource db, TimeProvider clock)
             sending.Parameters.AddWithValue("id", next);
             batch.BatchCommands.Add(sending);
         }
-        if (batch.BatchCommands.Count > 1)
+        if (batch.BatchCommands.Count > 0)
         {
             await batch.ExecuteNonQueryAsync(ct);
         }

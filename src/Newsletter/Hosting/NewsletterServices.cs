@@ -45,6 +45,12 @@ public static class NewsletterServices
             .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
             .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        services.AddKeyedSingleton(DeliveryLedger.AsyncCommit, (_, _) =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            builder.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
+            return builder.Build();
+        });
         services.AddDataProtection().SetApplicationName("Newsletter");
         services.AddOptions<KeyManagementOptions>()
             .Configure<NpgsqlDataSource>((keys, db) => keys.XmlRepository = new PostgresXmlRepository(db));
