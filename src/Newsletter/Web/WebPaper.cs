@@ -4,22 +4,38 @@ using Newsletter.Subscribers;
 
 namespace Newsletter.Web;
 
-/// <summary>A paper as a page shows it: title and abstract split into plain and highlighted runs, encoded by Razor.</summary>
-public sealed record WebPaper(
-    string Title,
-    string Url,
-    IReadOnlyList<TextRun> TitleRuns,
-    IReadOnlyList<TextRun> AbstractRuns,
-    IReadOnlyList<string> CodeLinks,
-    IReadOnlyList<string> MatchedTerms)
+/// <summary>
+/// A paper as a page shows it: title and abstract split into plain and highlighted runs, encoded by Razor. The runs
+/// are worked out when a page reads them, so a preview that lists titles never tokenises the abstracts.
+/// </summary>
+public sealed class WebPaper
 {
+    private readonly IssuePaper _paper;
+    private readonly InterestQuery _query;
+
+    private WebPaper(IssuePaper paper, InterestQuery query, IReadOnlyList<string> matchedTerms)
+    {
+        _paper = paper;
+        _query = query;
+        MatchedTerms = matchedTerms;
+    }
+
+    public string Title => _paper.Title;
+
+    public string Url => _paper.Url;
+
+    public IReadOnlyList<string> CodeLinks => _paper.Links;
+
+    public IReadOnlyList<string> MatchedTerms { get; }
+
+    public IReadOnlyList<TextRun> TitleRuns => TextRun.Split(_paper.Title, IssueMatcher.Highlight(_paper.Title, _query));
+
+    public IReadOnlyList<TextRun> AbstractRuns => TextRun.Split(_paper.Abstract, IssueMatcher.Highlight(_paper.Abstract, _query));
+
     public static WebPaper From(IssuePaper paper, InterestQuery query, IReadOnlyList<string> matchedTerms)
     {
         ArgumentNullException.ThrowIfNull(paper);
-        return new WebPaper(paper.Title, paper.Url,
-            TextRun.Split(paper.Title, IssueMatcher.Highlight(paper.Title, query)),
-            TextRun.Split(paper.Abstract, IssueMatcher.Highlight(paper.Abstract, query)),
-            paper.Links, matchedTerms);
+        return new WebPaper(paper, query, matchedTerms);
     }
 }
 
