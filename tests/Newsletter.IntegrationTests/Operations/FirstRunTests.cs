@@ -6,7 +6,7 @@ using Xunit;
 namespace Newsletter.IntegrationTests.Operations;
 
 /// <summary>The README's first command, exactly as written, in a fresh clone of this repository.</summary>
-public sealed class FirstRunTests
+public sealed partial class FirstRunTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -16,7 +16,10 @@ public sealed class FirstRunTests
         var root = Repository.Root;
         var readme = await File.ReadAllTextAsync(Path.Combine(root, "README.md"), Ct);
         var command = readme.Split('\n').First(l => l.StartsWith("dotnet run ", StringComparison.Ordinal)).Split('#')[0].Trim();
-        var clone = Path.Combine(Directory.CreateTempSubdirectory("newsletter-first-run-").FullName, "newsletter");
+        var folder = Directory.CreateTempSubdirectory("newsletter-first-run-");
+        // A fresh checkout is readable by others, as git leaves it; a private temp folder would send the data elsewhere.
+        folder.UnixFileMode |= UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var clone = Path.Combine(folder.FullName, "newsletter");
         await RunAsync("git", ["clone", "--quiet", "--no-hardlinks", root, clone], Path.GetTempPath());
 
         // setsid: the command and everything it starts form one process group, stopped together like Ctrl+C would.
@@ -52,7 +55,9 @@ public sealed class FirstRunTests
         }
 
         Assert.Equal(3, Directory.GetFiles(outbox, "*.eml").Length);
-        Assert.Empty(PostgresProcessesUnder(clone));
+        var data = log.Select(line => DataDirectory().Match(line)).First(m => m.Success).Groups[1].Value;
+        Assert.StartsWith(clone, data, StringComparison.Ordinal);
+        Assert.Empty(PostgresProcessesUsing(data));
         Assert.Contains(log, line => line.Contains("Embedded PostgreSQL on port", StringComparison.Ordinal) && line.Contains("stopped", StringComparison.Ordinal));
     }
 
@@ -72,8 +77,11 @@ public sealed class FirstRunTests
         }
     }
 
-    /// <summary>PostgreSQL server processes whose data folder lies in the clone.</summary>
-    private static List<int> PostgresProcessesUnder(string clone) =>
+    [System.Text.RegularExpressions.GeneratedRegex(@"Embedded PostgreSQL listening on .*, data in (.+?), log ")]
+    private static partial System.Text.RegularExpressions.Regex DataDirectory();
+
+    /// <summary>PostgreSQL server processes started on the given data folder.</summary>
+    private static List<int> PostgresProcessesUsing(string data) =>
         Directory.GetDirectories("/proc")
             .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : -1)
             .Where(pid => pid > 0)
@@ -82,7 +90,7 @@ public sealed class FirstRunTests
                 try
                 {
                     var cmdline = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
-                    return cmdline.Contains("postgres", StringComparison.Ordinal) && cmdline.Contains(clone, StringComparison.Ordinal);
+                    return cmdline.Contains("postgres", StringComparison.Ordinal) && cmdline.Contains(data, StringComparison.Ordinal);
                 }
                 catch (IOException)
                 {
