@@ -6,6 +6,7 @@ using Xunit;
 namespace Newsletter.IntegrationTests.Operations;
 
 /// <summary>The README's first command, exactly as written, in a fresh clone of this repository.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")] // setsid, /proc and Unix file modes
 public sealed partial class FirstRunTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
