@@ -27,11 +27,12 @@ public sealed class MessageIngestor(
     public async Task<IngestOutcome> IngestAsync(InboundMail mail, CancellationToken ct)
     {
         var maxBytes = options.Value.MaxMessageBytes;
+        var raw = mail.Raw.ToArray(); // One copy, shared by the MIME parser, the hash and the stored bytes.
         string? rejection = null;
         MimeMessage? message = null;
         try
         {
-            using var stream = new MemoryStream(mail.Raw.ToArray(), writable: false);
+            using var stream = new MemoryStream(raw, writable: false);
             message = await MimeMessage.LoadAsync(stream, ct);
         }
         catch (FormatException ex)
@@ -44,7 +45,7 @@ public sealed class MessageIngestor(
             rejection = $"message is {mail.Size:N0} bytes, over {InboxOptions.Section}:MaxMessageBytes ({maxBytes:N0})";
         }
 
-        var stored = await StoreRawAsync(mail, message, ct);
+        var stored = await StoreRawAsync(mail, raw, message, ct);
         if (stored.Status != "received")
         {
             // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
@@ -126,9 +127,9 @@ public sealed class MessageIngestor(
         return await IngestAsync(mail, ct);
     }
 
-    private async Task<StoredMessage> StoreRawAsync(InboundMail mail, MimeMessage? message, CancellationToken ct)
+    private async Task<StoredMessage> StoreRawAsync(InboundMail mail, byte[] raw, MimeMessage? message, CancellationToken ct)
     {
-        var sha256 = SHA256.HashData(mail.Raw.Span);
+        var sha256 = SHA256.HashData(raw);
         var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}@newsletter.invalid";
         await using var command = db.CreateCommand(
             """
@@ -154,7 +155,7 @@ public sealed class MessageIngestor(
         command.Parameters.AddWithValue("from", (object?)Bounded(message?.From.Mailboxes.FirstOrDefault()?.Address, 320) ?? DBNull.Value);
         command.Parameters.AddWithValue("subject", (object?)Bounded(message?.Subject, 1000) ?? DBNull.Value);
         command.Parameters.AddWithValue("size", (int)Math.Min(mail.Size, int.MaxValue));
-        command.Parameters.AddWithValue("raw", mail.Raw.ToArray());
+        command.Parameters.AddWithValue("raw", raw);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))

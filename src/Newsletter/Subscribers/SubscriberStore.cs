@@ -66,17 +66,6 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
-    public async Task SetStatusAsync(long subscriberId, SubscriberStatus status, string? reason, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(
-            "update subscribers set status = @status, status_reason = @reason, updated_at = @now where id = @id");
-        command.Parameters.AddWithValue("status", ToDb(status));
-        command.Parameters.AddWithValue("reason", (object?)reason ?? DBNull.Value);
-        command.Parameters.AddWithValue("now", clock.GetUtcNow());
-        command.Parameters.AddWithValue("id", subscriberId);
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
     public async Task<Subscriber?> GetAsync(long subscriberId, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
