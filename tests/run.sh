@@ -52,6 +52,18 @@ read -r total passed failed skipped < <(cat "$results"/trx/*.trx 2>/dev/null | g
   { t += n("total"); p += n("passed"); f += n("failed") + n("error") + n("timeout") + n("aborted"); s += n("notExecuted") }
   END { print t + 0, p + 0, f + 0, s + 0 }')
 
+# CI shows only the end of the log: repeat each failed test's name and first lines of its message here.
+if (( failed > 0 )); then
+  echo "failed tests:"
+  cat "$results"/trx/*.trx | perl -0777 -ne '
+    while (/<UnitTestResult [^>]*testName="([^"]+)"[^>]*outcome="(?:Failed|Error|Timeout|Aborted)"(.*?)<\/UnitTestResult>/gs) {
+      my ($name, $body) = ($1, $2);
+      my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
+      $msg //= ""; $msg =~ s/&lt;/</g; $msg =~ s/&gt;/>/g; $msg =~ s/&quot;/"/g; $msg =~ s/&amp;/&/g;
+      my @lines = split /\n/, $msg;
+      print "  $name\n", map({ "    $_\n" } grep { defined } @lines[0 .. ($#lines < 7 ? $#lines : 7)]);
+    }'
+fi
 if (( status == 0 && total == 0 )); then echo "no test ran" >&2; status=1; fi
 if (( status == 0 && skipped > 0 )); then echo "$skipped test(s) skipped: a skip counts as a failure" >&2; status=1; fi
 echo "tests/run.sh: exit $status after $(( SECONDS - started ))s; results in $results"
