@@ -20,7 +20,7 @@ foreach (var scenario in scenarios)
         "matching" => [MatchingBenchmark.Run(listing)],
         "fan-out" => await FanOutBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
         "ingestion" => [await IngestionBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample)],
-        "web" => await WebBenchmark.RunAsync(BenchEnvironment.FromVariables()),
+        "web" => await WebBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample),
         // Needs a database it may empty: NEWSLETTER_BENCH_PG="Host=...;Database=...;Username=...".
         "import" => [ImportBenchmark.Run(Environment.GetEnvironmentVariable("NEWSLETTER_BENCH_PG")
             ?? throw new ArgumentException("The import scenario needs NEWSLETTER_BENCH_PG, a connection string to a scratch database."))],

@@ -54,6 +54,12 @@ public static class NewsletterServer
         }
 
         var app = builder.Build();
+        if (!File.Exists(Path.Combine(app.Environment.ContentRootPath, "appsettings.json")))
+        {
+            // Started from another folder: the shipped defaults (log levels, intervals) are not read. Say so.
+            app.Logger.LogWarning("No appsettings.json in {ContentRoot}: start from the application folder or pass --contentRoot",
+                app.Environment.ContentRootPath);
+        }
         UseTrustedProxies(app);
         await Migrator.MigrateAsync(builder.Configuration.GetConnectionString("Newsletter")!, app.Logger, ct);
         // /healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.

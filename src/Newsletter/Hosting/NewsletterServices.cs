@@ -44,13 +44,8 @@ public static class NewsletterServices
         services.AddHealthChecks()
             .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
             .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
-        services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
-        services.AddKeyedSingleton(DeliveryLedger.AsyncCommit, (_, _) =>
-        {
-            var builder = new NpgsqlDataSourceBuilder(connectionString);
-            builder.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
-            return builder.Build();
-        });
+        services.AddSingleton(_ => BuildDataSource(connectionString, sessionOptions: null));
+        services.AddKeyedSingleton(DeliveryLedger.AsyncCommit, (_, _) => BuildDataSource(connectionString, "-c synchronous_commit=off"));
         services.AddDataProtection().SetApplicationName("Newsletter");
         services.AddOptions<KeyManagementOptions>()
             .Configure<NpgsqlDataSource>((keys, db) => keys.XmlRepository = new PostgresXmlRepository(db));
@@ -142,6 +137,34 @@ public static class NewsletterServices
         services.AddHostedService<RecurringJobRegistration>();
         services.AddHostedService<InboxIdleWatcher>();
         return services;
+    }
+
+    /// <summary>
+    /// Every query here runs on a pooled connection, many per request or per digest. Two defaults change unless the
+    /// connection string sets them: no DISCARD ALL each time a connection leaves the pool (nothing here leaves session
+    /// state behind: advisory locks are released explicitly, temporary tables drop on commit), and the hot statements
+    /// are prepared once per connection instead of parsed and planned on every use. Together they halve PostgreSQL's
+    /// CPU per page view (measured with tests/bench.sh web).
+    /// </summary>
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, string? sessionOptions)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var settings = builder.ConnectionStringBuilder;
+        // The plain builder knows only the keys actually written (Npgsql's answers true for every keyword it knows).
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+        {
+            settings.NoResetOnClose = true;
+        }
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            settings.MaxAutoPrepare = 64;
+        }
+        if (sessionOptions is not null)
+        {
+            settings.Options = sessionOptions;
+        }
+        return builder.Build();
     }
 }
 

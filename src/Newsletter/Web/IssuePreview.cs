@@ -20,11 +20,16 @@ public sealed record PreviewResult(IssueSummary? Issue, int Matched, IReadOnlyLi
 
 /// <summary>
 /// Keeps the latest issue's papers and matcher in memory and reloads them when a newer issue arrives, so a preview
-/// costs one small query and a match. Thread-safe.
+/// costs a match and, at most once a second, one small query. Thread-safe.
 /// </summary>
-public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, IOptions<WebOptions> options)
+public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, IOptions<WebOptions> options, TimeProvider clock)
 {
-    private volatile IssueContent? _latest;
+    // Issues arrive once a day; asking PostgreSQL on every page view for the newest one was a third of its CPU per view.
+    private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
+
+    private sealed record Latest(IssueContent Content, long CheckedAt);
+
+    private volatile Latest? _latest;
 
     public async Task<PreviewResult> PreviewAsync(string? interests, CancellationToken ct)
     {
@@ -53,20 +58,22 @@ public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, IOption
 
     private async Task<IssueContent?> LatestAsync(CancellationToken ct)
     {
+        var cached = _latest;
+        if (cached is not null && clock.GetElapsedTime(cached.CheckedAt) < Recheck)
+        {
+            return cached.Content;
+        }
+
+        var now = clock.GetTimestamp();
         await using var command = db.CreateCommand("select id from issues order by issue_date desc nulls last, id desc limit 1");
         if (await command.ExecuteScalarAsync(ct) is not long latestId)
         {
             return null;
         }
 
-        if (_latest is { } cached && cached.Issue.Id == latestId)
-        {
-            return cached;
-        }
-
         // Two requests may load the same new issue at once; either result is right, so no lock.
-        var loaded = await IssueContent.LoadAsync(papers, latestId, ct);
-        _latest = loaded;
-        return loaded;
+        var content = cached?.Content.Issue.Id == latestId ? cached.Content : await IssueContent.LoadAsync(papers, latestId, ct);
+        _latest = new Latest(content, now);
+        return content;
     }
 }

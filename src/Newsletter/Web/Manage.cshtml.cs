@@ -18,6 +18,9 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
 
     public PreviewResult Preview { get; private set; } = null!;
 
+    /// <summary>This page's address with a handler: what asp-page-handler writes, without a route lookup per button.</summary>
+    public string HandlerUrl(string handler) => $"{Request.Path}?handler={handler}";
+
     public async Task<IActionResult> OnGetAsync(string token, bool confirmed, CancellationToken ct)
     {
         if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)

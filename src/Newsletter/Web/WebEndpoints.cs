@@ -108,7 +108,10 @@ internal sealed class WebPageHeaders : IResultFilter
             "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
         headers["Referrer-Policy"] = "no-referrer";
         headers.XContentTypeOptions = "nosniff";
-        headers.CacheControl = "no-store";
+        // The same value antiforgery writes on pages with a form, so it has nothing to override (and no warning to log
+        // on every request).
+        headers.CacheControl = "no-cache, no-store";
+        headers.Pragma = "no-cache";
     }
 
     public void OnResultExecuted(ResultExecutedContext context)

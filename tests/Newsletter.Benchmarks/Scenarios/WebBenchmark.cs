@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Benchmarks.Support;
 using Newsletter.Digests;
+using Newsletter.Inbox;
 using Newsletter.Subscribers;
 using Npgsql;
 
@@ -11,20 +12,28 @@ namespace Newsletter.Benchmarks.Scenarios;
 
 /// <summary>
 /// wrk against a separate <c>--role web</c> Release process: the manage page (GET) and the one-click unsubscribe
-/// (POST, RFC 8058), each with a token minted for a real subscriber. A path the app does not serve yet (the public
-/// pages are built on another branch) is reported as such; the manage run then measures /healthz instead.
+/// (POST, RFC 8058), each with a token minted for a real subscriber, after the sample issue is ingested (the manage page
+/// previews it). Each run follows 5 s of unmeasured warm-up. A path the app does not serve is reported as such; the
+/// manage run then measures /healthz instead.
 /// </summary>
 public static partial class WebBenchmark
 {
     private const double TargetRequestsPerSecond = 3_000;
     private const double TargetP99Ms = 20;
 
-    public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync(BenchEnvironment env)
+    public static async Task<IReadOnlyList<BenchmarkResult>> RunAsync(BenchEnvironment env, string emlPath)
     {
         var connectionString = await env.CreateDatabaseAsync("bench_web");
         var settings = env.AppSettings(connectionString);
         await using var services = await InProcess.BuildAsync(settings);
         var db = services.GetRequiredService<NpgsqlDataSource>();
+        // The sample issue is in, so the manage page shows its preview, as it does for a real subscriber.
+        var bytes = await File.ReadAllBytesAsync(emlPath);
+        var ingested = await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "bench"), CancellationToken.None);
+        if (ingested.Status != IngestStatus.Ingested)
+        {
+            throw new InvalidOperationException($"The sample was not ingested: {ingested.Status} {ingested.Reason}");
+        }
         var (subscriber, _) = await services.GetRequiredService<SubscriberStore>().UpsertAsync(
             "reader@bench.example", "diffusion", SubscriberStatus.Active, DigestFormat.Html, CancellationToken.None);
         var manage = await MintAsync(db, subscriber.Id, "manage");
@@ -74,6 +83,15 @@ public static partial class WebBenchmark
 
     private static async Task<BenchmarkResult[]> WrkAsync(BenchEnvironment env, AppProcess web, string name, string path, string? script, string note)
     {
+        // Warm-up, not measured: the JIT's tiered compilation and the pools settle in the first seconds.
+        List<string> warmUp = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture), "-d", "5s"];
+        if (script is not null)
+        {
+            warmUp.AddRange(["-s", script]);
+        }
+        warmUp.Add(web.Url + path);
+        await InProcess.RunToolAsync("wrk", warmUp, TimeSpan.FromMinutes(1));
+
         var load = BenchEnvironment.LoadAverage();
         var cpuBefore = web.CpuSeconds();
         List<string> args = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture),

@@ -32,6 +32,8 @@ public sealed class AppProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            // As deployed (systemd WorkingDirectory, the image's WORKDIR): appsettings.json is read from here.
+            WorkingDirectory = Path.GetDirectoryName(env.AppDll),
         };
         foreach (var (key, value) in settings)
         {

@@ -25,6 +25,9 @@ internal sealed class Browser : IAsyncDisposable
         {
             throw new InvalidOperationException($"{chromium} is missing: run tests/run.sh, which installs it.");
         }
+        // Playwright's defaults (5 s for an expectation) assume a quiet desktop; CI is two shared cores where the first
+        // request to a page also compiles its Razor view. Patience costs nothing when the page is right.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -40,6 +43,8 @@ internal sealed class Browser : IAsyncDisposable
     public async Task<IPage> NewPageAsync(Uri baseAddress)
     {
         var context = await browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = baseAddress.ToString() });
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(60_000);
         return await context.NewPageAsync();
     }
 
