@@ -46,6 +46,18 @@ public sealed class FanOutJob(
         logger.LogInformation("Issue {IssueId} generation {Generation}: {Batches} send batches queued", issueId, generation, batches.Count);
     }
 
+    /// <summary>Generation 1 of each issue, in order; a retry repeats only what the ledger says is undone.</summary>
+    [AutomaticRetry(Attempts = 5)]
+    [DisplayName("Fan out new issues {0}")]
+    public async Task RunFirstGenerationsAsync(long[] issueIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(issueIds);
+        foreach (var issueId in issueIds)
+        {
+            await RunAsync(issueId, generation: 1, ct);
+        }
+    }
+
     private async IAsyncEnumerable<DeliveryPlan> PlanAsync(GenerationInfo info, IssueMatcher matcher, [EnumeratorCancellation] CancellationToken ct)
     {
         await using var command = db.CreateCommand(SubscribersOf(info.Scope));

@@ -17,7 +17,26 @@ public sealed class DropFolderMailbox(string folder) : IMailbox
         return Task.FromResult(items);
     }
 
-    public async Task<InboundMail> DownloadAsync(MailboxItem item, long maxBytes, CancellationToken ct)
+    public async Task<IReadOnlyList<InboundMail?>> DownloadAsync(IReadOnlyList<MailboxItem> items, long maxBytes, CancellationToken ct)
+    {
+        var mails = new List<InboundMail?>(items.Count);
+        foreach (var item in items)
+        {
+            mails.Add(File.Exists(Path.Combine(folder, item.Id)) ? await DownloadAsync(item, maxBytes, ct) : null);
+        }
+        return mails;
+    }
+
+    public Task MoveAsync(IReadOnlyList<MailboxItem> items, bool quarantine, CancellationToken ct)
+    {
+        foreach (var item in items)
+        {
+            Move(item, quarantine);
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task<InboundMail> DownloadAsync(MailboxItem item, long maxBytes, CancellationToken ct)
     {
         var path = Path.Combine(folder, item.Id);
         byte[] raw;
@@ -35,7 +54,7 @@ public sealed class DropFolderMailbox(string folder) : IMailbox
         return new InboundMail(raw, item.Size, "drop", folder);
     }
 
-    public Task MoveAsync(MailboxItem item, bool quarantine, CancellationToken ct)
+    private void Move(MailboxItem item, bool quarantine)
     {
         var target = Path.Combine(folder, quarantine ? "quarantine" : "processed");
         Directory.CreateDirectory(target);
@@ -45,7 +64,6 @@ public sealed class DropFolderMailbox(string folder) : IMailbox
             destination = Path.Combine(target, $"{Path.GetFileNameWithoutExtension(item.Id)}.{n}{Path.GetExtension(item.Id)}");
         }
         File.Move(Path.Combine(folder, item.Id), destination);
-        return Task.CompletedTask;
     }
 
     public Task SaveProgressAsync(MailboxItem? lastDone, CancellationToken ct) => Task.CompletedTask;

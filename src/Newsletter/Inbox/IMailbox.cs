@@ -6,11 +6,14 @@ public interface IMailbox : IAsyncDisposable
     /// <summary>Messages not yet dealt with, oldest first.</summary>
     Task<IReadOnlyList<MailboxItem>> ListNewAsync(CancellationToken ct);
 
-    /// <summary>The message's bytes; only its headers when it is larger than <paramref name="maxBytes"/>.</summary>
-    Task<InboundMail> DownloadAsync(MailboxItem item, long maxBytes, CancellationToken ct);
+    /// <summary>
+    /// The messages' bytes, in the order given, in as few round trips as the mailbox allows; only the headers of a
+    /// message larger than <paramref name="maxBytes"/>. Null for a message that has vanished since it was listed.
+    /// </summary>
+    Task<IReadOnlyList<InboundMail?>> DownloadAsync(IReadOnlyList<MailboxItem> items, long maxBytes, CancellationToken ct);
 
-    /// <summary>Moves a message whose outcome is committed out of the way, to Processed or Quarantine.</summary>
-    Task MoveAsync(MailboxItem item, bool quarantine, CancellationToken ct);
+    /// <summary>Moves messages whose outcomes are committed out of the way, to Processed or Quarantine, in one command.</summary>
+    Task MoveAsync(IReadOnlyList<MailboxItem> items, bool quarantine, CancellationToken ct);
 
     /// <summary>Remembers that every message up to <paramref name="lastDone"/> is dealt with (IMAP UIDs).</summary>
     Task SaveProgressAsync(MailboxItem? lastDone, CancellationToken ct);

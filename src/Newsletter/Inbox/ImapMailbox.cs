@@ -17,7 +17,8 @@ public sealed class ImapMailbox : IMailbox
     private readonly NpgsqlDataSource db;
     private readonly TimeProvider clock;
     private readonly ImapClient client = new();
-    private IMailFolder? folder;
+    private readonly Dictionary<string, IMailFolder> targets = new(StringComparer.Ordinal);
+    private ImapFolder? folder;
     private long lastUid;
 
     private ImapMailbox(ImapOptions options, NpgsqlDataSource db, TimeProvider clock)
@@ -49,7 +50,7 @@ public sealed class ImapMailbox : IMailbox
         // Host and credentials are checked at start-up (InboxSettingsValidator).
         await client.ConnectAsync(options.Host!, options.Port, options.Security, timeout.Token);
         await client.AuthenticateAsync(options.Username!, options.Password!, timeout.Token);
-        folder = await client.GetFolderAsync(options.Folder, timeout.Token);
+        folder = (ImapFolder)await client.GetFolderAsync(options.Folder, timeout.Token);
         await folder.OpenAsync(FolderAccess.ReadWrite, timeout.Token);
     }
 
@@ -74,29 +75,61 @@ public sealed class ImapMailbox : IMailbox
             .ToList();
     }
 
-    public async Task<InboundMail> DownloadAsync(MailboxItem item, long maxBytes, CancellationToken ct)
+    public async Task<IReadOnlyList<InboundMail?>> DownloadAsync(IReadOnlyList<MailboxItem> items, long maxBytes, CancellationToken ct)
     {
         var open = OpenFolder;
         using var timeout = Bounded(ct);
-        var uid = new UniqueId(open.UidValidity, (uint)item.Uid!.Value);
+        var raw = new Dictionary<uint, byte[]>(items.Count);
+
+        // Every message within the cap in one UID FETCH: a round trip per message was most of a backlog's time.
+        var whole = items.Where(i => i.Size <= maxBytes).Select(Uid).ToList();
+        if (whole.Count > 0)
+        {
+            await open.GetStreamsAsync(whole, async (_, _, uid, stream, token) => raw[uid.Id] = await ReadAllAsync(stream, token), timeout.Token);
+        }
 
         // A message over the cap is judged by its headers alone; its body is never downloaded.
-        await using var stream = item.Size <= maxBytes
-            ? await open.GetStreamAsync(uid, timeout.Token)
-            : await open.GetStreamAsync(uid, "HEADER", timeout.Token);
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer, timeout.Token);
-        return new InboundMail(buffer.ToArray(), item.Size, "imap", open.FullName, open.UidValidity, item.Uid);
+        foreach (var item in items.Where(i => i.Size > maxBytes))
+        {
+            try
+            {
+                await using var stream = await open.GetStreamAsync(Uid(item), "HEADER", timeout.Token);
+                raw[(uint)item.Uid!.Value] = await ReadAllAsync(stream, timeout.Token);
+            }
+            catch (MessageNotFoundException)
+            {
+                // Expunged by another client since it was listed: nothing left to ingest.
+            }
+        }
+
+        return items
+            .Select(i => raw.TryGetValue((uint)i.Uid!.Value, out var bytes)
+                ? new InboundMail(bytes, i.Size, "imap", open.FullName, open.UidValidity, i.Uid)
+                : null)
+            .ToList();
     }
 
-    public async Task MoveAsync(MailboxItem item, bool quarantine, CancellationToken ct)
+    public async Task MoveAsync(IReadOnlyList<MailboxItem> items, bool quarantine, CancellationToken ct)
     {
+        if (items.Count == 0)
+        {
+            return;
+        }
         var open = OpenFolder;
         using var timeout = Bounded(ct);
         var target = await GetOrCreateFolderAsync(quarantine ? options.QuarantineFolder : options.ProcessedFolder, timeout.Token);
 
-        // MailKit falls back to COPY + \Deleted + UID EXPUNGE where the server has no MOVE.
-        await open.MoveToAsync(new UniqueId(open.UidValidity, (uint)item.Uid!.Value), target, timeout.Token);
+        // One UID MOVE for the lot; MailKit falls back to COPY + \Deleted + UID EXPUNGE where the server has no MOVE.
+        await open.MoveToAsync(items.Select(Uid).ToList(), target, timeout.Token);
+    }
+
+    private UniqueId Uid(MailboxItem item) => new(OpenFolder.UidValidity, (uint)item.Uid!.Value);
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken ct)
+    {
+        using var buffer = stream.CanSeek ? new MemoryStream((int)Math.Min(stream.Length, int.MaxValue)) : new MemoryStream();
+        await stream.CopyToAsync(buffer, ct);
+        return buffer.ToArray();
     }
 
     public async Task SaveProgressAsync(MailboxItem? lastDone, CancellationToken ct)
@@ -128,19 +161,27 @@ public sealed class ImapMailbox : IMailbox
 
     private async Task<IMailFolder> GetOrCreateFolderAsync(string name, CancellationToken ct)
     {
+        if (targets.TryGetValue(name, out var known))
+        {
+            return known;
+        }
+
+        IMailFolder folder;
         try
         {
-            return await client.GetFolderAsync(name, ct);
+            folder = await client.GetFolderAsync(name, ct);
         }
         catch (FolderNotFoundException)
         {
             var root = client.GetFolder(client.PersonalNamespaces[0]);
-            return await root.CreateAsync(name, isMessageFolder: true, ct)
+            folder = await root.CreateAsync(name, isMessageFolder: true, ct)
                 ?? throw new InvalidOperationException($"The IMAP server did not create the folder {name}.");
         }
+        targets[name] = folder;
+        return folder;
     }
 
-    private IMailFolder OpenFolder => folder ?? throw new InvalidOperationException("The IMAP folder is not open.");
+    private ImapFolder OpenFolder => folder ?? throw new InvalidOperationException("The IMAP folder is not open.");
 
     private CancellationTokenSource Bounded(CancellationToken ct)
     {

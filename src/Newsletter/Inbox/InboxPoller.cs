@@ -4,6 +4,7 @@ using MailKit;
 using MailKit.Net.Imap;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Newsletter.Digests;
 using Newsletter.Hosting;
 using Npgsql;
 
@@ -18,11 +19,17 @@ public sealed class InboxPoller(
     NpgsqlDataSource db,
     MailboxOpener mailboxes,
     MessageIngestor ingestor,
+    IFanOutScheduler fanOut,
     IOptions<InboxOptions> options,
     ILogger<InboxPoller> logger)
 {
     public const string RecurringJobId = "inbox-poll";
     private const long PollLockKey = 0x4E65_7773_506F_6C6C;
+
+    // A backlog is fetched 50 messages (at most 32 MB) per command and ingested 4 at a time.
+    internal const int ChunkMessages = 50;
+    internal const long ChunkBytes = 32L * 1024 * 1024;
+    private const int IngestParallelism = 4;
 
     /// <summary>Hangfire's entry point: a poll that could not deal with every message shows as a failed job.</summary>
     [AutomaticRetry(Attempts = 0)] // The next scheduled poll is the retry.
@@ -61,35 +68,71 @@ public sealed class InboxPoller(
     {
         await using var mailbox = await mailboxes.OpenAsync(ct);
         var items = await mailbox.ListNewAsync(ct);
+        var maxBytes = options.Value.MaxMessageBytes;
         int ingested = 0, duplicates = 0, quarantined = 0, failed = 0;
         MailboxItem? doneSoFar = null;
-        foreach (var item in items)
+        foreach (var chunk in Chunks(items, maxBytes))
         {
+            IReadOnlyList<InboundMail?> mails;
             try
             {
-                var mail = await mailbox.DownloadAsync(item, options.Value.MaxMessageBytes, ct);
-                var outcome = await ingestor.IngestAsync(mail, ct);
-                await mailbox.MoveAsync(item, outcome.BelongsInQuarantine, ct);
-                switch (outcome.Status)
+                mails = await mailbox.DownloadAsync(chunk, maxBytes, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // Nothing of this chunk was stored: it stays in the inbox, and so does the rest, for the next poll.
+                failed += chunk.Count;
+                logger.LogError(ex, "Messages {First}-{Last} could not be downloaded; they stay in the inbox", chunk[0].Id, chunk[^1].Id);
+                break;
+            }
+
+            var results = await IngestAllAsync(chunk, mails, ct);
+            // Committed, so their fan-outs can start; DeliveryRecoveryJob queues any that a crash here leaves behind.
+            fanOut.ScheduleFirstFanOuts(results.Where(r => r.Outcome is { Status: IngestStatus.Ingested, IssueId: not null })
+                .Select(r => r.Outcome!.IssueId!.Value).ToList());
+
+            // Only committed outcomes move; a message that failed stays in the inbox for the next poll.
+            var moved = true;
+            try
+            {
+                await mailbox.MoveAsync(Select(chunk, results, r => r.Outcome is { BelongsInQuarantine: false }), quarantine: false, ct);
+                await mailbox.MoveAsync(Select(chunk, results, r => r.Outcome is { BelongsInQuarantine: true }), quarantine: true, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                // Stored, but still in the inbox: the next poll finds them in the ledger and only moves them.
+                moved = false;
+                logger.LogError(ex, "Messages {First}-{Last} were ingested but could not be moved out of the inbox", chunk[0].Id, chunk[^1].Id);
+            }
+
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                var (outcome, error) = results[i];
+                if (error is not null || (!moved && outcome is not null))
+                {
+                    failed++;
+                    if (error is not null)
+                    {
+                        logger.LogError(error, "Message {MailboxItem} could not be ingested; it stays in the inbox", chunk[i].Id);
+                    }
+                    continue;
+                }
+                switch (outcome?.Status)
                 {
                     case IngestStatus.Ingested: ingested++; break;
                     case IngestStatus.Duplicate: duplicates++; break;
                     case IngestStatus.Quarantined: quarantined++; break;
                 }
+                // The saved progress stops before the first failure, so the next poll retries it.
                 if (failed == 0)
                 {
-                    doneSoFar = item;
+                    doneSoFar = chunk[i];
                 }
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
+
+            if (!moved || results.Any(r => r.Error is IOException or ImapProtocolException or ServiceNotConnectedException))
             {
-                // The message stays in the inbox and the saved progress stops before it, so the next poll retries it.
-                failed++;
-                logger.LogError(ex, "Message {MailboxItem} could not be ingested; it stays in the inbox", item.Id);
-                if (ex is IOException or ImapProtocolException or ServiceNotConnectedException or OperationCanceledException)
-                {
-                    break; // The connection is gone: the rest waits for the next poll.
-                }
+                break; // The connection is gone: the rest waits for the next poll.
             }
         }
 
@@ -101,6 +144,61 @@ public sealed class InboxPoller(
                 ingested, duplicates, quarantined, failed);
         }
         return result;
+    }
+
+    /// <summary>
+    /// Ingests a chunk's messages a few at a time: each waits mostly on its commits, so overlapping them keeps both the
+    /// CPU (parsing) and PostgreSQL (group commit) busy. Each outcome is independent; one failure does not stop the rest.
+    /// </summary>
+    private async Task<(IngestOutcome? Outcome, Exception? Error)[]> IngestAllAsync(
+        IReadOnlyList<MailboxItem> chunk, IReadOnlyList<InboundMail?> mails, CancellationToken ct)
+    {
+        var results = new (IngestOutcome?, Exception?)[chunk.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, chunk.Count), new ParallelOptions { MaxDegreeOfParallelism = IngestParallelism, CancellationToken = ct },
+            async (i, token) =>
+            {
+                if (mails[i] is not { } mail)
+                {
+                    return; // Gone from the mailbox since it was listed.
+                }
+                try
+                {
+                    results[i] = (await ingestor.IngestAsync(mail, scheduleFanOut: false, token), null);
+                }
+                catch (Exception ex) when (!token.IsCancellationRequested)
+                {
+                    results[i] = (null, ex);
+                }
+            });
+        return results;
+    }
+
+    private static List<MailboxItem> Select(IReadOnlyList<MailboxItem> chunk, (IngestOutcome? Outcome, Exception? Error)[] results,
+        Func<(IngestOutcome? Outcome, Exception? Error), bool> predicate) =>
+        chunk.Where((_, i) => predicate(results[i])).ToList();
+
+    /// <summary>Consecutive items, at most <see cref="ChunkMessages"/> and (for whole downloads) <see cref="ChunkBytes"/> at a time.</summary>
+    internal static IEnumerable<IReadOnlyList<MailboxItem>> Chunks(IReadOnlyList<MailboxItem> items, long maxMessageBytes)
+    {
+        var chunk = new List<MailboxItem>();
+        long bytes = 0;
+        foreach (var item in items)
+        {
+            // Over the cap only the headers are fetched.
+            var size = item.Size <= maxMessageBytes ? item.Size : 0;
+            if (chunk.Count > 0 && (chunk.Count == ChunkMessages || bytes + size > ChunkBytes))
+            {
+                yield return chunk;
+                chunk = [];
+                bytes = 0;
+            }
+            chunk.Add(item);
+            bytes += size;
+        }
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
     }
 
     private static async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken ct)

@@ -10,9 +10,9 @@ using Npgsql;
 namespace Newsletter.Inbox;
 
 /// <summary>
-/// Turns one inbound message into an issue, or records why not. The raw bytes are committed first; the issue,
-/// its papers and the first delivery generation follow in one transaction, so a crash anywhere repeats nothing
-/// and loses nothing: running the same message again finishes what was left undone.
+/// Turns one inbound message into an issue, or records why not. The raw bytes, the verdict and (when accepted) the
+/// issue, its papers and the first delivery generation commit in one transaction, so a crash anywhere repeats nothing
+/// and loses nothing: the mailbox keeps the message until that commit, and running it again finishes what was undone.
 /// </summary>
 public sealed class MessageIngestor(
     NpgsqlDataSource db,
@@ -24,7 +24,10 @@ public sealed class MessageIngestor(
     TimeProvider clock,
     ILogger<MessageIngestor> logger)
 {
-    public async Task<IngestOutcome> IngestAsync(InboundMail mail, CancellationToken ct)
+    public Task<IngestOutcome> IngestAsync(InboundMail mail, CancellationToken ct) => IngestAsync(mail, scheduleFanOut: true, ct);
+
+    /// <param name="scheduleFanOut">False when the caller schedules the fan-outs of many messages together.</param>
+    public async Task<IngestOutcome> IngestAsync(InboundMail mail, bool scheduleFanOut, CancellationToken ct)
     {
         var maxBytes = options.Value.MaxMessageBytes;
         var raw = mail.Raw.ToArray(); // One copy, shared by the MIME parser, the hash and the stored bytes.
@@ -45,20 +48,16 @@ public sealed class MessageIngestor(
             rejection = $"message is {mail.Size:N0} bytes, over {InboxOptions.Section}:MaxMessageBytes ({maxBytes:N0})";
         }
 
-        var stored = await StoreRawAsync(mail, raw, message, ct);
-        if (stored.Status != "received")
-        {
-            // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
-            var status = stored.Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate;
-            return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
-        }
-
+        // Judged before anything is written, so the raw bytes, the verdict and the issue commit together: one durable
+        // commit per message instead of two. Nothing is lost on a crash before it: the message is only moved out of
+        // the mailbox after that commit, so the next poll sees it again.
         if (rejection is null && message is not null)
         {
             rejection = await senderPolicy.FindRejectionAsync(message, ct);
         }
 
         ParsedListing? listing = null;
+        Exception? parseFailure = null;
         if (rejection is null && message is not null)
         {
             try
@@ -72,20 +71,37 @@ public sealed class MessageIngestor(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // Hostile input has crashed MIME parsers before; the raw bytes are stored, so quarantine and move on.
-                logger.LogWarning(ex, "Parsing inbound message {InboundId} failed", stored.Id);
+                parseFailure = ex;
                 rejection = $"could not be parsed: {ex.GetType().Name}: {ex.Message}";
             }
         }
 
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var stored = await StoreRawAsync(connection, transaction, mail, raw, message, ct);
+        if (stored.Status != "received")
+        {
+            // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
+            await transaction.RollbackAsync(ct);
+            var status = stored.Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate;
+            return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
+        }
+
         if (rejection is not null || listing is null)
         {
-            await QuarantineAsync(stored.Id, rejection, ct);
+            await QuarantineAsync(connection, transaction, stored.Id, rejection, ct);
+            await transaction.CommitAsync(ct);
             metrics.MessageQuarantined();
+            if (parseFailure is not null)
+            {
+                logger.LogWarning(parseFailure, "Parsing inbound message {InboundId} failed", stored.Id);
+            }
             logger.LogWarning("Inbound message {InboundId} quarantined: {Reason}", stored.Id, rejection);
             return new IngestOutcome(IngestStatus.Quarantined, stored.Id, null, rejection);
         }
 
-        var issueId = await StoreIssueAsync(stored.Id, listing, ct);
+        var issueId = await StoreIssueAsync(connection, transaction, stored.Id, listing, ct);
+        await transaction.CommitAsync(ct);
         if (issueId is null)
         {
             const string reason = "an issue of that date was already ingested";
@@ -93,7 +109,10 @@ public sealed class MessageIngestor(
             return new IngestOutcome(IngestStatus.Duplicate, stored.Id, null, reason);
         }
 
-        fanOut.ScheduleFanOut(issueId.Value, generation: 1);
+        if (scheduleFanOut)
+        {
+            fanOut.ScheduleFanOut(issueId.Value, generation: 1);
+        }
         metrics.MessageIngested(message!.Date == DateTimeOffset.MinValue ? TimeSpan.Zero : clock.GetUtcNow() - message.Date);
         logger.LogInformation("Inbound message {InboundId} became issue {IssueId} with {PaperCount} papers",
             stored.Id, issueId, listing.Papers.Count);
@@ -127,11 +146,12 @@ public sealed class MessageIngestor(
         return await IngestAsync(mail, ct);
     }
 
-    private async Task<StoredMessage> StoreRawAsync(InboundMail mail, byte[] raw, MimeMessage? message, CancellationToken ct)
+    private async Task<StoredMessage> StoreRawAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw, MimeMessage? message, CancellationToken ct)
     {
         var sha256 = SHA256.HashData(raw);
         var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}@newsletter.invalid";
-        await using var command = db.CreateCommand(
+        await using var command = new NpgsqlCommand(
             """
             with inserted as (
                 insert into inbound_messages (message_id, sha256, source, folder, uid_validity, uid, from_address, subject,
@@ -145,7 +165,7 @@ public sealed class MessageIngestor(
             select m.id, m.status, m.reason, i.id from inbound_messages m left join issues i on i.inbound_message_id = m.id
             where (m.message_id = @message_id or m.sha256 = @sha256) and not exists (select 1 from inserted)
             limit 1
-            """);
+            """, connection, transaction);
         command.Parameters.AddWithValue("message_id", messageId);
         command.Parameters.AddWithValue("sha256", sha256);
         command.Parameters.AddWithValue("source", mail.Source);
@@ -157,10 +177,27 @@ public sealed class MessageIngestor(
         command.Parameters.AddWithValue("size", (int)Math.Min(mail.Size, int.MaxValue));
         command.Parameters.AddWithValue("raw", raw);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        // Two copies ingested at once (the poller works on several messages together): the second insert waits for the
+        // first to commit and then does nothing, but its own snapshot cannot see that row yet. Asking again does.
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await TryStoreRawAsync(command, ct) is { } stored)
+            {
+                return stored;
+            }
+            if (attempt == 2)
+            {
+                throw new InvalidOperationException($"Inbound message {messageId} was neither stored nor found.");
+            }
+        }
+    }
+
+    private static async Task<StoredMessage?> TryStoreRawAsync(NpgsqlCommand command, CancellationToken ct)
+    {
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
-            throw new InvalidOperationException($"Inbound message {messageId} was neither stored nor found.");
+            return null;
         }
         return new StoredMessage(
             reader.GetInt64(0), reader.GetString(1),
@@ -168,11 +205,9 @@ public sealed class MessageIngestor(
             reader.IsDBNull(3) ? null : reader.GetInt64(3));
     }
 
-    private async Task<long?> StoreIssueAsync(long inboundId, ParsedListing listing, CancellationToken ct)
+    private async Task<long?> StoreIssueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, ParsedListing listing, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
         var issueId = await PaperStore.InsertIssueAsync(connection, transaction, inboundId, listing, now, ct);
 
         await using var finish = new NpgsqlCommand(
@@ -187,14 +222,13 @@ public sealed class MessageIngestor(
         finish.Parameters.AddWithValue("id", inboundId);
         finish.Parameters.Add(new NpgsqlParameter<long?>("issue", issueId));
         await finish.ExecuteNonQueryAsync(ct);
-        await transaction.CommitAsync(ct);
         return issueId;
     }
 
-    private async Task QuarantineAsync(long inboundId, string? reason, CancellationToken ct)
+    private async Task QuarantineAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, string? reason, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(
-            "update inbound_messages set status = 'quarantined', reason = @reason, processed_at = @now where id = @id");
+        await using var command = new NpgsqlCommand(
+            "update inbound_messages set status = 'quarantined', reason = @reason, processed_at = @now where id = @id", connection, transaction);
         command.Parameters.AddWithValue("reason", (object?)Bounded(reason, 2000) ?? DBNull.Value);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("id", inboundId);

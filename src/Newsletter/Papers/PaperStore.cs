@@ -37,8 +37,11 @@ public sealed class PaperStore(NpgsqlDataSource db)
             .DistinctBy(p => p.Key)
             .ToList();
 
+        // Upserted in key order: two listings ingested at once that share papers then lock them in the same order
+        // and wait for each other instead of deadlocking.
+        var byKey = papers.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var (key, paper) in papers)
+        foreach (var (key, paper) in byKey)
         {
             var upsert = new NpgsqlBatchCommand(
                 """
@@ -46,6 +49,7 @@ public sealed class PaperStore(NpgsqlDataSource db)
                 values (@key, @arxiv, @title, @abstract, @links, @now)
                 on conflict (paper_key) do update set links = (
                     select coalesce(array_agg(distinct l), '{}') from unnest(papers.links || excluded.links) l)
+                where not (excluded.links <@ papers.links)
                 returning id
                 """);
             upsert.Parameters.AddWithValue("key", key);
@@ -57,18 +61,33 @@ public sealed class PaperStore(NpgsqlDataSource db)
             batch.BatchCommands.Add(upsert);
         }
 
-        var paperIds = new List<long>(papers.Count);
+        // A paper seen before whose links are all known already is left alone (no new row version, no WAL): its
+        // command returns no row, and its id is looked up afterwards.
+        var idByKey = new Dictionary<string, long>(papers.Count, StringComparer.Ordinal);
         await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
+            var index = 0;
             do
             {
-                while (await reader.ReadAsync(ct))
+                if (await reader.ReadAsync(ct))
                 {
-                    paperIds.Add(reader.GetInt64(0));
+                    idByKey[byKey[index].Key] = reader.GetInt64(0);
                 }
+                index++;
             }
             while (await reader.NextResultAsync(ct));
         }
+        if (idByKey.Count < byKey.Count)
+        {
+            await using var known = new NpgsqlCommand("select paper_key, id from papers where paper_key = any(@keys)", connection, transaction);
+            known.Parameters.AddWithValue("keys", byKey.Select(p => p.Key).Where(k => !idByKey.ContainsKey(k)).ToArray());
+            await using var reader = await known.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                idByKey[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        var paperIds = papers.Select(p => idByKey[p.Key]).ToList();
 
         await using var members = new NpgsqlCommand(
             """
