@@ -51,10 +51,12 @@ public sealed class ConfirmationMailRenderer
         var html = await _templates.RenderAsync(HtmlKey, view).ConfigureAwait(false);
         var text = await _templates.RenderAsync(TextKey, view).ConfigureAwait(false);
         var message = new MimeMessage();
-        message.From.Add(_from);
+        // A fresh copy for each message: an address added to a list is subscribed to by that list, so one shared
+        // instance would keep every message ever composed alive (1 GB after 20,000 digests).
+        message.From.Add(new MailboxAddress(_from.Encoding, _from.Name, _from.Address));
         if (_replyTo is not null)
         {
-            message.ReplyTo.Add(_replyTo);
+            message.ReplyTo.Add(new MailboxAddress(_replyTo.Encoding, _replyTo.Name, _replyTo.Address));
         }
 
         message.To.Add(new MailboxAddress("", view.Email));

@@ -176,6 +176,25 @@ public sealed class DigestComposerTests
         Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.DkimPrivateKeyPath)));
     }
 
+    [Fact]
+    public void Compose_ManyDigests_SentMessagesAreNotKeptAliveByTheComposer()
+    {
+        // A From address shared by every message used to collect a Changed subscription from each one, so a worker
+        // kept every digest it had sent (about 50 KB each) until it stopped.
+        var sent = ComposeAndForget(Composer());
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.False(sent.TryGetTarget(out _), "a composed message outlived its last use");
+    }
+
+    // Not inlined, so no local of this frame keeps the message reachable in a Debug build.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference<MimeMessage> ComposeAndForget(DigestComposer composer) =>
+        new(composer.Compose(Envelope(), Body));
+
     private static List<ValidationResult> Validate(MailOptions options)
     {
         var results = new List<ValidationResult>();
