@@ -42,32 +42,47 @@ public sealed class DigestRenderer
         await WarmUpAsync(ct).ConfigureAwait(false);
 
         var all = model.Papers.Count;
-        var full = await RenderPartsAsync(model, all).ConfigureAwait(false);
-        if (all == 0 || FitsForSure(full))
+        if (all == 0)
         {
-            return full;
+            return await RenderPartsAsync(model, 0).ConfigureAwait(false);
         }
 
-        // Too big, or close: estimate each paper's cost as a fixed markup share plus its own encoded text, cut, then
-        // verify the cut exactly. The estimates use the cheap quoted-printable length on both sides; an exact MIME
-        // measurement costs as much as composing the message, so only the candidate that will be sent gets one.
-        ct.ThrowIfCancellationRequested();
-        var empty = await RenderPartsAsync(model, 0).ConfigureAwait(false);
-        var fullSize = EstimateBody(full);
-        var fixedSize = EstimateBody(empty);
+        // Each paper's own text is cheap to size; the template's share is learnt from the first digest that was too big.
         var textSizes = model.Papers.Select(EstimateTextBytes).ToArray();
-        var markupPerPaper = Math.Max(0, (fullSize - fixedSize - textSizes.Sum()) / all);
-
-        var shown = 0;
-        for (long size = fixedSize; shown < all && size + markupPerPaper + textSizes[shown] <= BodyBudget; shown++)
+        var layout = _layout;
+        if (layout is null || layout.Estimate(textSizes, all) <= SafeEstimate)
         {
-            size += markupPerPaper + textSizes[shown];
+            // The usual digest: render everything, and a cheap upper bound says it fits.
+            var full = await RenderPartsAsync(model, all).ConfigureAwait(false);
+            if (FitsForSure(full))
+            {
+                return full;
+            }
+            if (layout is null)
+            {
+                var empty = await RenderPartsAsync(model, 0).ConfigureAwait(false);
+                var fixedSize = EstimateBody(empty);
+                layout = new Layout(fixedSize, Math.Max(0, (EstimateBody(full) - fixedSize - textSizes.Sum()) / all));
+                _layout = layout; // Any digest's measurement is as good as another's: no lock.
+            }
+        }
+
+        // Too big: as many papers as the estimate says fit, rendered once and then measured exactly (composing it costs
+        // as much as sending it, still far less than rendering every paper first).
+        var shown = 0;
+        while (shown < all && layout.Estimate(textSizes, shown + 1) <= BodyBudget)
+        {
+            shown++;
         }
 
         while (true)
         {
             ct.ThrowIfCancellationRequested();
-            var cut = shown == all ? full : await RenderPartsAsync(model, shown).ConfigureAwait(false);
+            var cut = await RenderPartsAsync(model, shown).ConfigureAwait(false);
+            if (FitsForSure(cut))
+            {
+                return cut;
+            }
             var overshoot = DigestComposer.MeasureBody(cut.Html, cut.Text) - BodyBudget;
             if (overshoot <= 0 || shown == 0)
             {
@@ -78,8 +93,27 @@ public sealed class DigestRenderer
             for (long removed = 0; shown > 0 && removed < overshoot;)
             {
                 shown--;
-                removed += markupPerPaper + textSizes[shown];
+                removed += layout.PerPaper + textSizes[shown];
             }
+        }
+    }
+
+    /// <summary>Largest cheap estimate for which <see cref="FitsForSure"/> holds.</summary>
+    private const long SafeEstimate = (long)(BodyBudget / 1.1) - 2_048;
+
+    private volatile Layout? _layout;
+
+    /// <summary>What the templates add around the papers, and per paper besides its own text (quoted-printable bytes).</summary>
+    private sealed record Layout(long Fixed, long PerPaper)
+    {
+        public long Estimate(long[] textSizes, int papers)
+        {
+            var size = Fixed;
+            for (var i = 0; i < papers; i++)
+            {
+                size += PerPaper + textSizes[i];
+            }
+            return size;
         }
     }
 
