@@ -13,7 +13,7 @@ namespace Newsletter.Benchmarks.Scenarios;
 /// <summary>
 /// wrk against a separate <c>--role web</c> Release process: the manage page (GET) and the one-click unsubscribe
 /// (POST, RFC 8058), each with a token minted for a real subscriber, after the sample issue is ingested (the manage page
-/// previews it). Each run follows 5 s of unmeasured warm-up. A path the app does not serve is reported as such; the
+/// previews it). Each run follows 10 s of unmeasured warm-up. A path the app does not serve is reported as such; the
 /// manage run then measures /healthz instead.
 /// </summary>
 public static partial class WebBenchmark
@@ -84,7 +84,7 @@ public static partial class WebBenchmark
     private static async Task<BenchmarkResult[]> WrkAsync(BenchEnvironment env, AppProcess web, string name, string path, string? script, string note)
     {
         // Warm-up, not measured: the JIT's tiered compilation and the pools settle in the first seconds.
-        List<string> warmUp = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture), "-d", "5s"];
+        List<string> warmUp = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture), "-d", "10s"];
         if (script is not null)
         {
             warmUp.AddRange(["-s", script]);
