@@ -15,11 +15,15 @@ public sealed class IssueContent
         Issue = issue;
         Papers = papers.ToDictionary(p => p.Id);
         Matcher = new IssueMatcher(papers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
+        Words = papers.ToDictionary(p => p.Id, p => (WordTokenizer.Tokenize(p.Title), WordTokenizer.Tokenize(p.Abstract)));
     }
 
     public IssueSummary Issue { get; }
     public IReadOnlyDictionary<long, IssuePaper> Papers { get; }
     public IssueMatcher Matcher { get; }
+
+    /// <summary>Each paper's title and abstract as words, for highlighting: tokenized once, shared by every digest.</summary>
+    public IReadOnlyDictionary<long, (List<WordToken> Title, List<WordToken> Abstract)> Words { get; }
 
     public static async Task<IssueContent> LoadAsync(PaperStore store, long issueId, CancellationToken ct)
     {
@@ -53,8 +57,8 @@ public sealed class DigestBuilder(
             return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links,
                 found ? match.MatchedTerms : [], found ? match.Score : 0)
             {
-                TitleHighlights = IssueMatcher.Highlight(paper.Title, query),
-                AbstractHighlights = IssueMatcher.Highlight(paper.Abstract, query),
+                TitleHighlights = IssueMatcher.Highlight(content.Words[id].Title, query),
+                AbstractHighlights = IssueMatcher.Highlight(content.Words[id].Abstract, query),
             };
         }).ToList();
 

@@ -27,8 +27,23 @@ public abstract class TextTemplatePage<TModel> : TemplatePage<TModel>
         ArgumentNullException.ThrowIfNull(indent);
         var result = new StringBuilder(text.Length + (text.Length / width * (indent.Length + 2)));
         var lineLength = 0;
-        foreach (var word in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        // Words as slices of the text, not split into strings: this runs for every abstract of every digest.
+        var rest = text.AsSpan();
+        while (true)
         {
+            rest = rest.TrimStart();
+            if (rest.IsEmpty)
+            {
+                break;
+            }
+            var end = 0;
+            while (end < rest.Length && !char.IsWhiteSpace(rest[end]))
+            {
+                end++;
+            }
+            var word = rest[..end];
+            rest = rest[end..];
+
             if (lineLength > 0 && lineLength + 1 + word.Length > width)
             {
                 result.Append('\n');

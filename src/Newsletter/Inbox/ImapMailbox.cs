@@ -78,14 +78,15 @@ public sealed class ImapMailbox : IMailbox
     public async Task<IReadOnlyList<InboundMail?>> DownloadAsync(IReadOnlyList<MailboxItem> items, long maxBytes, CancellationToken ct)
     {
         var open = OpenFolder;
-        using var timeout = Bounded(ct);
+        // No cap on the whole download (up to 32 MB may be slow on a slow link and must still finish); a stalled
+        // connection is caught by the client's own inactivity timeout, set from the same option.
         var raw = new Dictionary<uint, byte[]>(items.Count);
 
         // Every message within the cap in one UID FETCH: a round trip per message was most of a backlog's time.
         var whole = items.Where(i => i.Size <= maxBytes).Select(Uid).ToList();
         if (whole.Count > 0)
         {
-            await open.GetStreamsAsync(whole, async (_, _, uid, stream, token) => raw[uid.Id] = await ReadAllAsync(stream, token), timeout.Token);
+            await open.GetStreamsAsync(whole, async (_, _, uid, stream, token) => raw[uid.Id] = await ReadAllAsync(stream, token), ct);
         }
 
         // A message over the cap is judged by its headers alone; its body is never downloaded.
@@ -93,8 +94,8 @@ public sealed class ImapMailbox : IMailbox
         {
             try
             {
-                await using var stream = await open.GetStreamAsync(Uid(item), "HEADER", timeout.Token);
-                raw[(uint)item.Uid!.Value] = await ReadAllAsync(stream, timeout.Token);
+                await using var stream = await open.GetStreamAsync(Uid(item), "HEADER", ct);
+                raw[(uint)item.Uid!.Value] = await ReadAllAsync(stream, ct);
             }
             catch (MessageNotFoundException)
             {

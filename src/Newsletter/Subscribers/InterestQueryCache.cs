@@ -5,9 +5,13 @@ namespace Newsletter.Subscribers;
 /// <summary>
 /// Parses each distinct interests line once: many subscribers share a line, and a parsed query does not depend on
 /// the issue, so one cache serves every fan-out. Thread-safe. Lines are expected valid (checked when saved).
+/// Bounded: past <see cref="Capacity"/> lines it starts over, so 100,000 subscribers with lines of their own cost a
+/// re-parse now and then (microseconds) instead of a hundred megabytes held for the life of the worker.
 /// </summary>
 public sealed class InterestQueryCache
 {
+    public const int Capacity = 10_000;
+
     private readonly ConcurrentDictionary<string, InterestQuery> _queries = new(StringComparer.Ordinal);
 
     public int Count => _queries.Count;
@@ -20,6 +24,14 @@ public sealed class InterestQueryCache
             return InterestQuery.Empty;
         }
 
-        return _queries.TryGetValue(text, out var query) ? query : _queries.GetOrAdd(text, InterestQuery.Parse(text));
+        if (_queries.TryGetValue(text, out var query))
+        {
+            return query;
+        }
+        if (_queries.Count >= Capacity)
+        {
+            _queries.Clear();
+        }
+        return _queries.GetOrAdd(text, InterestQuery.Parse(text));
     }
 }

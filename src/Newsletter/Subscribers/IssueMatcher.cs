@@ -219,7 +219,22 @@ public sealed class IssueMatcher
             return [];
         }
 
-        var tokens = WordTokenizer.Tokenize(text);
+        return Highlight(WordTokenizer.Tokenize(text), query);
+    }
+
+    /// <summary>
+    /// The same for text already tokenized: an issue's titles and abstracts are tokenized once per send batch, not once
+    /// per digest (the folded words were most of what a digest allocated).
+    /// </summary>
+    public static IReadOnlyList<HighlightSpan> Highlight(IReadOnlyList<WordToken> tokens, InterestQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(query);
+        if (tokens.Count == 0 || query.PositiveTerms.Length == 0)
+        {
+            return [];
+        }
+
         var spans = new List<(int Start, int End)>();
         foreach (var term in query.PositiveTerms)
         {

@@ -153,4 +153,17 @@ public class InterestQueryTests
         Assert.Same(InterestQuery.Empty, cache.GetOrParse("  "));
         Assert.Throws<InterestSyntaxException>(() => cache.GetOrParse("\"open"));
     }
+
+    [Fact]
+    public void GetOrParse_MoreDistinctLinesThanCapacity_StaysBoundedAndStillAnswers()
+    {
+        var cache = new InterestQueryCache();
+
+        for (var i = 0; i < InterestQueryCache.Capacity * 2 + 10; i++)
+        {
+            Assert.Equal([$"topic{i}"], cache.GetOrParse($"topic{i}").Terms);
+        }
+
+        Assert.InRange(cache.Count, 1, InterestQueryCache.Capacity);
+    }
 }
