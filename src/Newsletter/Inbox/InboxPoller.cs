@@ -95,8 +95,8 @@ public sealed class InboxPoller(
             var moved = true;
             try
             {
-                await mailbox.MoveAsync(Select(chunk, results, r => r.Outcome is { BelongsInQuarantine: false }), quarantine: false, ct);
-                await mailbox.MoveAsync(Select(chunk, results, r => r.Outcome is { BelongsInQuarantine: true }), quarantine: true, ct);
+                await mailbox.MoveAsync(ItemsWhere(chunk, results, r => r.Outcome is { BelongsInQuarantine: false }), quarantine: false, ct);
+                await mailbox.MoveAsync(ItemsWhere(chunk, results, r => r.Outcome is { BelongsInQuarantine: true }), quarantine: true, ct);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
@@ -173,7 +173,7 @@ public sealed class InboxPoller(
         return results;
     }
 
-    private static List<MailboxItem> Select(IReadOnlyList<MailboxItem> chunk, (IngestOutcome? Outcome, Exception? Error)[] results,
+    private static List<MailboxItem> ItemsWhere(IReadOnlyList<MailboxItem> chunk, (IngestOutcome? Outcome, Exception? Error)[] results,
         Func<(IngestOutcome? Outcome, Exception? Error), bool> predicate) =>
         chunk.Where((_, i) => predicate(results[i])).ToList();
 

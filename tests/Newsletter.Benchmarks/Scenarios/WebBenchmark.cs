@@ -83,25 +83,24 @@ public static partial class WebBenchmark
 
     private static async Task<BenchmarkResult[]> WrkAsync(BenchEnvironment env, AppProcess web, string name, string path, string? script, string note)
     {
-        // Warm-up, not measured: the JIT's tiered compilation and the pools settle in the first seconds.
-        List<string> warmUp = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture), "-d", "10s"];
-        if (script is not null)
+        List<string> Arguments(string duration)
         {
-            warmUp.AddRange(["-s", script]);
+            List<string> args = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture),
+                "-d", duration, "--latency"];
+            if (script is not null)
+            {
+                args.AddRange(["-s", script]);
+            }
+            args.Add(web.Url + path);
+            return args;
         }
-        warmUp.Add(web.Url + path);
-        await InProcess.RunToolAsync("wrk", warmUp, TimeSpan.FromMinutes(1));
+
+        // Warm-up, not measured: the JIT's tiered compilation and the pools settle in the first seconds.
+        await InProcess.RunToolAsync("wrk", Arguments("10s"), TimeSpan.FromMinutes(1));
 
         var load = BenchEnvironment.LoadAverage();
         var cpuBefore = web.CpuSeconds();
-        List<string> args = ["-t", env.WrkThreads.ToString(CultureInfo.InvariantCulture), "-c", env.WrkConnections.ToString(CultureInfo.InvariantCulture),
-            "-d", env.WrkDuration, "--latency"];
-        if (script is not null)
-        {
-            args.AddRange(["-s", script]);
-        }
-        args.Add(web.Url + path);
-        var (elapsed, output) = await InProcess.RunToolAsync("wrk", args, TimeSpan.FromMinutes(10));
+        var (elapsed, output) = await InProcess.RunToolAsync("wrk", Arguments(env.WrkDuration), TimeSpan.FromMinutes(10));
         var cpu = web.CpuSeconds() - cpuBefore;
 
         var rps = double.Parse(RequestsPerSecond().Match(output).Groups[1].Value, CultureInfo.InvariantCulture);
