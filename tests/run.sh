@@ -52,16 +52,22 @@ read -r total passed failed skipped < <(cat "$results"/trx/*.trx 2>/dev/null | g
   { t += n("total"); p += n("passed"); f += n("failed") + n("error") + n("timeout") + n("aborted"); s += n("notExecuted") }
   END { print t + 0, p + 0, f + 0, s + 0 }')
 
-# CI shows only the end of the log: repeat each failed test's name and first lines of its message here.
+# CI shows only the end of the log: repeat each failed test's name, the first lines of its message and the end of its
+# own console output (the log of the application it started; see tests/Newsletter.IntegrationTests/Support/AssemblyInfo.cs).
 if (( failed > 0 )); then
   echo "failed tests:"
   cat "$results"/trx/*.trx | perl -0777 -ne '
+    sub text { my $t = shift // ""; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g; $t =~ s/&quot;/"/g; $t =~ s/&#x[0-9A-F]+;//g; $t =~ s/&amp;/&/g; $t }
     while (/<UnitTestResult [^>]*testName="([^"]+)"[^>]*outcome="(?:Failed|Error|Timeout|Aborted)"(.*?)<\/UnitTestResult>/gs) {
       my ($name, $body) = ($1, $2);
-      my ($msg) = $body =~ /<Message>(.*?)<\/Message>/s;
-      $msg //= ""; $msg =~ s/&lt;/</g; $msg =~ s/&gt;/>/g; $msg =~ s/&quot;/"/g; $msg =~ s/&amp;/&/g;
-      my @lines = split /\n/, $msg;
-      print "  $name\n", map({ "    $_\n" } grep { defined } @lines[0 .. ($#lines < 7 ? $#lines : 7)]);
+      my @log = map { text($_) } $body =~ /<TextMessages>.*?<\/TextMessages>/s ? ($& =~ /<Message>(.*?)<\/Message>/gs) : ();
+      my ($error) = $body =~ /<ErrorInfo><Message>(.*?)<\/Message>/s;
+      my @lines = split /\n/, text($error);
+      print "  $name\n", map({ "    $_\n" } @lines[0 .. ($#lines < 7 ? $#lines : 7)]);
+      if (@log) {
+        my $from = @log > 60 ? @log - 60 : 0;
+        print "    its output", ($from ? " (last 60 of " . scalar(@log) . " lines)" : ""), ":\n", map({ "      $_\n" } @log[$from .. $#log]);
+      }
     }'
 fi
 if (( status == 0 && total == 0 )); then echo "no test ran" >&2; status=1; fi

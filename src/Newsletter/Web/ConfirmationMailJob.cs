@@ -60,6 +60,7 @@ public sealed class ConfirmationMailJob(
         {
             case SendOutcomeKind.Sent:
                 await mails.FinishAsync(work.Id, "sent", outcome.Reply, ct);
+                logger.LogInformation("Confirmation mail {MailId} to subscriber {SubscriberId} sent", work.Id, work.SubscriberId);
                 break;
             case SendOutcomeKind.Failed:
                 logger.LogWarning("Confirmation mail {MailId} refused for good: {Reply}", work.Id, outcome.Reply);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
@@ -87,20 +86,8 @@ internal static partial class AdminTestKit
     }
 
     /// <summary>Polls a condition on rows the test cannot be notified about, with a deadline.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var limit = timeout ?? TimeSpan.FromSeconds(30);
-        var clock = Stopwatch.StartNew();
-        using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (!await condition())
-        {
-            if (clock.Elapsed > limit)
-            {
-                throw new TimeoutException($"gave up after {limit.TotalSeconds:N0} s waiting for {what}");
-            }
-            await tick.WaitForNextTickAsync(TestContext.Current.CancellationToken);
-        }
-    }
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        Eventually.WaitAsync(condition, timeout ?? Eventually.DefaultTimeout, what, TestContext.Current.CancellationToken);
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();

@@ -13,7 +13,6 @@ namespace Newsletter.IntegrationTests.Digests;
 public sealed class DigestDeliveryTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task Poll_SampleWithSeveralSubscribers_EachGetsExactlyTheirPapersOnce()
@@ -43,10 +42,10 @@ public sealed class DigestDeliveryTests
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
 
         // No explicit poll: the worker's IDLE watcher sees the new mail and starts one.
-        await smtp.WaitForMessagesAsync(3, Patience, Ct);
+        await smtp.WaitForMessagesAsync(3, Eventually.DefaultTimeout, Ct);
         var ledger = new Ledger(database.ConnectionString);
         var issueId = (long)(await ledger.ScalarAsync("select id from issues", Ct))!;
-        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, expectedRows: 4, Ct), Patience, "the ledger to settle", Ct);
+        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, expectedRows: 4, Ct), Eventually.DefaultTimeout, "the ledger to settle", Ct);
 
         Assert.Equal(1L, await ledger.ScalarAsync("select count(*) from issues", Ct));
         Assert.Equal(3, smtp.Received.Count);
@@ -93,8 +92,8 @@ public sealed class DigestDeliveryTests
 
         var issueId = await IngestSampleAsync(app);
         var ledger = new Ledger(database.ConnectionString);
-        await smtp.WaitForMessagesAsync(emails.Count, Patience, Ct);
-        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, emails.Count, Ct), Patience, "the ledger to settle", Ct);
+        await smtp.WaitForMessagesAsync(emails.Count, Eventually.DefaultTimeout, Ct);
+        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, emails.Count, Ct), Eventually.DefaultTimeout, "the ledger to settle", Ct);
 
         Assert.Equal(emails.Order(), smtp.Received.Select(m => m.Recipients.Single()).Order());
         Assert.All((await ledger.StatusByEmailAsync(issueId, 1, Ct)).Values, status => Assert.Equal("sent", status));
@@ -116,8 +115,8 @@ public sealed class DigestDeliveryTests
 
         var issueId = await IngestSampleAsync(app);
         var ledger = new Ledger(database.ConnectionString);
-        await smtp.WaitForMessagesAsync(2, Patience, Ct);
-        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 3, Ct), Patience, "the ledger to settle", Ct);
+        await smtp.WaitForMessagesAsync(2, Eventually.DefaultTimeout, Ct);
+        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 3, Ct), Eventually.DefaultTimeout, "the ledger to settle", Ct);
 
         var statuses = await ledger.StatusByEmailAsync(issueId, 1, Ct);
         Assert.Equal("failed", statuses["nobody@lab.example"]);
@@ -152,7 +151,7 @@ public sealed class DigestDeliveryTests
         var issueId = await IngestSampleAsync(app);
         var ledger = new Ledger(database.ConnectionString);
         await Eventually.WaitAsync(async () => (await ledger.StatusByEmailAsync(issueId, 1, Ct)).Values.Count(s => s == "deferred") == 5,
-            Patience, "every digest to be deferred", Ct);
+            Eventually.DefaultTimeout, "every digest to be deferred", Ct);
 
         Assert.Equal(0L, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
         Assert.Equal(5L, await ledger.ScalarAsync("select count(*) from deliveries where next_attempt_at > now() + interval '30 minutes'", Ct));

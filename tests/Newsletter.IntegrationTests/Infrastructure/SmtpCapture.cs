@@ -38,7 +38,7 @@ public sealed record CapturedMessage(string From, IReadOnlyList<string> Recipien
 /// </summary>
 public sealed class SmtpCapture : IAsyncDisposable
 {
-    public static readonly TimeSpan DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultWaitTimeout = Support.Eventually.DefaultTimeout;
 
     readonly Lock _lock = new();
     readonly List<CapturedMessage> _received = [];

@@ -34,7 +34,7 @@ public sealed class OperationsTests
         await postgres.StartAgainAsync(Ct);
         NpgsqlConnection.ClearAllPools();
         await Eventually.WaitAsync(async () => (await http.GetAsync(new Uri("readyz", UriKind.Relative), Ct)).StatusCode == HttpStatusCode.OK,
-            TimeSpan.FromSeconds(30), "/readyz to recover", Ct);
+            Eventually.DefaultTimeout, "/readyz to recover", Ct);
 
         Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
