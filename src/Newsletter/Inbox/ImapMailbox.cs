@@ -128,7 +128,15 @@ public sealed class ImapMailbox : IMailbox
 
     private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken ct)
     {
-        using var buffer = stream.CanSeek ? new MemoryStream((int)Math.Min(stream.Length, int.MaxValue)) : new MemoryStream();
+        // MailKit hands over a seekable copy of the literal: read it straight into one array of the right size
+        // (a listing is ~275 KB, so each extra copy is another large-object allocation).
+        if (stream.CanSeek && stream.Length - stream.Position <= Array.MaxLength)
+        {
+            var bytes = new byte[stream.Length - stream.Position];
+            await stream.ReadExactlyAsync(bytes, ct);
+            return bytes;
+        }
+        using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer, ct);
         return buffer.ToArray();
     }

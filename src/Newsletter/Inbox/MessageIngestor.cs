@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,10 @@ public sealed class MessageIngestor(
     public async Task<IngestOutcome> IngestAsync(InboundMail mail, bool scheduleFanOut, CancellationToken ct)
     {
         var maxBytes = options.Value.MaxMessageBytes;
-        var raw = mail.Raw.ToArray(); // One copy, shared by the MIME parser, the hash and the stored bytes.
+        // One array, shared by the MIME parser, the hash and the stored bytes: the mailbox's own when it is a whole one.
+        var raw = MemoryMarshal.TryGetArray(mail.Raw, out var whole) && whole is { Offset: 0, Array: { } array } && whole.Count == array.Length
+            ? array
+            : mail.Raw.ToArray();
         string? rejection = null;
         MimeMessage? message = null;
         try

@@ -71,7 +71,9 @@ public sealed class InboxPollerTests
         var account = DovecotAccount.Create();
         await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
         var papers = Samples.SamplePapers();
-        var secondDay = papers.Take(10)
+        // The first paper comes back with a code link it did not have: the paper keeps one row and gains the link.
+        var repeated = (papers[0].Title, papers[0].Abstract + " Code: https://github.com/lab/first-paper-code.");
+        var secondDay = papers.Skip(1).Take(9).Prepend(repeated)
             .Concat([("A Brand New Paper on Sparse Autoencoders", Abstract("sparse autoencoders")),
                      ("Another New Paper about Retrieval", Abstract("retrieval augmented generation"))])
             .ToList();
@@ -86,6 +88,13 @@ public sealed class InboxPollerTests
         Assert.Equal(72L, await Scalar(connection, "select count(*) from papers"));
         Assert.Equal(82L, await Scalar(connection, "select count(*) from issue_papers"));
         Assert.Equal(10L, await Scalar(connection, "select count(*) from (select paper_id from issue_papers group by paper_id having count(*) = 2) t"));
+        var links = (string[])(await Scalar(connection,
+            "select p.links from issue_papers ip join papers p on p.id = ip.paper_id join issues i on i.id = ip.issue_id where i.issue_date = '2025-03-12' and ip.position = 1"))!;
+        Assert.Contains("https://github.com/lab/first-paper-code", links);
+        Assert.Equal(papers[0].Title, await Scalar(connection,
+            "select p.title from issue_papers ip join papers p on p.id = ip.paper_id join issues i on i.id = ip.issue_id where i.issue_date = '2025-03-12' and ip.position = 1"));
+        Assert.Equal("Another New Paper about Retrieval", await Scalar(connection,
+            "select p.title from issue_papers ip join papers p on p.id = ip.paper_id join issues i on i.id = ip.issue_id where i.issue_date = '2025-03-12' and ip.position = 12"));
     }
 
     [Fact]
