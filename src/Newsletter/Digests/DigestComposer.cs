@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using MimeKit.Cryptography;
 using MimeKit.IO;
 using MimeKit.Text;
 
@@ -35,7 +34,7 @@ public sealed class DigestComposer
     private readonly MailboxAddress _from;
     private readonly MailboxAddress? _replyTo;
     private readonly string _listId;
-    private readonly DkimSigner? _signer;
+    private readonly MailSigner _signer;
     private readonly TimeProvider _time;
 
     public DigestComposer(IOptions<MailOptions> options, TimeProvider time)
@@ -47,15 +46,7 @@ public sealed class DigestComposer
         _from = MailboxAddress.Parse(mail.From);
         _replyTo = string.IsNullOrWhiteSpace(mail.ReplyTo) ? null : MailboxAddress.Parse(mail.ReplyTo);
         _listId = mail.ListId;
-        if (!string.IsNullOrWhiteSpace(mail.DkimPrivateKeyPath))
-        {
-            var domain = string.IsNullOrWhiteSpace(mail.DkimDomain) ? _from.Domain : mail.DkimDomain;
-            _signer = new ClockedDkimSigner(mail.DkimPrivateKeyPath, domain, mail.DkimSelector!, time)
-            {
-                HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-                BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
-            };
-        }
+        _signer = new MailSigner(mail, time);
     }
 
     public MimeMessage Compose(DigestEnvelope envelope, RenderedDigest body)
@@ -86,12 +77,7 @@ public sealed class DigestComposer
         // Subscribers who chose plain text get just that part; everyone else both.
         message.Body = envelope.TextOnly ? TextBody(body.Text) : CreateBody(body.Html, body.Text);
 
-        if (_signer is not null)
-        {
-            message.Prepare(EncodingConstraint.SevenBit);
-            _signer.Sign(message, SignedHeaders);
-        }
-
+        _signer.Sign(message, SignedHeaders);
         return message;
     }
 
@@ -183,12 +169,5 @@ public sealed class DigestComposer
         }
 
         return builder.ToString().Trim();
-    }
-
-    /// <summary>DKIM signer whose t= comes from the injected clock.</summary>
-    private sealed class ClockedDkimSigner(string keyPath, string domain, string selector, TimeProvider time)
-        : DkimSigner(keyPath, domain, selector, DkimSignatureAlgorithm.RsaSha256)
-    {
-        protected override long GetTimestamp() => time.GetUtcNow().ToUnixTimeSeconds();
     }
 }

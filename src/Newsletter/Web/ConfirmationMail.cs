@@ -35,6 +35,9 @@ public sealed class ConfirmationMailRenderer
     private readonly MailboxAddress _from;
     private readonly MailboxAddress? _replyTo;
     private readonly TimeProvider _clock;
+    private readonly MailSigner _signer;
+
+    private static readonly string[] SignedHeaders = ["From", "To", "Subject", "Date", "Message-ID", "Reply-To", "MIME-Version", "Content-Type"];
 
     public ConfirmationMailRenderer(EmailTemplates templates, IOptions<MailOptions> mail, TimeProvider clock)
     {
@@ -43,6 +46,7 @@ public sealed class ConfirmationMailRenderer
         _from = MailboxAddress.Parse(mail.Value.From);
         _replyTo = string.IsNullOrWhiteSpace(mail.Value.ReplyTo) ? null : MailboxAddress.Parse(mail.Value.ReplyTo);
         _clock = clock;
+        _signer = new MailSigner(mail.Value, clock);
     }
 
     public async Task<MimeMessage> ComposeAsync(ConfirmationMailView view)
@@ -65,6 +69,7 @@ public sealed class ConfirmationMailRenderer
         message.MessageId = MimeUtils.GenerateMessageId(_from.Domain);
         message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
+        _signer.Sign(message, SignedHeaders);
         return message;
     }
 }

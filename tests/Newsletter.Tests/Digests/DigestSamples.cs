@@ -8,8 +8,11 @@ namespace Newsletter.Tests.Digests;
 /// <summary>One renderer for the test run: compiling the templates takes seconds, rendering microseconds.</summary>
 public sealed class RendererFixture
 {
-    public DigestRenderer Renderer { get; } =
-        new(new EmailTemplates(Options.Create(new TemplateOptions()), NullLogger<EmailTemplates>.Instance));
+    public RendererFixture() => Renderer = new DigestRenderer(Templates);
+
+    public EmailTemplates Templates { get; } = new(Options.Create(new TemplateOptions()), NullLogger<EmailTemplates>.Instance);
+
+    public DigestRenderer Renderer { get; }
 }
 
 internal static class DigestSamples
