@@ -3,6 +3,7 @@ using DnsClient;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.PostgreSql;
 using Microsoft.Extensions.Options;
 using MimeKit.Cryptography;
@@ -62,6 +63,7 @@ public static class NewsletterServices
         services.AddSingleton<MessageIngestor>();
         services.AddSingleton<MailboxOpener>();
         services.AddSingleton<InboxPoller>();
+        services.AddTransient<QuarantineReleaseJob>();
         services.AddSingleton<PaperStore>();
 
         services.AddOptionsWithValidateOnStart<SiteOptions>().BindConfiguration(SiteOptions.Section).ValidateDataAnnotations();
@@ -96,10 +98,20 @@ public static class NewsletterServices
             var options = HangfireStorageOptions(provider.GetRequiredService<IOptions<JobOptions>>().Value);
             return new PostgreSqlStorage(new HangfireConnections(connectionString), options);
         });
-        services.AddHangfire(hangfire => hangfire
-            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
-            .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings());
+        // The same goes for the activator, which Hangfire's servers would otherwise take from the static
+        // JobActivator.Current when they start: a job could then be built from another host's services (its database),
+        // and for its log provider (see HangfireLogBridge).
+        services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
+        services.AddSingleton(provider => HangfireLogBridge.Attach(provider.GetRequiredService<ILoggerFactory>()));
+        services.AddHangfire((provider, hangfire) =>
+        {
+            provider.GetRequiredService<HangfireLogBridge.Attachment>(); // This host logs Hangfire's messages while it lives.
+            hangfire
+                .UseLogProvider(HangfireLogBridge.Instance)
+                .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+                .UseSimpleAssemblyNameTypeSerializer()
+                .UseRecommendedSerializerSettings();
+        });
         return services;
     }
 

@@ -124,6 +124,24 @@ public sealed class ImapMailbox : IMailbox
         await open.MoveToAsync(items.Select(Uid).ToList(), target, timeout.Token);
     }
 
+    /// <summary>
+    /// Moves every message with this Message-ID from the quarantine folder to the processed one; returns how many.
+    /// Selects the quarantine folder, so the inbox is no longer open: use a mailbox opened for this alone.
+    /// </summary>
+    public async Task<int> MoveOutOfQuarantineAsync(string messageId, CancellationToken ct)
+    {
+        using var timeout = Bounded(ct);
+        var quarantine = await GetOrCreateFolderAsync(options.QuarantineFolder, timeout.Token);
+        await quarantine.OpenAsync(FolderAccess.ReadWrite, timeout.Token);
+        // The stored Message-ID has no angle brackets; a substring search of the header finds it with them.
+        var uids = await quarantine.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), timeout.Token);
+        if (uids.Count > 0)
+        {
+            await quarantine.MoveToAsync(uids, await GetOrCreateFolderAsync(options.ProcessedFolder, timeout.Token), timeout.Token);
+        }
+        return uids.Count;
+    }
+
     private UniqueId Uid(MailboxItem item) => new(OpenFolder.UidValidity, (uint)item.Uid!.Value);
 
     private static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken ct)

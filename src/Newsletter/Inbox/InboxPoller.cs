@@ -222,5 +222,7 @@ public sealed class MailboxOpener(IOptions<InboxOptions> inbox, IOptions<ImapOpt
     public async Task<IMailbox> OpenAsync(CancellationToken ct) =>
         inbox.Value.DropFolder is { Length: > 0 } folder
             ? new DropFolderMailbox(folder)
-            : await ImapMailbox.OpenAsync(imap.Value, db, clock, ct);
+            : await OpenImapAsync(ct);
+
+    public Task<ImapMailbox> OpenImapAsync(CancellationToken ct) => ImapMailbox.OpenAsync(imap.Value, db, clock, ct);
 }

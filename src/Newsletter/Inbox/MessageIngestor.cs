@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
@@ -20,11 +21,15 @@ public sealed class MessageIngestor(
     SenderPolicy senderPolicy,
     TrendingEmailParser parser,
     IFanOutScheduler fanOut,
+    IBackgroundJobClient jobs,
     IOptions<InboxOptions> options,
     NewsletterMetrics metrics,
     TimeProvider clock,
     ILogger<MessageIngestor> logger)
 {
+    /// <summary>Ends the Message-ID stored for a message that had none (made from its SHA-256).</summary>
+    internal const string SyntheticMessageIdDomain = "@newsletter.invalid";
+
     public Task<IngestOutcome> IngestAsync(InboundMail mail, CancellationToken ct) => IngestAsync(mail, scheduleFanOut: true, ct);
 
     /// <param name="scheduleFanOut">False when the caller schedules the fan-outs of many messages together.</param>
@@ -147,14 +152,19 @@ public sealed class MessageIngestor(
                 reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5));
         }
         logger.LogInformation("Inbound message {InboundId} is judged again", inboundId);
-        return await IngestAsync(mail, ct);
+        var outcome = await IngestAsync(mail, ct);
+        if (!outcome.BelongsInQuarantine && mail.Source == "imap")
+        {
+            jobs.Enqueue<QuarantineReleaseJob>(job => job.RunAsync(inboundId, CancellationToken.None));
+        }
+        return outcome;
     }
 
     private async Task<StoredMessage> StoreRawAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw, MimeMessage? message, CancellationToken ct)
     {
         var sha256 = SHA256.HashData(raw);
-        var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}@newsletter.invalid";
+        var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}{SyntheticMessageIdDomain}";
         await using var command = new NpgsqlCommand(
             """
             with inserted as (

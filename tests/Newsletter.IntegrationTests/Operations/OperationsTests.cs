@@ -15,6 +15,29 @@ public sealed class OperationsTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task Jobs_AnotherHostInTheProcessStopped_StillRun()
+    {
+        // Hangfire keeps its logging in a static: bound to the host started last, it broke every other host's
+        // workers once that host stopped (ObjectDisposedException on each fetch), and their jobs waited.
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var other = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, Web.SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await (await TestWebApp.StartAsync(other.ConnectionString, role: ProcessRole.All, ct: Ct)).DisposeAsync();
+        using var client = app.CreateClient();
+        var token = Web.WebTestData.AntiforgeryToken(await client.GetStringAsync("subscribe", Ct));
+
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", "after-restart@example.org"), new("Interests", "diffusion"), new("Format", "Html"),
+        ]), Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        var mail = Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct));
+        Assert.Equal(["after-restart@example.org"], mail.Recipients);
+    }
+
+    [Fact]
     public async Task Readyz_PostgresStoppedThenBack_UnhealthyThenHealthy()
     {
         await using var postgres = await PrivatePostgres.StartAsync(Ct);

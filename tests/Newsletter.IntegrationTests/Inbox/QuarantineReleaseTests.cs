@@ -1,0 +1,58 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Hosting;
+using Newsletter.Inbox;
+using Newsletter.IntegrationTests.Admin;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Inbox;
+
+/// <summary>An admin re-ingests a quarantined listing once its sender is trusted: real Dovecot, PostgreSQL, Hangfire.</summary>
+public sealed class QuarantineReleaseTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Reingest_SenderNowAllowed_BecomesAnIssueAndTheImapCopyMovesToProcessed()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        var listing = Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "papers@mirror.example");
+        await account.AppendAsync("INBOX", listing, Ct);
+        long inboundId;
+        await using (var before = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account)))
+        {
+            Assert.Equal(new PollResult(0, 0, 1, 0), await before.GetRequiredService<InboxPoller>().PollAsync(Ct));
+            inboundId = await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select id from inbound_messages");
+        }
+        Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
+
+        // The operator trusts the mirror now and restarts with it allowed.
+        var settings = TestServices.ImapSettings(account);
+        settings["Newsletter:Inbox:AllowedSenders:1"] = "mirror.example";
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, settings, ProcessRole.All, Ct);
+        using var api = app.CreateClient(useCookies: false);
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminTestKit.ApiToken);
+
+        using var response = await api.PostAsync($"admin/api/quarantine/{inboundId}/reingest", null, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var outcome = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal("ingested", outcome.GetProperty("status").GetString());
+        Assert.Equal(3, await AdminTestKit.ScalarAsync<int>(database.ConnectionString, "select paper_count from issues"));
+        await Eventually.WaitAsync(async () => (await account.ListUidsAsync("Processed", Ct)).Count == 1,
+            Eventually.DefaultTimeout, "the copy to reach Processed", Ct);
+        Assert.Empty(await account.ListUidsAsync("Quarantine", Ct));
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+
+        // Asking again changes nothing: the message is not quarantined any more.
+        using var again = await api.PostAsync($"admin/api/quarantine/{inboundId}/reingest", null, Ct);
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Equal(1L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from issues"));
+    }
+}
