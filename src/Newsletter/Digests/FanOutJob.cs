@@ -75,10 +75,10 @@ public sealed class FanOutJob(
                 yield return new DeliveryPlan(subscriberId, [], 0, $"interests could not be read: {error}");
                 continue;
             }
-            var matches = matcher.Match(query);
-            yield return matches.Count == 0
+            var paperIds = matcher.MatchPaperIds(query, out var score);
+            yield return paperIds.Length == 0
                 ? new DeliveryPlan(subscriberId, [], 0, "no paper matched the interests")
-                : new DeliveryPlan(subscriberId, matches.Select(m => m.PaperId).ToArray(), (float)matches.Sum(m => m.Score), null);
+                : new DeliveryPlan(subscriberId, paperIds, (float)score, null);
         }
     }
 

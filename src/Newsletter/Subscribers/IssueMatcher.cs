@@ -116,52 +116,9 @@ public sealed class IssueMatcher
 
         var words = _all.Length;
         var selected = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
-        var anyGroup = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
-        _all.CopyTo(selected);
-
-        // Each positive term is looked up once, in the order of PositiveTerms, and kept for scoring.
         var buffer = default(TermHitsBuffer);
         Span<TermHits> hits = buffer;
-        var termIndex = 0;
-        foreach (var alternatives in query.Groups)
-        {
-            anyGroup.Clear();
-            foreach (var term in alternatives)
-            {
-                var papers = (hits[termIndex++] = Hits(term)).Papers;
-                for (var w = 0; w < words; w++)
-                {
-                    anyGroup[w] |= papers[w];
-                }
-            }
-
-            ulong left = 0;
-            for (var w = 0; w < words; w++)
-            {
-                left |= selected[w] &= anyGroup[w];
-            }
-
-            if (left == 0)
-            {
-                return [];
-            }
-        }
-
-        foreach (var term in query.Exclusions)
-        {
-            var papers = Hits(term).Papers;
-            for (var w = 0; w < words; w++)
-            {
-                selected[w] &= ~papers[w];
-            }
-        }
-
-        var matched = 0;
-        for (var w = 0; w < words; w++)
-        {
-            matched += BitOperations.PopCount(selected[w]);
-        }
-
+        var matched = Select(query, selected, hits, out var termCount);
         if (matched == 0)
         {
             return [];
@@ -176,7 +133,7 @@ public sealed class IssueMatcher
                 var p = (w << 6) + BitOperations.TrailingZeroCount(bits);
                 double score = 0;
                 ulong termMask = 0;
-                for (var t = 0; t < termIndex; t++)
+                for (var t = 0; t < termCount; t++)
                 {
                     var termScore = hits[t].Scores[p];
                     if (termScore > 0)
@@ -205,6 +162,118 @@ public sealed class IssueMatcher
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// What a fan-out needs of <see cref="Match"/>: the ids of the matching papers in the same order, and their total
+    /// score, without the matched terms (the digest recomputes those to highlight them). One allocation per query
+    /// instead of a match per paper, which with 100,000 subscribers is the difference between a garbage collection
+    /// in the middle of the fan-out and none.
+    /// </summary>
+    public long[] MatchPaperIds(InterestQuery query, out double totalScore)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        totalScore = 0;
+        if (query.Groups.Length == 0 && query.Exclusions.Length == 0)
+        {
+            return (long[])_paperIds.Clone();
+        }
+
+        var words = _all.Length;
+        var selected = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        var buffer = default(TermHitsBuffer);
+        Span<TermHits> hits = buffer;
+        var matched = Select(query, selected, hits, out var termCount);
+        if (matched == 0)
+        {
+            return [];
+        }
+
+        var ids = new long[matched];
+        var scores = matched <= 64 ? stackalloc double[matched] : new double[matched];
+        var n = 0;
+        for (var w = 0; w < words; w++)
+        {
+            for (var bits = selected[w]; bits != 0; bits &= bits - 1)
+            {
+                var p = (w << 6) + BitOperations.TrailingZeroCount(bits);
+                double score = 0;
+                for (var t = 0; t < termCount; t++)
+                {
+                    score += hits[t].Scores[p];
+                }
+
+                // Insertion sort as in Match: best first, ties in issue order.
+                var j = n - 1;
+                while (j >= 0 && scores[j] < score)
+                {
+                    scores[j + 1] = scores[j];
+                    ids[j + 1] = ids[j];
+                    j--;
+                }
+
+                scores[j + 1] = score;
+                ids[j + 1] = _paperIds[p];
+                n++;
+                totalScore += score;
+            }
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Leaves the papers that match <paramref name="query"/> set in <paramref name="selected"/> and the hits of its
+    /// positive terms, in the order of PositiveTerms, in <paramref name="hits"/>; returns how many papers match.
+    /// </summary>
+    private int Select(InterestQuery query, Span<ulong> selected, Span<TermHits> hits, out int termCount)
+    {
+        var words = _all.Length;
+        var anyGroup = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        _all.CopyTo(selected);
+
+        // Each positive term is looked up once and kept for scoring.
+        termCount = 0;
+        foreach (var alternatives in query.Groups)
+        {
+            anyGroup.Clear();
+            foreach (var term in alternatives)
+            {
+                var papers = (hits[termCount++] = Hits(term)).Papers;
+                for (var w = 0; w < words; w++)
+                {
+                    anyGroup[w] |= papers[w];
+                }
+            }
+
+            ulong left = 0;
+            for (var w = 0; w < words; w++)
+            {
+                left |= selected[w] &= anyGroup[w];
+            }
+
+            if (left == 0)
+            {
+                return 0;
+            }
+        }
+
+        foreach (var term in query.Exclusions)
+        {
+            var papers = Hits(term).Papers;
+            for (var w = 0; w < words; w++)
+            {
+                selected[w] &= ~papers[w];
+            }
+        }
+
+        var matched = 0;
+        for (var w = 0; w < words; w++)
+        {
+            matched += BitOperations.PopCount(selected[w]);
+        }
+
+        return matched;
     }
 
     /// <summary>

@@ -18,6 +18,24 @@ public partial class SampleIssueTests
     }
 
     [Theory]
+    [InlineData("diffusion")]
+    [InlineData("diffusion OR \"language model\" -medical")]
+    [InlineData("model agent")]
+    [InlineData("reasoning OR reinforcement OR video OR robot")]
+    [InlineData("")]
+    [InlineData("zyzzyva")]
+    public void MatchPaperIds_SampleQueries_SamePapersSameOrderAndTotalScoreAsMatch(string interests)
+    {
+        var query = InterestQuery.Parse(interests);
+        var full = Matcher.Match(query);
+
+        var ids = Matcher.MatchPaperIds(query, out var total);
+
+        Assert.Equal(full.Select(m => m.PaperId), ids);
+        Assert.Equal(full.Sum(m => m.Score), total, 9);
+    }
+
+    [Theory]
     [InlineData("diffusion", @"\bdiffusions?\b")]
     [InlineData("Diffusions", @"\bdiffusions?\b")]
     [InlineData("model", @"\bmodels?\b")]
