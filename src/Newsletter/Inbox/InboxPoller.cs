@@ -71,69 +71,90 @@ public sealed class InboxPoller(
         var maxBytes = options.Value.MaxMessageBytes;
         int ingested = 0, duplicates = 0, quarantined = 0, failed = 0;
         MailboxItem? doneSoFar = null;
-        foreach (var chunk in Chunks(items, maxBytes))
+        var chunks = Chunks(items, maxBytes).ToList();
+        // The next chunk downloads while this one is ingested: Dovecot and PostgreSQL work at the same time. The IMAP
+        // connection still carries one command at a time: a chunk moves only once the next download has finished.
+        var download = chunks.Count > 0 ? mailbox.DownloadAsync(chunks[0], maxBytes, ct) : null;
+        try
         {
-            IReadOnlyList<InboundMail?> mails;
-            try
+            for (var c = 0; c < chunks.Count; c++)
             {
-                mails = await mailbox.DownloadAsync(chunk, maxBytes, ct);
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                // Nothing of this chunk was stored: it stays in the inbox, and so does the rest, for the next poll.
-                failed += chunk.Count;
-                logger.LogError(ex, "Messages {First}-{Last} could not be downloaded; they stay in the inbox", chunk[0].Id, chunk[^1].Id);
-                break;
-            }
-
-            var results = await IngestAllAsync(chunk, mails, ct);
-            // Committed, so their fan-outs can start; DeliveryRecoveryJob queues any that a crash here leaves behind.
-            fanOut.ScheduleFirstFanOuts(results.Where(r => r.Outcome is { Status: IngestStatus.Ingested, IssueId: not null })
-                .Select(r => r.Outcome!.IssueId!.Value).ToList());
-
-            // Only committed outcomes move; a message that failed stays in the inbox for the next poll.
-            var moved = true;
-            try
-            {
-                await mailbox.MoveAsync(ItemsWhere(chunk, results, r => r.Outcome is { BelongsInQuarantine: false }), quarantine: false, ct);
-                await mailbox.MoveAsync(ItemsWhere(chunk, results, r => r.Outcome is { BelongsInQuarantine: true }), quarantine: true, ct);
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                // Stored, but still in the inbox: the next poll finds them in the ledger and only moves them.
-                moved = false;
-                logger.LogError(ex, "Messages {First}-{Last} were ingested but could not be moved out of the inbox", chunk[0].Id, chunk[^1].Id);
-            }
-
-            for (var i = 0; i < chunk.Count; i++)
-            {
-                var (outcome, error) = results[i];
-                if (error is not null || (!moved && outcome is not null))
+                var chunk = chunks[c];
+                IReadOnlyList<InboundMail?> mails;
+                try
                 {
-                    failed++;
-                    if (error is not null)
+                    mails = await download!;
+                    download = null;
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // Nothing of this chunk was stored: it stays in the inbox, and so does the rest, for the next poll.
+                    download = null;
+                    failed += chunk.Count;
+                    logger.LogError(ex, "Messages {First}-{Last} could not be downloaded; they stay in the inbox", chunk[0].Id, chunk[^1].Id);
+                    break;
+                }
+
+                var ingesting = IngestAllAsync(chunk, mails, ct);
+                if (c + 1 < chunks.Count)
+                {
+                    download = mailbox.DownloadAsync(chunks[c + 1], maxBytes, ct);
+                }
+                var results = await ingesting;
+                // Committed, so their fan-outs can start; DeliveryRecoveryJob queues any that a crash here leaves behind.
+                fanOut.ScheduleFirstFanOuts(results.Where(r => r.Outcome is { Status: IngestStatus.Ingested, IssueId: not null })
+                    .Select(r => r.Outcome!.IssueId!.Value).ToList());
+                await Settled(download);
+
+                // Only committed outcomes move; a message that failed stays in the inbox for the next poll.
+                var moved = true;
+                try
+                {
+                    await mailbox.MoveAsync(ItemsWhere(chunk, results, r => r.Outcome is { BelongsInQuarantine: false }), quarantine: false, ct);
+                    await mailbox.MoveAsync(ItemsWhere(chunk, results, r => r.Outcome is { BelongsInQuarantine: true }), quarantine: true, ct);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // Stored, but still in the inbox: the next poll finds them in the ledger and only moves them.
+                    moved = false;
+                    logger.LogError(ex, "Messages {First}-{Last} were ingested but could not be moved out of the inbox", chunk[0].Id, chunk[^1].Id);
+                }
+
+                for (var i = 0; i < chunk.Count; i++)
+                {
+                    var (outcome, error) = results[i];
+                    if (error is not null || (!moved && outcome is not null))
                     {
-                        logger.LogError(error, "Message {MailboxItem} could not be ingested; it stays in the inbox", chunk[i].Id);
+                        failed++;
+                        if (error is not null)
+                        {
+                            logger.LogError(error, "Message {MailboxItem} could not be ingested; it stays in the inbox", chunk[i].Id);
+                        }
+                        continue;
                     }
-                    continue;
+                    switch (outcome?.Status)
+                    {
+                        case IngestStatus.Ingested: ingested++; break;
+                        case IngestStatus.Duplicate: duplicates++; break;
+                        case IngestStatus.Quarantined: quarantined++; break;
+                    }
+                    // The saved progress stops before the first failure, so the next poll retries it.
+                    if (failed == 0)
+                    {
+                        doneSoFar = chunk[i];
+                    }
                 }
-                switch (outcome?.Status)
-                {
-                    case IngestStatus.Ingested: ingested++; break;
-                    case IngestStatus.Duplicate: duplicates++; break;
-                    case IngestStatus.Quarantined: quarantined++; break;
-                }
-                // The saved progress stops before the first failure, so the next poll retries it.
-                if (failed == 0)
-                {
-                    doneSoFar = chunk[i];
-                }
-            }
 
-            if (!moved || results.Any(r => r.Error is IOException or ImapProtocolException or ServiceNotConnectedException))
-            {
-                break; // The connection is gone: the rest waits for the next poll.
+                if (!moved || results.Any(r => r.Error is IOException or ImapProtocolException or ServiceNotConnectedException))
+                {
+                    break; // The connection is gone: the rest waits for the next poll.
+                }
             }
+        }
+        finally
+        {
+            // A download started for a chunk the loop did not reach: its messages stay in the inbox for the next poll.
+            await Settled(download);
         }
 
         await mailbox.SaveProgressAsync(doneSoFar, ct);
@@ -171,6 +192,16 @@ public sealed class InboxPoller(
                 }
             });
         return results;
+    }
+
+    /// <summary>Waits for a download without taking its outcome: whoever uses the result deals with its failure.</summary>
+    private static async Task Settled(Task? download)
+    {
+        if (download is not null)
+        {
+            await Task.WhenAny(download);
+            _ = download.Exception; // Observed: a failure here is reported where the result is used, or not at all.
+        }
     }
 
     private static List<MailboxItem> ItemsWhere(IReadOnlyList<MailboxItem> chunk, (IngestOutcome? Outcome, Exception? Error)[] results,

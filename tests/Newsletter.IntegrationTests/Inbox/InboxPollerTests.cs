@@ -98,6 +98,36 @@ public sealed class InboxPollerTests
     }
 
     [Fact]
+    public async Task Poll_BacklogOfSeveralChunks_EachMessageIngestedOnceAndMovedInOrder()
+    {
+        // More than two chunks of InboxPoller.ChunkMessages: each chunk downloads while the one before is ingested.
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        var backlog = (2 * InboxPoller.ChunkMessages) + 7;
+        using (var client = await account.OpenClientAsync(Ct))
+        {
+            var inbox = await client.GetFolderAsync("INBOX", Ct);
+            for (var i = 0; i < backlog; i++)
+            {
+                await inbox.AppendAsync(new AppendRequest(Samples.Listing(new DateOnly(2025, 1, 1).AddDays(i), Samples.SamplePapers().Skip(i % 60).Take(3))), Ct);
+            }
+            await client.DisconnectAsync(true, Ct);
+        }
+
+        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(backlog, 0, 0, 0), result);
+        Assert.Equal(backlog, (await account.ListUidsAsync("Processed", Ct)).Count);
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        Assert.Equal((long)backlog, await Scalar(connection, "select count(distinct issue_date) from issues"));
+        Assert.Equal(new DateOnly(2025, 1, 1).AddDays(backlog - 1), await Scalar(connection, "select max(issue_date) from issues"));
+        Assert.Equal(0L, await Scalar(connection, "select count(*) from inbound_messages where status <> 'ingested'"));
+        Assert.Equal(new PollResult(0, 0, 0, 0), await services.GetRequiredService<InboxPoller>().PollAsync(Ct));
+    }
+
+    [Fact]
     public async Task Poll_UnknownSender_QuarantinedWithReasonAndNoIssue()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
