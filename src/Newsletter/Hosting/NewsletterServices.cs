@@ -98,9 +98,9 @@ public static class NewsletterServices
             var options = HangfireStorageOptions(provider.GetRequiredService<IOptions<JobOptions>>().Value);
             return new PostgreSqlStorage(new HangfireConnections(connectionString), options);
         });
-        // The same goes for the activator, which Hangfire's servers would otherwise take from the static
-        // JobActivator.Current when they start: a job could then be built from another host's services (its database),
-        // and for its log provider (see HangfireLogBridge).
+        // Hangfire keeps its activator and its log provider in statics too. Each host gets its own activator (the
+        // servers would otherwise take JobActivator.Current as they start, so a job could be built from another host's
+        // services and database), and logging goes through whichever host is still running (HangfireLogBridge).
         services.AddSingleton<JobActivator>(provider => new AspNetCoreJobActivator(provider.GetRequiredService<IServiceScopeFactory>()));
         services.AddSingleton(provider => HangfireLogBridge.Attach(provider.GetRequiredService<ILoggerFactory>()));
         services.AddHangfire((provider, hangfire) =>

@@ -133,8 +133,15 @@ public sealed class ImapMailbox : IMailbox
         using var timeout = Bounded(ct);
         var quarantine = await GetOrCreateFolderAsync(options.QuarantineFolder, timeout.Token);
         await quarantine.OpenAsync(FolderAccess.ReadWrite, timeout.Token);
-        // The stored Message-ID has no angle brackets; a substring search of the header finds it with them.
-        var uids = await quarantine.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), timeout.Token);
+        // The stored Message-ID has no angle brackets; a substring search of the header finds it with them, and may
+        // find longer ids that contain it, which the exact comparison leaves where they are.
+        var found = await quarantine.SearchAsync(SearchQuery.HeaderContains("Message-ID", messageId), timeout.Token);
+        var uids = found.Count == 0
+            ? found
+            : (await quarantine.FetchAsync(found, MessageSummaryItems.UniqueId | MessageSummaryItems.Envelope, timeout.Token))
+                .Where(m => string.Equals(MessageIngestor.NormalizedMessageId(m.Envelope?.MessageId), messageId, StringComparison.Ordinal))
+                .Select(m => m.UniqueId)
+                .ToList();
         if (uids.Count > 0)
         {
             await quarantine.MoveToAsync(uids, await GetOrCreateFolderAsync(options.ProcessedFolder, timeout.Token), timeout.Token);
