@@ -91,10 +91,13 @@ internal sealed class HangfireLogBridge : IHangfireLogProvider
                 HangfireLogLevel.Error => LogLevel.Error,
                 _ => LogLevel.Critical,
             };
-            // Hangfire asks whether a level is enabled by passing no message.
-            if (messageFunc is null || !logger.IsEnabled(level))
+            if (!logger.IsEnabled(level))
             {
-                return logger.IsEnabled(level);
+                return false;
+            }
+            if (messageFunc is null)
+            {
+                return true; // Hangfire asks whether a level is enabled by passing no message.
             }
             logger.Log(level, 0, messageFunc(), exception, static (message, _) => message);
             return true;
