@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Newsletter.Hosting;
@@ -10,12 +12,13 @@ namespace Newsletter.Digests;
 /// <summary>An issue's papers and its matcher, loaded once and shared by every digest of a batch.</summary>
 public sealed class IssueContent
 {
-    private IssueContent(IssueSummary issue, IReadOnlyList<IssuePaper> papers)
+    internal IssueContent(IssueSummary issue, IReadOnlyList<IssuePaper> papers)
     {
         Issue = issue;
         Papers = papers.ToDictionary(p => p.Id);
         Matcher = new IssueMatcher(papers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
         Words = papers.ToDictionary(p => p.Id, p => (WordTokenizer.Tokenize(p.Title), WordTokenizer.Tokenize(p.Abstract)));
+        ContentKeys = papers.ToDictionary(p => p.Id, ContentKey);
     }
 
     public IssueSummary Issue { get; }
@@ -24,6 +27,19 @@ public sealed class IssueContent
 
     /// <summary>Each paper's title and abstract as words, for highlighting: tokenized once, shared by every digest.</summary>
     public IReadOnlyDictionary<long, (List<WordToken> Title, List<WordToken> Abstract)> Words { get; }
+
+    /// <summary>
+    /// Each paper's id and a hash of what its block shows: a paper that gains a code link after a batch loaded it gets a
+    /// new key, so a rendered block is never reused for content that changed.
+    /// </summary>
+    public IReadOnlyDictionary<long, string> ContentKeys { get; }
+
+    private static string ContentKey(IssuePaper paper)
+    {
+        var content = string.Join('\0', [paper.Title, paper.Abstract, paper.Url, .. paper.Links]);
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(content));
+        return string.Create(CultureInfo.InvariantCulture, $"{paper.Id}:{Convert.ToHexString(hash, 0, 12)}");
+    }
 
     public static async Task<IssueContent> LoadAsync(PaperStore store, long issueId, CancellationToken ct)
     {
@@ -54,11 +70,14 @@ public sealed class DigestBuilder(
         {
             var paper = content.Papers[id];
             var found = matched.TryGetValue(id, out var match);
-            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links,
-                found ? match.MatchedTerms : [], found ? match.Score : 0)
+            var terms = found ? match.MatchedTerms : [];
+            var (titleWords, abstractWords) = content.Words[id];
+            // Highlighted are the matched terms where they occur (a paper the interests no longer match, in a re-send
+            // of an older plan, shows none): with the paper's content they name the whole block.
+            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links, terms, found ? match.Score : 0)
             {
-                TitleHighlights = IssueMatcher.Highlight(content.Words[id].Title, query),
-                AbstractHighlights = IssueMatcher.Highlight(content.Words[id].Abstract, query),
+                Highlighting = found ? new PaperHighlighting(titleWords, abstractWords, query) : null,
+                BlockKey = BlockKey(content.ContentKeys[id], terms),
             };
         }).ToList();
 
@@ -71,6 +90,17 @@ public sealed class DigestBuilder(
         var rendered = await renderer.RenderAsync(model, ct);
         var envelope = new DigestEnvelope(recipient.Email, issue.Id, recipient.SubscriberId, recipient.Generation, Subject(issue, papers.Count), links, recipient.TextOnly);
         return composer.Compose(envelope, rendered);
+    }
+
+    /// <summary>The paper's content key and its matched terms, each length-prefixed so no two term lists collide.</summary>
+    internal static string BlockKey(string contentKey, IReadOnlyList<string> terms)
+    {
+        var key = new StringBuilder(contentKey);
+        foreach (var term in terms)
+        {
+            key.Append('|').Append(term.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(term);
+        }
+        return key.ToString();
     }
 
     internal static string Subject(IssueSummary issue, int paperCount)

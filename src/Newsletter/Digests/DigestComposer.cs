@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using MimeKit.IO;
 using MimeKit.Text;
 
 namespace Newsletter.Digests;
@@ -75,7 +74,7 @@ public sealed class DigestComposer
         message.Headers.Add(HeaderId.Precedence, "bulk");
         message.Headers.Add(DigestHeader, DigestHeaderValue(envelope.IssueId, envelope.SubscriberId, envelope.Generation));
         // Subscribers who chose plain text get just that part; everyone else both.
-        message.Body = envelope.TextOnly ? TextBody(body.Text) : CreateBody(body.Html, body.Text);
+        message.Body = envelope.TextOnly ? TextBody(body.TextPart) : CreateBody(body.HtmlPart, body.TextPart);
 
         _signer.Sign(message, SignedHeaders);
         return message;
@@ -88,34 +87,18 @@ public sealed class DigestComposer
     public static string DigestHeaderValue(long issueId, long subscriberId, int generation) =>
         string.Create(CultureInfo.InvariantCulture, $"{issueId}/{subscriberId}/{generation}");
 
-    /// <summary>Bytes the body (multipart/alternative with both parts, transfer-encoded) takes on the wire.</summary>
-    internal static long MeasureBody(string html, string text)
-    {
-        using var counter = new MeasuringStream();
-        CreateBody(html, text).WriteTo(WireFormat, counter);
-        return counter.Length;
-    }
-
-    private static readonly FormatOptions WireFormat = CreateWireFormat();
-
-    private static FormatOptions CreateWireFormat()
-    {
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        return format;
-    }
-
     // Text first, HTML last: clients show the last alternative they understand.
-    private static MultipartAlternative CreateBody(string html, string text) =>
+    private static MultipartAlternative CreateBody(EncodedPart html, EncodedPart text) =>
         new() { Part(TextFormat.Plain, text), Part(TextFormat.Html, html) };
 
-    private static TextPart TextBody(string text) => Part(TextFormat.Plain, text);
+    private static TextPart TextBody(EncodedPart text) => Part(TextFormat.Plain, text);
 
-    private static TextPart Part(TextFormat format, string content)
+    /// <summary>A part whose content is already quoted-printable: MimeKit copies it to the wire instead of encoding it.</summary>
+    private static TextPart Part(TextFormat format, EncodedPart content)
     {
-        var part = new TextPart(format);
-        part.SetText(Encoding.UTF8, content);
-        part.ContentTransferEncoding = part.GetBestEncoding(EncodingConstraint.SevenBit);
+        var part = new TextPart(format) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
+        part.ContentType.Charset = "utf-8";
+        part.Content = new MimeContent(content.OpenRead(), ContentEncoding.QuotedPrintable);
         return part;
     }
 

@@ -21,12 +21,38 @@ public sealed record DigestPaper(
     IReadOnlyList<string> MatchedTerms,
     double Score)
 {
+    private IReadOnlyList<HighlightSpan>? _titleHighlights;
+    private IReadOnlyList<HighlightSpan>? _abstractHighlights;
+
     /// <summary>Spans of <see cref="Title"/> to highlight (from <see cref="IssueMatcher.Highlight"/>); may be unsorted or overlap.</summary>
-    public IReadOnlyList<HighlightSpan> TitleHighlights { get; init; } = [];
+    public IReadOnlyList<HighlightSpan> TitleHighlights
+    {
+        get => _titleHighlights ??= Highlighting is { } h ? IssueMatcher.Highlight(h.TitleWords, h.Query) : [];
+        init => _titleHighlights = value;
+    }
 
     /// <summary>Spans of <see cref="Abstract"/> to highlight (from <see cref="IssueMatcher.Highlight"/>); may be unsorted or overlap.</summary>
-    public IReadOnlyList<HighlightSpan> AbstractHighlights { get; init; } = [];
+    public IReadOnlyList<HighlightSpan> AbstractHighlights
+    {
+        get => _abstractHighlights ??= Highlighting is { } h ? IssueMatcher.Highlight(h.AbstractWords, h.Query) : [];
+        init => _abstractHighlights = value;
+    }
+
+    /// <summary>
+    /// Where the highlights come from when they are not given: computed on first use, so a paper whose block is already
+    /// rendered (see <see cref="BlockKey"/>) never pays for them.
+    /// </summary>
+    public PaperHighlighting? Highlighting { get; init; }
+
+    /// <summary>
+    /// Names everything this paper's block shows (the paper's content and the matched terms, which also decide the
+    /// highlights): digests whose papers have equal keys share one rendered block. Null: rendered for this digest only.
+    /// </summary>
+    public string? BlockKey { get; init; }
 }
+
+/// <summary>A paper's words (tokenized once per issue) and the query whose terms are highlighted in them.</summary>
+public sealed record PaperHighlighting(IReadOnlyList<WordToken> TitleWords, IReadOnlyList<WordToken> AbstractWords, InterestQuery Query);
 
 /// <summary>Absolute https links of one recipient; tokens are already inside them.</summary>
 public sealed record DigestLinks(

@@ -1,14 +1,114 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.Extensions.Caching.Memory;
+using MimeKit.Encodings;
+
 namespace Newsletter.Digests;
 
-/// <summary>A rendered digest: both bodies and how many of the matched papers they show.</summary>
-public sealed record RenderedDigest(string Html, string Text, int PapersShown);
+/// <summary>
+/// A body part exactly as it goes on the wire: UTF-8, quoted-printable, LF line ends (MimeKit writes CRLF). Pieces
+/// encoded separately concatenate into valid quoted-printable: each ends at a line end or with a soft line break.
+/// </summary>
+public sealed class EncodedPart
+{
+    private readonly byte[] _bytes;
+
+    private EncodedPart(byte[] bytes, int length, int lineEnds)
+    {
+        _bytes = bytes;
+        Length = length;
+        WireLength = length + lineEnds;
+    }
+
+    internal static readonly EncodedPart Empty = new([], 0, 0);
+
+    public ReadOnlySpan<byte> Bytes => _bytes.AsSpan(0, Length);
+
+    public int Length { get; }
+
+    /// <summary>Bytes on the wire, where every line ends in CRLF.</summary>
+    public int WireLength { get; }
+
+    public Stream OpenRead() => new MemoryStream(_bytes, 0, Length, writable: false);
+
+    /// <summary>The text again (tests, previews): what a mail client shows.</summary>
+    public string Decode()
+    {
+        var decoder = new QuotedPrintableDecoder();
+        var output = new byte[decoder.EstimateOutputLength(Length)];
+        var length = decoder.Decode(_bytes, 0, Length, output);
+        return Encoding.UTF8.GetString(output, 0, length);
+    }
+
+    /// <summary>Encodes text on its own: the result starts and ends at a line start.</summary>
+    public static EncodedPart Encode(ReadOnlySpan<char> text)
+    {
+        // Scratch buffers from the pool, the result copied out at its exact size: cached blocks are kept for long and
+        // quoted-printable's worst case is three times the input.
+        var encoder = new QuotedPrintableEncoder();
+        var utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var scratch = ArrayPool<byte>.Shared.Rent(encoder.EstimateOutputLength(utf8.Length));
+        try
+        {
+            var count = Encoding.UTF8.GetBytes(text, utf8);
+            var length = encoder.Flush(utf8, 0, count, scratch);
+            var encoded = scratch.AsSpan(0, length);
+            return new EncodedPart(encoded.ToArray(), length, encoded.Count((byte)'\n'));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+            ArrayPool<byte>.Shared.Return(utf8);
+        }
+    }
+
+    /// <summary>Pieces in order, copied once into one part.</summary>
+    public static EncodedPart Concat(IReadOnlyList<EncodedPart> pieces)
+    {
+        var length = 0;
+        var wire = 0;
+        foreach (var piece in pieces)
+        {
+            length += piece.Length;
+            wire += piece.WireLength;
+        }
+
+        var bytes = new byte[length];
+        var at = 0;
+        foreach (var piece in pieces)
+        {
+            piece.Bytes.CopyTo(bytes.AsSpan(at));
+            at += piece.Length;
+        }
+        return new EncodedPart(bytes, length, wire - length);
+    }
+}
+
+/// <summary>A rendered digest: both bodies, transfer-encoded, and how many of the matched papers they show.</summary>
+public sealed class RenderedDigest(EncodedPart html, EncodedPart text, int papersShown)
+{
+    private string? _html;
+    private string? _text;
+
+    public EncodedPart HtmlPart { get; } = html;
+
+    public EncodedPart TextPart { get; } = text;
+
+    public int PapersShown { get; } = papersShown;
+
+    public string Html => _html ??= HtmlPart.Decode();
+
+    public string Text => _text ??= TextPart.Decode();
+}
 
 /// <summary>
-/// Renders digests with the templates Digest/Digest.html and Digest/Digest.text. Singleton and thread-safe: the
-/// templates are CSS-inlined and compiled once (on <see cref="WarmUpAsync"/> or the first render), then each render
-/// only executes compiled code.
+/// Renders digests with the templates in Digest/: Digest.html and Digest.text lay out the email around
+/// <c>@Model.PaperBlocks</c>, and Paper.html and Paper.text render one paper. A paper's block depends only on the
+/// paper and the terms it matched, so it is rendered and quoted-printable encoded once and reused by every digest that
+/// shows the same (<see cref="DigestPaper.BlockKey"/>); a digest then costs its small frame and a copy of bytes.
+/// Singleton and thread-safe: templates are CSS-inlined and compiled once.
 /// </summary>
-public sealed class DigestRenderer
+public sealed class DigestRenderer : IDisposable
 {
     /// <summary>Gmail clips messages larger than 102 KB; a composed digest stays below this.</summary>
     public const int MaxMessageBytes = 102_000;
@@ -16,20 +116,36 @@ public sealed class DigestRenderer
     /// <summary>Room kept for the top-level headers (subject, List-*, DKIM signature, ...) and a safety margin.</summary>
     internal const int HeaderAllowance = 8_192;
 
+    /// <summary>multipart/alternative boundaries and the two parts' own headers.</summary>
+    internal const int PartsOverhead = 512;
+
     internal const int BodyBudget = MaxMessageBytes - HeaderAllowance;
 
     internal const string HtmlKey = "Digest/Digest.html";
     internal const string TextKey = "Digest/Digest.text";
+    internal const string PaperHtmlKey = "Digest/Paper.html";
+    internal const string PaperTextKey = "Digest/Paper.text";
     internal const string LayoutKey = "Shared/_EmailLayout";
 
     private readonly EmailTemplates _templates;
     private readonly Lazy<Task> _compiled;
+    private readonly MemoryCache _blocks;
 
-    public DigestRenderer(EmailTemplates templates)
+    public DigestRenderer(EmailTemplates templates, int blockCacheMegabytes = TemplateOptions.DefaultPaperBlockCacheMegabytes)
     {
         _templates = templates;
         _compiled = new Lazy<Task>(CompileAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+        // Sized in bytes; when full, the least recently used blocks go first.
+        _blocks = new MemoryCache(new MemoryCacheOptions
+        {
+            SizeLimit = Math.Max(1, blockCacheMegabytes) * 1024L * 1024,
+            CompactionPercentage = 0.25,
+            TrackStatistics = true,
+        });
     }
+
+    /// <summary>Blocks reused and rendered so far (a low hit rate means the cache is too small for the subscribers' variety).</summary>
+    public MemoryCacheStatistics? BlockCacheStatistics => _blocks.GetCurrentStatistics();
 
     /// <summary>Compiles the templates now (about 2 s) instead of on the first render.</summary>
     public Task WarmUpAsync(CancellationToken ct) => _compiled.Value.WaitAsync(ct);
@@ -39,156 +155,130 @@ public sealed class DigestRenderer
         ArgumentNullException.ThrowIfNull(model);
         await WarmUpAsync(ct).ConfigureAwait(false);
 
+        // The usual digest shows every matched paper; the frame for all of them is rendered first.
         var all = model.Papers.Count;
-        if (all == 0)
-        {
-            return await RenderPartsAsync(model, 0).ConfigureAwait(false);
-        }
-
-        // Each paper's own text is cheap to size; the template's share is learnt from the first digest that was too big.
-        var textSizes = model.Papers.Select(EstimateTextBytes).ToArray();
-        var layout = _layout;
-        if (layout is null || layout.Estimate(textSizes, all) <= SafeEstimate)
-        {
-            // The usual digest: render everything, and a cheap upper bound says it fits.
-            var full = await RenderPartsAsync(model, all).ConfigureAwait(false);
-            if (FitsForSure(full))
-            {
-                return full;
-            }
-            if (layout is null)
-            {
-                var empty = await RenderPartsAsync(model, 0).ConfigureAwait(false);
-                var fixedSize = EstimateBody(empty);
-                layout = new Layout(fixedSize, Math.Max(0, (EstimateBody(full) - fixedSize - textSizes.Sum()) / all));
-                _layout = layout; // Any digest's measurement is as good as another's: no lock.
-            }
-        }
-
-        // Too big: as many papers as the estimate says fit, rendered once and then measured exactly (composing it costs
-        // as much as sending it, still far less than rendering every paper first).
-        var shown = 0;
-        while (shown < all && layout.Estimate(textSizes, shown + 1) <= BodyBudget)
-        {
-            shown++;
-        }
-
-        while (true)
+        var frame = await RenderFrameAsync(model, all).ConfigureAwait(false);
+        var blocks = new List<PaperBlock>(all);
+        var size = frame.WireLength;
+        foreach (var paper in model.Papers)
         {
             ct.ThrowIfCancellationRequested();
-            var cut = await RenderPartsAsync(model, shown).ConfigureAwait(false);
-            if (FitsForSure(cut))
+            var block = await BlockAsync(paper).ConfigureAwait(false);
+            size += frame.Weigh(block);
+            if (size > BodyBudget)
             {
-                return cut;
+                break;
             }
-            var overshoot = DigestComposer.MeasureBody(cut.Html, cut.Text) - BodyBudget;
-            if (overshoot <= 0 || shown == 0)
-            {
-                return cut;
-            }
-
-            // The estimate was off: drop enough papers from the end to cover the overshoot.
-            for (long removed = 0; shown > 0 && removed < overshoot;)
-            {
-                shown--;
-                removed += layout.PerPaper + textSizes[shown];
-            }
+            blocks.Add(block);
         }
-    }
 
-    /// <summary>Largest cheap estimate for which <see cref="FitsForSure"/> holds.</summary>
-    private const long SafeEstimate = (long)(BodyBudget / 1.1) - 2_048;
-
-    private volatile Layout? _layout;
-
-    /// <summary>What the templates add around the papers, and per paper besides its own text (quoted-printable bytes).</summary>
-    private sealed record Layout(long Fixed, long PerPaper)
-    {
-        public long Estimate(long[] textSizes, int papers)
+        // Too big for Gmail: fewer papers and a "n more papers" line. The frame changes with the count, so it is rendered
+        // for the cut and papers dropped from the end until the exact size fits.
+        var shown = blocks.Count;
+        while (shown < all)
         {
-            var size = Fixed;
-            for (var i = 0; i < papers; i++)
+            frame = await RenderFrameAsync(model, shown).ConfigureAwait(false);
+            size = frame.WireLength;
+            for (var i = 0; i < shown; i++)
             {
-                size += PerPaper + textSizes[i];
+                size += frame.Weigh(blocks[i]);
             }
-            return size;
+            if (size <= BodyBudget || shown == 0)
+            {
+                break;
+            }
+            shown--;
         }
+
+        return new RenderedDigest(
+            Assemble(frame.Html, blocks, shown, b => b.Html),
+            Assemble(frame.Text, blocks, shown, b => b.Text),
+            shown);
     }
 
-    private async Task<RenderedDigest> RenderPartsAsync(DigestModel model, int papersShown)
+    public void Dispose() => _blocks.Dispose();
+
+    private async Task<PaperBlock> BlockAsync(DigestPaper paper)
+    {
+        if (paper.BlockKey is { } key && _blocks.TryGetValue(key, out PaperBlock? cached))
+        {
+            return cached!;
+        }
+
+        var view = new DigestPaperView(paper);
+        var block = new PaperBlock(
+            EncodedPart.Encode(await _templates.RenderAsync(PaperHtmlKey, view).ConfigureAwait(false)),
+            EncodedPart.Encode(await _templates.RenderAsync(PaperTextKey, view).ConfigureAwait(false)));
+        if (paper.BlockKey is not null)
+        {
+            using var entry = _blocks.CreateEntry(paper.BlockKey);
+            entry.Value = block;
+            entry.Size = block.Html.Length + block.Text.Length + (paper.BlockKey.Length * 2) + 200;
+        }
+        return block;
+    }
+
+    private async Task<Frame> RenderFrameAsync(DigestModel model, int papersShown)
     {
         var view = new DigestView(model, papersShown);
         var html = await _templates.RenderAsync(HtmlKey, view).ConfigureAwait(false);
         var text = await _templates.RenderAsync(TextKey, view).ConfigureAwait(false);
-        return new RenderedDigest(html, text, view.Papers.Count);
+        return new Frame(Split(html), Split(text));
     }
 
-    private static long EstimateBody(RenderedDigest digest) => QuotedPrintableLength(digest.Html) + QuotedPrintableLength(digest.Text);
+    /// <summary>The frame's text between the papers' markers, each piece encoded on its own.</summary>
+    private static EncodedPart[] Split(string frame)
+    {
+        var pieces = new List<EncodedPart>(2);
+        var rest = frame.AsSpan();
+        while (true)
+        {
+            var marker = rest.IndexOf(PaperBlocks.Marker);
+            pieces.Add(EncodedPart.Encode(marker < 0 ? rest : rest[..marker]));
+            if (marker < 0)
+            {
+                return [.. pieces];
+            }
+            // The marker on a line of its own stands for the blocks, which end their own lines: its line end is dropped.
+            rest = rest[(marker + 1)..];
+            rest = rest.StartsWith("\r\n") ? rest[2..] : rest.StartsWith("\n") ? rest[1..] : rest;
+        }
+    }
 
-    /// <summary>
-    /// Cheap upper bound (quoted-printable worst case, which MimeKit's choice of encoding never exceeds by much) so
-    /// the usual small digest skips the exact MIME measurement, which costs as much as composing the message.
-    /// </summary>
-    private static bool FitsForSure(RenderedDigest digest) =>
-        (QuotedPrintableLength(digest.Html) + QuotedPrintableLength(digest.Text) + 2_048) * 1.1 <= BodyBudget;
+    private static EncodedPart Assemble(EncodedPart[] frame, List<PaperBlock> blocks, int shown, Func<PaperBlock, EncodedPart> part)
+    {
+        var pieces = new List<EncodedPart>((frame.Length * (shown + 1)) + 1);
+        for (var i = 0; i < frame.Length; i++)
+        {
+            if (i > 0)
+            {
+                for (var b = 0; b < shown; b++)
+                {
+                    pieces.Add(part(blocks[b]));
+                }
+            }
+            pieces.Add(frame[i]);
+        }
+        return EncodedPart.Concat(pieces);
+    }
 
     private async Task CompileAsync()
     {
-        foreach (var key in new[] { LayoutKey, HtmlKey, TextKey })
+        foreach (var key in new[] { LayoutKey, HtmlKey, TextKey, PaperHtmlKey, PaperTextKey })
         {
             await _templates.CompileAsync(key).ConfigureAwait(false);
         }
     }
 
-    /// <summary>
-    /// Bytes a paper's own text adds to both parts once HTML- and transfer-encoded (quoted-printable: 3 bytes for
-    /// each non-ASCII byte or '=', plus soft line breaks).
-    /// </summary>
-    private static long EstimateTextBytes(DigestPaper paper)
-    {
-        // One pass over each piece, no copies: this runs for every paper of every digest.
-        var size = EncodedBoth(paper.Title) + EncodedBoth(paper.Abstract) + (2 * EncodedBoth(paper.Url));
-        foreach (var link in paper.CodeLinks)
-        {
-            size += 3 * EncodedBoth(link);
-        }
-        foreach (var term in paper.MatchedTerms)
-        {
-            size += EncodedBoth(term) + 4; // ", " in each part
-        }
-        return size;
-    }
+    private sealed record PaperBlock(EncodedPart Html, EncodedPart Text);
 
-    /// <summary>
-    /// Quoted-printable bytes of a piece of text in both parts: HTML-encoded in one (non-ASCII and markup characters
-    /// become character references such as <c>&amp;#xE9;</c>), as is in the other.
-    /// </summary>
-    private static long EncodedBoth(string value)
+    /// <summary>A rendered frame: the pieces around the markers (usually one marker, so two pieces per part).</summary>
+    private sealed record Frame(EncodedPart[] Html, EncodedPart[] Text)
     {
-        long length = 0;
-        foreach (var c in value)
-        {
-            length += c switch
-            {
-                '=' => 3 + 3,
-                '<' or '>' or '&' or '"' or '\'' or '+' or '`' => 6 + 1,
-                >= ' ' and < '\x7f' => 1 + 1,
-                < '\x80' => 6 + 3,
-                _ => 8 + 9,
-            };
-        }
-        return length;
-    }
+        public long WireLength { get; } = PartsOverhead + Html.Sum(p => (long)p.WireLength) + Text.Sum(p => (long)p.WireLength);
 
-    private static long QuotedPrintableLength(string value)
-    {
-        long length = 0;
-        foreach (var c in value)
-        {
-            // Non-ASCII: up to 3 UTF-8 bytes (a surrogate pair counts 2 x 3 for 4 bytes), each "=XX".
-            length += c is >= ' ' and < '\x7f' and not '=' ? 1 : c < '\x80' ? 3 : 9;
-        }
-
-        return length + (length / 73 * 3);
+        /// <summary>What one paper's block adds: once per marker in each part.</summary>
+        public long Weigh(PaperBlock block) =>
+            ((Html.Length - 1) * (long)block.Html.WireLength) + ((Text.Length - 1) * (long)block.Text.WireLength);
     }
 }

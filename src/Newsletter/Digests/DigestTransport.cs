@@ -40,16 +40,16 @@ public sealed class SmtpTransportFactory(IOptions<SmtpOptions> options) : IDiges
     public async Task<IDigestTransport> ConnectAsync(CancellationToken ct)
     {
         var settings = options.Value;
-        var client = new SmtpClient { Timeout = (int)settings.Timeout.TotalMilliseconds };
-        // Our own socket with Nagle off: MailKit's default connect leaves it on and pipelined
-        // commands then wait for delayed ACKs, about 70 times slower on loopback.
+        var client = new DigestSmtpClient { Timeout = (int)settings.Timeout.TotalMilliseconds };
+        // Our own socket with Nagle off (MailKit's default connect leaves it on, and pipelined commands then wait for
+        // delayed ACKs, about 70 times slower on loopback), in a stream that sends each flush in one piece.
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(settings.Timeout);
             await socket.ConnectAsync(settings.Host!, settings.Port, timeout.Token);
-            await client.ConnectAsync(socket, settings.Host!, settings.Port, settings.Security, timeout.Token);
+            await client.ConnectAsync(new SmtpSocketStream(socket), settings.Host!, settings.Port, settings.Security, timeout.Token);
             if (!string.IsNullOrEmpty(settings.Username))
             {
                 await client.AuthenticateAsync(settings.Username, settings.Password ?? "", timeout.Token);
@@ -63,6 +63,16 @@ public sealed class SmtpTransportFactory(IOptions<SmtpOptions> options) : IDiges
             throw;
         }
     }
+}
+
+/// <summary>MailKit's client without the message size it measures for <c>MAIL FROM ... SIZE=</c>.</summary>
+internal sealed class DigestSmtpClient : SmtpClient
+{
+    // MailKit measures by writing the whole message once before writing it again to the server. SIZE is optional
+    // (RFC 1870) and a digest stays under 102 KB (DigestRenderer.MaxMessageBytes), far below any server's limit; a
+    // server that still refuses it says so after the data, and the delivery is recorded as failed like any 5xx.
+    protected override Task<long> GetSizeAsync(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
+        Task.FromResult(-1L);
 }
 
 internal sealed partial class SmtpTransport(SmtpClient client) : IDigestTransport

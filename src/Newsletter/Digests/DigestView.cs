@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Html;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Digests;
@@ -43,7 +45,11 @@ public sealed class DigestView : IEmailPage
     /// <summary>"Tuesday, 11 March 2025", or empty when the issue has no date.</summary>
     public string IssueDate => Model.IssueDate?.ToString("dddd, d MMMM yyyy", CultureInfo.InvariantCulture) ?? "";
 
+    /// <summary>The papers shown, for templates that want more than their blocks (a table of contents, say).</summary>
     public IReadOnlyList<DigestPaperView> Papers { get; }
+
+    /// <summary>Where the frame template puts the papers' blocks (Digest/Paper.html or .text, one per paper shown).</summary>
+    public PaperBlocks PaperBlocks => PaperBlocks.Slot;
 
     /// <summary>Matched papers left out to keep the email under the size limit (or not in the list at all).</summary>
     public int MorePapers { get; }
@@ -60,12 +66,10 @@ public sealed class DigestView : IEmailPage
 /// <summary>One paper ready for a template: title and abstract as runs of plain and highlighted text.</summary>
 public sealed class DigestPaperView
 {
-    internal DigestPaperView(DigestPaper paper)
-    {
-        Paper = paper;
-        TitleRuns = TextRun.Split(paper.Title, paper.TitleHighlights);
-        AbstractRuns = TextRun.Split(paper.Abstract, paper.AbstractHighlights);
-    }
+    private IReadOnlyList<TextRun>? _titleRuns;
+    private IReadOnlyList<TextRun>? _abstractRuns;
+
+    internal DigestPaperView(DigestPaper paper) => Paper = paper;
 
     public DigestPaper Paper { get; }
 
@@ -77,12 +81,37 @@ public sealed class DigestPaperView
 
     public IReadOnlyList<string> CodeLinks => Paper.CodeLinks;
 
-    public IReadOnlyList<TextRun> TitleRuns { get; }
+    // Split on first use: the frame's view of a paper whose block is cached never needs them.
+    public IReadOnlyList<TextRun> TitleRuns => _titleRuns ??= TextRun.Split(Paper.Title, Paper.TitleHighlights);
 
-    public IReadOnlyList<TextRun> AbstractRuns { get; }
+    public IReadOnlyList<TextRun> AbstractRuns => _abstractRuns ??= TextRun.Split(Paper.Abstract, Paper.AbstractHighlights);
 
     /// <summary>"diffusion, low-rank", or empty when the subscriber has no keywords.</summary>
     public string MatchedLine => string.Join(", ", Paper.MatchedTerms);
+}
+
+/// <summary>
+/// The place of the papers' blocks in a frame template: written as a marker character that the renderer replaces with
+/// the blocks, already transfer-encoded. The marker (a Unicode noncharacter) cannot come from data: the HTML encoder
+/// escapes every non-ASCII character and the text pages replace it (<see cref="TextTemplatePage{TModel}"/>).
+/// </summary>
+public sealed class PaperBlocks : IHtmlContent
+{
+    internal const char Marker = '\uFDD0';
+
+    internal static readonly PaperBlocks Slot = new();
+
+    private PaperBlocks()
+    {
+    }
+
+    public void WriteTo(TextWriter writer, HtmlEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write(Marker);
+    }
+
+    public override string ToString() => Marker.ToString();
 }
 
 /// <summary>A piece of text, highlighted or not.</summary>

@@ -25,7 +25,18 @@ public sealed class EmailTemplates
             .Build();
     }
 
-    public async Task CompileAsync(string key) => await engine.CompileTemplateAsync(key).ConfigureAwait(false);
+    public async Task CompileAsync(string key)
+    {
+        try
+        {
+            await engine.CompileTemplateAsync(key).ConfigureAwait(false);
+        }
+        catch (RazorLight.Compilation.TemplateCompilationException ex)
+        {
+            // RazorLight's message lists the errors but not the file: name it for whoever edited the templates.
+            throw new InvalidOperationException($"Template {key} does not compile: {ex.Message} {string.Join(" ", ex.CompilationErrors)}", ex);
+        }
+    }
 
     public async Task<string> RenderAsync<TModel>(string key, TModel model) =>
         await engine.RenderTemplateAsync(await engine.CompileTemplateAsync(key).ConfigureAwait(false), model).ConfigureAwait(false);

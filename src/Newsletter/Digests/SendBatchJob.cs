@@ -19,6 +19,7 @@ public sealed class SendBatchJob(
     DeliveryLedger ledger,
     PaperStore papers,
     DigestBuilder builder,
+    DigestRenderer renderer,
     IDigestTransportFactory transports,
     DigestRateLimiter rateLimiter,
     IBackgroundJobClient jobs,
@@ -49,6 +50,13 @@ public sealed class SendBatchJob(
         {
             var content = await IssueContent.LoadAsync(papers, issueId, ct);
             await SendAsync(content, generation, work, ct);
+            if (renderer.BlockCacheStatistics is { } blocks)
+            {
+                // A low share of reused blocks means Newsletter:Templates:PaperBlockCacheMegabytes is too small.
+                logger.LogInformation(
+                    "Deliveries {From}-{To}: {Count} digests handled; paper blocks so far {Reused} reused, {Rendered} rendered, {Cached} cached ({CachedBytes} bytes)",
+                    fromId, toId, work.Count, blocks.TotalHits, blocks.TotalMisses, blocks.CurrentEntryCount, blocks.CurrentEstimatedSize);
+            }
         }
 
         if (await ledger.NextDeferredAsync(issueId, generation, fromId, toId, ct) is { } due)

@@ -12,13 +12,19 @@ public abstract class TextTemplatePage<TModel> : TemplatePage<TModel>
 {
     public override void Write(object value)
     {
-        if (value is not null)
+        if (value is PaperBlocks)
         {
             WriteLiteral(value.ToString());
         }
+        else if (value is not null)
+        {
+            Write(value.ToString() ?? "");
+        }
     }
 
-    public override void Write(string value) => WriteLiteral(value);
+    // Data never carries the papers' marker: a noncharacter has no business in mail text anyway.
+    public override void Write(string value) =>
+        WriteLiteral(value?.Contains(PaperBlocks.Marker, StringComparison.Ordinal) == true ? value.Replace(PaperBlocks.Marker, '\uFFFD') : value);
 
     /// <summary>Wraps <paramref name="text"/> at word boundaries to <paramref name="width"/> columns; long words (links) are never broken.</summary>
     public string Wrap(string text, int width = 72, string indent = "")

@@ -71,9 +71,10 @@ public static class NewsletterServices
         services.AddOptionsWithValidateOnStart<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<IValidateOptions<SmtpOptions>, SmtpSettingsValidator>();
         services.AddOptionsWithValidateOnStart<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations();
-        services.AddOptions<TemplateOptions>().BindConfiguration(TemplateOptions.Section);
+        services.AddOptionsWithValidateOnStart<TemplateOptions>().BindConfiguration(TemplateOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<EmailTemplates>();
-        services.AddSingleton<DigestRenderer>();
+        services.AddSingleton(sp => new DigestRenderer(
+            sp.GetRequiredService<EmailTemplates>(), sp.GetRequiredService<IOptions<TemplateOptions>>().Value.PaperBlockCacheMegabytes));
         services.AddSingleton<DigestComposer>();
         services.AddSingleton<DigestBuilder>();
         services.AddSingleton<SubscriberStore>();
@@ -148,6 +149,7 @@ public static class NewsletterServices
         });
         services.AddHostedService<RecurringJobRegistration>();
         services.AddHostedService<InboxIdleWatcher>();
+        services.AddHostedService<DigestTemplateWarmUp>();
         return services;
     }
 

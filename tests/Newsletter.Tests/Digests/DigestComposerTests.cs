@@ -9,7 +9,9 @@ namespace Newsletter.Tests.Digests;
 
 public sealed class DigestComposerTests
 {
-    private static readonly RenderedDigest Body = new("<!DOCTYPE html><html lang=\"en\"><body><p>Hello &amp; welcome</p></body></html>", "Hello & welcome\n", 1);
+    private static readonly RenderedDigest Body = new(
+        EncodedPart.Encode("<!DOCTYPE html><html lang=\"en\"><body><p>Hello &amp; welcome</p></body></html>"),
+        EncodedPart.Encode("Hello & welcome to the café =)\n"), 1);
     private static readonly FakeTimeProvider Clock = new(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero));
 
     [Fact]
@@ -56,7 +58,7 @@ public sealed class DigestComposerTests
             alternative,
             part => Assert.Equal("text/plain", part.ContentType.MimeType),
             part => Assert.Equal("text/html", part.ContentType.MimeType));
-        Assert.Equal("Hello & welcome\n", alternative.TextBody!.ReplaceLineEndings("\n"));
+        Assert.Equal("Hello & welcome to the café =)\n", alternative.TextBody!.ReplaceLineEndings("\n"));
         Assert.Contains("Hello &amp; welcome", alternative.HtmlBody, StringComparison.Ordinal);
         Assert.All(alternative.OfType<TextPart>(), p => Assert.Equal("utf-8", p.ContentType.Charset));
     }

@@ -13,8 +13,9 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
     [Fact]
     public async Task RenderAsync_HostileTitleAndAbstract_HtmlEncodedAndTextLiteral()
     {
+        // U+FDD0 is the renderer's own marker for where the papers go; from data it must stay data.
         var paper = DigestSamples.Paper(1, "<script>alert(1)</script>", "See <img src=x onerror=alert(2)> and \"quotes\" & ampersands. A & B <c>");
-        var model = DigestSamples.Model([paper], "Digest <b>bold</b> & more");
+        var model = DigestSamples.Model([paper], "Digest <b>bold</b> & more \uFDD0");
 
         var rendered = await _renderer.RenderAsync(model, TestContext.Current.CancellationToken);
 
@@ -26,7 +27,8 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         var title = Assert.Single(document.QuerySelectorAll("h2 a"));
         Assert.Equal("<script>alert(1)</script>", title.TextContent);
         Assert.Contains("See <img src=x onerror=alert(2)> and \"quotes\" & ampersands.", document.Body!.TextContent, StringComparison.Ordinal);
-        Assert.Equal("Digest <b>bold</b> & more", document.Title);
+        Assert.Equal("Digest <b>bold</b> & more \uFDD0", document.Title);
+        Assert.Single(document.QuerySelectorAll("h2"));
 
         Assert.Contains("<script>alert(1)</script>", rendered.Text, StringComparison.Ordinal);
         Assert.Contains("A & B <c>", rendered.Text, StringComparison.Ordinal);
@@ -34,6 +36,8 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         Assert.DoesNotContain("&amp;", rendered.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("&lt;", rendered.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("&quot;", rendered.Text, StringComparison.Ordinal);
+        Assert.StartsWith("Digest <b>bold</b> & more \uFFFD\n", rendered.Text, StringComparison.Ordinal);
+        Assert.Single(rendered.Text.Split('\n'), line => line == "<script>alert(1)</script>");
     }
 
     [Fact]
@@ -48,6 +52,10 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         message.WriteTo(wire, TestContext.Current.CancellationToken);
 
         Assert.True(wire.Length < DigestRenderer.MaxMessageBytes, $"message is {wire.Length} bytes");
+        // Blocks are encoded separately and joined: the joined parts must still be valid quoted-printable.
+        var lines = System.Text.Encoding.ASCII.GetString(wire.ToArray()).ReplaceLineEndings("\n").Split('\n');
+        Assert.All(lines, line => Assert.True(line.Length <= 78, line));
+        Assert.Equal(rendered.Html, message.HtmlBody);
         Assert.InRange(rendered.PapersShown, 10, 69);
         // Cut close to the budget, not far below it.
         Assert.True(wire.Length > DigestRenderer.MaxMessageBytes * 0.8, $"message is only {wire.Length} bytes");
