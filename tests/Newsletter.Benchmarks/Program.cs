@@ -17,7 +17,7 @@ foreach (var scenario in scenarios)
     IReadOnlyList<BenchmarkResult> run = scenario switch
     {
         "parse" => [ParseBenchmark.Run(sample)],
-        "render" => [await RenderBenchmark.RunAsync(listing)],
+        "render" => await RenderBenchmark.RunAsync(listing),
         "matching" => [MatchingBenchmark.Run(listing)],
         "fan-out" => await FanOutBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
         "ingestion" => [await IngestionBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample)],

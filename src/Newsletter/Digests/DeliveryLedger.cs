@@ -99,7 +99,8 @@ public sealed class DeliveryLedger(
             "update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation",
             connection, transaction))
         {
-            done.Parameters.AddWithValue("now", now);
+            // When the plan was complete, not when it was started: admins read the difference as the fan-out's duration.
+            done.Parameters.AddWithValue("now", clock.GetUtcNow());
             done.Parameters.AddWithValue("issue", issueId);
             done.Parameters.AddWithValue("generation", generation);
             await done.ExecuteNonQueryAsync(ct);

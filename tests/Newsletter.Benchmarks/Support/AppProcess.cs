@@ -11,6 +11,8 @@ public sealed class AppProcess : IAsyncDisposable
     private readonly Process process;
     private readonly StreamWriter log;
 
+    private readonly TaskCompletionSource _templatesCompiled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private AppProcess(Process process, StreamWriter log, string? url)
     {
         this.process = process;
@@ -45,11 +47,25 @@ public sealed class AppProcess : IAsyncDisposable
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
         var log = new StreamWriter(Path.Combine(env.WorkDirectory, $"{name}.log")) { AutoFlush = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
+        var started = new AppProcess(process, log, url);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (log)
+                {
+                    log.WriteLine(e.Data);
+                }
+                if (e.Data.Contains("Digest templates compiled", StringComparison.Ordinal))
+                {
+                    started._templatesCompiled.TrySetResult();
+                }
+            }
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new AppProcess(process, log, url);
+        return started;
     }
 
     public bool HasExited => process.HasExited;
@@ -74,6 +90,9 @@ public sealed class AppProcess : IAsyncDisposable
         process.Refresh();
         return process.TotalProcessorTime.TotalSeconds;
     }
+
+    /// <summary>Until a worker has compiled its digest templates (it logs that once, soon after it starts).</summary>
+    public Task WaitForTemplatesAsync(TimeSpan timeout) => _templatesCompiled.Task.WaitAsync(timeout);
 
     public async Task WaitForHttpAsync(string path, TimeSpan timeout)
     {
