@@ -71,8 +71,11 @@ internal sealed class DigestSmtpClient : SmtpClient
     // MailKit measures by writing the whole message once before writing it again to the server. SIZE is optional
     // (RFC 1870) and a digest stays under 102 KB (DigestRenderer.MaxMessageBytes), far below any server's limit; a
     // server that still refuses it says so after the data, and the delivery is recorded as failed like any 5xx.
+    // Binary content would go by BDAT, which needs the size: measured then, as MailKit does.
     protected override Task<long> GetSizeAsync(FormatOptions options, MimeMessage message, CancellationToken cancellationToken) =>
-        Task.FromResult(-1L);
+        message.BodyParts.OfType<MimePart>().Any(p => p.ContentTransferEncoding == ContentEncoding.Binary)
+            ? base.GetSizeAsync(options, message, cancellationToken)
+            : Task.FromResult(-1L);
 }
 
 internal sealed partial class SmtpTransport(SmtpClient client) : IDigestTransport
