@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using RazorLight;
 
@@ -11,6 +13,9 @@ namespace Newsletter.Digests;
 public sealed class EmailTemplates
 {
     private readonly RazorLightEngine engine;
+
+    // Templates found to need RazorLight's page pipeline (a layout, sections, includes); the rest run directly.
+    private readonly ConcurrentDictionary<string, bool> _needsPipeline = new(StringComparer.Ordinal);
 
     public EmailTemplates(IOptions<TemplateOptions> options, ILogger<EmailTemplates> logger)
     {
@@ -38,6 +43,44 @@ public sealed class EmailTemplates
         }
     }
 
-    public async Task<string> RenderAsync<TModel>(string key, TModel model) =>
-        await engine.RenderTemplateAsync(await engine.CompileTemplateAsync(key).ConfigureAwait(false), model).ConfigureAwait(false);
+    public async Task<string> RenderAsync<TModel>(string key, TModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (!_needsPipeline.GetValueOrDefault(key))
+        {
+            if (await RenderDirectAsync(await engine.CompileTemplateAsync(key).ConfigureAwait(false), model).ConfigureAwait(false) is { } output)
+            {
+                return output;
+            }
+            _needsPipeline[key] = true;
+        }
+        return await engine.RenderTemplateAsync(await engine.CompileTemplateAsync(key).ConfigureAwait(false), model).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs a page's code straight into one writer. RazorLight's pipeline buffers every write and copies the result
+    /// twice more before it is a string, which was two thirds of the time a paper block took. Only for a page that is
+    /// whole on its own: one that sets a layout, defines sections or includes another page gets null (its output is
+    /// discarded) and from then on goes through the pipeline.
+    /// </summary>
+    private static async Task<string?> RenderDirectAsync(ITemplatePage page, object model)
+    {
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        var type = new ModelTypeInfo(model.GetType());
+        var templateModel = type.CreateTemplateModel(model);
+        page.PageContext = new PageContext { ExecutingPageKey = page.Key, Writer = writer, ModelTypeInfo = type, Model = templateModel };
+        page.SetModel(templateModel);
+        page.IncludeFunc = (_, _) => throw new IncludeNeedsPipelineException();
+        try
+        {
+            await page.ExecuteAsync().ConfigureAwait(false);
+        }
+        catch (IncludeNeedsPipelineException)
+        {
+            return null;
+        }
+        return page.Layout is null && page.SectionWriters.Count == 0 ? writer.ToString() : null;
+    }
+
+    private sealed class IncludeNeedsPipelineException : Exception;
 }
