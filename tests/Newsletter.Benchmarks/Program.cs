@@ -12,8 +12,17 @@ var listing = Path.Combine(testData, "trending-papers-2025-03-11.txt");
 string[] known = ["parse", "matching", "render", "fan-out", "ingestion", "web"];
 var scenarios = args.Length > 0 ? args : known;
 var results = new List<BenchmarkResult>();
+var usedPostgres = false;
 foreach (var scenario in scenarios)
 {
+    if (scenario is "fan-out" or "ingestion" or "web")
+    {
+        if (usedPostgres)
+        {
+            await BenchEnvironment.FromVariables().SettleAsync();
+        }
+        usedPostgres = true;
+    }
     IReadOnlyList<BenchmarkResult> run = scenario switch
     {
         "parse" => [ParseBenchmark.Run(sample)],
