@@ -13,30 +13,27 @@ public sealed class EncodedPart
 {
     private readonly byte[] _bytes;
 
-    private EncodedPart(byte[] bytes, int length, int lineEnds)
+    private EncodedPart(byte[] bytes, int lineEnds)
     {
         _bytes = bytes;
-        Length = length;
-        WireLength = length + lineEnds;
+        WireLength = bytes.Length + lineEnds;
     }
 
-    internal static readonly EncodedPart Empty = new([], 0, 0);
+    public ReadOnlySpan<byte> Bytes => _bytes;
 
-    public ReadOnlySpan<byte> Bytes => _bytes.AsSpan(0, Length);
-
-    public int Length { get; }
+    public int Length => _bytes.Length;
 
     /// <summary>Bytes on the wire, where every line ends in CRLF.</summary>
     public int WireLength { get; }
 
-    public Stream OpenRead() => new MemoryStream(_bytes, 0, Length, writable: false);
+    public Stream OpenRead() => new MemoryStream(_bytes, writable: false);
 
     /// <summary>The text again (tests, previews): what a mail client shows.</summary>
     public string Decode()
     {
         var decoder = new QuotedPrintableDecoder();
         var output = new byte[decoder.EstimateOutputLength(Length)];
-        var length = decoder.Decode(_bytes, 0, Length, output);
+        var length = decoder.Decode(_bytes, 0, _bytes.Length, output);
         return Encoding.UTF8.GetString(output, 0, length);
     }
 
@@ -53,7 +50,7 @@ public sealed class EncodedPart
             var count = Encoding.UTF8.GetBytes(text, utf8);
             var length = encoder.Flush(utf8, 0, count, scratch);
             var encoded = scratch.AsSpan(0, length);
-            return new EncodedPart(encoded.ToArray(), length, encoded.Count((byte)'\n'));
+            return new EncodedPart(encoded.ToArray(), encoded.Count((byte)'\n'));
         }
         finally
         {
@@ -80,7 +77,7 @@ public sealed class EncodedPart
             piece.Bytes.CopyTo(bytes.AsSpan(at));
             at += piece.Length;
         }
-        return new EncodedPart(bytes, length, wire - length);
+        return new EncodedPart(bytes, wire - length);
     }
 }
 
