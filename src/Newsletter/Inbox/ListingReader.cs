@@ -159,7 +159,26 @@ internal static partial class ListingReader
             && paragraph.LineCount <= MaxTitleLines
             && !EndsSentence(text)
             && paragraph.Words <= MaxTitleWords
-            && text.Count(char.IsLetter) * 2 >= text.Count(c => c != ' ');
+            && MostlyLetters(text);
+    }
+
+    // At least half of the characters other than spaces are letters.
+    private static bool MostlyLetters(string text)
+    {
+        int letters = 0, others = 0;
+        foreach (var c in text)
+        {
+            if (char.IsLetter(c))
+            {
+                letters++;
+            }
+            else if (c != ' ')
+            {
+                others++;
+            }
+        }
+
+        return letters >= others;
     }
 
     private static bool IsAbstractLike(Paragraph paragraph)

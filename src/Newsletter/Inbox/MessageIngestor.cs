@@ -44,8 +44,7 @@ public sealed class MessageIngestor(
         MimeMessage? message = null;
         try
         {
-            using var stream = new MemoryStream(raw, writable: false);
-            message = await MimeMessage.LoadAsync(stream, ct);
+            message = TrendingEmailParser.LoadPersistent(raw, ct);
         }
         catch (FormatException ex)
         {

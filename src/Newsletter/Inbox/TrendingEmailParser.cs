@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -71,6 +72,14 @@ public sealed partial class TrendingEmailParser
         return MimeMessage.Load(MimeOptions, copy, cancellationToken);
     }
 
+    /// <summary>
+    /// Loads a message whose bytes are already in memory. The parts' contents stay slices of <paramref name="raw"/>,
+    /// not copies: for a listing that is two ~130 KB large-object allocations fewer per message.
+    /// </summary>
+    public static MimeMessage LoadPersistent(byte[] raw, CancellationToken cancellationToken = default) =>
+        // Not disposed: the message reads its parts from this stream, which holds nothing but the array.
+        MimeMessage.Load(MimeOptions, new MemoryStream(raw, writable: false), persistent: true, cancellationToken);
+
     /// <summary>Parses an .eml file, refusing one over <paramref name="maxMessageBytes"/>.</summary>
     /// <exception cref="MessageTooLargeException">The file is larger than <paramref name="maxMessageBytes"/>.</exception>
     public ParsedListing ParseFile(string path, long maxMessageBytes = DefaultMaxMessageBytes)
@@ -117,19 +126,24 @@ public sealed partial class TrendingEmailParser
         ListingContent? best = null;
         foreach (var part in plain)
         {
-            var text = ReadText(part);
-            if (LooksBinary(text))
+            using var text = PartText.Read(part);
+            if (LooksBinary(text.Span))
             {
                 continue;
             }
 
+            List<TextLine> lines;
             if (part.ContentType.Format is { } format && format.Equals("flowed", StringComparison.OrdinalIgnoreCase))
             {
                 var delsp = part.ContentType.Parameters.TryGetValue("delsp", out string? value) && value.Equals("yes", StringComparison.OrdinalIgnoreCase);
-                text = new FlowedToText { DeleteSpace = delsp }.Convert(text);
+                lines = SplitLines(new FlowedToText { DeleteSpace = delsp }.Convert(text.Span.ToString()));
+            }
+            else
+            {
+                lines = SplitLines(text.Span);
             }
 
-            var content = ListingReader.Read(SplitLines(text), decodeEntities: true, sent);
+            var content = ListingReader.Read(lines, decodeEntities: true, sent);
             if (content.Papers.Count > 0)
             {
                 return content;
@@ -140,13 +154,13 @@ public sealed partial class TrendingEmailParser
 
         foreach (var part in html)
         {
-            var text = ReadText(part);
-            if (LooksBinary(text))
+            using var text = PartText.Read(part);
+            if (LooksBinary(text.Span))
             {
                 continue;
             }
 
-            var content = ListingReader.Read(HtmlText.ToLines(text), decodeEntities: false, sent);
+            var content = ListingReader.Read(HtmlText.ToLines(text.Span.ToString()), decodeEntities: false, sent);
             if (content.Papers.Count > 0)
             {
                 return content;
@@ -175,19 +189,23 @@ public sealed partial class TrendingEmailParser
     }
 
     // Text has next to no control characters; random bytes decoded as windows-1252 have about one in eight.
-    private static bool LooksBinary(string text)
+    private static bool LooksBinary(ReadOnlySpan<char> text)
     {
         var controls = 0;
-        foreach (var c in text)
+        var rest = text;
+        int next;
+        while ((next = rest.IndexOfAny(ControlChars)) >= 0)
         {
-            if ((c < ' ' && c is not '\t' and not '\n' and not '\r' and not '\f') || c == '\uFFFD')
-            {
-                controls++;
-            }
+            controls++;
+            rest = rest[(next + 1)..];
         }
 
         return controls > 16 && controls > text.Length / 200;
     }
+
+    // Controls other than tab, line feed, form feed and carriage return, and the replacement character.
+    private static readonly SearchValues<char> ControlChars = SearchValues.Create(
+        "\0\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000B\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\uFFFD");
 
     private static bool IsNotAListing(MimeMessage message)
     {
@@ -257,40 +275,94 @@ public sealed partial class TrendingEmailParser
         return (plain, html, embedded);
     }
 
-    private static string ReadText(MimePart part)
+    /// <summary>
+    /// A text part decoded into a pooled buffer: a listing's text is over 100 KB, so as one string it would be a
+    /// large-object allocation per message. Only the lines become strings.
+    /// </summary>
+    private sealed class PartText : IDisposable
     {
-        if (part.Content is null)
+        private char[]? buffer;
+        private readonly int length;
+
+        private PartText(char[] buffer, int length)
         {
-            return string.Empty;
+            this.buffer = buffer;
+            this.length = length;
         }
 
-        // The encoded size bounds the decoded one for every transfer encoding: no 2 MB buffer for a 50 KB part.
-        var capacity = part.Content.Stream is { CanSeek: true } encoded ? (int)Math.Min(MaxPartBytes, encoded.Length + 1) : MaxPartBytes;
-        var bytes = new byte[capacity];
-        var length = 0;
-        using (var stream = part.Content.Open())
+        public ReadOnlySpan<char> Span => buffer.AsSpan(0, length);
+
+        public static PartText Read(MimePart part)
         {
-            int read;
-            while (length < bytes.Length && (read = stream.Read(bytes, length, bytes.Length - length)) > 0)
+            if (part.Content is null)
             {
-                length += read;
+                return new PartText([], 0);
+            }
+
+            // The encoded size bounds the decoded one for every transfer encoding: no 2 MB buffer for a 50 KB part.
+            var capacity = part.Content.Stream is { CanSeek: true } encoded ? (int)Math.Min(MaxPartBytes, encoded.Length + 1) : MaxPartBytes;
+            var bytes = ArrayPool<byte>.Shared.Rent(capacity);
+            try
+            {
+                var length = 0;
+                using (var stream = part.Content.Open())
+                {
+                    int read;
+                    while (length < capacity && (read = stream.Read(bytes, length, capacity - length)) > 0)
+                    {
+                        length += read;
+                    }
+                }
+
+                // A cut part ends at its last whole line, never inside a multi-byte character.
+                if (length == capacity && bytes.AsSpan(0, length).LastIndexOf((byte)'\n') is > 0 and var newline)
+                {
+                    length = newline;
+                }
+
+                var chars = ArrayPool<char>.Shared.Rent(MaxCharCount(length, part.ContentType.Charset));
+                return new PartText(chars, Decode(bytes.AsSpan(0, length), part.ContentType.Charset, chars));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
             }
         }
 
-        // A cut part ends at its last whole line, never inside a multi-byte character.
-        if (length == bytes.Length && bytes.AsSpan(0, length).LastIndexOf((byte)'\n') is > 0 and var newline)
+        public void Dispose()
         {
-            length = newline;
+            if (buffer is { Length: > 0 } rented)
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
+            buffer = null;
         }
-
-        return Decode(bytes.AsSpan(0, length), part.ContentType.Charset);
     }
 
+    /// <summary>As <see cref="Decode(ReadOnlySpan{byte}, string?, Span{char})"/>, into a new string.</summary>
+    internal static string Decode(ReadOnlySpan<byte> bytes, string? charset)
+    {
+        var chars = ArrayPool<char>.Shared.Rent(MaxCharCount(bytes.Length, charset));
+        try
+        {
+            return new string(chars, 0, Decode(bytes, charset, chars));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+        }
+    }
+
+    // Enough for any of the decodings Decode may choose: UTF-8, the declared charset, windows-1252.
+    private static int MaxCharCount(int byteCount, string? charset) =>
+        Math.Max(byteCount + 1, ResolveCharset(charset)?.GetMaxCharCount(byteCount) ?? 0);
+
     /// <summary>
-    /// Decodes with the declared charset when the bytes are valid in it, else as UTF-8, else as windows-1252.
+    /// Decodes with the declared charset when the bytes are valid in it, else as UTF-8, else as windows-1252, into
+    /// <paramref name="destination"/> (at least <see cref="MaxCharCount"/> long); returns the number of characters.
     /// Valid UTF-8 wins over a declared us-ascii or Latin-1: such labels on UTF-8 bodies are common, the reverse is not.
     /// </summary>
-    internal static string Decode(ReadOnlySpan<byte> bytes, string? charset)
+    private static int Decode(ReadOnlySpan<byte> bytes, string? charset, Span<char> destination)
     {
         if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
@@ -299,23 +371,25 @@ public sealed partial class TrendingEmailParser
 
         var declared = ResolveCharset(charset);
         var westernLabel = declared is null || declared.CodePage is 20127 or 28591 or 1252;
-        if (westernLabel && TryDecodeStrict(new UTF8Encoding(false, true), bytes) is { } utf8)
+        if (westernLabel && TryDecodeStrict(StrictUtf8, bytes, destination) is { } utf8)
         {
             return utf8;
         }
 
-        if (declared is not null && TryDecodeStrict(declared, bytes) is { } text)
+        if (declared is not null && TryDecodeStrict(declared, bytes, destination) is { } text)
         {
             return text;
         }
 
-        if (TryDecodeStrict(new UTF8Encoding(false, true), bytes) is { } fallback)
+        if (!westernLabel && TryDecodeStrict(StrictUtf8, bytes, destination) is { } fallback)
         {
             return fallback;
         }
 
-        return Encoding.GetEncoding(1252).GetString(bytes);
+        return Encoding.GetEncoding(1252).GetChars(bytes, destination);
     }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static Encoding? ResolveCharset(string? charset)
     {
@@ -339,11 +413,11 @@ public sealed partial class TrendingEmailParser
         }
     }
 
-    private static string? TryDecodeStrict(Encoding encoding, ReadOnlySpan<byte> bytes)
+    private static int? TryDecodeStrict(Encoding encoding, ReadOnlySpan<byte> bytes, Span<char> destination)
     {
         try
         {
-            return encoding.GetString(bytes);
+            return encoding.GetChars(bytes, destination);
         }
         catch (DecoderFallbackException)
         {
@@ -354,10 +428,10 @@ public sealed partial class TrendingEmailParser
     [GeneratedRegex("""^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|abwesenheitsnotiz|r[ée]ponse automatique)\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AutoReplySubject();
 
-    private static List<TextLine> SplitLines(string text)
+    private static List<TextLine> SplitLines(ReadOnlySpan<char> text)
     {
         var lines = new List<TextLine>();
-        foreach (var line in text.AsSpan().EnumerateLines())
+        foreach (var line in text.EnumerateLines())
         {
             lines.Add(TextLine.Plain(line.ToString()));
         }

@@ -5,7 +5,10 @@ using Newsletter.Inbox;
 
 namespace Newsletter.Benchmarks.Scenarios;
 
-/// <summary>Mean time to load and parse the sample listing, against MimeKit's load of the same bytes alone.</summary>
+/// <summary>
+/// Mean time to load and parse the sample listing as the ingestor does (from bytes in memory, parts left in place),
+/// against MimeKit's same load of the same bytes alone.
+/// </summary>
 public static class ParseBenchmark
 {
     private const double TargetMicroseconds = 5_000;
@@ -19,15 +22,14 @@ public static class ParseBenchmark
 
         double Ours()
         {
-            using var stream = new MemoryStream(bytes, writable: false);
-            papers = parser.Parse(TrendingEmailParser.Load(stream, TrendingEmailParser.DefaultMaxMessageBytes)).Papers.Count;
+            papers = parser.Parse(TrendingEmailParser.LoadPersistent(bytes)).Papers.Count;
             return papers;
         }
 
         double LoadOnly()
         {
             using var stream = new MemoryStream(bytes, writable: false);
-            return MimeMessage.Load(stream).Headers.Count;
+            return MimeMessage.Load(stream, persistent: true).Headers.Count;
         }
 
         var warmup = Math.Max(20, iterations / 10);
@@ -41,7 +43,7 @@ public static class ParseBenchmark
             Metric: "mean time per parse of the sample listing",
             Value: Math.Round(ours, 1),
             Unit: "µs",
-            Baseline: "MimeMessage.Load of the same bytes",
+            Baseline: "MimeMessage.Load of the same bytes (persistent)",
             BaselineValue: Math.Round(baseline, 1),
             Ratio: Math.Round(ours / baseline, 2),
             Target: "under 5 ms",
