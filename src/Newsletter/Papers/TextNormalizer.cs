@@ -104,16 +104,21 @@ public static partial class TextNormalizer
         return builder.ToString();
     }
 
-    // Printable ASCII without the characters that trigger entity or TeX handling.
-    private static readonly SearchValues<char> PlainAscii =
-        SearchValues.Create(" !\"#$'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}");
+    // What the slow path changes: whitespace other than the plain space, control and invisible format characters,
+    // surrogates (checked for pairing) and the TeX triggers. Built from the same predicates the slow path uses.
+    private static readonly SearchValues<char> NeedsWork = SearchValues.Create(
+        Enumerable.Range(0, char.MaxValue + 1).Select(i => (char)i)
+            .Where(c => (char.IsWhiteSpace(c) && c != ' ') || IsInvisible(c) || char.IsSurrogate(c) || c is '\\' or '~')
+            .ToArray());
 
-    // The common case, single-spaced printable ASCII, is returned as it is.
+    // The common case, single-spaced text already in NFC with nothing to remove, is returned as it is: most lines of a
+    // listing, non-ASCII ones included (the slow path costs a StringBuilder per line).
     private static bool IsAlreadyNormal(string text) =>
         text[0] != ' '
         && text[^1] != ' '
-        && !text.AsSpan().ContainsAnyExcept(PlainAscii)
-        && !text.Contains("  ", StringComparison.Ordinal);
+        && !text.AsSpan().ContainsAny(NeedsWork)
+        && !text.Contains("  ", StringComparison.Ordinal)
+        && text.IsNormalized(NormalizationForm.FormC);
 
     private static bool IsInvisible(char c) =>
         char.IsControl(c)

@@ -16,9 +16,20 @@ public sealed class TextNormalizerTests
     [InlineData("mathfrak S^{2/p} for 1leq p<2", "mathfrak S^{2/p} for 1leq p<2")]
     [InlineData("at https://example.org/~user/x.", "at https://example.org/~user/x.")]
     [InlineData("<script>alert(1)</script> Paper", "<script>alert(1)</script> Paper")]
+    // Non-ASCII text: left alone when it is already normal, normalised when one character needs it.
+    [InlineData("Über Modelle — „Qualität“ 😀 ∑", "Über Modelle — „Qualität“ 😀 ∑")]
+    [InlineData("Über\u2009Modelle — Cafe\u0301 😀", "Über Modelle — Café 😀")]
     public void Normalize_Text_IsReadableAndLiteral(string input, string expected)
     {
         Assert.Equal(expected, TextNormalizer.Normalize(input));
+    }
+
+    [Fact]
+    public void Normalize_LoneSurrogateAfterAnEmoji_IsReplacedAndTheEmojiKept()
+    {
+        // Built in code: an attribute argument cannot carry a lone surrogate.
+        var input = "Über Modelle\u200B \U0001F600" + '\uDE00';
+        Assert.Equal("Über Modelle \U0001F600\uFFFD", TextNormalizer.Normalize(input));
     }
 
     [Fact]
