@@ -64,6 +64,7 @@ public static class FanOutBenchmark
         Progress($"all digests out after {clock.Elapsed.TotalSeconds:0.0} s");
         peakRssKb = Math.Max(peakRssKb, worker.StatusKilobytes("VmHWM"));
         var workerCpu = worker.CpuSeconds() - cpuBefore;
+        var blockCounts = worker.BlockCacheCounts;
         var loadAtEnd = BenchEnvironment.LoadAverage();
         await worker.DisposeAsync();
 
@@ -98,6 +99,7 @@ public static class FanOutBenchmark
             ["smtp-source elapsed"] = BenchEnvironment.Format(baselineElapsed.TotalSeconds, "s"),
             ["worker CPU time during the run (user+sys)"] = BenchEnvironment.Format(workerCpu, "s"),
             ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),
+            ["paper blocks (the worker's block cache, whole run)"] = blockCounts ?? "not logged",
             ["seeding subscribers (COPY)"] = BenchEnvironment.Format(seedClock.Elapsed.TotalSeconds, "s"),
             ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",
             ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),

@@ -60,6 +60,10 @@ public sealed class AppProcess : IAsyncDisposable
                 {
                     started._templatesCompiled.TrySetResult();
                 }
+                if (e.Data.IndexOf(BlockCacheMarker, StringComparison.Ordinal) is >= 0 and var at)
+                {
+                    started._blockCacheCounts = e.Data[(at + BlockCacheMarker.Length)..];
+                }
             }
         };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
@@ -69,6 +73,13 @@ public sealed class AppProcess : IAsyncDisposable
     }
 
     public bool HasExited => process.HasExited;
+
+    // SendBatchJob logs the renderer's cache counts after each batch, totals since the worker started.
+    private const string BlockCacheMarker = "paper blocks so far ";
+    private volatile string? _blockCacheCounts;
+
+    /// <summary>The worker's latest paper-block counts ("N reused, M rendered, ..."), or null before its first batch.</summary>
+    public string? BlockCacheCounts => _blockCacheCounts;
 
     /// <summary>A line of /proc/PID/status in kB (VmHWM: peak resident set size), or -1.</summary>
     public long StatusKilobytes(string field)
