@@ -320,8 +320,9 @@ public sealed partial class TrendingEmailParser
                     length = newline;
                 }
 
-                var chars = ArrayPool<char>.Shared.Rent(MaxCharCount(length, part.ContentType.Charset));
-                return new PartText(chars, Decode(bytes.AsSpan(0, length), part.ContentType.Charset, chars));
+                var declared = ResolveCharset(part.ContentType.Charset);
+                var chars = ArrayPool<char>.Shared.Rent(MaxCharCount(length, declared));
+                return new PartText(chars, Decode(bytes.AsSpan(0, length), declared, chars));
             }
             finally
             {
@@ -339,37 +340,23 @@ public sealed partial class TrendingEmailParser
         }
     }
 
-    /// <summary>As <see cref="Decode(ReadOnlySpan{byte}, string?, Span{char})"/>, into a new string.</summary>
-    internal static string Decode(ReadOnlySpan<byte> bytes, string? charset)
-    {
-        var chars = ArrayPool<char>.Shared.Rent(MaxCharCount(bytes.Length, charset));
-        try
-        {
-            return new string(chars, 0, Decode(bytes, charset, chars));
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(chars);
-        }
-    }
-
     // Enough for any of the decodings Decode may choose: UTF-8, the declared charset, windows-1252.
-    private static int MaxCharCount(int byteCount, string? charset) =>
-        Math.Max(byteCount + 1, ResolveCharset(charset)?.GetMaxCharCount(byteCount) ?? 0);
+    private static int MaxCharCount(int byteCount, Encoding? declared) =>
+        Math.Max(byteCount + 1, declared?.GetMaxCharCount(byteCount) ?? 0);
 
     /// <summary>
-    /// Decodes with the declared charset when the bytes are valid in it, else as UTF-8, else as windows-1252, into
+    /// Decodes with the declared charset (resolved by <see cref="ResolveCharset"/>, null when unknown) when the bytes
+    /// are valid in it, else as UTF-8, else as windows-1252, into
     /// <paramref name="destination"/> (at least <see cref="MaxCharCount"/> long); returns the number of characters.
     /// Valid UTF-8 wins over a declared us-ascii or Latin-1: such labels on UTF-8 bodies are common, the reverse is not.
     /// </summary>
-    private static int Decode(ReadOnlySpan<byte> bytes, string? charset, Span<char> destination)
+    private static int Decode(ReadOnlySpan<byte> bytes, Encoding? declared, Span<char> destination)
     {
         if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             bytes = bytes[3..];
         }
 
-        var declared = ResolveCharset(charset);
         var westernLabel = declared is null || declared.CodePage is 20127 or 28591 or 1252;
         if (westernLabel && TryDecodeStrict(StrictUtf8, bytes, destination) is { } utf8)
         {

@@ -54,13 +54,12 @@ public static class IngestionBenchmark
         var connectionString = await env.CreateDatabaseAsync("bench_ingest");
         await using var services = await InProcess.BuildAsync(PollerSettings(env, user, connectionString));
         var poller = services.GetRequiredService<InboxPoller>();
-        var loadAtStart = BenchEnvironment.LoadAverage();
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         // The warm-up's and the set-up's hot methods are recompiled optimised in the background for a few seconds
         // after them: without this wait, that recompilation (about 2 s of CPU) lands in the measured poll.
         var jitSettle = await WaitForJitToSettleAsync();
+        var loadAtStart = BenchEnvironment.LoadAverage();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var methodsBefore = JitInfo.GetCompiledMethodCount();
-        MarkerMeasuredPollStarts();
         var clock = Stopwatch.StartNew();
         var result = await poller.PollAsync(CancellationToken.None);
         clock.Stop();
@@ -96,9 +95,6 @@ public static class IngestionBenchmark
                 ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",
             });
     }
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static void MarkerMeasuredPollStarts() { }
 
     /// <summary>Waits until no method has been compiled for a second (at most 30 s); returns how long that took.</summary>
     private static async Task<TimeSpan> WaitForJitToSettleAsync()
