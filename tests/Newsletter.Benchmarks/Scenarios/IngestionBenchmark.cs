@@ -59,12 +59,14 @@ public static class IngestionBenchmark
         var jitSettle = await WaitForJitToSettleAsync();
         var loadAtStart = BenchEnvironment.LoadAverage();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+        var serversBefore = ServerCpu.Snapshot("postgres");
         var methodsBefore = JitInfo.GetCompiledMethodCount();
         var clock = Stopwatch.StartNew();
         var result = await poller.PollAsync(CancellationToken.None);
         clock.Stop();
         var jitDuringPoll = JitInfo.GetCompiledMethodCount() - methodsBefore;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+        var servers = ServerCpu.Since(serversBefore);
         var loadAtEnd = BenchEnvironment.LoadAverage();
 
         var db = services.GetRequiredService<NpgsqlDataSource>();
@@ -83,6 +85,7 @@ public static class IngestionBenchmark
                 ["elapsed, ours"] = BenchEnvironment.Format(clock.Elapsed.TotalSeconds, "s"),
                 ["per message, ours"] = BenchEnvironment.Format(clock.Elapsed.TotalMilliseconds / env.Backlog, "ms"),
                 ["benchmark process CPU during the poll"] = BenchEnvironment.Format(cpu.TotalSeconds, "s"),
+                ["PostgreSQL CPU during the poll"] = BenchEnvironment.Format(servers["postgres"].TotalSeconds, "s"),
                 ["plain fetch, one FETCH (s)"] = BenchEnvironment.Format(bulk.TotalSeconds, "s"),
                 ["plain fetch, one FETCH per message (s)"] = BenchEnvironment.Format(perMessage.TotalSeconds, "s"),
                 ["ratio against one FETCH per message"] = BenchEnvironment.Format(perMessage.TotalSeconds / clock.Elapsed.TotalSeconds),

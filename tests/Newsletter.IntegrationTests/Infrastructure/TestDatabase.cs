@@ -56,7 +56,8 @@ public sealed class TestDatabase : IAsyncDisposable
         await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", CancellationToken.None);
     }
 
-    // The schema every test database starts with. No migrations exist yet: `await Migrator.MigrateAsync(connectionString)` goes here.
+    // Every test database starts empty: the application's migrations run when a test builds its services
+    // (TestServices.BuildAsync), or when it calls Migrator.MigrateAsync itself.
     static Task PrepareSchemaAsync(string connectionString, CancellationToken cancellationToken) => Task.CompletedTask;
 
     static async Task ExecuteOnServerAsync(string sql, CancellationToken cancellationToken)
