@@ -35,6 +35,10 @@ port = $port
 unix_socket_directories = '$data'
 max_connections = 200
 CONF
+# NEWSLETTER_PG_STATEMENTS=1 loads pg_stat_statements (tests/bench.sh's BENCH_PG_DIAGNOSTICS uses it).
+if [[ ${NEWSLETTER_PG_STATEMENTS:-0} == 1 ]]; then
+  printf "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n" >>"$data/postgresql.conf"
+fi
 if [[ ${NEWSLETTER_PG_DURABLE:-0} != 1 ]]; then
   printf 'fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n' >>"$data/postgresql.conf"
 fi

@@ -45,7 +45,7 @@ public sealed class SendBatchJob(
             return;
         }
 
-        var work = await ledger.ClaimAsync(issueId, generation, fromId, toId, Worker, ct);
+        var work = await ledger.ReadBatchAsync(issueId, generation, fromId, toId, ct);
         if (work.Count > 0)
         {
             var content = await IssueContent.LoadAsync(papers, issueId, ct);
@@ -86,13 +86,13 @@ public sealed class SendBatchJob(
                 {
                     // One digest that cannot be rendered (a broken custom template, hostile data) fails alone.
                     logger.LogError(ex, "Delivery {DeliveryId} could not be rendered", row.Id);
-                    await ledger.AdvanceAsync(previous, null, ct);
+                    await ledger.AdvanceAsync(previous, null, Worker, ct);
                     previous = new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null);
                     continue;
                 }
 
                 using var permit = await rateLimiter.AcquireAsync(ct);
-                await ledger.AdvanceAsync(previous, row.Id, ct);
+                await ledger.AdvanceAsync(previous, row.Id, Worker, ct);
                 SendOutcome outcome;
                 var started = clock.GetTimestamp();
                 if (unreachable >= 3)
@@ -133,7 +133,7 @@ public sealed class SendBatchJob(
         finally
         {
             // The last outcome is recorded whatever ends the loop; an unrecorded 250 would be sent again.
-            await ledger.AdvanceAsync(previous, null, CancellationToken.None);
+            await ledger.AdvanceAsync(previous, null, Worker, CancellationToken.None);
             if (transport is not null)
             {
                 await transport.DisposeAsync();

@@ -57,6 +57,7 @@ public static class IngestionBenchmark
         // The warm-up's and the set-up's hot methods are recompiled optimised in the background for a few seconds
         // after them: without this wait, that recompilation (about 2 s of CPU) lands in the measured poll.
         var jitSettle = await WaitForJitToSettleAsync();
+        await using var diagnostics = PostgresDiagnostics.Enabled ? await PostgresDiagnostics.StartAsync(connectionString) : null;
         var loadAtStart = BenchEnvironment.LoadAverage();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var serversBefore = ServerCpu.Snapshot("postgres");
@@ -67,6 +68,10 @@ public static class IngestionBenchmark
         var jitDuringPoll = JitInfo.GetCompiledMethodCount() - methodsBefore;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var servers = ServerCpu.Since(serversBefore);
+        if (diagnostics is not null)
+        {
+            await diagnostics.ReportAsync(Console.Error, "the ingestion poll");
+        }
         var loadAtEnd = BenchEnvironment.LoadAverage();
 
         var db = services.GetRequiredService<NpgsqlDataSource>();

@@ -1,0 +1,105 @@
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Digests;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Npgsql;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Digests;
+
+/// <summary>
+/// The recovery job against a real PostgreSQL and Hangfire storage: open ledger rows nobody has touched for
+/// <see cref="DeliveryRecoveryJob.StaleAfter"/> get their send batches queued again; a batch that is being sent,
+/// which marks each row as it sends it, is left alone.
+/// </summary>
+public sealed class DeliveryRecoveryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly DateTimeOffset FannedOut = new(2025, 3, 11, 15, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Recovery_OpenRowsUntouchedForLongerThanStaleAfter_TheirBatchIsQueuedAgain()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var clock = new SettableClock(FannedOut);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        await FannedOutGenerationAsync(database, subscribers: 3);
+
+        clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+
+        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
+    }
+
+    [Fact]
+    public async Task Recovery_BatchMarkedARowAsSendingRecently_NothingQueued()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var clock = new SettableClock(FannedOut);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+
+        // A slow batch: it sent the first digest five minutes after the fan-out and is on the second one now.
+        clock.Now = FannedOut + TimeSpan.FromMinutes(5);
+        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await ledger.AdvanceAsync(null, deliveries[0], "worker-a:1", Ct);
+        await ledger.AdvanceAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), deliveries[1], "worker-a:1", Ct);
+
+        clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+
+        Assert.Equal(0L, await QueuedSendBatchesAsync(database));
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var who = new NpgsqlCommand("select claimed_by from deliveries where id = @id", connection);
+        who.Parameters.AddWithValue("id", deliveries[1]);
+        Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
+    }
+
+    /// <summary>An issue whose first generation was fanned out at <see cref="FannedOut"/>: one pending row per subscriber.</summary>
+    private static async Task<long[]> FannedOutGenerationAsync(TestDatabase database, int subscribers)
+    {
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand(
+            """
+            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
+            values ('recovery@test', '\x01', 'cli', 1, '\x01', @at, 'ingested');
+            insert into issues (issue_date, subject, inbound_message_id, paper_count, created_at)
+            select '2025-03-11', 'Trending papers', id, 0, @at from inbound_messages;
+            insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at, fanned_out_at)
+            select id, 1, 'issue', 'inbox', @at, @at from issues;
+            insert into subscribers (email, status, interests, created_at, updated_at)
+            select 'reader' || n || '@test.example', 'active', 'agents', @at, @at from generate_series(1, @count) n;
+            insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at)
+            select i.id, s.id, 1, 'pending', '{}', @at, @at from issues i cross join subscribers s order by s.id
+            returning id;
+            """, connection);
+        command.Parameters.AddWithValue("at", FannedOut);
+        command.Parameters.AddWithValue("count", subscribers);
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        do
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+        while (await reader.NextResultAsync(Ct));
+        return [.. ids.Order()];
+    }
+
+    private static async Task<long> QueuedSendBatchesAsync(TestDatabase database)
+    {
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'", connection);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
+
+    private sealed class SettableClock(DateTimeOffset start) : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = start;
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+}
