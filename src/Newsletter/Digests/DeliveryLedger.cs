@@ -24,7 +24,8 @@ public sealed record GenerationInfo(long IssueId, int Generation, string Scope, 
 public sealed class DeliveryLedger(
     NpgsqlDataSource db,
     [FromKeyedServices(DeliveryLedger.AsyncCommit)] NpgsqlDataSource asyncCommit,
-    TimeProvider clock)
+    TimeProvider clock,
+    ILogger<DeliveryLedger> logger)
 {
     /// <summary>Key of the data source whose commits do not wait for the disk: for per-message status updates only.</summary>
     public const string AsyncCommit = "async-commit";
@@ -115,8 +116,17 @@ public sealed class DeliveryLedger(
             // send batch's rows through the (issue, subscriber, generation) index, i.e. every row of the issue, once per
             // batch. With 30,000 subscribers that was 40-80 ms per batch query instead of 1-3 ms (tests/bench.sh fan-out
             // with BENCH_PG_DIAGNOSTICS=1).
-            await using var analyze = new NpgsqlCommand("analyze deliveries", connection);
-            await analyze.ExecuteNonQueryAsync(ct);
+            // The plan is committed: a failure here must not fail the fan-out (its batches would wait for a retry).
+            try
+            {
+                await using var analyze = new NpgsqlCommand("analyze deliveries", connection);
+                await analyze.ExecuteNonQueryAsync(ct);
+            }
+            catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "ANALYZE of the delivery ledger after issue {IssueId} generation {Generation} failed; autovacuum will do it later",
+                    issueId, generation);
+            }
         }
         return true;
     }
