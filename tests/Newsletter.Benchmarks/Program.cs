@@ -48,7 +48,6 @@ Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average at
 Console.WriteLine($"{"scenario",-10} {"metric",-62} {"value",10} {"unit",-6} {"baseline",10} {"ratio",7}  target");
 foreach (var r in results)
 {
-    Console.WriteLine($"{r.Scenario,-10} {Cut(r.Metric, 62),-62} {r.Value,10:N1} {r.Unit,-6} {r.BaselineValue,10:N1} {r.Ratio,7:N2}  {r.Target} {(r.TargetMet is { } met ? (met ? "met" : "MISSED") : "")}");
+    Console.WriteLine($"{r.Scenario,-10} {BenchEnvironment.Cut(r.Metric, 62),-62} {r.Value,10:N1} {r.Unit,-6} {r.BaselineValue,10:N1} {r.Ratio,7:N2}  {r.Target} {(r.TargetMet is { } met ? (met ? "met" : "MISSED") : "")}");
 }
 
-static string Cut(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";

@@ -91,26 +91,23 @@ public sealed class PaperStore(NpgsqlDataSource db)
         if (idByKey.Count < byKey.Count)
         {
             // Inserted by a listing ingested at the same time, committed after this statement began: its snapshot
-            // could not see the row it then waited for. A new statement can.
-            await using var known = new NpgsqlCommand("select paper_key, id, links from papers where paper_key = any(@keys)", connection, transaction);
+            // could not see the row it then waited for. A new statement can. Its links may lack ours: the update
+            // below merges them where they do.
+            await using var known = new NpgsqlCommand("select paper_key, id from papers where paper_key = any(@keys)", connection, transaction);
             known.Parameters.AddWithValue("keys", keys.Where(k => !idByKey.ContainsKey(k)).ToArray());
             await using var reader = await known.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 var key = reader.GetString(0);
                 idByKey[key] = reader.GetInt64(1);
-                var index = Array.BinarySearch(keys, key, StringComparer.Ordinal);
-                if (!byKey[index].Paper.Links.All(reader.GetFieldValue<string[]>(2).Contains))
-                {
-                    gainsLinks.Add(index);
-                }
+                gainsLinks.Add(Array.BinarySearch(keys, key, StringComparer.Ordinal));
             }
         }
         if (gainsLinks.Count > 0)
         {
             // A paper seen before that comes back with new links (code released since) gains them. Rare, so only
-            // these rows are locked, in key order like the inserts. The condition is checked again on the locked
-            // row: a listing ingested at the same time may have added the same links.
+            // these rows are locked, in key order like the inserts. Whether the links are new is decided on the
+            // locked row: a listing ingested at the same time may have added the same links.
             await using var grow = new NpgsqlCommand(
                 """
                 with listed as (

@@ -104,6 +104,9 @@ public sealed class BenchEnvironment
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
+    /// <summary>Text cut to <paramref name="length"/> characters, an ellipsis marking the cut.</summary>
+    public static string Cut(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
+
     public static string Format(double value, string unit = "") =>
         $"{value.ToString("0.###", CultureInfo.InvariantCulture)} {unit}".TrimEnd();
 

@@ -51,7 +51,7 @@ public sealed partial class PostgresDiagnostics : IAsyncDisposable
                 var calls = reader.GetInt64(0);
                 var total = reader.GetDouble(1);
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"  {calls,8} {total,10:F1} {total / calls,8:F3}  {Cut(Whitespace().Replace(reader.GetString(2), " "), 90)}"));
+                    $"  {calls,8} {total,10:F1} {total / calls,8:F3}  {BenchEnvironment.Cut(Whitespace().Replace(reader.GetString(2), " "), 90)}"));
             }
         }
         var all = Math.Max(1, samples.Values.Sum());
@@ -94,8 +94,6 @@ public sealed partial class PostgresDiagnostics : IAsyncDisposable
             }
         }
     }
-
-    private static string Cut(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();
