@@ -5,8 +5,8 @@
 # Usage: tests/bench.sh [scenario...]   scenarios: fan-out matching parse ingestion web (default: all)
 # Sizes (env): BENCH_SUBSCRIBERS=100000 BENCH_SMTP_CONNECTIONS=4 BENCH_BACKLOG=1000 BENCH_WRK_DURATION=20s
 #              BENCH_WRK_CONNECTIONS=32 BENCH_WRK_THREADS=2 BENCH_MANAGE_PATH=/manage/{token} BENCH_SEED=42
-# BENCH_PG_DIAGNOSTICS=1: the ingestion scenario also prints PostgreSQL's busiest statements and what its sessions
-#              waited on during the poll (loads pg_stat_statements; slows PostgreSQL a little, so not for the numbers).
+# BENCH_PG_DIAGNOSTICS=1: the ingestion and fan-out scenarios also print PostgreSQL's busiest statements and what its sessions
+#              waited on during the measurement (loads pg_stat_statements; slows PostgreSQL a little, so not for the numbers).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scripts=$root/deploy/scripts
