@@ -31,10 +31,14 @@ public sealed class DeliveryRecoveryJob(
             select issue_id, generation, false from delivery_generations
             where fanned_out_at is null and requested_at < @stale
             union
-            select issue_id, generation, true from deliveries
-            where (status in ('pending', 'sending') or (status = 'deferred' and next_attempt_at <= @now))
-            group by issue_id, generation
-            having max(coalesce(claimed_at, updated_at)) < @stale
+            select o.issue_id, o.generation, true from (
+                select distinct issue_id, generation from deliveries
+                where status in ('pending', 'sending') or (status = 'deferred' and next_attempt_at <= @now)
+            ) o
+            -- Alive: a batch records each outcome as it goes, so some row of the generation changed recently.
+            where not exists (
+                select 1 from deliveries r
+                where r.issue_id = o.issue_id and r.generation = o.generation and r.updated_at >= @stale)
             """);
         command.Parameters.AddWithValue("stale", staleBefore);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());

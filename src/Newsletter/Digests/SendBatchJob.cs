@@ -70,7 +70,6 @@ public sealed class SendBatchJob(
     private async Task SendAsync(IssueContent content, int generation, IReadOnlyList<DeliveryWork> work, CancellationToken ct)
     {
         IDigestTransport? transport = null;
-        RecordedOutcome? previous = null;
         var unreachable = 0;
         try
         {
@@ -86,13 +85,11 @@ public sealed class SendBatchJob(
                 {
                     // One digest that cannot be rendered (a broken custom template, hostile data) fails alone.
                     logger.LogError(ex, "Delivery {DeliveryId} could not be rendered", row.Id);
-                    await ledger.AdvanceAsync(previous, null, Worker, ct);
-                    previous = new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null);
+                    await ledger.RecordAsync(new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null), Worker, ct);
                     continue;
                 }
 
                 using var permit = await rateLimiter.AcquireAsync(ct);
-                await ledger.AdvanceAsync(previous, row.Id, Worker, ct);
                 SendOutcome outcome;
                 var started = clock.GetTimestamp();
                 if (unreachable >= 3)
@@ -121,19 +118,19 @@ public sealed class SendBatchJob(
                         }
                     }
                 }
-                previous = Record(row, outcome);
-                metrics.DigestSent(previous.Status, clock.GetElapsedTime(started));
+                var recorded = Record(row, outcome);
+                // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again.
+                await ledger.RecordAsync(recorded, Worker, CancellationToken.None);
+                metrics.DigestSent(recorded.Status, clock.GetElapsedTime(started));
                 if (outcome.Kind != SendOutcomeKind.Sent)
                 {
                     logger.LogWarning("Delivery {DeliveryId} to subscriber {SubscriberId}: {Outcome} ({Reply})",
-                        row.Id, row.SubscriberId, previous.Status, outcome.Reply);
+                        row.Id, row.SubscriberId, recorded.Status, outcome.Reply);
                 }
             }
         }
         finally
         {
-            // The last outcome is recorded whatever ends the loop; an unrecorded 250 would be sent again.
-            await ledger.AdvanceAsync(previous, null, Worker, CancellationToken.None);
             if (transport is not null)
             {
                 await transport.DisposeAsync();

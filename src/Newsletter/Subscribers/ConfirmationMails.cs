@@ -66,8 +66,8 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
     /// </summary>
     public async Task<string> MintTokenAsync(long mailId, long subscriberId, TokenPurpose purpose, DateTimeOffset? expiresAt, CancellationToken ct)
     {
-        var token = DeliveryLedger.NewToken();
-        var hash = DeliveryLedger.HashToken(token);
+        var token = SubscriberTokens.NewToken();
+        var hash = SubscriberTokens.HashToken(token);
         await using var batch = db.CreateBatch();
         var delete = new NpgsqlBatchCommand(
             "delete from subscriber_tokens where token_hash = (select token_hash from confirmation_mails where id = @mail)");

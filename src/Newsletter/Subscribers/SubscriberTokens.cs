@@ -1,4 +1,5 @@
-using Newsletter.Digests;
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using Npgsql;
 
 namespace Newsletter.Subscribers;
@@ -22,23 +23,25 @@ public enum TokenState
 public sealed record TokenMatch(TokenState State, Subscriber? Subscriber = null, long? DeliveryId = null);
 
 /// <summary>
-/// Personal link tokens: 128 random bits, base64url, only the SHA-256 stored. A token is found by its hash alone,
-/// so there is no secret comparison to get wrong; a wrong purpose is as unknown as a forged token.
+/// Personal link tokens of two kinds. Stored ones (confirmation mails, links made outside a digest, and digest links
+/// minted before digest links were signed): 128 random bits, base64url, 22 characters, only the SHA-256 stored, found
+/// by that hash alone. Signed ones (every digest since, <see cref="DigestLinkKeys"/>): 34 characters, checked by their
+/// MAC, then found by their delivery. Either way a wrong purpose is as unknown as a forged token.
 /// </summary>
-public sealed class SubscriberTokens(NpgsqlDataSource db, TimeProvider clock)
+public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkSigner digestLinks, TimeProvider clock)
 {
-    /// <summary>Minted tokens are 22 characters; anything much longer is not worth hashing.</summary>
+    /// <summary>Tokens are 22 or 34 characters; anything much longer is not worth hashing.</summary>
     public const int MaxTokenLength = 64;
 
     public async Task<string> MintAsync(long subscriberId, TokenPurpose purpose, DateTimeOffset? expiresAt, CancellationToken ct)
     {
-        var token = DeliveryLedger.NewToken();
+        var token = NewToken();
         await using var command = db.CreateCommand(
             """
             insert into subscriber_tokens (token_hash, subscriber_id, purpose, created_at, expires_at)
             values (@hash, @subscriber, @purpose, @now, @expires)
             """);
-        command.Parameters.AddWithValue("hash", DeliveryLedger.HashToken(token));
+        command.Parameters.AddWithValue("hash", HashToken(token));
         command.Parameters.AddWithValue("subscriber", subscriberId);
         command.Parameters.AddWithValue("purpose", ToDb(purpose));
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
@@ -54,14 +57,33 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, TimeProvider clock)
             return new TokenMatch(TokenState.Unknown);
         }
 
-        await using var command = db.CreateCommand(
-            """
-            select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, t.delivery_id, t.expires_at
-            from subscriber_tokens t join subscribers s on s.id = t.subscriber_id
-            where t.token_hash = @hash and t.purpose = @purpose
-            """);
-        command.Parameters.AddWithValue("hash", DeliveryLedger.HashToken(token));
-        command.Parameters.AddWithValue("purpose", ToDb(purpose));
+        await using var command = db.CreateCommand();
+        if (token.Length == DigestLinkKeys.TokenLength)
+        {
+            var keys = await digestLinks.GetKeysAsync(ct);
+            if (!keys.TryVerify(token, purpose, out var signedDelivery))
+            {
+                return new TokenMatch(TokenState.Unknown);
+            }
+            command.CommandText =
+                """
+                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, d.id, null::timestamptz
+                from deliveries d join subscribers s on s.id = d.subscriber_id
+                where d.id = @delivery
+                """;
+            command.Parameters.AddWithValue("delivery", signedDelivery);
+        }
+        else
+        {
+            command.CommandText =
+                """
+                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, t.delivery_id, t.expires_at
+                from subscriber_tokens t join subscribers s on s.id = t.subscriber_id
+                where t.token_hash = @hash and t.purpose = @purpose
+                """;
+            command.Parameters.AddWithValue("hash", HashToken(token));
+            command.Parameters.AddWithValue("purpose", ToDb(purpose));
+        }
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
@@ -73,6 +95,12 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, TimeProvider clock)
         var expired = !reader.IsDBNull(8) && reader.GetFieldValue<DateTimeOffset>(8) <= clock.GetUtcNow();
         return new TokenMatch(expired ? TokenState.Expired : TokenState.Valid, subscriber, deliveryId);
     }
+
+    /// <summary>A stored token: 128 random bits, base64url.</summary>
+    internal static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
+
+    /// <summary>What is stored of a token, and what it is looked up by.</summary>
+    public static byte[] HashToken(string token) => SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token));
 
     internal static string ToDb(TokenPurpose purpose) => purpose.ToString().ToLowerInvariant();
 }

@@ -41,6 +41,8 @@ public static class FanOutBenchmark
         await WaitForHangfireServersAsync(db, worker);
         // Timed as in production, where the worker is up before the day's listing arrives: its templates are compiled.
         await worker.WaitForTemplatesAsync(TimeSpan.FromMinutes(2));
+        // What the worker holds before the first digest (runtime, Hangfire, compiled templates): the rest of its peak is the send.
+        var readyRssKb = worker.StatusKilobytes("VmRSS");
         var loadAtStart = BenchEnvironment.LoadAverage();
         var cpuBefore = worker.CpuSeconds();
         var serversBefore = ServerCpu.Snapshot("postgres", "smtp-sink");
@@ -112,6 +114,7 @@ public static class FanOutBenchmark
             ["PostgreSQL CPU during the run"] = BenchEnvironment.Format(servers["postgres"].TotalSeconds, "s"),
             ["smtp-sink CPU during the run"] = BenchEnvironment.Format(servers["smtp-sink"].TotalSeconds, "s"),
             ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),
+            ["worker RSS when ready, before the run"] = BenchEnvironment.Format(readyRssKb / 1024.0, "MB"),
             ["paper blocks (the worker's block cache, whole run)"] = blockCounts ?? "not logged",
             ["seeding subscribers (COPY)"] = BenchEnvironment.Format(seedClock.Elapsed.TotalSeconds, "s"),
             ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",

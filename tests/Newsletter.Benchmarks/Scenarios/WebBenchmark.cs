@@ -130,7 +130,7 @@ public static partial class WebBenchmark
         var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await using var command = db.CreateCommand(
             "insert into subscriber_tokens (token_hash, subscriber_id, purpose, created_at) values (@hash, @subscriber, @purpose, now())");
-        command.Parameters.AddWithValue("hash", DeliveryLedger.HashToken(token));
+        command.Parameters.AddWithValue("hash", SubscriberTokens.HashToken(token));
         command.Parameters.AddWithValue("subscriber", subscriberId);
         command.Parameters.AddWithValue("purpose", purpose);
         await command.ExecuteNonQueryAsync();

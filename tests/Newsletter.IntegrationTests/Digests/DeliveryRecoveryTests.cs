@@ -10,7 +10,7 @@ namespace Newsletter.IntegrationTests.Digests;
 /// <summary>
 /// The recovery job against a real PostgreSQL and Hangfire storage: open ledger rows nobody has touched for
 /// <see cref="DeliveryRecoveryJob.StaleAfter"/> get their send batches queued again; a batch that is being sent,
-/// which marks each row as it sends it, is left alone.
+/// which records each row's outcome as it goes, is left alone.
 /// </summary>
 public sealed class DeliveryRecoveryTests
 {
@@ -33,18 +33,17 @@ public sealed class DeliveryRecoveryTests
     }
 
     [Fact]
-    public async Task Recovery_BatchMarkedARowAsSendingRecently_NothingQueued()
+    public async Task Recovery_BatchRecordedAnOutcomeRecently_NothingQueued()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
         var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
 
-        // A slow batch: it sent the first digest five minutes after the fan-out and is on the second one now.
+        // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
         var ledger = services.GetRequiredService<DeliveryLedger>();
-        await ledger.AdvanceAsync(null, deliveries[0], "worker-a:1", Ct);
-        await ledger.AdvanceAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), deliveries[1], "worker-a:1", Ct);
+        await ledger.RecordAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), "worker-a:1", Ct);
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
         await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
@@ -52,7 +51,7 @@ public sealed class DeliveryRecoveryTests
         Assert.Equal(0L, await QueuedSendBatchesAsync(database));
         await using var connection = await database.OpenConnectionAsync(Ct);
         await using var who = new NpgsqlCommand("select claimed_by from deliveries where id = @id", connection);
-        who.Parameters.AddWithValue("id", deliveries[1]);
+        who.Parameters.AddWithValue("id", deliveries[0]);
         Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
     }
 

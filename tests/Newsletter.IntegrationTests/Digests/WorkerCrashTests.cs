@@ -53,8 +53,8 @@ public sealed class WorkerCrashTests
 
         var perRecipient = smtp.Received.GroupBy(m => m.Recipients.Single()).ToDictionary(g => g.Key, g => g.Count());
         Assert.Equal(subscribers, perRecipient.Count);
-        // The documented window: a digest the server took (250) just before the kill, whose row still said
-        // "sending", goes out again. At most one per connection the killed worker had open.
+        // The documented window: a digest the server took (250) just before the kill, whose row was not yet marked
+        // sent, goes out again. At most one per connection the killed worker had open.
         var repeated = perRecipient.Where(p => p.Value > 1).ToList();
         Assert.True(repeated.Count <= connections, $"{repeated.Count} recipients got a digest twice");
         Assert.All(repeated, p => Assert.Equal(2, p.Value));

@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Collections.Frozen;
+using System.Security.Cryptography;
+using Newsletter.Digests;
+using Npgsql;
+
+namespace Newsletter.Subscribers;
+
+/// <summary>
+/// The personal links of a digest (manage, unsubscribe, view in browser) carry a signed token instead of a stored one:
+/// key id (1 byte), delivery id (8 bytes) and the first 128 bits of HMAC-SHA256(key, purpose, key id, delivery id),
+/// base64url, 34 characters. Nothing is written when a digest is sent; a link is checked by recomputing its MAC and then
+/// looking its delivery up, so it dies with the delivery row (erasing a subscriber deletes theirs). The purpose is
+/// signed, not carried: a forwarded "view in browser" link cannot unsubscribe anybody, as before.
+/// </summary>
+public sealed class DigestLinkSigner(NpgsqlDataSource db)
+{
+    private DigestLinkKeys? _keys;
+
+    /// <summary>The keys in <c>digest_link_keys</c>, read once per process: a key added later is used after a restart.</summary>
+    public async ValueTask<DigestLinkKeys> GetKeysAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _keys) is { } loaded)
+        {
+            return loaded;
+        }
+        // Two first calls at once both read the table; the results are equal, so either may win.
+        var keys = new Dictionary<byte, byte[]>();
+        await using var command = db.CreateCommand("select id, secret from digest_link_keys");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            keys[checked((byte)reader.GetInt16(0))] = reader.GetFieldValue<byte[]>(1);
+        }
+        var read = new DigestLinkKeys(keys);
+        Volatile.Write(ref _keys, read);
+        return read;
+    }
+}
+
+/// <summary>Signs and checks digest link tokens with a fixed set of keys; thread-safe.</summary>
+public sealed class DigestLinkKeys
+{
+    /// <summary>Length of a signed token; stored tokens (<see cref="SubscriberTokens"/>) are 22 characters.</summary>
+    public const int TokenLength = 34;
+
+    private const int MacBytes = 16;
+    private const int TokenBytes = 1 + sizeof(long) + MacBytes;
+    private readonly FrozenDictionary<byte, byte[]> _keys;
+    private readonly byte _current;
+
+    public DigestLinkKeys(IReadOnlyDictionary<byte, byte[]> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+        {
+            throw new InvalidOperationException("digest_link_keys holds no key; the migration that makes one has not run.");
+        }
+        if (keys.Values.Any(k => k.Length < 32))
+        {
+            throw new InvalidOperationException("A digest link key is shorter than 256 bits.");
+        }
+        _keys = keys.ToFrozenDictionary();
+        _current = keys.Keys.Max();
+    }
+
+    /// <summary>The three links of one delivery, signed with the newest key.</summary>
+    public DeliveryTokens Mint(long deliveryId) =>
+        new(Sign(deliveryId, TokenPurpose.Manage), Sign(deliveryId, TokenPurpose.Unsubscribe), Sign(deliveryId, TokenPurpose.View));
+
+    public string Sign(long deliveryId, TokenPurpose purpose)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(deliveryId);
+        Span<byte> token = stackalloc byte[TokenBytes];
+        token[0] = _current;
+        BinaryPrimitives.WriteInt64BigEndian(token[1..9], deliveryId);
+        Mac(_keys[_current], purpose, token[..9], token[9..]);
+        return Base64Url.EncodeToString(token);
+    }
+
+    /// <summary>True when <paramref name="token"/> was signed by one of the keys for this purpose; a forged, altered or
+    /// re-purposed token is false, with no hint which.</summary>
+    public bool TryVerify(string? token, TokenPurpose purpose, out long deliveryId)
+    {
+        deliveryId = 0;
+        if (purpose is not (TokenPurpose.Manage or TokenPurpose.Unsubscribe or TokenPurpose.View))
+        {
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[TokenBytes];
+        if (token is not { Length: TokenLength } ||
+            // The status form: TryDecodeFromChars throws on a character outside the alphabet.
+            Base64Url.DecodeFromChars(token, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != bytes.Length ||
+            !_keys.TryGetValue(bytes[0], out var key))
+        {
+            return false;
+        }
+        Span<byte> expected = stackalloc byte[MacBytes];
+        Mac(key, purpose, bytes[..9], expected);
+        var id = BinaryPrimitives.ReadInt64BigEndian(bytes[1..9]);
+        if (!CryptographicOperations.FixedTimeEquals(expected, bytes[9..]) || id <= 0)
+        {
+            return false;
+        }
+        deliveryId = id;
+        return true;
+    }
+
+    private static void Mac(byte[] key, TokenPurpose purpose, ReadOnlySpan<byte> keyIdAndDelivery, Span<byte> destination)
+    {
+        Span<byte> input = stackalloc byte[1 + 9];
+        input[0] = PurposeByte(purpose);
+        keyIdAndDelivery.CopyTo(input[1..]);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(key, input, mac);
+        mac[..MacBytes].CopyTo(destination);
+    }
+
+    // Fixed numbers, not the enum's order: reordering TokenPurpose must not invalidate links in people's inboxes.
+    private static byte PurposeByte(TokenPurpose purpose) => purpose switch
+    {
+        TokenPurpose.Manage => 1,
+        TokenPurpose.Unsubscribe => 2,
+        TokenPurpose.View => 3,
+        _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Only digest links are signed."),
+    };
+}

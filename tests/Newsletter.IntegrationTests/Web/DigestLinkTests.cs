@@ -1,0 +1,59 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Hosting;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Web;
+
+/// <summary>The signed links of a digest that really went out over SMTP, followed over HTTP.</summary>
+public sealed class DigestLinkTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SentDigest_EachLinkOpensItsOwnPageOnly_NothingIsStored_AndTheLinksDieWithTheSubscriber()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        var subscriber = await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
+        await WebTestData.IngestSampleAsync(app);
+
+        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var text = digest.TextBody ?? "";
+        var manage = WebTestData.LinkIn(text, "manage/", app.Address);
+        var view = WebTestData.LinkIn(text, "digest/", app.Address);
+        var unsubscribe = WebTestData.LinkIn(digest.Headers["List-Unsubscribe"] ?? "", "unsubscribe/", app.Address);
+        var viewToken = view[(view.LastIndexOf('/') + 1)..];
+        using var client = app.CreateClient(allowRedirects: false, useCookies: false);
+
+        using var managePage = await client.GetAsync(manage, Ct);
+        using var copyPage = await client.GetAsync(view, Ct);
+        // The "view in browser" link is the one people forward: it must not work as an unsubscribe or manage link.
+        using var viewAsUnsubscribe = await client.PostAsync($"unsubscribe/{viewToken}", OneClick(), Ct);
+        using var viewAsManage = await client.GetAsync($"manage/{viewToken}", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, managePage.StatusCode);
+        Assert.Contains("reader@example.org", await managePage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, copyPage.StatusCode);
+        Assert.Contains("of 70 papers matched your interests (diffusion)", await copyPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, viewAsUnsubscribe.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, viewAsManage.StatusCode);
+        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from subscriber_tokens"));
+
+        using var oneClick = await client.PostAsync(unsubscribe, OneClick(), Ct);
+        Assert.Equal(HttpStatusCode.OK, oneClick.StatusCode);
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(database, subscriber.Id));
+
+        // Erased: their delivery rows go with them, and with those every link of every digest they were sent.
+        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(subscriber.Id, Ct));
+        using var afterErasure = await client.GetAsync(manage, Ct);
+        Assert.Equal(HttpStatusCode.NotFound, afterErasure.StatusCode);
+    }
+
+    private static FormUrlEncodedContent OneClick() => new([new("List-Unsubscribe", "One-Click")]);
+}
