@@ -23,6 +23,7 @@ public static class IngestionBenchmark
 {
     private const double TargetRatio = 0.5;
     private const int WarmUpMessages = 100;
+    private const int BaselineRuns = 3;
 
     public static async Task<BenchmarkResult> RunAsync(BenchEnvironment env, string emlPath)
     {
@@ -33,9 +34,19 @@ public static class IngestionBenchmark
         appendClock.Stop();
 
         // Baselines: the same messages downloaded with MailKit alone, in one FETCH and one FETCH per message. Measured
-        // warm, as ours is below: a first, unmeasured download compiles MailKit's fetch path.
+        // warm, as ours is below: a first, unmeasured download compiles MailKit's fetch path. The one-FETCH baseline is
+        // the best of three: a single run moved between 270 and 810 msg/s on this machine (Dovecot's writes of the
+        // APPENDs still being flushed), and a slow baseline flatters the ratio.
         await PlainFetchAsync(env, user, oneCommand: true);
-        var (bulk, bulkBytes) = await PlainFetchAsync(env, user, oneCommand: true);
+        var bulkRuns = new List<TimeSpan>();
+        long bulkBytes = 0;
+        for (var run = 0; run < BaselineRuns; run++)
+        {
+            var (elapsed, bytes) = await PlainFetchAsync(env, user, oneCommand: true);
+            bulkRuns.Add(elapsed);
+            bulkBytes = bytes;
+        }
+        var bulk = bulkRuns.Min();
         var (perMessage, _) = await PlainFetchAsync(env, user, oneCommand: false);
 
         // Warm-up, not measured: a worker ingests all day, so the JIT has long compiled this path. A first poll of
@@ -82,7 +93,7 @@ public static class IngestionBenchmark
         var baseline = env.Backlog / bulk.TotalSeconds;
         var ratio = ours / baseline;
         return new BenchmarkResult("ingestion", $"messages/s, InboxPoller.PollAsync over {env.Backlog:N0} queued listings", Math.Round(ours, 1), "msg/s",
-            "MailKit alone: connect, open, one FETCH of every raw message", Math.Round(baseline, 1), Math.Round(ratio, 3),
+            $"MailKit alone: connect, open, one FETCH of every raw message, best of {BaselineRuns}", Math.Round(baseline, 1), Math.Round(ratio, 3),
             $"ratio >= {TargetRatio}", ratio >= TargetRatio && result.Ingested == env.Backlog,
             new Dictionary<string, string>
             {
@@ -91,7 +102,8 @@ public static class IngestionBenchmark
                 ["per message, ours"] = BenchEnvironment.Format(clock.Elapsed.TotalMilliseconds / env.Backlog, "ms"),
                 ["benchmark process CPU during the poll"] = BenchEnvironment.Format(cpu.TotalSeconds, "s"),
                 ["PostgreSQL CPU during the poll"] = BenchEnvironment.Format(servers["postgres"].TotalSeconds, "s"),
-                ["plain fetch, one FETCH (s)"] = BenchEnvironment.Format(bulk.TotalSeconds, "s"),
+                ["plain fetch, one FETCH (s, best of the runs)"] = BenchEnvironment.Format(bulk.TotalSeconds, "s"),
+                ["plain fetch, one FETCH, runs (s)"] = string.Join(", ", bulkRuns.Select(r => r.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture))),
                 ["plain fetch, one FETCH per message (s)"] = BenchEnvironment.Format(perMessage.TotalSeconds, "s"),
                 ["ratio against one FETCH per message"] = BenchEnvironment.Format(perMessage.TotalSeconds / clock.Elapsed.TotalSeconds),
                 ["bytes fetched"] = bulkBytes.ToString("N0", CultureInfo.InvariantCulture),
