@@ -158,38 +158,23 @@ public sealed class DeliveryLedger(
     }
 
     /// <summary>
-    /// Holds a batch for as long as the returned lease lives. The lock is a session advisory lock: when a worker
-    /// dies its connection closes and the batch is free at once, for Hangfire's re-run to pick up.
+    /// Holds a batch for as long as the returned lease lives; the lease also records the batch's outcomes. The lock is a
+    /// session advisory lock: when a worker dies its connection closes and the batch is free at once, for Hangfire's
+    /// re-run to pick up.
     /// </summary>
-    public async Task<IAsyncDisposable?> TryLeaseBatchAsync(long firstDeliveryId, CancellationToken ct)
+    public async Task<BatchLease?> TryLeaseBatchAsync(long firstDeliveryId, CancellationToken ct)
     {
-        var connection = await db.OpenConnectionAsync(ct);
+        // Outcome updates do not wait for the disk flush (asyncCommit has synchronous_commit off): losing the last
+        // fraction of a second of them to a database crash means a repeated digest, never a lost one.
+        var connection = await asyncCommit.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
         command.Parameters.AddWithValue("key", firstDeliveryId);
         if (await command.ExecuteScalarAsync(ct) is true)
         {
-            return new BatchLease(connection, firstDeliveryId);
+            return new BatchLease(connection, firstDeliveryId, clock);
         }
         await connection.DisposeAsync();
         return null;
-    }
-
-    private sealed class BatchLease(NpgsqlConnection connection, long key) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            // Unlock explicitly: a pooled connection keeps its session locks until it is next used.
-            try
-            {
-                await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
-                unlock.Parameters.AddWithValue("key", key);
-                await unlock.ExecuteNonQueryAsync();
-            }
-            finally
-            {
-                await connection.DisposeAsync();
-            }
-        }
     }
 
     /// <summary>
@@ -246,6 +231,51 @@ public sealed class DeliveryLedger(
             row.Attempts, row.CreatedAt, keys.Mint(row.Id)));
     }
 
+    public async Task SkipAsync(IReadOnlyCollection<long> deliveryIds, string reason, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update deliveries set status = 'skipped', error = @reason, updated_at = @now where id = any(@ids)");
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("ids", deliveryIds.ToArray());
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>When the next deferred row of a batch is due, if any.</summary>
+    public async Task<DateTimeOffset?> NextDeferredAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select min(next_attempt_at) from deliveries
+            where issue_id = @issue and generation = @generation and id between @from and @to and status = 'deferred'
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        command.Parameters.AddWithValue("from", fromId);
+        command.Parameters.AddWithValue("to", toId);
+        return await command.ExecuteScalarAsync(ct) is DateTime due ? new DateTimeOffset(due, TimeSpan.Zero) : null;
+    }
+}
+
+public sealed record RecordedOutcome(long DeliveryId, string Status, string? Reply, string? Error, DateTimeOffset? NextAttemptAt, long? BounceSubscriberId);
+
+/// <summary>
+/// A leased send batch: its connection holds the advisory lock and records each digest's outcome, so an outcome is one
+/// update (Npgsql prepares it after a few uses) on a connection the batch already holds, not a pooled connection per digest.
+/// </summary>
+public sealed class BatchLease : IAsyncDisposable
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly long _key;
+    private readonly TimeProvider _clock;
+
+    internal BatchLease(NpgsqlConnection connection, long key, TimeProvider clock)
+    {
+        _connection = connection;
+        _key = key;
+        _clock = clock;
+    }
+
     /// <summary>
     /// Records what the server said about one digest, and who sent it. A digest goes out before its row says so: a row
     /// still pending (or deferred, or 'sending' from before this release) is sent again by the next run, so a crash
@@ -255,10 +285,8 @@ public sealed class DeliveryLedger(
     public async Task RecordAsync(RecordedOutcome outcome, string worker, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        // Per-message status updates do not wait for the disk flush (asyncCommit has synchronous_commit off): losing the
-        // last fraction of a second of them to a database crash means a repeated digest, never a lost one.
-        await using var batch = asyncCommit.CreateBatch();
-        var now = clock.GetUtcNow();
+        await using var batch = new NpgsqlBatch(_connection);
+        var now = _clock.GetUtcNow();
         var record = new NpgsqlBatchCommand(
             """
             update deliveries set status = @status, smtp_reply = @reply, error = @error, attempts = attempts + 1,
@@ -286,32 +314,20 @@ public sealed class DeliveryLedger(
         await batch.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task SkipAsync(IReadOnlyCollection<long> deliveryIds, string reason, CancellationToken ct)
+    public async ValueTask DisposeAsync()
     {
-        await using var command = db.CreateCommand(
-            "update deliveries set status = 'skipped', error = @reason, updated_at = @now where id = any(@ids)");
-        command.Parameters.AddWithValue("reason", reason);
-        command.Parameters.AddWithValue("now", clock.GetUtcNow());
-        command.Parameters.AddWithValue("ids", deliveryIds.ToArray());
-        await command.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>When the next deferred row of a batch is due, if any.</summary>
-    public async Task<DateTimeOffset?> NextDeferredAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(
-            """
-            select min(next_attempt_at) from deliveries
-            where issue_id = @issue and generation = @generation and id between @from and @to and status = 'deferred'
-            """);
-        command.Parameters.AddWithValue("issue", issueId);
-        command.Parameters.AddWithValue("generation", generation);
-        command.Parameters.AddWithValue("from", fromId);
-        command.Parameters.AddWithValue("to", toId);
-        return await command.ExecuteScalarAsync(ct) is DateTime due ? new DateTimeOffset(due, TimeSpan.Zero) : null;
+        // Unlock explicitly: a pooled connection keeps its session locks until it is next used.
+        try
+        {
+            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", _connection);
+            unlock.Parameters.AddWithValue("key", _key);
+            await unlock.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            await _connection.DisposeAsync();
+        }
     }
 
     private static string? Bounded(string? value) => value is null || value.Length <= 1000 ? value : value[..1000];
 }
-
-public sealed record RecordedOutcome(long DeliveryId, string Status, string? Reply, string? Error, DateTimeOffset? NextAttemptAt, long? BounceSubscriberId);

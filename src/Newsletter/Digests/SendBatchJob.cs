@@ -49,7 +49,7 @@ public sealed class SendBatchJob(
         if (work.Count > 0)
         {
             var content = await IssueContent.LoadAsync(papers, issueId, ct);
-            await SendAsync(content, generation, work, ct);
+            await SendAsync(lease, content, generation, work, ct);
             if (renderer.BlockCacheStatistics is { } blocks)
             {
                 // A low share of reused blocks means Newsletter:Templates:PaperBlockCacheMegabytes is too small.
@@ -67,7 +67,7 @@ public sealed class SendBatchJob(
         }
     }
 
-    private async Task SendAsync(IssueContent content, int generation, IReadOnlyList<DeliveryWork> work, CancellationToken ct)
+    private async Task SendAsync(BatchLease lease, IssueContent content, int generation, IReadOnlyList<DeliveryWork> work, CancellationToken ct)
     {
         IDigestTransport? transport = null;
         var unreachable = 0;
@@ -85,7 +85,7 @@ public sealed class SendBatchJob(
                 {
                     // One digest that cannot be rendered (a broken custom template, hostile data) fails alone.
                     logger.LogError(ex, "Delivery {DeliveryId} could not be rendered", row.Id);
-                    await ledger.RecordAsync(new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null), Worker, ct);
+                    await lease.RecordAsync(new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null), Worker, ct);
                     continue;
                 }
 
@@ -120,7 +120,7 @@ public sealed class SendBatchJob(
                 }
                 var recorded = Record(row, outcome);
                 // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again.
-                await ledger.RecordAsync(recorded, Worker, CancellationToken.None);
+                await lease.RecordAsync(recorded, Worker, CancellationToken.None);
                 metrics.DigestSent(recorded.Status, clock.GetElapsedTime(started));
                 if (outcome.Kind != SendOutcomeKind.Sent)
                 {
