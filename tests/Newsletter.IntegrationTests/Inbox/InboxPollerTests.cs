@@ -239,7 +239,10 @@ public sealed class InboxPollerTests
 
         await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from issues", Ct) is 1L,
             TimeSpan.FromSeconds(30), "IDLE to bring the new listing in", Ct);
-        Assert.Single(await account.ListUidsAsync("Processed", Ct));
+        // The message leaves the inbox only after the commit that stored it, so it reaches Processed a moment later.
+        await Eventually.WaitAsync(async () => (await account.ListUidsAsync("Processed", Ct)).Count == 1,
+            TimeSpan.FromSeconds(30), "the listing to be moved to Processed", Ct);
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
     }
 
     private static string Abstract(string topic) =>
