@@ -24,7 +24,7 @@ public sealed record GenerationInfo(long IssueId, int Generation, string Scope, 
 public sealed class DeliveryLedger(
     NpgsqlDataSource db,
     [FromKeyedServices(DeliveryLedger.AsyncCommit)] NpgsqlDataSource asyncCommit,
-    DigestLinkSigner digestLinks,
+    DigestLinkKeyStore digestLinks,
     TimeProvider clock,
     ILogger<DeliveryLedger> logger)
 {

@@ -80,7 +80,7 @@ public static class NewsletterServices
         services.AddSingleton<SubscriberStore>();
         // One for the life of the process: parsed lines are reused by every fan-out and batch.
         services.AddSingleton<InterestQueryCache>();
-        services.AddSingleton<DigestLinkSigner>();
+        services.AddSingleton<DigestLinkKeyStore>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<DigestRateLimiter>();
         services.AddSingleton<IDigestTransportFactory>(provider =>

@@ -28,7 +28,7 @@ public sealed record TokenMatch(TokenState State, Subscriber? Subscriber = null,
 /// by that hash alone. Signed ones (every digest since, <see cref="DigestLinkKeys"/>): 34 characters, checked by their
 /// MAC, then found by their delivery. Either way a wrong purpose is as unknown as a forged token.
 /// </summary>
-public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkSigner digestLinks, TimeProvider clock)
+public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore digestLinks, TimeProvider clock)
 {
     /// <summary>Tokens are 22 or 34 characters; anything much longer is not worth hashing.</summary>
     public const int MaxTokenLength = 64;

@@ -14,7 +14,7 @@ namespace Newsletter.Subscribers;
 /// looking its delivery up, so it dies with the delivery row (erasing a subscriber deletes theirs). The purpose is
 /// signed, not carried: a forwarded "view in browser" link cannot unsubscribe anybody, as before.
 /// </summary>
-public sealed class DigestLinkSigner(NpgsqlDataSource db)
+public sealed class DigestLinkKeyStore(NpgsqlDataSource db)
 {
     private DigestLinkKeys? _keys;
 
