@@ -180,7 +180,7 @@ public sealed class DeliveryLedger(
     /// <summary>
     /// Reads the rows of a leased batch that still need sending (pending, due deferred, and any an earlier release left
     /// marked 'sending') and signs their personal links. The lease is the claim: a row gets its worker when its outcome is
-    /// recorded (<see cref="RecordAsync"/>), so reading a batch writes no row versions. Marking all of them here cost
+    /// recorded (<see cref="BatchLease.RecordAsync"/>), so reading a batch writes no row versions. Marking all of them here cost
     /// PostgreSQL a new version of every row, with its index entries, once more per digest.
     /// </summary>
     public async Task<IReadOnlyList<DeliveryWork>> ReadBatchAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)

@@ -35,8 +35,8 @@ public static class IngestionBenchmark
 
         // Baselines: the same messages downloaded with MailKit alone, in one FETCH and one FETCH per message. Measured
         // warm, as ours is below: a first, unmeasured download compiles MailKit's fetch path. The one-FETCH baseline is
-        // the best of three: a single run moved between 270 and 810 msg/s on this machine (Dovecot's writes of the
-        // APPENDs still being flushed), and a slow baseline flatters the ratio.
+        // the best of three, as smtp-source's is: on this machine a single fetch measured anywhere from 270 to 810 msg/s
+        // from one benchmark run to the next, and a slow baseline flatters the ratio.
         await PlainFetchAsync(env, user, oneCommand: true);
         var bulkRuns = new List<TimeSpan>();
         long bulkBytes = 0;
