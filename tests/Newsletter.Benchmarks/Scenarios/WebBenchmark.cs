@@ -12,8 +12,8 @@ namespace Newsletter.Benchmarks.Scenarios;
 
 /// <summary>
 /// wrk against a separate <c>--role web</c> Release process: the manage page (GET) and the one-click unsubscribe
-/// (POST, RFC 8058), each with a token minted for a real subscriber, after the sample issue is ingested (the manage page
-/// previews it). Each run follows 10 s of unmeasured warm-up. A path the app does not serve is reported as such; the
+/// (POST, RFC 8058), each through the signed link of a digest sent to a real subscriber (what a mail client follows),
+/// after the sample issue is ingested (the manage page previews it). Each run follows 10 s of unmeasured warm-up. A path the app does not serve is reported as such; the
 /// manage run then measures /healthz instead.
 /// </summary>
 public static partial class WebBenchmark
@@ -36,8 +36,7 @@ public static partial class WebBenchmark
         }
         var (subscriber, _) = await services.GetRequiredService<SubscriberStore>().UpsertAsync(
             "reader@bench.example", "diffusion", SubscriberStatus.Active, DigestFormat.Html, CancellationToken.None);
-        var manage = await MintAsync(db, subscriber.Id, "manage");
-        var unsubscribe = await MintAsync(db, subscriber.Id, "unsubscribe");
+        var (manage, unsubscribe) = await DigestLinksAsync(services, db, ingested.IssueId!.Value, subscriber.Id);
 
         await using var web = AppProcess.Start(env, settings, "web", "web");
         await web.WaitForHttpAsync("/healthz", TimeSpan.FromSeconds(60));
@@ -125,16 +124,20 @@ public static partial class WebBenchmark
         ];
     }
 
-    private static async Task<string> MintAsync(NpgsqlDataSource db, long subscriberId, string purpose)
+    /// <summary>The manage and one-click links of a digest of the issue sent to the subscriber: a ledger row, signed links.</summary>
+    private static async Task<(string Manage, string Unsubscribe)> DigestLinksAsync(IServiceProvider services, NpgsqlDataSource db, long issueId, long subscriberId)
     {
-        var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         await using var command = db.CreateCommand(
-            "insert into subscriber_tokens (token_hash, subscriber_id, purpose, created_at) values (@hash, @subscriber, @purpose, now())");
-        command.Parameters.AddWithValue("hash", SubscriberTokens.HashToken(token));
+            """
+            insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at, sent_at)
+            values (@issue, @subscriber, 1, 'sent', '{}', now(), now(), now())
+            returning id
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
         command.Parameters.AddWithValue("subscriber", subscriberId);
-        command.Parameters.AddWithValue("purpose", purpose);
-        await command.ExecuteNonQueryAsync();
-        return token;
+        var deliveryId = (long)(await command.ExecuteScalarAsync())!;
+        var keys = await services.GetRequiredService<DigestLinkKeyStore>().GetKeysAsync(CancellationToken.None);
+        return (keys.Sign(deliveryId, TokenPurpose.Manage), keys.Sign(deliveryId, TokenPurpose.Unsubscribe));
     }
 
     private static double Milliseconds(Match match)
