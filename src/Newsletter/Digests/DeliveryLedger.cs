@@ -281,7 +281,8 @@ public sealed class BatchLease : IAsyncDisposable
     /// still pending (or deferred, or 'sending' from before this release) is sent again by the next run, so a crash
     /// between the server's 250 and this update repeats that one digest, and never loses one.
     /// </summary>
-    /// <param name="worker">Who sent it (host:process), kept in <c>claimed_by</c>; <c>claimed_at</c> tells the recovery job the batch is alive.</param>
+    /// <param name="worker">Who sent it (host:process), kept in <c>claimed_by</c>. The row's <c>updated_at</c> is what tells
+    /// the recovery job the batch is alive; <c>claimed_at</c> is no longer written (it would only repeat it).</param>
     public async Task RecordAsync(RecordedOutcome outcome, string worker, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(outcome);
@@ -291,7 +292,7 @@ public sealed class BatchLease : IAsyncDisposable
             """
             update deliveries set status = @status, smtp_reply = @reply, error = @error, attempts = attempts + 1,
                 next_attempt_at = @next, sent_at = case when @status = 'sent' then @now end, updated_at = @now,
-                claimed_by = @worker, claimed_at = @now
+                claimed_by = @worker
             where id = @id
             """);
         record.Parameters.AddWithValue("status", outcome.Status);

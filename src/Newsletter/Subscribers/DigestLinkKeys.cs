@@ -7,13 +7,7 @@ using Npgsql;
 
 namespace Newsletter.Subscribers;
 
-/// <summary>
-/// The personal links of a digest (manage, unsubscribe, view in browser) carry a signed token instead of a stored one:
-/// key id (1 byte), delivery id (8 bytes) and the first 128 bits of HMAC-SHA256(key, purpose, key id, delivery id),
-/// base64url, 34 characters. Nothing is written when a digest is sent; a link is checked by recomputing its MAC and then
-/// looking its delivery up, so it dies with the delivery row (erasing a subscriber deletes theirs). The purpose is
-/// signed, not carried: a forwarded "view in browser" link cannot unsubscribe anybody, as before.
-/// </summary>
+/// <summary>Reads the signing keys of digest links (<see cref="DigestLinkKeys"/>) from <c>digest_link_keys</c>, once.</summary>
 public sealed class DigestLinkKeyStore(NpgsqlDataSource db)
 {
     private DigestLinkKeys? _keys;
@@ -39,7 +33,14 @@ public sealed class DigestLinkKeyStore(NpgsqlDataSource db)
     }
 }
 
-/// <summary>Signs and checks digest link tokens with a fixed set of keys; thread-safe.</summary>
+/// <summary>
+/// The personal links of a digest (manage, unsubscribe, view in browser) carry a signed token instead of a stored one:
+/// key id (1 byte), delivery id (8 bytes) and the first 128 bits of HMAC-SHA256(key, purpose, key id, delivery id),
+/// base64url, 34 characters. Nothing is written when a digest is sent; a link is checked by recomputing its MAC and then
+/// looking its delivery up, so it dies with the delivery row (erasing a subscriber deletes theirs). The purpose is
+/// signed, not carried: a forwarded "view in browser" link cannot unsubscribe anybody, as before.
+/// Thread-safe; the newest key signs, every key checks.
+/// </summary>
 public sealed class DigestLinkKeys
 {
     /// <summary>Length of a signed token; stored tokens (<see cref="SubscriberTokens"/>) are 22 characters.</summary>
