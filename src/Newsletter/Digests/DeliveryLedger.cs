@@ -158,11 +158,11 @@ public sealed class DeliveryLedger(
     }
 
     /// <summary>
-    /// Holds a batch for as long as the returned lease lives; the lease also records the batch's outcomes. The lock is a
-    /// session advisory lock: when a worker dies its connection closes and the batch is free at once, for Hangfire's
-    /// re-run to pick up.
+    /// Holds a batch for as long as the returned lease lives; the lease also records the batch's outcomes, as
+    /// <paramref name="worker"/>, up to <paramref name="outcomesPerWrite"/> of them in one update. The lock is a session
+    /// advisory lock: when a worker dies its connection closes and the batch is free at once, for Hangfire's re-run to pick up.
     /// </summary>
-    public async Task<BatchLease?> TryLeaseBatchAsync(long firstDeliveryId, CancellationToken ct)
+    public async Task<BatchLease?> TryLeaseBatchAsync(long firstDeliveryId, string worker, int outcomesPerWrite, CancellationToken ct)
     {
         // Outcome updates do not wait for the disk flush (asyncCommit has synchronous_commit off): losing the last
         // fraction of a second of them to a database crash means a repeated digest, never a lost one.
@@ -171,7 +171,7 @@ public sealed class DeliveryLedger(
         command.Parameters.AddWithValue("key", firstDeliveryId);
         if (await command.ExecuteScalarAsync(ct) is true)
         {
-            return new BatchLease(connection, firstDeliveryId, clock);
+            return new BatchLease(connection, firstDeliveryId, worker, outcomesPerWrite, clock, logger);
         }
         await connection.DisposeAsync();
         return null;
@@ -260,34 +260,63 @@ public sealed class DeliveryLedger(
 public sealed record RecordedOutcome(long DeliveryId, string Status, string? Reply, string? Error, DateTimeOffset? NextAttemptAt, long? BounceSubscriberId);
 
 /// <summary>
-/// A leased send batch: its connection holds the advisory lock and records each digest's outcome, so an outcome is one
-/// update (Npgsql prepares it after a few uses) on a connection the batch already holds, not a pooled connection per digest.
+/// A leased send batch: its connection holds the advisory lock and records the batch's outcomes, so recording costs no
+/// pooled connection per digest. Sent outcomes are written in groups: one update per digest was the largest part of
+/// PostgreSQL's work in a fan-out and about a sixth of the worker's (tests/bench.sh fan-out, README).
 /// </summary>
 public sealed class BatchLease : IAsyncDisposable
 {
+    /// <summary>
+    /// The longest a sent outcome waits to be written while the batch goes on. With the count it bounds what a crash
+    /// can repeat, and it matches what synchronous_commit off may already lose when the database host fails.
+    /// </summary>
+    public static readonly TimeSpan MaxOutcomeDelay = TimeSpan.FromMilliseconds(250);
+
     private readonly NpgsqlConnection _connection;
     private readonly long _key;
+    private readonly string _worker;
+    private readonly int _outcomesPerWrite;
     private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly List<(RecordedOutcome Outcome, DateTimeOffset At)> _waiting = [];
+    private long _oldestWaiting;
 
-    internal BatchLease(NpgsqlConnection connection, long key, TimeProvider clock)
+    internal BatchLease(NpgsqlConnection connection, long key, string worker, int outcomesPerWrite, TimeProvider clock, ILogger logger)
     {
         _connection = connection;
         _key = key;
+        _worker = worker;
+        _outcomesPerWrite = Math.Max(1, outcomesPerWrite);
         _clock = clock;
+        _logger = logger;
     }
 
     /// <summary>
-    /// Records what the server said about one digest, and who sent it. A digest goes out before its row says so: a row
-    /// still pending (or deferred, or 'sending' from before this release) is sent again by the next run, so a crash
-    /// between the server's 250 and this update repeats that one digest, and never loses one.
+    /// Records what the server said about one digest. A digest goes out before its row says so: a row still pending (or
+    /// deferred, or 'sending' from before) is sent again by the next run, so a crash before the outcome is written repeats
+    /// that digest, and never loses one. A sent outcome waits for others (at most the lease's outcomes per write, at most
+    /// <see cref="MaxOutcomeDelay"/>); anything else is written at once, with those waiting. The lease's end writes the rest.
     /// </summary>
-    /// <param name="worker">Who sent it (host:process), kept in <c>claimed_by</c>. The row's <c>updated_at</c> is what tells
-    /// the recovery job the batch is alive; <c>claimed_at</c> is no longer written (it would only repeat it).</param>
-    public async Task RecordAsync(RecordedOutcome outcome, string worker, CancellationToken ct)
+    public async Task RecordAsync(RecordedOutcome outcome, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(outcome);
-        await using var batch = new NpgsqlBatch(_connection);
         var now = _clock.GetUtcNow();
+        if (outcome is { Status: "sent", BounceSubscriberId: null })
+        {
+            if (_waiting.Count == 0)
+            {
+                _oldestWaiting = _clock.GetTimestamp();
+            }
+            _waiting.Add((outcome, now));
+            if (_waiting.Count >= _outcomesPerWrite || _clock.GetElapsedTime(_oldestWaiting) >= MaxOutcomeDelay)
+            {
+                await WriteWaitingAsync(ct);
+            }
+            return;
+        }
+
+        await WriteWaitingAsync(ct);
+        await using var batch = new NpgsqlBatch(_connection);
         var record = new NpgsqlBatchCommand(
             """
             update deliveries set status = @status, smtp_reply = @reply, error = @error, attempts = attempts + 1,
@@ -300,7 +329,7 @@ public sealed class BatchLease : IAsyncDisposable
         record.Parameters.AddWithValue("error", (object?)Bounded(outcome.Error) ?? DBNull.Value);
         record.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("next", outcome.NextAttemptAt));
         record.Parameters.AddWithValue("now", now);
-        record.Parameters.AddWithValue("worker", worker);
+        record.Parameters.AddWithValue("worker", _worker);
         record.Parameters.AddWithValue("id", outcome.DeliveryId);
         batch.BatchCommands.Add(record);
         if (outcome.BounceSubscriberId is { } bounced)
@@ -315,8 +344,48 @@ public sealed class BatchLease : IAsyncDisposable
         await batch.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>
+    /// Writes the waiting outcomes if the oldest has waited <see cref="MaxOutcomeDelay"/>: called before each send, so a
+    /// slow server or a rate limit does not keep an outcome unwritten for the length of the next send.
+    /// </summary>
+    public Task WriteDueAsync(CancellationToken ct) =>
+        _waiting.Count > 0 && _clock.GetElapsedTime(_oldestWaiting) >= MaxOutcomeDelay ? WriteWaitingAsync(ct) : Task.CompletedTask;
+
+    /// <summary>The waiting sent outcomes in one update, each with the time its 250 came.</summary>
+    public async Task WriteWaitingAsync(CancellationToken ct)
+    {
+        if (_waiting.Count == 0)
+        {
+            return;
+        }
+        await using var command = new NpgsqlCommand(
+            """
+            update deliveries d set status = 'sent', smtp_reply = w.reply, error = null, attempts = d.attempts + 1,
+                next_attempt_at = null, sent_at = w.sent_at, updated_at = @now, claimed_by = @worker
+            from unnest(@ids, @replies, @sent_at) as w(id, reply, sent_at)
+            where d.id = w.id
+            """, _connection);
+        command.Parameters.AddWithValue("ids", _waiting.Select(w => w.Outcome.DeliveryId).ToArray());
+        command.Parameters.AddWithValue("replies", _waiting.Select(w => Bounded(w.Outcome.Reply)).ToArray());
+        command.Parameters.AddWithValue("sent_at", _waiting.Select(w => w.At).ToArray());
+        command.Parameters.AddWithValue("now", _clock.GetUtcNow());
+        command.Parameters.AddWithValue("worker", _worker);
+        await command.ExecuteNonQueryAsync(ct);
+        _waiting.Clear();
+    }
+
     public async ValueTask DisposeAsync()
     {
+        try
+        {
+            await WriteWaitingAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException)
+        {
+            // The connection broke: those digests are still pending and go out again with the batch's next run.
+            _logger.LogError(ex, "{Count} sent digests could not be recorded; they will be sent again", _waiting.Count);
+        }
+
         // Unlock explicitly: a pooled connection keeps its session locks until it is next used.
         try
         {

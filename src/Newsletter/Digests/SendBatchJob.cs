@@ -38,7 +38,7 @@ public sealed class SendBatchJob(
     public async Task RunAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["IssueId"] = issueId, ["Generation"] = generation, ["Batch"] = $"{fromId}-{toId}" });
-        await using var lease = await ledger.TryLeaseBatchAsync(fromId, ct);
+        await using var lease = await ledger.TryLeaseBatchAsync(fromId, Worker, delivery.Value.OutcomesPerWrite, ct);
         if (lease is null)
         {
             logger.LogInformation("Deliveries {From}-{To} are being sent by another live run", fromId, toId);
@@ -85,11 +85,12 @@ public sealed class SendBatchJob(
                 {
                     // One digest that cannot be rendered (a broken custom template, hostile data) fails alone.
                     logger.LogError(ex, "Delivery {DeliveryId} could not be rendered", row.Id);
-                    await lease.RecordAsync(new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null), Worker, ct);
+                    await lease.RecordAsync(new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null), ct);
                     continue;
                 }
 
                 using var permit = await rateLimiter.AcquireAsync(ct);
+                await lease.WriteDueAsync(ct);
                 SendOutcome outcome;
                 var started = clock.GetTimestamp();
                 if (unreachable >= 3)
@@ -102,7 +103,9 @@ public sealed class SendBatchJob(
                     try
                     {
                         transport ??= await Connect.ExecuteAsync(async token => await transports.ConnectAsync(token), ct);
-                        outcome = await RetryTransient.ExecuteAsync(async token => await transport.SendAsync(message, token), ct);
+                        // A digest on the wire is finished even when the worker is stopping (MailKit's timeout still bounds
+                        // it): cancelled after its final "." it would be taken by the server, not recorded, and sent again.
+                        outcome = await RetryTransient.ExecuteAsync(async _ => await transport.SendAsync(message, CancellationToken.None), ct);
                         unreachable = 0;
                     }
                     catch (Exception ex) when (ex is TransportBrokenException or IOException or System.Net.Sockets.SocketException
@@ -119,8 +122,9 @@ public sealed class SendBatchJob(
                     }
                 }
                 var recorded = Record(row, outcome);
-                // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again.
-                await lease.RecordAsync(recorded, Worker, CancellationToken.None);
+                // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again. A sent outcome
+                // may wait for a few more (DeliveryOptions.OutcomesPerWrite); the lease writes what waits when it ends.
+                await lease.RecordAsync(recorded, CancellationToken.None);
                 metrics.DigestSent(recorded.Status, clock.GetElapsedTime(started));
                 if (outcome.Kind != SendOutcomeKind.Sent)
                 {
@@ -128,6 +132,7 @@ public sealed class SendBatchJob(
                         row.Id, row.SubscriberId, recorded.Status, outcome.Reply);
                 }
             }
+            await lease.WriteWaitingAsync(ct);
         }
         finally
         {

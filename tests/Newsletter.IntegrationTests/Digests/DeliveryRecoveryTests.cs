@@ -43,10 +43,10 @@ public sealed class DeliveryRecoveryTests
         // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
         var ledger = services.GetRequiredService<DeliveryLedger>();
-        await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], Ct))
+        await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct))
         {
             Assert.NotNull(lease);
-            await lease.RecordAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), "worker-a:1", Ct);
+            await lease.RecordAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), Ct);
         }
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
