@@ -59,6 +59,50 @@ public sealed class DeliveryRecoveryTests
         Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
     }
 
+    /// <summary>
+    /// The crash window's time bound: sent outcomes wait to be written together, but none longer than
+    /// <see cref="BatchLease.MaxOutcomeDelay"/>, and each keeps the time its 250 came as <c>sent_at</c>.
+    /// </summary>
+    [Fact]
+    public async Task Lease_SentOutcomesWaitAtMostTheDelay_ThenWrittenEachWithItsOwnTime()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var clock = new SettableClock(FannedOut);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var ledger = services.GetRequiredService<DeliveryLedger>();
+        var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
+        var secondAccepted = firstAccepted + TimeSpan.FromMilliseconds(100);
+
+        clock.Now = firstAccepted;
+        await using var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct);
+        Assert.NotNull(lease);
+        await lease.RecordAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), Ct);
+        clock.Now = secondAccepted;
+        await lease.RecordAsync(new RecordedOutcome(deliveries[1], "sent", "250 ok", null, null, null), Ct);
+        await lease.WriteDueAsync(Ct);
+        Assert.Equal(["pending", "pending", "pending"], (await RowsAsync(database)).Select(r => r.Status));
+
+        clock.Now = firstAccepted + BatchLease.MaxOutcomeDelay;
+        await lease.WriteDueAsync(Ct);
+        var rows = await RowsAsync(database);
+        Assert.Equal(["sent", "sent", "pending"], rows.Select(r => r.Status));
+        Assert.Equal([firstAccepted, secondAccepted, (DateTimeOffset?)null], rows.Select(r => r.SentAt));
+    }
+
+    private static async Task<List<(string Status, DateTimeOffset? SentAt)>> RowsAsync(TestDatabase database)
+    {
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand("select status, sent_at from deliveries order by id", connection);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        var rows = new List<(string, DateTimeOffset?)>();
+        while (await reader.ReadAsync(Ct))
+        {
+            rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)));
+        }
+        return rows;
+    }
+
     /// <summary>An issue whose first generation was fanned out at <see cref="FannedOut"/>: one pending row per subscriber.</summary>
     private static async Task<long[]> FannedOutGenerationAsync(TestDatabase database, int subscribers)
     {
@@ -104,5 +148,10 @@ public sealed class DeliveryRecoveryTests
         public DateTimeOffset Now { get; set; } = start;
 
         public override DateTimeOffset GetUtcNow() => Now;
+
+        // Elapsed time follows Now too, for what measures waits (the lease's outcome delay).
+        public override long GetTimestamp() => Now.UtcTicks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
     }
 }
