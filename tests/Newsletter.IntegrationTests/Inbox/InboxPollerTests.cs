@@ -239,8 +239,19 @@ public sealed class InboxPollerTests
 
         await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from issues", Ct) is 1L,
             TimeSpan.FromSeconds(30), "IDLE to bring the new listing in", Ct);
-        // The message leaves the inbox only after the commit that stored it, so it reaches Processed a moment later.
-        await Eventually.WaitAsync(async () => (await account.ListUidsAsync("Processed", Ct)).Count == 1,
+        // The message leaves the inbox only after the commit that stored it, so it reaches Processed a moment later;
+        // the first move also creates that folder, so until then it is not there at all.
+        await Eventually.WaitAsync(async () =>
+            {
+                try
+                {
+                    return (await account.ListUidsAsync("Processed", Ct)).Count == 1;
+                }
+                catch (MailKit.FolderNotFoundException)
+                {
+                    return false;
+                }
+            },
             TimeSpan.FromSeconds(30), "the listing to be moved to Processed", Ct);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
     }
