@@ -279,7 +279,6 @@ public sealed class BatchLease : IAsyncDisposable
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly List<(RecordedOutcome Outcome, DateTimeOffset At)> _waiting = [];
-    private long _oldestWaiting;
 
     internal BatchLease(NpgsqlConnection connection, long key, string worker, int outcomesPerWrite, TimeProvider clock, ILogger logger)
     {
@@ -303,12 +302,8 @@ public sealed class BatchLease : IAsyncDisposable
         var now = _clock.GetUtcNow();
         if (outcome is { Status: "sent", BounceSubscriberId: null })
         {
-            if (_waiting.Count == 0)
-            {
-                _oldestWaiting = _clock.GetTimestamp();
-            }
             _waiting.Add((outcome, now));
-            if (_waiting.Count >= _outcomesPerWrite || _clock.GetElapsedTime(_oldestWaiting) >= MaxOutcomeDelay)
+            if (_waiting.Count >= _outcomesPerWrite || OldestIsDue)
             {
                 await WriteWaitingAsync(ct);
             }
@@ -348,8 +343,9 @@ public sealed class BatchLease : IAsyncDisposable
     /// Writes the waiting outcomes if the oldest has waited <see cref="MaxOutcomeDelay"/>: called before each send, so a
     /// slow server or a rate limit does not keep an outcome unwritten for the length of the next send.
     /// </summary>
-    public Task WriteDueAsync(CancellationToken ct) =>
-        _waiting.Count > 0 && _clock.GetElapsedTime(_oldestWaiting) >= MaxOutcomeDelay ? WriteWaitingAsync(ct) : Task.CompletedTask;
+    public Task WriteDueAsync(CancellationToken ct) => OldestIsDue ? WriteWaitingAsync(ct) : Task.CompletedTask;
+
+    private bool OldestIsDue => _waiting.Count > 0 && _clock.GetUtcNow() - _waiting[0].At >= MaxOutcomeDelay;
 
     /// <summary>The waiting sent outcomes in one update, each with the time its 250 came.</summary>
     public async Task WriteWaitingAsync(CancellationToken ct)

@@ -148,10 +148,5 @@ public sealed class DeliveryRecoveryTests
         public DateTimeOffset Now { get; set; } = start;
 
         public override DateTimeOffset GetUtcNow() => Now;
-
-        // Elapsed time follows Now too, for what measures waits (the lease's outcome delay).
-        public override long GetTimestamp() => Now.UtcTicks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
     }
 }
