@@ -45,6 +45,7 @@ public static class FanOutBenchmark
         var readyRssKb = worker.StatusKilobytes("VmRSS");
         var loadAtStart = BenchEnvironment.LoadAverage();
         var cpuBefore = worker.CpuSeconds();
+        var threadsBefore = ServerCpu.ThreadsOf(worker.Id);
         var serversBefore = ServerCpu.Snapshot("postgres", "smtp-sink");
         await using var diagnostics = PostgresDiagnostics.Enabled ? await PostgresDiagnostics.StartAsync(connectionString) : null;
 
@@ -72,6 +73,9 @@ public static class FanOutBenchmark
         Progress($"all digests out after {elapsed.TotalSeconds:0.0} s");
         peakRssKb = Math.Max(peakRssKb, worker.StatusKilobytes("VmHWM"));
         var workerCpu = worker.CpuSeconds() - cpuBefore;
+        var workerThreads = ServerCpu.ByName(threadsBefore, ServerCpu.ThreadsOf(worker.Id));
+        // The rest ran on threads that are gone by now: the tiered compiler's exits when it has nothing left to compile.
+        workerThreads["threads that exited"] = TimeSpan.FromSeconds(workerCpu) - workerThreads.Values.Aggregate(TimeSpan.Zero, (a, b) => a + b);
         var servers = ServerCpu.Since(serversBefore);
         if (diagnostics is not null)
         {
@@ -111,6 +115,12 @@ public static class FanOutBenchmark
         var ours = sent / elapsed.TotalSeconds;
         var baseline = sent / baselineElapsed.TotalSeconds;
         var ratio = ours / baseline;
+        // The most any sender built on MailKit could reach here: every core busy with nothing but MailKit's CPU per message
+        // and smtp-sink's, both measured in this run; rendering, the ledger and PostgreSQL would have to cost nothing.
+        var sinkMilliseconds = sent == 0 ? 0 : servers["smtp-sink"].TotalMilliseconds / sent;
+        var ceiling = transport.CpuMilliseconds + sinkMilliseconds > 0
+            ? Environment.ProcessorCount * 1000 / (transport.CpuMilliseconds + sinkMilliseconds)
+            : 0;
         var rssMb = peakRssKb / 1024.0;
         var details = new Dictionary<string, string>
         {
@@ -128,7 +138,12 @@ public static class FanOutBenchmark
             ["our SMTP transport alone (MailKit, composed digests re-sent, same sessions): messages/s"] = BenchEnvironment.Format(transport.Rate, "msg/s"),
             ["our SMTP transport alone: ratio to smtp-source"] = BenchEnvironment.Format(transport.Rate / (sent / baselineElapsed.TotalSeconds), ""),
             ["our SMTP transport alone: CPU per message"] = BenchEnvironment.Format(transport.CpuMilliseconds, "ms"),
+            ["ceiling for a MailKit sender: cores / (transport alone's CPU + smtp-sink's CPU per message)"] =
+                $"{BenchEnvironment.Format(ceiling, "msg/s")}, ratio {BenchEnvironment.Format(ceiling / baseline)}",
             ["worker CPU time during the run (user+sys)"] = BenchEnvironment.Format(workerCpu, "s"),
+            ["worker CPU by thread (at least 0.1 s)"] = string.Join(", ", workerThreads
+                .Where(t => t.Value >= TimeSpan.FromSeconds(0.1)).OrderByDescending(t => t.Value)
+                .Select(t => $"{t.Key} {t.Value.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s")),
             ["PostgreSQL CPU during the run"] = BenchEnvironment.Format(servers["postgres"].TotalSeconds, "s"),
             ["smtp-sink CPU during the run"] = BenchEnvironment.Format(servers["smtp-sink"].TotalSeconds, "s"),
             ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),

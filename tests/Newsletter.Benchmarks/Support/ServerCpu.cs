@@ -18,40 +18,72 @@ public static class ServerCpu
         }
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out _))
+            if (int.TryParse(Path.GetFileName(dir), out _) && ReadStat(dir) is { } stat && totals.ContainsKey(stat.Command))
             {
-                continue;
+                totals[stat.Command] += stat.Cpu;
             }
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            }
-            catch (IOException)
-            {
-                continue; // Exited while we looked.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue;
-            }
-            // pid (comm) state ppid ... field 14 utime, 15 stime, in clock ticks; comm may contain spaces and parentheses.
-            var open = stat.IndexOf('(', StringComparison.Ordinal);
-            var close = stat.LastIndexOf(')');
-            if (open < 0 || close < open)
-            {
-                continue;
-            }
-            var command = stat[(open + 1)..close];
-            if (!totals.ContainsKey(command))
-            {
-                continue;
-            }
-            var fields = stat[(close + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            totals[command] += TimeSpan.FromSeconds(ticks / (double)TicksPerSecond);
         }
         return totals;
+    }
+
+    /// <summary>
+    /// A process's threads by id: name (".NET TP Worker", ".NET Tiered Com", ".NET BGC", ...) and CPU so far. Compare
+    /// two snapshots by thread id: a thread that exits between them (the runtime retires idle ones) takes its time along.
+    /// </summary>
+    public static Dictionary<int, (string Name, TimeSpan Cpu)> ThreadsOf(int processId)
+    {
+        var threads = new Dictionary<int, (string Name, TimeSpan Cpu)>();
+        var tasks = $"/proc/{processId}/task";
+        if (!Directory.Exists(tasks))
+        {
+            return threads;
+        }
+        foreach (var dir in Directory.EnumerateDirectories(tasks))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var id) && ReadStat(dir) is { } stat)
+            {
+                threads[id] = (stat.Command, stat.Cpu);
+            }
+        }
+        return threads;
+    }
+
+    /// <summary>CPU between two snapshots by thread name, numbered names ("Worker #3") counted together.</summary>
+    public static Dictionary<string, TimeSpan> ByName(
+        Dictionary<int, (string Name, TimeSpan Cpu)> before, Dictionary<int, (string Name, TimeSpan Cpu)> after)
+    {
+        var totals = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        foreach (var (id, thread) in after)
+        {
+            var name = thread.Name.Split(" #")[0];
+            var earlier = before.TryGetValue(id, out var then) ? then.Cpu : TimeSpan.Zero;
+            totals[name] = totals.GetValueOrDefault(name) + (thread.Cpu - earlier);
+        }
+        return totals;
+    }
+
+    /// <summary>The command (or thread) name and user+system CPU from DIR/stat; null when it exited while we looked.</summary>
+    private static (string Command, TimeSpan Cpu)? ReadStat(string dir)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText(Path.Combine(dir, "stat"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        // pid (comm) state ppid ... field 14 utime, 15 stime, in clock ticks; comm may contain spaces and parentheses.
+        var open = stat.IndexOf('(', StringComparison.Ordinal);
+        var close = stat.LastIndexOf(')');
+        if (open < 0 || close < open)
+        {
+            return null;
+        }
+        var fields = stat[(close + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return (stat[(open + 1)..close], TimeSpan.FromSeconds(ticks / (double)TicksPerSecond));
     }
 
     public static Dictionary<string, TimeSpan> Since(Dictionary<string, TimeSpan> before) =>
