@@ -118,9 +118,9 @@ public static class FanOutBenchmark
         // The most any sender built on MailKit could reach here: every core busy with nothing but MailKit's CPU per message
         // and smtp-sink's, both measured in this run; rendering, the ledger and PostgreSQL would have to cost nothing.
         var sinkMilliseconds = sent == 0 ? 0 : servers["smtp-sink"].TotalMilliseconds / sent;
-        var ceiling = transport.CpuMilliseconds + sinkMilliseconds > 0
+        var ceiling = transport.CpuMilliseconds > 0 && sinkMilliseconds > 0
             ? Environment.ProcessorCount * 1000 / (transport.CpuMilliseconds + sinkMilliseconds)
-            : 0;
+            : (double?)null;
         var rssMb = peakRssKb / 1024.0;
         var details = new Dictionary<string, string>
         {
@@ -139,7 +139,7 @@ public static class FanOutBenchmark
             ["our SMTP transport alone: ratio to smtp-source"] = BenchEnvironment.Format(transport.Rate / (sent / baselineElapsed.TotalSeconds), ""),
             ["our SMTP transport alone: CPU per message"] = BenchEnvironment.Format(transport.CpuMilliseconds, "ms"),
             ["ceiling for a MailKit sender: cores / (transport alone's CPU + smtp-sink's CPU per message)"] =
-                $"{BenchEnvironment.Format(ceiling, "msg/s")}, ratio {BenchEnvironment.Format(ceiling / baseline)}",
+                ceiling is { } most ? $"{BenchEnvironment.Format(most, "msg/s")}, ratio {BenchEnvironment.Format(most / baseline)}" : "not measured",
             ["worker CPU time during the run (user+sys)"] = BenchEnvironment.Format(workerCpu, "s"),
             ["worker CPU by thread (at least 0.1 s)"] = string.Join(", ", workerThreads
                 .Where(t => t.Value >= TimeSpan.FromSeconds(0.1)).OrderByDescending(t => t.Value)

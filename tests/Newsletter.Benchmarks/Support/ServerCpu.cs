@@ -3,9 +3,10 @@ using System.Globalization;
 namespace Newsletter.Benchmarks.Support;
 
 /// <summary>
-/// CPU time used by the servers a scenario talks to (PostgreSQL's, Dovecot's processes), from /proc. Wall-clock rates on
-/// a shared 2-core machine swing by ±15% between runs; the CPU each side spends per message moves far less, so it shows
-/// whether a change made the work smaller. Processes that start and exit between two snapshots are not counted.
+/// CPU time used by the servers a scenario talks to (PostgreSQL's, Dovecot's processes), and by a process's threads,
+/// from /proc. Wall-clock rates on a shared 2-core machine swing by ±15% between runs; the CPU each side spends per
+/// message moves far less, so it shows whether a change made the work smaller. Processes that start and exit between
+/// two snapshots are not counted.
 /// </summary>
 public static class ServerCpu
 {
