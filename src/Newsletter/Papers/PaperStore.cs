@@ -183,8 +183,8 @@ public sealed record IssueSummary(long Id, DateOnly? IssueDate, string Subject, 
 
 public sealed record IssuePaper(long Id, int Position, string Title, string Abstract, string? ArxivId, IReadOnlyList<string> Links)
 {
-    /// <summary>Where a reader finds the paper: arXiv when known, else the first link of its abstract, else a search.</summary>
-    public string Url => ArxivId is not null
+    /// <summary>Where a reader finds the paper: arXiv when known, else a search. Made once: every digest shows it.</summary>
+    public string Url { get; } = ArxivId is not null
         ? $"https://arxiv.org/abs/{ArxivId}"
         : $"https://huggingface.co/papers?q={Uri.EscapeDataString(Title)}";
 }

@@ -58,7 +58,7 @@ public static class IngestionBenchmark
             var warmResult = await warm.GetRequiredService<InboxPoller>().PollAsync(CancellationToken.None);
             if (warmResult.Ingested != WarmUpMessages)
             {
-                throw new InvalidOperationException($"The warm-up poll ingested {warmResult.Ingested} of {WarmUpMessages} messages.");
+                throw new InvalidOperationException($"The warm-up poll ingested {warmResult.Ingested} of {WarmUpMessages} messages: {warmResult}.");
             }
         }
 
