@@ -107,13 +107,16 @@ public sealed class PaperStore(NpgsqlDataSource db)
         {
             // A paper seen before that comes back with new links (code released since) gains them. Rare, so only
             // these rows are locked, in key order like the inserts. Whether the links are new is decided on the
-            // locked row: a listing ingested at the same time may have added the same links.
+            // locked row: a listing ingested at the same time may have added the same links. The lock is the one an
+            // update of a non-key column takes (no key update): it does not wait for the key-share locks that other
+            // listings' issue_papers rows hold on the same papers. "for update" did, and those are taken in listing
+            // order, not key order: listings ingested together deadlocked (tests/bench.sh ingestion).
             await using var grow = new NpgsqlCommand(
                 """
                 with listed as (
                     select key, array(select jsonb_array_elements_text(links)) as links from unnest(@keys, @links) as t(key, links)
                 ), locked as (
-                    select p.id, l.links from papers p join listed l on p.paper_key = l.key order by p.paper_key for update of p
+                    select p.id, l.links from papers p join listed l on p.paper_key = l.key order by p.paper_key for no key update of p
                 )
                 update papers p set links = (select coalesce(array_agg(distinct x), '{}') from unnest(p.links || locked.links) x)
                 from locked where p.id = locked.id and not (locked.links <@ p.links)

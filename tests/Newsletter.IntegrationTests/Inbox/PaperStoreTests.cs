@@ -98,6 +98,47 @@ public sealed class PaperStoreTests
         Assert.Equal(3L, await ScalarAsync<long>(check, "select count(distinct issue_id) from issue_papers"));
     }
 
+    [Fact]
+    public async Task InsertIssue_PaperGainsLinksWhileAnOpenIssueListsIt_StoredWithoutWaitingForThatIssue()
+    {
+        await using var database = await MigratedDatabaseAsync();
+        await using (var setup = await database.OpenConnectionAsync(Ct))
+        await using (var transaction = await setup.BeginTransactionAsync(Ct))
+        {
+            await PaperStore.InsertIssueAsync(setup, transaction, await InboundAsync(setup, transaction, 1),
+                Listing(new DateOnly(2025, 3, 10), Paper("2503.00001", "https://github.com/lab/first")), Now, Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        // A second day lists the paper and stays uncommitted: its issue_papers row's foreign-key check holds a key-share
+        // lock on the paper until it commits.
+        await using var open = await database.OpenConnectionAsync(Ct);
+        await using var openTransaction = await open.BeginTransactionAsync(Ct);
+        await PaperStore.InsertIssueAsync(open, openTransaction, await InboundAsync(open, openTransaction, 2),
+            Listing(new DateOnly(2025, 3, 11), Paper("2503.00001", "https://github.com/lab/first")), Now, Ct);
+
+        // A third day brings a new code link for it. Locking the paper in a mode that waits for key-share locks is half
+        // of a deadlock: four listings ingested at once took those locks in listing order and these in key order, and
+        // PostgreSQL aborted some of them (tests/bench.sh ingestion, 3 of 100 messages in some runs).
+        await using var other = await database.OpenConnectionAsync(Ct);
+        await using (var set = new NpgsqlCommand("set lock_timeout = '5s'", other))
+        {
+            await set.ExecuteNonQueryAsync(Ct);
+        }
+        await using var otherTransaction = await other.BeginTransactionAsync(Ct);
+        var third = await PaperStore.InsertIssueAsync(other, otherTransaction, await InboundAsync(other, otherTransaction, 3),
+            Listing(new DateOnly(2025, 3, 12), Paper("2503.00001", "https://github.com/lab/first", "https://github.com/lab/second")), Now, Ct);
+        await otherTransaction.CommitAsync(Ct);
+        await openTransaction.CommitAsync(Ct);
+
+        Assert.NotNull(third);
+        await using var check = await database.OpenConnectionAsync(Ct);
+        Assert.Equal(1L, await ScalarAsync<long>(check, "select count(*) from papers"));
+        Assert.Equal(["https://github.com/lab/first", "https://github.com/lab/second"],
+            (await ScalarAsync<string[]>(check, "select links from papers")).Order());
+        Assert.Equal(3L, await ScalarAsync<long>(check, "select count(distinct issue_id) from issue_papers"));
+    }
+
     private static ParsedPaper Paper(string arxiv, params string[] links) =>
         new($"Paper {arxiv}", $"The abstract of paper {arxiv}.", arxiv, links);
 
