@@ -16,7 +16,8 @@ public sealed class EmailTemplates
 {
     private readonly RazorLightEngine engine;
 
-    // Templates found to need RazorLight's page pipeline (a layout, sections, includes); the rest run directly.
+    // Templates found to need RazorLight's page pipeline (sections, includes, a layout that has a layout); the rest,
+    // one layout included, run directly.
     private readonly ConcurrentDictionary<string, bool> _needsPipeline = new(StringComparer.Ordinal);
 
     public EmailTemplates(IOptions<TemplateOptions> options, ILogger<EmailTemplates> logger)
