@@ -26,16 +26,18 @@ public abstract class TextTemplatePage<TModel> : TemplatePage<TModel>
         }
     }
 
-    // Data never carries the papers' marker: a noncharacter has no business in mail text anyway.
-    public override void Write(string value) =>
-        WriteLiteral(value?.Contains(PaperBlocks.Marker, StringComparison.Ordinal) == true ? value.Replace(PaperBlocks.Marker, '\uFFFD') : value);
+    public override void Write(string value) => WriteLiteral(value is null ? null : WithoutMarker(value));
 
     /// <summary>Wraps <paramref name="text"/> at word boundaries to <paramref name="width"/> columns; long words (links) are never broken.</summary>
     public WrappedText Wrap(string text, int width = 72, string indent = "")
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new(text.Contains(PaperBlocks.Marker, StringComparison.Ordinal) ? text.Replace(PaperBlocks.Marker, '\uFFFD') : text, width, indent);
+        return new(WithoutMarker(text), width, indent);
     }
+
+    // Data never carries the papers' marker: a noncharacter has no business in mail text anyway.
+    private static string WithoutMarker(string value) =>
+        value.Contains(PaperBlocks.Marker, StringComparison.Ordinal) ? value.Replace(PaperBlocks.Marker, '\uFFFD') : value;
 }
 
 /// <summary>
