@@ -46,6 +46,7 @@ public static partial class MatchingBenchmark
             MatchAll(papers, queries);
         }
         var sequential = new List<double>();
+        var collections = new List<string>();
         var cpu = new List<double>();
         var parallel = new List<double>();
         long allocated = 0;
@@ -53,13 +54,22 @@ public static partial class MatchingBenchmark
         var distinctTerms = 0;
         for (var r = 0; r < Repeats; r++)
         {
+            // Each run starts from a settled heap, as BenchmarkDotNet's iterations do: the set-up above (100,000 lines
+            // generated and parsed) and the parallel run below leave collections owed, which landed in whichever run
+            // came next (from 4/1/0 collections in one run to 6/2/1 in the next, a background one running beside it).
+            // Settled, every run pays for the same 4/1/0: the collections of its own allocations, counted in the details.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             var before = GC.GetAllocatedBytesForCurrentThread();
+            int[] gcBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var run = MatchAll(papers, queries);
             clock.Stop();
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            collections.Add(string.Join('/', Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - gcBefore[g])));
             sequential.Add(clock.Elapsed.TotalMilliseconds);
             matchedPapers = run.MatchedPapers;
             distinctTerms = run.DistinctTerms;
@@ -69,6 +79,8 @@ public static partial class MatchingBenchmark
             clock.Stop();
             parallel.Add(clock.Elapsed.TotalMilliseconds);
         }
+
+        var build = Enumerable.Range(0, Repeats).Select(_ => MatchAll(papers, []).Elapsed.TotalMilliseconds).ToList();
 
         var baselineCount = Math.Min(BaselineSubscribers, queries.Length);
         var naive = new NaiveMatcher(papers);
@@ -95,12 +107,15 @@ public static partial class MatchingBenchmark
                 ["best of runs (ms, 1 thread)"] = Format(sequential.Min(), "ms"),
                 ["runs (ms, 1 thread)"] = string.Join(", ", sequential.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))),
                 ["process CPU time of the 1-thread runs (ms; wall time suffers when the cores are shared)"] = string.Join(", ", cpu.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))),
+                ["garbage collections in each 1-thread run (gen0/gen1/gen2, counted inclusively)"] = string.Join(", ", collections),
                 ["load average at start"] = LoadAverage(),
                 ["parallel, all cores (median ms)"] = Format(Median(parallel), "ms"),
                 ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
                 ["warm-up run (ms)"] = Format(warm.Elapsed.TotalMilliseconds, "ms"),
                 ["parse distinct lines once into a fresh InterestQueryCache (ms; mostly GC promotion of the retained queries)"] = Format(parseClock.Elapsed.TotalMilliseconds, "ms"),
-                ["distinct lines"] = cache.Count.ToString(CultureInfo.InvariantCulture),
+                ["distinct lines"] = lines.Distinct(StringComparer.Ordinal).Count().ToString(CultureInfo.InvariantCulture),
+                ["lines held by the query cache at the end (it starts over past its capacity)"] = cache.Count.ToString(CultureInfo.InvariantCulture),
+                ["of the value, building the matcher (median ms): tokenising the issue"] = Format(Median(build), "ms"),
                 ["distinct terms resolved"] = distinctTerms.ToString(CultureInfo.InvariantCulture),
                 ["matched papers per subscriber"] = Format((double)matchedPapers / queries.Length, ""),
                 ["naive matched papers per subscriber (no plural folding)"] = Format((double)naiveMatched / baselineCount, ""),
