@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Newsletter.Benchmarks.Support;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Benchmarks.Scenarios;
@@ -62,14 +63,14 @@ public static partial class MatchingBenchmark
             GC.WaitForPendingFinalizers();
             GC.Collect();
             var before = GC.GetAllocatedBytesForCurrentThread();
-            int[] gcBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+            var collectionsFrom = GcCollections.Now();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             var run = MatchAll(papers, queries);
             clock.Stop();
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            collections.Add(string.Join('/', Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - gcBefore[g])));
+            collections.Add(collectionsFrom.Since());
             sequential.Add(clock.Elapsed.TotalMilliseconds);
             matchedPapers = run.MatchedPapers;
             distinctTerms = run.DistinctTerms;
