@@ -8,13 +8,14 @@ using MimeKit;
 using Newsletter.Digests;
 using Newsletter.Papers;
 using Newsletter.Subscribers;
+using Newsletter.Database;
 
 namespace Newsletter.Admin;
 
 /// <summary>The protected admin area, its JSON API and the Hangfire dashboard.</summary>
 public static class AdminEndpoints
 {
-    public static IServiceCollection AddNewsletterAdmin(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddAdmin(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptionsWithValidateOnStart<AdminOptions>().BindConfiguration(AdminOptions.Section);
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AdminOptions>, AdminOptionsValidator>();
@@ -24,7 +25,6 @@ public static class AdminEndpoints
         services.AddSingleton<AdminQueries>();
         services.AddSingleton<AdminDigestView>();
         services.AddSingleton<AdminPersonalData>();
-        services.AddAdminOperations();
 
         services.AddAuthentication()
             .AddCookie(AdminAuthentication.CookieScheme, cookie =>
@@ -64,15 +64,7 @@ public static class AdminEndpoints
         return services;
     }
 
-    /// <summary>What the admin pages, the API and the CLI verbs share; the tool host has no admin area.</summary>
-    public static IServiceCollection AddAdminOperations(this IServiceCollection services)
-    {
-        services.TryAddSingleton<Resender>();
-        services.TryAddSingleton<SubscriberCsv>();
-        return services;
-    }
-
-    public static WebApplication MapNewsletterAdmin(this WebApplication app)
+    public static WebApplication MapAdmin(this WebApplication app)
     {
         app.MapRazorPages();
         app.UseHangfireDashboard("/admin/jobs", new DashboardOptions
@@ -132,7 +124,7 @@ public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, Dig
         var content = await IssueContent.LoadAsync(papers, delivery.IssueId, ct);
         var placeholder = new DeliveryTokens("admin-preview", "admin-preview", "admin-preview");
         return await builder.BuildAsync(content, new DigestRecipient(delivery.SubscriberId, delivery.Email, delivery.Interests, delivery.Generation,
-            delivery.PaperIds, placeholder, delivery.Format == "text"), ct);
+            delivery.PaperIds, placeholder, delivery.Format == DbNames.ToDb(DigestFormat.Text)), ct);
     }
 }
 

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Npgsql;
+using Newsletter.Database;
+using Newsletter.Digests;
 
 namespace Newsletter.Admin;
 
@@ -18,7 +20,8 @@ public sealed record InboundRow(long Id, string Status, string? FromAddress, str
 /// <summary>What the admin pages and API read: the ledger, issues and the inbox, shaped for display.</summary>
 public sealed class AdminQueries(NpgsqlDataSource db)
 {
-    public static readonly string[] DeliveryStatuses = ["pending", "sending", "sent", "deferred", "failed", "skipped"];
+    /// <summary>Every delivery status as stored, in the order the admin pages show them.</summary>
+    public static readonly string[] DeliveryStatuses = [.. Enum.GetValues<DeliveryStatus>().Select(DbNames.ToDb)];
 
     public async Task<IReadOnlyList<IssueRow>> LatestIssuesAsync(int limit, long? issueId, CancellationToken ct)
     {

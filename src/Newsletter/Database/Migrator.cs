@@ -13,20 +13,13 @@ namespace Newsletter.Database;
 /// </summary>
 public static class Migrator
 {
-    // Any constant unique to this application; all processes of one deployment agree on it.
-    private const long MigrationLockKey = 0x4E65_7773_4D69_6701;
-
     public const string HangfireSchema = "hangfire";
 
     public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken ct = default)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
-        await using (var command = new NpgsqlCommand("select pg_advisory_lock(@key)", connection))
-        {
-            command.Parameters.AddWithValue("key", MigrationLockKey);
-            await command.ExecuteNonQueryAsync(ct);
-        }
+        await AdvisoryLocks.TakeAsync(connection, LockSpace.Migration, 0, ct);
         try
         {
             var result = DeployChanges.To
@@ -49,9 +42,7 @@ public static class Migrator
         }
         finally
         {
-            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
-            unlock.Parameters.AddWithValue("key", MigrationLockKey);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            await AdvisoryLocks.ReleaseAsync(connection, LockSpace.Migration, 0);
         }
     }
 

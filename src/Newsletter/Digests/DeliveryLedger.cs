@@ -1,21 +1,29 @@
 using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Database;
 using Newsletter.Subscribers;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Newsletter.Digests;
 
+/// <summary>Where a delivery row stands: pending, then sent, deferred (retried later) or failed; skipped when nothing matched.</summary>
+public enum DeliveryStatus
+{
+    Pending,
+    Sending,
+    Sent,
+    Deferred,
+    Failed,
+    Skipped,
+}
+
 /// <summary>One subscriber's row of a fan-out: what they get, or that they get nothing (skipped).</summary>
 public sealed record DeliveryPlan(long SubscriberId, long[] PaperIds, float Score, string? Note);
 
 /// <summary>A delivery to send with everything needed to render it, its personal links signed.</summary>
 public sealed record DeliveryWork(
-    long Id, long SubscriberId, string Email, string Interests, string Format, long[] PaperIds, int Attempts,
+    long Id, long SubscriberId, string Email, string Interests, DigestFormat Format, long[] PaperIds, int Attempts,
     DateTimeOffset CreatedAt, DeliveryTokens Tokens);
-
-public sealed record DeliveryTokens(string Manage, string Unsubscribe, string View);
-
-public sealed record GenerationInfo(long IssueId, int Generation, string Scope, long? SubscriberId, DateTimeOffset RequestedAt, DateTimeOffset? FannedOutAt);
 
 /// <summary>
 /// The delivery ledger, the source of truth for who got what. Hangfire runs a job at least once; the ledger makes a
@@ -23,32 +31,11 @@ public sealed record GenerationInfo(long IssueId, int Generation, string Scope, 
 /// </summary>
 public sealed class DeliveryLedger(
     NpgsqlDataSource db,
-    [FromKeyedServices(DeliveryLedger.AsyncCommit)] NpgsqlDataSource asyncCommit,
+    [FromKeyedServices(DatabaseServices.AsyncCommit)] NpgsqlDataSource asyncCommit,
     DigestLinkKeyStore digestLinks,
     TimeProvider clock,
     ILogger<DeliveryLedger> logger)
 {
-    /// <summary>Key of the data source whose commits do not wait for the disk: for per-message status updates only.</summary>
-    public const string AsyncCommit = "async-commit";
-
-    public async Task<GenerationInfo?> GetGenerationAsync(long issueId, int generation, CancellationToken ct)
-    {
-        await using var command = db.CreateCommand(
-            """
-            select scope, requested_at, fanned_out_at, subscriber_id from delivery_generations
-            where issue_id = @issue and generation = @generation
-            """);
-        command.Parameters.AddWithValue("issue", issueId);
-        command.Parameters.AddWithValue("generation", generation);
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return null;
-        }
-        return new GenerationInfo(issueId, generation, reader.GetString(0), reader.IsDBNull(3) ? null : reader.GetInt64(3),
-            reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
-    }
-
     /// <summary>
     /// Writes every row of a generation in one transaction (binary COPY) and marks it fanned out, so a fan-out
     /// that dies half-way leaves nothing behind and a second run finds the work done.
@@ -82,7 +69,7 @@ public sealed class DeliveryLedger(
                 await writer.WriteAsync(issueId, NpgsqlDbType.Bigint, ct);
                 await writer.WriteAsync(plan.SubscriberId, NpgsqlDbType.Bigint, ct);
                 await writer.WriteAsync(generation, NpgsqlDbType.Integer, ct);
-                await writer.WriteAsync(plan.PaperIds.Length == 0 ? "skipped" : "pending", NpgsqlDbType.Text, ct);
+                await writer.WriteAsync(DbNames.ToDb(plan.PaperIds.Length == 0 ? DeliveryStatus.Skipped : DeliveryStatus.Pending), NpgsqlDbType.Text, ct);
                 await writer.WriteAsync(plan.PaperIds, NpgsqlDbType.Array | NpgsqlDbType.Bigint, ct);
                 await writer.WriteAsync(plan.Score, NpgsqlDbType.Real, ct);
                 if (plan.Note is null)
@@ -167,9 +154,7 @@ public sealed class DeliveryLedger(
         // Outcome updates do not wait for the disk flush (asyncCommit has synchronous_commit off): losing the last
         // fraction of a second of them to a database crash means a repeated digest, never a lost one.
         var connection = await asyncCommit.OpenConnectionAsync(ct);
-        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
-        command.Parameters.AddWithValue("key", firstDeliveryId);
-        if (await command.ExecuteScalarAsync(ct) is true)
+        if (await AdvisoryLocks.TryTakeAsync(connection, LockSpace.SendBatch, firstDeliveryId, ct))
         {
             return new BatchLease(connection, firstDeliveryId, worker, outcomesPerWrite, clock, logger);
         }
@@ -186,7 +171,7 @@ public sealed class DeliveryLedger(
     public async Task<IReadOnlyList<DeliveryWork>> ReadBatchAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var rows = new List<(long Id, long SubscriberId, string Email, string Interests, string Format, long[] PaperIds, int Attempts, DateTimeOffset CreatedAt)>();
+        var rows = new List<(long Id, long SubscriberId, string Email, string Interests, DigestFormat Format, long[] PaperIds, int Attempts, DateTimeOffset CreatedAt)>();
         // The subscriber of each row is looked up by its key (lateral, limit 1): a plain join lets the planner hash the
         // whole subscribers table for a batch of a few hundred rows, 20 ms at 30,000 subscribers against 3 ms.
         await using (var command = db.CreateCommand(
@@ -208,7 +193,7 @@ public sealed class DeliveryLedger(
             var stopped = new List<long>();
             while (await reader.ReadAsync(ct))
             {
-                rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), DbNames.Parse<DigestFormat>(reader.GetString(4)),
                     reader.GetFieldValue<long[]>(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7)));
                 if (reader.GetString(8) != "active")
                 {
@@ -257,7 +242,7 @@ public sealed class DeliveryLedger(
     }
 }
 
-public sealed record RecordedOutcome(long DeliveryId, string Status, string? Reply, string? Error, DateTimeOffset? NextAttemptAt, long? BounceSubscriberId);
+public sealed record RecordedOutcome(long DeliveryId, DeliveryStatus Status, string? Reply, string? Error, DateTimeOffset? NextAttemptAt, long? BounceSubscriberId);
 
 /// <summary>
 /// A leased send batch: its connection holds the advisory lock and records the batch's outcomes, so recording costs no
@@ -300,7 +285,7 @@ public sealed class BatchLease : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(outcome);
         var now = _clock.GetUtcNow();
-        if (outcome is { Status: "sent", BounceSubscriberId: null })
+        if (outcome is { Status: DeliveryStatus.Sent, BounceSubscriberId: null })
         {
             _waiting.Add((outcome, now));
             if (_waiting.Count >= _outcomesPerWrite || OldestIsDue)
@@ -319,7 +304,7 @@ public sealed class BatchLease : IAsyncDisposable
                 claimed_by = @worker
             where id = @id
             """);
-        record.Parameters.AddWithValue("status", outcome.Status);
+        record.Parameters.AddWithValue("status", DbNames.ToDb(outcome.Status));
         record.Parameters.AddWithValue("reply", (object?)Bounded(outcome.Reply) ?? DBNull.Value);
         record.Parameters.AddWithValue("error", (object?)Bounded(outcome.Error) ?? DBNull.Value);
         record.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("next", outcome.NextAttemptAt));
@@ -329,12 +314,7 @@ public sealed class BatchLease : IAsyncDisposable
         batch.BatchCommands.Add(record);
         if (outcome.BounceSubscriberId is { } bounced)
         {
-            var bounce = new NpgsqlBatchCommand(
-                "update subscribers set status = 'bounced', status_reason = @reason, updated_at = @now where id = @id and status = 'active'");
-            bounce.Parameters.AddWithValue("reason", Bounded(outcome.Reply) ?? "bounced");
-            bounce.Parameters.AddWithValue("now", now);
-            bounce.Parameters.AddWithValue("id", bounced);
-            batch.BatchCommands.Add(bounce);
+            batch.BatchCommands.Add(SubscriberStore.MarkBouncedCommand(bounced, Bounded(outcome.Reply) ?? "bounced", now));
         }
         await batch.ExecuteNonQueryAsync(ct);
     }
@@ -382,12 +362,9 @@ public sealed class BatchLease : IAsyncDisposable
             _logger.LogError(ex, "{Count} sent digests could not be recorded; they will be sent again", _waiting.Count);
         }
 
-        // Unlock explicitly: a pooled connection keeps its session locks until it is next used.
         try
         {
-            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", _connection);
-            unlock.Parameters.AddWithValue("key", _key);
-            await unlock.ExecuteNonQueryAsync();
+            await AdvisoryLocks.ReleaseAsync(_connection, LockSpace.SendBatch, _key);
         }
         finally
         {
@@ -395,5 +372,5 @@ public sealed class BatchLease : IAsyncDisposable
         }
     }
 
-    private static string? Bounded(string? value) => value is null || value.Length <= 1000 ? value : value[..1000];
+    private static string? Bounded(string? reply) => StoredText.Bounded(reply, 1000);
 }

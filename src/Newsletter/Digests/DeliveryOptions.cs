@@ -1,36 +1,6 @@
 using System.ComponentModel.DataAnnotations;
-using MailKit.Security;
 
 namespace Newsletter.Digests;
-
-/// <summary><c>Newsletter:Smtp</c>: the server digests are handed to. Unused when a pickup folder is configured.</summary>
-public sealed class SmtpOptions
-{
-    public const string Section = "Newsletter:Smtp";
-
-    public string? Host { get; set; }
-
-    [Range(1, 65535)]
-    public int Port { get; set; } = 25;
-
-    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.StartTlsWhenAvailable;
-    public string? Username { get; set; }
-    public string? Password { get; set; }
-
-    /// <summary>SMTP connections per worker process, each one send batch at a time.</summary>
-    [Range(1, 64)]
-    public int Connections { get; set; } = 4;
-
-    /// <summary>Per worker process; 0 means as fast as the server accepts.</summary>
-    [Range(0, 100_000)]
-    public double MaxMessagesPerSecond { get; set; }
-
-    /// <summary>Generous on purpose: a timeout after the final "." may still mean the server took the message.</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>When set, digests are written here as .eml files instead of being sent (development).</summary>
-    public string? PickupFolder { get; set; }
-}
 
 /// <summary><c>Newsletter:Delivery</c>: how digests are batched and how long a deferred one is retried.</summary>
 public sealed class DeliveryOptions
@@ -54,18 +24,4 @@ public sealed class DeliveryOptions
 
     /// <summary>A digest still deferred this long after it was planned is given up as failed.</summary>
     public TimeSpan RetryDeadline { get; set; } = TimeSpan.FromHours(24);
-}
-
-/// <summary><c>Newsletter:Jobs</c>: how quickly Hangfire notices new, scheduled and orphaned jobs.</summary>
-public sealed class JobOptions
-{
-    public const string Section = "Newsletter:Jobs";
-
-    /// <summary>How long a job of a killed worker stays invisible before another worker re-runs it.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
-    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
-
-    /// <summary>Fallback queue polling (new jobs arrive by LISTEN/NOTIFY) and the check for scheduled retries.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -55,13 +55,10 @@ public sealed class DeliveryRecoveryJob(
         {
             if (!fannedOut)
             {
-                jobs.Enqueue<FanOutJob>(job => job.RunAsync(issueId, generation, CancellationToken.None));
+                FanOutJob.Queue(jobs, issueId, generation);
                 continue;
             }
-            foreach (var (from, to) in await ledger.OpenBatchesAsync(issueId, generation, options.Value.BatchSize, ct))
-            {
-                jobs.Enqueue<SendBatchJob>(job => job.RunAsync(issueId, generation, from, to, CancellationToken.None));
-            }
+            await SendBatchJob.QueueOpenBatchesAsync(jobs, ledger, issueId, generation, options.Value.BatchSize, ct);
         }
         if (stalled.Count > 0)
         {

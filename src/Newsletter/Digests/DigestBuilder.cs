@@ -41,6 +41,19 @@ public sealed class IssueContent
         return string.Create(CultureInfo.InvariantCulture, $"{paper.Id}:{Convert.ToHexString(hash, 0, 12)}");
     }
 
+    /// <summary>
+    /// The papers a delivery holds, in its order, each with the terms of <paramref name="query"/> it matches now: the
+    /// fan-out chose the papers, the terms are recomputed only to show and highlight them (a paper of an older plan
+    /// that the interests no longer match has none).
+    /// </summary>
+    public IReadOnlyList<(IssuePaper Paper, PaperMatch? Match)> DeliveredPapers(IReadOnlyList<long> paperIds, InterestQuery query)
+    {
+        var matched = Matcher.Match(query).ToDictionary(m => m.PaperId);
+        return paperIds.Where(Papers.ContainsKey)
+            .Select(id => (Papers[id], matched.TryGetValue(id, out var match) ? match : (PaperMatch?)null))
+            .ToList();
+    }
+
     public static async Task<IssueContent> LoadAsync(PaperStore store, long issueId, CancellationToken ct)
     {
         var issue = await store.GetIssueAsync(issueId, ct) ?? throw new IssueNotFoundException(issueId);
@@ -63,21 +76,17 @@ public sealed class DigestBuilder(
 {
     public async Task<MimeMessage> BuildAsync(IssueContent content, DigestRecipient recipient, CancellationToken ct)
     {
-        var query = queries.GetOrParse(recipient.Interests);
-        var matched = content.Matcher.Match(query).ToDictionary(m => m.PaperId);
-        // The fan-out decided which papers the digest holds; the terms are recomputed only to show and highlight them.
-        var papers = recipient.PaperIds.Where(content.Papers.ContainsKey).Select(id =>
+        var query = queries.TryGetOrParse(recipient.Interests, out _) ?? InterestQuery.Empty;
+        var papers = content.DeliveredPapers(recipient.PaperIds, query).Select(shown =>
         {
-            var paper = content.Papers[id];
-            var found = matched.TryGetValue(id, out var match);
-            var terms = found ? match.MatchedTerms : [];
-            var (titleWords, abstractWords) = content.Words[id];
-            // Highlighted are the matched terms where they occur (a paper the interests no longer match, in a re-send
-            // of an older plan, shows none): with the paper's content they name the whole block.
-            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links, terms, found ? match.Score : 0)
+            var (paper, match) = shown;
+            var terms = match?.MatchedTerms ?? [];
+            var (titleWords, abstractWords) = content.Words[paper.Id];
+            // The matched terms, with the paper's content, name the whole block.
+            return new DigestPaper(paper.Id, paper.Title, paper.Abstract, paper.Url, paper.Links, terms, match?.Score ?? 0)
             {
-                Highlighting = found ? new PaperHighlighting(titleWords, abstractWords, query) : null,
-                BlockKey = BlockKey(content.ContentKeys[id], terms),
+                Highlighting = match is null ? null : new PaperHighlighting(titleWords, abstractWords, query),
+                BlockKey = BlockKey(content.ContentKeys[paper.Id], terms),
             };
         }).ToList();
 

@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Text;
-using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Text;
+using Newsletter.Mail;
 
 namespace Newsletter.Digests;
 
@@ -30,23 +29,9 @@ public sealed class DigestComposer
         "MIME-Version", "Content-Type",
     ];
 
-    private readonly MailboxAddress _from;
-    private readonly MailboxAddress? _replyTo;
-    private readonly string _listId;
-    private readonly MailSigner _signer;
-    private readonly TimeProvider _time;
+    private readonly OutgoingMail _mail;
 
-    public DigestComposer(IOptions<MailOptions> options, TimeProvider time)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(time);
-        var mail = options.Value;
-        _time = time;
-        _from = MailboxAddress.Parse(mail.From);
-        _replyTo = string.IsNullOrWhiteSpace(mail.ReplyTo) ? null : MailboxAddress.Parse(mail.ReplyTo);
-        _listId = mail.ListId;
-        _signer = new MailSigner(mail, time);
-    }
+    public DigestComposer(OutgoingMail mail) => _mail = mail;
 
     public MimeMessage Compose(DigestEnvelope envelope, RenderedDigest body)
     {
@@ -54,29 +39,17 @@ public sealed class DigestComposer
         ArgumentNullException.ThrowIfNull(body);
         var unsubscribe = RequireHttps(envelope.Links.Unsubscribe, nameof(envelope.Links.Unsubscribe));
 
-        var message = new MimeMessage();
-        // A fresh copy for each message: an address added to a list is subscribed to by that list, so one shared
-        // instance would keep every message ever composed alive (1 GB after 20,000 digests).
-        message.From.Add(new MailboxAddress(_from.Encoding, _from.Name, _from.Address));
-        if (_replyTo is not null)
-        {
-            message.ReplyTo.Add(new MailboxAddress(_replyTo.Encoding, _replyTo.Name, _replyTo.Address));
-        }
-
-        message.To.Add(Recipient(envelope.RecipientEmail));
-        message.Subject = HeaderText(envelope.Subject, MaxSubjectLength);
-        message.Date = _time.GetUtcNow();
-        message.MessageId = MessageIdFor(envelope.IssueId, envelope.SubscriberId, envelope.Generation, _from.Domain);
-        message.Headers.Add(HeaderId.ListId, $"<{_listId}>");
+        var message = _mail.Start(envelope.RecipientEmail, envelope.Subject, MaxSubjectLength,
+            MessageIdFor(envelope.IssueId, envelope.SubscriberId, envelope.Generation, _mail.Domain));
+        message.Headers.Add(HeaderId.ListId, $"<{_mail.ListId}>");
         message.Headers.Add(HeaderId.ListUnsubscribe, $"<{unsubscribe}>");
         message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
-        message.Headers.Add("Auto-Submitted", "auto-generated");
         message.Headers.Add(HeaderId.Precedence, "bulk");
         message.Headers.Add(DigestHeader, DigestHeaderValue(envelope.IssueId, envelope.SubscriberId, envelope.Generation));
         // Subscribers who chose plain text get just that part; everyone else both.
         message.Body = envelope.TextOnly ? TextBody(body.TextPart) : CreateBody(body.HtmlPart, body.TextPart);
 
-        _signer.Sign(message, SignedHeaders);
+        _mail.Finish(message, SignedHeaders);
         return message;
     }
 
@@ -102,17 +75,6 @@ public sealed class DigestComposer
         return part;
     }
 
-    private static MailboxAddress Recipient(string address)
-    {
-        if (string.IsNullOrEmpty(address) || address.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)) ||
-            !MailboxAddress.TryParse(address, out var mailbox) || mailbox.Name?.Length > 0)
-        {
-            throw new ArgumentException("Recipient must be a bare email address.", nameof(address));
-        }
-
-        return mailbox;
-    }
-
     private static string RequireHttps(string url, string name)
     {
         // RFC 8058 wants https; plain http is allowed only for a site on this machine (the development run).
@@ -124,33 +86,5 @@ public sealed class DigestComposer
         }
 
         return url;
-    }
-
-    /// <summary>Untrusted text for a header: control characters (CR, LF, ...) and line separators become spaces.</summary>
-    internal static string HeaderText(string value, int maxLength)
-    {
-        ArgumentNullException.ThrowIfNull(value);
-        var builder = new StringBuilder(Math.Min(value.Length, maxLength));
-        foreach (var c in value)
-        {
-            if (builder.Length == maxLength)
-            {
-                break;
-            }
-
-            var separator = char.IsControl(c) || c is '\u2028' or '\u2029';
-            if (!separator || (builder.Length > 0 && builder[^1] != ' '))
-            {
-                builder.Append(separator ? ' ' : c);
-            }
-        }
-
-        // Do not leave half a surrogate pair at the cut.
-        if (builder.Length > 0 && char.IsHighSurrogate(builder[^1]))
-        {
-            builder.Length--;
-        }
-
-        return builder.ToString().Trim();
     }
 }

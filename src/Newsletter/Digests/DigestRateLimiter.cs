@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using Newsletter.Mail;
 
 namespace Newsletter.Digests;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using MimeKit.Encodings;
 using MimeKit.IO;
+using Newsletter.Mail;
 
 namespace Newsletter.Digests;
 

@@ -1,20 +1,10 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Html;
+using Newsletter.Mail;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Digests;
-
-/// <summary>What every HTML email layout needs from the page it wraps.</summary>
-public interface IEmailPage
-{
-    string Title { get; }
-
-    /// <summary>Hidden preview line that mail clients show next to the subject.</summary>
-    string Preheader { get; }
-
-    string Language { get; }
-}
 
 /// <summary>
 /// The model the digest templates see: <see cref="DigestModel"/> with the cut applied and highlights split into runs,

@@ -17,6 +17,7 @@ public sealed class FanOutJob(
     NpgsqlDataSource db,
     PaperStore papers,
     DeliveryLedger ledger,
+    DeliveryGenerations generations,
     InterestQueryCache queries,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> options,
@@ -27,7 +28,7 @@ public sealed class FanOutJob(
     public async Task RunAsync(long issueId, int generation, CancellationToken ct)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["IssueId"] = issueId, ["Generation"] = generation });
-        var info = await ledger.GetGenerationAsync(issueId, generation, ct)
+        var info = await generations.GetAsync(issueId, generation, ct)
             ?? throw new InvalidOperationException($"Issue {issueId} has no delivery generation {generation}.");
         if (info.FannedOutAt is null)
         {
@@ -38,12 +39,28 @@ public sealed class FanOutJob(
                 wrote ? "written" : "already written by another run");
         }
 
-        var batches = await ledger.OpenBatchesAsync(issueId, generation, options.Value.BatchSize, ct);
-        foreach (var (from, to) in batches)
+        var batches = await SendBatchJob.QueueOpenBatchesAsync(jobs, ledger, issueId, generation, options.Value.BatchSize, ct);
+        logger.LogInformation("Issue {IssueId} generation {Generation}: {Batches} send batches queued", issueId, generation, batches);
+    }
+
+    public static void Queue(IBackgroundJobClient jobs, long issueId, int generation) =>
+        jobs.Enqueue<FanOutJob>(job => job.RunAsync(issueId, generation, CancellationToken.None));
+
+    /// <summary>
+    /// One job for the first generation of several new issues: an inbox backlog queues one job per chunk instead of
+    /// one per message.
+    /// </summary>
+    public static void QueueFirstGenerations(IBackgroundJobClient jobs, IReadOnlyList<long> issueIds)
+    {
+        if (issueIds.Count == 1)
         {
-            jobs.Enqueue<SendBatchJob>(job => job.RunAsync(issueId, generation, from, to, CancellationToken.None));
+            Queue(jobs, issueIds[0], generation: 1);
         }
-        logger.LogInformation("Issue {IssueId} generation {Generation}: {Batches} send batches queued", issueId, generation, batches.Count);
+        else if (issueIds.Count > 1)
+        {
+            var ids = issueIds.ToArray();
+            jobs.Enqueue<FanOutJob>(job => job.RunFirstGenerationsAsync(ids, CancellationToken.None));
+        }
     }
 
     /// <summary>Generation 1 of each issue, in order; a retry repeats only what the ledger says is undone.</summary>
@@ -60,15 +77,13 @@ public sealed class FanOutJob(
 
     private async IAsyncEnumerable<DeliveryPlan> PlanAsync(GenerationInfo info, IssueMatcher matcher, [EnumeratorCancellation] CancellationToken ct)
     {
-        await using var command = db.CreateCommand(SubscribersOf(info.Scope));
-        command.Parameters.AddWithValue("issue", info.IssueId);
-        command.Parameters.AddWithValue("generation", info.Generation);
-        command.Parameters.Add(new NpgsqlParameter<long?>("subscriber", info.SubscriberId));
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var command = DeliveryGenerations.RecipientsCommand(connection, null, info);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var subscriberId = reader.GetInt64(0);
-            var (query, error) = Parse(queries, reader.GetString(1));
+            var query = queries.TryGetOrParse(reader.GetString(1), out var error);
             if (query is null)
             {
                 // Stored interests are validated on the way in; if one still fails, the ledger says so.
@@ -81,45 +96,4 @@ public sealed class FanOutJob(
                 : new DeliveryPlan(subscriberId, paperIds, (float)score, null);
         }
     }
-
-    private static (InterestQuery? Query, string? Error) Parse(InterestQueryCache cache, string interests)
-    {
-        try
-        {
-            return (cache.GetOrParse(interests), null);
-        }
-        catch (InterestSyntaxException ex)
-        {
-            return (null, ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// Who a generation is for. Every scope but 'one' reaches active subscribers only. Ordered by interests, so the
-    /// ledger's rows, and with them each send batch, hold subscribers with the same interests together: their digests
-    /// share paper blocks, which the renderer's cache then still holds (30,000 subscribers: 54,418 blocks rendered before,
-    /// 33,709 after, of 154,462 needed). Who gets what does not depend on the order.
-    /// </summary>
-    internal static string SubscribersOf(string scope) => scope switch
-    {
-        "issue" or "all" => "select id, interests from subscribers where status = 'active' order by interests collate \"C\", id",
-        "one" => "select id, interests from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
-        "failed" =>
-            """
-            select s.id, s.interests from subscribers s
-            where s.status = 'active' and (
-                select d.status from deliveries d
-                where d.issue_id = @issue and d.subscriber_id = s.id and d.generation < @generation
-                order by d.generation desc limit 1) in ('failed', 'deferred')
-            order by s.interests collate "C", s.id
-            """,
-        "new" =>
-            """
-            select s.id, s.interests from subscribers s
-            where s.status = 'active'
-              and not exists (select 1 from deliveries d where d.issue_id = @issue and d.subscriber_id = s.id)
-            order by s.interests collate "C", s.id
-            """,
-        _ => throw new InvalidOperationException($"Unknown re-send scope '{scope}'."),
-    };
 }

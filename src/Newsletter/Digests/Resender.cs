@@ -1,29 +1,15 @@
+using Hangfire;
+using Newsletter.Database;
 using Newsletter.Subscribers;
 using Npgsql;
 
 namespace Newsletter.Digests;
 
-/// <summary>Who a re-send reaches. Stored in delivery_generations.scope as the lower-case name.</summary>
-public enum ResendScope
-{
-    /// <summary>One subscriber, by address (active or paused).</summary>
-    One,
+public sealed record ResendPreview(long IssueId, GenerationScope Scope, long? SubscriberId, int NextGeneration, long Recipients);
 
-    /// <summary>Every active subscriber.</summary>
-    All,
+public sealed record ResendRequested(long IssueId, GenerationScope Scope, long? SubscriberId, int Generation, long Recipients);
 
-    /// <summary>Active subscribers whose latest earlier delivery of the issue failed or is deferred.</summary>
-    Failed,
-
-    /// <summary>Active subscribers with no delivery of the issue at all: they joined after it went out.</summary>
-    New,
-}
-
-public sealed record ResendPreview(long IssueId, ResendScope Scope, long? SubscriberId, int NextGeneration, long Recipients);
-
-public sealed record ResendRequested(long IssueId, ResendScope Scope, long? SubscriberId, int Generation, long Recipients);
-
-public sealed record GenerationProgress(int Generation, string Scope, string? Email, string RequestedBy, DateTimeOffset RequestedAt,
+public sealed record GenerationProgress(int Generation, GenerationScope Scope, string? Email, string RequestedBy, DateTimeOffset RequestedAt,
     DateTimeOffset? FannedOutAt, IReadOnlyDictionary<string, long> ByStatus)
 {
     public long Total => ByStatus.Values.Sum();
@@ -36,14 +22,13 @@ public sealed class ResendRefusedException(string message) : Exception(message);
 /// Re-sends an issue as a new delivery generation (max + 1) and never touches the rows of earlier ones. The count shown
 /// before confirming runs the fan-out's own subscriber query, so the preview and the fan-out cannot disagree.
 /// </summary>
-public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, IFanOutScheduler fanOut, TimeProvider clock)
+public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, IBackgroundJobClient jobs, TimeProvider clock)
 {
-    public static string ToDb(ResendScope scope) => scope.ToString().ToLowerInvariant();
+    /// <summary>A scope an admin may ask for: every one but the first generation's own.</summary>
+    public static bool TryParseScope(string? text, out GenerationScope scope) =>
+        DbNames.TryParse(text, out scope) && scope != GenerationScope.Issue;
 
-    public static bool TryParseScope(string? text, out ResendScope scope) =>
-        Enum.TryParse(text, ignoreCase: true, out scope) && Enum.IsDefined(scope) && !int.TryParse(text, out _);
-
-    public async Task<ResendPreview> PreviewAsync(long issueId, ResendScope scope, string? email, CancellationToken ct)
+    public async Task<ResendPreview> PreviewAsync(long issueId, GenerationScope scope, string? email, CancellationToken ct)
     {
         var subscriberId = await ResolveAsync(scope, email, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -52,7 +37,7 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         return new ResendPreview(issueId, scope, subscriberId, next, count);
     }
 
-    public async Task<ResendRequested> RequestAsync(long issueId, ResendScope scope, string? email, string requestedBy, CancellationToken ct)
+    public async Task<ResendRequested> RequestAsync(long issueId, GenerationScope scope, string? email, string requestedBy, CancellationToken ct)
     {
         var subscriberId = await ResolveAsync(scope, email, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -63,21 +48,10 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
             // Locking the issue row serialises concurrent re-sends of one issue, so max + 1 is never taken twice.
             generation = await NextGenerationAsync(connection, transaction, issueId, lockIssue: true, ct);
             count = await CountAsync(connection, transaction, issueId, generation, scope, subscriberId, ct);
-            await using var insert = new NpgsqlCommand(
-                """
-                insert into delivery_generations (issue_id, generation, scope, subscriber_id, requested_by, requested_at)
-                values (@issue, @generation, @scope, @subscriber, @by, @now)
-                """, connection, transaction);
-            insert.Parameters.AddWithValue("issue", issueId);
-            insert.Parameters.AddWithValue("generation", generation);
-            insert.Parameters.AddWithValue("scope", ToDb(scope));
-            insert.Parameters.Add(new NpgsqlParameter<long?>("subscriber", subscriberId));
-            insert.Parameters.AddWithValue("by", requestedBy.Length <= 200 ? requestedBy : requestedBy[..200]);
-            insert.Parameters.AddWithValue("now", clock.GetUtcNow());
-            await insert.ExecuteNonQueryAsync(ct);
+            await DeliveryGenerations.InsertAsync(connection, transaction, issueId, generation, scope, subscriberId, requestedBy, clock.GetUtcNow(), ct);
             await transaction.CommitAsync(ct);
         }
-        fanOut.ScheduleFanOut(issueId, generation);
+        FanOutJob.Queue(jobs, issueId, generation);
         return new ResendRequested(issueId, scope, subscriberId, generation, count);
     }
 
@@ -101,15 +75,15 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         while (await reader.ReadAsync(ct))
         {
             var counts = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(6)) ?? [];
-            result.Add(new GenerationProgress(reader.GetInt32(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            result.Add(new GenerationProgress(reader.GetInt32(0), DbNames.Parse<GenerationScope>(reader.GetString(1)), reader.IsDBNull(2) ? null : reader.GetString(2),
                 reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5), counts));
         }
         return result;
     }
 
-    private async Task<long?> ResolveAsync(ResendScope scope, string? email, CancellationToken ct)
+    private async Task<long?> ResolveAsync(GenerationScope scope, string? email, CancellationToken ct)
     {
-        if (scope != ResendScope.One)
+        if (scope != GenerationScope.One)
         {
             return null;
         }
@@ -143,13 +117,7 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         return (int)(await max.ExecuteScalarAsync(ct))!;
     }
 
-    private static async Task<long> CountAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long issueId, int generation,
-        ResendScope scope, long? subscriberId, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand($"select count(*) from ({FanOutJob.SubscribersOf(ToDb(scope))}) t", connection, transaction);
-        command.Parameters.AddWithValue("issue", issueId);
-        command.Parameters.AddWithValue("generation", generation);
-        command.Parameters.Add(new NpgsqlParameter<long?>("subscriber", subscriberId));
-        return (long)(await command.ExecuteScalarAsync(ct))!;
-    }
+    private static Task<long> CountAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long issueId, int generation,
+        GenerationScope scope, long? subscriberId, CancellationToken ct) =>
+        DeliveryGenerations.CountRecipientsAsync(connection, transaction, new GenerationInfo(issueId, generation, scope, subscriberId, default, null), ct);
 }

@@ -6,6 +6,8 @@ using Newsletter.Papers;
 using Newsletter.Subscribers;
 using Polly;
 using Polly.Retry;
+using Newsletter.Mail;
+using Newsletter.Database;
 
 namespace Newsletter.Digests;
 
@@ -67,6 +69,18 @@ public sealed class SendBatchJob(
         }
     }
 
+    /// <summary>Queues one job per open range of a generation's rows (the fan-out's, and the recovery's for a stalled one).</summary>
+    /// <returns>How many batches were queued.</returns>
+    public static async Task<int> QueueOpenBatchesAsync(IBackgroundJobClient jobs, DeliveryLedger ledger, long issueId, int generation, int batchSize, CancellationToken ct)
+    {
+        var batches = await ledger.OpenBatchesAsync(issueId, generation, batchSize, ct);
+        foreach (var (from, to) in batches)
+        {
+            jobs.Enqueue<SendBatchJob>(job => job.RunAsync(issueId, generation, from, to, CancellationToken.None));
+        }
+        return batches.Count;
+    }
+
     private async Task SendAsync(BatchLease lease, IssueContent content, int generation, IReadOnlyList<DeliveryWork> work, CancellationToken ct)
     {
         IDigestTransport? transport = null;
@@ -79,13 +93,13 @@ public sealed class SendBatchJob(
                 try
                 {
                     message = await builder.BuildAsync(content,
-                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == "text"), ct);
+                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == DigestFormat.Text), ct);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // One digest that cannot be rendered (a broken custom template, hostile data) fails alone.
                     logger.LogError(ex, "Delivery {DeliveryId} could not be rendered", row.Id);
-                    await lease.RecordAsync(new RecordedOutcome(row.Id, "failed", null, $"could not be rendered: {ex.Message}", null, null), ct);
+                    await lease.RecordAsync(new RecordedOutcome(row.Id, DeliveryStatus.Failed, null, $"could not be rendered: {ex.Message}", null, null), ct);
                     continue;
                 }
 
@@ -125,7 +139,7 @@ public sealed class SendBatchJob(
                 // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again. A sent outcome
                 // may wait for a few more (DeliveryOptions.OutcomesPerWrite); the lease writes what waits when it ends.
                 await lease.RecordAsync(recorded, CancellationToken.None);
-                metrics.DigestSent(recorded.Status, clock.GetElapsedTime(started));
+                metrics.DigestSent(DbNames.ToDb(recorded.Status), clock.GetElapsedTime(started));
                 if (outcome.Kind != SendOutcomeKind.Sent)
                 {
                     logger.LogWarning("Delivery {DeliveryId} to subscriber {SubscriberId}: {Outcome} ({Reply})",
@@ -149,17 +163,17 @@ public sealed class SendBatchJob(
         switch (outcome.Kind)
         {
             case SendOutcomeKind.Sent:
-                return new RecordedOutcome(row.Id, "sent", outcome.Reply, null, null, null);
+                return new RecordedOutcome(row.Id, DeliveryStatus.Sent, outcome.Reply, null, null, null);
             case SendOutcomeKind.Failed:
-                return new RecordedOutcome(row.Id, "failed", outcome.Reply, outcome.Reply, null, outcome.RecipientUnknown ? row.SubscriberId : null);
+                return new RecordedOutcome(row.Id, DeliveryStatus.Failed, outcome.Reply, outcome.Reply, null, outcome.RecipientUnknown ? row.SubscriberId : null);
             default:
                 var options = delivery.Value;
                 if (now - row.CreatedAt >= options.RetryDeadline)
                 {
-                    return new RecordedOutcome(row.Id, "failed", outcome.Reply,
+                    return new RecordedOutcome(row.Id, DeliveryStatus.Failed, outcome.Reply,
                         $"still deferred after {row.Attempts + 1} attempts and {options.RetryDeadline}: {outcome.Reply}", null, null);
                 }
-                return new RecordedOutcome(row.Id, "deferred", outcome.Reply, outcome.Reply, now + Backoff(row.Attempts, options.FirstRetryDelay), null);
+                return new RecordedOutcome(row.Id, DeliveryStatus.Deferred, outcome.Reply, outcome.Reply, now + Backoff(row.Attempts, options.FirstRetryDelay), null);
         }
     }
 

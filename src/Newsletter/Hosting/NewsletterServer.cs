@@ -1,17 +1,28 @@
+using System.CommandLine;
 using System.Net;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
-using Newsletter.Admin;
 using Newsletter.Database;
 using Newsletter.Development;
-using Newsletter.Web;
+using Newsletter.Jobs;
 
 namespace Newsletter.Hosting;
 
 /// <summary>Builds the web server and worker, and the smaller host the CLI verbs use.</summary>
 public static class NewsletterServer
 {
+    /// <summary>The root command: with no verb it serves (<c>--role all|web|worker</c>); the verbs are added to it.</summary>
+    public static RootCommand Command()
+    {
+        var role = new Option<ProcessRole>("--role") { Description = "What this process runs: all, web or worker.", DefaultValueFactory = _ => ProcessRole.All };
+        var root = new RootCommand("Newsletter: personal research digests from a trending-papers email.") { role };
+        // ASP.NET Core's own switches (--urls, --environment, ...) pass through to the web host.
+        root.TreatUnmatchedTokensAsErrors = false;
+        root.SetAction((result, ct) => RunAsync(result.UnmatchedTokens.ToArray(), result.GetValue(role), ct));
+        return root;
+    }
+
     public static async Task<int> RunAsync(string[] args, ProcessRole role, CancellationToken ct)
     {
         EmbeddedPostgres? embedded = null;
@@ -45,13 +56,7 @@ public static class NewsletterServer
         {
             await configure(builder);
         }
-        builder.Services.AddNewsletter(builder.Configuration);
-        builder.Services.AddNewsletterWeb(builder.Configuration);
-        builder.Services.AddNewsletterAdmin(builder.Configuration);
-        if (role is ProcessRole.All or ProcessRole.Worker)
-        {
-            builder.Services.AddNewsletterWorker();
-        }
+        builder.Services.AddNewsletter(builder.Configuration, role);
 
         var app = builder.Build();
         if (!File.Exists(Path.Combine(app.Environment.ContentRootPath, "appsettings.json")))
@@ -61,12 +66,8 @@ public static class NewsletterServer
                 app.Environment.ContentRootPath);
         }
         UseTrustedProxies(app);
-        await Migrator.MigrateAsync(builder.Configuration.GetConnectionString("Newsletter")!, app.Logger, ct);
-        // /healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = ReadinessReport.WriteAsync });
-        app.MapNewsletterWeb();
-        app.MapNewsletterAdmin();
+        await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration), app.Logger, ct);
+        app.MapNewsletter(role);
         return app;
     }
 
@@ -92,19 +93,29 @@ public static class NewsletterServer
         app.UseForwardedHeaders(options);
     }
 
-    /// <summary>A host with the application's services and configuration but no web server or job processing.</summary>
-    public static async Task<IHost> BuildToolHostAsync(CancellationToken ct, bool migrate = true)
+    /// <summary>
+    /// A host for one CLI verb: the database, the job client and the <paramref name="features"/> the verb uses, so it
+    /// needs only their configuration. No web server, no job processing; migrated before the verb runs.
+    /// </summary>
+    public static async Task<IHost> BuildToolHostAsync(Action<IServiceCollection> features, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(features);
         var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddNewsletter(builder.Configuration);
+        builder.Services.AddHosting().AddDatabase(builder.Configuration).AddBackgroundJobs(builder.Configuration, runsJobs: false);
+        features(builder.Services);
         var host = builder.Build();
         // A tool host is never started, so ValidateOnStart would not run: validate here, with the same messages.
-        host.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate();
-        if (migrate)
-        {
-            await Migrator.MigrateAsync(builder.Configuration.GetConnectionString("Newsletter")!,
-                host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
-        }
+        host.Services.GetRequiredService<IStartupValidator>().Validate();
+        await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration),
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
         return host;
+    }
+
+    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.</summary>
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = ReadinessReport.WriteAsync });
+        return app;
     }
 }

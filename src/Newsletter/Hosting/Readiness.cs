@@ -3,6 +3,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Newsletter.Digests;
 using Npgsql;
+using Newsletter.Inbox;
+using Newsletter.Mail;
 
 namespace Newsletter.Hosting;
 

@@ -4,6 +4,7 @@ using MailKit;
 using MailKit.Net.Imap;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Hosting;
 using Npgsql;
@@ -19,12 +20,11 @@ public sealed class InboxPoller(
     NpgsqlDataSource db,
     MailboxOpener mailboxes,
     MessageIngestor ingestor,
-    IFanOutScheduler fanOut,
+    IBackgroundJobClient jobs,
     IOptions<InboxOptions> options,
     ILogger<InboxPoller> logger)
 {
     public const string RecurringJobId = "inbox-poll";
-    private const long PollLockKey = 0x4E65_7773_506F_6C6C;
 
     // A backlog is fetched 50 messages (at most 32 MB) per command and ingested 4 at a time.
     internal const int ChunkMessages = 50;
@@ -46,7 +46,7 @@ public sealed class InboxPoller(
     public async Task<PollResult> PollAsync(CancellationToken ct)
     {
         await using var lockConnection = await db.OpenConnectionAsync(ct);
-        if (!await TryLockAsync(lockConnection, ct))
+        if (!await AdvisoryLocks.TryTakeAsync(lockConnection, LockSpace.InboxPoll, 0, ct))
         {
             logger.LogDebug("Another process is polling the inbox");
             return PollResult.Skipped;
@@ -58,9 +58,7 @@ public sealed class InboxPoller(
         }
         finally
         {
-            await using var unlock = new NpgsqlCommand("select pg_advisory_unlock(@key)", lockConnection);
-            unlock.Parameters.AddWithValue("key", PollLockKey);
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+            await AdvisoryLocks.ReleaseAsync(lockConnection, LockSpace.InboxPoll, 0);
         }
     }
 
@@ -102,7 +100,7 @@ public sealed class InboxPoller(
                 }
                 var results = await ingesting;
                 // Committed, so their fan-outs can start; DeliveryRecoveryJob queues any that a crash here leaves behind.
-                fanOut.ScheduleFirstFanOuts(results.Where(r => r.Outcome is { Status: IngestStatus.Ingested, IssueId: not null })
+                FanOutJob.QueueFirstGenerations(jobs, results.Where(r => r.Outcome is { Status: IngestStatus.Ingested, IssueId: not null })
                     .Select(r => r.Outcome!.IssueId!.Value).ToList());
                 await Settled(download);
 
@@ -230,13 +228,6 @@ public sealed class InboxPoller(
         {
             yield return chunk;
         }
-    }
-
-    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand("select pg_try_advisory_lock(@key)", connection);
-        command.Parameters.AddWithValue("key", PollLockKey);
-        return await command.ExecuteScalarAsync(ct) is true;
     }
 }
 

@@ -4,6 +4,7 @@ using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Hosting;
 using Newsletter.Papers;
@@ -20,7 +21,6 @@ public sealed class MessageIngestor(
     NpgsqlDataSource db,
     SenderPolicy senderPolicy,
     TrendingEmailParser parser,
-    IFanOutScheduler fanOut,
     IBackgroundJobClient jobs,
     IOptions<InboxOptions> options,
     NewsletterMetrics metrics,
@@ -119,7 +119,7 @@ public sealed class MessageIngestor(
 
         if (scheduleFanOut)
         {
-            fanOut.ScheduleFanOut(issueId.Value, generation: 1);
+            FanOutJob.Queue(jobs, issueId.Value, generation: 1);
         }
         metrics.MessageIngested(message!.Date == DateTimeOffset.MinValue ? TimeSpan.Zero : clock.GetUtcNow() - message.Date);
         logger.LogInformation("Inbound message {InboundId} became issue {IssueId} with {PaperCount} papers",
@@ -154,7 +154,7 @@ public sealed class MessageIngestor(
         var outcome = await IngestAsync(mail, ct);
         if (!outcome.BelongsInQuarantine && mail.Source == "imap")
         {
-            jobs.Enqueue<QuarantineReleaseJob>(job => job.RunAsync(inboundId, CancellationToken.None));
+            QuarantineReleaseJob.Queue(jobs, inboundId);
         }
         return outcome;
     }
@@ -185,8 +185,8 @@ public sealed class MessageIngestor(
         command.Parameters.AddWithValue("folder", (object?)mail.Folder ?? DBNull.Value);
         command.Parameters.AddWithValue("uid_validity", (object?)mail.UidValidity ?? DBNull.Value);
         command.Parameters.AddWithValue("uid", (object?)mail.Uid ?? DBNull.Value);
-        command.Parameters.AddWithValue("from", (object?)Bounded(message?.From.Mailboxes.FirstOrDefault()?.Address, 320) ?? DBNull.Value);
-        command.Parameters.AddWithValue("subject", (object?)Bounded(message?.Subject, 1000) ?? DBNull.Value);
+        command.Parameters.AddWithValue("from", (object?)StoredText.Bounded(message?.From.Mailboxes.FirstOrDefault()?.Address, 320) ?? DBNull.Value);
+        command.Parameters.AddWithValue("subject", (object?)StoredText.Bounded(message?.Subject, 1000) ?? DBNull.Value);
         command.Parameters.AddWithValue("size", (int)Math.Min(mail.Size, int.MaxValue));
         command.Parameters.AddWithValue("raw", raw);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
@@ -225,16 +225,17 @@ public sealed class MessageIngestor(
 
         await using var finish = new NpgsqlCommand(
             """
-            update inbound_messages set status = @status, reason = @reason, processed_at = @now where id = @id;
-            insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at)
-            select @issue, 1, 'issue', 'inbox', @now where @issue is not null;
+            update inbound_messages set status = @status, reason = @reason, processed_at = @now where id = @id
             """, connection, transaction);
         finish.Parameters.AddWithValue("status", issueId is null ? "duplicate" : "ingested");
         finish.Parameters.AddWithValue("reason", issueId is null ? "an issue of that date was already ingested" : DBNull.Value);
         finish.Parameters.AddWithValue("now", now);
         finish.Parameters.AddWithValue("id", inboundId);
-        finish.Parameters.Add(new NpgsqlParameter<long?>("issue", issueId));
         await finish.ExecuteNonQueryAsync(ct);
+        if (issueId is { } id)
+        {
+            await DeliveryGenerations.InsertFirstAsync(connection, transaction, id, now, ct);
+        }
         return issueId;
     }
 
@@ -242,7 +243,7 @@ public sealed class MessageIngestor(
     {
         await using var command = new NpgsqlCommand(
             "update inbound_messages set status = 'quarantined', reason = @reason, processed_at = @now where id = @id", connection, transaction);
-        command.Parameters.AddWithValue("reason", (object?)Bounded(reason, 2000) ?? DBNull.Value);
+        command.Parameters.AddWithValue("reason", (object?)StoredText.Bounded(reason, 2000) ?? DBNull.Value);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("id", inboundId);
         await command.ExecuteNonQueryAsync(ct);
@@ -251,10 +252,8 @@ public sealed class MessageIngestor(
     internal static string? NormalizedMessageId(string? messageId)
     {
         var trimmed = messageId?.Trim().Trim('<', '>').Trim();
-        return string.IsNullOrEmpty(trimmed) ? null : Bounded(trimmed, 500);
+        return string.IsNullOrEmpty(trimmed) ? null : StoredText.Bounded(trimmed, 500);
     }
-
-    private static string? Bounded(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 
     private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId);
 }

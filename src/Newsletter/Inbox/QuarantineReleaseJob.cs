@@ -18,6 +18,9 @@ public sealed class QuarantineReleaseJob(
     IOptions<InboxOptions> inbox,
     ILogger<QuarantineReleaseJob> logger)
 {
+    public static void Queue(IBackgroundJobClient jobs, long inboundId) =>
+        jobs.Enqueue<QuarantineReleaseJob>(job => job.RunAsync(inboundId, CancellationToken.None));
+
     [AutomaticRetry(Attempts = 5)]
     [DisplayName("Move inbound message {0} out of quarantine")]
     public async Task RunAsync(long inboundId, CancellationToken ct)

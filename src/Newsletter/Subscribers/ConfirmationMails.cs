@@ -1,4 +1,3 @@
-using Newsletter.Digests;
 using Npgsql;
 
 namespace Newsletter.Subscribers;

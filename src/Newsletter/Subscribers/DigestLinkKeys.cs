@@ -2,10 +2,12 @@ using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Collections.Frozen;
 using System.Security.Cryptography;
-using Newsletter.Digests;
 using Npgsql;
 
 namespace Newsletter.Subscribers;
+
+/// <summary>The signed tokens of one delivery's personal links.</summary>
+public sealed record DeliveryTokens(string Manage, string Unsubscribe, string View);
 
 /// <summary>Reads the signing keys of digest links (<see cref="DigestLinkKeys"/>) from <c>digest_link_keys</c>, once.</summary>
 public sealed class DigestLinkKeyStore(NpgsqlDataSource db)

@@ -34,4 +34,22 @@ public sealed class InterestQueryCache
         }
         return _queries.GetOrAdd(text, InterestQuery.Parse(text));
     }
+
+    /// <summary>
+    /// A stored line, parsed. Lines are checked when saved, so null (with the parser's <paramref name="error"/>) only
+    /// comes from a line saved under older rules; callers decide what such a subscriber gets.
+    /// </summary>
+    public InterestQuery? TryGetOrParse(string? text, out string? error)
+    {
+        try
+        {
+            error = null;
+            return GetOrParse(text);
+        }
+        catch (InterestSyntaxException ex)
+        {
+            error = ex.Message;
+            return null;
+        }
+    }
 }

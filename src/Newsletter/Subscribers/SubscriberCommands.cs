@@ -26,7 +26,7 @@ public static class SubscriberCommands
         command.SetAction(async (result, ct) =>
         {
             var typed = result.GetValue(interests) ?? "";
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
             try
             {
                 var (subscriber, created) = await host.Services.GetRequiredService<SubscriberStore>()
@@ -62,7 +62,7 @@ public static class SubscriberCommands
                 await Console.Error.WriteLineAsync($"newsletter subscribers import: {path.FullName}: no such file");
                 return 2;
             }
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
             var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(host.Services);
             using var reader = new StreamReader(path.FullName, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
             try
@@ -95,7 +95,7 @@ public static class SubscriberCommands
         var command = new Command("export", "Write every subscriber as CSV (the import's format).") { output, status };
         command.SetAction(async (result, ct) =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
             var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(host.Services);
             if (result.GetValue(output) is { } path)
             {
@@ -119,7 +119,7 @@ public static class SubscriberCommands
         var command = new Command("list", "Print subscribers, newest first, one per line.") { status, search };
         command.SetAction(async (result, ct) =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
             var store = host.Services.GetRequiredService<SubscriberStore>();
             const int page = 1000;
             for (var offset = 0; ; offset += page)
@@ -144,7 +144,7 @@ public static class SubscriberCommands
         var command = new Command("remove", "Delete a subscriber and all their personal data (deliveries, links).") { email };
         command.SetAction(async (result, ct) =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
             var store = host.Services.GetRequiredService<SubscriberStore>();
             if (await store.FindByEmailAsync(result.GetValue(email)!, ct) is not { } subscriber)
             {

@@ -164,6 +164,17 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         return result;
     }
 
+    /// <summary>A hard bounce: an active subscriber stops receiving digests; part of the caller's batch, so it commits with the outcome.</summary>
+    public static NpgsqlBatchCommand MarkBouncedCommand(long subscriberId, string reason, DateTimeOffset now)
+    {
+        var command = new NpgsqlBatchCommand(
+            "update subscribers set status = 'bounced', status_reason = @reason, updated_at = @now where id = @id and status = 'active'");
+        command.Parameters.AddWithValue("reason", reason);
+        command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("id", subscriberId);
+        return command;
+    }
+
     /// <summary>Changes what an admin may change: interests, status and format. Returns null when the subscriber is gone.</summary>
     /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
     public async Task<Subscriber?> UpdateAsync(long subscriberId, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)

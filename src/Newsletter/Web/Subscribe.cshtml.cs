@@ -63,7 +63,7 @@ public sealed class SubscribeModel(
         var subscriberId = await subscribers.RequestAsync(Email!, Interests, Format, ct);
         if (await mails.TryRequestAsync(subscriberId, options.Value.ConfirmationMailsPerHour, ct) is { } mailId)
         {
-            jobs.Enqueue<ConfirmationMailJob>(job => job.RunAsync(mailId, CancellationToken.None));
+            ConfirmationMailJob.Queue(jobs, mailId);
         }
 
         return RedirectToPage("/CheckInbox");

@@ -29,11 +29,10 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         }
 
         var content = await IssueContent.LoadAsync(papers, issueId, ct);
-        var query = Parse(interests);
-        var matched = content.Matcher.Match(query).ToDictionary(m => m.PaperId);
-        // The fan-out chose the papers; the terms are recomputed only to show and highlight them, as in the email.
-        var shown = paperIds.Where(content.Papers.ContainsKey)
-            .Select(id => WebPaper.From(content.Papers[id], query, matched.TryGetValue(id, out var m) ? m.MatchedTerms : []))
+        // A stored line was checked when saved; one that no longer parses only loses its highlights.
+        var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
+        var shown = content.DeliveredPapers(paperIds, query)
+            .Select(p => WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? []))
             .ToList();
         return new WebCopy(content.Issue, shown, interests);
     }
@@ -48,17 +47,5 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
 
         var all = await papers.GetIssuePapersAsync(issueId, ct);
         return new WebCopy(issue, all.Select(p => WebPaper.From(p, InterestQuery.Empty, [])).ToList(), null);
-    }
-
-    private InterestQuery Parse(string interests)
-    {
-        try
-        {
-            return queries.GetOrParse(interests);
-        }
-        catch (InterestSyntaxException)
-        {
-            return InterestQuery.Empty; // Stored lines were checked when saved; an old one only loses its highlights.
-        }
     }
 }

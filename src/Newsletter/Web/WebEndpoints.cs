@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using Newsletter.Hosting;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Web;
@@ -10,15 +11,13 @@ namespace Newsletter.Web;
 /// <summary>The public, link-driven pages subscribers use.</summary>
 public static class WebEndpoints
 {
-    public static IServiceCollection AddNewsletterWeb(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddWeb(this IServiceCollection services)
     {
         services.AddOptionsWithValidateOnStart<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations();
-        services.AddSingleton<SubscriberTokens>();
-        services.AddSingleton<ConfirmationMails>();
-        services.AddSingleton<ConfirmationMailRenderer>();
+        services.AddSiteLinks();
+        services.AddDataProtectionKeys();
         services.AddSingleton<IssuePreview>();
         services.AddSingleton<WebCopies>();
-        services.AddTransient<ConfirmationMailJob>();
 
         services.AddRazorPages(options =>
         {
@@ -57,7 +56,7 @@ public static class WebEndpoints
         return services;
     }
 
-    public static WebApplication MapNewsletterWeb(this WebApplication app)
+    public static WebApplication MapWeb(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         if (!app.Environment.IsDevelopment())

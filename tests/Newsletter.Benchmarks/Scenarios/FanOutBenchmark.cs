@@ -10,6 +10,7 @@ using Newsletter.Papers;
 using Newsletter.Subscribers;
 using Npgsql;
 using NpgsqlTypes;
+using Newsletter.Mail;
 
 namespace Newsletter.Benchmarks.Scenarios;
 

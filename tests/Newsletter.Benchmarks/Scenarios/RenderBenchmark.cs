@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.IO;
 using Newsletter.Digests;
+using Newsletter.Mail;
 
 namespace Newsletter.Benchmarks.Scenarios;
 
@@ -22,7 +23,7 @@ public static class RenderBenchmark
     {
         var papers = MatchingBenchmark.ReadListing(listingPath);
         var renderer = new DigestRenderer(new EmailTemplates(Options.Create(new TemplateOptions()), NullLogger<EmailTemplates>.Instance));
-        var composer = new DigestComposer(Options.Create(new MailOptions { From = "Lab papers <digest@lab.bench.example>", ListId = "papers.lab.bench.example" }), TimeProvider.System);
+        var composer = new DigestComposer(new OutgoingMail(Options.Create(new MailOptions { From = "Lab papers <digest@lab.bench.example>", ListId = "papers.lab.bench.example" }), TimeProvider.System));
         var links = new DigestLinks("https://papers.bench.example/digest/x", "https://papers.bench.example/manage/x", "https://papers.bench.example/unsubscribe/x");
         DigestModel Model(int count, bool shared = false) => new(new DateOnly(2025, 3, 11), "Trending papers - Mar 11", "reader@bench.example",
             papers.Take(count).Select(p => new DigestPaper(p.PaperId, p.Title, p.Abstract, $"https://arxiv.org/abs/{p.PaperId}", [], ["term"], 1.0)

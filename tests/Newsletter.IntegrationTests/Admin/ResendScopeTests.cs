@@ -21,11 +21,11 @@ public sealed class ResendScopeTests
     public async Task Resend_FailedScope_OnlyFailedAndDeferredSubscribersAndGeneration1Unchanged()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var services = await TestServices.BuildAsync(database.ConnectionString);
         var (issue, ids) = await SentIssueAsync(services);
         var before = await AdminTestKit.RowsAsync(database.ConnectionString, Generation1);
 
-        var (requested, reached) = await ResendAsync(services, database.ConnectionString, issue, ResendScope.Failed, null);
+        var (requested, reached) = await ResendAsync(services, database.ConnectionString, issue, GenerationScope.Failed, null);
 
         Assert.Equal(2, requested.Generation);
         Assert.Equal(2, requested.Recipients);
@@ -37,15 +37,15 @@ public sealed class ResendScopeTests
     public async Task Resend_NewScope_OnlySubscribersWithoutARowForTheIssue()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var services = await TestServices.BuildAsync(database.ConnectionString);
         var (issue, ids) = await SentIssueAsync(services);
         var store = services.GetRequiredService<SubscriberStore>();
         var joined = (await store.UpsertAsync("joined-later@lab.example.org", "", SubscriberStatus.Active, DigestFormat.Html, Ct)).Subscriber.Id;
         await store.UpsertAsync("paused-later@lab.example.org", "", SubscriberStatus.Paused, DigestFormat.Html, Ct);
         var before = await AdminTestKit.RowsAsync(database.ConnectionString, Generation1);
 
-        var preview = await services.GetRequiredService<Resender>().PreviewAsync(issue, ResendScope.New, null, Ct);
-        var (requested, reached) = await ResendAsync(services, database.ConnectionString, issue, ResendScope.New, null);
+        var preview = await services.GetRequiredService<Resender>().PreviewAsync(issue, GenerationScope.New, null, Ct);
+        var (requested, reached) = await ResendAsync(services, database.ConnectionString, issue, GenerationScope.New, null);
 
         Assert.Equal(1, preview.Recipients);
         Assert.Equal(2, preview.NextGeneration);
@@ -59,12 +59,12 @@ public sealed class ResendScopeTests
     public async Task Resend_OneScope_ThatAddressOnlyAndRecordsWhoAsked()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var services = await TestServices.BuildAsync(database.ConnectionString);
         var (issue, ids) = await SentIssueAsync(services);
         var before = await AdminTestKit.RowsAsync(database.ConnectionString, Generation1);
 
-        var (requested, reached) = await ResendAsync(services, database.ConnectionString, issue, ResendScope.One, "SENT@lab.example.org");
-        var (second, reachedAgain) = await ResendAsync(services, database.ConnectionString, issue, ResendScope.All, null);
+        var (requested, reached) = await ResendAsync(services, database.ConnectionString, issue, GenerationScope.One, "SENT@lab.example.org");
+        var (second, reachedAgain) = await ResendAsync(services, database.ConnectionString, issue, GenerationScope.All, null);
 
         Assert.Equal(1, requested.Recipients);
         Assert.Equal([ids["sent"]], reached);
@@ -75,7 +75,7 @@ public sealed class ResendScopeTests
                 "select generation, scope, subscriber_id, requested_by from delivery_generations where issue_id = @issue order by generation", ("issue", issue)));
         Assert.Equal(before, await AdminTestKit.RowsAsync(database.ConnectionString, Generation1));
         await Assert.ThrowsAsync<ResendRefusedException>(() => services.GetRequiredService<Resender>()
-            .RequestAsync(issue, ResendScope.One, "nobody@lab.example.org", "admin:test", Ct));
+            .RequestAsync(issue, GenerationScope.One, "nobody@lab.example.org", "admin:test", Ct));
     }
 
     /// <summary>The sample issue fanned out to four active subscribers, whose rows then ended sent, failed, deferred and sent.</summary>
@@ -100,7 +100,7 @@ public sealed class ResendScopeTests
         return (issue, ids);
     }
 
-    private static async Task<(ResendRequested Requested, List<long> Reached)> ResendAsync(ServiceProvider services, string connectionString, long issue, ResendScope scope, string? email)
+    private static async Task<(ResendRequested Requested, List<long> Reached)> ResendAsync(ServiceProvider services, string connectionString, long issue, GenerationScope scope, string? email)
     {
         var requested = await services.GetRequiredService<Resender>().RequestAsync(issue, scope, email, "admin:test", Ct);
         await services.GetRequiredService<FanOutJob>().RunAsync(issue, requested.Generation, Ct);

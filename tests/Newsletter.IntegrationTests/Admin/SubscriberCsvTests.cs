@@ -16,7 +16,7 @@ public sealed class SubscriberCsvTests
     public async Task Import_GoodAndBadRows_BadReportedByLineGoodKeptExistingUpdated()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var services = await TestServices.BuildAsync(database.ConnectionString);
         var store = services.GetRequiredService<SubscriberStore>();
         var existing = (await store.UpsertAsync("old@lab.example.org", "robotics", SubscriberStatus.Active, DigestFormat.Html, Ct)).Subscriber;
         await store.UpsertAsync("gone@lab.example.org", "robotics", SubscriberStatus.Unsubscribed, DigestFormat.Html, Ct);
@@ -56,7 +56,7 @@ public sealed class SubscriberCsvTests
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var services = await TestServices.BuildAsync(database.ConnectionString);
 
         var error = await Assert.ThrowsAsync<CsvImportException>(() => services.GetRequiredService<SubscriberCsv>()
             .ImportAsync(new StringReader("address,keywords\r\na@lab.example.org,x\r\n"), Ct));
@@ -69,7 +69,7 @@ public sealed class SubscriberCsvTests
     public async Task Export_InterestsWithCommasQuotesAndNewlines_QuotedPerRfc4180()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var services = await TestServices.BuildAsync(database.ConnectionString);
         // Stored as typed, bypassing the canonical form, so the writer meets every character that needs quoting.
         await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
             """
@@ -98,8 +98,8 @@ public sealed class SubscriberCsvTests
     {
         await using var source = await TestDatabase.CreateAsync(Ct);
         await using var target = await TestDatabase.CreateAsync(Ct);
-        await using var from = await TestServices.BuildAsync(source.ConnectionString, replace: s => s.AddAdminOperations());
-        await using var to = await TestServices.BuildAsync(target.ConnectionString, replace: s => s.AddAdminOperations());
+        await using var from = await TestServices.BuildAsync(source.ConnectionString);
+        await using var to = await TestServices.BuildAsync(target.ConnectionString);
         var store = from.GetRequiredService<SubscriberStore>();
         await store.UpsertAsync("ada@lab.example.org", "\"segment anything\" OR SAM", SubscriberStatus.Active, DigestFormat.Html, Ct);
         await store.UpsertAsync("Bob.Smith@Lab.Example.org", "diffusion \"low-rank\" -medical", SubscriberStatus.Paused, DigestFormat.Text, Ct);

@@ -46,7 +46,7 @@ public sealed class DeliveryRecoveryTests
         await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct))
         {
             Assert.NotNull(lease);
-            await lease.RecordAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), Ct);
+            await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         }
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
@@ -77,9 +77,9 @@ public sealed class DeliveryRecoveryTests
         clock.Now = firstAccepted;
         await using var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct);
         Assert.NotNull(lease);
-        await lease.RecordAsync(new RecordedOutcome(deliveries[0], "sent", "250 ok", null, null, null), Ct);
+        await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         clock.Now = secondAccepted;
-        await lease.RecordAsync(new RecordedOutcome(deliveries[1], "sent", "250 ok", null, null, null), Ct);
+        await lease.RecordAsync(new RecordedOutcome(deliveries[1], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         await lease.WriteDueAsync(Ct);
         Assert.Equal(["pending", "pending", "pending"], (await RowsAsync(database)).Select(r => r.Status));
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using MimeKit;
 using Newsletter.Digests;
 using Xunit;
+using Newsletter.Mail;
 
 namespace Newsletter.Tests.Digests;
 
@@ -116,7 +117,7 @@ public sealed class DigestComposerTests
         var options = MailOptions();
         options.DkimPrivateKeyPath = key.Path;
         options.DkimSelector = "digest2025";
-        var composer = new DigestComposer(Options.Create(options), Clock);
+        var composer = new DigestComposer(new OutgoingMail(Options.Create(options), Clock));
 
         var message = Roundtrip(composer.Compose(Envelope(), Body));
 
@@ -140,8 +141,8 @@ public sealed class DigestComposerTests
     {
         var errors = Validate(new MailOptions { From = "", ListId = "not a list id" });
 
-        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.From)));
-        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.ListId)));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Mail.MailOptions.From)));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Mail.MailOptions.ListId)));
         Assert.Empty(Validate(MailOptions()));
     }
 
@@ -153,8 +154,8 @@ public sealed class DigestComposerTests
 
         var errors = Validate(options);
 
-        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.DkimSelector)));
-        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Digests.MailOptions.DkimPrivateKeyPath)));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Mail.MailOptions.DkimSelector)));
+        Assert.Contains(errors, e => e.MemberNames.Contains(nameof(Newsletter.Mail.MailOptions.DkimPrivateKeyPath)));
     }
 
     [Fact]
@@ -195,7 +196,7 @@ public sealed class DigestComposerTests
         ListId = "papers.lab.example.org",
     };
 
-    private static DigestComposer Composer() => new(Options.Create(MailOptions()), Clock);
+    private static DigestComposer Composer() => new(new OutgoingMail(Options.Create(MailOptions()), Clock));
 
     private static DigestEnvelope Envelope() => DigestRendererTests.Envelope();
 

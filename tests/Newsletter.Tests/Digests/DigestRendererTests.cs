@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Newsletter.Digests;
 using Xunit;
+using Newsletter.Mail;
 
 namespace Newsletter.Tests.Digests;
 
@@ -148,8 +149,8 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
     }
 
     internal static DigestComposer Composer() =>
-        new(Options.Create(new MailOptions { From = "Newsletter <digest@lab.example.org>", ListId = "papers.lab.example.org" }),
-            new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero)));
+        new(new OutgoingMail(Options.Create(new MailOptions { From = "Newsletter <digest@lab.example.org>", ListId = "papers.lab.example.org" }),
+            new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero))));
 
     internal static DigestEnvelope Envelope() =>
         new("ada@example.org", 42, 7, 1, "Your papers for 11 March 2025", DigestSamples.Links);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Newsletter.Digests;
 using Xunit;
+using Newsletter.Mail;
 
 namespace Newsletter.Tests.Digests;
 

@@ -4,6 +4,8 @@ using Newsletter.Digests;
 using Newsletter.Web;
 using RazorLight;
 using Xunit;
+using Newsletter.Mail;
+using Newsletter.Subscribers;
 
 namespace Newsletter.Tests.Digests;
 

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Newsletter.Digests;
 using Xunit;
+using Newsletter.Mail;
 
 namespace Newsletter.Tests.Digests;
 

@@ -1,5 +1,6 @@
 using Newsletter.Digests;
 using Xunit;
+using Newsletter.Mail;
 
 namespace Newsletter.Tests.Digests;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Newsletter.Hosting;
+using Newsletter.Jobs;
 using HangfireLogLevel = Hangfire.Logging.LogLevel;
 
 namespace Newsletter.Tests.Hosting;

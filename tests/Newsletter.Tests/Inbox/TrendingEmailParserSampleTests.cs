@@ -1,6 +1,7 @@
 using System.Text.Json;
 using MimeKit;
 using Newsletter.Inbox;
+using Newsletter.Papers;
 
 namespace Newsletter.Tests.Inbox;
 

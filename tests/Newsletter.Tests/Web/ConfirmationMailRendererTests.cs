@@ -4,6 +4,8 @@ using MimeKit;
 using Newsletter.Digests;
 using Newsletter.Tests.Digests;
 using Newsletter.Web;
+using Newsletter.Subscribers;
+using Newsletter.Mail;
 
 namespace Newsletter.Tests.Web;
 
@@ -17,13 +19,13 @@ public sealed class ConfirmationMailRendererTests(RendererFixture fixture) : ICl
     public async Task ComposeAsync_WithDkimKey_SignedLikeTheDigestsAndTamperingIsDetected()
     {
         using var key = new DkimTestKey();
-        var renderer = new ConfirmationMailRenderer(fixture.Templates, Options.Create(new MailOptions
+        var renderer = new ConfirmationMailRenderer(fixture.Templates, new OutgoingMail(Options.Create(new MailOptions
         {
             From = "Newsletter <digest@lab.example.org>",
             ListId = "papers.lab.example.org",
             DkimPrivateKeyPath = key.Path,
             DkimSelector = "digest2025",
-        }), Clock);
+        }), Clock));
 
         var message = Roundtrip(await renderer.ComposeAsync(View));
 
@@ -39,11 +41,11 @@ public sealed class ConfirmationMailRendererTests(RendererFixture fixture) : ICl
     [Fact]
     public async Task ComposeAsync_WithoutDkimKey_NoSignature()
     {
-        var renderer = new ConfirmationMailRenderer(fixture.Templates, Options.Create(new MailOptions
+        var renderer = new ConfirmationMailRenderer(fixture.Templates, new OutgoingMail(Options.Create(new MailOptions
         {
             From = "Newsletter <digest@lab.example.org>",
             ListId = "papers.lab.example.org",
-        }), Clock);
+        }), Clock));
 
         var message = Roundtrip(await renderer.ComposeAsync(View));
 

@@ -11,7 +11,7 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
     public string? Error { get; private set; }
 
     [BindProperty(SupportsGet = true)]
-    public ResendScope Scope { get; set; } = ResendScope.One;
+    public GenerationScope Scope { get; set; } = GenerationScope.One;
 
     [BindProperty(SupportsGet = true)]
     public string? Email { get; set; }

@@ -1,10 +1,11 @@
 using System.Globalization;
 using RazorLight;
+using Newsletter.Digests;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>
-/// Base page of plain-text templates (<c>@inherits Newsletter.Digests.TextTemplatePage&lt;TModel&gt;</c>):
+/// Base page of plain-text templates (<c>@inherits Newsletter.Mail.TextTemplatePage&lt;TModel&gt;</c>):
 /// expressions are written as they are, because HTML encoding would garble a text/plain part ("A &amp;amp; B").
 /// Only for templates whose output is never parsed as HTML.
 /// </summary>

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using RazorLight.Razor;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>
 /// Templates from a folder, with the shared CSS inlined into every HTML template as it is loaded (so once, before

@@ -1,6 +1,6 @@
 using MailKit.Security;
 
-namespace Newsletter.Hosting;
+namespace Newsletter.Inbox;
 
 /// <summary><c>Newsletter:Imap</c>: the mailbox the listings arrive in. Required unless a drop folder is configured.</summary>
 public sealed class ImapOptions

@@ -2,7 +2,7 @@ using HangfireLogLevel = Hangfire.Logging.LogLevel;
 using IHangfireLog = Hangfire.Logging.ILog;
 using IHangfireLogProvider = Hangfire.Logging.ILogProvider;
 
-namespace Newsletter.Hosting;
+namespace Newsletter.Jobs;
 
 /// <summary>
 /// Hangfire logs through one process-wide provider, and creates loggers whenever it likes (one per fetched job). Bound

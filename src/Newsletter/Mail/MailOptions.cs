@@ -1,7 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using MimeKit;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>How outgoing digests are addressed and signed (section <c>Newsletter:Mail</c>).</summary>
 public sealed class MailOptions : IValidatableObject

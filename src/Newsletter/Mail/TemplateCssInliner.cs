@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using AngleSharp.Html.Parser;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>
 /// Inlines CSS into the source of an HTML Razor template, once, before it is compiled.

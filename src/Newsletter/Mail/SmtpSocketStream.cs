@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>
 /// The SMTP connection's socket as a stream that sends what is written when it is flushed (MailKit flushes after each

@@ -1,34 +1,15 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
 using MimeKit;
-using Newsletter.Database;
-using Newsletter.Inbox;
+using Newsletter.Hosting;
+using Newsletter.Papers;
 
-namespace Newsletter.Hosting;
+namespace Newsletter.Inbox;
 
-/// <summary>The command line: the server by default, and the verbs an operator runs by hand.</summary>
-public static class NewsletterCommands
+/// <summary>The inbox verbs: <c>parse</c> a file, <c>ingest</c> a file as the poller would, <c>poll</c> the mailbox once.</summary>
+public static class InboxCommands
 {
-    public static RootCommand Build()
-    {
-        var role = new Option<ProcessRole>("--role") { Description = "What this process runs: all, web or worker.", DefaultValueFactory = _ => ProcessRole.All };
-        var root = new RootCommand("Newsletter: personal research digests from a trending-papers email.") { role };
-        // ASP.NET Core's own switches (--urls, --environment, ...) pass through to the web host.
-        root.TreatUnmatchedTokensAsErrors = false;
-        root.SetAction((result, ct) => NewsletterServer.RunAsync(result.UnmatchedTokens.ToArray(), result.GetValue(role), ct));
-
-        root.Subcommands.Add(ParseCommand());
-        root.Subcommands.Add(IngestCommand());
-        root.Subcommands.Add(PollCommand());
-        root.Subcommands.Add(MigrateCommand());
-        root.Subcommands.Add(Digests.PreviewCommand.Build());
-        root.Subcommands.Add(Subscribers.SubscriberCommands.Build());
-        root.Subcommands.Add(Digests.ResendCommand.Build());
-        root.Subcommands.Add(Admin.AdminCommands.Build());
-        return root;
-    }
-
-    private static Command ParseCommand()
+    public static Command Parse()
     {
         var file = new Argument<FileInfo>("file") { Description = "An .eml file." };
         var command = new Command("parse", "Print the issue and papers read from an email as JSON. Needs no database.") { file };
@@ -46,7 +27,7 @@ public static class NewsletterCommands
         return command;
     }
 
-    private static Command IngestCommand()
+    public static Command Ingest()
     {
         var file = new Argument<FileInfo>("file") { Description = "An .eml file." };
         var command = new Command("ingest", "Store an email exactly as the inbox poller would.") { file };
@@ -58,7 +39,7 @@ public static class NewsletterCommands
                 await Console.Error.WriteLineAsync($"newsletter ingest: {path.FullName}: no such file");
                 return 2;
             }
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddPapers().AddInboxIngestion(), ct);
             var ingestor = host.Services.GetRequiredService<MessageIngestor>();
             var bytes = await File.ReadAllBytesAsync(path.FullName, ct);
             var outcome = await ingestor.IngestAsync(new InboundMail(bytes, bytes.Length, "cli", path.DirectoryName), ct);
@@ -70,29 +51,15 @@ public static class NewsletterCommands
         return command;
     }
 
-    private static Command PollCommand()
+    public static Command Poll()
     {
         var command = new Command("poll", "Read the configured mailbox once, now.");
         command.SetAction(async (result, ct) =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(ct);
+            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddPapers().AddInbox(role: null), ct);
             var poll = await host.Services.GetRequiredService<InboxPoller>().PollAsync(ct);
             Console.Out.WriteLine($"{poll.Ingested} ingested, {poll.Duplicates} duplicate, {poll.Quarantined} quarantined, {poll.Failed} failed");
             return poll.Failed > 0 ? 1 : 0;
-        });
-        return command;
-    }
-
-    private static Command MigrateCommand()
-    {
-        var command = new Command("migrate", "Create or upgrade the database schema, then exit.");
-        command.SetAction(async (result, ct) =>
-        {
-            using var host = await NewsletterServer.BuildToolHostAsync(ct, migrate: false);
-            await Migrator.MigrateAsync(host.Services.GetRequiredService<IConfiguration>().GetConnectionString("Newsletter")!,
-                host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
-            Console.Out.WriteLine("The database is up to date.");
-            return 0;
         });
         return command;
     }

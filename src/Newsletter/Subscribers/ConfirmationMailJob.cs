@@ -4,8 +4,10 @@ using Microsoft.Extensions.Options;
 using Newsletter.Digests;
 using Newsletter.Hosting;
 using Newsletter.Subscribers;
+using Newsletter.Mail;
+using Newsletter.Web;
 
-namespace Newsletter.Web;
+namespace Newsletter.Subscribers;
 
 /// <summary>
 /// Sends one confirmation mail the subscribe form asked for, outside the request so a slow SMTP server never holds a
@@ -22,6 +24,9 @@ public sealed class ConfirmationMailJob(
     TimeProvider clock,
     ILogger<ConfirmationMailJob> logger)
 {
+    public static void Queue(IBackgroundJobClient jobs, long mailId) =>
+        jobs.Enqueue<ConfirmationMailJob>(job => job.RunAsync(mailId, CancellationToken.None));
+
     [AutomaticRetry(Attempts = 5)]
     [DisplayName("Confirmation mail {0}")]
     public async Task RunAsync(long mailId, CancellationToken ct)

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Html;
 using Microsoft.Extensions.Options;
 using RazorLight;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>
 /// The one RazorLight engine for every email template in <c>templates/</c> (digests, confirmations): each template

@@ -1,4 +1,4 @@
-namespace Newsletter.Inbox;
+namespace Newsletter.Papers;
 
 /// <summary>What <see cref="TrendingEmailParser"/> reads out of one email. The JSON of the `parse` verb is this shape.</summary>
 public sealed record ParsedListing(

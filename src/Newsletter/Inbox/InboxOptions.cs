@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Newsletter.Hosting;
+namespace Newsletter.Inbox;
 
 /// <summary><c>Newsletter:Inbox</c>: which mail is trusted as a listing and how the inbox is read.</summary>
 public sealed class InboxOptions

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Newsletter.Hosting;
+namespace Newsletter.Inbox;
 
 /// <summary>Rules that span several keys; each failure names the key to fix.</summary>
 internal sealed class InboxSettingsValidator(IOptions<InboxOptions> inbox) : IValidateOptions<ImapOptions>
@@ -62,12 +62,4 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
-}
-
-internal sealed class SmtpSettingsValidator : IValidateOptions<Digests.SmtpOptions>
-{
-    public ValidateOptionsResult Validate(string? name, Digests.SmtpOptions options) =>
-        string.IsNullOrWhiteSpace(options.PickupFolder) && string.IsNullOrWhiteSpace(options.Host)
-            ? ValidateOptionsResult.Fail($"{Digests.SmtpOptions.Section}:Host is required (or set {Digests.SmtpOptions.Section}:PickupFolder to write digests to a folder).")
-            : ValidateOptionsResult.Success;
 }

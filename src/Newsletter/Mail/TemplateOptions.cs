@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>Where the Razor templates live (section <c>Newsletter:Templates</c>).</summary>
 public sealed class TemplateOptions

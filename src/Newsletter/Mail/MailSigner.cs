@@ -1,7 +1,7 @@
 using MimeKit;
 using MimeKit.Cryptography;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>
 /// DKIM-signs what Newsletter sends when <c>Newsletter:Mail</c> names a key: digests and confirmation mails alike, so

@@ -5,7 +5,7 @@ using MailKit.Net.Smtp;
 using Microsoft.Extensions.Options;
 using MimeKit;
 
-namespace Newsletter.Digests;
+namespace Newsletter.Mail;
 
 /// <summary>What the receiving server said about one digest.</summary>
 public enum SendOutcomeKind

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Newsletter.Database;
+
+/// <summary>Names the connection string; it is required everywhere except where an embedded server supplies it.</summary>
+public static class ConnectionStrings
+{
+    public const string Key = "ConnectionStrings:Newsletter";
+
+    /// <summary>The connection string, or a start-up failure that names the key.</summary>
+    public static string Require(IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Newsletter");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new OptionsValidationException(Key, typeof(string),
+                [$"{Key} is required: the PostgreSQL connection string, e.g. \"Host=db;Database=newsletter;Username=newsletter;Password=...\"."]);
+        }
+        return connectionString;
+    }
+}
+
+/// <summary>PostgreSQL for every feature: one pooled data source, and one whose commits do not wait for the disk.</summary>
+public static class DatabaseServices
+{
+    /// <summary>Key of the data source whose commits do not wait for the disk: for per-message status updates only.</summary>
+    public const string AsyncCommit = "async-commit";
+
+    public static IServiceCollection AddDatabase(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = ConnectionStrings.Require(configuration);
+        services.AddSingleton(_ => BuildDataSource(connectionString, sessionOptions: null));
+        services.AddKeyedSingleton(AsyncCommit, (_, _) => BuildDataSource(connectionString, "-c synchronous_commit=off"));
+        return services;
+    }
+
+    /// <summary>
+    /// Every query here runs on a pooled connection, many per request or per digest. Two defaults change unless the
+    /// connection string sets them: no DISCARD ALL each time a connection leaves the pool (nothing here leaves session
+    /// state behind: advisory locks are released explicitly, temporary tables drop on commit), and the hot statements
+    /// are prepared once per connection instead of parsed and planned on every use.
+    /// </summary>
+    internal static NpgsqlDataSource BuildDataSource(string connectionString, string? sessionOptions)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var settings = builder.ConnectionStringBuilder;
+        // The plain builder knows only the keys actually written (Npgsql's answers true for every keyword it knows).
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+        {
+            settings.NoResetOnClose = true;
+        }
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            settings.MaxAutoPrepare = 64;
+        }
+        if (sessionOptions is not null)
+        {
+            settings.Options = sessionOptions;
+        }
+        return builder.Build();
+    }
+}

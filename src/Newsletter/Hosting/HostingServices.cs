@@ -1,0 +1,68 @@
+using System.Text;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Npgsql;
+
+namespace Newsletter.Hosting;
+
+/// <summary>Which parts of the application this process runs; any number of each share one PostgreSQL.</summary>
+public enum ProcessRole
+{
+    All,
+    Web,
+    Worker,
+}
+
+public static class ProcessRoles
+{
+    /// <summary>The site, the admin area and the API.</summary>
+    public static bool ServesSite(this ProcessRole? role) => role is ProcessRole.All or ProcessRole.Web;
+
+    /// <summary>Hangfire's servers, the recurring jobs and the inbox's IDLE watch.</summary>
+    public static bool RunsJobs(this ProcessRole? role) => role is ProcessRole.All or ProcessRole.Worker;
+}
+
+/// <summary>What every process needs whatever its features: the clock, metrics, legacy charsets.</summary>
+public static class HostingServices
+{
+    public static IServiceCollection AddHosting(this IServiceCollection services)
+    {
+        // Listings arrive in legacy charsets too; MimeKit needs the code pages registered to decode them.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<NewsletterMetrics>();
+        return services;
+    }
+
+    /// <summary><c>Newsletter:PublicBaseUrl</c>, for the features that write links; validated at start, once however many ask.</summary>
+    public static IServiceCollection AddSiteLinks(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(SiteLinksRegistered)))
+        {
+            services.AddSingleton<SiteLinksRegistered>();
+            services.AddOptionsWithValidateOnStart<SiteOptions>().BindConfiguration(SiteOptions.Section).ValidateDataAnnotations();
+        }
+        return services;
+    }
+
+    /// <summary>The keys that sign antiforgery tokens and admin cookies, kept in PostgreSQL so every web process shares them.</summary>
+    public static IServiceCollection AddDataProtectionKeys(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("Newsletter");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<NpgsqlDataSource>((keys, db) => keys.XmlRepository = new PostgresXmlRepository(db));
+        return services;
+    }
+
+    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.</summary>
+    public static IServiceCollection AddHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
+            .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
+        return services;
+    }
+
+    private sealed class SiteLinksRegistered;
+}

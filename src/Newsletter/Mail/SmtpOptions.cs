@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using MailKit.Security;
+
+namespace Newsletter.Mail;
+
+/// <summary><c>Newsletter:Smtp</c>: the server digests are handed to. Unused when a pickup folder is configured.</summary>
+public sealed class SmtpOptions
+{
+    public const string Section = "Newsletter:Smtp";
+
+    public string? Host { get; set; }
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 25;
+
+    public SecureSocketOptions Security { get; set; } = SecureSocketOptions.StartTlsWhenAvailable;
+    public string? Username { get; set; }
+    public string? Password { get; set; }
+
+    /// <summary>SMTP connections per worker process, each one send batch at a time.</summary>
+    [Range(1, 64)]
+    public int Connections { get; set; } = 4;
+
+    /// <summary>Per worker process; 0 means as fast as the server accepts.</summary>
+    [Range(0, 100_000)]
+    public double MaxMessagesPerSecond { get; set; }
+
+    /// <summary>Generous on purpose: a timeout after the final "." may still mean the server took the message.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>When set, digests are written here as .eml files instead of being sent (development).</summary>
+    public string? PickupFolder { get; set; }
+}
+
+/// <summary>A server or a pickup folder: one of them must be configured.</summary>
+internal sealed class SmtpSettingsValidator : IValidateOptions<SmtpOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SmtpOptions options) =>
+        string.IsNullOrWhiteSpace(options.PickupFolder) && string.IsNullOrWhiteSpace(options.Host)
+            ? ValidateOptionsResult.Fail($"{SmtpOptions.Section}:Host is required (or set {SmtpOptions.Section}:PickupFolder to write digests to a folder).")
+            : ValidateOptionsResult.Success;
+}

@@ -1,0 +1,25 @@
+namespace Newsletter.Subscribers;
+
+/// <summary>Subscribers, their interests and personal links, CSV import/export, and the double opt-in mail.</summary>
+public static class SubscribersServices
+{
+    public static IServiceCollection AddSubscribers(this IServiceCollection services)
+    {
+        services.AddSingleton<SubscriberStore>();
+        // One for the life of the process: parsed lines are reused by every fan-out and batch.
+        services.AddSingleton<InterestQueryCache>();
+        services.AddSingleton<DigestLinkKeyStore>();
+        services.AddSingleton<SubscriberTokens>();
+        services.AddSingleton<SubscriberCsv>();
+        return services;
+    }
+
+    /// <summary>Confirmation mails: the ledger that limits them, and the job that renders and sends one (needs Mail).</summary>
+    public static IServiceCollection AddConfirmationMails(this IServiceCollection services)
+    {
+        services.AddSingleton<ConfirmationMails>();
+        services.AddSingleton<ConfirmationMailRenderer>();
+        services.AddTransient<ConfirmationMailJob>();
+        return services;
+    }
+}
