@@ -3,10 +3,8 @@ using System.Net.Sockets;
 namespace Newsletter.Mail;
 
 /// <summary>
-/// The SMTP connection's socket as a stream that sends what is written when it is flushed (MailKit flushes after each
-/// command batch and after a message's final dot) or before it reads. MailKit hands its socket 4 KB at a time, so a
-/// 40 KB digest was ten sends, each a wake-up of the receiving server; now it is one. Reads and writes time out like
-/// MailKit's own socket stream, as an <see cref="IOException"/> that the batch treats as a broken connection.
+/// The SMTP socket as a stream that sends what was written when it is flushed or before it reads, so a digest goes out
+/// in one send, not MailKit's 4 KB pieces; timeouts surface as IOException, a broken connection for the batch.
 /// </summary>
 internal sealed class SmtpSocketStream(Socket socket) : Stream
 {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using RazorLight;
-using Newsletter.Digests;
 
 namespace Newsletter.Mail;
 
@@ -13,7 +12,7 @@ public abstract class TextTemplatePage<TModel> : TemplatePage<TModel>
 {
     public override void Write(object value)
     {
-        if (value is PaperBlocks)
+        if (value is TemplateSlot)
         {
             WriteLiteral(value.ToString());
         }
@@ -29,21 +28,31 @@ public abstract class TextTemplatePage<TModel> : TemplatePage<TModel>
 
     public override void Write(string value) => WriteLiteral(value is null ? null : WithoutMarker(value));
 
-    /// <summary>Wraps <paramref name="text"/> at word boundaries to <paramref name="width"/> columns; long words (links) are never broken.</summary>
+    /// <summary>
+    /// Wraps <paramref name="text"/> at word boundaries to <paramref name="width"/> columns; long words (links) are
+    /// never broken.
+    /// </summary>
     public WrappedText Wrap(string text, int width = 72, string indent = "")
     {
         ArgumentNullException.ThrowIfNull(text);
         return new(WithoutMarker(text), width, indent);
     }
 
-    // Data never carries the papers' marker: a noncharacter has no business in mail text anyway.
+    // Data never carries a slot's marker: a noncharacter has no business in mail text anyway.
     private static string WithoutMarker(string value) =>
-        value.Contains(PaperBlocks.Marker, StringComparison.Ordinal) ? value.Replace(PaperBlocks.Marker, '\uFFFD') : value;
+        value.AsSpan().IndexOfAnyInRange('\uFDD0', '\uFDEF') < 0 ? value
+            : string.Create(value.Length, value, (span, text) =>
+            {
+                for (var i = 0; i < text.Length; i++)
+                {
+                    span[i] = TemplateSlot.IsMarker(text[i]) ? '\uFFFD' : text[i];
+                }
+            });
 }
 
 /// <summary>
-/// Text wrapped at word boundaries, written into the page word by word: this runs for every abstract of every paper
-/// block rendered, and a string of it (and the builder making it) was a tenth of what a fan-out allocated.
+/// Text wrapped at word boundaries, written into the page word by word, with no string of the wrapped text (it runs for
+/// every abstract of every block rendered).
 /// </summary>
 public sealed class WrappedText
 {

@@ -39,12 +39,8 @@ public sealed class PaperStore(NpgsqlDataSource db)
             return null;
         }
 
-        // One statement for the lot, not one per paper: 70 statements cost PostgreSQL more in per-statement setup than
-        // in work (tests/bench.sh ingestion). Only papers not seen before are inserted, in key order: two listings
-        // ingested at once that share new papers then wait for each other in the same order instead of deadlocking.
-        // Papers seen before are only read. An upsert (on conflict do update) would lock every one of them until
-        // commit, even those it leaves alone, and listings of consecutive days share most papers: concurrent
-        // ingests then queued behind each other's commits.
+        // One statement for all papers: new ones are inserted in key order, so concurrent listings sharing them wait
+        // instead of deadlocking; known ones are only read (an upsert would lock them all until commit).
         var byKey = papers.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         var keys = byKey.Select(p => p.Key).ToArray();
         // Each paper's links as one JSON array: PostgreSQL arrays cannot hold arrays of different lengths.
@@ -105,12 +101,8 @@ public sealed class PaperStore(NpgsqlDataSource db)
         }
         if (gainsLinks.Count > 0)
         {
-            // A paper seen before that comes back with new links (code released since) gains them. Rare, so only
-            // these rows are locked, in key order like the inserts. Whether the links are new is decided on the
-            // locked row: a listing ingested at the same time may have added the same links. The lock is the one an
-            // update of a non-key column takes (no key update): it does not wait for the key-share locks that other
-            // listings' issue_papers rows hold on the same papers. "for update" did, and those are taken in listing
-            // order, not key order: listings ingested together deadlocked (tests/bench.sh ingestion).
+            // A known paper that comes back with new links is locked alone, in key order, 'for no key update', which
+            // does not wait for the key-share locks other listings' issue_papers rows hold.
             await using var grow = new NpgsqlCommand(
                 """
                 with listed as (
@@ -186,7 +178,9 @@ public sealed record IssueSummary(long Id, DateOnly? IssueDate, string Subject, 
 
 public sealed record IssuePaper(long Id, int Position, string Title, string Abstract, string? ArxivId, IReadOnlyList<string> Links)
 {
-    /// <summary>Where a reader finds the paper: arXiv when known, else a search. Made once: every digest shows it.</summary>
+    /// <summary>
+    /// Where a reader finds the paper: arXiv when known, else a search. Made once: every digest shows it.
+    /// </summary>
     public string Url { get; } = ArxivId is not null
         ? $"https://arxiv.org/abs/{ArxivId}"
         : $"https://huggingface.co/papers?q={Uri.EscapeDataString(Title)}";

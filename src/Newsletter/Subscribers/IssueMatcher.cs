@@ -5,7 +5,9 @@ using System.Runtime.CompilerServices;
 
 namespace Newsletter.Subscribers;
 
-/// <summary>A paper of an issue as the matcher sees it; its position in the list is its position in the issue.</summary>
+/// <summary>
+/// A paper of an issue as the matcher sees it; its position in the list is its position in the issue.
+/// </summary>
 public sealed record MatchablePaper(long PaperId, string Title, string Abstract);
 
 /// <summary>A paper selected for a subscriber: <see cref="MatchedTerms"/> are the query's terms as typed.</summary>
@@ -165,10 +167,8 @@ public sealed class IssueMatcher
     }
 
     /// <summary>
-    /// What a fan-out needs of <see cref="Match"/>: the ids of the matching papers in the same order, and their total
-    /// score, without the matched terms (the digest recomputes those to highlight them). One allocation per query
-    /// instead of a match per paper, which with 100,000 subscribers is the difference between a garbage collection
-    /// in the middle of the fan-out and none.
+    /// What a fan-out needs of <see cref="Match"/>: the matching papers' ids in order and their total score, one array
+    /// per query, no matched terms.
     /// </summary>
     public long[] MatchPaperIds(InterestQuery query, out double totalScore)
     {
@@ -293,7 +293,7 @@ public sealed class IssueMatcher
 
     /// <summary>
     /// The same for text already tokenized: an issue's titles and abstracts are tokenized once per send batch, not once
-    /// per digest (the folded words were most of what a digest allocated).
+    /// per digest.
     /// </summary>
     public static IReadOnlyList<HighlightSpan> Highlight(IReadOnlyList<WordToken> tokens, InterestQuery query)
     {
@@ -431,7 +431,9 @@ public sealed class IssueMatcher
     private readonly record struct Occurrence(int Paper, int Field, int Index);
 }
 
-/// <summary>The papers one term hits in an issue: a bitset, and the term's score in each paper (0 when absent).</summary>
+/// <summary>
+/// The papers one term hits in an issue: a bitset, and the term's score in each paper (0 when absent).
+/// </summary>
 internal sealed record TermHits(ulong[] Papers, double[] Scores);
 
 /// <summary>Room on the stack for the hits of every positive term of a query.</summary>

@@ -1,6 +1,5 @@
--- A listing is about 275 KB of raw mail. PostgreSQL's default TOAST compression (pglz) took about 6 of the 10 ms an
--- insert of one cost; lz4 takes a third of that and stores it about as small (tests/bench.sh ingestion). Rows already
--- stored keep their compression. A server built without lz4 keeps pglz: slower, never wrong.
+-- Raw mail (about 275 KB a listing) is TOAST-compressed with lz4, cheaper than pglz at about the same size; stored rows
+-- keep theirs, a server without lz4 keeps pglz.
 do $$
 begin
     alter table inbound_messages alter column raw set compression lz4;
