@@ -6,6 +6,7 @@ using Newsletter.Inbox;
 using Newsletter.Jobs;
 using Newsletter.Mail;
 using Newsletter.Papers;
+using Newsletter.Relevance;
 using Newsletter.Subscribers;
 using Newsletter.Web;
 
@@ -35,6 +36,7 @@ namespace Newsletter
             services.AddPapers();
             services.AddInbox(role);
             services.AddSubscribers();
+            services.AddRelevance();
             services.AddConfirmationMails();
             services.AddMail();
             services.AddMailTransport();

@@ -9,7 +9,11 @@ public sealed record DigestModel(
     string RecipientEmail,
     IReadOnlyList<DigestPaper> Papers,
     int TotalMatched,
-    DigestLinks Links);
+    DigestLinks Links)
+{
+    /// <summary>Keyword matches left for the web copy because the reader's votes score them as unwanted.</summary>
+    public int HiddenMatches { get; init; }
+}
 
 /// <summary>A paper as shown in a digest: matched terms drive the highlighting and the "matched" line.</summary>
 public sealed record DigestPaper(
@@ -49,7 +53,19 @@ public sealed record DigestPaper(
     /// highlights): digests whose papers have equal keys share one rendered block. Null: rendered for this digest only.
     /// </summary>
     public string? BlockKey { get; init; }
+
+    /// <summary>An "Also for you" paper: outside the keywords, chosen by the reader's profile.</summary>
+    public bool Suggested { get; init; }
+
+    /// <summary>Why the reader's profile put it here ("like «Paper X» you liked"); shown under the paper, not cached.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>This delivery's signed "More like this" and "Less like this" links; null where nobody can vote (previews).</summary>
+    public VoteLinks? Votes { get; init; }
 }
+
+/// <summary>The two vote links of one paper in one delivery.</summary>
+public sealed record VoteLinks(string More, string Less);
 
 /// <summary>A paper's words (tokenized once per issue) and the query whose terms are highlighted in them.</summary>
 public sealed record PaperHighlighting(IReadOnlyList<WordToken> TitleWords, IReadOnlyList<WordToken> AbstractWords, InterestQuery Query);

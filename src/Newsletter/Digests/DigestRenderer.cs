@@ -142,6 +142,8 @@ public sealed class DigestRenderer : IDisposable
     internal const string TextKey = "Digest/Digest.text";
     internal const string PaperHtmlKey = "Digest/Paper.html";
     internal const string PaperTextKey = "Digest/Paper.text";
+    internal const string PaperFooterHtmlKey = "Digest/PaperFooter.html";
+    internal const string PaperFooterTextKey = "Digest/PaperFooter.text";
     internal const string LayoutKey = "Shared/_EmailLayout";
 
     private readonly EmailTemplates _templates;
@@ -172,33 +174,33 @@ public sealed class DigestRenderer : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         await WarmUpAsync(ct).ConfigureAwait(false);
 
-        // The usual digest shows every matched paper; the frame for all of them is rendered first.
+        // The usual digest shows every paper; the frame for all of them is rendered first.
         var all = model.Papers.Count;
         var frame = await RenderFrameAsync(model, all).ConfigureAwait(false);
-        var blocks = new List<PaperBlock>(all);
+        var entries = new List<Entry>(all);
         var size = frame.WireLength;
         foreach (var paper in model.Papers)
         {
             ct.ThrowIfCancellationRequested();
-            var block = await BlockAsync(paper).ConfigureAwait(false);
-            size += frame.Weigh(block);
+            var entry = new Entry(await BlockAsync(paper).ConfigureAwait(false), await FooterAsync(paper).ConfigureAwait(false), paper.Suggested);
+            size += frame.Weigh(entry);
             if (size > BodyBudget)
             {
                 break;
             }
-            blocks.Add(block);
+            entries.Add(entry);
         }
 
         // Too big for Gmail: fewer papers and a "n more papers" line. The frame changes with the count, so it is rendered
-        // for the cut and papers dropped from the end until the exact size fits.
-        var shown = blocks.Count;
+        // for the cut and papers dropped from the end (suggestions first) until the exact size fits.
+        var shown = entries.Count;
         while (shown < all)
         {
             frame = await RenderFrameAsync(model, shown).ConfigureAwait(false);
             size = frame.WireLength;
             for (var i = 0; i < shown; i++)
             {
-                size += frame.Weigh(blocks[i]);
+                size += frame.Weigh(entries[i]);
             }
             if (size <= BodyBudget || shown == 0)
             {
@@ -208,8 +210,8 @@ public sealed class DigestRenderer : IDisposable
         }
 
         return new RenderedDigest(
-            Assemble(frame.Html, blocks, shown, b => b.Html),
-            Assemble(frame.Text, blocks, shown, b => b.Text),
+            Assemble(frame.Html, frame.HtmlMarkers, entries, shown, e => e.Block.Html, e => e.Footer.Html),
+            Assemble(frame.Text, frame.TextMarkers, entries, shown, e => e.Block.Text, e => e.Footer.Text),
             shown);
     }
 
@@ -235,43 +237,60 @@ public sealed class DigestRenderer : IDisposable
         return block;
     }
 
+    /// <summary>The reader's own lines under a paper (its reason and vote links): rendered for every digest.</summary>
+    private async Task<PaperBlock> FooterAsync(DigestPaper paper)
+    {
+        var view = new PaperFooterView(paper);
+        return new PaperBlock(
+            await _templates.RenderAsync(PaperFooterHtmlKey, view, EncodedPart.Encode).ConfigureAwait(false),
+            await _templates.RenderAsync(PaperFooterTextKey, view, EncodedPart.Encode).ConfigureAwait(false));
+    }
+
     private async Task<Frame> RenderFrameAsync(DigestModel model, int papersShown)
     {
         var view = new DigestView(model, papersShown);
-        var html = await _templates.RenderAsync(HtmlKey, view, Split).ConfigureAwait(false);
-        var text = await _templates.RenderAsync(TextKey, view, Split).ConfigureAwait(false);
-        return new Frame(html, text);
+        var (html, htmlMarkers) = await _templates.RenderAsync(HtmlKey, view, Split).ConfigureAwait(false);
+        var (text, textMarkers) = await _templates.RenderAsync(TextKey, view, Split).ConfigureAwait(false);
+        return new Frame(html, htmlMarkers, text, textMarkers);
     }
 
-    /// <summary>The frame's text between the papers' markers, each piece encoded on its own.</summary>
-    private static EncodedPart[] Split(ReadOnlySpan<char> frame)
+    /// <summary>The frame's text between its slots' markers, each piece encoded on its own, and the markers in order.</summary>
+    private static (EncodedPart[] Pieces, char[] Markers) Split(ReadOnlySpan<char> frame)
     {
-        var pieces = new List<EncodedPart>(2);
+        var pieces = new List<EncodedPart>(3);
+        var markers = new List<char>(2);
         var rest = frame;
         while (true)
         {
-            var marker = rest.IndexOf(PaperBlocks.Marker);
+            var marker = rest.IndexOfAnyInRange('\uFDD0', '\uFDEF');
             pieces.Add(EncodedPart.Encode(marker < 0 ? rest : rest[..marker]));
             if (marker < 0)
             {
-                return [.. pieces];
+                return ([.. pieces], [.. markers]);
             }
-            // The marker on a line of its own stands for the blocks, which end their own lines: its line end is dropped.
+            markers.Add(rest[marker]);
+            // A marker on a line of its own stands for the blocks, which end their own lines: its line end is dropped.
             rest = rest[(marker + 1)..];
             rest = rest.StartsWith("\r\n") ? rest[2..] : rest.StartsWith("\n") ? rest[1..] : rest;
         }
     }
 
-    private static EncodedPart Assemble(EncodedPart[] frame, List<PaperBlock> blocks, int shown, Func<PaperBlock, EncodedPart> part)
+    private static EncodedPart Assemble(EncodedPart[] frame, char[] markers, List<Entry> entries, int shown,
+        Func<Entry, EncodedPart> block, Func<Entry, EncodedPart> footer)
     {
-        var pieces = new List<EncodedPart>((frame.Length * (shown + 1)) + 1);
+        var pieces = new List<EncodedPart>(frame.Length + (2 * markers.Length * shown));
         for (var i = 0; i < frame.Length; i++)
         {
             if (i > 0)
             {
-                for (var b = 0; b < shown; b++)
+                var suggestions = markers[i - 1] == PaperBlocks.SuggestionsMarker;
+                for (var e = 0; e < shown; e++)
                 {
-                    pieces.Add(part(blocks[b]));
+                    if (entries[e].Suggested == suggestions)
+                    {
+                        pieces.Add(block(entries[e]));
+                        pieces.Add(footer(entries[e]));
+                    }
                 }
             }
             pieces.Add(frame[i]);
@@ -281,7 +300,7 @@ public sealed class DigestRenderer : IDisposable
 
     private async Task CompileAsync()
     {
-        foreach (var key in new[] { LayoutKey, HtmlKey, TextKey, PaperHtmlKey, PaperTextKey })
+        foreach (var key in new[] { LayoutKey, HtmlKey, TextKey, PaperHtmlKey, PaperTextKey, PaperFooterHtmlKey, PaperFooterTextKey })
         {
             await _templates.CompileAsync(key).ConfigureAwait(false);
         }
@@ -289,13 +308,20 @@ public sealed class DigestRenderer : IDisposable
 
     private sealed record PaperBlock(EncodedPart Html, EncodedPart Text);
 
-    /// <summary>A rendered frame: the pieces around the markers (usually one marker, so two pieces per part).</summary>
-    private sealed record Frame(EncodedPart[] Html, EncodedPart[] Text)
+    /// <summary>A paper as a digest shows it: the shared block, then this reader's footer.</summary>
+    private sealed record Entry(PaperBlock Block, PaperBlock Footer, bool Suggested);
+
+    /// <summary>A rendered frame: the pieces around its slots' markers, and which slot each marker is.</summary>
+    private sealed record Frame(EncodedPart[] Html, char[] HtmlMarkers, EncodedPart[] Text, char[] TextMarkers)
     {
         public long WireLength { get; } = PartsOverhead + Html.Sum(p => (long)p.WireLength) + Text.Sum(p => (long)p.WireLength);
 
-        /// <summary>What one paper's block adds: once per marker in each part.</summary>
-        public long Weigh(PaperBlock block) =>
-            ((Html.Length - 1) * (long)block.Html.WireLength) + ((Text.Length - 1) * (long)block.Text.WireLength);
+        /// <summary>What one paper adds: its block and footer once per marker of its group in each part.</summary>
+        public long Weigh(Entry entry)
+        {
+            var group = entry.Suggested ? PaperBlocks.SuggestionsMarker : PaperBlocks.MatchesMarker;
+            return (HtmlMarkers.Count(m => m == group) * (long)(entry.Block.Html.WireLength + entry.Footer.Html.WireLength))
+                + (TextMarkers.Count(m => m == group) * (long)(entry.Block.Text.WireLength + entry.Footer.Text.WireLength));
+        }
     }
 }

@@ -12,22 +12,27 @@ namespace Newsletter.Digests;
 /// </summary>
 public sealed class DigestView : IEmailPage
 {
+    /// <param name="papersShown">How many of the model's papers fit, in its order: keyword matches first, then suggestions.</param>
     internal DigestView(DigestModel model, int papersShown)
     {
         Model = model;
-        Papers = model.Papers.Take(papersShown).Select(p => new DigestPaperView(p)).ToList();
-        MorePapers = Math.Max(model.TotalMatched, model.Papers.Count) - Papers.Count;
+        var shown = model.Papers.Take(papersShown).ToList();
+        Papers = shown.Where(p => !p.Suggested).Select(p => new DigestPaperView(p)).ToList();
+        Suggestions = shown.Where(p => p.Suggested).Select(p => new DigestPaperView(p)).ToList();
+        var matched = model.Papers.Count(p => !p.Suggested);
+        MorePapers = Math.Max(model.TotalMatched, matched) - Papers.Count;
     }
 
     public DigestModel Model { get; }
 
     public string Title => Model.IssueSubject;
 
-    public string Preheader => Papers.Count switch
+    public string Preheader => (Papers.Count, Suggestions.Count) switch
     {
-        0 => "No new papers matched your interests today.",
-        1 => "1 paper matched your interests today.",
-        _ => $"{Papers.Count} papers matched your interests today.",
+        (0, 0) => "No new papers matched your interests today.",
+        (0, var suggested) => $"No paper matched your keywords today; {suggested} more for you.",
+        (1, _) => "1 paper matched your interests today.",
+        (var matched, _) => $"{matched} papers matched your interests today.",
     };
 
     public string Language => "en";
@@ -35,11 +40,17 @@ public sealed class DigestView : IEmailPage
     /// <summary>"Tuesday, 11 March 2025", or empty when the issue has no date.</summary>
     public string IssueDate => Model.IssueDate?.ToString("dddd, d MMMM yyyy", CultureInfo.InvariantCulture) ?? "";
 
-    /// <summary>The papers shown, for templates that want more than their blocks (a table of contents, say).</summary>
+    /// <summary>The keyword matches shown, for templates that want more than their blocks (a table of contents, say).</summary>
     public IReadOnlyList<DigestPaperView> Papers { get; }
 
-    /// <summary>Where the frame template puts the papers' blocks (Digest/Paper.html or .text, one per paper shown).</summary>
-    public PaperBlocks PaperBlocks => PaperBlocks.Slot;
+    /// <summary>"Also for you": papers beyond the keywords that the reader's profile scores high, best first.</summary>
+    public IReadOnlyList<DigestPaperView> Suggestions { get; }
+
+    /// <summary>Where the frame template puts the keyword matches' blocks (Digest/Paper.html or .text, one per paper shown).</summary>
+    public PaperBlocks PaperBlocks => PaperBlocks.Matches;
+
+    /// <summary>Where the frame template puts the suggestions' blocks.</summary>
+    public PaperBlocks SuggestionBlocks => PaperBlocks.Suggestions;
 
     /// <summary>Matched papers left out to keep the email under the size limit (or not in the list at all).</summary>
     public int MorePapers { get; }
@@ -47,6 +58,13 @@ public sealed class DigestView : IEmailPage
     public string MorePapersLine => MorePapers == 1
         ? "1 more paper matched — read it in the web copy"
         : $"{MorePapers} more papers matched — read them in the web copy";
+
+    /// <summary>Keyword matches the reader's votes say they do not want: left for the web copy.</summary>
+    public int HiddenMatches => Model.HiddenMatches;
+
+    public string HiddenMatchesLine => HiddenMatches == 1
+        ? "1 more paper matched your keywords but looks like ones you voted down — it is in the web copy"
+        : $"{HiddenMatches} more papers matched your keywords but look like ones you voted down — they are in the web copy";
 
     public DigestLinks Links => Model.Links;
 
@@ -80,28 +98,34 @@ public sealed class DigestPaperView
     public string MatchedLine => string.Join(", ", Paper.MatchedTerms);
 }
 
-/// <summary>
-/// The place of the papers' blocks in a frame template: written as a marker character that the renderer replaces with
-/// the blocks, already transfer-encoded. The marker (a Unicode noncharacter) cannot come from data: the HTML encoder
-/// escapes every non-ASCII character and the text pages replace it (<see cref="TextTemplatePage{TModel}"/>).
-/// </summary>
-public sealed class PaperBlocks : IHtmlContent
+/// <summary>Where a frame template puts a group of papers' blocks: the keyword matches, or the suggestions.</summary>
+public sealed class PaperBlocks : TemplateSlot
 {
-    internal const char Marker = '\uFDD0';
+    internal const char MatchesMarker = '\uFDD0';
+    internal const char SuggestionsMarker = '\uFDD1';
 
-    internal static readonly PaperBlocks Slot = new();
+    internal static readonly PaperBlocks Matches = new(MatchesMarker);
+    internal static readonly PaperBlocks Suggestions = new(SuggestionsMarker);
 
-    private PaperBlocks()
+    private PaperBlocks(char marker)
+        : base(marker)
     {
     }
+}
 
-    public void WriteTo(TextWriter writer, HtmlEncoder encoder)
-    {
-        ArgumentNullException.ThrowIfNull(writer);
-        writer.Write(Marker);
-    }
+/// <summary>
+/// The part of a paper's entry that is the reader's own, rendered for each digest after the shared block
+/// (Digest/PaperFooter.html and .text): why it is there, and the signed links that teach the digest.
+/// </summary>
+public sealed class PaperFooterView(DigestPaper paper)
+{
+    public string Reason => paper.Reason ?? "";
 
-    public override string ToString() => Marker.ToString();
+    public string MoreLink => paper.Votes?.More ?? "";
+
+    public string LessLink => paper.Votes?.Less ?? "";
+
+    public bool HasVotes => paper.Votes is not null;
 }
 
 /// <summary>A piece of text, highlighted or not.</summary>

@@ -110,6 +110,64 @@ public sealed class DigestLinkKeys
         return true;
     }
 
+    /// <summary>
+    /// A "More like this" or "Less like this" link of one paper in one delivery: key id, delivery id, paper id and the
+    /// MAC over them and the direction, base64url (44 characters). Only this delivery's reader can vote with it.
+    /// </summary>
+    public string SignVote(long deliveryId, long paperId, bool more)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(deliveryId);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(paperId);
+        Span<byte> token = stackalloc byte[VoteTokenBytes];
+        token[0] = _current;
+        BinaryPrimitives.WriteInt64BigEndian(token[1..9], deliveryId);
+        BinaryPrimitives.WriteInt64BigEndian(token[9..17], paperId);
+        VoteMac(_keys[_current], more, token[..17], token[17..]);
+        return Base64Url.EncodeToString(token);
+    }
+
+    /// <summary>True for a vote link signed by one of the keys; a forged or altered one is false, with no hint which.</summary>
+    public bool TryVerifyVote(string? token, out long deliveryId, out long paperId, out bool more)
+    {
+        deliveryId = paperId = 0;
+        more = false;
+        Span<byte> bytes = stackalloc byte[VoteTokenBytes];
+        if (token is not { Length: VoteTokenLength } ||
+            Base64Url.DecodeFromChars(token, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != bytes.Length ||
+            !_keys.TryGetValue(bytes[0], out var key))
+        {
+            return false;
+        }
+        Span<byte> expected = stackalloc byte[MacBytes];
+        foreach (var direction in (ReadOnlySpan<bool>)[true, false])
+        {
+            VoteMac(key, direction, bytes[..17], expected);
+            if (CryptographicOperations.FixedTimeEquals(expected, bytes[17..]))
+            {
+                deliveryId = BinaryPrimitives.ReadInt64BigEndian(bytes[1..9]);
+                paperId = BinaryPrimitives.ReadInt64BigEndian(bytes[9..17]);
+                more = direction;
+                return deliveryId > 0 && paperId > 0;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Length of a signed vote token.</summary>
+    public const int VoteTokenLength = 44;
+
+    private const int VoteTokenBytes = 1 + sizeof(long) + sizeof(long) + MacBytes;
+
+    private static void VoteMac(byte[] key, bool more, ReadOnlySpan<byte> keyIdDeliveryAndPaper, Span<byte> destination)
+    {
+        Span<byte> input = stackalloc byte[1 + 17];
+        input[0] = more ? (byte)4 : (byte)5;
+        keyIdDeliveryAndPaper.CopyTo(input[1..]);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(key, input, mac);
+        mac[..MacBytes].CopyTo(destination);
+    }
+
     private static void Mac(byte[] key, TokenPurpose purpose, ReadOnlySpan<byte> keyIdAndDelivery, Span<byte> destination)
     {
         Span<byte> input = stackalloc byte[1 + 9];

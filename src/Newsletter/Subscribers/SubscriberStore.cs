@@ -17,6 +17,15 @@ public enum DigestFormat
     Text,
 }
 
+/// <summary>What a reader chose beyond their keywords: how many "Also for you" suggestions a digest may add.</summary>
+public sealed record ReaderChoices(int Suggestions)
+{
+    /// <summary>The suggestion counts a reader can pick from; 5 unless they chose otherwise.</summary>
+    public static readonly IReadOnlyList<int> SuggestionCounts = [0, 3, 5, 10];
+
+    public static ReaderChoices Default { get; } = new(5);
+}
+
 public sealed record Subscriber(long Id, string Email, SubscriberStatus Status, string Interests, DigestFormat Format,
     DateTimeOffset CreatedAt, DateTimeOffset? ConfirmedAt);
 
@@ -136,6 +145,28 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
             "update subscribers set interests = @interests, format = @format, updated_at = @now where id = @id");
         command.Parameters.AddWithValue("interests", query.ToString());
         command.Parameters.AddWithValue("format", ToDb(format));
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", subscriberId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<ReaderChoices> GetChoicesAsync(long subscriberId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("select suggestions from subscribers where id = @id");
+        command.Parameters.AddWithValue("id", subscriberId);
+        return await command.ExecuteScalarAsync(ct) is short suggestions ? new ReaderChoices(suggestions) : ReaderChoices.Default;
+    }
+
+    /// <exception cref="ArgumentException">A choice is not one the reader can make.</exception>
+    public async Task UpdateChoicesAsync(long subscriberId, ReaderChoices choices, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(choices);
+        if (!ReaderChoices.SuggestionCounts.Contains(choices.Suggestions))
+        {
+            throw new ArgumentException($"Suggestions must be one of {string.Join(", ", ReaderChoices.SuggestionCounts)}.", nameof(choices));
+        }
+        await using var command = db.CreateCommand("update subscribers set suggestions = @suggestions, updated_at = @now where id = @id");
+        command.Parameters.AddWithValue("suggestions", (short)choices.Suggestions);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("id", subscriberId);
         await command.ExecuteNonQueryAsync(ct);

@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Mvc;
+using Newsletter.Relevance;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Web;
 
 /// <summary>Interests, format, pause/resume and unsubscribe for the subscriber of a manage link.</summary>
-public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscribers, IssuePreview preview) : TokenPageModel(tokens)
+public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscribers, ReaderVotes votes, IssuePreview preview) : TokenPageModel(tokens)
 {
     [BindProperty]
     public string? Interests { get; set; }
@@ -12,7 +13,14 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
     [BindProperty]
     public DigestFormat Format { get; set; }
 
+    /// <summary>How many "Also for you" papers a digest may add.</summary>
+    [BindProperty]
+    public int Suggestions { get; set; } = ReaderChoices.Default.Suggestions;
+
     public InterestsError? InterestsError { get; private set; }
+
+    /// <summary>The papers the reader said "More like this" or "Less like this" to, newest first.</summary>
+    public IReadOnlyList<ReaderVote> Votes { get; private set; } = [];
 
     public string? Notice { get; private set; }
 
@@ -40,10 +48,17 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
             return refused;
         }
 
+        if (!ReaderChoices.SuggestionCounts.Contains(Suggestions))
+        {
+            return BadRequest();
+        }
+
         try
         {
             await subscribers.UpdatePreferencesAsync(Subscriber.Id, Interests, Format, ct);
+            await subscribers.UpdateChoicesAsync(Subscriber.Id, new ReaderChoices(Suggestions), ct);
         }
+
         catch (InterestSyntaxException ex)
         {
             InterestsError = InterestsError.From(Interests, ex);
@@ -66,8 +81,34 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
 
         Preview = await preview.PreviewAsync(Interests, ct);
         InterestsError = Preview.Error;
+        Votes = await votes.ListAsync(Subscriber.Id, ct);
         Notice = "Preview only: press Save to keep these interests.";
         return Page();
+    }
+
+    /// <summary>Forgets one vote: that paper no longer moves what the digest shows.</summary>
+    public async Task<IActionResult> OnPostForgetVoteAsync(string token, long paper, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        Notice = await votes.RemoveAsync(Subscriber.Id, paper, ct) ? "Forgotten. The next digest no longer counts that paper." : null;
+        return await ShowSavedAsync(ct);
+    }
+
+    /// <summary>Forgets every vote: the digest is chosen by the keywords alone again.</summary>
+    public async Task<IActionResult> OnPostResetVotesAsync(string token, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        var forgotten = await votes.ResetAsync(Subscriber.Id, ct);
+        Notice = forgotten > 0 ? $"All {forgotten} votes forgotten: your digest starts again from your keywords." : null;
+        return await ShowSavedAsync(ct);
     }
 
     public Task<IActionResult> OnPostPauseAsync(string token, CancellationToken ct) =>
@@ -103,6 +144,8 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
         ModelState.Clear();
         Interests = Subscriber.Interests;
         Format = Subscriber.Format;
+        Suggestions = (await subscribers.GetChoicesAsync(Subscriber.Id, ct)).Suggestions;
+        Votes = await votes.ListAsync(Subscriber.Id, ct);
         Preview = await preview.PreviewAsync(Interests, ct);
         return Page();
     }

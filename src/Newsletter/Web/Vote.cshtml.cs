@@ -1,0 +1,57 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Newsletter.Relevance;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Web;
+
+/// <summary>
+/// A digest's "More like this" / "Less like this" link. GET shows the paper and one button and records nothing, so a
+/// mail scanner that fetches every link casts no vote; the button's POST records it and offers undo.
+/// </summary>
+public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : PageModel
+{
+    public LinkProblem? Problem { get; private set; }
+
+    public VoteTarget Target { get; private set; } = null!;
+
+    /// <summary>What the last POST did: recorded, already so, or undone.</summary>
+    public string? Outcome { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) => await ResolveAsync(token, ct) ?? Page();
+
+    public async Task<IActionResult> OnPostAsync(string token, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, ct) is { } refused)
+        {
+            return refused;
+        }
+        Outcome = await votes.RecordAsync(Target, ct) ? "recorded" : "unchanged";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostUndoAsync(string token, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, ct) is { } refused)
+        {
+            return refused;
+        }
+        await votes.RemoveAsync(Target.SubscriberId, Target.PaperId, ct);
+        Outcome = "undone";
+        return Page();
+    }
+
+    private async Task<IActionResult?> ResolveAsync(string token, CancellationToken ct)
+    {
+        var keys = await linkKeys.GetKeysAsync(ct);
+        if (keys.TryVerifyVote(token, out var deliveryId, out var paperId, out var more) &&
+            await votes.FindTargetAsync(deliveryId, paperId, more, ct) is { } target)
+        {
+            Target = target;
+            return null;
+        }
+        Problem = LinkProblem.Unknown;
+        Response.StatusCode = StatusCodes.Status404NotFound;
+        return Page();
+    }
+}
