@@ -5,7 +5,7 @@ namespace Newsletter.Relevance.Evaluation;
 /// papers speak on one scale. pos = max(z of the line, z of the nearest liked paper); neg = z of the nearest
 /// disliked paper.
 /// </summary>
-public sealed class KnnExperiment(Knobs knobs, EmbeddingCache cache, string queryPrefix, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
+public sealed class KnnExperiment(Knobs knobs, IPaperVectors cache, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {
     private readonly double _hideMargin = knobs.Number("hm", 0.5);
     private readonly double _hideFloor = knobs.Number("hf", 1.5);
@@ -16,19 +16,48 @@ public sealed class KnnExperiment(Knobs knobs, EmbeddingCache cache, string quer
     private readonly double _qWeight = knobs.Number("qw", 1);
     private readonly int _limit = (int)knobs.Number("limit", 5);
     private readonly string _combine = knobs.Text("pos", "max");
+    private readonly string _likedAs = knobs.Text("liked", "max");
+    private readonly double _lr = knobs.Number("lr", 0);
+    private readonly double _unlabeled = knobs.Number("u", 0.1);
+    private readonly int _iterations = (int)knobs.Number("it", 300);
 
     public string Name => knobs.Spec;
 
     public DigestOutcome Decide(DayContext context)
     {
-        var q = cache.Interests(context.Query, queryPrefix);
+        var q = cache.Interests(context.Query);
         var liked = context.Votes.Where(v => v.More).Select(v => cache.Paper(allPapers[v.PaperId])).ToArray();
         var disliked = context.Votes.Where(v => !v.More).Select(v => cache.Paper(allPapers[v.PaperId])).ToArray();
         var listing = context.Listing;
         var vectors = listing.Select(cache.Paper).ToArray();
         double[]? zq = q is null ? null : Standardize(vectors.Select(v => v.Similarity(q)).ToArray());
-        double[]? zl = liked.Length == 0 ? null : Standardize(vectors.Select(v => liked.Max(l => v.Similarity(l))).ToArray());
+        var likedCentroid = liked.Length == 0 ? null : Centroid(liked);
+        double[]? zl = liked.Length == 0 ? null : Standardize(vectors.Select(v => _likedAs switch
+        {
+            "mean" => v.Similarity(likedCentroid!),
+            "top3" => liked.Select(l => v.Similarity(l)).OrderDescending().Take(3).Average(),
+            _ => liked.Max(l => v.Similarity(l)),
+        }).ToArray());
         double[]? zd = disliked.Length == 0 ? null : Standardize(vectors.Select(v => disliked.Max(d => v.Similarity(d))).ToArray());
+        if (_lr > 0 && context.Votes.Count > 0)
+        {
+            // arxiv-sanity style: a linear model per reader, liked papers and the line against disliked and unvoted ones.
+            var voted = context.Votes.Select(v => v.PaperId).ToHashSet();
+            var examples = new List<(Embedding X, double Y, double W)>();
+            if (q is not null)
+            {
+                examples.Add((q, 1, 1));
+            }
+
+            examples.AddRange(liked.Select(l => (l, 1.0, 1.0)));
+            examples.AddRange(disliked.Select(d => (d, 0.0, 1.0)));
+            var unlabeled = allPapers.Where(p => p.Day <= context.Day && !voted.Contains(p.Id)).ToArray();
+            examples.AddRange(unlabeled.Select(p => (cache.Paper(p), 0.0, _unlabeled)));
+            var (w, b) = Logistic(examples, _lr, _iterations);
+            zl = Standardize(vectors.Select(v => Embedding.Dot(w, v.Values) + b).ToArray());
+            zq = null;
+        }
+
         var pos = new double[listing.Count];
         var neg = new double[listing.Count];
         for (var i = 0; i < listing.Count; i++)
@@ -71,8 +100,72 @@ public sealed class KnnExperiment(Knobs knobs, EmbeddingCache cache, string quer
             .Take(_limit)
             .Select(i => listing[i].Id)
             .ToArray();
+        if (Environment.GetEnvironmentVariable("KNN_DUMP") is { } who && context.Interests == who && context.Day >= 5)
+        {
+            for (var i = 0; i < listing.Count; i++)
+            {
+                var rel = Relevant!.Contains(listing[i].ArxivId);
+                var isKw = matched.Contains(listing[i].Id);
+                if (rel || isKw || suggestions.Contains(listing[i].Id) || pos[i] > 1.5)
+                {
+                    Console.Error.WriteLine($"d{context.Day} {(rel ? "REL" : "   ")} {(isKw ? "KW" : "  ")} {(suggestions.Contains(listing[i].Id) ? "SUG" : "   ")} zq={zq?[i]:F2} zl={zl?[i]:F2} zd={zd?[i]:F2} {listing[i].Title[..Math.Min(70, listing[i].Title.Length)]}");
+                }
+            }
+        }
+
         var shown = kept.OrderByDescending(k => k.Rank).Select(k => k.Id).Concat(suggestions).ToArray();
         return new DigestOutcome(shown, hidden, suggestions.Length);
+    }
+
+    internal static IReadOnlySet<string>? Relevant { get; set; }
+
+    private static (float[] W, double B) Logistic(List<(Embedding X, double Y, double W)> examples, double l2, int iterations)
+    {
+        var dims = examples[0].X.Dimensions;
+        var w = new float[dims];
+        double b = 0;
+        var total = examples.Sum(e => e.W);
+        var grad = new double[dims];
+        for (var iteration = 0; iteration < iterations; iteration++)
+        {
+            Array.Clear(grad);
+            double gb = 0;
+            foreach (var (x, y, weight) in examples)
+            {
+                var p = 1 / (1 + Math.Exp(-(Embedding.Dot(w, x.Values) + b)));
+                var g = weight * (p - y) / total;
+                var xs = x.Values;
+                for (var i = 0; i < dims; i++)
+                {
+                    grad[i] += g * xs[i];
+                }
+
+                gb += g;
+            }
+
+            for (var i = 0; i < dims; i++)
+            {
+                w[i] -= (float)(2 * (grad[i] + (l2 * w[i])));
+            }
+
+            b -= 2 * gb;
+        }
+
+        return (w, b);
+    }
+
+    private static Embedding Centroid(Embedding[] vectors)
+    {
+        var sum = new float[vectors[0].Dimensions];
+        foreach (var v in vectors)
+        {
+            for (var i = 0; i < sum.Length; i++)
+            {
+                sum[i] += v.Values[i];
+            }
+        }
+
+        return Embedding.Normalize(sum);
     }
 
     private static double[] Standardize(double[] values)

@@ -37,6 +37,16 @@ foreach (var model in diagnose)
     Diagnostics.Print(set, Cache(model), ModelChoice.Named(model).QueryPrefix);
 }
 
+TfidfVectors? tfidf = null;
+IPaperVectors Vectors(Knobs knobs)
+{
+    var name = knobs.Text("model", "minilm");
+    IPaperVectors Model(string m) => m == "tfidf"
+        ? tfidf ??= new TfidfVectors(set)
+        : new ModelVectors(Cache(m), ModelChoice.Named(m).QueryPrefix);
+    return knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+}
+
 var results = new List<ReaderScore>();
 foreach (var spec in specs)
 {
@@ -45,7 +55,8 @@ foreach (var spec in specs)
     {
         "keywords" => new KeywordsOnly(),
         "emb" => new EmbeddingExperiment(knobs, Cache(knobs.Text("model", "arctic")), ModelChoice.Named(knobs.Text("model", "arctic")).QueryPrefix),
-        "knn" => new KnnExperiment(knobs, Cache(knobs.Text("model", "minilm")), ModelChoice.Named(knobs.Text("model", "minilm")).QueryPrefix, set.Papers),
+        "knn" => new KnnExperiment(knobs, Vectors(knobs), set.Papers),
+        "profile" => new ProfileMethod(knobs, Vectors(knobs), set.Papers),
         _ => throw new ArgumentException($"Unknown method '{knobs.Kind}'."),
     };
     foreach (var reader in set.Readers)

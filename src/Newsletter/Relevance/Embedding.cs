@@ -51,7 +51,7 @@ public sealed class Embedding
         return Dot(_values, other._values);
     }
 
-    internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var sum = Vector<float>.Zero;
         var i = 0;

