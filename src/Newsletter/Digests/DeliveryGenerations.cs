@@ -69,7 +69,7 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
             reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
     }
 
-    /// <summary>The subscribers (id, interests) a generation reaches; parameters @issue, @generation and @subscriber.</summary>
+    /// <summary>The subscribers (id, interests, suggestions) a generation reaches; parameters @issue, @generation and @subscriber.</summary>
     public static NpgsqlCommand RecipientsCommand(NpgsqlConnection connection, NpgsqlTransaction? transaction, GenerationInfo generation)
     {
         var command = new NpgsqlCommand(RecipientsQuery(generation.Scope), connection, transaction);
@@ -94,11 +94,11 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
     /// </summary>
     private static string RecipientsQuery(GenerationScope scope) => scope switch
     {
-        GenerationScope.Issue or GenerationScope.All => "select id, interests from subscribers where status = 'active' order by interests collate \"C\", id",
-        GenerationScope.One => "select id, interests from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
+        GenerationScope.Issue or GenerationScope.All => "select id, interests, suggestions from subscribers where status = 'active' order by interests collate \"C\", id",
+        GenerationScope.One => "select id, interests, suggestions from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
         GenerationScope.Failed =>
             """
-            select s.id, s.interests from subscribers s
+            select s.id, s.interests, s.suggestions from subscribers s
             where s.status = 'active' and (
                 select d.status from deliveries d
                 where d.issue_id = @issue and d.subscriber_id = s.id and d.generation < @generation
@@ -107,7 +107,7 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
             """,
         GenerationScope.New =>
             """
-            select s.id, s.interests from subscribers s
+            select s.id, s.interests, s.suggestions from subscribers s
             where s.status = 'active'
               and not exists (select 1 from deliveries d where d.issue_id = @issue and d.subscriber_id = s.id)
             order by s.interests collate "C", s.id

@@ -65,7 +65,11 @@ public sealed class IssueNotFoundException(long issueId) : Exception($"Issue {is
 
 /// <summary>Who a digest is for and which delivery it is; the links carry that delivery's tokens.</summary>
 public sealed record DigestRecipient(long SubscriberId, string Email, string Interests, int Generation, IReadOnlyList<long> PaperIds, DeliveryTokens Tokens,
-    bool TextOnly = false);
+    bool TextOnly = false)
+{
+    /// <summary>Which papers are suggestions, how many matches went to the web copy, why each paper is there.</summary>
+    public DeliveryRelevance Relevance { get; init; } = DeliveryRelevance.None;
+}
 
 /// <summary>Turns an issue and a recipient into the finished MIME message: model, templates, headers.</summary>
 public sealed class DigestBuilder(
@@ -77,7 +81,8 @@ public sealed class DigestBuilder(
     public async Task<MimeMessage> BuildAsync(IssueContent content, DigestRecipient recipient, CancellationToken ct)
     {
         var query = queries.TryGetOrParse(recipient.Interests, out _) ?? InterestQuery.Empty;
-        var papers = content.DeliveredPapers(recipient.PaperIds, query).Select(shown =>
+        var suggested = recipient.Relevance.SuggestedIds;
+        var papers = content.DeliveredPapers(recipient.PaperIds, query).Select((shown, position) =>
         {
             var (paper, match) = shown;
             var terms = match?.MatchedTerms ?? [];
@@ -87,6 +92,11 @@ public sealed class DigestBuilder(
             {
                 Highlighting = match is null ? null : new PaperHighlighting(titleWords, abstractWords, query),
                 BlockKey = BlockKey(content.ContentKeys[paper.Id], terms),
+                Suggested = suggested.Contains(paper.Id),
+                Reason = recipient.Relevance.ReasonFor(position),
+                Votes = recipient.Tokens.Vote(paper.Id, more: true) is { } more
+                    ? new VoteLinks(site.Value.Link($"vote/{more}"), site.Value.Link($"vote/{recipient.Tokens.Vote(paper.Id, more: false)}"))
+                    : null,
             };
         }).ToList();
 
@@ -95,7 +105,10 @@ public sealed class DigestBuilder(
             site.Value.Link($"manage/{recipient.Tokens.Manage}"),
             site.Value.Link($"unsubscribe/{recipient.Tokens.Unsubscribe}"));
         var issue = content.Issue;
-        var model = new DigestModel(issue.IssueDate, issue.Subject, recipient.Email, papers, papers.Count, links);
+        var model = new DigestModel(issue.IssueDate, issue.Subject, recipient.Email, papers, papers.Count(p => !p.Suggested), links)
+        {
+            HiddenMatches = recipient.Relevance.HiddenCount,
+        };
         var rendered = await renderer.RenderAsync(model, ct);
         var envelope = new DigestEnvelope(recipient.Email, issue.Id, recipient.SubscriberId, recipient.Generation, Subject(issue, papers.Count), links, recipient.TextOnly);
         return composer.Compose(envelope, rendered);

@@ -93,7 +93,7 @@ public sealed class SendBatchJob(
                 try
                 {
                     message = await builder.BuildAsync(content,
-                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == DigestFormat.Text), ct);
+                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == DigestFormat.Text) { Relevance = row.Relevance }, ct);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

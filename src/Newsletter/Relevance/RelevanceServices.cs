@@ -5,7 +5,11 @@ public static class RelevanceServices
 {
     public static IServiceCollection AddRelevance(this IServiceCollection services)
     {
+        services.AddOptionsWithValidateOnStart<RelevanceOptions>().BindConfiguration(RelevanceOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<ReaderVotes>();
+        services.AddSingleton<RelevanceStore>();
+        // The model loads on first use: a process that never embeds never pays for it.
+        services.AddSingleton(_ => TextEmbedder.CreateMiniLm());
         return services;
     }
 }

@@ -6,8 +6,16 @@ using Npgsql;
 
 namespace Newsletter.Subscribers;
 
-/// <summary>The signed tokens of one delivery's personal links.</summary>
-public sealed record DeliveryTokens(string Manage, string Unsubscribe, string View);
+/// <summary>The signed tokens of one delivery's personal links; minted ones also sign its papers' vote links.</summary>
+public sealed record DeliveryTokens(string Manage, string Unsubscribe, string View)
+{
+    internal DigestLinkKeys? Keys { get; init; }
+
+    internal long DeliveryId { get; init; }
+
+    /// <summary>The token of a paper's "More like this" or "Less like this" link; null for placeholder tokens (previews).</summary>
+    public string? Vote(long paperId, bool more) => Keys?.SignVote(DeliveryId, paperId, more);
+}
 
 /// <summary>Reads the signing keys of digest links (<see cref="DigestLinkKeys"/>) from <c>digest_link_keys</c>, once.</summary>
 public sealed class DigestLinkKeyStore(NpgsqlDataSource db)
@@ -70,7 +78,11 @@ public sealed class DigestLinkKeys
 
     /// <summary>The three links of one delivery, signed with the newest key.</summary>
     public DeliveryTokens Mint(long deliveryId) =>
-        new(Sign(deliveryId, TokenPurpose.Manage), Sign(deliveryId, TokenPurpose.Unsubscribe), Sign(deliveryId, TokenPurpose.View));
+        new(Sign(deliveryId, TokenPurpose.Manage), Sign(deliveryId, TokenPurpose.Unsubscribe), Sign(deliveryId, TokenPurpose.View))
+        {
+            Keys = this,
+            DeliveryId = deliveryId,
+        };
 
     public string Sign(long deliveryId, TokenPurpose purpose)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Newsletter.Digests;
 using Newsletter.Papers;
+using Newsletter.Relevance;
 using Newsletter.Subscribers;
 using Npgsql;
 
@@ -9,6 +10,9 @@ namespace Newsletter.Web;
 /// <summary>Which papers of the latest issue an interests line selects, for the subscribe and manage pages.</summary>
 public sealed record PreviewResult(IssueSummary? Issue, int Matched, IReadOnlyList<WebPaper> Papers, InterestsError? Error)
 {
+    /// <summary>"Also for you": what the line, read for meaning, would add beyond its keyword matches.</summary>
+    public IReadOnlyList<WebPaper> Suggestions { get; init; } = [];
+
     public string Summary => Error is not null
         ? "Fix the interests above to see which papers they select."
         : Issue is null
@@ -22,12 +26,12 @@ public sealed record PreviewResult(IssueSummary? Issue, int Matched, IReadOnlyLi
 /// Keeps the latest issue's papers and matcher in memory and reloads them when a newer issue arrives, so a preview
 /// costs a match and, at most once a second, one small query. Thread-safe.
 /// </summary>
-public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, IOptions<WebOptions> options, TimeProvider clock)
+public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, RelevanceStore relevance, IOptions<WebOptions> options, TimeProvider clock)
 {
     // Issues arrive once a day; asking PostgreSQL on every page view for the newest one was a third of its CPU per view.
     private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
-    private sealed record Latest(IssueContent Content, long CheckedAt);
+    private sealed record Latest(IssueContent Content, IssueSimilarities? Similarities, long CheckedAt);
 
     private volatile Latest? _latest;
 
@@ -43,25 +47,39 @@ public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, IOption
             return new PreviewResult(null, 0, [], InterestsError.From(interests, ex));
         }
 
-        var content = await LatestAsync(ct);
-        if (content is null)
+        var latest = await LatestAsync(ct);
+        if (latest is null)
         {
             return new PreviewResult(null, 0, [], null);
         }
 
+        var content = latest.Content;
         var matches = content.Matcher.Match(query);
         var shown = matches.Take(options.Value.PreviewPapers)
             .Select(m => WebPaper.From(content.Papers[m.PaperId], query, m.MatchedTerms))
             .ToList();
-        return new PreviewResult(content.Issue, matches.Count, shown, null);
+        return new PreviewResult(content.Issue, matches.Count, shown, null) { Suggestions = await SuggestAsync(latest, query, matches, ct) };
     }
 
-    private async Task<IssueContent?> LatestAsync(CancellationToken ct)
+    /// <summary>What a new reader's digest would add beyond the keywords before any vote: the line read for meaning.</summary>
+    private async Task<IReadOnlyList<WebPaper>> SuggestAsync(Latest latest, InterestQuery query, IReadOnlyList<PaperMatch> matches, CancellationToken ct)
+    {
+        if (latest.Similarities is null || query.Terms.Count == 0 || await relevance.InterestVectorAsync(query, store: false, ct) is not { } vector)
+        {
+            return [];
+        }
+        var profile = new ReaderProfile(query.ToString(), vector, []);
+        var ranked = DigestRanker.Rank(latest.Similarities, profile, matches, SuggestionFilter.Suggestible(latest.Content.Matcher, query),
+            ReaderChoices.Default.Suggestions);
+        return ranked.Suggestions.Select(s => WebPaper.From(latest.Content.Papers[s.PaperId], InterestQuery.Empty, [])).ToList();
+    }
+
+    private async Task<Latest?> LatestAsync(CancellationToken ct)
     {
         var cached = _latest;
         if (cached is not null && clock.GetElapsedTime(cached.CheckedAt) < Recheck)
         {
-            return cached.Content;
+            return cached;
         }
 
         var now = clock.GetTimestamp();
@@ -72,8 +90,18 @@ public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, IOption
         }
 
         // Two requests may load the same new issue at once; either result is right, so no lock.
-        var content = cached?.Content.Issue.Id == latestId ? cached.Content : await IssueContent.LoadAsync(papers, latestId, ct);
-        _latest = new Latest(content, now);
-        return content;
+        // The papers' vectors come from the worker's fan-out: until it has run, a preview has no suggestions.
+        var latest = cached?.Content.Issue.Id == latestId && cached.Similarities is not null
+            ? cached with { CheckedAt = now }
+            : await LoadAsync(latestId, cached, now, ct);
+        _latest = latest;
+        return latest;
+    }
+
+    private async Task<Latest> LoadAsync(long issueId, Latest? cached, long now, CancellationToken ct)
+    {
+        var content = cached?.Content.Issue.Id == issueId ? cached.Content : await IssueContent.LoadAsync(papers, issueId, ct);
+        var similarities = await relevance.LoadStoredIssueAsync([.. content.Papers.Values], ct);
+        return new Latest(content, similarities, now);
     }
 }

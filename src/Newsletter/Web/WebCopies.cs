@@ -15,7 +15,8 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
     {
         long issueId;
         long[] paperIds;
-        await using (var command = db.CreateCommand("select issue_id, paper_ids from deliveries where id = @id"))
+        // The web copy has every paper of the delivery: the mail's, then the matches the reader's votes left out of it.
+        await using (var command = db.CreateCommand("select issue_id, paper_ids || hidden_ids from deliveries where id = @id"))
         {
             command.Parameters.AddWithValue("id", deliveryId);
             await using var reader = await command.ExecuteReaderAsync(ct);

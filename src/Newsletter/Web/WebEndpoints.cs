@@ -82,6 +82,7 @@ public static class WebEndpoints
                 error = result.Error?.Message,
                 matched = result.Matched,
                 papers = result.Papers.Select(p => new { title = p.Title, url = p.Url }),
+                suggestions = result.Suggestions.Select(p => new { title = p.Title, url = p.Url }),
             });
         });
         return app;

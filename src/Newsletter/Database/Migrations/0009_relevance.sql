@@ -29,3 +29,4 @@ alter table subscribers add column suggestions smallint not null default 5 check
 -- matches the reader's votes moved to the web copy.
 alter table deliveries add column suggested_ids bigint[] not null default '{}';
 alter table deliveries add column hidden_ids bigint[] not null default '{}';
+alter table deliveries add column reasons text[] not null default '{}';

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Hosting;
+using Newsletter.Inbox;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.IntegrationTests.Web;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Relevance;
+
+/// <summary>
+/// A reader teaches their digest from the digest itself: real SMTP, real pages, the real model. Each day is a new
+/// listing of the sample's papers, so the second digest can be compared with the first.
+/// </summary>
+public sealed partial class ReaderVoteTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task VoteFromDigestLinks_NextDigestPutsTheLikedPaperFirstHidesTheDislikedAndSaysWhy()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        var first = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var firstOrder = Titles(first);
+        Assert.True(firstOrder.Count >= 3, $"the first digest has {firstOrder.Count} papers");
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+
+        // The last paper of the first digest is liked, the first one disliked.
+        var liked = firstOrder[^1];
+        var disliked = firstOrder[0];
+        using var client = app.CreateClient();
+        var more = VoteLink(first, liked, "More like this", app.Address);
+        var less = VoteLink(first, disliked, "Less like this", app.Address);
+        var page = await client.GetStringAsync(more, Ct);
+        Assert.Contains(WebUtility.HtmlEncode(liked), page, StringComparison.Ordinal);
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        await ClickAsync(client, more, page);
+        await ClickAsync(client, less, await client.GetStringAsync(less, Ct));
+        Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+
+        await IngestDayAsync(app, new DateOnly(2025, 3, 12));
+        var second = (await smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse().TextBody!.ReplaceLineEndings("\n");
+        var secondOrder = Titles(second);
+
+        Assert.Equal(liked, secondOrder[0]);
+        Assert.DoesNotContain(disliked, secondOrder);
+        Assert.Contains("look like ones you voted down", second, StringComparison.Ordinal);
+        Assert.Matches(@"Like «.+», which you liked", second);
+    }
+
+    [Fact]
+    public async Task VoteLink_Undone_ForgottenOnTheManagePage_AndForgedOrForeignLinksRefused()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var titles = Titles(digest);
+        using var client = app.CreateClient();
+
+        // Undo on the vote page takes the vote back.
+        var first = VoteLink(digest, titles[0], "More like this", app.Address);
+        var voted = await ClickAsync(client, first, await client.GetStringAsync(first, Ct));
+        Assert.Equal(1L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        await PostAsync(client, first + "?handler=Undo", voted);
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+
+        // The manage page lists what was learned; Remove forgets one, Forget everything the rest.
+        foreach (var title in titles.Take(3))
+        {
+            var link = VoteLink(digest, title, "Less like this", app.Address);
+            await ClickAsync(client, link, await client.GetStringAsync(link, Ct));
+        }
+        var manage = WebTestData.LinkIn(digest, "manage/", app.Address);
+        var managePage = await client.GetStringAsync(manage, Ct);
+        foreach (var title in titles.Take(3))
+        {
+            Assert.Contains(WebUtility.HtmlEncode(title), managePage, StringComparison.Ordinal);
+        }
+        var paperId = (long)(await WebTestData.ScalarAsync(database, "select min(paper_id) from reader_votes"))!;
+        managePage = await PostAsync(client, manage + "?handler=ForgetVote", managePage, ("paper", paperId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        await PostAsync(client, manage + "?handler=ResetVotes", managePage);
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+
+        // A token altered by one character, or signed with another installation's key, names nothing.
+        var token = first[(first.LastIndexOf('/') + 1)..];
+        var altered = token[..10] + (token[10] == 'A' ? 'B' : 'A') + token[11..];
+        var foreign = new DigestLinkKeys(new Dictionary<byte, byte[]> { [1] = new byte[32] }).SignVote(1, 1, more: true);
+        foreach (var forged in new[] { altered, foreign })
+        {
+            using var response = await client.GetAsync($"vote/{forged}", Ct);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            using var post = await client.PostAsync($"vote/{forged}", new FormUrlEncodedContent([new("__RequestVerificationToken", WebTestData.AntiforgeryToken(managePage))]), Ct);
+            Assert.NotEqual(HttpStatusCode.OK, post.StatusCode);
+        }
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+    }
+
+    private static async Task IngestDayAsync(TestWebApp app, DateOnly day)
+    {
+        var bytes = Samples.ToBytes(Samples.Listing(day, Samples.SamplePapers()));
+        var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
+        Assert.Equal(IngestStatus.Ingested, outcome.Status);
+    }
+
+    /// <summary>The papers of a digest's text part in their order: each block starts with a rule, then the title.</summary>
+    private static List<string> Titles(string text) =>
+        [.. PaperTitle().Matches(text).Select(m => Regex.Replace(m.Groups[1].Value, @"\s*\n\s*", " ").Trim())];
+
+    /// <summary>The vote link of <paramref name="label"/> under the paper titled <paramref name="title"/>.</summary>
+    private static string VoteLink(string text, string title, string label, Uri server)
+    {
+        var start = text.IndexOf(Titles(text).Select((t, i) => (t, i)).First(p => p.t == title).t[..20], StringComparison.Ordinal);
+        var line = Regex.Match(text[start..], Regex.Escape(label) + @": (\S+)");
+        return WebTestData.LinkIn(line.Groups[1].Value, "vote/", server);
+    }
+
+    /// <summary>Presses the vote page's one button.</summary>
+    private static Task<string> ClickAsync(HttpClient client, string link, string page) => PostAsync(client, link, page);
+
+    private static async Task<string> PostAsync(HttpClient client, string url, string page, params (string Name, string Value)[] fields)
+    {
+        var form = new List<KeyValuePair<string, string>> { new("__RequestVerificationToken", WebTestData.AntiforgeryToken(page)) };
+        form.AddRange(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+        using var response = await client.PostAsync(url, new FormUrlEncodedContent(form), Ct);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"POST {url}: {(int)response.StatusCode}\n{body}");
+        return body;
+    }
+
+    [GeneratedRegex(@"^-{70}\n(.+?)\nhttps://", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex PaperTitle();
+}
