@@ -69,6 +69,9 @@ public sealed class InboxIdleWatcher(
         var newMail = 0;
         CancellationTokenSource? idle = null;
         // Raised while MailKit reads the server's responses, on this same flow: inside IDLE or the NOOP below.
+        // MailKit lowers Count on EXPUNGE without raising CountChanged: without this, the message a poll moves away
+        // stays counted, and the next listing's EXISTS (the count back where it was) looks like no new mail.
+        folder.MessageExpunged += (_, _) => known--;
         folder.CountChanged += (_, _) =>
         {
             if (folder.Count > known)

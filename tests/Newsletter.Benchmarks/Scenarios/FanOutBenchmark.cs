@@ -167,7 +167,7 @@ public static class FanOutBenchmark
     internal static void Progress(string message) => Console.Error.WriteLine($"[fan-out {DateTime.Now:HH:mm:ss}] {message}");
 
     /// <summary>Active subscribers in one binary COPY; interests stored normalised, as SubscriberStore does.</summary>
-    private static async Task SeedSubscribersAsync(NpgsqlDataSource db, string[] lines)
+    internal static async Task SeedSubscribersAsync(NpgsqlDataSource db, string[] lines)
     {
         var now = DateTimeOffset.UtcNow;
         await using var connection = await db.OpenConnectionAsync();
@@ -191,7 +191,7 @@ public static class FanOutBenchmark
         await analyze.ExecuteNonQueryAsync();
     }
 
-    private static async Task WaitForHangfireServersAsync(NpgsqlDataSource db, AppProcess worker)
+    internal static async Task WaitForHangfireServersAsync(NpgsqlDataSource db, AppProcess worker)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(60))

@@ -19,6 +19,8 @@ public sealed class BenchEnvironment
     public int Subscribers { get; init; } = Int("BENCH_SUBSCRIBERS", 100_000);
     public int SmtpConnections { get; init; } = Int("BENCH_SMTP_CONNECTIONS", 4);
     public int Backlog { get; init; } = Int("BENCH_BACKLOG", 1_000);
+    public int InboxListings { get; init; } = Int("BENCH_INBOX_LISTINGS", 5);
+    public int InboxSubscribers { get; init; } = Int("BENCH_INBOX_SUBSCRIBERS", 1_000);
     public string WrkDuration { get; init; } = Environment.GetEnvironmentVariable("BENCH_WRK_DURATION") ?? "20s";
     public int WrkConnections { get; init; } = Int("BENCH_WRK_CONNECTIONS", 32);
     public int WrkThreads { get; init; } = Int("BENCH_WRK_THREADS", 2);

@@ -256,6 +256,31 @@ public sealed class InboxPollerTests
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
     }
 
+    [Fact]
+    public async Task Idle_ThreeDaysListingsInARowWithHourlyPolling_EachIngestedWithinSeconds()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        var settings = TestServices.ImapSettings(account);
+        settings["Newsletter:Inbox:PollInterval"] = "01:00:00";
+        settings["Newsletter:Smtp:PickupFolder"] = Directory.CreateTempSubdirectory("newsletter-idle-").FullName;
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, settings, Newsletter.Hosting.ProcessRole.Worker, Ct);
+        var ledger = new Ledger(database.ConnectionString);
+        await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from mailbox_state", Ct) is 1L,
+            TimeSpan.FromSeconds(30), "the first poll", Ct);
+
+        // Each day's listing arrives once the one before is in: only IDLE can bring any of them in within the hour.
+        for (var day = 1; day <= 3; day++)
+        {
+            var date = new DateOnly(2025, 3, 11).AddDays(day);
+            await account.AppendAsync("INBOX", Samples.ToBytes(Samples.Listing(date, Samples.SamplePapers().Skip(day).Take(5))), Ct);
+
+            await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from issues", Ct) is long issues && issues == day,
+                TimeSpan.FromSeconds(30), $"IDLE to bring in listing {day} ({date})", Ct);
+        }
+        Assert.Equal(new DateOnly(2025, 3, 14), await ledger.ScalarAsync("select max(issue_date) from issues", Ct));
+    }
+
     private static string Abstract(string topic) =>
         $"We study {topic} at a scale not attempted before. Across twelve benchmarks and three model families, " +
         $"we find that {topic} behave differently from what earlier small-scale studies suggested, and we explain why. " +
