@@ -20,7 +20,7 @@ root.Subcommands.Add(DigestCommands.Preview());
 root.Subcommands.Add(DigestCommands.Resend());
 root.Subcommands.Add(SubscriberCommands.Build());
 root.Subcommands.Add(AdminCommands.Build());
-return await root.Parse(args).InvokeAsync();
+return await NewsletterServer.InvokeAsync(root.Parse(args));
 
 namespace Newsletter
 {
@@ -44,7 +44,7 @@ namespace Newsletter
             services.AddHealth();
             if (role.ServesSite())
             {
-                services.AddWeb();
+                services.AddWeb(configuration);
                 services.AddAdmin(configuration);
             }
             return services;

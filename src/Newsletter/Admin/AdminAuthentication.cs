@@ -19,6 +19,14 @@ public static class AdminAuthentication
     public static ClaimsPrincipal Principal(string scheme, string name) =>
         new(new ClaimsIdentity([new Claim(ClaimTypes.Name, name), new Claim(ClaimTypes.Role, "admin")], scheme));
 
+    /// <summary>The principal of a cookie sign-in: the admin, in the session <paramref name="sessionId"/>.</summary>
+    public static ClaimsPrincipal SessionPrincipal(Guid sessionId) =>
+        new(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.Name, "admin"), new Claim(ClaimTypes.Role, "admin"),
+                new Claim(AdminSessions.SessionClaim, sessionId.ToString("D")),
+            ], CookieScheme));
+
     /// <summary>Who asked, for the ledger's requested_by: "admin" for the pages, "api" for the token.</summary>
     public static string RequestedBy(ClaimsPrincipal user) => user.Identity?.Name ?? "admin";
 }
@@ -58,7 +66,10 @@ internal sealed class AdminDashboardAuthorization : IDashboardAsyncAuthorization
     }
 }
 
-/// <summary>Login attempts per client address: a fixed window, answered 429 when spent. Kept out of the shared rate-limiter middleware.</summary>
+/// <summary>
+/// Login attempts per client (an IPv4 address or an IPv6 /64): a fixed window, answered 429 when spent. Kept out of the
+/// shared rate-limiter middleware.
+/// </summary>
 public sealed class AdminLoginThrottle : IDisposable
 {
     private readonly PartitionedRateLimiter<string> limiter;
@@ -72,7 +83,7 @@ public sealed class AdminLoginThrottle : IDisposable
 
     public bool TryAcquire(HttpContext context)
     {
-        using var lease = limiter.AttemptAcquire(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        using var lease = limiter.AttemptAcquire(Hosting.ClientAddress.PartitionKey(context));
         return lease.IsAcquired;
     }
 

@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Mvc.ApplicationModels;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using MimeKit;
+using Microsoft.Extensions.Options;
 using Newsletter.Digests;
+using Newsletter.Hosting;
 using Newsletter.Papers;
 using Newsletter.Subscribers;
 using Newsletter.Database;
@@ -20,6 +22,8 @@ public static class AdminEndpoints
         services.AddOptionsWithValidateOnStart<AdminOptions>().BindConfiguration(AdminOptions.Section);
         services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<AdminOptions>, AdminOptionsValidator>();
         services.AddSingleton<AdminCredentials>();
+        services.AddSingleton<AdminSessions>();
+        services.AddSiteLinks();
         services.AddHostedService<AdminPasswordAnnouncement>();
         services.AddSingleton<AdminLoginThrottle>();
         services.AddSingleton<AdminQueries>();
@@ -33,14 +37,21 @@ public static class AdminEndpoints
                 cookie.Cookie.Path = "/admin";
                 cookie.Cookie.HttpOnly = true;
                 cookie.Cookie.SameSite = SameSiteMode.Strict;
-                cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 cookie.LoginPath = "/admin/login";
                 cookie.LogoutPath = "/admin/logout";
                 cookie.AccessDeniedPath = "/admin/login";
-                cookie.SlidingExpiration = true;
-                cookie.ExpireTimeSpan = configuration.GetValue<TimeSpan?>($"{AdminOptions.Section}:SessionLifetime") ?? TimeSpan.FromHours(8);
+                // An absolute lifetime: the sign-in sets the expiry (AdminSessions), and use does not extend it.
+                cookie.SlidingExpiration = false;
+                cookie.Events.OnValidatePrincipal = AdminSessions.ValidateAsync;
             })
             .AddScheme<AuthenticationSchemeOptions, AdminApiTokenHandler>(AdminAuthentication.ApiScheme, null);
+        services.AddOptions<CookieAuthenticationOptions>(AdminAuthentication.CookieScheme)
+            .Configure<IOptions<AdminOptions>, IOptions<SiteOptions>, TimeProvider>((cookie, admin, site, clock) =>
+            {
+                cookie.ExpireTimeSpan = admin.Value.SessionLifetime;
+                cookie.Cookie.SecurePolicy = site.Value.CookieSecurePolicy;
+                cookie.TimeProvider = clock;
+            });
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminAuthentication.PagesPolicy, policy => policy
                 .AddAuthenticationSchemes(AdminAuthentication.CookieScheme).RequireAuthenticatedUser().RequireRole("admin"))

@@ -22,7 +22,7 @@ public sealed class AdminOptions
     /// <summary>Login attempts allowed per client address and minute before the login answers 429.</summary>
     public int LoginAttemptsPerMinute { get; set; } = 10;
 
-    /// <summary>How long a sign-in lasts.</summary>
+    /// <summary>How long a sign-in lasts, from signing in: using the admin pages does not extend it.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 }
 
@@ -81,10 +81,17 @@ public sealed class AdminCredentials
         }
         password = string.IsNullOrEmpty(plain) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(plain));
         apiTokenHash = string.IsNullOrEmpty(value.ApiToken) ? null : SHA256.HashData(Encoding.UTF8.GetBytes(value.ApiToken));
+        // Stored with every session, so derived slowly: a copy of the database must not make guessing the password cheap.
+        SessionStamp = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(passwordHash ?? plain ?? ""), SessionStampSalt, 100_000, HashAlgorithmName.SHA256, 32);
     }
+
+    private static readonly byte[] SessionStampSalt = Encoding.ASCII.GetBytes("newsletter admin session stamp v1");
 
     /// <summary>The password made up for a Development run, or null when one is configured.</summary>
     public string? GeneratedPassword { get; }
+
+    /// <summary>Changes with the configured password (or hash): sessions started under another one no longer admit.</summary>
+    public byte[] SessionStamp { get; }
 
     public bool CheckPassword(string? candidate)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
 namespace Newsletter.Hosting;
@@ -29,9 +30,10 @@ public static class HostingServices
     {
         // Listings arrive in legacy charsets too; MimeKit needs the code pages registered to decode them.
         Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton(TimeProvider.System); // a test may have registered a fake clock first
         services.AddMetrics();
         services.AddSingleton<NewsletterMetrics>();
+        PlaceholderSettings.Register(services);
         return services;
     }
 
@@ -46,12 +48,23 @@ public static class HostingServices
         return services;
     }
 
-    /// <summary>The keys that sign antiforgery tokens and admin cookies, kept in PostgreSQL so every web process shares them.</summary>
-    public static IServiceCollection AddDataProtectionKeys(this IServiceCollection services)
+    /// <summary>
+    /// The keys that sign antiforgery tokens and admin cookies, kept in PostgreSQL so every web process shares them, and
+    /// encrypted there to <c>Newsletter:DataProtection:CertificatePath</c> when one is configured.
+    /// </summary>
+    public static IServiceCollection AddDataProtectionKeys(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddDataProtection().SetApplicationName("Newsletter");
+        var protection = services.AddDataProtection().SetApplicationName("Newsletter");
         services.AddOptions<KeyManagementOptions>()
             .Configure<NpgsqlDataSource>((keys, db) => keys.XmlRepository = new PostgresXmlRepository(db));
+        if (DataProtectionCertificate.Load(configuration, out var problem) is { } certificate)
+        {
+            protection.ProtectKeysWithCertificate(certificate);
+        }
+        else if (problem is not null)
+        {
+            DataProtectionCertificate.Require(services, problem);
+        }
         return services;
     }
 
@@ -61,6 +74,7 @@ public static class HostingServices
         services.AddHealthChecks()
             .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
             .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
+        services.AddSingleton<ReadinessCache>();
         return services;
     }
 

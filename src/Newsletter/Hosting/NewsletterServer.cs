@@ -12,6 +12,37 @@ namespace Newsletter.Hosting;
 /// <summary>Builds the web server and worker, and the smaller host the CLI verbs use.</summary>
 public static class NewsletterServer
 {
+    /// <summary>
+    /// Runs the command line. A configuration error, from the server or any verb, ends it with one line per mistake
+    /// naming the key (<see cref="ConfigurationErrors"/>) and exit code <see cref="ConfigurationErrors.ExitCode"/>.
+    /// </summary>
+    public static async Task<int> InvokeAsync(ParseResult command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        try
+        {
+            return await command.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex) when (ConfigurationErrors.Describe(ex) is { } mistakes)
+        {
+            foreach (var mistake in mistakes)
+            {
+                await Console.Error.WriteLineAsync($"newsletter: {mistake}");
+            }
+            return ConfigurationErrors.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return 130; // stopped by Ctrl+C or SIGTERM before it finished
+        }
+        catch (Exception ex)
+        {
+            // What System.CommandLine's own handler did: the whole exception, for a bug report.
+            await Console.Error.WriteLineAsync($"Unhandled exception: {ex}");
+            return 1;
+        }
+    }
+
     /// <summary>The root command: with no verb it serves (<c>--role all|web|worker</c>); the verbs are added to it.</summary>
     public static RootCommand Command()
     {
@@ -65,6 +96,8 @@ public static class NewsletterServer
             app.Logger.LogWarning("No appsettings.json in {ContentRoot}: start from the application folder or pass --contentRoot",
                 app.Environment.ContentRootPath);
         }
+        // Before anything touches the database: a wrong setting stops here, with the key named (ConfigurationErrors).
+        app.Services.GetRequiredService<IStartupValidator>().Validate();
         UseTrustedProxies(app);
         await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration), app.Logger, ct);
         app.MapNewsletter(role);
@@ -111,11 +144,11 @@ public static class NewsletterServer
         return host;
     }
 
-    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.</summary>
+    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers (<see cref="ReadinessReport"/>).</summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = ReadinessReport.WriteAsync });
+        app.MapGet("/readyz", ReadinessReport.AnswerAsync);
         return app;
     }
 }

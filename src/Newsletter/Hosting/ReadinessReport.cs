@@ -1,19 +1,45 @@
 using System.Text.Json;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Newsletter.Hosting;
 
-/// <summary>The /readyz body: overall status and one line per dependency, so an operator sees what is down.</summary>
+/// <summary>
+/// The /readyz answer: 200 or 503 with the overall status for anyone (a load balancer needs no more), and one line per
+/// dependency, naming hosts and errors, only for the admin (the API token, or the admin cookie).
+/// </summary>
 internal static class ReadinessReport
 {
-    public static Task WriteAsync(HttpContext context, HealthReport report)
+    public static async Task<IResult> AnswerAsync(HttpContext context, ReadinessCache readiness)
     {
-        context.Response.ContentType = "application/json";
-        var body = new
+        var report = await readiness.GetAsync(context.RequestAborted);
+        context.Response.Headers.CacheControl = "no-store";
+        var status = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+        object body = await IsAdminAsync(context)
+            ? new
+            {
+                status = report.Status.ToString(),
+                checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), detail = e.Value.Description }),
+            }
+            : new { status = report.Status.ToString() };
+        return Results.Text(JsonSerializer.Serialize(body), "application/json", statusCode: status);
+    }
+
+    /// <summary>Whether any authentication scheme of this process (none in a worker) says the caller is the admin.</summary>
+    private static async Task<bool> IsAdminAsync(HttpContext context)
+    {
+        if (context.RequestServices.GetService<IAuthenticationSchemeProvider>() is not { } schemes)
         {
-            status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), detail = e.Value.Description }),
-        };
-        return context.Response.WriteAsync(JsonSerializer.Serialize(body));
+            return false;
+        }
+        foreach (var scheme in await schemes.GetAllSchemesAsync())
+        {
+            var result = await context.AuthenticateAsync(scheme.Name);
+            if (result.Succeeded && result.Principal.IsInRole("admin"))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -16,11 +16,23 @@ public sealed class MailOptions : IValidatableObject
     [Mailbox]
     public string? ReplyTo { get; set; }
 
-    /// <summary>List-Id (RFC 2919) without angle brackets, e.g. "papers.lab.example.org".</summary>
-    [Required]
+    /// <summary>
+    /// List-Id (RFC 2919) without angle brackets, e.g. "papers.lab.example.org". Default: the From address's local
+    /// part and domain (<see cref="DefaultListId"/>), e.g. "digest.lab.example.org" for digest@lab.example.org.
+    /// </summary>
     [RegularExpression(@"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
         ErrorMessage = "ListId must look like a domain name, e.g. papers.lab.example.org.")]
     public string ListId { get; set; } = "";
+
+    /// <summary>The List-Id of a list sent from <paramref name="from"/>: its local part made a DNS label, then its domain.</summary>
+    public static string DefaultListId(MailboxAddress from)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var at = from.Address.LastIndexOf('@');
+        var label = new string([.. from.Address[..Math.Max(at, 0)].ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]);
+        label = string.Join('-', label.Split('-', StringSplitOptions.RemoveEmptyEntries));
+        return $"{(label.Length == 0 ? "newsletter" : label)}.{from.Domain.ToLowerInvariant()}";
+    }
 
     /// <summary>PEM file with the RSA private key; when set, digests are DKIM-signed.</summary>
     public string? DkimPrivateKeyPath { get; set; }

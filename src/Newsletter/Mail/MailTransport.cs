@@ -52,6 +52,13 @@ public sealed class SmtpTransportFactory(IOptions<SmtpOptions> options) : IDiges
             await client.ConnectAsync(new SmtpSocketStream(socket), settings.Host!, settings.Port, settings.Security, timeout.Token);
             if (!string.IsNullOrEmpty(settings.Username))
             {
+                // StartTlsWhenAvailable (the default) goes on in plain text when the server offers no STARTTLS.
+                if (!client.IsEncrypted && !settings.AllowPlaintextAuth)
+                {
+                    throw new MailKit.Security.AuthenticationException(
+                        $"The SMTP server {settings.Host}:{settings.Port} offered no TLS, so the password was not sent: use a server with "
+                        + $"STARTTLS or TLS ({SmtpOptions.Section}:Security), or set {SmtpOptions.Section}:AllowPlaintextAuth=true.");
+                }
                 await client.AuthenticateAsync(settings.Username, settings.Password ?? "", timeout.Token);
             }
             return new SmtpTransport(client);

@@ -22,7 +22,7 @@ public sealed class OutgoingMail
         var mail = options.Value;
         _from = MailboxAddress.Parse(mail.From);
         _replyTo = string.IsNullOrWhiteSpace(mail.ReplyTo) ? null : MailboxAddress.Parse(mail.ReplyTo);
-        ListId = mail.ListId;
+        ListId = string.IsNullOrWhiteSpace(mail.ListId) ? MailOptions.DefaultListId(_from) : mail.ListId;
         _signer = new MailSigner(mail, clock);
         _clock = clock;
     }

@@ -18,6 +18,12 @@ public sealed class SmtpOptions
     public string? Username { get; set; }
     public string? Password { get; set; }
 
+    /// <summary>
+    /// Sign in with <see cref="Username"/> over a connection that is not encrypted (a server on the same host, say).
+    /// Off by default: a server that offers no TLS then gets no password, and nothing is sent.
+    /// </summary>
+    public bool AllowPlaintextAuth { get; set; }
+
     /// <summary>SMTP connections per worker process, each one send batch at a time.</summary>
     [Range(1, 64)]
     public int Connections { get; set; } = 4;
@@ -33,11 +39,22 @@ public sealed class SmtpOptions
     public string? PickupFolder { get; set; }
 }
 
-/// <summary>A server or a pickup folder: one of them must be configured.</summary>
+/// <summary>A server or a pickup folder: one of them must be configured; a password goes over TLS unless allowed otherwise.</summary>
 internal sealed class SmtpSettingsValidator : IValidateOptions<SmtpOptions>
 {
-    public ValidateOptionsResult Validate(string? name, SmtpOptions options) =>
-        string.IsNullOrWhiteSpace(options.PickupFolder) && string.IsNullOrWhiteSpace(options.Host)
-            ? ValidateOptionsResult.Fail($"{SmtpOptions.Section}:Host is required (or set {SmtpOptions.Section}:PickupFolder to write digests to a folder).")
-            : ValidateOptionsResult.Success;
+    public ValidateOptionsResult Validate(string? name, SmtpOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.PickupFolder) && string.IsNullOrWhiteSpace(options.Host))
+        {
+            return ValidateOptionsResult.Fail($"{SmtpOptions.Section}:Host is required (or set {SmtpOptions.Section}:PickupFolder to write digests to a folder).");
+        }
+        if (string.IsNullOrWhiteSpace(options.PickupFolder) && !string.IsNullOrEmpty(options.Username)
+            && options.Security == SecureSocketOptions.None && !options.AllowPlaintextAuth)
+        {
+            return ValidateOptionsResult.Fail(
+                $"{SmtpOptions.Section}:Security is None but {SmtpOptions.Section}:Username is set: the password would cross the network unencrypted. "
+                + $"Use StartTls or SslOnConnect, or set {SmtpOptions.Section}:AllowPlaintextAuth=true.");
+        }
+        return ValidateOptionsResult.Success;
+    }
 }

@@ -5,14 +5,18 @@ namespace Newsletter.Subscribers;
 /// <summary>
 /// Parses each distinct interests line once: many subscribers share a line, and a parsed query does not depend on
 /// the issue, so one cache serves every fan-out. Thread-safe. Lines are expected valid (checked when saved).
-/// Bounded: past <see cref="Capacity"/> lines it starts over, so 100,000 subscribers with lines of their own cost a
-/// re-parse now and then (microseconds) instead of a hundred megabytes held for the life of the worker.
+/// Bounded: past <see cref="Capacity"/> lines or <see cref="MaxBytes"/> (estimated) it starts over, so 100,000
+/// subscribers with lines of their own (or anyone who subscribes with long ones) cost a re-parse now and then
+/// (microseconds) instead of a hundred megabytes held for the life of the process.
 /// </summary>
 public sealed class InterestQueryCache
 {
     public const int Capacity = 10_000;
 
+    public const long MaxBytes = 16L * 1024 * 1024;
+
     private readonly ConcurrentDictionary<string, InterestQuery> _queries = new(StringComparer.Ordinal);
+    private long _bytes;
 
     public int Count => _queries.Count;
 
@@ -28,12 +32,22 @@ public sealed class InterestQueryCache
         {
             return query;
         }
-        if (_queries.Count >= Capacity)
+        var parsed = InterestQuery.Parse(text);
+        var bytes = EstimatedBytes(text, parsed);
+        if (_queries.Count >= Capacity || Interlocked.Add(ref _bytes, bytes) > MaxBytes)
         {
             _queries.Clear();
+            Interlocked.Exchange(ref _bytes, bytes);
         }
-        return _queries.GetOrAdd(text, InterestQuery.Parse(text));
+        return _queries.GetOrAdd(text, parsed);
     }
+
+    /// <summary>
+    /// The key and the query: the line is held about four times over (key, canonical form, each term's original and
+    /// folded words), plus a few small objects per term.
+    /// </summary>
+    private static long EstimatedBytes(string text, InterestQuery query) =>
+        256 + 8L * text.Length + 320L * (query.Terms.Count + query.ExcludedTerms.Count);
 
     /// <summary>
     /// A stored line, parsed. Lines are checked when saved, so null (with the parser's <paramref name="error"/>) only

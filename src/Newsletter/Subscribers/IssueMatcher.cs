@@ -20,6 +20,9 @@ public readonly record struct HighlightSpan(int Start, int Length);
 /// Matches one issue against many interest queries. Built once per issue: every paper is tokenised once; each
 /// distinct term is resolved once into a bitset of the papers it hits plus their scores, cached for all later
 /// queries, so a query costs a few bit operations. Safe to use from many threads at once.
+/// The cache is bounded (<see cref="MaxCachedTerms"/>, <see cref="MaxCachedBytes"/>), since anyone can ask the
+/// preview about any term: a term no paper has is never kept, and once the cache is full further terms are resolved
+/// on each use instead.
 /// </summary>
 public sealed class IssueMatcher
 {
@@ -34,6 +37,12 @@ public sealed class IssueMatcher
 
     public const double MaxRepeatBonus = 0.5;
 
+    /// <summary>Most terms kept resolved; an issue's subscribers use far fewer distinct terms that hit a paper.</summary>
+    public const int MaxCachedTerms = 50_000;
+
+    /// <summary>Most memory the kept terms take, estimated (<see cref="CachedBytes"/>).</summary>
+    public const long MaxCachedBytes = 16L * 1024 * 1024;
+
     private const int Title = 0;
     private const int Abstract = 1;
     private const int StackWords = 8;
@@ -45,6 +54,10 @@ public sealed class IssueMatcher
     private readonly ulong[] _all;
     private readonly ConcurrentDictionary<string, TermHits> _terms = new(StringComparer.Ordinal);
     private readonly ReadOnlyCollection<PaperMatch> _everyPaper;
+    private readonly TermHits _noHits;
+    private readonly long _bytesPerTerm;
+    private long _cachedBytes;
+    private int _cachedTerms;
 
     public IssueMatcher(IReadOnlyList<MatchablePaper> papers)
     {
@@ -75,6 +88,9 @@ public sealed class IssueMatcher
         }
 
         _everyPaper = new ReadOnlyCollection<PaperMatch>(everyPaper);
+        _noHits = new TermHits(new ulong[_all.Length], new double[count]);
+        // Both arrays with their headers, the TermHits, the dictionary's node and the key string's header.
+        _bytesPerTerm = 8L * _all.Length + 8L * count + 2 * 24 + 32 + 48 + 24;
 
         int[] Index(string? text, int paper, int field)
         {
@@ -100,8 +116,11 @@ public sealed class IssueMatcher
 
     public int PaperCount => _paperIds.Length;
 
-    /// <summary>Number of distinct terms resolved so far (they are cached for the matcher's lifetime).</summary>
+    /// <summary>Number of distinct terms kept resolved.</summary>
     public int CachedTermCount => _terms.Count;
+
+    /// <summary>Estimated memory of the kept terms; stays under <see cref="MaxCachedBytes"/>.</summary>
+    public long CachedBytes => Interlocked.Read(ref _cachedBytes);
 
     /// <summary>
     /// The papers matching <paramref name="query"/>, best first (score descending, then issue position).
@@ -372,10 +391,27 @@ public sealed class IssueMatcher
         return terms;
     }
 
-    private TermHits Hits(InterestTerm term) =>
-        _terms.TryGetValue(term.Key, out var hits)
-            ? hits
-            : _terms.GetOrAdd(term.Key, static (_, arg) => arg.Self.Resolve(arg.Term.Words), (Self: this, Term: term));
+    private TermHits Hits(InterestTerm term)
+    {
+        if (_terms.TryGetValue(term.Key, out var cached))
+        {
+            return cached;
+        }
+        var hits = Resolve(term.Words);
+        if (ReferenceEquals(hits, _noHits))
+        {
+            return hits;
+        }
+        // Counted before adding, so threads racing for the last places cannot overshoot; undone when it is not kept.
+        var bytes = _bytesPerTerm + 2L * term.Key.Length;
+        if ((Interlocked.Increment(ref _cachedTerms) > MaxCachedTerms) | (Interlocked.Add(ref _cachedBytes, bytes) > MaxCachedBytes)
+            || !_terms.TryAdd(term.Key, hits))
+        {
+            Interlocked.Decrement(ref _cachedTerms);
+            Interlocked.Add(ref _cachedBytes, -bytes);
+        }
+        return hits;
+    }
 
     private TermHits Resolve(string[] words)
     {
@@ -384,7 +420,7 @@ public sealed class IssueMatcher
         {
             if (!_vocabulary.TryGetValue(words[i], out ids[i]))
             {
-                return new TermHits(new ulong[_all.Length], new double[_paperIds.Length]);
+                return _noHits;
             }
         }
 
@@ -408,6 +444,11 @@ public sealed class IssueMatcher
             {
                 (occurrence.Field == Title ? titleHits : abstractHits)[occurrence.Paper]++;
             }
+        }
+
+        if (Array.TrueForAll(titleHits, n => n == 0) && Array.TrueForAll(abstractHits, n => n == 0))
+        {
+            return _noHits; // a phrase of known words that no paper has
         }
 
         var papers = new ulong[_all.Length];

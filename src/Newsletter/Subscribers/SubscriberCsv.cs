@@ -22,6 +22,8 @@ public sealed class CsvImportException(string message) : Exception(message);
 /// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal.
 /// Sylvan.Data.Csv does the parsing and writing: RFC 4180 by default, allocation-light, and a DbDataReader both ways,
 /// so export streams straight from Npgsql's reader.
+/// A cell a spreadsheet would run as a formula (starting with = + - @, tab or CR: an interests line "-medical" is one)
+/// is exported behind a single quote, as OWASP advises; import removes that quote again, so a file round-trips.
 /// </summary>
 public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 {
@@ -148,7 +150,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
     public async Task ExportAsync(TextWriter text, SubscriberStatus? status, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
-            "select email, interests, status, format from subscribers where @status::text is null or status = @status order by id");
+            $"""
+            select {Neutralised("email")} as email, {Neutralised("interests")} as interests, status, format
+            from subscribers where @status::text is null or status = @status order by id
+            """);
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? SubscriberStore.ToDb(s) : null));
         await using var reader = await command.ExecuteReaderAsync(ct);
         await using var csv = CsvDataWriter.Create(text, new CsvDataWriterOptions { NewLine = "\r\n", Delimiter = ',' });
@@ -226,7 +231,18 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return (address, canonical, parsedStatus, parsedFormat);
     }
 
-    private static string? Field(CsvDataReader csv, int column) => column >= 0 && column < csv.RowFieldCount ? csv.GetString(column) : null;
+    /// <summary>Characters that make a spreadsheet read a cell as a formula.</summary>
+    private const string FormulaStarts = "=+-@\t\r";
+
+    /// <summary>SQL for a column's value with a quote before a formula's first character.</summary>
+    private static string Neutralised(string column) =>
+        $"case when left({column}, 1) = any (array['=', '+', '-', '@', E'\\t', E'\\r']) then '''' || {column} else {column} end";
+
+    private static string? Field(CsvDataReader csv, int column)
+    {
+        var value = column >= 0 && column < csv.RowFieldCount ? csv.GetString(column) : null;
+        return value is ['\'', var first, ..] && FormulaStarts.Contains(first, StringComparison.Ordinal) ? value[1..] : value;
+    }
 
     private static int CountNewLines(ReadOnlySpan<char> raw) => raw.Count('\n') is var n && n > 0 ? n : 1;
 

@@ -17,6 +17,9 @@ public enum TokenState
     Valid,
     Unknown,
     Expired,
+
+    /// <summary>A link that works once (confirmation) and already did.</summary>
+    Used,
 }
 
 /// <summary>What a link's token resolved to; <see cref="Subscriber"/> is set when the token is known.</summary>
@@ -67,7 +70,7 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
             }
             command.CommandText =
                 """
-                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, d.id, null::timestamptz
+                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, d.id, null::timestamptz, null::timestamptz
                 from deliveries d join subscribers s on s.id = d.subscriber_id
                 where d.id = @delivery
                 """;
@@ -77,7 +80,7 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
         {
             command.CommandText =
                 """
-                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, t.delivery_id, t.expires_at
+                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, t.delivery_id, t.expires_at, t.used_at
                 from subscriber_tokens t join subscribers s on s.id = t.subscriber_id
                 where t.token_hash = @hash and t.purpose = @purpose
                 """;
@@ -93,7 +96,22 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
         var subscriber = SubscriberStore.Read(reader);
         var deliveryId = reader.IsDBNull(7) ? (long?)null : reader.GetInt64(7);
         var expired = !reader.IsDBNull(8) && reader.GetFieldValue<DateTimeOffset>(8) <= clock.GetUtcNow();
-        return new TokenMatch(expired ? TokenState.Expired : TokenState.Valid, subscriber, deliveryId);
+        var used = !reader.IsDBNull(9);
+        return new TokenMatch(used ? TokenState.Used : expired ? TokenState.Expired : TokenState.Valid, subscriber, deliveryId);
+    }
+
+    /// <summary>
+    /// Spends a stored token that works once: true for the one caller that spent it, false when it was already used
+    /// (two clicks at once included).
+    /// </summary>
+    public async Task<bool> UseOnceAsync(string token, TokenPurpose purpose, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update subscriber_tokens set used_at = @now where token_hash = @hash and purpose = @purpose and used_at is null");
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("hash", HashToken(token));
+        command.Parameters.AddWithValue("purpose", ToDb(purpose));
+        return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
     /// <summary>A stored token: 128 random bits, base64url.</summary>

@@ -3,7 +3,10 @@ using Newsletter.Subscribers;
 
 namespace Newsletter.Web;
 
-/// <summary>GET shows a button and changes nothing (mail scanners open links); POST activates and opens the manage page.</summary>
+/// <summary>
+/// GET shows a button and changes nothing (mail scanners open links); POST activates and opens the manage page. The
+/// link works once: a copy of it cannot undo a later unsubscribe.
+/// </summary>
 public sealed class ConfirmModel(SubscriberTokens tokens, SubscriberStore subscribers) : TokenPageModel(tokens)
 {
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) =>
@@ -14,6 +17,11 @@ public sealed class ConfirmModel(SubscriberTokens tokens, SubscriberStore subscr
         if (await ResolveAsync(token, TokenPurpose.Confirm, ct) is { } refused)
         {
             return refused;
+        }
+
+        if (!await Tokens.UseOnceAsync(token, TokenPurpose.Confirm, ct))
+        {
+            return Refuse(LinkProblem.Used);
         }
 
         await subscribers.ConfirmAsync(Subscriber.Id, ct);

@@ -5,7 +5,8 @@ using Newsletter.Subscribers;
 namespace Newsletter.Web;
 
 /// <summary>Interests, format, pause/resume and unsubscribe for the subscriber of a manage link.</summary>
-public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscribers, ReaderVotes votes, IssuePreview preview) : TokenPageModel(tokens)
+public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview)
+    : TokenPageModel(tokens)
 {
     [BindProperty]
     public string? Interests { get; set; }
@@ -121,10 +122,20 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
         ChangeStatusAsync(token, [SubscriberStatus.Active, SubscriberStatus.Paused, SubscriberStatus.Bounced], SubscriberStatus.Unsubscribed,
             "You are unsubscribed and will get no more digests.", ct);
 
-    // The address was confirmed before, so coming back needs no second confirmation.
-    public Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct) =>
-        ChangeStatusAsync(token, [SubscriberStatus.Unsubscribed, SubscriberStatus.Bounced], SubscriberStatus.Active,
-            "Welcome back: you are subscribed again.", ct);
+    /// <summary>A stopped address comes back through a fresh confirmation mail: this link may be in a forwarded digest.</summary>
+    public async Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        if (Subscriber.Status is SubscriberStatus.Unsubscribed or SubscriberStatus.Bounced)
+        {
+            await requests.RequestAsync(Subscriber.Email, Subscriber.Interests, Subscriber.Format, ct);
+        }
+        return RedirectToPage("/CheckInbox");
+    }
 
     private async Task<IActionResult> ChangeStatusAsync(string token, SubscriberStatus[] from, SubscriberStatus to, string notice, CancellationToken ct)
     {

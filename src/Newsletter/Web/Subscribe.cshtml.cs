@@ -1,21 +1,17 @@
-using Hangfire;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.RateLimiting;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Web;
 
 /// <summary>
 /// Double opt-in: the address becomes (or stays) pending and a confirmation mail is queued. Whatever the address,
-/// the answer is the same "check your inbox" page, so the form never tells whether someone is subscribed.
+/// the answer is the same "check your inbox" page, so the form never tells whether someone is subscribed. Every POST
+/// of the page counts against the client's limit, whatever its handler.
 /// </summary>
-public sealed class SubscribeModel(
-    SubscriberStore subscribers,
-    ConfirmationMails mails,
-    IBackgroundJobClient jobs,
-    IssuePreview preview,
-    IOptions<WebOptions> options) : PageModel
+[EnableRateLimiting(WebEndpoints.SubscribePolicy)]
+public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview preview) : PageModel
 {
     [BindProperty]
     public string? Email { get; set; }
@@ -60,12 +56,7 @@ public sealed class SubscribeModel(
             return Page();
         }
 
-        var subscriberId = await subscribers.RequestAsync(Email!, Interests, Format, ct);
-        if (await mails.TryRequestAsync(subscriberId, options.Value.ConfirmationMailsPerHour, ct) is { } mailId)
-        {
-            ConfirmationMailJob.Queue(jobs, mailId);
-        }
-
+        await requests.RequestAsync(Email!, Interests, Format, ct);
         return RedirectToPage("/CheckInbox");
     }
 }

@@ -4,11 +4,12 @@ using Newsletter.Subscribers;
 
 namespace Newsletter.Web;
 
-/// <summary>Why a personal link shows no content: never seen (404) or too old (410).</summary>
+/// <summary>Why a personal link shows no content: never seen (404), too old or already used (410).</summary>
 public enum LinkProblem
 {
     Unknown,
     Expired,
+    Used,
 }
 
 /// <summary>A page reached through a personal link. A forged, tampered or expired token gets a clear page, never content.</summary>
@@ -35,6 +36,8 @@ public abstract class TokenPageModel(SubscriberTokens tokens) : PageModel
                 return null;
             case TokenState.Expired:
                 return Refuse(LinkProblem.Expired);
+            case TokenState.Used:
+                return Refuse(LinkProblem.Used);
             default:
                 return Refuse(LinkProblem.Unknown);
         }
@@ -43,7 +46,7 @@ public abstract class TokenPageModel(SubscriberTokens tokens) : PageModel
     protected IActionResult Refuse(LinkProblem problem)
     {
         Problem = problem;
-        Response.StatusCode = problem == LinkProblem.Expired ? StatusCodes.Status410Gone : StatusCodes.Status404NotFound;
+        Response.StatusCode = problem == LinkProblem.Unknown ? StatusCodes.Status404NotFound : StatusCodes.Status410Gone;
         return Page();
     }
 }

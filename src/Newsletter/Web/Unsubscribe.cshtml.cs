@@ -10,13 +10,12 @@ namespace Newsletter.Web;
 /// or the one-click body <c>List-Unsubscribe=One-Click</c>, answered 200 with a short text, idempotent.
 /// </summary>
 [IgnoreAntiforgeryToken]
-public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore subscribers, IAntiforgery antiforgery) : TokenPageModel(tokens)
+public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, IAntiforgery antiforgery)
+    : TokenPageModel(tokens)
 {
     private static readonly SubscriberStatus[] Subscribed = [SubscriberStatus.Active, SubscriberStatus.Paused, SubscriberStatus.Bounced, SubscriberStatus.Pending];
 
     public bool Unsubscribed { get; private set; }
-
-    public bool Resubscribed { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) =>
         await ResolveAsync(token, TokenPurpose.Unsubscribe, ct) ?? Page();
@@ -55,7 +54,7 @@ public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore su
         return Page();
     }
 
-    // The address was confirmed before, so coming back needs no second confirmation.
+    /// <summary>"Clicked by mistake?": a fresh confirmation mail, since whoever clicked may hold a forwarded digest.</summary>
     public async Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct)
     {
         if (!await antiforgery.IsRequestValidAsync(HttpContext))
@@ -68,9 +67,11 @@ public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore su
             return refused;
         }
 
-        await subscribers.TransitionAsync(Subscriber.Id, [SubscriberStatus.Unsubscribed, SubscriberStatus.Bounced], SubscriberStatus.Active, ct);
-        Resubscribed = true;
-        return Page();
+        if (Subscriber.Status is SubscriberStatus.Unsubscribed or SubscriberStatus.Bounced)
+        {
+            await requests.RequestAsync(Subscriber.Email, Subscriber.Interests, Subscriber.Format, ct);
+        }
+        return RedirectToPage("/CheckInbox");
     }
 
     private async Task<bool> IsOneClickAsync(CancellationToken ct)

@@ -11,13 +11,20 @@ namespace Newsletter.Web;
 /// <summary>The public, link-driven pages subscribers use.</summary>
 public static class WebEndpoints
 {
-    public static IServiceCollection AddWeb(this IServiceCollection services)
+    /// <summary>The rate-limiting policy of the subscribe page's POSTs.</summary>
+    public const string SubscribePolicy = "subscribe";
+
+    public const string PreviewPolicy = "preview";
+
+    public static IServiceCollection AddWeb(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptionsWithValidateOnStart<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations();
         services.AddSiteLinks();
-        services.AddDataProtectionKeys();
+        services.AddSiteCookies();
+        services.AddDataProtectionKeys(configuration);
         services.AddSingleton<IssuePreview>();
         services.AddSingleton<WebCopies>();
+        services.AddSingleton<SubscriptionRequests>();
 
         services.AddRazorPages(options =>
         {
@@ -37,21 +44,15 @@ public static class WebEndpoints
             }
         });
 
+        // Limits belong to endpoints, not to paths or query strings: the subscribe page's every POST (Razor Pages runs the
+        // default handler for a ?handler= it does not know), and the preview.
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            // Only the subscribe form's POST is limited; the Preview button posts to the same page with a handler.
-            options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                IsSubscribePost(context.Request)
-                    ? RateLimitPartition.GetFixedWindowLimiter(
-                        "subscribe:" + context.Connection.RemoteIpAddress,
-                        _ => new FixedWindowRateLimiterOptions
-                        {
-                            PermitLimit = context.RequestServices.GetRequiredService<IOptions<WebOptions>>().Value.SubscribePermitsPerMinute,
-                            Window = TimeSpan.FromMinutes(1),
-                            QueueLimit = 0,
-                        })
-                    : RateLimitPartition.GetNoLimiter(""));
+            options.AddPolicy(SubscribePolicy, context => HttpMethods.IsPost(context.Request.Method)
+                ? PerClientAndMinute(context, o => o.SubscribePermitsPerMinute)
+                : RateLimitPartition.GetNoLimiter(""));
+            options.AddPolicy(PreviewPolicy, context => PerClientAndMinute(context, o => o.PreviewPermitsPerMinute));
         });
         return services;
     }
@@ -59,9 +60,21 @@ public static class WebEndpoints
     public static WebApplication MapWeb(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.Services.GetRequiredService<IOptions<SiteOptions>>().Value.IsHttps)
+        {
+            // The site's address is https and TLS ends at the proxy: every request is answered as the https request it
+            // was, so the Secure cookies are set (antiforgery refuses to set them on a plain http request) and HSTS sent.
+            app.Use((context, next) =>
+            {
+                context.Request.Scheme = Uri.UriSchemeHttps;
+                return next(context);
+            });
+        }
         if (!app.Environment.IsDevelopment())
         {
             app.UseExceptionHandler("/status/500");
+            // Sent only on https requests, never for localhost.
+            app.UseHsts();
         }
 
         app.UseStatusCodePagesWithReExecute("/status/{0}");
@@ -84,15 +97,17 @@ public static class WebEndpoints
                 papers = result.Papers.Select(p => new { title = p.Title, url = p.Url }),
                 suggestions = result.Suggestions.Select(p => new { title = p.Title, url = p.Url }),
             });
-        });
+        }).RequireRateLimiting(PreviewPolicy);
         return app;
     }
 
-    private static bool IsSubscribePost(HttpRequest request) =>
-        HttpMethods.IsPost(request.Method)
-        && !request.Query.ContainsKey("handler")
-        && (request.Path == "/" || request.Path.Equals("/subscribe", StringComparison.OrdinalIgnoreCase)
-            || request.Path.Equals("/subscribe/", StringComparison.OrdinalIgnoreCase));
+    private static RateLimitPartition<string> PerClientAndMinute(HttpContext context, Func<WebOptions, int> permits) =>
+        RateLimitPartition.GetFixedWindowLimiter(ClientAddress.PartitionKey(context), _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = permits(context.RequestServices.GetRequiredService<IOptions<WebOptions>>().Value),
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+        });
 }
 
 /// <summary>

@@ -7,9 +7,13 @@ public sealed class WebOptions
 {
     public const string Section = "Newsletter:Web";
 
-    /// <summary>Subscribe form posts accepted per client IP address and minute; more get 429.</summary>
+    /// <summary>Subscribe form posts (any handler) accepted per client and minute; more get 429. A client is an IPv4 address or an IPv6 /64.</summary>
     [Range(1, 100_000)]
     public int SubscribePermitsPerMinute { get; set; } = 5;
+
+    /// <summary>Interests previews (<c>/preview</c>, asked while typing) per client and minute; more get 429.</summary>
+    [Range(1, 100_000)]
+    public int PreviewPermitsPerMinute { get; set; } = 60;
 
     /// <summary>Confirmation (or "already subscribed") mails per address and hour, counted in the database.</summary>
     [Range(1, 100)]

@@ -62,7 +62,7 @@ public sealed class DigestDeliveryTests
                 .Select(p => selects(p.Title, "")).ToList();
             Assert.Equal(titleHits.OrderByDescending(hit => hit), titleHits);
 
-            Assert.StartsWith("<https://papers.test.example/unsubscribe/", digest.Headers["List-Unsubscribe"], StringComparison.Ordinal);
+            Assert.StartsWith("<http://localhost/unsubscribe/", digest.Headers["List-Unsubscribe"], StringComparison.Ordinal);
             Assert.Equal("List-Unsubscribe=One-Click", digest.Headers["List-Unsubscribe-Post"]);
             Assert.Equal("<papers.lab.test.example>", digest.Headers["List-Id"]);
             Assert.Equal("auto-generated", digest.Headers["Auto-Submitted"]);

@@ -51,7 +51,12 @@ public sealed class OperationsTests
 
         var healthy = await http.GetAsync(new Uri("readyz", UriKind.Relative), Ct);
         await postgres.StopAsync(Ct);
-        var down = await http.GetAsync(new Uri("readyz", UriKind.Relative), Ct);
+        // The answer is kept for a few seconds, so it turns with a small delay.
+        await Eventually.WaitAsync(async () => (await http.GetAsync(new Uri("readyz", UriKind.Relative), Ct)).StatusCode == HttpStatusCode.ServiceUnavailable,
+            Eventually.DefaultTimeout, "/readyz to notice", Ct);
+        using var detailed = new HttpRequestMessage(HttpMethod.Get, "readyz");
+        detailed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Admin.AdminTestKit.ApiToken);
+        var down = await http.SendAsync(detailed, Ct);
         var downBody = await down.Content.ReadAsStringAsync(Ct);
         var alive = await http.GetAsync(new Uri("healthz", UriKind.Relative), Ct);
         await postgres.StartAgainAsync(Ct);

@@ -25,8 +25,13 @@ internal sealed class TestWebApp : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<TestWebApp> StartAsync(string connectionString, IDictionary<string, string?>? settings = null,
-        ProcessRole role = ProcessRole.Web, CancellationToken ct = default)
+    public static Task<TestWebApp> StartAsync(string connectionString, IDictionary<string, string?>? settings = null,
+        ProcessRole role = ProcessRole.Web, CancellationToken ct = default) =>
+        StartAsync(connectionString, _ => { }, settings, role, ct);
+
+    /// <param name="services">Registers services before the application's own, e.g. a <c>FakeTimeProvider</c> as its clock.</param>
+    public static async Task<TestWebApp> StartAsync(string connectionString, Action<IServiceCollection> services,
+        IDictionary<string, string?>? settings = null, ProcessRole role = ProcessRole.Web, CancellationToken ct = default)
     {
         var values = TestServices.DefaultSettings(connectionString);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -37,6 +42,7 @@ internal sealed class TestWebApp : IAsyncDisposable
         {
             builder.Configuration.AddInMemoryCollection(values);
             builder.WebHost.UseUrls("http://127.0.0.1:0");
+            services(builder.Services);
             return Task.CompletedTask;
         }, ct);
         await app.StartAsync(ct);

@@ -67,7 +67,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     }
 
     /// <summary>newsletter.dll as built next to this test project (same configuration).</summary>
-    private static string ApplicationDll()
+    public static string ApplicationDll()
     {
         var testBin = new DirectoryInfo(AppContext.BaseDirectory);
         var configuration = testBin.Parent!.Name; // bin/<Configuration>/net10.0

@@ -12,7 +12,7 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>Subscribers, tokens and issues for the page tests, made through the application's own services.</summary>
 internal static partial class WebTestData
 {
-    public const string PublicBaseUrl = "https://papers.test.example/";
+    public const string PublicBaseUrl = "http://localhost/";
 
     public static async Task<Subscriber> SubscriberAsync(TestWebApp app, string email, SubscriberStatus status, string interests = "diffusion")
     {
@@ -54,6 +54,6 @@ internal static partial class WebTestData
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 
-    [GeneratedRegex(@"https://[^\s<>""]+")]
+    [GeneratedRegex(@"https?://[^\s<>""]+")]
     private static partial Regex LinkPattern();
 }

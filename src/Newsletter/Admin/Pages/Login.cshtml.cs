@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Newsletter.Admin.Pages;
 
 [AllowAnonymous]
-public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle throttle) : PageModel
+public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle throttle, AdminSessions sessions) : PageModel
 {
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
@@ -17,7 +17,7 @@ public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle 
     {
     }
 
-    public async Task<IActionResult> OnPostAsync(string? password)
+    public async Task<IActionResult> OnPostAsync(string? password, CancellationToken ct)
     {
         if (!throttle.TryAcquire(HttpContext))
         {
@@ -29,7 +29,9 @@ public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle 
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
-        await HttpContext.SignInAsync(AdminAuthentication.CookieScheme, AdminAuthentication.Principal(AdminAuthentication.CookieScheme, "admin"));
+        var (session, expiresAt) = await sessions.StartAsync(ct);
+        await HttpContext.SignInAsync(AdminAuthentication.CookieScheme, AdminAuthentication.SessionPrincipal(session),
+            new AuthenticationProperties { ExpiresUtc = expiresAt });
         return LocalRedirect(ReturnUrl is { } url && Url.IsLocalUrl(url) && url.StartsWith("/admin", StringComparison.Ordinal) ? url : "/admin");
     }
 }

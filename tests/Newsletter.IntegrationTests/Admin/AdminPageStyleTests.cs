@@ -1,0 +1,32 @@
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>The admin pages keep their looks under the site's Content-Security-Policy, which allows no inline style.</summary>
+public sealed class AdminPageStyleTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AdminPages_InChromiumUnderTheSiteCsp_ShowTheirStyles()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(app.Address);
+
+        var login = await page.GotoAsync("admin/login");
+        var background = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
+        await page.FillAsync("input[name=password]", AdminTestKit.Password);
+        await page.ClickAsync("main button[type=submit]");
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
+        var header = await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('body > header')).backgroundColor");
+        await Browser.ScreenshotAsync(page, "admin-overview-styled");
+
+        Assert.Contains("style-src 'self'", (await login!.AllHeadersAsync())["content-security-policy"], StringComparison.Ordinal);
+        Assert.Equal("rgb(246, 246, 248)", background);
+        Assert.Equal("rgb(34, 34, 59)", header);
+    }
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.IntegrationTests.Web;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>
+/// An admin session ends when the admin signs out, when the password changes and when its lifetime is over, even for
+/// someone holding a copy of the cookie.
+/// </summary>
+public sealed class AdminSessionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task SignOut_CopyOfTheCookieTakenBefore_NoLongerAdmits()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        using var client = app.CreateClient(useCookies: false);
+        var admin = await SignInAsync(client);
+        var copy = admin.Get(AdminCookie)!;
+
+        using var overview = await admin.SendAsync(client, HttpMethod.Get, "admin");
+        var token = WebTestData.AntiforgeryToken(await overview.Content.ReadAsStringAsync(Ct));
+        using var signOut = await admin.SendAsync(client, HttpMethod.Post, "admin/logout", new Dictionary<string, string> { ["__RequestVerificationToken"] = token });
+
+        Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await GetWithCookieAsync(client, "admin", copy)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await GetWithCookieAsync(client, "admin/jobs", copy)).StatusCode);
+    }
+
+    [Fact]
+    public async Task PasswordChanged_SessionFromBefore_EndsThoughARestartAloneKeepsIt()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        string cookie;
+        await using (var before = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct))
+        {
+            using var client = before.CreateClient(useCookies: false);
+            cookie = (await SignInAsync(client)).Get(AdminCookie)!;
+        }
+
+        HttpStatusCode restarted, changed;
+        await using (var same = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct))
+        {
+            using var client = same.CreateClient(useCookies: false);
+            restarted = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;
+        }
+        await using (var newPassword = await TestWebApp.StartAsync(database.ConnectionString,
+            new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = "a brand new admin password" }, ct: Ct))
+        {
+            using var client = newPassword.CreateClient(useCookies: false);
+            changed = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, restarted);
+        Assert.Equal(HttpStatusCode.Redirect, changed);
+    }
+
+    [Fact]
+    public async Task Session_InUseAllAlong_EndsWhenItsLifetimeIsOver()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, services => services.AddSingleton<TimeProvider>(clock),
+            new Dictionary<string, string?> { ["Newsletter:Admin:SessionLifetime"] = "08:00:00" }, ct: Ct);
+        using var client = app.CreateClient(useCookies: false);
+        var admin = await SignInAsync(client);
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var hours in new[] { 3, 3, 1.5, 1 })
+        {
+            clock.Advance(TimeSpan.FromHours(hours));
+            using var response = await admin.SendAsync(client, HttpMethod.Get, "admin");
+            statuses.Add(response.StatusCode);
+        }
+
+        // Used every few hours, so a sliding session would never end; this one ends 8 hours after signing in.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Redirect], statuses);
+    }
+
+    private const string AdminCookie = "newsletter-admin";
+
+    /// <summary>Signs in over HTTP; the returned jar holds the admin and antiforgery cookies.</summary>
+    private static async Task<ManualCookies> SignInAsync(HttpClient client)
+    {
+        var cookies = new ManualCookies();
+        using var page = await cookies.SendAsync(client, HttpMethod.Get, "admin/login");
+        using var login = await cookies.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
+        {
+            ["password"] = AdminTestKit.Password,
+            ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await page.Content.ReadAsStringAsync(Ct)),
+        });
+        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+        Assert.NotNull(cookies.Get(AdminCookie));
+        return cookies;
+    }
+
+    private static async Task<HttpResponseMessage> GetWithCookieAsync(HttpClient client, string path, string cookie)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Cookie", cookie);
+        return await client.SendAsync(request, Ct);
+    }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Newsletter.IntegrationTests.Admin;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.IntegrationTests.Web;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Operations;
+
+/// <summary>
+/// The keys that sign admin cookies and form tokens sit in PostgreSQL; with a certificate configured, a copy of the
+/// database (a backup, a replica) holds them only encrypted, and every web process with the certificate still reads them.
+/// </summary>
+public sealed class DataProtectionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Keys_CertificateConfigured_StoredEncryptedAndReadByTheNextProcess()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var folder = Directory.CreateTempSubdirectory("newsletter-dp-").FullName;
+        var certificate = Path.Combine(folder, "data-protection.pfx");
+        using (var rsa = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=newsletter data protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            await File.WriteAllBytesAsync(certificate, created.Export(X509ContentType.Pkcs12, "pfx password"), Ct);
+        }
+        var settings = new Dictionary<string, string?>
+        {
+            ["Newsletter:DataProtection:CertificatePath"] = certificate,
+            ["Newsletter:DataProtection:CertificatePassword"] = "pfx password",
+        };
+
+        string cookie;
+        await using (var first = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))
+        {
+            using var client = first.CreateClient(useCookies: false);
+            var admin = new ManualCookies();
+            using var page = await admin.SendAsync(client, HttpMethod.Get, "admin/login");
+            using var login = await admin.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
+            {
+                ["password"] = AdminTestKit.Password,
+                ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await page.Content.ReadAsStringAsync(Ct)),
+            });
+            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
+            cookie = admin.Get("newsletter-admin")!;
+        }
+        var stored = await AdminTestKit.RowsAsync(database.ConnectionString, "select xml from data_protection_keys");
+
+        HttpStatusCode reread;
+        await using (var second = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))
+        {
+            using var client = second.CreateClient(useCookies: false);
+            using var request = new HttpRequestMessage(HttpMethod.Get, "admin");
+            request.Headers.Add("Cookie", cookie);
+            reread = (await client.SendAsync(request, Ct)).StatusCode;
+        }
+
+        var key = Assert.Single(stored);
+        Assert.Contains("<encryptedSecret", key, StringComparison.Ordinal);
+        Assert.DoesNotContain("<masterKey", key, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, reread);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using Newsletter.Hosting;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Web;
+
+/// <summary>
+/// Links travel: a confirmation link is used once, and a digest forwarded to someone else carries manage and
+/// unsubscribe links that must not bring a stopped address back without its owner confirming again.
+/// </summary>
+public sealed class LinkReuseTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ConfirmLink_PostedAgainAfterAnUnsubscribe_RefusedAndTheUnsubscribeStands()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var subscriber = await WebTestData.SubscriberAsync(app, "once@example.org", SubscriberStatus.Pending);
+        var confirm = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        using var client = app.CreateClient();
+        var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync($"confirm/{confirm}", Ct)) };
+
+        using var first = await client.PostAsync($"confirm/{confirm}", new FormUrlEncodedContent(form), Ct);
+        var confirmed = await WebTestData.StatusOfAsync(database, subscriber.Id);
+        await WebTestData.ScalarAsync(database, $"update subscribers set status = 'unsubscribed' where id = {subscriber.Id}");
+        using var again = await client.PostAsync($"confirm/{confirm}", new FormUrlEncodedContent(form), Ct);
+        using var page = await client.GetAsync($"confirm/{confirm}", Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal("active", confirmed);
+        Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
+        Assert.Contains("already used", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(database, subscriber.Id));
+    }
+
+    [Theory]
+    [InlineData("manage", SubscriberStatus.Unsubscribed)]
+    [InlineData("manage", SubscriberStatus.Bounced)]
+    [InlineData("unsubscribe", SubscriberStatus.Unsubscribed)]
+    public async Task SubscribeAgain_FromADigestLinkOfAStoppedAddress_WaitsForAFreshConfirmation(string page, SubscriberStatus status)
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        var subscriber = await WebTestData.SubscriberAsync(app, "stopped@example.org", status);
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
+        using var client = app.CreateClient();
+        var antiforgery = WebTestData.AntiforgeryToken(await client.GetStringAsync($"{page}/{token}", Ct));
+
+        using var again = await client.PostAsync($"{page}/{token}?handler=Resubscribe",
+            new FormUrlEncodedContent([new("__RequestVerificationToken", antiforgery)]), Ct);
+        Assert.True(again.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"subscribe again: {again.StatusCode}");
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        var mail = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var confirmLink = WebTestData.LinkIn(mail.TextBody ?? "", "confirm/", app.Address);
+        var confirmForm = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync(confirmLink, Ct)) };
+        using var confirmed = await client.PostAsync(confirmLink, new FormUrlEncodedContent(confirmForm), Ct);
+
+        Assert.Equal("stopped@example.org", mail.To.Mailboxes.Single().Address);
+        Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
+        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
+    }
+}
