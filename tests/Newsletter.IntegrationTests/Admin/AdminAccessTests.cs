@@ -2,9 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Admin;
 
@@ -32,8 +29,7 @@ public sealed class AdminAccessTests
     [Fact]
     public async Task AnonymousRequest_EveryAdminUrl_RefusedWithLoginRedirectOr401()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var app = await TestApp.StartAsync();
         using var anonymous = app.CreateClient(allowRedirects: false, useCookies: false);
 
         foreach (var page in Pages)
@@ -71,8 +67,7 @@ public sealed class AdminAccessTests
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"GET {path}: {response.StatusCode}");
         }
         // The API token is not a way into the dashboard or the pages.
-        using var tokenOnly = app.CreateClient(allowRedirects: false, useCookies: false);
-        tokenOnly.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminTestKit.ApiToken);
+        using var tokenOnly = AdminTestKit.ApiClient(app);
         Assert.Equal(HttpStatusCode.Unauthorized, (await tokenOnly.GetAsync("admin/jobs", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, (await tokenOnly.GetAsync("admin", Ct)).StatusCode);
     }
@@ -80,8 +75,7 @@ public sealed class AdminAccessTests
     [Fact]
     public async Task SignedIn_PagesDashboardAndApi_Answer200()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var app = await TestApp.StartAsync();
         using var admin = await AdminTestKit.SignedInClientAsync(app);
 
         foreach (var path in new[] { "admin", "admin/subscribers", "admin/quarantine", "admin/jobs", "admin/subscribers/export.csv" })
@@ -89,8 +83,7 @@ public sealed class AdminAccessTests
             using var response = await admin.GetAsync(path, Ct);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {response.StatusCode}");
         }
-        using var api = app.CreateClient(useCookies: false);
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminTestKit.ApiToken);
+        using var api = AdminTestKit.ApiClient(app);
         using var issues = await api.GetAsync("admin/api/issues", Ct);
         Assert.Equal(HttpStatusCode.OK, issues.StatusCode);
         using var created = await api.PostAsJsonAsync("admin/api/subscribers", new { email = "api@lab.example.org", interests = "diffusion" }, Ct);
@@ -105,38 +98,35 @@ public sealed class AdminAccessTests
     [Fact]
     public async Task PostWithoutAntiforgeryToken_SignedInAdmin_Refused400AndNothingChanges()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var app = await TestApp.StartAsync();
         using var admin = await AdminTestKit.SignedInClientAsync(app);
 
         using var forged = await admin.PostAsync("admin/subscribers?handler=add",
             new FormUrlEncodedContent(new Dictionary<string, string> { ["email"] = "forged@lab.example.org", ["interests"] = "", ["format"] = "html" }), Ct);
         using var login = app.CreateClient(useCookies: false);
         using var loginWithout = await login.PostAsync("admin/login",
-            new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = AdminTestKit.Password }), Ct);
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["password"] = TestApp.AdminPassword }), Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, loginWithout.StatusCode);
-        Assert.Equal(0L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
 
         // The same form with its token goes through.
-        var token = await AdminTestKit.AntiforgeryTokenAsync(admin, "admin/subscribers");
+        var token = await Antiforgery.TokenAsync(admin, "admin/subscribers");
         using var genuine = await admin.PostAsync("admin/subscribers?handler=add", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["email"] = "genuine@lab.example.org", ["interests"] = "", ["format"] = "html", ["__RequestVerificationToken"] = token,
         }), Ct);
         Assert.Equal(HttpStatusCode.Redirect, genuine.StatusCode);
-        Assert.Equal(1L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers where status = 'active'"));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from subscribers where status = 'active'"));
     }
 
     [Fact]
     public async Task Login_WrongPasswordsBeyondTheLimit_Answers429()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Admin:LoginAttemptsPerMinute"] = "3" }, ct: Ct);
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Admin:LoginAttemptsPerMinute"] = "3" });
         using var client = app.CreateClient();
-        var token = await AdminTestKit.AntiforgeryTokenAsync(client, "admin/login");
+        var token = await Antiforgery.TokenAsync(client, "admin/login");
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)

@@ -2,10 +2,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Newsletter.Hosting;
 using Newsletter.Inbox;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Newsletter.Subscribers;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Admin;
 
@@ -18,27 +14,25 @@ public sealed class AdminBrowserTests
     [Fact]
     public async Task AdminResendsSampleToOneSubscriber_InBrowser_DigestArrivesAtSmtp()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, AdminTestKit.SmtpSettings(smtp), ProcessRole.All, Ct);
-        var issue = await AdminTestKit.IngestSampleAsync(app.Services);
+        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        var issue = await app.IngestSampleAsync();
         var stranger = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "papers@elsewhere.example"));
         var quarantined = await app.Services.GetRequiredService<MessageIngestor>()
             .IngestAsync(new InboundMail(stranger, stranger.Length, "cli"), Ct);
         Assert.Equal(IngestStatus.Quarantined, quarantined.Status);
         // Generation 1 went to nobody; the reader joins afterwards.
-        await AdminTestKit.WaitUntilAsync(async () => await AdminTestKit.ScalarAsync<bool>(database.ConnectionString,
+        await Eventually.WaitAsync(() => app.ScalarAsync<bool>(
             "select fanned_out_at is not null from delivery_generations where issue_id = @issue and generation = 1", ("issue", issue)), "generation 1 fan-out");
-        var reader = (await app.Services.GetRequiredService<SubscriberStore>()
-            .UpsertAsync("reader@lab.test.example", "", SubscriberStatus.Active, DigestFormat.Html, Ct)).Subscriber;
-        await app.Services.GetRequiredService<SubscriberStore>().UpsertAsync("other@lab.test.example", "", SubscriberStatus.Active, DigestFormat.Html, Ct);
+        var reader = await app.AddSubscriberAsync("reader@lab.test.example");
+        await app.AddSubscriberAsync("other@lab.test.example");
 
         await using var browser = await Support.Browser.LaunchAsync();
         var page = await browser.NewPageAsync(app.Address);
         await page.GotoAsync("admin");
         Assert.Contains("/admin/login", page.Url, StringComparison.Ordinal);
         await Support.Browser.ScreenshotAsync(page, "admin-login");
-        await page.FillAsync("input[name=password]", AdminTestKit.Password);
+        await page.FillAsync("input[name=password]", TestApp.AdminPassword);
         await page.ClickAsync("main button[type=submit]");
         await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
@@ -57,7 +51,7 @@ public sealed class AdminBrowserTests
         var received = await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(120), Ct);
         Assert.Equal(["reader@lab.test.example"], received[0].Recipients);
         Assert.Contains("papers for you", received[0].Parse().Subject, StringComparison.Ordinal);
-        await AdminTestKit.WaitUntilAsync(async () => await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
             "select count(*) from deliveries where issue_id = @issue and generation = 2 and status = 'sent'", ("issue", issue)) == 1, "the sent row", TimeSpan.FromSeconds(60));
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("#progress td[data-status=sent]")).ToHaveTextAsync("1");
@@ -67,7 +61,7 @@ public sealed class AdminBrowserTests
         await page.GotoAsync($"admin/issues/{issue}");
         await Assertions.Expect(page.Locator("body")).ToContainTextAsync("admin:admin");
         await Support.Browser.ScreenshotAsync(page, "admin-issue");
-        var delivery = await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
+        var delivery = await app.ScalarAsync<long>(
             "select id from deliveries where issue_id = @issue and generation = 2", ("issue", issue));
         await page.GotoAsync($"admin/deliveries/{delivery}/digest");
         await Assertions.Expect(page.Locator("body")).ToContainTextAsync("reader@lab.test.example");

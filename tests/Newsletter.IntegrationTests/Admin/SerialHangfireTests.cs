@@ -1,5 +1,3 @@
-using Xunit;
-
 namespace Newsletter.IntegrationTests.Admin;
 
 /// <summary>

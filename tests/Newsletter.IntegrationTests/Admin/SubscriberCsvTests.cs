@@ -1,9 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Admin;
 
@@ -15,9 +12,8 @@ public sealed class SubscriberCsvTests
     [Fact]
     public async Task Import_GoodAndBadRows_BadReportedByLineGoodKeptExistingUpdated()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString);
-        var store = services.GetRequiredService<SubscriberStore>();
+        await using var app = await TestApp.BuildAsync();
+        var store = app.Services.GetRequiredService<SubscriberStore>();
         var existing = (await store.UpsertAsync("old@lab.example.org", "robotics", SubscriberStatus.Active, DigestFormat.Html, Ct)).Subscriber;
         await store.UpsertAsync("gone@lab.example.org", "robotics", SubscriberStatus.Unsubscribed, DigestFormat.Html, Ct);
         var csv = string.Join("\r\n",
@@ -32,7 +28,7 @@ public sealed class SubscriberCsvTests
             "gone@lab.example.org,robotics,,",                      // 10: keeps its unsubscribe
             "") ;
 
-        var result = await services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
 
         Assert.Equal(3, result.Created);
         Assert.Equal(2, result.Updated);
@@ -40,7 +36,7 @@ public sealed class SubscriberCsvTests
         Assert.Contains("not a valid address", result.Errors[0].Reason, StringComparison.Ordinal);
         Assert.Contains("OR", result.Errors[1].Reason, StringComparison.Ordinal);
         Assert.Contains("zombie", result.Errors[2].Reason, StringComparison.Ordinal);
-        Assert.Equal(1L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers where lower(email) = 'old@lab.example.org'"));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from subscribers where lower(email) = 'old@lab.example.org'"));
         var updated = await store.GetAsync(existing.Id, Ct);
         Assert.Equal((SubscriberStatus.Paused, DigestFormat.Text, InterestQuery.Parse("vision, transformers").ToString()),
             (updated!.Status, updated.Format, updated.Interests));
@@ -49,40 +45,37 @@ public sealed class SubscriberCsvTests
         Assert.Equal(InterestQuery.Parse("spans two lines").ToString(), (await store.FindByEmailAsync("multi@lab.example.org", Ct))!.Interests);
         Assert.Equal(SubscriberStatus.Unsubscribed, (await store.FindByEmailAsync("gone@lab.example.org", Ct))!.Status);
         Assert.Null(await store.FindByEmailAsync("bad@lab.example.org", Ct));
-        Assert.Equal(5L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers"));
+        Assert.Equal(5L, await app.ScalarAsync<long>("select count(*) from subscribers"));
     }
 
     [Fact]
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString);
+        await using var app = await TestApp.BuildAsync();
 
-        var error = await Assert.ThrowsAsync<CsvImportException>(() => services.GetRequiredService<SubscriberCsv>()
+        var error = await Assert.ThrowsAsync<CsvImportException>(() => app.Services.GetRequiredService<SubscriberCsv>()
             .ImportAsync(new StringReader("address,keywords\r\na@lab.example.org,x\r\n"), Ct));
 
         Assert.StartsWith("line 1:", error.Message, StringComparison.Ordinal);
-        Assert.Equal(0L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString, "select count(*) from subscribers"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
     }
 
     [Fact]
     public async Task Export_InterestsWithCommasQuotesAndNewlines_QuotedPerRfc4180()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString);
+        await using var app = await TestApp.BuildAsync();
         // Stored as typed, bypassing the canonical form, so the writer meets every character that needs quoting.
-        await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
+        await app.ExecuteAsync(
             """
-            with i as (insert into subscribers (email, status, interests, format, created_at, updated_at) values
+            insert into subscribers (email, status, interests, format, created_at, updated_at) values
                 ('plain@lab.example.org', 'active', 'diffusion', 'html', now(), now()),
                 ('comma@lab.example.org', 'active', 'vision, language', 'text', now(), now()),
                 ('quote@lab.example.org', 'paused', '"low-rank" adapters', 'html', now(), now()),
                 ('newline@lab.example.org', 'active', E'first\nsecond', 'html', now(), now())
-              returning 1) select count(*) from i
             """);
         var text = new StringWriter();
 
-        await services.GetRequiredService<SubscriberCsv>().ExportAsync(text, null, Ct);
+        await app.Services.GetRequiredService<SubscriberCsv>().ExportAsync(text, null, Ct);
 
         Assert.Equal(
             "email,interests,status,format\r\n"
@@ -139,25 +132,23 @@ public sealed class SubscriberCsvTests
     [Fact]
     public async Task ExportThenImport_IntoEmptyDatabase_SameSubscribersAndSameFile()
     {
-        await using var source = await TestDatabase.CreateAsync(Ct);
-        await using var target = await TestDatabase.CreateAsync(Ct);
-        await using var from = await TestServices.BuildAsync(source.ConnectionString);
-        await using var to = await TestServices.BuildAsync(target.ConnectionString);
-        var store = from.GetRequiredService<SubscriberStore>();
+        await using var from = await TestApp.BuildAsync();
+        await using var to = await TestApp.BuildAsync();
+        var store = from.Services.GetRequiredService<SubscriberStore>();
         await store.UpsertAsync("ada@lab.example.org", "\"segment anything\" OR SAM", SubscriberStatus.Active, DigestFormat.Html, Ct);
         await store.UpsertAsync("Bob.Smith@Lab.Example.org", "diffusion \"low-rank\" -medical", SubscriberStatus.Paused, DigestFormat.Text, Ct);
         await store.UpsertAsync("cy@lab.example.org", "", SubscriberStatus.Unsubscribed, DigestFormat.Html, Ct);
         await store.UpsertAsync("dee@lab.example.org", "graphs, \"knowledge graphs\"", SubscriberStatus.Pending, DigestFormat.Html, Ct);
         var exported = new StringWriter();
-        await from.GetRequiredService<SubscriberCsv>().ExportAsync(exported, null, Ct);
+        await from.Services.GetRequiredService<SubscriberCsv>().ExportAsync(exported, null, Ct);
 
-        var imported = await to.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(exported.ToString()), Ct);
+        var imported = await to.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(exported.ToString()), Ct);
         var again = new StringWriter();
-        await to.GetRequiredService<SubscriberCsv>().ExportAsync(again, null, Ct);
+        await to.Services.GetRequiredService<SubscriberCsv>().ExportAsync(again, null, Ct);
 
         Assert.Equal((4, 0, 0), (imported.Created, imported.Updated, imported.ErrorCount));
         Assert.Equal(exported.ToString(), again.ToString());
         const string rows = "select email, interests, status, format from subscribers order by email";
-        Assert.Equal(await AdminTestKit.RowsAsync(source.ConnectionString, rows), await AdminTestKit.RowsAsync(target.ConnectionString, rows));
+        Assert.Equal(await from.RowsAsync(rows), await to.RowsAsync(rows));
     }
 }

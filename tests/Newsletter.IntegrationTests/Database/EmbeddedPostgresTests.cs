@@ -4,7 +4,6 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging.Abstractions;
 using Newsletter.Database;
 using Npgsql;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Database;
 

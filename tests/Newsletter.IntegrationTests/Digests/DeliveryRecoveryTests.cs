@@ -1,9 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Digests;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Npgsql;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Digests;
 
@@ -21,28 +17,26 @@ public sealed class DeliveryRecoveryTests
     [Fact]
     public async Task Recovery_OpenRowsUntouchedForLongerThanStaleAfter_TheirBatchIsQueuedAgain()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        await FannedOutGenerationAsync(database, subscribers: 3);
+        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
+        await FannedOutGenerationAsync(app, subscribers: 3);
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
+        Assert.Equal(1L, await QueuedSendBatchesAsync(app));
     }
 
     [Fact]
     public async Task Recovery_BatchRecordedAnOutcomeRecently_NothingQueued()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(app, subscribers: 3);
 
         // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
-        var ledger = services.GetRequiredService<DeliveryLedger>();
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
         await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct))
         {
             Assert.NotNull(lease);
@@ -50,13 +44,10 @@ public sealed class DeliveryRecoveryTests
         }
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(0L, await QueuedSendBatchesAsync(database));
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var who = new NpgsqlCommand("select claimed_by from deliveries where id = @id", connection);
-        who.Parameters.AddWithValue("id", deliveries[0]);
-        Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
+        Assert.Equal(0L, await QueuedSendBatchesAsync(app));
+        Assert.Equal("worker-a:1", await app.ScalarAsync<string>("select claimed_by from deliveries where id = @id", ("id", deliveries[0])));
     }
 
     /// <summary>
@@ -66,11 +57,10 @@ public sealed class DeliveryRecoveryTests
     [Fact]
     public async Task Lease_SentOutcomesWaitAtMostTheDelay_ThenWrittenEachWithItsOwnTime()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
-        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(app, subscribers: 3);
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
         var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
         var secondAccepted = firstAccepted + TimeSpan.FromMilliseconds(100);
 
@@ -81,33 +71,23 @@ public sealed class DeliveryRecoveryTests
         clock.Now = secondAccepted;
         await lease.RecordAsync(new RecordedOutcome(deliveries[1], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         await lease.WriteDueAsync(Ct);
-        Assert.Equal(["pending", "pending", "pending"], (await RowsAsync(database)).Select(r => r.Status));
+        Assert.Equal(["pending", "pending", "pending"], (await DeliveriesAsync(app)).Select(r => r.Status));
 
         clock.Now = firstAccepted + BatchLease.MaxOutcomeDelay;
         await lease.WriteDueAsync(Ct);
-        var rows = await RowsAsync(database);
+        var rows = await DeliveriesAsync(app);
         Assert.Equal(["sent", "sent", "pending"], rows.Select(r => r.Status));
         Assert.Equal([firstAccepted, secondAccepted, (DateTimeOffset?)null], rows.Select(r => r.SentAt));
     }
 
-    private static async Task<List<(string Status, DateTimeOffset? SentAt)>> RowsAsync(TestDatabase database)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand("select status, sent_at from deliveries order by id", connection);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var rows = new List<(string, DateTimeOffset?)>();
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)));
-        }
-        return rows;
-    }
+    private static Task<List<(string Status, DateTimeOffset? SentAt)>> DeliveriesAsync(TestApp app) =>
+        app.ReadAsync("select status, sent_at from deliveries order by id",
+            reader => (reader.GetString(0), reader.IsDBNull(1) ? null : (DateTimeOffset?)reader.GetFieldValue<DateTimeOffset>(1)));
 
     /// <summary>An issue whose first generation was fanned out at <see cref="FannedOut"/>: one pending row per subscriber.</summary>
-    private static async Task<long[]> FannedOutGenerationAsync(TestDatabase database, int subscribers)
+    private static async Task<long[]> FannedOutGenerationAsync(TestApp app, int subscribers)
     {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand(
+        var ids = await app.ReadAsync(
             """
             insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
             values ('recovery@test', '\x01', 'cli', 1, '\x01', @at, 'ingested');
@@ -120,28 +100,12 @@ public sealed class DeliveryRecoveryTests
             insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at)
             select i.id, s.id, 1, 'pending', '{}', @at, @at from issues i cross join subscribers s order by s.id
             returning id;
-            """, connection);
-        command.Parameters.AddWithValue("at", FannedOut);
-        command.Parameters.AddWithValue("count", subscribers);
-        var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        do
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                ids.Add(reader.GetInt64(0));
-            }
-        }
-        while (await reader.NextResultAsync(Ct));
+            """, reader => reader.GetInt64(0), ("at", FannedOut), ("count", subscribers));
         return [.. ids.Order()];
     }
 
-    private static async Task<long> QueuedSendBatchesAsync(TestDatabase database)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'", connection);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private static Task<long> QueuedSendBatchesAsync(TestApp app) =>
+        app.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'");
 
     private sealed class SettableClock(DateTimeOffset start) : TimeProvider
     {

@@ -1,9 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Digests;
-using Newsletter.Inbox;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Digests;
 
@@ -21,11 +16,10 @@ public sealed class WorkerCrashTests
     [Fact]
     public async Task Send_WorkerKilledMidWayAndRestarted_EveryDigestArrivesAndFewTwice()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        var settings = await IssueForSubscribersAsync(database, smtp);
+        await using var app = await IssueForSubscribersAsync(smtp);
 
-        await using (var first = WorkerProcess.Start(settings, "crash-worker-1"))
+        await using (var first = WorkerProcess.Start(app.Settings, "crash-worker-1"))
         {
             await smtp.WaitForMessagesAsync(Subscribers / 5, TimeSpan.FromMinutes(3), Ct);
             await first.KillAsync();
@@ -33,7 +27,7 @@ public sealed class WorkerCrashTests
         var beforeRestart = smtp.Received.Count;
         Assert.True(beforeRestart < Subscribers, "the worker was killed before it finished");
 
-        var perRecipient = await RestartAndSettleAsync(database, smtp, settings, "crash-worker-2");
+        var perRecipient = await RestartAndSettleAsync(app, smtp, "crash-worker-2");
         Assert.Equal(Subscribers, perRecipient.Count);
         // The documented window: digests the server took (250) just before the kill, whose outcomes were still waiting
         // to be written, go out again. At most OutcomesPerWrite per connection the killed worker had open.
@@ -46,12 +40,10 @@ public sealed class WorkerCrashTests
     [Fact]
     public async Task Send_WorkerStoppedMidWayAndRestarted_EveryDigestArrivesExactlyOnce()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        var settings = await IssueForSubscribersAsync(database, smtp);
-        var ledger = new Ledger(database.ConnectionString);
+        await using var app = await IssueForSubscribersAsync(smtp);
 
-        await using (var first = WorkerProcess.Start(settings, "stopped-worker-1"))
+        await using (var first = WorkerProcess.Start(app.Settings, "stopped-worker-1"))
         {
             await smtp.WaitForMessagesAsync(Subscribers / 5, TimeSpan.FromMinutes(3), Ct);
             await first.StopAsync(TimeSpan.FromMinutes(1));
@@ -59,45 +51,46 @@ public sealed class WorkerCrashTests
         // A clean stop finishes the digests on the wire and writes every outcome still waiting before it exits.
         var beforeRestart = smtp.Received.Count;
         Assert.True(beforeRestart < Subscribers, "the worker was stopped before it finished");
-        Assert.Equal((long)beforeRestart, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
+        Assert.Equal((long)beforeRestart, await app.ScalarAsync<long>("select count(*) from deliveries where status = 'sent'"));
 
-        var perRecipient = await RestartAndSettleAsync(database, smtp, settings, "stopped-worker-2");
+        var perRecipient = await RestartAndSettleAsync(app, smtp, "stopped-worker-2");
         Assert.Equal(Subscribers, perRecipient.Count);
         Assert.All(perRecipient, p => Assert.Equal(1, p.Value));
         Assert.True(smtp.Received.Count > beforeRestart, "the second worker sent the rest");
     }
 
-    /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it.</summary>
-    private static async Task<Dictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
+    /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it; no worker runs yet.</summary>
+    private static async Task<TestApp> IssueForSubscribersAsync(SmtpCapture smtp)
     {
-        var settings = TestServices.DefaultSettings(database.ConnectionString);
-        foreach (var (key, value) in DigestDeliveryTests.SmtpSettings(smtp))
+        var app = await TestApp.BuildAsync(smtp: smtp, settings: new Dictionary<string, string?>
         {
-            settings[key] = value;
+            ["Newsletter:Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        try
+        {
+            await app.ExecuteAsync(
+                $"""
+                insert into subscribers (email, status, interests, format, created_at, updated_at)
+                select 'reader' || g || '@lab.example', 'active', 'diffusion', 'html', now(), now() from generate_series(1, {Subscribers}) g
+                """);
+            await app.IngestSampleAsync();
+            return app;
         }
-        settings["Newsletter:Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, settings);
-        await new Ledger(database.ConnectionString).ScalarAsync(
-            $"""
-            insert into subscribers (email, status, interests, format, created_at, updated_at)
-            select 'reader' || g || '@lab.example', 'active', 'diffusion', 'html', now(), now() from generate_series(1, {Subscribers}) g
-            """, Ct);
-        var bytes = Samples.SampleEml;
-        await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
-        return settings;
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A fresh worker finishes the issue; then how many digests each recipient got, and the ledger agrees.</summary>
-    private static async Task<Dictionary<string, int>> RestartAndSettleAsync(
-        TestDatabase database, SmtpCapture smtp, Dictionary<string, string?> settings, string name)
+    private static async Task<Dictionary<string, int>> RestartAndSettleAsync(TestApp app, SmtpCapture smtp, string name)
     {
-        var ledger = new Ledger(database.ConnectionString);
-        await using (var second = WorkerProcess.Start(settings, name))
+        await using (var second = WorkerProcess.Start(app.Settings, name))
         {
-            await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers, Ct), TimeSpan.FromMinutes(4),
-                "the restarted worker to finish the issue", Ct);
+            await Eventually.WaitAsync(() => app.Ledger.SettledAsync(1, Subscribers), "the restarted worker to finish the issue", TimeSpan.FromMinutes(4));
         }
-        Assert.Equal((long)Subscribers, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
+        Assert.Equal((long)Subscribers, await app.ScalarAsync<long>("select count(*) from deliveries where status = 'sent'"));
         return smtp.Received.GroupBy(m => m.Recipients.Single()).ToDictionary(g => g.Key, g => g.Count());
     }
 }

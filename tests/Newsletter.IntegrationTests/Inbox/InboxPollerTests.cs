@@ -1,11 +1,8 @@
-using Xunit;
 using MailKit;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.Cryptography;
 using Newsletter.Inbox;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Npgsql;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Generators;
@@ -21,17 +18,16 @@ public sealed class InboxPollerTests
     [Fact]
     public async Task Poll_SampleInInbox_StoresIssueWith70PapersAndMovesItToProcessed()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var app = await TestApp.BuildAsync(imap: account);
 
-        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(1, 0, 0, 0), result);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Single(await account.ListUidsAsync("Processed", Ct));
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Equal(1L, await Scalar(connection, "select count(*) from issues"));
         Assert.Equal(new DateOnly(2025, 3, 11), await Scalar(connection, "select issue_date from issues"));
         Assert.Equal(70L, await Scalar(connection, "select count(*) from papers"));
@@ -46,13 +42,12 @@ public sealed class InboxPollerTests
     [Fact]
     public async Task Poll_SameMessageDeliveredAgain_AddsNoRows()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
-        var poller = services.GetRequiredService<InboxPoller>();
+        await using var app = await TestApp.BuildAsync(imap: account);
+        var poller = app.Services.GetRequiredService<InboxPoller>();
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
         await poller.PollAsync(Ct);
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         var before = await Counts(connection);
 
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
@@ -67,9 +62,8 @@ public sealed class InboxPollerTests
     [Fact]
     public async Task Poll_SecondDayRepeatsPapers_NewIssueWithoutDuplicatePapers()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var app = await TestApp.BuildAsync(imap: account);
         var papers = Samples.SamplePapers();
         // The first paper comes back with a code link it did not have: the paper keeps one row and gains the link.
         var repeated = (papers[0].Title, papers[0].Abstract + " Code: https://github.com/lab/first-paper-code.");
@@ -80,10 +74,10 @@ public sealed class InboxPollerTests
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
         await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), secondDay), Ct);
 
-        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(2, 0, 0, 0), result);
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Equal(2L, await Scalar(connection, "select count(*) from issues"));
         Assert.Equal(72L, await Scalar(connection, "select count(*) from papers"));
         Assert.Equal(82L, await Scalar(connection, "select count(*) from issue_papers"));
@@ -101,9 +95,8 @@ public sealed class InboxPollerTests
     public async Task Poll_BacklogOfSeveralChunks_EachMessageIngestedOnceAndMovedInOrder()
     {
         // More than two chunks of InboxPoller.ChunkMessages: each chunk downloads while the one before is ingested.
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var app = await TestApp.BuildAsync(imap: account);
         var backlog = (2 * InboxPoller.ChunkMessages) + 7;
         using (var client = await account.OpenClientAsync(Ct))
         {
@@ -115,32 +108,31 @@ public sealed class InboxPollerTests
             await client.DisconnectAsync(true, Ct);
         }
 
-        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(backlog, 0, 0, 0), result);
         Assert.Equal(backlog, (await account.ListUidsAsync("Processed", Ct)).Count);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Equal((long)backlog, await Scalar(connection, "select count(distinct issue_date) from issues"));
         Assert.Equal(new DateOnly(2025, 1, 1).AddDays(backlog - 1), await Scalar(connection, "select max(issue_date) from issues"));
         Assert.Equal(0L, await Scalar(connection, "select count(*) from inbound_messages where status <> 'ingested'"));
-        Assert.Equal(new PollResult(0, 0, 0, 0), await services.GetRequiredService<InboxPoller>().PollAsync(Ct));
+        Assert.Equal(new PollResult(0, 0, 0, 0), await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct));
     }
 
     [Fact]
     public async Task Poll_UnknownSender_QuarantinedWithReasonAndNoIssue()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var app = await TestApp.BuildAsync(imap: account);
         await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "spoofer@evil.example"), Ct);
 
-        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 1, 0), result);
         Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Equal(0L, await Scalar(connection, "select count(*) from issues"));
         Assert.Equal("quarantined", await Scalar(connection, "select status from inbound_messages"));
         Assert.Contains("spoofer@evil.example is not in Newsletter:Inbox:AllowedSenders", (string)(await Scalar(connection, "select reason from inbound_messages"))!);
@@ -149,9 +141,8 @@ public sealed class InboxPollerTests
     [Fact]
     public async Task Poll_MalformedMessageBeforeGoodOne_QuarantinesItAndStillIngestsTheNext()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var app = await TestApp.BuildAsync(imap: account);
         // Headers that promise a multipart body with a boundary that never comes, then binary noise.
         var garbage = System.Text.Encoding.ASCII.GetBytes(
             "From: papers@notifications.huggingface.co\r\nSubject: broken\r\nMIME-Version: 1.0\r\n" +
@@ -160,12 +151,12 @@ public sealed class InboxPollerTests
         await account.AppendAsync("INBOX", garbage, Ct);
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
 
-        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(1, 0, 1, 0), result);
         Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
         Assert.Single(await account.ListUidsAsync("Processed", Ct));
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Equal(70L, await Scalar(connection, "select paper_count::bigint from issues"));
         Assert.NotNull(await Scalar(connection, "select reason from inbound_messages where status = 'quarantined'"));
     }
@@ -181,12 +172,11 @@ public sealed class InboxPollerTests
         // The DKIM key lookup runs after the raw message is stored and before the issue is written:
         // stopping PostgreSQL there is a crash in the middle of ingestion.
         var locator = new StoppingKeyLocator(pair.Public, () => postgres.StopAsync(Ct));
-        var settings = TestServices.ImapSettings(account);
-        settings["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co";
-        await using var services = await TestServices.BuildAsync(postgres.ConnectionString, settings,
-            s => s.AddSingleton<IDkimPublicKeyLocator>(locator));
+        await using var app = await TestApp.BuildAsync(imap: account,
+            settings: new Dictionary<string, string?> { ["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co" },
+            connectionString: postgres.ConnectionString, replace: s => s.AddSingleton<IDkimPublicKeyLocator>(locator));
         await account.AppendAsync("INBOX", Signed(Samples.SampleMessage(), pair.Private), Ct);
-        var poller = services.GetRequiredService<InboxPoller>();
+        var poller = app.Services.GetRequiredService<InboxPoller>();
 
         await Assert.ThrowsAnyAsync<Exception>(() => poller.PollAsync(Ct));
         Assert.Single(await account.ListUidsAsync("INBOX", Ct));
@@ -198,8 +188,7 @@ public sealed class InboxPollerTests
         Assert.Equal(new PollResult(1, 0, 0, 0), result);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Single(await account.ListUidsAsync("Processed", Ct));
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
-        await connection.OpenAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Equal(1L, await Scalar(connection, "select count(*) from inbound_messages"));
         Assert.Equal(70L, await Scalar(connection, "select count(*) from issue_papers"));
     }
@@ -207,38 +196,35 @@ public sealed class InboxPollerTests
     [Fact]
     public async Task Poll_DkimRequiredButMissing_Quarantined()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        var settings = TestServices.ImapSettings(account);
-        settings["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co";
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, settings);
+        await using var app = await TestApp.BuildAsync(imap: account,
+            settings: new Dictionary<string, string?> { ["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co" });
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
 
-        var result = await services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 1, 0), result);
-        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var connection = await app.OpenConnectionAsync();
         Assert.Contains("DKIM", (string)(await Scalar(connection, "select reason from inbound_messages"))!);
     }
 
     [Fact]
     public async Task Idle_NewMailWithHourlyPolling_IngestedWithinSeconds()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        var settings = TestServices.ImapSettings(account);
-        settings["Newsletter:Inbox:PollInterval"] = "01:00:00";
-        settings["Newsletter:Smtp:PickupFolder"] = Directory.CreateTempSubdirectory("newsletter-idle-").FullName;
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, settings, Newsletter.Hosting.ProcessRole.Worker, Ct);
-        var ledger = new Ledger(database.ConnectionString);
+        await using var app = await TestApp.StartAsync(imap: account, role: Newsletter.Hosting.ProcessRole.Worker, settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Inbox:PollInterval"] = "01:00:00",
+            ["Newsletter:Smtp:PickupFolder"] = Directory.CreateTempSubdirectory("newsletter-idle-").FullName,
+        });
         // The watcher polls once when it connects; after that only IDLE can bring the next poll early.
-        await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from mailbox_state", Ct) is 1L,
-            TimeSpan.FromSeconds(30), "the first poll", Ct);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>("select count(*) from mailbox_state") is 1L,
+            "the first poll", TimeSpan.FromSeconds(30));
 
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
 
-        await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from issues", Ct) is 1L,
-            TimeSpan.FromSeconds(30), "IDLE to bring the new listing in", Ct);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>("select count(*) from issues") is 1L,
+            "IDLE to bring the new listing in", TimeSpan.FromSeconds(30));
         // The message leaves the inbox only after the commit that stored it, so it reaches Processed a moment later;
         // the first move also creates that folder, so until then it is not there at all.
         await Eventually.WaitAsync(async () =>
@@ -252,7 +238,7 @@ public sealed class InboxPollerTests
                     return false;
                 }
             },
-            TimeSpan.FromSeconds(30), "the listing to be moved to Processed", Ct);
+            "the listing to be moved to Processed", TimeSpan.FromSeconds(30));
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
     }
 
@@ -304,12 +290,7 @@ public sealed class InboxPollerTests
         (long)(await Scalar(connection, "select count(*) from papers"))!,
         (long)(await Scalar(connection, "select count(*) from issue_papers"))!);
 
-    private static async Task<object?> Scalar(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(Ct);
-        return value is DBNull ? null : value;
-    }
+    private static Task<object?> Scalar(NpgsqlConnection connection, string sql) => Sql.ScalarAsync<object?>(connection, sql);
 
     private sealed class StoppingKeyLocator(AsymmetricKeyParameter key, Func<Task> onFirstLookup) : DkimPublicKeyLocatorBase
     {

@@ -1,8 +1,6 @@
-using Xunit;
 using Microsoft.Extensions.Logging.Abstractions;
 using Newsletter.Database;
 using Newsletter.Inbox;
-using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.Papers;
 using Npgsql;
 
@@ -53,13 +51,13 @@ public sealed class PaperStoreTests
         Assert.NotNull(firstIssue);
         Assert.NotNull(secondId);
         await using var check = await database.OpenConnectionAsync(Ct);
-        Assert.Equal(3L, await ScalarAsync<long>(check, "select count(*) from papers"));
-        var links = await ScalarAsync<string[]>(check, "select links from papers where arxiv_id = '2503.00001'");
+        Assert.Equal(3L, await Sql.ScalarAsync<long>(check, "select count(*) from papers"));
+        var links = await Sql.ScalarAsync<string[]>(check, "select links from papers where arxiv_id = '2503.00001'");
         Assert.Equal(["https://github.com/lab/first", "https://github.com/lab/second"], links.Order());
         Assert.Equal(
-            await ScalarAsync<long>(check, $"select paper_id from issue_papers where issue_id = {firstIssue} and position = 1"),
-            await ScalarAsync<long>(check, $"select paper_id from issue_papers where issue_id = {secondId} and position = 1"));
-        Assert.Equal(2, await ScalarAsync<int>(check, $"select paper_count from issues where id = {secondId}"));
+            await Sql.ScalarAsync<long>(check, $"select paper_id from issue_papers where issue_id = {firstIssue} and position = 1"),
+            await Sql.ScalarAsync<long>(check, $"select paper_id from issue_papers where issue_id = {secondId} and position = 1"));
+        Assert.Equal(2, await Sql.ScalarAsync<int>(check, $"select paper_count from issues where id = {secondId}"));
     }
 
     /// <summary>
@@ -93,9 +91,9 @@ public sealed class PaperStoreTests
 
         Assert.NotNull(third);
         await using var check = await database.OpenConnectionAsync(Ct);
-        Assert.Equal(1L, await ScalarAsync<long>(check, "select count(*) from papers"));
-        Assert.Equal(links, (await ScalarAsync<string[]>(check, "select links from papers")).Order());
-        Assert.Equal(3L, await ScalarAsync<long>(check, "select count(distinct issue_id) from issue_papers"));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(check, "select count(*) from papers"));
+        Assert.Equal(links, (await Sql.ScalarAsync<string[]>(check, "select links from papers")).Order());
+        Assert.Equal(3L, await Sql.ScalarAsync<long>(check, "select count(distinct issue_id) from issue_papers"));
     }
 
     private static async Task CommittedIssueAsync(TestDatabase database, int n, DateOnly day, params ParsedPaper[] papers)
@@ -140,18 +138,11 @@ public sealed class PaperStoreTests
         await using var watcher = await database.OpenConnectionAsync(Ct);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(30));
-        while (await ScalarAsync<string?>(watcher, $"select wait_event_type from pg_stat_activity where pid = {backendPid}") != "Lock")
+        while (await Sql.ScalarAsync<string?>(watcher, $"select wait_event_type from pg_stat_activity where pid = {backendPid}") != "Lock")
         {
             // pg_stat_activity is a snapshot per transaction: each query here runs in its own.
             await Task.Yield();
             deadline.Token.ThrowIfCancellationRequested();
         }
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(Ct);
-        return value is DBNull or null ? default! : (T)value;
     }
 }

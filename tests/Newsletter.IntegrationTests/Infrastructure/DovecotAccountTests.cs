@@ -1,6 +1,5 @@
 using MailKit;
 using MimeKit;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Infrastructure;
 

@@ -57,7 +57,7 @@ public sealed class TestDatabase : IAsyncDisposable
     }
 
     // Every test database starts empty: the application's migrations run when a test builds its services
-    // (TestServices.BuildAsync), or when it calls Migrator.MigrateAsync itself.
+    // (TestApp), or when it calls Migrator.MigrateAsync itself.
     static Task PrepareSchemaAsync(string connectionString, CancellationToken cancellationToken) => Task.CompletedTask;
 
     static async Task ExecuteOnServerAsync(string sql, CancellationToken cancellationToken)

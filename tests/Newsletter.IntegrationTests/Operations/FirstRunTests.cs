@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Operations;
 

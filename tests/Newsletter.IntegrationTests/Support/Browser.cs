@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Newsletter.IntegrationTests.Infrastructure;
 
 namespace Newsletter.IntegrationTests.Support;
 

@@ -12,6 +12,10 @@ internal static class Eventually
     /// </summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(90);
 
+    /// <summary>Within the running test, for <see cref="DefaultTimeout"/> unless told otherwise.</summary>
+    public static Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        WaitAsync(condition, timeout ?? DefaultTimeout, what, TestContext.Current.CancellationToken);
+
     public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Newsletter.IntegrationTests.Infrastructure;
 
 namespace Newsletter.IntegrationTests.Support;
 
@@ -12,7 +11,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => process.Id;
 
-    public static WorkerProcess Start(IDictionary<string, string?> settings, string name)
+    public static WorkerProcess Start(IReadOnlyDictionary<string, string?> settings, string name)
     {
         var info = new ProcessStartInfo("dotnet")
         {

@@ -1,10 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Hosting;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Web;
 
@@ -16,17 +13,16 @@ public sealed class DigestLinkTests
     [Fact]
     public async Task SentDigest_EachLinkOpensItsOwnPageOnly_NothingIsStored_AndTheLinksDieWithTheSubscriber()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
-        var subscriber = await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
-        await WebTestData.IngestSampleAsync(app);
+        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        var subscriber = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await app.IngestSampleAsync();
 
         var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
         var text = digest.TextBody ?? "";
-        var manage = WebTestData.LinkIn(text, "manage/", app.Address);
-        var view = WebTestData.LinkIn(text, "digest/", app.Address);
-        var unsubscribe = WebTestData.LinkIn(digest.Headers["List-Unsubscribe"] ?? "", "unsubscribe/", app.Address);
+        var manage = app.LinkIn(text, "manage/");
+        var view = app.LinkIn(text, "digest/");
+        var unsubscribe = app.LinkIn(digest.Headers["List-Unsubscribe"] ?? "", "unsubscribe/");
         var viewToken = view[(view.LastIndexOf('/') + 1)..];
         using var client = app.CreateClient(allowRedirects: false, useCookies: false);
 
@@ -42,12 +38,12 @@ public sealed class DigestLinkTests
         Assert.Contains("of 70 papers matched your interests (diffusion)", await copyPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, viewAsUnsubscribe.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, viewAsManage.StatusCode);
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from subscriber_tokens"));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriber.Id));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscriber_tokens"));
 
         using var oneClick = await client.PostAsync(unsubscribe, OneClick(), Ct);
         Assert.Equal(HttpStatusCode.OK, oneClick.StatusCode);
-        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
 
         // Erased: their delivery rows go with them, and with those every link of every digest they were sent.
         Assert.True(await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(subscriber.Id, Ct));

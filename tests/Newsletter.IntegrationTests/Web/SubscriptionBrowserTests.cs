@@ -1,9 +1,6 @@
 using Microsoft.Playwright;
 using Newsletter.Hosting;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Web;
 
@@ -15,10 +12,9 @@ public sealed class SubscriptionBrowserTests
     [Fact]
     public async Task Subscribe_ConfirmManageUnsubscribe_InChromium_EachStepWorks()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
-        await WebTestData.IngestSampleAsync(app);
+        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await app.IngestSampleAsync();
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(app.Address);
         const string Name = nameof(Subscribe_ConfirmManageUnsubscribe_InChromium_EachStepWorks);
@@ -40,15 +36,15 @@ public sealed class SubscriptionBrowserTests
         Assert.Equal("reader@example.org", mail.To.Mailboxes.Single().Address);
         Assert.Equal("digest@lab.test.example", mail.From.Mailboxes.Single().Address);
         Assert.Contains("/confirm/", mail.HtmlBody, StringComparison.Ordinal);
-        var confirmLink = WebTestData.LinkIn(mail.TextBody ?? "", "confirm/", app.Address);
-        Assert.Equal("pending", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        var confirmLink = app.LinkIn(mail.TextBody ?? "", "confirm/");
+        Assert.Equal("pending", await app.ScalarAsync<string>("select status from subscribers"));
 
         await page.GotoAsync(confirmLink);
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" })).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, $"{Name}-3-confirm");
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" }).ClickAsync();
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("confirmed");
-        Assert.Equal("active", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        Assert.Equal("active", await app.ScalarAsync<string>("select status from subscribers"));
         Assert.Matches("/manage/[A-Za-z0-9_-]{22}", page.Url);
         await Browser.ScreenshotAsync(page, $"{Name}-4-manage");
 
@@ -66,30 +62,30 @@ public sealed class SubscriptionBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("Saved");
         await Browser.ScreenshotAsync(page, $"{Name}-6-manage-saved");
-        Assert.Equal("video", await WebTestData.ScalarAsync(database, "select interests from subscribers"));
-        Assert.Equal("text", await WebTestData.ScalarAsync(database, "select format from subscribers"));
+        Assert.Equal("video", await app.ScalarAsync<string>("select interests from subscribers"));
+        Assert.Equal("text", await app.ScalarAsync<string>("select format from subscribers"));
 
         // Unsubscribe through a digest's link, then come back with the button on the same page.
-        var subscriberId = (long)(await WebTestData.ScalarAsync(database, "select id from subscribers"))!;
+        var subscriberId = await app.ScalarAsync<long>("select id from subscribers");
         var unsubscribe = await WebTestData.TokenAsync(app, subscriberId, TokenPurpose.Unsubscribe);
         await page.GotoAsync($"/unsubscribe/{unsubscribe}");
         await Browser.ScreenshotAsync(page, $"{Name}-7-unsubscribe");
         await page.GetByRole(AriaRole.Button, new() { Name = "Unsubscribe" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You are unsubscribed" })).ToBeVisibleAsync();
-        Assert.Equal("unsubscribed", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        Assert.Equal("unsubscribed", await app.ScalarAsync<string>("select status from subscribers"));
         await Browser.ScreenshotAsync(page, $"{Name}-8-unsubscribed");
         // Coming back takes a fresh confirmation: whoever holds the digest link may not be its owner.
         await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe again" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your inbox" })).ToBeVisibleAsync();
-        Assert.Equal("pending", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        Assert.Equal("pending", await app.ScalarAsync<string>("select status from subscribers"));
         var again = (await smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse();
-        await page.GotoAsync(WebTestData.LinkIn(again.TextBody ?? "", "confirm/", app.Address));
+        await page.GotoAsync(app.LinkIn(again.TextBody ?? "", "confirm/"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" }).ClickAsync();
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("confirmed");
-        Assert.Equal("active", await WebTestData.ScalarAsync(database, "select status from subscribers"));
+        Assert.Equal("active", await app.ScalarAsync<string>("select status from subscribers"));
 
         // The public web copy of the issue.
-        var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
+        var issueId = await app.ScalarAsync<long>("select id from issues");
         await page.GotoAsync($"/issues/{issueId}");
         Assert.Equal(70, await page.Locator("article.paper").CountAsync());
         await Browser.ScreenshotAsync(page, $"{Name}-9-issue");

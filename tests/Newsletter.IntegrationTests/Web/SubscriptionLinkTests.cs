@@ -1,9 +1,6 @@
 using System.Net;
 using Newsletter.Hosting;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Web;
 
@@ -17,9 +14,8 @@ public sealed class SubscriptionLinkTests
     [Fact]
     public async Task OneClickPost_WithoutCookiesOrAntiforgery_UnsubscribesWith200NoRedirectTwice()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var subscriber = await WebTestData.SubscriberAsync(app, "one-click@example.org", SubscriberStatus.Active);
+        await using var app = await TestApp.StartAsync();
+        var subscriber = await app.AddSubscriberAsync("one-click@example.org", "diffusion", SubscriberStatus.Active);
         var token = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Unsubscribe);
         using var client = app.CreateClient(allowRedirects: false, useCookies: false);
 
@@ -31,16 +27,15 @@ public sealed class SubscriptionLinkTests
         Assert.Null(first.Headers.Location);
         Assert.True(firstBody.Length < 100, firstBody);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
-        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
 
     [Fact]
     public async Task Get_UnsubscribeAndConfirmLinks_ShowAButtonAndChangeNothing()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var active = await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active);
-        var pending = await WebTestData.SubscriberAsync(app, "new@example.org", SubscriberStatus.Pending);
+        await using var app = await TestApp.StartAsync();
+        var active = await app.AddSubscriberAsync("reader@example.org", "diffusion", SubscriberStatus.Active);
+        var pending = await app.AddSubscriberAsync("new@example.org", "diffusion", SubscriberStatus.Pending);
         var unsubscribe = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe);
         var confirm = await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
         using var client = app.CreateClient();
@@ -52,16 +47,15 @@ public sealed class SubscriptionLinkTests
         Assert.Contains("<button", await unsubscribePage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, confirmPage.StatusCode);
         Assert.Contains("Confirm subscription", await confirmPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, active.Id));
-        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, pending.Id));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(app, active.Id));
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(app, pending.Id));
     }
 
     [Fact]
     public async Task Links_ForgedTamperedOrExpiredToken_Refused404Or410()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var subscriber = await WebTestData.SubscriberAsync(app, "victim@example.org", SubscriberStatus.Pending);
+        await using var app = await TestApp.StartAsync();
+        var subscriber = await app.AddSubscriberAsync("victim@example.org", "diffusion", SubscriberStatus.Pending);
         var manage = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Manage);
         var expired = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddMinutes(-1));
         var tampered = manage[..^1] + (manage[^1] == 'A' ? 'B' : 'A');
@@ -84,16 +78,15 @@ public sealed class SubscriptionLinkTests
         Assert.Equal(HttpStatusCode.Gone, expiredPage.StatusCode);
         Assert.Contains("This link has expired", await expiredPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, expiredPost.StatusCode);
-        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
 
     [Fact]
     public async Task FormPost_WithoutAntiforgeryToken_Returns400AndChangesNothing()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var pending = await WebTestData.SubscriberAsync(app, "pending@example.org", SubscriberStatus.Pending);
-        var active = await WebTestData.SubscriberAsync(app, "active@example.org", SubscriberStatus.Active);
+        await using var app = await TestApp.StartAsync();
+        var pending = await app.AddSubscriberAsync("pending@example.org", "diffusion", SubscriberStatus.Pending);
+        var active = await app.AddSubscriberAsync("active@example.org", "diffusion", SubscriberStatus.Active);
         var confirm = await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
         var unsubscribe = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe);
         var manage = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Manage);
@@ -109,19 +102,18 @@ public sealed class SubscriptionLinkTests
         Assert.Equal(HttpStatusCode.BadRequest, unsubscribePost.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, managePost.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, subscribePost.StatusCode);
-        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, pending.Id));
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, active.Id));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from subscribers where email = 'x@example.org'"));
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(app, pending.Id));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(app, active.Id));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers where email = 'x@example.org'"));
     }
 
     [Fact]
     public async Task SubscribePost_FloodFromOneClient_Gets429AndAtMostThreeConfirmationMails()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
         using var client = app.CreateClient();
-        var token = WebTestData.AntiforgeryToken(await client.GetStringAsync("subscribe", Ct));
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 10; i++)
@@ -137,17 +129,10 @@ public sealed class SubscriptionLinkTests
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Redirect));
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
         // Only the mails the ledger admitted have a job, so no fourth can follow: the database holds exactly three.
-        Assert.Equal(3L, await WebTestData.ScalarAsync(database, "select count(*) from confirmation_mails"));
-        Assert.Equal(3L, await WebTestData.ScalarAsync(database, "select count(*) from subscriber_tokens where purpose = 'confirm'"));
+        Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
+        Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from subscriber_tokens where purpose = 'confirm'"));
         Assert.Equal(3, smtp.Received.Count);
         Assert.All(smtp.Messages, m => Assert.Equal("flooded@example.org", m.To.Mailboxes.Single().Address));
-        Assert.Equal("pending", await WebTestData.ScalarAsync(database, "select status from subscribers where email = 'flooded@example.org'"));
+        Assert.Equal("pending", await app.ScalarAsync<string>("select status from subscribers where email = 'flooded@example.org'"));
     }
-
-    internal static Dictionary<string, string?> SmtpSettings(SmtpCapture smtp) => new()
-    {
-        ["Newsletter:Smtp:Host"] = smtp.Host,
-        ["Newsletter:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["Newsletter:Smtp:Security"] = "None",
-    };
 }

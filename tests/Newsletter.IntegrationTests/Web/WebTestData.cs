@@ -1,17 +1,17 @@
-using Xunit;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using Newsletter.Inbox;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
-using Npgsql;
 
 namespace Newsletter.IntegrationTests.Web;
 
-/// <summary>Subscribers, tokens and issues for the page tests, made through the application's own services.</summary>
+/// <summary>Personal links and the state they change, for the page tests, made and read through the application.</summary>
 internal static partial class WebTestData
 {
+    public static Task<string> TokenAsync(TestApp app, long subscriberId, TokenPurpose purpose, DateTimeOffset? expiresAt = null) =>
+        app.Services.GetRequiredService<SubscriberTokens>().MintAsync(subscriberId, purpose, expiresAt, CancellationToken.None);
+
+    public static Task<string> StatusOfAsync(TestApp app, long subscriberId) =>
+        app.ScalarAsync<string>("select status from subscribers where id = @id", ("id", subscriberId));
+
     public const string PublicBaseUrl = "http://localhost/";
 
     public static async Task<Subscriber> SubscriberAsync(TestWebApp app, string email, SubscriberStatus status, string interests = "diffusion")

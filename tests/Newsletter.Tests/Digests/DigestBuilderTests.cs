@@ -77,7 +77,7 @@ public sealed class DigestBuilderTests(RendererFixture fixture) : IClassFixture<
     }
 
     private static DigestBuilder Builder(DigestRenderer renderer) =>
-        new(renderer, DigestRendererTests.Composer(), new InterestQueryCache(), Options.Create(new SiteOptions { PublicBaseUrl = "https://papers.lab.example.org" }));
+        new(renderer, DigestSamples.Composer(), new InterestQueryCache(), Options.Create(new SiteOptions { PublicBaseUrl = "https://papers.lab.example.org" }));
 
     private static DigestRecipient Recipient(long id, string interests, long[] paperIds) =>
         new(id, $"reader{id}@example.org", interests, 1, paperIds, new DeliveryTokens($"manage-{id}", $"unsubscribe-{id}", $"view-{id}"));

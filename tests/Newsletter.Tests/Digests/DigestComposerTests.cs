@@ -198,7 +198,7 @@ public sealed class DigestComposerTests
 
     private static DigestComposer Composer() => new(new OutgoingMail(Options.Create(MailOptions()), Clock));
 
-    private static DigestEnvelope Envelope() => DigestRendererTests.Envelope();
+    private static DigestEnvelope Envelope() => DigestSamples.Envelope();
 
     /// <summary>What a receiving server sees: the message written to the wire and parsed back.</summary>
     private static MimeMessage Roundtrip(MimeMessage message)

@@ -1,9 +1,6 @@
 using AngleSharp.Html.Parser;
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using Newsletter.Digests;
 using Xunit;
-using Newsletter.Mail;
 
 namespace Newsletter.Tests.Digests;
 
@@ -48,7 +45,7 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         Assert.Equal(70, papers.Count);
 
         var rendered = await _renderer.RenderAsync(DigestSamples.Model(papers), TestContext.Current.CancellationToken);
-        var message = Composer().Compose(Envelope(), rendered);
+        var message = DigestSamples.Composer().Compose(DigestSamples.Envelope(), rendered);
         using var wire = new MemoryStream();
         message.WriteTo(wire, TestContext.Current.CancellationToken);
 
@@ -147,11 +144,4 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
             Assert.Contains(papers[i].Url + "\n", results[i].Text, StringComparison.Ordinal);
         }
     }
-
-    internal static DigestComposer Composer() =>
-        new(new OutgoingMail(Options.Create(new MailOptions { From = "Newsletter <digest@lab.example.org>", ListId = "papers.lab.example.org" }),
-            new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero))));
-
-    internal static DigestEnvelope Envelope() =>
-        new("ada@example.org", 42, 7, 1, "Your papers for 11 March 2025", DigestSamples.Links);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Newsletter.Digests;
 using Xunit;
 using Newsletter.Mail;
@@ -47,4 +48,12 @@ internal static class DigestSamples
 
     public static DigestPaper Paper(long id, string title, string @abstract) =>
         new(id, title, @abstract, $"https://papers.example.org/paper/{id}", [], [], 1.0);
+
+    /// <summary>A composer with the plainest valid mail settings, its clock fixed on the sample's morning.</summary>
+    public static DigestComposer Composer() =>
+        new(new OutgoingMail(Options.Create(new MailOptions { From = "Newsletter <digest@lab.example.org>", ListId = "papers.lab.example.org" }),
+            new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 7, 0, 0, TimeSpan.Zero))));
+
+    public static DigestEnvelope Envelope() =>
+        new("ada@example.org", 42, 7, 1, "Your papers for 11 March 2025", Links);
 }

@@ -1,0 +1,3 @@
+global using Newsletter.IntegrationTests.Infrastructure;
+global using Newsletter.IntegrationTests.Support;
+global using Xunit;
