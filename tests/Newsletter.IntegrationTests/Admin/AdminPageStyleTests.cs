@@ -19,7 +19,7 @@ public sealed class AdminPageStyleTests
 
         var login = await page.GotoAsync("admin/login");
         var background = await page.EvaluateAsync<string>("getComputedStyle(document.body).backgroundColor");
-        await page.FillAsync("input[name=password]", AdminTestKit.Password);
+        await page.FillAsync("input[name=password]", TestApp.AdminPassword);
         await page.ClickAsync("main button[type=submit]");
         await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
         var header = await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('body > header')).backgroundColor");

@@ -94,7 +94,7 @@ public sealed class AdminSessionTests
         using var page = await cookies.SendAsync(client, HttpMethod.Get, "admin/login");
         using var login = await cookies.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
         {
-            ["password"] = AdminTestKit.Password,
+            ["password"] = TestApp.AdminPassword,
             ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await page.Content.ReadAsStringAsync(Ct)),
         });
         Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);

@@ -94,7 +94,7 @@ public sealed class SubscriberCsvTests
         await using var from = await TestServices.BuildAsync(source.ConnectionString);
         await using var to = await TestServices.BuildAsync(target.ConnectionString);
         // An exclusion and a "+" address are ordinary; the rest is what a hostile subscriber could have stored.
-        await AdminTestKit.ScalarAsync<long>(source.ConnectionString,
+        await Sql.ScalarAsync<long>(source.ConnectionString,
             """
             with i as (insert into subscribers (email, status, interests, format, created_at, updated_at) values
                 ('+44@lab.example.org', 'active', '-medical diffusion', 'html', now(), now()),
@@ -125,7 +125,7 @@ public sealed class SubscriberCsvTests
             "plus@lab.example.org", "'+1+cmd|' /C calc'!A0", "at@lab.example.org", "'@SUM(1+1)",
             "tab@lab.example.org", "'\tdiffusion", "cr@lab.example.org", "'\rdiffusion",
         ], cells);
-        Assert.Equal("-medical diffusion", await AdminTestKit.ScalarAsync<string>(target.ConnectionString,
+        Assert.Equal("-medical diffusion", await Sql.ScalarAsync<string>(target.ConnectionString,
             "select interests from subscribers where email = '+44@lab.example.org'"));
     }
 

@@ -245,14 +245,13 @@ public sealed class InboxPollerTests
     [Fact]
     public async Task Idle_ThreeDaysListingsInARowWithHourlyPolling_EachIngestedWithinSeconds()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        var settings = TestServices.ImapSettings(account);
-        settings["Newsletter:Inbox:PollInterval"] = "01:00:00";
-        settings["Newsletter:Smtp:PickupFolder"] = Directory.CreateTempSubdirectory("newsletter-idle-").FullName;
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, settings, Newsletter.Hosting.ProcessRole.Worker, Ct);
-        var ledger = new Ledger(database.ConnectionString);
-        await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from mailbox_state", Ct) is 1L,
+        await using var app = await TestApp.StartAsync(imap: account, role: Newsletter.Hosting.ProcessRole.Worker, settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Inbox:PollInterval"] = "01:00:00",
+            ["Newsletter:Smtp:PickupFolder"] = Directory.CreateTempSubdirectory("newsletter-idle-").FullName,
+        });
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>("select count(*) from mailbox_state") == 1,
             TimeSpan.FromSeconds(30), "the first poll", Ct);
 
         // Each day's listing arrives once the one before is in: only IDLE can bring any of them in within the hour.
@@ -261,10 +260,10 @@ public sealed class InboxPollerTests
             var date = new DateOnly(2025, 3, 11).AddDays(day);
             await account.AppendAsync("INBOX", Samples.ToBytes(Samples.Listing(date, Samples.SamplePapers().Skip(day).Take(5))), Ct);
 
-            await Eventually.WaitAsync(async () => await ledger.ScalarAsync("select count(*) from issues", Ct) is long issues && issues == day,
+            await Eventually.WaitAsync(async () => await app.ScalarAsync<long>("select count(*) from issues") == day,
                 TimeSpan.FromSeconds(30), $"IDLE to bring in listing {day} ({date})", Ct);
         }
-        Assert.Equal(new DateOnly(2025, 3, 14), await ledger.ScalarAsync("select max(issue_date) from issues", Ct));
+        Assert.Equal(new DateOnly(2025, 3, 14), await app.ScalarAsync<DateOnly>("select max(issue_date) from issues"));
     }
 
     private static string Abstract(string topic) =>

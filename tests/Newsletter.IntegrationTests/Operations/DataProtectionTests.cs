@@ -43,13 +43,13 @@ public sealed class DataProtectionTests
             using var page = await admin.SendAsync(client, HttpMethod.Get, "admin/login");
             using var login = await admin.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
             {
-                ["password"] = AdminTestKit.Password,
+                ["password"] = TestApp.AdminPassword,
                 ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await page.Content.ReadAsStringAsync(Ct)),
             });
             Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
             cookie = admin.Get("newsletter-admin")!;
         }
-        var stored = await AdminTestKit.RowsAsync(database.ConnectionString, "select xml from data_protection_keys");
+        var stored = await Sql.RowsAsync(database.ConnectionString, "select xml from data_protection_keys");
 
         HttpStatusCode reread;
         await using (var second = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))

@@ -47,7 +47,7 @@ public sealed class OperationsTests
         await Eventually.WaitAsync(async () => (await http.GetAsync(new Uri("readyz", UriKind.Relative), Ct)).StatusCode == HttpStatusCode.ServiceUnavailable,
             Eventually.DefaultTimeout, "/readyz to notice", Ct);
         using var detailed = new HttpRequestMessage(HttpMethod.Get, "readyz");
-        detailed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Admin.AdminTestKit.ApiToken);
+        detailed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestApp.AdminApiToken);
         var down = await http.SendAsync(detailed, Ct);
         var downBody = await down.Content.ReadAsStringAsync(Ct);
         var alive = await http.GetAsync(new Uri("healthz", UriKind.Relative), Ct);

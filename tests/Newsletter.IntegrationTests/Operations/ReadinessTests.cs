@@ -29,7 +29,7 @@ public sealed class ReadinessTests
         using var anonymous = await client.GetAsync("readyz", Ct);
         var anonymousBody = await anonymous.Content.ReadAsStringAsync(Ct);
         var admin = new ManualCookies();
-        using var withToken = await admin.SendAsync(client, HttpMethod.Get, "readyz", bearer: AdminTestKit.ApiToken);
+        using var withToken = await admin.SendAsync(client, HttpMethod.Get, "readyz", bearer: TestApp.AdminApiToken);
         var adminBody = await withToken.Content.ReadAsStringAsync(Ct);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, anonymous.StatusCode);

@@ -24,7 +24,7 @@ public sealed partial class ReaderVoteTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, TestApp.SmtpSettings(smtp), ProcessRole.All, Ct);
         await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
         var first = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
@@ -60,7 +60,7 @@ public sealed partial class ReaderVoteTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, TestApp.SmtpSettings(smtp), ProcessRole.All, Ct);
         await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
         var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");

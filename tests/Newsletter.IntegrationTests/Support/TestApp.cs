@@ -162,7 +162,7 @@ internal sealed partial class TestApp : IAsyncDisposable
     };
 
     /// <summary>Plain SMTP to the capture server, over two connections as the test machine has two cores.</summary>
-    private static Dictionary<string, string?> SmtpSettings(SmtpCapture smtp) => new()
+    internal static Dictionary<string, string?> SmtpSettings(SmtpCapture smtp) => new()
     {
         ["Newsletter:Smtp:Host"] = smtp.Host,
         ["Newsletter:Smtp:Port"] = smtp.Port.ToString(CultureInfo.InvariantCulture),

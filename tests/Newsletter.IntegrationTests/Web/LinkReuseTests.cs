@@ -47,7 +47,7 @@ public sealed class LinkReuseTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, TestApp.SmtpSettings(smtp), ProcessRole.All, Ct);
         var subscriber = await WebTestData.SubscriberAsync(app, "stopped@example.org", status);
         var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
         using var client = app.CreateClient();

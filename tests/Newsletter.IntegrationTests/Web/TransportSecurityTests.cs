@@ -28,7 +28,7 @@ public sealed class TransportSecurityTests
         var antiforgery = cookies.SetCookieHeaders.Single();
         using var login = await cookies.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
         {
-            ["password"] = AdminTestKit.Password,
+            ["password"] = TestApp.AdminPassword,
             ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await loginPage.Content.ReadAsStringAsync(Ct)),
         });
 

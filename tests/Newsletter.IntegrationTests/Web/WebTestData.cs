@@ -1,3 +1,6 @@
+using System.Text.RegularExpressions;
+using Newsletter.Inbox;
+using Npgsql;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Subscribers;
 
