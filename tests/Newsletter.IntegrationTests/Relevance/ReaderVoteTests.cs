@@ -5,7 +5,6 @@ using Newsletter.Hosting;
 using Newsletter.Inbox;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
-using Newsletter.IntegrationTests.Web;
 using Newsletter.Subscribers;
 using Xunit;
 
@@ -22,28 +21,27 @@ public sealed partial class ReaderVoteTests
     [Fact]
     public async Task VoteFromDigestLinks_NextDigestPutsTheLikedPaperFirstHidesTheDislikedAndSaysWhy()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, TestApp.SmtpSettings(smtp), ProcessRole.All, Ct);
-        await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
+        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
         var first = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
         var firstOrder = Titles(first);
         Assert.True(firstOrder.Count >= 3, $"the first digest has {firstOrder.Count} papers");
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
 
         // The last paper of the first digest is liked, the first one disliked.
         var liked = firstOrder[^1];
         var disliked = firstOrder[0];
         using var client = app.CreateClient();
-        var more = VoteLink(first, liked, "More like this", app.Address);
-        var less = VoteLink(first, disliked, "Less like this", app.Address);
+        var more = VoteLink(first, liked, "More like this", app);
+        var less = VoteLink(first, disliked, "Less like this", app);
         var page = await client.GetStringAsync(more, Ct);
         Assert.Contains(WebUtility.HtmlEncode(liked), page, StringComparison.Ordinal);
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
         await ClickAsync(client, more, page);
         await ClickAsync(client, less, await client.GetStringAsync(less, Ct));
-        Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
 
         await IngestDayAsync(app, new DateOnly(2025, 3, 12));
         var second = (await smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse().TextBody!.ReplaceLineEndings("\n");
@@ -58,39 +56,38 @@ public sealed partial class ReaderVoteTests
     [Fact]
     public async Task VoteLink_Undone_ForgottenOnTheManagePage_AndForgedOrForeignLinksRefused()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, TestApp.SmtpSettings(smtp), ProcessRole.All, Ct);
-        await WebTestData.SubscriberAsync(app, "reader@example.org", SubscriberStatus.Active, "diffusion");
+        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
         var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
         var titles = Titles(digest);
         using var client = app.CreateClient();
 
         // Undo on the vote page takes the vote back.
-        var first = VoteLink(digest, titles[0], "More like this", app.Address);
+        var first = VoteLink(digest, titles[0], "More like this", app);
         var voted = await ClickAsync(client, first, await client.GetStringAsync(first, Ct));
-        Assert.Equal(1L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
         await PostAsync(client, first + "?handler=Undo", voted);
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
 
         // The manage page lists what was learned; Remove forgets one, Forget everything the rest.
         foreach (var title in titles.Take(3))
         {
-            var link = VoteLink(digest, title, "Less like this", app.Address);
+            var link = VoteLink(digest, title, "Less like this", app);
             await ClickAsync(client, link, await client.GetStringAsync(link, Ct));
         }
-        var manage = WebTestData.LinkIn(digest, "manage/", app.Address);
+        var manage = app.LinkIn(digest, "manage/");
         var managePage = await client.GetStringAsync(manage, Ct);
         foreach (var title in titles.Take(3))
         {
             Assert.Contains(WebUtility.HtmlEncode(title), managePage, StringComparison.Ordinal);
         }
-        var paperId = (long)(await WebTestData.ScalarAsync(database, "select min(paper_id) from reader_votes"))!;
+        var paperId = (long)(await app.ScalarAsync<long>("select min(paper_id) from reader_votes"))!;
         managePage = await PostAsync(client, manage + "?handler=ForgetVote", managePage, ("paper", paperId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
         await PostAsync(client, manage + "?handler=ResetVotes", managePage);
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
 
         // A token altered by one character, or signed with another installation's key, names nothing.
         var token = first[(first.LastIndexOf('/') + 1)..];
@@ -100,13 +97,13 @@ public sealed partial class ReaderVoteTests
         {
             using var response = await client.GetAsync($"vote/{forged}", Ct);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            using var post = await client.PostAsync($"vote/{forged}", new FormUrlEncodedContent([new("__RequestVerificationToken", WebTestData.AntiforgeryToken(managePage))]), Ct);
+            using var post = await client.PostAsync($"vote/{forged}", new FormUrlEncodedContent([new("__RequestVerificationToken", Antiforgery.TokenIn(managePage))]), Ct);
             Assert.NotEqual(HttpStatusCode.OK, post.StatusCode);
         }
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from reader_votes"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
     }
 
-    private static async Task IngestDayAsync(TestWebApp app, DateOnly day)
+    private static async Task IngestDayAsync(TestApp app, DateOnly day)
     {
         var bytes = Samples.ToBytes(Samples.Listing(day, Samples.SamplePapers()));
         var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
@@ -118,11 +115,11 @@ public sealed partial class ReaderVoteTests
         [.. PaperTitle().Matches(text).Select(m => Regex.Replace(m.Groups[1].Value, @"\s*\n\s*", " ").Trim())];
 
     /// <summary>The vote link of <paramref name="label"/> under the paper titled <paramref name="title"/>.</summary>
-    private static string VoteLink(string text, string title, string label, Uri server)
+    private static string VoteLink(string text, string title, string label, TestApp app)
     {
         var start = text.IndexOf(Titles(text).Select((t, i) => (t, i)).First(p => p.t == title).t[..20], StringComparison.Ordinal);
         var line = Regex.Match(text[start..], Regex.Escape(label) + @": (\S+)");
-        return WebTestData.LinkIn(line.Groups[1].Value, "vote/", server);
+        return app.LinkIn(line.Groups[1].Value, "vote/");
     }
 
     /// <summary>Presses the vote page's one button.</summary>
@@ -130,7 +127,7 @@ public sealed partial class ReaderVoteTests
 
     private static async Task<string> PostAsync(HttpClient client, string url, string page, params (string Name, string Value)[] fields)
     {
-        var form = new List<KeyValuePair<string, string>> { new("__RequestVerificationToken", WebTestData.AntiforgeryToken(page)) };
+        var form = new List<KeyValuePair<string, string>> { new("__RequestVerificationToken", Antiforgery.TokenIn(page)) };
         form.AddRange(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
         using var response = await client.PostAsync(url, new FormUrlEncodedContent(form), Ct);
         var body = await response.Content.ReadAsStringAsync(Ct);
