@@ -1,6 +1,7 @@
 using Newsletter.Admin;
 using Newsletter.Database;
 using Newsletter.Digests;
+using Newsletter.Feeds;
 using Newsletter.Hosting;
 using Newsletter.Inbox;
 using Newsletter.Jobs;
@@ -43,6 +44,7 @@ namespace Newsletter
             if (role.ServesSite())
             {
                 services.AddWeb();
+                services.AddFeeds();
                 services.AddAdmin(configuration);
             }
             return services;
@@ -55,6 +57,7 @@ namespace Newsletter
             if (((ProcessRole?)role).ServesSite())
             {
                 app.MapWeb();
+                app.MapFeeds();
                 app.MapAdmin();
             }
             return app;
