@@ -1,4 +1,5 @@
 using Newsletter.Admin;
+using Newsletter.Bounces;
 using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Feeds;
@@ -40,6 +41,7 @@ namespace Newsletter
             services.AddMail();
             services.AddMailTransport();
             services.AddDigests(role);
+            services.AddBounces();
             services.AddHealth();
             if (role.ServesSite())
             {

@@ -22,6 +22,14 @@ public sealed class MailOptions : IValidatableObject
         ErrorMessage = "ListId must look like a domain name, e.g. papers.lab.example.org.")]
     public string ListId { get; set; } = "";
 
+    /// <summary>
+    /// When set, each digest's envelope sender is <c>bounces+{signed delivery id}@</c> this domain (VERP), so delivery
+    /// reports name their delivery; the domain's mail must reach the mailbox the inbox reads (Bounces/ReturnPaths.cs).
+    /// </summary>
+    [RegularExpression(@"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+        ErrorMessage = "BounceDomain must be a domain name, e.g. bounces.lab.example.org.")]
+    public string? BounceDomain { get; set; }
+
     /// <summary>PEM file with the RSA private key; when set, digests are DKIM-signed.</summary>
     public string? DkimPrivateKeyPath { get; set; }
 

@@ -87,7 +87,7 @@ public sealed class DigestLinkKeys
     public bool TryVerify(string? token, TokenPurpose purpose, out long deliveryId)
     {
         deliveryId = 0;
-        if (purpose is not (TokenPurpose.Manage or TokenPurpose.Unsubscribe or TokenPurpose.View))
+        if (purpose is not (TokenPurpose.Manage or TokenPurpose.Unsubscribe or TokenPurpose.View or TokenPurpose.Bounce))
         {
             return false;
         }
@@ -126,6 +126,7 @@ public sealed class DigestLinkKeys
         TokenPurpose.Manage => 1,
         TokenPurpose.Unsubscribe => 2,
         TokenPurpose.View => 3,
-        _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Only digest links are signed."),
+        TokenPurpose.Bounce => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Only digest links and return paths are signed."),
     };
 }
