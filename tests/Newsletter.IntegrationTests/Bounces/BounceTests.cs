@@ -205,6 +205,26 @@ public sealed class BounceTests
             await AdminTestKit.RowsAsync(database.ConnectionString, "select kind from bounces order by kind"));
     }
 
+    [Fact]
+    public async Task Poll_ReportsFolderConfigured_ReportsThereAreReadAfterTheInbox()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        await using var worker = await TestServices.BuildAsync(database.ConnectionString,
+            new Dictionary<string, string?>(TestServices.ImapSettings(account)) { ["Newsletter:Imap:ReportsFolder"] = "Bounces" });
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+        await account.AppendAsync("Bounces", Sample("postfix-delayed.eml"), Ct);
+
+        var result = await worker.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(1, 0, 0, 0, Reports: 1), result);
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+        Assert.Empty(await account.ListUidsAsync("Bounces", Ct));
+        Assert.Equal(2, (await account.ListUidsAsync("Processed", Ct)).Count);
+        // A delay warning about a digest this database never sent: kept, and said so.
+        Assert.Contains("matching none of our deliveries", await Text(database, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
+    }
+
     /// <summary>A sample report about <paramref name="digestId"/> to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>
     private static byte[] Report(string file, string digestId, string email, int n) =>
         Sample(file, (SampleMessageId, digestId), (SampleDigestHeader, DigestHeader(digestId)), (SampleRecipient, email),

@@ -149,12 +149,14 @@ public sealed partial class FeedTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
 
-    /// <summary>Makes a new feed address on the manage link's feed page, as a reader would; returns its path on the test server.</summary>
+    /// <summary>Makes a new feed address from the manage page's feed link, as a reader would; returns its path on the test server.</summary>
     private static async Task<string> NewFeedAddressAsync(TestWebApp app, HttpClient client, long subscriberId)
     {
         var manage = await WebTestData.TokenAsync(app, subscriberId, TokenPurpose.Manage);
-        var page = await client.GetStringAsync($"manage/{manage}/feed", Ct);
-        using var made = await client.PostAsync($"manage/{manage}/feed?handler=New",
+        var managePage = await client.GetStringAsync($"manage/{manage}", Ct);
+        var feedPage = FeedLink().Match(managePage) is { Success: true } link ? link.Groups[1].Value.TrimStart('/') : throw new InvalidOperationException("no feed link in:\n" + managePage);
+        var page = await client.GetStringAsync(feedPage, Ct);
+        using var made = await client.PostAsync($"{feedPage}?handler=New",
             new FormUrlEncodedContent([new("__RequestVerificationToken", WebTestData.AntiforgeryToken(page))]), Ct);
         var html = await made.Content.ReadAsStringAsync(Ct);
         Assert.Equal(HttpStatusCode.OK, made.StatusCode);
@@ -169,6 +171,9 @@ public sealed partial class FeedTests
         conditions(request);
         return await client.SendAsync(request, Ct);
     }
+
+    [GeneratedRegex(@"<a id=""feed-link"" href=""([^""]+)""")]
+    private static partial Regex FeedLink();
 
     [GeneratedRegex(@"value=""https://papers\.test\.example/feeds/([A-Za-z0-9_-]+)""")]
     private static partial Regex FeedAddress();
