@@ -9,6 +9,21 @@ namespace Newsletter.Inbox;
 /// <summary>Delivery reports and auto-replies: answers to our digests, stored with their verdict and never judged as listings.</summary>
 public sealed partial class MessageIngestor
 {
+    /// <summary>A delivery report or an auto-reply (<see cref="InboundReports.Classify"/>); null for anything else.</summary>
+    private InboundReport? AnswerOrNull(MimeMessage message)
+    {
+        try
+        {
+            return InboundReports.Classify(message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Hostile input has crashed MIME parsers before: the sender policy and the parser judge it (and quarantine it).
+            logger.LogWarning(ex, "Could not tell whether a message is a delivery report or an auto-reply");
+            return null;
+        }
+    }
+
     /// <summary>
     /// Stores the raw bytes and the verdict (and, for a delivery report, what it changes: the delivery, the subscriber,
     /// a row in bounces) in one transaction, as a listing's are: a crash before the commit leaves the message in the

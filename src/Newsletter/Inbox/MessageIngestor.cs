@@ -59,7 +59,7 @@ public sealed partial class MessageIngestor(
         }
 
         // Answers to our digests (delivery reports, auto-replies) are recorded as such and never judged as listings.
-        if (rejection is null && message is not null && InboundReports.Classify(message) is { } report)
+        if (rejection is null && message is not null && AnswerOrNull(message) is { } report)
         {
             return await StoreReportAsync(mail, raw, message, report, ct);
         }
