@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The one command that runs every test: installs what is missing (apt), starts a private PostgreSQL and
-# Dovecot on free loopback ports, runs `dotnet test` for the solution, stops everything it started.
+# The one command that runs every test: installs what is missing (apt), starts a private PostgreSQL, Dovecot and
+# Postfix on free loopback ports, runs `dotnet test` for the solution, stops everything it started.
 # Extra arguments go to `dotnet test`, e.g.: tests/run.sh --filter-class '*SmtpCapture*'
 # A skipped test fails the run: here, a test that did not run did not pass.
 set -euo pipefail
@@ -28,11 +28,13 @@ pg_env=$("$scripts/start-postgres.sh" "$work")
 eval "$pg_env"
 imap_env=$("$scripts/start-dovecot.sh" "$work")
 eval "$imap_env"
+postfix_env=$("$scripts/start-postfix-bounce.sh" "$work")
+eval "$postfix_env"
 results=$root/TestResults
 rm -rf "$results/trx" "$results/artifacts"
 export NEWSLETTER_TEST_ARTIFACTS=$results/artifacts
 mkdir -p "$NEWSLETTER_TEST_ARTIFACTS"
-echo "services: PostgreSQL ${NEWSLETTER_TEST_PG%%;Username=*}, Dovecot IMAP $NEWSLETTER_TEST_IMAP (in $work)"
+echo "services: PostgreSQL ${NEWSLETTER_TEST_PG%%;Username=*}, Dovecot IMAP $NEWSLETTER_TEST_IMAP, Postfix $NEWSLETTER_TEST_POSTFIX_SMTP (in $work)"
 
 # Build first: the whole solution, benchmarks included, warnings as errors.
 dotnet build Newsletter.sln --nologo -v quiet

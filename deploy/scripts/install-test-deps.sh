@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs with apt what the tests need and the machine lacks: Dovecot (private IMAP server), Postfix's
-# smtp-sink/smtp-source (benchmarks; the daemon stays unused), Chromium (browser tests), PostgreSQL 15.
+# Installs with apt what the tests need and the machine lacks: Dovecot (private IMAP server), Postfix (smtp-sink and
+# smtp-source for the benchmarks, and a private instance that writes real bounce reports; the system's daemon stays
+# unused), Chromium (browser tests), PostgreSQL 15, feedparser (a real Atom parser for the feed tests).
 # Does nothing, and asks apt nothing, when all is present.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ installed dovecot-imapd || missing+=(dovecot-imapd)
 command -v smtp-sink >/dev/null || missing+=(postfix)
 command -v chromium >/dev/null || missing+=(chromium)
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || missing+=(postgresql-15)
+installed python3-feedparser || missing+=(python3-feedparser)
 (( ${#missing[@]} == 0 )) && exit 0
 
 if [[ $(id -u) -ne 0 ]]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops what start-postgres.sh and start-dovecot.sh started in DIR. Safe to call when either never started.
+# Stops what start-postgres.sh, start-dovecot.sh and start-postfix-bounce.sh started in DIR. Safe to call when any
+# of them never started.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -20,5 +21,14 @@ if [[ -f $pidfile ]]; then
   kill "$pid" 2>/dev/null
   # The master takes its children down with it; wait so the caller can delete DIR safely.
   wait_until 10 "Dovecot ($pid) to stop" bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+fi
+
+if [[ -f $dir/postfix/config/main.cf ]]; then
+  pidfile=$dir/postfix/queue/pid/master.pid
+  pid=$(tr -d ' ' <"$pidfile" 2>/dev/null)
+  postfix -c "$dir/postfix/config" stop >/dev/null 2>&1
+  if [[ -n $pid ]]; then
+    wait_until 10 "Postfix ($pid) to stop" bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+  fi
 fi
 true

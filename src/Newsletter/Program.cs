@@ -1,6 +1,8 @@
 using Newsletter.Admin;
+using Newsletter.Bounces;
 using Newsletter.Database;
 using Newsletter.Digests;
+using Newsletter.Feeds;
 using Newsletter.Hosting;
 using Newsletter.Inbox;
 using Newsletter.Jobs;
@@ -41,10 +43,12 @@ namespace Newsletter
             services.AddMail();
             services.AddMailTransport();
             services.AddDigests(role);
+            services.AddBounces();
             services.AddHealth();
             if (role.ServesSite())
             {
                 services.AddWeb(configuration);
+                services.AddFeeds();
                 services.AddAdmin(configuration);
             }
             return services;
@@ -57,6 +61,7 @@ namespace Newsletter
             if (((ProcessRole?)role).ServesSite())
             {
                 app.MapWeb();
+                app.MapFeeds();
                 app.MapAdmin();
             }
             return app;

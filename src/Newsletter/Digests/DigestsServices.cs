@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.Extensions.Options;
+using Newsletter.Bounces;
 using Newsletter.Hosting;
 using Newsletter.Jobs;
 using Newsletter.Mail;
@@ -16,6 +17,7 @@ public static class DigestsServices
         services.AddSingleton(provider => new DigestRenderer(
             provider.GetRequiredService<EmailTemplates>(), provider.GetRequiredService<IOptions<TemplateOptions>>().Value.PaperBlockCacheMegabytes));
         services.AddSingleton<DigestComposer>();
+        services.AddBounces();
         services.AddSingleton<DigestBuilder>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<DeliveryGenerations>();

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
+using Newsletter.Bounces;
 using Newsletter.Hosting;
 using Newsletter.Papers;
 using Newsletter.Subscribers;
@@ -23,6 +24,7 @@ public sealed class SendBatchJob(
     DigestBuilder builder,
     DigestRenderer renderer,
     IDigestTransportFactory transports,
+    ReturnPaths returnPaths,
     DigestRateLimiter rateLimiter,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> delivery,
@@ -119,7 +121,8 @@ public sealed class SendBatchJob(
                         transport ??= await Connect.ExecuteAsync(async token => await transports.ConnectAsync(token), ct);
                         // A digest on the wire is finished even when the worker is stopping (MailKit's timeout still bounds
                         // it): cancelled after its final "." it would be taken by the server, not recorded, and sent again.
-                        outcome = await RetryTransient.ExecuteAsync(async _ => await transport.SendAsync(message, CancellationToken.None), ct);
+                        var returnPath = await returnPaths.ForAsync(row.Id, ct);
+                        outcome = await RetryTransient.ExecuteAsync(async _ => await transport.SendAsync(message, returnPath, CancellationToken.None), ct);
                         unreachable = 0;
                     }
                     catch (Exception ex) when (ex is TransportBrokenException or IOException or System.Net.Sockets.SocketException

@@ -16,6 +16,20 @@ public sealed class ImapOptions
     public string ProcessedFolder { get; set; } = "Processed";
     public string QuarantineFolder { get; set; } = "Quarantine";
 
+    /// <summary>
+    /// Where delivery reports arrive when not in <see cref="Folder"/> (e.g. a folder a server-side rule fills). Null:
+    /// they arrive in the inbox with the listings and are told apart there. Polled after the inbox, with no IDLE.
+    /// </summary>
+    public string? ReportsFolder { get; set; }
+
+    /// <summary>These settings reading another folder; Processed and Quarantine stay the same.</summary>
+    internal ImapOptions Reading(string folder)
+    {
+        var copy = (ImapOptions)MemberwiseClone();
+        copy.Folder = folder;
+        return copy;
+    }
+
     /// <summary>Every IMAP operation is bounded by this; MailKit's Connect can otherwise hang forever.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 

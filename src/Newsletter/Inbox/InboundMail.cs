@@ -21,6 +21,12 @@ public enum IngestStatus
 
     /// <summary>Stored but not trusted or not a listing; the reason says why.</summary>
     Quarantined,
+
+    /// <summary>A delivery report (RFC 3464), recorded against the delivery it is about when one matches.</summary>
+    Report,
+
+    /// <summary>An out-of-office or other automatic reply: stored and ignored.</summary>
+    AutoReply,
 }
 
 public sealed record IngestOutcome(IngestStatus Status, long InboundMessageId, long? IssueId, string? Reason)

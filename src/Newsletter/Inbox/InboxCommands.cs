@@ -58,7 +58,7 @@ public static class InboxCommands
         {
             using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddPapers().AddInbox(role: null), ct);
             var poll = await host.Services.GetRequiredService<InboxPoller>().PollAsync(ct);
-            Console.Out.WriteLine($"{poll.Ingested} ingested, {poll.Duplicates} duplicate, {poll.Quarantined} quarantined, {poll.Failed} failed");
+            Console.Out.WriteLine($"{poll.Ingested} ingested, {poll.Duplicates} duplicate, {poll.Quarantined} quarantined, {poll.Reports} delivery reports, {poll.AutoReplies} auto-replies, {poll.Failed} failed");
             return poll.Failed > 0 ? 1 : 0;
         });
         return command;

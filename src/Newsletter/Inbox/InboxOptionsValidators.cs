@@ -29,6 +29,10 @@ internal sealed class InboxSettingsValidator(IOptions<InboxOptions> inbox) : IVa
         {
             failures.Add($"{ImapOptions.Section}:Folder must name a folder.");
         }
+        if (options.ReportsFolder is { Length: > 0 } reports && (reports == options.ProcessedFolder || reports == options.QuarantineFolder))
+        {
+            failures.Add($"{ImapOptions.Section}:ReportsFolder must not be the Processed or Quarantine folder: what is read is moved there.");
+        }
         if (options.Timeout <= TimeSpan.Zero)
         {
             failures.Add($"{ImapOptions.Section}:Timeout must be positive.");

@@ -64,10 +64,16 @@ public sealed class InboxPoller(
 
     private async Task<PollResult> PollLockedAsync(CancellationToken ct)
     {
-        await using var mailbox = await mailboxes.OpenAsync(ct);
+        var result = await PollMailboxAsync(await mailboxes.OpenAsync(ct), ct);
+        return await mailboxes.OpenReportsAsync(ct) is { } reports ? result + await PollMailboxAsync(reports, ct) : result;
+    }
+
+    private async Task<PollResult> PollMailboxAsync(IMailbox opened, CancellationToken ct)
+    {
+        await using var mailbox = opened;
         var items = await mailbox.ListNewAsync(ct);
         var maxBytes = options.Value.MaxMessageBytes;
-        int ingested = 0, duplicates = 0, quarantined = 0, failed = 0;
+        int ingested = 0, duplicates = 0, quarantined = 0, failed = 0, reports = 0, autoReplies = 0;
         MailboxItem? doneSoFar = null;
         var chunks = Chunks(items, maxBytes).ToList();
         // The next chunk downloads while this one is ingested: Dovecot and PostgreSQL work at the same time. The IMAP
@@ -135,6 +141,8 @@ public sealed class InboxPoller(
                         case IngestStatus.Ingested: ingested++; break;
                         case IngestStatus.Duplicate: duplicates++; break;
                         case IngestStatus.Quarantined: quarantined++; break;
+                        case IngestStatus.Report: reports++; break;
+                        case IngestStatus.AutoReply: autoReplies++; break;
                     }
                     // The saved progress stops before the first failure, so the next poll retries it.
                     if (failed == 0)
@@ -156,11 +164,12 @@ public sealed class InboxPoller(
         }
 
         await mailbox.SaveProgressAsync(doneSoFar, ct);
-        var result = new PollResult(ingested, duplicates, quarantined, failed);
+        var result = new PollResult(ingested, duplicates, quarantined, failed, reports, autoReplies);
         if (items.Count > 0)
         {
-            logger.LogInformation("Inbox poll: {Ingested} ingested, {Duplicates} duplicate, {Quarantined} quarantined, {Failed} failed",
-                ingested, duplicates, quarantined, failed);
+            logger.LogInformation(
+                "Inbox poll: {Ingested} ingested, {Duplicates} duplicate, {Quarantined} quarantined, {Reports} delivery reports, {AutoReplies} auto-replies, {Failed} failed",
+                ingested, duplicates, quarantined, reports, autoReplies, failed);
         }
         return result;
     }
@@ -231,9 +240,18 @@ public sealed class InboxPoller(
     }
 }
 
-public sealed record PollResult(int Ingested, int Duplicates, int Quarantined, int Failed)
+public sealed record PollResult(int Ingested, int Duplicates, int Quarantined, int Failed, int Reports = 0, int AutoReplies = 0)
 {
     public static PollResult Skipped { get; } = new(0, 0, 0, 0);
+
+    /// <summary>Two folders' results together.</summary>
+    public static PollResult operator +(PollResult left, PollResult right)
+    {
+        ArgumentNullException.ThrowIfNull(left);
+        ArgumentNullException.ThrowIfNull(right);
+        return new(left.Ingested + right.Ingested, left.Duplicates + right.Duplicates, left.Quarantined + right.Quarantined,
+            left.Failed + right.Failed, left.Reports + right.Reports, left.AutoReplies + right.AutoReplies);
+    }
 }
 
 public sealed class InboxPollException(string message) : Exception(message);
@@ -247,4 +265,10 @@ public sealed class MailboxOpener(IOptions<InboxOptions> inbox, IOptions<ImapOpt
             : await OpenImapAsync(ct);
 
     public Task<ImapMailbox> OpenImapAsync(CancellationToken ct) => ImapMailbox.OpenAsync(imap.Value, db, clock, ct);
+
+    /// <summary>The folder delivery reports arrive in when it is not the inbox; null when it is (or with a drop folder).</summary>
+    public async Task<IMailbox?> OpenReportsAsync(CancellationToken ct) =>
+        inbox.Value.DropFolder is not { Length: > 0 } && imap.Value.ReportsFolder is { Length: > 0 } folder && folder != imap.Value.Folder
+            ? await ImapMailbox.OpenAsync(imap.Value.Reading(folder), db, clock, ct)
+            : null;
 }

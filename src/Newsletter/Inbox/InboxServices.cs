@@ -2,6 +2,7 @@ using DnsClient;
 using Hangfire;
 using MimeKit.Cryptography;
 using Microsoft.Extensions.Options;
+using Newsletter.Bounces;
 using Newsletter.Hosting;
 using Newsletter.Jobs;
 
@@ -20,6 +21,7 @@ public static class InboxServices
         services.AddSingleton<SenderPolicy>();
         services.AddSingleton<TrendingEmailParser>();
         services.AddSingleton<MessageIngestor>();
+        services.AddBounces();
         return services;
     }
 

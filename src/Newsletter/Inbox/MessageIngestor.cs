@@ -4,6 +4,7 @@ using Hangfire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Newsletter.Bounces;
 using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Hosting;
@@ -17,10 +18,11 @@ namespace Newsletter.Inbox;
 /// issue, its papers and the first delivery generation commit in one transaction, so a crash anywhere repeats nothing
 /// and loses nothing: the mailbox keeps the message until that commit, and running it again finishes what was undone.
 /// </summary>
-public sealed class MessageIngestor(
+public sealed partial class MessageIngestor(
     NpgsqlDataSource db,
     SenderPolicy senderPolicy,
     TrendingEmailParser parser,
+    BounceStore bounces,
     IBackgroundJobClient jobs,
     IOptions<InboxOptions> options,
     NewsletterMetrics metrics,
@@ -54,6 +56,12 @@ public sealed class MessageIngestor(
         if (mail.Size > maxBytes)
         {
             rejection = $"message is {mail.Size:N0} bytes, over {InboxOptions.Section}:MaxMessageBytes ({maxBytes:N0})";
+        }
+
+        // Answers to our digests (delivery reports, auto-replies) are recorded as such and never judged as listings.
+        if (rejection is null && message is not null && AnswerOrNull(message) is { } report)
+        {
+            return await StoreReportAsync(mail, raw, message, report, ct);
         }
 
         // Judged before anything is written, so the raw bytes, the verdict and the issue commit together: one durable

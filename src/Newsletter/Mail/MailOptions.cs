@@ -34,6 +34,14 @@ public sealed class MailOptions : IValidatableObject
         return $"{(label.Length == 0 ? "newsletter" : label)}.{from.Domain.ToLowerInvariant()}";
     }
 
+    /// <summary>
+    /// When set, each digest's envelope sender is <c>bounces+{signed delivery id}@</c> this domain (VERP), so delivery
+    /// reports name their delivery; the domain's mail must reach the mailbox the inbox reads (Bounces/ReturnPaths.cs).
+    /// </summary>
+    [RegularExpression(@"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$",
+        ErrorMessage = "BounceDomain must be a domain name, e.g. bounces.lab.example.org.")]
+    public string? BounceDomain { get; set; }
+
     /// <summary>PEM file with the RSA private key; when set, digests are DKIM-signed.</summary>
     public string? DkimPrivateKeyPath { get; set; }
 

@@ -25,6 +25,10 @@ public sealed record SendOutcome(SendOutcomeKind Kind, string Reply, bool Recipi
 public interface IDigestTransport : IAsyncDisposable
 {
     Task<SendOutcome> SendAsync(MimeMessage message, CancellationToken ct);
+
+    /// <summary>Sends with <paramref name="returnPath"/> as the envelope sender (MAIL FROM), where reports of failure go;
+    /// null, or a transport with no envelope, uses the message's own sender.</summary>
+    Task<SendOutcome> SendAsync(MimeMessage message, MailboxAddress? returnPath, CancellationToken ct) => SendAsync(message, ct);
 }
 
 public interface IDigestTransportFactory
@@ -87,11 +91,15 @@ internal sealed class DigestSmtpClient : SmtpClient
 
 internal sealed partial class SmtpTransport(SmtpClient client) : IDigestTransport
 {
-    public async Task<SendOutcome> SendAsync(MimeMessage message, CancellationToken ct)
+    public Task<SendOutcome> SendAsync(MimeMessage message, CancellationToken ct) => SendAsync(message, null, ct);
+
+    public async Task<SendOutcome> SendAsync(MimeMessage message, MailboxAddress? returnPath, CancellationToken ct)
     {
         try
         {
-            var reply = await client.SendAsync(message, ct);
+            var reply = returnPath is null
+                ? await client.SendAsync(message, ct)
+                : await client.SendAsync(message, returnPath, message.To.Mailboxes.Concat(message.Cc.Mailboxes).Concat(message.Bcc.Mailboxes), ct);
             return new SendOutcome(SendOutcomeKind.Sent, reply);
         }
         catch (SmtpCommandException ex)

@@ -99,7 +99,7 @@ public sealed class DigestLinkKeys
     public bool TryVerify(string? token, TokenPurpose purpose, out long deliveryId)
     {
         deliveryId = 0;
-        if (purpose is not (TokenPurpose.Manage or TokenPurpose.Unsubscribe or TokenPurpose.View))
+        if (purpose is not (TokenPurpose.Manage or TokenPurpose.Unsubscribe or TokenPurpose.View or TokenPurpose.Bounce))
         {
             return false;
         }
@@ -173,7 +173,7 @@ public sealed class DigestLinkKeys
     private static void VoteMac(byte[] key, bool more, ReadOnlySpan<byte> keyIdDeliveryAndPaper, Span<byte> destination)
     {
         Span<byte> input = stackalloc byte[1 + 17];
-        input[0] = more ? (byte)4 : (byte)5;
+        input[0] = more ? (byte)5 : (byte)6;
         keyIdDeliveryAndPaper.CopyTo(input[1..]);
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(key, input, mac);
@@ -190,12 +190,14 @@ public sealed class DigestLinkKeys
         mac[..MacBytes].CopyTo(destination);
     }
 
-    // Fixed numbers, not the enum's order: reordering TokenPurpose must not invalidate links in people's inboxes.
+    // Fixed numbers, not the enum's order: reordering TokenPurpose must not invalidate links in people's inboxes. 5 and 6
+    // are the vote links' directions (VoteMac).
     private static byte PurposeByte(TokenPurpose purpose) => purpose switch
     {
         TokenPurpose.Manage => 1,
         TokenPurpose.Unsubscribe => 2,
         TokenPurpose.View => 3,
-        _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Only digest links are signed."),
+        TokenPurpose.Bounce => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(purpose), purpose, "Only digest links and return paths are signed."),
     };
 }

@@ -10,6 +10,9 @@ public enum TokenPurpose
     Manage,
     Unsubscribe,
     View,
+
+    /// <summary>Never a link: the signed delivery id in a digest's VERP return path (Bounces/ReturnPaths.cs).</summary>
+    Bounce,
 }
 
 public enum TokenState

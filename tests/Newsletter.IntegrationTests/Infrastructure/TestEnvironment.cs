@@ -21,6 +21,17 @@ public static class TestEnvironment
     /// <summary>The one password with which any user name logs in to the test Dovecot.</summary>
     public static string ImapPassword => Require("NEWSLETTER_TEST_IMAP_PASSWORD");
 
+    /// <summary>The private Postfix of start-postfix-bounce.sh: SMTP host:port that bounces mail for <see cref="PostfixUnknownUserDomain"/>.</summary>
+    public static string PostfixSmtp => Require("NEWSLETTER_TEST_POSTFIX_SMTP");
+
+    /// <summary>Mail to any address of this domain is taken, then bounced by Postfix with a real RFC 3464 report.</summary>
+    public static string PostfixUnknownUserDomain => Require("NEWSLETTER_TEST_POSTFIX_DOMAIN");
+
+    /// <summary>The domain whose mail (the reports, sent to the VERP return path) Postfix delivers to <see cref="PostfixReportsMaildir"/>.</summary>
+    public static string PostfixBounceDomain => Require("NEWSLETTER_TEST_POSTFIX_BOUNCE_DOMAIN");
+
+    public static string PostfixReportsMaildir => Require("NEWSLETTER_TEST_POSTFIX_MAILDIR");
+
     /// <summary>A folder for screenshots and other files worth keeping after a run (under TestResults/).</summary>
     public static string ArtifactsDirectory => Directory.CreateDirectory(Require("NEWSLETTER_TEST_ARTIFACTS")).FullName;
 

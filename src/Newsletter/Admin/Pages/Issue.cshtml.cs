@@ -1,15 +1,17 @@
 using Microsoft.AspNetCore.Mvc;
+using Newsletter.Bounces;
 using Newsletter.Digests;
 using Newsletter.Papers;
 
 namespace Newsletter.Admin.Pages;
 
-public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender resender) : AdminPageModel
+public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender resender, BounceStore bounces) : AdminPageModel
 {
     public IssueRow Issue { get; private set; } = null!;
     public IReadOnlyList<IssuePaper> Papers { get; private set; } = [];
     public IReadOnlyList<DeliveryRow> Deliveries { get; private set; } = [];
     public IReadOnlyList<GenerationProgress> Generations { get; private set; } = [];
+    public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
 
     [BindProperty(SupportsGet = true)]
     public string? Status { get; set; }
@@ -29,6 +31,7 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
         Issue = issue;
         Papers = await papers.GetIssuePapersAsync(id, ct);
         Generations = await resender.ProgressAsync(id, null, ct);
+        Bounces = await bounces.ForIssueAsync(id, 500, ct);
         Deliveries = await queries.DeliveriesAsync(id, AdminQueries.DeliveryStatuses.Contains(Status) ? Status : null, Generation, Email, 500, 0, ct);
         return Page();
     }

@@ -1,18 +1,32 @@
 using Microsoft.AspNetCore.Mvc;
+using Newsletter.Bounces;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Admin.Pages;
 
-public sealed class SubscriberModel(SubscriberStore store) : AdminPageModel
+public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) : AdminPageModel
 {
     public Subscriber Subscriber { get; private set; } = null!;
     public string? Interests { get; private set; }
     public string? Error { get; private set; }
+    public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
         Subscriber = (await store.GetAsync(id, ct))!;
-        return Subscriber is null ? NotFound() : Page();
+        if (Subscriber is null)
+        {
+            return NotFound();
+        }
+        Bounces = await bounces.ForSubscriberAsync(id, 100, ct);
+        return Page();
+    }
+
+    /// <summary>A bounced subscriber gets digests again; the failures that stopped them no longer count.</summary>
+    public async Task<IActionResult> OnPostReactivateAsync(long id, CancellationToken ct)
+    {
+        Flash = await bounces.ReactivateAsync(id, ct) ? "Re-activated: digests start again with the next issue." : "Only a bounced subscriber can be re-activated.";
+        return Redirect($"/admin/subscribers/{id}");
     }
 
     public async Task<IActionResult> OnPostSaveAsync(long id, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)

@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using MimeKit;
+using Newsletter.Digests;
+
+namespace Newsletter.Bounces;
+
+public enum BounceKind
+{
+    /// <summary>5.x.x: the address does not take our mail; the delivery failed.</summary>
+    Permanent,
+
+    /// <summary>4.x.x: the server is still trying (or gave up on something passing); only counted.</summary>
+    Transient,
+}
+
+/// <summary>A message in the inbox that answers one of ours instead of being a listing.</summary>
+public abstract record InboundReport;
+
+/// <summary>An RFC 3464 delivery status notification, read for the one recipient it is about.</summary>
+/// <param name="Kind">Null when the report tells of success (delivered, relayed, expanded).</param>
+/// <param name="Status">The RFC 3463 enhanced status code, e.g. 5.1.1.</param>
+/// <param name="Recipients">The Original- and Final-Recipient addresses of that recipient.</param>
+/// <param name="ReturnPaths">Addresses the report was sent to: where a VERP return path shows up.</param>
+/// <param name="Digests">Digests (issue, subscriber, generation) the report names by Message-ID or digest header.</param>
+public sealed record DeliveryReport(
+    BounceKind? Kind,
+    string Status,
+    string? Action,
+    IReadOnlyList<string> Recipients,
+    string? Diagnostic,
+    IReadOnlyList<string> ReturnPaths,
+    IReadOnlyList<DigestReference> Digests) : InboundReport;
+
+/// <summary>An out-of-office or other automatic reply; <paramref name="Sign"/> says how it was recognised.</summary>
+public sealed record AutoReply(string Sign) : InboundReport;
+
+/// <summary>The delivery a digest's Message-ID (<see cref="DigestComposer.MessageIdFor"/>) stands for.</summary>
+public sealed record DigestReference(long IssueId, long SubscriberId, int Generation);
+
+/// <summary>
+/// Tells delivery reports and auto-replies apart from everything else, before anything is judged as a listing.
+/// A report is <c>multipart/report; report-type=delivery-status</c> with a <c>message/delivery-status</c> part (MimeKit's
+/// <see cref="MessageDeliveryStatus"/>); it is checked first, since servers mark reports <c>Auto-Submitted: auto-replied</c>
+/// too. An auto-reply is marked so by RFC 3834 (<c>Auto-Submitted: auto-replied</c>), by the headers autoresponders set
+/// without it (X-Autoreply, X-Autorespond, <c>Precedence: auto_reply</c>), or by its subject ("Out of Office", ...).
+/// Read receipts (<c>report-type=disposition-notification</c>) are automatic replies as well.
+/// </summary>
+public static partial class InboundReports
+{
+    private static readonly string[] AutoReplyHeaders = ["X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Autoreply-From"];
+
+    // Subjects autoresponders write (Exchange, Outlook, Gmail, Thunderbird, Zimbra, ...), in the languages seen most.
+    private static readonly string[] AutoReplySubjects =
+    [
+        "Out of Office", "Out-of-Office", "Out of the Office", "Automatic reply", "Auto reply", "Auto-reply", "Autoreply",
+        "Auto response", "Auto-response", "Autoresponse", "Automatische Antwort", "Abwesenheitsnotiz", "Réponse automatique",
+        "Respuesta automática", "Risposta automatica", "Automatisch antwoord", "Autosvar", "Automaattinen vastaus",
+    ];
+
+    /// <summary>A delivery report or an auto-reply; null for anything else, which goes on to be judged as a listing.</summary>
+    public static InboundReport? Classify(MimeMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.Body is MultipartReport report)
+        {
+            if (report.ReportType?.Equals("disposition-notification", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                return new AutoReply("a read receipt (report-type=disposition-notification)");
+            }
+            if (Parts(report).OfType<MessageDeliveryStatus>().FirstOrDefault() is { } status)
+            {
+                try
+                {
+                    return ReadDeliveryReport(message, report, status);
+                }
+                catch (FormatException)
+                {
+                    // Fields MimeKit cannot read: not a report we can act on; the sender policy quarantines it as one.
+                    return null;
+                }
+            }
+        }
+        return FindAutoReplySign(message) is { } sign ? new AutoReply(sign) : null;
+    }
+
+    private static string? FindAutoReplySign(MimeMessage message)
+    {
+        var autoSubmitted = message.Headers[HeaderId.AutoSubmitted]?.Trim();
+        if (autoSubmitted?.StartsWith("auto-replied", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return "Auto-Submitted: auto-replied";
+        }
+        if (AutoReplyHeaders.FirstOrDefault(message.Headers.Contains) is { } header)
+        {
+            return $"{header} header";
+        }
+        foreach (var name in new[] { "Precedence", "X-Precedence" })
+        {
+            if (message.Headers[name]?.Trim().Equals("auto_reply", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                return $"{name}: auto_reply";
+            }
+        }
+        var subject = message.Subject?.TrimStart() ?? "";
+        return AutoReplySubjects.FirstOrDefault(s => subject.StartsWith(s, StringComparison.OrdinalIgnoreCase)) is { } prefix
+            ? $"subject \"{prefix}…\""
+            : null;
+    }
+
+    private static DeliveryReport ReadDeliveryReport(MimeMessage message, MultipartReport report, MessageDeliveryStatus status)
+    {
+        var groups = status.StatusGroups;
+        var perMessage = groups.Count > 0 ? groups[0] : new HeaderList();
+        // A digest has one recipient: the report is about the first that failed, else the first delayed, else the first.
+        var recipients = groups.Skip(1).ToList();
+        var recipient = recipients.FirstOrDefault(g => ActionOf(g) == "failed")
+            ?? recipients.FirstOrDefault(g => ActionOf(g) == "delayed")
+            ?? recipients.FirstOrDefault()
+            ?? new HeaderList();
+        var action = ActionOf(recipient);
+        var code = StatusCode().Match(recipient["Status"] ?? "") is { Success: true } match
+            ? match.Value
+            : action switch { "failed" => "5.0.0", "delayed" => "4.0.0", _ => "2.0.0" };
+        BounceKind? kind = code[0] switch { '5' => BounceKind.Permanent, '4' => BounceKind.Transient, _ => null };
+
+        var returned = Parts(report).OfType<MessagePart>().Select(p => p.Message).OfType<MimeMessage>().ToList();
+        var returnPaths = new List<string>();
+        foreach (var name in new[] { "To", "Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To" })
+        {
+            returnPaths.AddRange(message.Headers.Where(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase)).SelectMany(h => Addresses(h.Value)));
+        }
+        returnPaths.AddRange(Addresses(TypedAddress(perMessage["X-Postfix-Sender"])));
+        returnPaths.AddRange(returned.SelectMany(m => Addresses(m.Headers[HeaderId.ReturnPath])));
+
+        var digests = new List<DigestReference>();
+        var messageIds = returned.Select(m => m.MessageId)
+            .Append(perMessage["X-Original-Message-ID"]).Append(message.InReplyTo).Concat(message.References).OfType<string>();
+        digests.AddRange(messageIds.Select(FromMessageId).OfType<DigestReference>());
+        digests.AddRange(returned.Select(m => FromDigestHeader(m.Headers[DigestComposer.DigestHeader])).OfType<DigestReference>());
+
+        return new DeliveryReport(
+            kind,
+            code,
+            action,
+            new[] { recipient["Original-Recipient"], recipient["Final-Recipient"] }.Select(TypedAddress).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+            Bounded(recipient["Diagnostic-Code"]),
+            returnPaths.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+            digests.Distinct().ToList());
+    }
+
+    /// <summary>"digest.{issue}.{subscriber}.{generation}@{domain}", as <see cref="DigestComposer.MessageIdFor"/> writes it.</summary>
+    internal static DigestReference? FromMessageId(string? messageId) =>
+        messageId is not null && DigestMessageId().Match(messageId.Trim().Trim('<', '>')) is { Success: true } m
+            && TryNumbers(m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value) is { } reference
+            ? reference
+            : null;
+
+    /// <summary>"{issue}/{subscriber}/{generation}", as <see cref="DigestComposer.DigestHeaderValue"/> writes it.</summary>
+    internal static DigestReference? FromDigestHeader(string? value) =>
+        value?.Trim().Split('/') is [var issue, var subscriber, var generation] ? TryNumbers(issue, subscriber, generation) : null;
+
+    private static DigestReference? TryNumbers(string issue, string subscriber, string generation) =>
+        long.TryParse(issue, NumberStyles.None, CultureInfo.InvariantCulture, out var i)
+        && long.TryParse(subscriber, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+        && int.TryParse(generation, NumberStyles.None, CultureInfo.InvariantCulture, out var g)
+            ? new DigestReference(i, s, g)
+            : null;
+
+    private static string? ActionOf(HeaderList group) => group["Action"]?.Trim().ToLowerInvariant();
+
+    /// <summary>"rfc822; user@example.org" → "user@example.org" (address types other than rfc822 are left out).</summary>
+    private static string? TypedAddress(string? field)
+    {
+        if (field is null)
+        {
+            return null;
+        }
+        var semicolon = field.IndexOf(';', StringComparison.Ordinal);
+        if (semicolon < 0 || !field[..semicolon].Trim().Equals("rfc822", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+        var address = field[(semicolon + 1)..].Trim().Trim('<', '>');
+        return address.Contains('@', StringComparison.Ordinal) ? address : null;
+    }
+
+    private static IEnumerable<string> Addresses(string? field)
+    {
+        if (string.IsNullOrWhiteSpace(field))
+        {
+            return [];
+        }
+        return InternetAddressList.TryParse(field, out var list)
+            ? list.Mailboxes.Select(m => m.Address)
+            : [field.Trim().Trim('<', '>')];
+    }
+
+    private static IEnumerable<MimeEntity> Parts(Multipart multipart)
+    {
+        foreach (var part in multipart)
+        {
+            if (part is Multipart nested)
+            {
+                foreach (var inner in Parts(nested))
+                {
+                    yield return inner;
+                }
+            }
+            else
+            {
+                yield return part;
+            }
+        }
+    }
+
+    private static string? Bounded(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        var flat = Whitespace().Replace(text, " ").Trim();
+        return flat.Length > 500 ? flat[..500] + "…" : flat;
+    }
+
+    [GeneratedRegex(@"[245]\.\d{1,3}\.\d{1,3}", RegexOptions.CultureInvariant)]
+    private static partial Regex StatusCode();
+
+    [GeneratedRegex(@"^digest\.(\d{1,18})\.(\d{1,18})\.(\d{1,9})@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex DigestMessageId();
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Whitespace();
+}

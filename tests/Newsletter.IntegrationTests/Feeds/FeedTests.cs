@@ -1,0 +1,183 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Newsletter.Hosting;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Newsletter.IntegrationTests.Web;
+using Newsletter.Subscribers;
+using Xunit;
+
+namespace Newsletter.IntegrationTests.Feeds;
+
+/// <summary>The Atom feeds over HTTP against the real application, read by a real feed parser (python3-feedparser).</summary>
+public sealed partial class FeedTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ReaderFeed_AfterADigest_CarriesItsPapersAsValidAtomWithIdsStableAcrossFetches()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
+        var reader = await WebTestData.SubscriberAsync(app, "feed-reader@example.org", SubscriberStatus.Active, "diffusion");
+        await WebTestData.SubscriberAsync(app, "someone-else@example.org", SubscriberStatus.Active, "reasoning -diffusion");
+        await WebTestData.IngestSampleAsync(app);
+        var ledger = new Ledger(database.ConnectionString);
+        await Eventually.WaitAsync(() => ledger.SettledAsync(1, 2, Ct), Eventually.DefaultTimeout, "both deliveries", Ct);
+        Assert.Equal(2, smtp.Received.Count);
+        var delivered = (long[])(await WebTestData.ScalarAsync(database, $"select paper_ids from deliveries where subscriber_id = {reader.Id}"))!;
+        using var client = app.CreateClient();
+
+        var feed = await NewFeedAddressAsync(app, client, reader.Id);
+        using var first = await client.GetAsync(feed, Ct);
+        var firstBytes = await first.Content.ReadAsByteArrayAsync(Ct);
+        using var second = await client.GetAsync(feed, Ct);
+        var parsed = await FeedParser.ParseAsync(firstBytes, Ct);
+        var again = await FeedParser.ParseAsync(await second.Content.ReadAsByteArrayAsync(Ct), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("application/atom+xml", first.Content.Headers.ContentType?.MediaType);
+        Assert.True(parsed.Bozo == 0, parsed.Error);
+        Assert.Equal("atom10", parsed.Version);
+        Assert.Equal(delivered.Length, parsed.Entries.Count);
+        Assert.All(parsed.Entries, e => Assert.StartsWith("tag:papers.test.example,2025:paper/", e.Id, StringComparison.Ordinal));
+        Assert.Equal(delivered.Select(id => $"tag:papers.test.example,2025:paper/{id}").Order(StringComparer.Ordinal), parsed.Entries.Select(e => e.Id).Order(StringComparer.Ordinal));
+        Assert.All(parsed.Entries, e => Assert.Contains("diffusion", e.Title + e.Summary, StringComparison.OrdinalIgnoreCase));
+        Assert.All(parsed.Entries, e => Assert.StartsWith("https://", e.Link, StringComparison.Ordinal));
+        Assert.Equal(parsed.Entries.Select(e => e.Id), again.Entries.Select(e => e.Id));
+        Assert.Equal(first.Headers.ETag, second.Headers.ETag);
+    }
+
+    [Fact]
+    public async Task ReaderFeed_ConditionalGet_Answers304ForTheSameETagOrDate()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var reader = await WebTestData.SubscriberAsync(app, "conditional@example.org", SubscriberStatus.Active, "diffusion");
+        using var client = app.CreateClient();
+        var feed = await NewFeedAddressAsync(app, client, reader.Id);
+        using var full = await client.GetAsync(feed, Ct);
+        var etag = full.Headers.ETag!;
+        var lastModified = full.Content.Headers.LastModified!.Value;
+
+        using var sameTag = await SendAsync(client, feed, r => r.Headers.IfNoneMatch.Add(etag));
+        using var sameDate = await SendAsync(client, feed, r => r.Headers.IfModifiedSince = lastModified);
+        using var otherTag = await SendAsync(client, feed, r => r.Headers.IfNoneMatch.Add(new EntityTagHeaderValue("\"something-else\"")));
+        using var olderDate = await SendAsync(client, feed, r => r.Headers.IfModifiedSince = lastModified.AddDays(-1));
+
+        Assert.Equal(HttpStatusCode.OK, full.StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, sameTag.StatusCode);
+        Assert.Empty(await sameTag.Content.ReadAsByteArrayAsync(Ct));
+        Assert.Equal(HttpStatusCode.NotModified, sameDate.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, otherTag.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, olderDate.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReaderFeed_NewAddressOrTurnedOff_OldAddressAnswers404()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        var reader = await WebTestData.SubscriberAsync(app, "revoker@example.org", SubscriberStatus.Active, "diffusion");
+        using var client = app.CreateClient();
+        var old = await NewFeedAddressAsync(app, client, reader.Id);
+
+        var replacement = await NewFeedAddressAsync(app, client, reader.Id);
+        using var oldAfterReplacement = await client.GetAsync(old, Ct);
+        using var replacementWorks = await client.GetAsync(replacement, Ct);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        var page = await client.GetStringAsync($"manage/{manage}/feed", Ct);
+        using var off = await client.PostAsync($"manage/{manage}/feed?handler=Off",
+            new FormUrlEncodedContent([new("__RequestVerificationToken", WebTestData.AntiforgeryToken(page))]), Ct);
+        using var replacementAfterOff = await client.GetAsync(replacement, Ct);
+
+        Assert.NotEqual(old, replacement);
+        Assert.Equal(HttpStatusCode.NotFound, oldAfterReplacement.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, replacementWorks.StatusCode);
+        Assert.Contains("You made a feed address on", page, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, off.StatusCode);
+        Assert.Contains("You have no feed address", await off.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, replacementAfterOff.StatusCode);
+        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from subscriber_feeds"));
+    }
+
+    [Fact]
+    public async Task IssueFeed_LinkedFromTheWebCopy_ListsEveryPaperAndAnswers304()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await WebTestData.IngestSampleAsync(app);
+        var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
+        using var client = app.CreateClient();
+
+        var copy = await client.GetStringAsync($"issues/{issueId}", Ct);
+        var href = AlternateFeed().Match(copy) is { Success: true } match ? match.Groups[1].Value : throw new InvalidOperationException("no feed link in:\n" + copy);
+        using var response = await client.GetAsync(href.TrimStart('/'), Ct);
+        var parsed = await FeedParser.ParseAsync(await response.Content.ReadAsByteArrayAsync(Ct), Ct);
+        using var notModified = await SendAsync(client, href.TrimStart('/'), r => r.Headers.IfNoneMatch.Add(response.Headers.ETag!));
+        using var unknown = await client.GetAsync($"issues/{issueId + 1}/feed", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(parsed.Bozo == 0, parsed.Error);
+        Assert.Equal("atom10", parsed.Version);
+        Assert.Equal(70, parsed.Entries.Count);
+        Assert.Equal(Samples.SamplePapers()[0].Title, parsed.Entries[0].Title);
+        Assert.Equal($"tag:papers.test.example,2025:issue/{issueId}", parsed.Id);
+        Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Feeds_MoreRequestsThanTheLimitPerMinute_Answer429()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
+            new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "3" }, ct: Ct);
+        await WebTestData.IngestSampleAsync(app);
+        var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
+        using var client = app.CreateClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.GetAsync(i % 2 == 0 ? $"issues/{issueId}/feed" : "feeds/AAAAAAAAAAAAAAAAAAAAAA", Ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    /// <summary>Makes a new feed address from the manage page's feed link, as a reader would; returns its path on the test server.</summary>
+    private static async Task<string> NewFeedAddressAsync(TestWebApp app, HttpClient client, long subscriberId)
+    {
+        var manage = await WebTestData.TokenAsync(app, subscriberId, TokenPurpose.Manage);
+        var managePage = await client.GetStringAsync($"manage/{manage}", Ct);
+        var feedPage = FeedLink().Match(managePage) is { Success: true } link ? link.Groups[1].Value.TrimStart('/') : throw new InvalidOperationException("no feed link in:\n" + managePage);
+        var page = await client.GetStringAsync(feedPage, Ct);
+        using var made = await client.PostAsync($"{feedPage}?handler=New",
+            new FormUrlEncodedContent([new("__RequestVerificationToken", WebTestData.AntiforgeryToken(page))]), Ct);
+        var html = await made.Content.ReadAsStringAsync(Ct);
+        Assert.Equal(HttpStatusCode.OK, made.StatusCode);
+        return FeedAddress().Match(html) is { Success: true } match
+            ? $"feeds/{match.Groups[1].Value}"
+            : throw new InvalidOperationException("no feed address in:\n" + html);
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string path, Action<HttpRequestMessage> conditions)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        conditions(request);
+        return await client.SendAsync(request, Ct);
+    }
+
+    [GeneratedRegex(@"<a id=""feed-link"" href=""([^""]+)""")]
+    private static partial Regex FeedLink();
+
+    [GeneratedRegex(@"value=""https://papers\.test\.example/feeds/([A-Za-z0-9_-]+)""")]
+    private static partial Regex FeedAddress();
+
+    [GeneratedRegex(@"<link rel=""alternate"" type=""application/atom\+xml""[^>]* href=""([^""]+)""")]
+    private static partial Regex AlternateFeed();
+}
