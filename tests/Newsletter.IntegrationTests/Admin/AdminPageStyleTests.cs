@@ -13,7 +13,7 @@ public sealed class AdminPageStyleTests
     public async Task AdminPages_InChromiumUnderTheSiteCsp_ShowTheirStyles()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(app.Address);
 

@@ -20,7 +20,7 @@ public sealed class AdminSessionTests
     public async Task SignOut_CopyOfTheCookieTakenBefore_NoLongerAdmits()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
         using var client = app.CreateClient(useCookies: false);
         var admin = await SignInAsync(client);
         var copy = admin.Get(AdminCookie)!;
@@ -40,14 +40,14 @@ public sealed class AdminSessionTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         string cookie;
-        await using (var before = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct))
+        await using (var before = await TestApp.StartAsync(connectionString: database.ConnectionString))
         {
             using var client = before.CreateClient(useCookies: false);
             cookie = (await SignInAsync(client)).Get(AdminCookie)!;
         }
 
         HttpStatusCode restarted, changed;
-        await using (var same = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct))
+        await using (var same = await TestApp.StartAsync(connectionString: database.ConnectionString))
         {
             using var client = same.CreateClient(useCookies: false);
             restarted = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;

@@ -34,30 +34,30 @@ public sealed class BounceTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
         var smtp = TestEnvironment.PostfixSmtp.Split(':');
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, new Dictionary<string, string?>
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString, role: ProcessRole.All, settings: new Dictionary<string, string?>
         {
             ["Newsletter:Smtp:Host"] = smtp[0],
             ["Newsletter:Smtp:Port"] = smtp[1],
             ["Newsletter:Smtp:Security"] = "None",
             ["Newsletter:Mail:BounceDomain"] = TestEnvironment.PostfixBounceDomain,
-        }, ProcessRole.All, Ct);
+        });
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
-        var subscriber = await WebTestData.SubscriberAsync(app, email, SubscriberStatus.Active, "diffusion");
-        var issueId = await AdminTestKit.IngestSampleAsync(app.Services);
+        var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
+        var issueId = await app.IngestSampleAsync();
         var ledger = new Ledger(database.ConnectionString);
-        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 1, Ct), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
-        var sentBefore = await ledger.StatusByEmailAsync(issueId, 1, Ct);
+        await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
+        var sentBefore = await ledger.StatusByEmailAsync(issueId, 1);
         var report = await PostfixReports.WaitForAsync(email, Eventually.DefaultTimeout, Ct);
         await account.AppendAsync("INBOX", report, Ct);
-        await using var worker = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
 
-        var result = await worker.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal("sent", sentBefore[email]);
         Assert.StartsWith("bounces+", MimeMessage.Load(new MemoryStream(report), Ct).To.Mailboxes.Single().Address, StringComparison.Ordinal);
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), result);
         Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        Assert.Equal("failed", (await ledger.StatusByEmailAsync(issueId, 1, Ct))[email]);
+        Assert.Equal("failed", (await ledger.StatusByEmailAsync(issueId, 1))[email]);
         Assert.Contains("5.1.1", await Text(database, $"select error from deliveries where subscriber_id = {subscriber.Id}"), StringComparison.Ordinal);
         Assert.Equal("return_path", await Text(database, "select matched_by from bounces"));
         Assert.Equal("report", await Text(database, "select status from inbound_messages order by id desc limit 1"));
@@ -71,7 +71,7 @@ public sealed class BounceTests
         Assert.Contains("5.1.1", issuePage, StringComparison.Ordinal);
         Assert.Contains("Re-activate", subscriberPage, StringComparison.Ordinal);
         using var reactivate = await admin.PostAsync($"admin/subscribers/{subscriber.Id}?handler=reactivate", new FormUrlEncodedContent(
-            [new("__RequestVerificationToken", await AdminTestKit.AntiforgeryTokenAsync(admin, $"admin/subscribers/{subscriber.Id}"))]), Ct);
+            [new("__RequestVerificationToken", await Antiforgery.TokenAsync(admin, $"admin/subscribers/{subscriber.Id}"))]), Ct);
         Assert.Equal(HttpStatusCode.Redirect, reactivate.StatusCode);
         Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
         Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from bounces where cleared_at is null"));
@@ -83,26 +83,24 @@ public sealed class BounceTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, new Dictionary<string, string?>(AdminTestKit.SmtpSettings(smtp))
-        {
-            ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example",
-        }, ProcessRole.All, Ct);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString, role: ProcessRole.All,
+            settings: new Dictionary<string, string?>(TestApp.SmtpSettings(smtp)) { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
         var email = $"reader-{Guid.NewGuid():N}@example.org";
-        var subscriber = await WebTestData.SubscriberAsync(app, email, SubscriberStatus.Active, "diffusion");
-        await AdminTestKit.IngestSampleAsync(app.Services);
+        var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
+        await app.IngestSampleAsync();
         var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         // An Exchange Online report of an unknown recipient, sent where reports go: the digest's envelope sender.
         await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Skip(5).Take(8)), Ct);
         await account.AppendAsync("INBOX", Sample("exchange-online-ndr.eml", ("<digest@lab.test.example>", $"<{digest.From}>"), (SampleRecipient, email)), Ct);
         await account.AppendAsync("INBOX", Sample("exchange-automatic-reply.eml", (SampleRecipient, email)), Ct);
-        await using var worker = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
 
-        var result = await worker.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Matches("^bounces\\+[0-9a-f]{50}@bounces\\.lab\\.test\\.example$", digest.From);
         Assert.Equal(new PollResult(1, 0, 0, 0, Reports: 1, AutoReplies: 1), result);
         Assert.Equal(["auto_reply", "ingested", "ingested", "report"],
-            await AdminTestKit.RowsAsync(database.ConnectionString, "select status from inbound_messages order by status"));
+            await Sql.RowsAsync(database.ConnectionString, "select status from inbound_messages order by status"));
         Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from issues"));
         Assert.Equal("return_path", await Text(database, "select matched_by from bounces"));
         Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
@@ -117,14 +115,14 @@ public sealed class BounceTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var worker = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
         // huggingface.co is an allowed sender: only the auto-reply's marks keep it from being judged as a listing.
         await account.AppendAsync("INBOX", Sample("exchange-automatic-reply.eml", (SampleRecipient, "papers@notifications.huggingface.co")), Ct);
         await account.AppendAsync("INBOX", Sample("gmail-vacation.eml"), Ct);
         await account.AppendAsync("INBOX", Sample("x-autoreply-without-auto-submitted.eml"), Ct);
         await account.AppendAsync("INBOX", Sample("out-of-office-subject-only.eml"), Ct);
 
-        var result = await worker.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 0, 0, AutoReplies: 4), result);
         Assert.Equal(4L, await WebTestData.ScalarAsync(database, "select count(*) from inbound_messages where status = 'auto_reply'"));
@@ -140,10 +138,10 @@ public sealed class BounceTests
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
         // No bounce domain: digests go out from the From address, and reports can only name them by Message-ID.
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, AdminTestKit.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
         var email = $"reader-{Guid.NewGuid():N}@example.org";
-        var subscriber = await WebTestData.SubscriberAsync(app, email, SubscriberStatus.Active, "diffusion");
-        await AdminTestKit.IngestSampleAsync(app.Services);
+        var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
+        await app.IngestSampleAsync();
         var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         var digestId = digest.Parse().MessageId!;
         var overQuota = Report("gmail-over-quota.eml", digestId, email, 1);
@@ -153,9 +151,9 @@ public sealed class BounceTests
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", forged, Ct);
-        await using var worker = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
 
-        var result = await worker.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal("digest@lab.test.example", digest.From);
         Assert.Equal(new PollResult(0, 1, 0, 0, Reports: 2), result);
@@ -175,9 +173,9 @@ public sealed class BounceTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, AdminTestKit.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
         var email = $"full-{Guid.NewGuid():N}@example.org";
-        var subscriber = await WebTestData.SubscriberAsync(app, email, SubscriberStatus.Active, "");
+        var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
         var ingestor = app.Services.GetRequiredService<MessageIngestor>();
         for (var day = 12; day <= 14; day++)
         {
@@ -185,8 +183,8 @@ public sealed class BounceTests
             Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
         }
         var digests = (await smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse().MessageId!).Order(StringComparer.Ordinal).ToList();
-        await using var worker = await TestServices.BuildAsync(database.ConnectionString, TestServices.ImapSettings(account));
-        var poller = worker.GetRequiredService<InboxPoller>();
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        var poller = worker.Services.GetRequiredService<InboxPoller>();
 
         // A delay warning and two over-quota reports for the first two digests: a temporary failure and two permanent ones.
         await account.AppendAsync("INBOX", Report("postfix-delayed.eml", digests[0], email, 0), Ct);
@@ -202,7 +200,7 @@ public sealed class BounceTests
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), secondPoll);
         Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
         Assert.Equal(["permanent", "permanent", "permanent", "transient"],
-            await AdminTestKit.RowsAsync(database.ConnectionString, "select kind from bounces order by kind"));
+            await Sql.RowsAsync(database.ConnectionString, "select kind from bounces order by kind"));
     }
 
     [Fact]
@@ -210,12 +208,12 @@ public sealed class BounceTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var worker = await TestServices.BuildAsync(database.ConnectionString,
-            new Dictionary<string, string?>(TestServices.ImapSettings(account)) { ["Newsletter:Imap:ReportsFolder"] = "Bounces" });
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString,
+            settings: new Dictionary<string, string?> { ["Newsletter:Imap:ReportsFolder"] = "Bounces" });
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
         await account.AppendAsync("Bounces", Sample("postfix-delayed.eml"), Ct);
 
-        var result = await worker.GetRequiredService<InboxPoller>().PollAsync(Ct);
+        var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(1, 0, 0, 0, Reports: 1), result);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));

@@ -20,12 +20,12 @@ public sealed partial class FeedTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, SubscriptionLinkTests.SmtpSettings(smtp), ProcessRole.All, Ct);
-        var reader = await WebTestData.SubscriberAsync(app, "feed-reader@example.org", SubscriberStatus.Active, "diffusion");
-        await WebTestData.SubscriberAsync(app, "someone-else@example.org", SubscriberStatus.Active, "reasoning -diffusion");
-        await WebTestData.IngestSampleAsync(app);
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
+        var reader = await app.AddSubscriberAsync("feed-reader@example.org", "diffusion", SubscriberStatus.Active);
+        await app.AddSubscriberAsync("someone-else@example.org", "reasoning -diffusion", SubscriberStatus.Active);
+        await app.IngestSampleAsync();
         var ledger = new Ledger(database.ConnectionString);
-        await Eventually.WaitAsync(() => ledger.SettledAsync(1, 2, Ct), Eventually.DefaultTimeout, "both deliveries", Ct);
+        await Eventually.WaitAsync(() => ledger.SettledAsync(1, 2), Eventually.DefaultTimeout, "both deliveries", Ct);
         Assert.Equal(2, smtp.Received.Count);
         var delivered = (long[])(await WebTestData.ScalarAsync(database, $"select paper_ids from deliveries where subscriber_id = {reader.Id}"))!;
         using var client = app.CreateClient();
@@ -54,8 +54,8 @@ public sealed partial class FeedTests
     public async Task ReaderFeed_ConditionalGet_Answers304ForTheSameETagOrDate()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var reader = await WebTestData.SubscriberAsync(app, "conditional@example.org", SubscriberStatus.Active, "diffusion");
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        var reader = await app.AddSubscriberAsync("conditional@example.org", "diffusion", SubscriberStatus.Active);
         using var client = app.CreateClient();
         var feed = await NewFeedAddressAsync(app, client, reader.Id);
         using var full = await client.GetAsync(feed, Ct);
@@ -79,8 +79,8 @@ public sealed partial class FeedTests
     public async Task ReaderFeed_NewAddressOrTurnedOff_OldAddressAnswers404()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var reader = await WebTestData.SubscriberAsync(app, "revoker@example.org", SubscriberStatus.Active, "diffusion");
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        var reader = await app.AddSubscriberAsync("revoker@example.org", "diffusion", SubscriberStatus.Active);
         using var client = app.CreateClient();
         var old = await NewFeedAddressAsync(app, client, reader.Id);
 
@@ -107,8 +107,8 @@ public sealed partial class FeedTests
     public async Task IssueFeed_LinkedFromTheWebCopy_ListsEveryPaperAndAnswers304()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        await WebTestData.IngestSampleAsync(app);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await app.IngestSampleAsync();
         var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
         using var client = app.CreateClient();
 
@@ -133,9 +133,9 @@ public sealed partial class FeedTests
     public async Task Feeds_MoreRequestsThanTheLimitPerMinute_Answer429()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "3" }, ct: Ct);
-        await WebTestData.IngestSampleAsync(app);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString,
+            settings: new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "3" });
+        await app.IngestSampleAsync();
         var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
         using var client = app.CreateClient();
 
@@ -150,7 +150,7 @@ public sealed partial class FeedTests
     }
 
     /// <summary>Makes a new feed address from the manage page's feed link, as a reader would; returns its path on the test server.</summary>
-    private static async Task<string> NewFeedAddressAsync(TestWebApp app, HttpClient client, long subscriberId)
+    private static async Task<string> NewFeedAddressAsync(TestApp app, HttpClient client, long subscriberId)
     {
         var manage = await WebTestData.TokenAsync(app, subscriberId, TokenPurpose.Manage);
         var managePage = await client.GetStringAsync($"manage/{manage}", Ct);

@@ -15,7 +15,7 @@ public sealed class ProcessRoleTests
     public async Task WorkerRole_SiteAdminAndApi_NotServedButHealthIs()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, role: ProcessRole.Worker, ct: Ct);
+        await using var app = await TestApp.StartAsync(role: ProcessRole.Worker, connectionString: database.ConnectionString);
         using var client = app.CreateClient(useCookies: false);
 
         foreach (var path in new[] { "", "subscribe", "preview?interests=x", "admin", "admin/login", "admin/api/issues", "admin/jobs", "site.css" })

@@ -19,8 +19,8 @@ public sealed class LinkReuseTests
     public async Task ConfirmLink_PostedAgainAfterAnUnsubscribe_RefusedAndTheUnsubscribeStands()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
-        var subscriber = await WebTestData.SubscriberAsync(app, "once@example.org", SubscriberStatus.Pending);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        var subscriber = await app.AddSubscriberAsync("once@example.org", "diffusion", SubscriberStatus.Pending);
         var confirm = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
         using var client = app.CreateClient();
         var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync($"confirm/{confirm}", Ct)) };
@@ -47,7 +47,7 @@ public sealed class LinkReuseTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, TestApp.SmtpSettings(smtp), ProcessRole.All, Ct);
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
         var subscriber = await WebTestData.SubscriberAsync(app, "stopped@example.org", status);
         var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
         using var client = app.CreateClient();

@@ -35,7 +35,7 @@ public sealed class RateLimitTests
     public async Task SubscribePost_AnyHandlerInTheQuery_CountsAgainstTheSameLimit()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, ct: Ct);
+        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
         using var client = app.CreateClient(useCookies: false);
 
         // Razor Pages runs the default handler for a handler name it does not know: each of these is a subscribe POST.

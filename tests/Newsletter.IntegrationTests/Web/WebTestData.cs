@@ -24,6 +24,9 @@ internal static partial class WebTestData
         return subscriber;
     }
 
+    public static async Task<Subscriber> SubscriberAsync(TestApp app, string email, SubscriberStatus status, string interests = "diffusion") =>
+        await app.AddSubscriberAsync(email, interests, status);
+
     public static Task<string> TokenAsync(TestWebApp app, long subscriberId, TokenPurpose purpose, DateTimeOffset? expiresAt = null) =>
         app.Services.GetRequiredService<SubscriberTokens>().MintAsync(subscriberId, purpose, expiresAt, CancellationToken.None);
 
