@@ -104,10 +104,7 @@ public sealed class DigestLinkKeys
             return false;
         }
         Span<byte> bytes = stackalloc byte[TokenBytes];
-        if (token is not { Length: TokenLength } ||
-            // The status form: TryDecodeFromChars throws on a character outside the alphabet.
-            Base64Url.DecodeFromChars(token, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != bytes.Length ||
-            !_keys.TryGetValue(bytes[0], out var key))
+        if (!TryDecode(token, bytes, out var key))
         {
             return false;
         }
@@ -144,9 +141,7 @@ public sealed class DigestLinkKeys
         deliveryId = paperId = 0;
         more = false;
         Span<byte> bytes = stackalloc byte[VoteTokenBytes];
-        if (token is not { Length: VoteTokenLength } ||
-            Base64Url.DecodeFromChars(token, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != bytes.Length ||
-            !_keys.TryGetValue(bytes[0], out var key))
+        if (!TryDecode(token, bytes, out var key))
         {
             return false;
         }
@@ -163,6 +158,16 @@ public sealed class DigestLinkKeys
             }
         }
         return false;
+    }
+
+    /// <summary>Decodes a token of exactly <paramref name="bytes"/>' length and finds the key its first byte names.</summary>
+    private bool TryDecode(string? token, Span<byte> bytes, out byte[] key)
+    {
+        key = [];
+        // The status form: TryDecodeFromChars throws on a character outside the alphabet.
+        return token is not null && token.Length == Base64Url.GetEncodedLength(bytes.Length) &&
+            Base64Url.DecodeFromChars(token, bytes, out _, out var written) == System.Buffers.OperationStatus.Done && written == bytes.Length &&
+            _keys.TryGetValue(bytes[0], out key!);
     }
 
     /// <summary>Length of a signed vote token.</summary>

@@ -42,8 +42,8 @@ public sealed partial class FeedTests
         Assert.True(parsed.Bozo == 0, parsed.Error);
         Assert.Equal("atom10", parsed.Version);
         Assert.Equal(delivered.Length, parsed.Entries.Count);
-        Assert.All(parsed.Entries, e => Assert.StartsWith("tag:papers.test.example,2025:paper/", e.Id, StringComparison.Ordinal));
-        Assert.Equal(delivered.Select(id => $"tag:papers.test.example,2025:paper/{id}").Order(StringComparer.Ordinal), parsed.Entries.Select(e => e.Id).Order(StringComparer.Ordinal));
+        Assert.All(parsed.Entries, e => Assert.StartsWith("tag:localhost,2025:paper/", e.Id, StringComparison.Ordinal));
+        Assert.Equal(delivered.Select(id => $"tag:localhost,2025:paper/{id}").Order(StringComparer.Ordinal), parsed.Entries.Select(e => e.Id).Order(StringComparer.Ordinal));
         Assert.All(parsed.Entries, e => Assert.Contains("diffusion", e.Title + e.Summary, StringComparison.OrdinalIgnoreCase));
         Assert.All(parsed.Entries, e => Assert.StartsWith("https://", e.Link, StringComparison.Ordinal));
         Assert.Equal(parsed.Entries.Select(e => e.Id), again.Entries.Select(e => e.Id));
@@ -124,7 +124,7 @@ public sealed partial class FeedTests
         Assert.Equal("atom10", parsed.Version);
         Assert.Equal(70, parsed.Entries.Count);
         Assert.Equal(Samples.SamplePapers()[0].Title, parsed.Entries[0].Title);
-        Assert.Equal($"tag:papers.test.example,2025:issue/{issueId}", parsed.Id);
+        Assert.Equal($"tag:localhost,2025:issue/{issueId}", parsed.Id);
         Assert.Equal(HttpStatusCode.NotModified, notModified.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
@@ -175,7 +175,7 @@ public sealed partial class FeedTests
     [GeneratedRegex(@"<a id=""feed-link"" href=""([^""]+)""")]
     private static partial Regex FeedLink();
 
-    [GeneratedRegex(@"value=""https://papers\.test\.example/feeds/([A-Za-z0-9_-]+)""")]
+    [GeneratedRegex(@"value=""http://localhost/feeds/([A-Za-z0-9_-]+)""")]
     private static partial Regex FeedAddress();
 
     [GeneratedRegex(@"<link rel=""alternate"" type=""application/atom\+xml""[^>]* href=""([^""]+)""")]
