@@ -174,6 +174,7 @@ public sealed class DeliveryLedger(
         var rows = new List<(long Id, long SubscriberId, string Email, string Interests, DigestFormat Format, long[] PaperIds, int Attempts, DateTimeOffset CreatedAt)>();
         // The subscriber of each row is looked up by its key (lateral, limit 1): a plain join lets the planner hash the
         // whole subscribers table for a batch of a few hundred rows, 20 ms at 30,000 subscribers against 3 ms.
+        var stopped = new List<long>();
         await using (var command = db.CreateCommand(
             """
             select d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at, s.status
@@ -189,8 +190,9 @@ public sealed class DeliveryLedger(
             command.Parameters.AddWithValue("generation", generation);
             command.Parameters.AddWithValue("from", fromId);
             command.Parameters.AddWithValue("to", toId);
+            // Disposed once, here. Npgsql reuses one reader object per pooled connection: a second dispose after the
+            // connection went back to the pool closes whatever another caller is reading on it.
             await using var reader = await command.ExecuteReaderAsync(ct);
-            var stopped = new List<long>();
             while (await reader.ReadAsync(ct))
             {
                 rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), DbNames.Parse<DigestFormat>(reader.GetString(4)),
@@ -200,13 +202,12 @@ public sealed class DeliveryLedger(
                     stopped.Add(reader.GetInt64(0));
                 }
             }
-            await reader.DisposeAsync();
-            if (stopped.Count > 0)
-            {
-                // Paused or unsubscribed since the fan-out: they get nothing, and the ledger says why.
-                await SkipAsync(stopped, "the subscriber is no longer active", ct);
-                rows.RemoveAll(r => stopped.Contains(r.Id));
-            }
+        }
+        if (stopped.Count > 0)
+        {
+            // Paused or unsubscribed since the fan-out: they get nothing, and the ledger says why.
+            await SkipAsync(stopped, "the subscriber is no longer active", ct);
+            rows.RemoveAll(r => stopped.Contains(r.Id));
         }
 
         // Links are signed, not stored (DigestLinkKeys): minting them writes nothing. Storing three token rows per digest
