@@ -10,7 +10,8 @@ namespace Newsletter.IntegrationTests.Digests;
 /// <summary>
 /// The recovery job against a real PostgreSQL and Hangfire storage: open ledger rows nobody has touched for
 /// <see cref="DeliveryRecoveryJob.StaleAfter"/> get their send batches queued again; a batch that is being sent,
-/// which records each row's outcome as it goes, is left alone.
+/// which records each row's outcome as it goes, is left alone; a lease whose session has run nothing for longer than
+/// any send takes is ended, so the batch's next run can take it.
 /// </summary>
 public sealed class DeliveryRecoveryTests
 {
@@ -43,7 +44,7 @@ public sealed class DeliveryRecoveryTests
         // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
         var ledger = services.GetRequiredService<DeliveryLedger>();
-        await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct))
+        await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct))
         {
             Assert.NotNull(lease);
             await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
@@ -59,48 +60,47 @@ public sealed class DeliveryRecoveryTests
         Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
     }
 
-    /// <summary>
-    /// The crash window's time bound: sent outcomes wait to be written together, but none longer than
-    /// <see cref="BatchLease.MaxOutcomeDelay"/>, and each keeps the time its 250 came as <c>sent_at</c>.
-    /// </summary>
     [Fact]
-    public async Task Lease_SentOutcomesWaitAtMostTheDelay_ThenWrittenEachWithItsOwnTime()
+    public async Task Recovery_LeaseIdleLongerThanAnySend_ItsSessionEndsAndTheBatchIsQueuedAgain()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
         var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
         var ledger = services.GetRequiredService<DeliveryLedger>();
-        var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
-        var secondAccepted = firstAccepted + TimeSpan.FromMilliseconds(100);
+        // A run that stopped on a live worker with its batch leased: nothing else ends its session.
+        var stuck = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
+        Assert.NotNull(stuck);
 
-        clock.Now = firstAccepted;
-        await using var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct);
-        Assert.NotNull(lease);
-        await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
-        clock.Now = secondAccepted;
-        await lease.RecordAsync(new RecordedOutcome(deliveries[1], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
-        await lease.WriteDueAsync(Ct);
-        Assert.Equal(["pending", "pending", "pending"], (await RowsAsync(database)).Select(r => r.Status));
+        clock.Now = TimeProvider.System.GetUtcNow() + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        clock.Now = firstAccepted + BatchLease.MaxOutcomeDelay;
-        await lease.WriteDueAsync(Ct);
-        var rows = await RowsAsync(database);
-        Assert.Equal(["sent", "sent", "pending"], rows.Select(r => r.Status));
-        Assert.Equal([firstAccepted, secondAccepted, (DateTimeOffset?)null], rows.Select(r => r.SentAt));
+        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
+        await using (var next = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct))
+        {
+            Assert.NotNull(next);
+        }
+        await stuck.DisposeAsync();
     }
 
-    private static async Task<List<(string Status, DateTimeOffset? SentAt)>> RowsAsync(TestDatabase database)
+    [Fact]
+    public async Task Recovery_LeaseIdleForLessThanASendMayTake_StaysWithItsRun()
     {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand("select status, sent_at from deliveries order by id", connection);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var rows = new List<(string, DateTimeOffset?)>();
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)));
-        }
-        return rows;
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var clock = new SettableClock(FannedOut);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using var running = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
+        Assert.NotNull(running);
+
+        // A digest may take minutes (a slow server's timeouts and retries): such a wait is not a stuck run.
+        clock.Now = TimeProvider.System.GetUtcNow() + TimeSpan.FromMinutes(5);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+
+        Assert.Null(await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct));
+        await running.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
+        await running.WrittenAsync();
     }
 
     /// <summary>An issue whose first generation was fanned out at <see cref="FannedOut"/>: one pending row per subscriber.</summary>

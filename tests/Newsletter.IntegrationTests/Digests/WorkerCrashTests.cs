@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Digests;
 using Newsletter.Inbox;
+using Newsletter.Mail;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Xunit;
@@ -9,12 +10,14 @@ namespace Newsletter.IntegrationTests.Digests;
 
 /// <summary>
 /// A worker stopped in the middle of sending, then a fresh one: nothing lost, and nothing twice beyond the documented
-/// crash window (<see cref="DeliveryOptions.OutcomesPerWrite"/> per connection after SIGKILL, none after SIGTERM).
+/// crash window (one digest per open SMTP connection after SIGKILL, none after SIGTERM).
 /// </summary>
 public sealed class WorkerCrashTests
 {
     private const int Subscribers = 3000;
-    private const int Connections = 2;
+
+    /// <summary>The default number of SMTP connections per worker.</summary>
+    private static readonly int Connections = new SmtpOptions().Connections;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -35,12 +38,42 @@ public sealed class WorkerCrashTests
 
         var perRecipient = await RestartAndSettleAsync(database, smtp, settings, "crash-worker-2");
         Assert.Equal(Subscribers, perRecipient.Count);
-        // The documented window: digests the server took (250) just before the kill, whose outcomes were still waiting
-        // to be written, go out again. At most OutcomesPerWrite per connection the killed worker had open.
+        // The documented window: a digest the server took (250) just before the kill, whose outcome was still being
+        // written, goes out again. At most one per connection the killed worker had open.
         var repeated = perRecipient.Where(p => p.Value > 1).ToList();
-        Assert.True(repeated.Count <= Connections * new DeliveryOptions().OutcomesPerWrite, $"{repeated.Count} recipients got a digest twice");
+        Assert.True(repeated.Count <= Connections, $"{repeated.Count} recipients got a digest twice");
         Assert.All(repeated, p => Assert.Equal(2, p.Value));
         Assert.True(smtp.Received.Count > beforeRestart, "the second worker sent the rest");
+    }
+
+    [Fact]
+    public async Task Send_OneOfThreeWorkersKilledMidWay_EveryDigestArrivesAndFewTwice()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        var settings = await IssueForSubscribersAsync(database, smtp);
+        var ledger = new Ledger(database.ConnectionString);
+
+        await using var first = WorkerProcess.Start(settings, "shared-worker-1");
+        // The first worker fans out and leases batches; the other two join the fan-out it is sending.
+        await Eventually.WaitAsync(async () => await SentByAsync(ledger, first) >= 100, TimeSpan.FromMinutes(3),
+            "the first worker to send", Ct);
+        await using var second = WorkerProcess.Start(settings, "shared-worker-2");
+        await using var third = WorkerProcess.Start(settings, "shared-worker-3");
+        await smtp.WaitForMessagesAsync(Subscribers / 3, TimeSpan.FromMinutes(3), Ct);
+        await first.KillAsync();
+        Assert.True(smtp.Received.Count < Subscribers, "the worker was killed before the fan-out finished");
+
+        // The two live workers take the killed one's batches once Hangfire hands its jobs out again.
+        await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers, Ct), TimeSpan.FromMinutes(4),
+            "the other workers to finish the issue", Ct);
+        Assert.Equal((long)Subscribers, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
+        var perRecipient = smtp.Received.GroupBy(m => m.Recipients.Single()).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(Subscribers, perRecipient.Count);
+        // At most one per connection of the killed worker; the live ones repeat nothing.
+        var repeated = perRecipient.Where(p => p.Value > 1).ToList();
+        Assert.True(repeated.Count <= Connections, $"{repeated.Count} recipients got a digest twice");
+        Assert.All(repeated, p => Assert.Equal(2, p.Value));
     }
 
     [Fact]
@@ -66,6 +99,11 @@ public sealed class WorkerCrashTests
         Assert.All(perRecipient, p => Assert.Equal(1, p.Value));
         Assert.True(smtp.Received.Count > beforeRestart, "the second worker sent the rest");
     }
+
+    /// <summary>How many outcomes the worker has recorded as sent (a row's worker is its host and process id).</summary>
+    private static async Task<long> SentByAsync(Ledger ledger, WorkerProcess worker) =>
+        (long)(await ledger.ScalarAsync(
+            $"select count(*) from deliveries where status = 'sent' and claimed_by like '%:{worker.Id}'", Ct))!;
 
     /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it.</summary>
     private static async Task<Dictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
