@@ -39,10 +39,57 @@ public static class AdvisoryLocks
     }
 
     /// <summary>Releases explicitly: a pooled connection would otherwise keep its session locks until it is next used.</summary>
-    public static async Task ReleaseAsync(NpgsqlConnection connection, LockSpace space, long id)
+    /// <returns>False when this session did not hold the lock.</returns>
+    public static async Task<bool> ReleaseAsync(NpgsqlConnection connection, LockSpace space, long id)
     {
         await using var command = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
         command.Parameters.AddWithValue("key", Key(space, id));
-        await command.ExecuteNonQueryAsync(CancellationToken.None);
+        return await command.ExecuteScalarAsync(CancellationToken.None) is true;
+    }
+
+    /// <summary>
+    /// Ends the sessions of this database that hold a lock of <paramref name="space"/> and have run nothing since before
+    /// <paramref name="idleBefore"/>, which frees their locks; returns the ids they held once those sessions are gone.
+    /// In <c>pg_locks</c> a bigint key is split: <c>classid</c> holds its high 32 bits (the space and the id's top 16),
+    /// <c>objid</c> the low 32, and <c>objsubid</c> is 1.
+    /// </summary>
+    public static async Task<IReadOnlyList<long>> EndIdleHoldersAsync(NpgsqlDataSource db, LockSpace space, DateTimeOffset idleBefore, CancellationToken ct)
+    {
+        var ended = new List<(long Id, int Pid)>();
+        await using (var command = db.CreateCommand(
+            """
+            with idle as materialized (
+                select ((l.classid::bigint & 65535) << 32) | l.objid::bigint as id, a.pid
+                from pg_locks l
+                join pg_stat_activity a on a.pid = l.pid
+                where l.locktype = 'advisory' and l.objsubid = 1 and l.granted
+                  and l.database = (select oid from pg_database where datname = current_database())
+                  and l.classid::bigint >> 16 = @space
+                  and a.state = 'idle' and a.state_change < @idle_before
+            )
+            select id, pid from idle where pg_terminate_backend(pid)
+            """))
+        {
+            command.Parameters.AddWithValue("space", (long)space);
+            command.Parameters.AddWithValue("idle_before", idleBefore);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                ended.Add((reader.GetInt64(0), reader.GetInt32(1)));
+            }
+        }
+        if (ended.Count == 0)
+        {
+            return [];
+        }
+
+        // pg_terminate_backend only signals: the locks go when the sessions have exited, normally within milliseconds.
+        await using var gone = db.CreateCommand("select not exists (select 1 from pg_stat_activity where pid = any(@pids))");
+        gone.Parameters.AddWithValue("pids", ended.Select(e => e.Pid).ToArray());
+        for (var check = 0; check < 100 && await gone.ExecuteScalarAsync(ct) is not true; check++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
+        return ended.ConvertAll(e => e.Id);
     }
 }

@@ -172,17 +172,26 @@ public sealed class DeliveryLedger(
 
     /// <summary>
     /// Holds a batch for as long as the returned lease lives; the lease also records the batch's outcomes, as
-    /// <paramref name="worker"/>, up to <paramref name="outcomesPerWrite"/> of them in one update. The lock is a session
-    /// advisory lock: when a worker dies its connection closes and the batch is free at once, for Hangfire's re-run to pick up.
+    /// <paramref name="worker"/>, each as it comes. The lock is a session advisory lock: when a worker dies its connection
+    /// closes and the batch is free at once, for Hangfire's re-run to pick up.
     /// </summary>
-    public async Task<BatchLease?> TryLeaseBatchAsync(long firstDeliveryId, string worker, int outcomesPerWrite, CancellationToken ct)
+    public async Task<BatchLease?> TryLeaseBatchAsync(long firstDeliveryId, string worker, CancellationToken ct)
     {
         // Outcome updates do not wait for the disk flush (asyncCommit has synchronous_commit off): losing the last
         // fraction of a second of them to a database crash means a repeated digest, never a lost one.
         var connection = await asyncCommit.OpenConnectionAsync(ct);
-        if (await AdvisoryLocks.TryTakeAsync(connection, LockSpace.SendBatch, firstDeliveryId, ct))
+        try
         {
-            return new BatchLease(connection, firstDeliveryId, worker, outcomesPerWrite, clock, logger);
+            if (await AdvisoryLocks.TryTakeAsync(connection, LockSpace.SendBatch, firstDeliveryId, ct))
+            {
+                return new BatchLease(asyncCommit, connection, firstDeliveryId, worker, clock, logger);
+            }
+        }
+        catch
+        {
+            // The server may have granted the lock before the failure: its session must end, not wait in the pool.
+            await BatchLease.DiscardAsync(asyncCommit, connection);
+            throw;
         }
         await connection.DisposeAsync();
         return null;
@@ -200,6 +209,7 @@ public sealed class DeliveryLedger(
         var rows = new List<(long Id, long SubscriberId, string Email, string Interests, DigestFormat Format, long[] PaperIds, int Attempts, DateTimeOffset CreatedAt, DeliveryRelevance Relevance)>();
         // The subscriber of each row is looked up by its key (lateral, limit 1): a plain join lets the planner hash the
         // whole subscribers table for a batch of a few hundred rows, 20 ms at 30,000 subscribers against 3 ms.
+        var stopped = new List<long>();
         await using (var command = db.CreateCommand(
             """
             select d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at, s.status,
@@ -216,8 +226,9 @@ public sealed class DeliveryLedger(
             command.Parameters.AddWithValue("generation", generation);
             command.Parameters.AddWithValue("from", fromId);
             command.Parameters.AddWithValue("to", toId);
+            // Disposed once, here. Npgsql reuses one reader object per pooled connection: a second dispose after the
+            // connection went back to the pool closes whatever another caller is reading on it.
             await using var reader = await command.ExecuteReaderAsync(ct);
-            var stopped = new List<long>();
             while (await reader.ReadAsync(ct))
             {
                 rows.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetString(3), DbNames.Parse<DigestFormat>(reader.GetString(4)),
@@ -228,13 +239,12 @@ public sealed class DeliveryLedger(
                     stopped.Add(reader.GetInt64(0));
                 }
             }
-            await reader.DisposeAsync();
-            if (stopped.Count > 0)
-            {
-                // Paused or unsubscribed since the fan-out: they get nothing, and the ledger says why.
-                await SkipAsync(stopped, "the subscriber is no longer active", ct);
-                rows.RemoveAll(r => stopped.Contains(r.Id));
-            }
+        }
+        if (stopped.Count > 0)
+        {
+            // Paused or unsubscribed since the fan-out: they get nothing, and the ledger says why.
+            await SkipAsync(stopped, "the subscriber is no longer active", ct);
+            rows.RemoveAll(r => stopped.Contains(r.Id));
         }
 
         // Links are signed, not stored (DigestLinkKeys): minting them writes nothing. Storing three token rows per digest
@@ -274,31 +284,26 @@ public sealed record RecordedOutcome(long DeliveryId, DeliveryStatus Status, str
 
 /// <summary>
 /// A leased send batch: its connection holds the advisory lock and records the batch's outcomes, so recording costs no
-/// pooled connection per digest. Sent outcomes are written in groups: one update per digest was the largest part of
-/// PostgreSQL's work in a fan-out and about a sixth of the worker's (tests/bench.sh fan-out, README).
+/// pooled connection per digest. Each outcome is written as soon as the server has answered; a sent one is written
+/// while the next digest is rendered, and the batch waits for that write (<see cref="WrittenAsync"/>) before the next
+/// digest goes out. So a worker killed mid-send repeats at most the one digest per connection whose 250 came last.
 /// </summary>
 public sealed class BatchLease : IAsyncDisposable
 {
-    /// <summary>
-    /// The longest a sent outcome waits to be written while the batch goes on. With the count it bounds what a crash
-    /// can repeat, and it matches what synchronous_commit off may already lose when the database host fails.
-    /// </summary>
-    public static readonly TimeSpan MaxOutcomeDelay = TimeSpan.FromMilliseconds(250);
-
+    private readonly NpgsqlDataSource _pool;
     private readonly NpgsqlConnection _connection;
     private readonly long _key;
     private readonly string _worker;
-    private readonly int _outcomesPerWrite;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly List<(RecordedOutcome Outcome, DateTimeOffset At)> _waiting = [];
+    private Task _writing = Task.CompletedTask;
 
-    internal BatchLease(NpgsqlConnection connection, long key, string worker, int outcomesPerWrite, TimeProvider clock, ILogger logger)
+    internal BatchLease(NpgsqlDataSource pool, NpgsqlConnection connection, long key, string worker, TimeProvider clock, ILogger logger)
     {
+        _pool = pool;
         _connection = connection;
         _key = key;
         _worker = worker;
-        _outcomesPerWrite = Math.Max(1, outcomesPerWrite);
         _clock = clock;
         _logger = logger;
     }
@@ -306,24 +311,21 @@ public sealed class BatchLease : IAsyncDisposable
     /// <summary>
     /// Records what the server said about one digest. A digest goes out before its row says so: a row still pending (or
     /// deferred, or 'sending' from before) is sent again by the next run, so a crash before the outcome is written repeats
-    /// that digest, and never loses one. A sent outcome waits for others (at most the lease's outcomes per write, at most
-    /// <see cref="MaxOutcomeDelay"/>); anything else is written at once, with those waiting. The lease's end writes the rest.
+    /// that digest, and never loses one. A sent outcome's update is started here and finished by <see cref="WrittenAsync"/>;
+    /// any other outcome is written before this returns.
     /// </summary>
     public async Task RecordAsync(RecordedOutcome outcome, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(outcome);
+        // One command at a time on the connection: the previous outcome's update first.
+        await WrittenAsync();
         var now = _clock.GetUtcNow();
         if (outcome is { Status: DeliveryStatus.Sent, BounceSubscriberId: null })
         {
-            _waiting.Add((outcome, now));
-            if (_waiting.Count >= _outcomesPerWrite || OldestIsDue)
-            {
-                await WriteWaitingAsync(ct);
-            }
+            _writing = WriteSentAsync(outcome.DeliveryId, Bounded(outcome.Reply), now);
             return;
         }
 
-        await WriteWaitingAsync(ct);
         await using var batch = new NpgsqlBatch(_connection);
         var record = new NpgsqlBatchCommand(
             """
@@ -348,56 +350,68 @@ public sealed class BatchLease : IAsyncDisposable
     }
 
     /// <summary>
-    /// Writes the waiting outcomes if the oldest has waited <see cref="MaxOutcomeDelay"/>: called before each send, so a
-    /// slow server or a rate limit does not keep an outcome unwritten for the length of the next send.
+    /// Completes when every recorded outcome is in the ledger; throws if the last update failed (its digest is still
+    /// pending and goes out again with the batch's next run). The batch calls it before each send.
     /// </summary>
-    public Task WriteDueAsync(CancellationToken ct) => OldestIsDue ? WriteWaitingAsync(ct) : Task.CompletedTask;
+    public Task WrittenAsync() => _writing;
 
-    private bool OldestIsDue => _waiting.Count > 0 && _clock.GetUtcNow() - _waiting[0].At >= MaxOutcomeDelay;
-
-    /// <summary>The waiting sent outcomes in one update, each with the time its 250 came.</summary>
-    public async Task WriteWaitingAsync(CancellationToken ct)
+    // Never cancelled: the server has taken the digest, and an unwritten 250 is a repeated digest.
+    private async Task WriteSentAsync(long deliveryId, string? reply, DateTimeOffset sentAt)
     {
-        if (_waiting.Count == 0)
-        {
-            return;
-        }
         await using var command = new NpgsqlCommand(
             """
-            update deliveries d set status = 'sent', smtp_reply = w.reply, error = null, attempts = d.attempts + 1,
-                next_attempt_at = null, sent_at = w.sent_at, updated_at = @now, claimed_by = @worker
-            from unnest(@ids, @replies, @sent_at) as w(id, reply, sent_at)
-            where d.id = w.id
+            update deliveries set status = 'sent', smtp_reply = @reply, error = null, attempts = attempts + 1,
+                next_attempt_at = null, sent_at = @sent_at, updated_at = @sent_at, claimed_by = @worker
+            where id = @id
             """, _connection);
-        command.Parameters.AddWithValue("ids", _waiting.Select(w => w.Outcome.DeliveryId).ToArray());
-        command.Parameters.AddWithValue("replies", _waiting.Select(w => Bounded(w.Outcome.Reply)).ToArray());
-        command.Parameters.AddWithValue("sent_at", _waiting.Select(w => w.At).ToArray());
-        command.Parameters.AddWithValue("now", _clock.GetUtcNow());
-        command.Parameters.AddWithValue("worker", _worker);
-        await command.ExecuteNonQueryAsync(ct);
-        _waiting.Clear();
+        command.Parameters.Add(new NpgsqlParameter<string?>("reply", reply));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("sent_at", sentAt));
+        command.Parameters.Add(new NpgsqlParameter<string>("worker", _worker));
+        command.Parameters.Add(new NpgsqlParameter<long>("id", deliveryId));
+        await command.ExecuteNonQueryAsync(CancellationToken.None);
     }
 
+    /// <summary>Finishes the last outcome's update and frees the batch; a lock it cannot release goes with its session.</summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await WriteWaitingAsync(CancellationToken.None);
+            await WrittenAsync();
         }
         catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException)
         {
-            // The connection broke: those digests are still pending and go out again with the batch's next run.
-            _logger.LogError(ex, "{Count} sent digests could not be recorded; they will be sent again", _waiting.Count);
+            // The connection broke: that digest is still pending and goes out again with the batch's next run.
+            _logger.LogError(ex, "A sent digest could not be recorded; it will be sent again");
         }
 
+        bool released;
         try
         {
-            await AdvisoryLocks.ReleaseAsync(_connection, LockSpace.SendBatch, _key);
+            released = await AdvisoryLocks.ReleaseAsync(_connection, LockSpace.SendBatch, _key);
         }
-        finally
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException)
+        {
+            _logger.LogWarning(ex, "The lease of deliveries from {FirstDeliveryId} could not be released; its connection is closed instead", _key);
+            released = false;
+        }
+        if (released)
         {
             await _connection.DisposeAsync();
         }
+        else
+        {
+            await DiscardAsync(_pool, _connection);
+        }
+    }
+
+    /// <summary>
+    /// Closes the connection instead of pooling it, which ends its session and every lock the session holds. Npgsql
+    /// discards one connection only by clearing its pool: the pool's other connections close as they come back.
+    /// </summary>
+    internal static async ValueTask DiscardAsync(NpgsqlDataSource pool, NpgsqlConnection connection)
+    {
+        pool.Clear();
+        await connection.DisposeAsync();
     }
 
     private static string? Bounded(string? reply) => StoredText.Bounded(reply, 1000);

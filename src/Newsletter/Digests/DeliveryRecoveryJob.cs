@@ -1,20 +1,23 @@
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
+using Newsletter.Database;
+using Newsletter.Mail;
 using Npgsql;
 
 namespace Newsletter.Digests;
 
 /// <summary>
 /// The safety net under Hangfire: finds generations never fanned out and delivery rows nobody has touched for a
-/// while (a job that exhausted its retries, a queue that was lost) and queues their work again. Every job it
-/// queues is idempotent against the ledger, so a false alarm costs nothing but a query.
+/// while (a job that exhausted its retries, a queue that was lost, a run stuck with its batch leased) and queues their
+/// work again. Every job it queues is idempotent against the ledger, so a false alarm costs nothing but a query.
 /// </summary>
 public sealed class DeliveryRecoveryJob(
     NpgsqlDataSource db,
     DeliveryLedger ledger,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> options,
+    IOptions<SmtpOptions> smtp,
     TimeProvider clock,
     ILogger<DeliveryRecoveryJob> logger)
 {
@@ -25,6 +28,16 @@ public sealed class DeliveryRecoveryJob(
     [DisplayName("Recover stalled deliveries")]
     public async Task RunAsync(CancellationToken ct)
     {
+        // A running batch writes each digest's outcome on its lease's connection. A lease idle for longer than any send
+        // takes belongs to a run that stopped sending (hung, on a live worker) and keeps every later run of the batch
+        // out: its session is ended, and the batch's rows are stale below, so they are queued again.
+        var idleFor = TimeSpan.FromTicks(Math.Max(StaleAfter.Ticks, SendBatchJob.LongestSend(smtp.Value).Ticks));
+        var freed = await AdvisoryLocks.EndIdleHoldersAsync(db, LockSpace.SendBatch, clock.GetUtcNow() - idleFor, ct);
+        if (freed.Count > 0)
+        {
+            logger.LogWarning("Ended the idle sessions that held the send batches from deliveries {FirstDeliveryIds}", freed);
+        }
+
         var staleBefore = clock.GetUtcNow() - StaleAfter;
         await using var command = db.CreateCommand(
             """

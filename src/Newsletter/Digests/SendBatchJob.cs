@@ -42,7 +42,7 @@ public sealed class SendBatchJob(
     public async Task RunAsync(long issueId, int generation, long fromId, long toId, CancellationToken ct)
     {
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["IssueId"] = issueId, ["Generation"] = generation, ["Batch"] = $"{fromId}-{toId}" });
-        await using var lease = await ledger.TryLeaseBatchAsync(fromId, Worker, delivery.Value.OutcomesPerWrite, ct);
+        await using var lease = await ledger.TryLeaseBatchAsync(fromId, Worker, ct);
         if (lease is null)
         {
             logger.LogInformation("Deliveries {From}-{To} are being sent by another live run", fromId, toId);
@@ -106,7 +106,8 @@ public sealed class SendBatchJob(
                 }
 
                 using var permit = await rateLimiter.AcquireAsync(ct);
-                await lease.WriteDueAsync(ct);
+                // The last digest's outcome is in the ledger before this one goes out: a crash repeats at most one.
+                await lease.WrittenAsync();
                 SendOutcome outcome;
                 var started = clock.GetTimestamp();
                 if (unreachable >= 3)
@@ -139,8 +140,8 @@ public sealed class SendBatchJob(
                     }
                 }
                 var recorded = Record(row, outcome);
-                // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again. A sent outcome
-                // may wait for a few more (DeliveryOptions.OutcomesPerWrite); the lease writes what waits when it ends.
+                // Recorded whatever happens next, shutdown included: an unrecorded 250 would be sent again. A sent outcome's
+                // update runs while the next digest is built.
                 await lease.RecordAsync(recorded, CancellationToken.None);
                 metrics.DigestSent(DbNames.ToDb(recorded.Status), clock.GetElapsedTime(started));
                 if (outcome.Kind != SendOutcomeKind.Sent)
@@ -149,7 +150,7 @@ public sealed class SendBatchJob(
                         row.Id, row.SubscriberId, recorded.Status, outcome.Reply);
                 }
             }
-            await lease.WriteWaitingAsync(ct);
+            await lease.WrittenAsync();
         }
         finally
         {
@@ -188,13 +189,27 @@ public sealed class SendBatchJob(
         return TimeSpan.FromSeconds(Math.Min(jittered, TimeSpan.FromHours(6).TotalSeconds));
     }
 
+    /// <summary>
+    /// The longest one digest can keep a running batch from writing to its lease: its turn under the rate limit, then
+    /// every connect and send attempt running into the SMTP timeout.
+    /// </summary>
+    internal static TimeSpan LongestSend(SmtpOptions smtp)
+    {
+        var attempts = 1 + ConnectRetries + 1 + SendRetries;
+        var turn = smtp.MaxMessagesPerSecond > 0 ? TimeSpan.FromSeconds(smtp.Connections / smtp.MaxMessagesPerSecond) : TimeSpan.Zero;
+        return turn + (attempts * smtp.Timeout) + TimeSpan.FromMinutes(1);
+    }
+
+    private const int ConnectRetries = 3;
+    private const int SendRetries = 3;
+
     // A refused connection or a restarting server: a few quick tries before the row is deferred.
     private static readonly ResiliencePipeline Connect = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<IOException>().Handle<System.Net.Sockets.SocketException>()
                 .Handle<MailKit.Net.Smtp.SmtpProtocolException>(),
-            MaxRetryAttempts = 3,
+            MaxRetryAttempts = ConnectRetries,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(200),
@@ -206,7 +221,7 @@ public sealed class SendBatchJob(
         .AddRetry(new RetryStrategyOptions<SendOutcome>
         {
             ShouldHandle = new PredicateBuilder<SendOutcome>().HandleResult(o => o.Kind == SendOutcomeKind.Deferred),
-            MaxRetryAttempts = 3,
+            MaxRetryAttempts = SendRetries,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(100),

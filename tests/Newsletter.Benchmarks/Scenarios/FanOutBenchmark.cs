@@ -146,6 +146,8 @@ public static class FanOutBenchmark
                 .Where(t => t.Value >= TimeSpan.FromSeconds(0.1)).OrderByDescending(t => t.Value)
                 .Select(t => $"{t.Key} {t.Value.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s")),
             ["PostgreSQL CPU during the run"] = BenchEnvironment.Format(servers["postgres"].TotalSeconds, "s"),
+            ["PostgreSQL CPU per digest"] = BenchEnvironment.Format(sent == 0 ? 0 : servers["postgres"].TotalMilliseconds / sent, "ms"),
+            ["worker CPU per digest"] = BenchEnvironment.Format(sent == 0 ? 0 : workerCpu * 1000 / sent, "ms"),
             ["smtp-sink CPU during the run"] = BenchEnvironment.Format(servers["smtp-sink"].TotalSeconds, "s"),
             ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),
             ["worker RSS when ready, before the run"] = BenchEnvironment.Format(readyRssKb / 1024.0, "MB"),

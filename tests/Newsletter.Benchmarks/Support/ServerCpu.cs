@@ -24,7 +24,43 @@ public static class ServerCpu
                 totals[stat.Command] += stat.Cpu;
             }
         }
+        if (totals.ContainsKey("postgres") && ClusterCpu() is { } cluster)
+        {
+            totals["postgres"] = cluster;
+        }
         return totals;
+    }
+
+    /// <summary>
+    /// The CPU of the cluster tests/bench.sh started in BENCH_WORK/pg, not of every PostgreSQL on a shared machine: its
+    /// postmaster with the time of its exited children (backends that closed since), and its live children. Null when
+    /// there is no such cluster.
+    /// </summary>
+    private static TimeSpan? ClusterCpu()
+    {
+        var pidFile = Path.Combine(Environment.GetEnvironmentVariable("BENCH_WORK") ?? "", "pg", "data", "postmaster.pid");
+        string postmaster;
+        try
+        {
+            postmaster = File.ReadLines(pidFile).First().Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return null;
+        }
+        if (ReadStat(Path.Combine("/proc", postmaster)) is not { } root)
+        {
+            return null;
+        }
+        var total = root.Cpu + root.ChildrenCpu;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out _) && ReadStat(dir) is { } stat && stat.ParentId == postmaster)
+            {
+                total += stat.Cpu;
+            }
+        }
+        return total;
     }
 
     /// <summary>
@@ -63,8 +99,11 @@ public static class ServerCpu
         return totals;
     }
 
-    /// <summary>The command (or thread) name and user+system CPU from DIR/stat; null when it exited while we looked.</summary>
-    private static (string Command, TimeSpan Cpu)? ReadStat(string dir)
+    /// <summary>
+    /// The command (or thread) name, user+system CPU, the parent's id and the user+system CPU of its exited children
+    /// from DIR/stat; null when it exited while we looked.
+    /// </summary>
+    private static (string Command, TimeSpan Cpu, string ParentId, TimeSpan ChildrenCpu)? ReadStat(string dir)
     {
         string stat;
         try
@@ -84,7 +123,9 @@ public static class ServerCpu
         }
         var fields = stat[(close + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return (stat[(open + 1)..close], TimeSpan.FromSeconds(ticks / (double)TicksPerSecond));
+        var childTicks = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
+        return (stat[(open + 1)..close], TimeSpan.FromSeconds(ticks / (double)TicksPerSecond), fields[1],
+            TimeSpan.FromSeconds(childTicks / (double)TicksPerSecond));
     }
 
     public static Dictionary<string, TimeSpan> Since(Dictionary<string, TimeSpan> before) =>

@@ -1,12 +1,17 @@
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Digests;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Npgsql;
+using Xunit;
 
 namespace Newsletter.IntegrationTests.Digests;
 
 /// <summary>
 /// The recovery job against a real PostgreSQL and Hangfire storage: open ledger rows nobody has touched for
 /// <see cref="DeliveryRecoveryJob.StaleAfter"/> get their send batches queued again; a batch that is being sent,
-/// which records each row's outcome as it goes, is left alone.
+/// which records each row's outcome as it goes, is left alone; a lease whose session has run nothing for longer than
+/// any send takes is ended, so the batch's next run can take it.
 /// </summary>
 public sealed class DeliveryRecoveryTests
 {
@@ -17,77 +22,92 @@ public sealed class DeliveryRecoveryTests
     [Fact]
     public async Task Recovery_OpenRowsUntouchedForLongerThanStaleAfter_TheirBatchIsQueuedAgain()
     {
+        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
-        await FannedOutGenerationAsync(app, subscribers: 3);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        await FannedOutGenerationAsync(database, subscribers: 3);
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(1L, await QueuedSendBatchesAsync(app));
+        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
     }
 
     [Fact]
     public async Task Recovery_BatchRecordedAnOutcomeRecently_NothingQueued()
     {
+        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(app, subscribers: 3);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
 
         // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
-        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
-        await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct))
+        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct))
         {
             Assert.NotNull(lease);
             await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         }
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(0L, await QueuedSendBatchesAsync(app));
-        Assert.Equal("worker-a:1", await app.ScalarAsync<string>("select claimed_by from deliveries where id = @id", ("id", deliveries[0])));
+        Assert.Equal(0L, await QueuedSendBatchesAsync(database));
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var who = new NpgsqlCommand("select claimed_by from deliveries where id = @id", connection);
+        who.Parameters.AddWithValue("id", deliveries[0]);
+        Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
     }
 
-    /// <summary>
-    /// The crash window's time bound: sent outcomes wait to be written together, but none longer than
-    /// <see cref="BatchLease.MaxOutcomeDelay"/>, and each keeps the time its 250 came as <c>sent_at</c>.
-    /// </summary>
     [Fact]
-    public async Task Lease_SentOutcomesWaitAtMostTheDelay_ThenWrittenEachWithItsOwnTime()
+    public async Task Recovery_LeaseIdleLongerThanAnySend_ItsSessionEndsAndTheBatchIsQueuedAgain()
     {
+        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(app, subscribers: 3);
-        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
-        var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
-        var secondAccepted = firstAccepted + TimeSpan.FromMilliseconds(100);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var ledger = services.GetRequiredService<DeliveryLedger>();
+        // A run that stopped on a live worker with its batch leased: nothing else ends its session.
+        var stuck = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
+        Assert.NotNull(stuck);
 
-        clock.Now = firstAccepted;
-        await using var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", outcomesPerWrite: 32, Ct);
-        Assert.NotNull(lease);
-        await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
-        clock.Now = secondAccepted;
-        await lease.RecordAsync(new RecordedOutcome(deliveries[1], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
-        await lease.WriteDueAsync(Ct);
-        Assert.Equal(["pending", "pending", "pending"], (await DeliveriesAsync(app)).Select(r => r.Status));
+        clock.Now = TimeProvider.System.GetUtcNow() + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        clock.Now = firstAccepted + BatchLease.MaxOutcomeDelay;
-        await lease.WriteDueAsync(Ct);
-        var rows = await DeliveriesAsync(app);
-        Assert.Equal(["sent", "sent", "pending"], rows.Select(r => r.Status));
-        Assert.Equal([firstAccepted, secondAccepted, (DateTimeOffset?)null], rows.Select(r => r.SentAt));
+        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
+        await using (var next = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct))
+        {
+            Assert.NotNull(next);
+        }
+        await stuck.DisposeAsync();
     }
 
-    private static Task<List<(string Status, DateTimeOffset? SentAt)>> DeliveriesAsync(TestApp app) =>
-        app.ReadAsync("select status, sent_at from deliveries order by id",
-            reader => (reader.GetString(0), reader.IsDBNull(1) ? null : (DateTimeOffset?)reader.GetFieldValue<DateTimeOffset>(1)));
+    [Fact]
+    public async Task Recovery_LeaseIdleForLessThanASendMayTake_StaysWithItsRun()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var clock = new SettableClock(FannedOut);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using var running = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
+        Assert.NotNull(running);
+
+        // A digest may take minutes (a slow server's timeouts and retries): such a wait is not a stuck run.
+        clock.Now = TimeProvider.System.GetUtcNow() + TimeSpan.FromMinutes(5);
+        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+
+        Assert.Null(await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct));
+        await running.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
+        await running.WrittenAsync();
+    }
 
     /// <summary>An issue whose first generation was fanned out at <see cref="FannedOut"/>: one pending row per subscriber.</summary>
-    private static async Task<long[]> FannedOutGenerationAsync(TestApp app, int subscribers)
+    private static async Task<long[]> FannedOutGenerationAsync(TestDatabase database, int subscribers)
     {
-        var ids = await app.ReadAsync(
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand(
             """
             insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
             values ('recovery@test', '\x01', 'cli', 1, '\x01', @at, 'ingested');
@@ -100,12 +120,28 @@ public sealed class DeliveryRecoveryTests
             insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at)
             select i.id, s.id, 1, 'pending', '{}', @at, @at from issues i cross join subscribers s order by s.id
             returning id;
-            """, reader => reader.GetInt64(0), ("at", FannedOut), ("count", subscribers));
+            """, connection);
+        command.Parameters.AddWithValue("at", FannedOut);
+        command.Parameters.AddWithValue("count", subscribers);
+        var ids = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        do
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                ids.Add(reader.GetInt64(0));
+            }
+        }
+        while (await reader.NextResultAsync(Ct));
         return [.. ids.Order()];
     }
 
-    private static Task<long> QueuedSendBatchesAsync(TestApp app) =>
-        app.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'");
+    private static async Task<long> QueuedSendBatchesAsync(TestDatabase database)
+    {
+        await using var connection = await database.OpenConnectionAsync(Ct);
+        await using var command = new NpgsqlCommand("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'", connection);
+        return (long)(await command.ExecuteScalarAsync(Ct))!;
+    }
 
     private sealed class SettableClock(DateTimeOffset start) : TimeProvider
     {

@@ -1,25 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Digests;
+using Newsletter.Inbox;
+using Newsletter.Mail;
+using Newsletter.IntegrationTests.Infrastructure;
+using Newsletter.IntegrationTests.Support;
+using Xunit;
 
 namespace Newsletter.IntegrationTests.Digests;
 
 /// <summary>
 /// A worker stopped in the middle of sending, then a fresh one: nothing lost, and nothing twice beyond the documented
-/// crash window (<see cref="DeliveryOptions.OutcomesPerWrite"/> per connection after SIGKILL, none after SIGTERM).
+/// crash window (one digest per open SMTP connection after SIGKILL, none after SIGTERM).
 /// </summary>
 public sealed class WorkerCrashTests
 {
     private const int Subscribers = 3000;
-    private const int Connections = 2;
+
+    /// <summary>The default number of SMTP connections per worker.</summary>
+    private static readonly int Connections = new SmtpOptions().Connections;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Send_WorkerKilledMidWayAndRestarted_EveryDigestArrivesAndFewTwice()
     {
+        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await IssueForSubscribersAsync(smtp);
+        var settings = await IssueForSubscribersAsync(database, smtp);
 
-        await using (var first = WorkerProcess.Start(app.Settings, "crash-worker-1"))
+        await using (var first = WorkerProcess.Start(settings, "crash-worker-1"))
         {
             await smtp.WaitForMessagesAsync(Subscribers / 5, TimeSpan.FromMinutes(3), Ct);
             await first.KillAsync();
@@ -27,23 +36,55 @@ public sealed class WorkerCrashTests
         var beforeRestart = smtp.Received.Count;
         Assert.True(beforeRestart < Subscribers, "the worker was killed before it finished");
 
-        var perRecipient = await RestartAndSettleAsync(app, smtp, "crash-worker-2");
+        var perRecipient = await RestartAndSettleAsync(database, smtp, settings, "crash-worker-2");
         Assert.Equal(Subscribers, perRecipient.Count);
-        // The documented window: digests the server took (250) just before the kill, whose outcomes were still waiting
-        // to be written, go out again. At most OutcomesPerWrite per connection the killed worker had open.
+        // The documented window: a digest the server took (250) just before the kill, whose outcome was still being
+        // written, goes out again. At most one per connection the killed worker had open.
         var repeated = perRecipient.Where(p => p.Value > 1).ToList();
-        Assert.True(repeated.Count <= Connections * new DeliveryOptions().OutcomesPerWrite, $"{repeated.Count} recipients got a digest twice");
+        Assert.True(repeated.Count <= Connections, $"{repeated.Count} recipients got a digest twice");
         Assert.All(repeated, p => Assert.Equal(2, p.Value));
         Assert.True(smtp.Received.Count > beforeRestart, "the second worker sent the rest");
     }
 
     [Fact]
+    public async Task Send_OneOfThreeWorkersKilledMidWay_EveryDigestArrivesAndFewTwice()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        var settings = await IssueForSubscribersAsync(database, smtp);
+        var ledger = new Ledger(database.ConnectionString);
+
+        await using var first = WorkerProcess.Start(settings, "shared-worker-1");
+        // The first worker fans out and leases batches; the other two join the fan-out it is sending.
+        await Eventually.WaitAsync(async () => await SentByAsync(ledger, first) >= 100, TimeSpan.FromMinutes(3),
+            "the first worker to send", Ct);
+        await using var second = WorkerProcess.Start(settings, "shared-worker-2");
+        await using var third = WorkerProcess.Start(settings, "shared-worker-3");
+        await smtp.WaitForMessagesAsync(Subscribers / 3, TimeSpan.FromMinutes(3), Ct);
+        await first.KillAsync();
+        Assert.True(smtp.Received.Count < Subscribers, "the worker was killed before the fan-out finished");
+
+        // The two live workers take the killed one's batches once Hangfire hands its jobs out again.
+        await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers, Ct), TimeSpan.FromMinutes(4),
+            "the other workers to finish the issue", Ct);
+        Assert.Equal((long)Subscribers, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
+        var perRecipient = smtp.Received.GroupBy(m => m.Recipients.Single()).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(Subscribers, perRecipient.Count);
+        // At most one per connection of the killed worker; the live ones repeat nothing.
+        var repeated = perRecipient.Where(p => p.Value > 1).ToList();
+        Assert.True(repeated.Count <= Connections, $"{repeated.Count} recipients got a digest twice");
+        Assert.All(repeated, p => Assert.Equal(2, p.Value));
+    }
+
+    [Fact]
     public async Task Send_WorkerStoppedMidWayAndRestarted_EveryDigestArrivesExactlyOnce()
     {
+        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await IssueForSubscribersAsync(smtp);
+        var settings = await IssueForSubscribersAsync(database, smtp);
+        var ledger = new Ledger(database.ConnectionString);
 
-        await using (var first = WorkerProcess.Start(app.Settings, "stopped-worker-1"))
+        await using (var first = WorkerProcess.Start(settings, "stopped-worker-1"))
         {
             await smtp.WaitForMessagesAsync(Subscribers / 5, TimeSpan.FromMinutes(3), Ct);
             await first.StopAsync(TimeSpan.FromMinutes(1));
@@ -51,46 +92,50 @@ public sealed class WorkerCrashTests
         // A clean stop finishes the digests on the wire and writes every outcome still waiting before it exits.
         var beforeRestart = smtp.Received.Count;
         Assert.True(beforeRestart < Subscribers, "the worker was stopped before it finished");
-        Assert.Equal((long)beforeRestart, await app.ScalarAsync<long>("select count(*) from deliveries where status = 'sent'"));
+        Assert.Equal((long)beforeRestart, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
 
-        var perRecipient = await RestartAndSettleAsync(app, smtp, "stopped-worker-2");
+        var perRecipient = await RestartAndSettleAsync(database, smtp, settings, "stopped-worker-2");
         Assert.Equal(Subscribers, perRecipient.Count);
         Assert.All(perRecipient, p => Assert.Equal(1, p.Value));
         Assert.True(smtp.Received.Count > beforeRestart, "the second worker sent the rest");
     }
 
-    /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it; no worker runs yet.</summary>
-    private static async Task<TestApp> IssueForSubscribersAsync(SmtpCapture smtp)
+    /// <summary>How many outcomes the worker has recorded as sent (a row's worker is its host and process id).</summary>
+    private static async Task<long> SentByAsync(Ledger ledger, WorkerProcess worker) =>
+        (long)(await ledger.ScalarAsync(
+            $"select count(*) from deliveries where status = 'sent' and claimed_by like '%:{worker.Id}'", Ct))!;
+
+    /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it.</summary>
+    private static async Task<Dictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
     {
-        var app = await TestApp.BuildAsync(smtp: smtp, settings: new Dictionary<string, string?>
+        var settings = TestServices.DefaultSettings(database.ConnectionString);
+        foreach (var (key, value) in DigestDeliveryTests.SmtpSettings(smtp))
         {
-            ["Newsletter:Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        try
-        {
-            await app.ExecuteAsync(
-                $"""
-                insert into subscribers (email, status, interests, format, created_at, updated_at)
-                select 'reader' || g || '@lab.example', 'active', 'diffusion', 'html', now(), now() from generate_series(1, {Subscribers}) g
-                """);
-            await app.IngestSampleAsync();
-            return app;
+            settings[key] = value;
         }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
+        settings["Newsletter:Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, settings);
+        await new Ledger(database.ConnectionString).ScalarAsync(
+            $"""
+            insert into subscribers (email, status, interests, format, created_at, updated_at)
+            select 'reader' || g || '@lab.example', 'active', 'diffusion', 'html', now(), now() from generate_series(1, {Subscribers}) g
+            """, Ct);
+        var bytes = Samples.SampleEml;
+        await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
+        return settings;
     }
 
     /// <summary>A fresh worker finishes the issue; then how many digests each recipient got, and the ledger agrees.</summary>
-    private static async Task<Dictionary<string, int>> RestartAndSettleAsync(TestApp app, SmtpCapture smtp, string name)
+    private static async Task<Dictionary<string, int>> RestartAndSettleAsync(
+        TestDatabase database, SmtpCapture smtp, Dictionary<string, string?> settings, string name)
     {
-        await using (var second = WorkerProcess.Start(app.Settings, name))
+        var ledger = new Ledger(database.ConnectionString);
+        await using (var second = WorkerProcess.Start(settings, name))
         {
-            await Eventually.WaitAsync(() => app.Ledger.SettledAsync(1, Subscribers), "the restarted worker to finish the issue", TimeSpan.FromMinutes(4));
+            await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers, Ct), TimeSpan.FromMinutes(4),
+                "the restarted worker to finish the issue", Ct);
         }
-        Assert.Equal((long)Subscribers, await app.ScalarAsync<long>("select count(*) from deliveries where status = 'sent'"));
+        Assert.Equal((long)Subscribers, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
         return smtp.Received.GroupBy(m => m.Recipients.Single()).ToDictionary(g => g.Key, g => g.Count());
     }
 }
