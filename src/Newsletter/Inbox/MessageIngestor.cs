@@ -70,11 +70,16 @@ public sealed class MessageIngestor(
         {
             try
             {
-                listing = parser.Parse(message);
+                listing = parser.Parse(message, options.Value.ParseTimeout, ct);
                 if (listing.Papers.Count == 0)
                 {
                     rejection = "not a listing: no papers found";
                 }
+            }
+            catch (ParseTimeoutException ex)
+            {
+                listing = null;
+                rejection = $"could not be parsed within {InboxOptions.Section}:ParseTimeout ({ex.Budget})";
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
