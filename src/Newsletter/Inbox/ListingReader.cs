@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MimeKit.Utils;
@@ -244,8 +245,66 @@ internal static partial class ListingReader
             return Kind.Skip;
         }
 
-        return paragraph.Urls.Count > 0 && UrlOnly().IsMatch(text) ? Kind.UrlOnly : Kind.Text;
+        return paragraph.Urls.Count > 0 && IsLinkList(text) ? Kind.UrlOnly : Kind.Text;
     }
+
+    // "https://a.example/x https://b.example/y" or "Code: https://a.example/x": an optional label (up to 20 word
+    // characters or spaces, then a colon) and links separated by whitespace. Scanned, not matched with a regular
+    // expression: "(?:https?://\S+\s*)+$" backtracked exponentially on "http://" repeated and a word after it.
+    internal static bool IsLinkList(string text)
+    {
+        if (AreAllLinks(text))
+        {
+            return true;
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon is >= 0 and <= 20 && IsLabel(text.AsSpan(0, colon)) && AreAllLinks(text.AsSpan(colon + 1).TrimStart());
+    }
+
+    private static bool AreAllLinks(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty || char.IsWhiteSpace(text[0]))
+        {
+            return false;
+        }
+
+        foreach (var range in text.SplitAny(Whitespace))
+        {
+            var word = text[range];
+            if (word.IsEmpty)
+            {
+                continue;
+            }
+
+            var scheme = word.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8
+                : word.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7
+                : 0;
+            if (scheme == 0 || word.Length == scheme)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsLabel(ReadOnlySpan<char> label)
+    {
+        foreach (var c in label)
+        {
+            if (c != ' ' && c != '_' && !char.IsLetterOrDigit(c)
+                && CharUnicodeInfo.GetUnicodeCategory(c) is not (UnicodeCategory.NonSpacingMark or UnicodeCategory.ConnectorPunctuation))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly SearchValues<char> Whitespace = SearchValues.Create(
+        Enumerable.Range(0, char.MaxValue + 1).Select(i => (char)i).Where(char.IsWhiteSpace).ToArray());
 
     // "▲ 42", "42", "---", "* * *", "12 upvotes · 3 comments": nothing a reader would call text.
     private static bool IsDecoration(string text) => !text.Any(char.IsLetter) || CountLine().IsMatch(text);
@@ -467,9 +526,6 @@ internal static partial class ListingReader
 
     [GeneratedRegex("""^\*?(?<name>From|Date|Sent|Subject|To|Cc|Reply-To)\*?\s*:\*?""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex HeaderLine();
-
-    [GeneratedRegex("""^(?:[\w ]{0,20}:\s*)?(?:https?://\S+\s*)+$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex UrlOnly();
 
     private enum Kind
     {

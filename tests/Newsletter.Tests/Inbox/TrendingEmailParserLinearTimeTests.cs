@@ -18,6 +18,17 @@ public sealed class TrendingEmailParserLinearTimeTests
     private static string[] ExpectedTitles => [Listings.Expected(First.Title), Listings.Expected(Second.Title)];
 
     [Fact]
+    public void Parse_LinkFollowedBySixtyRepeatedSchemesAndAWord_KeepsThePapers()
+    {
+        var hostile = "https://a.example/" + string.Concat(Enumerable.Repeat("http://", 60)) + " word";
+        var text = $"Mar 11\n\n{First.Title}\n\n{First.Abstract}\n\n{hostile}\n\n{Second.Title}\n\n{Second.Abstract}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text)));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
     public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
     {
         var sample = Listings.LoadSample();
