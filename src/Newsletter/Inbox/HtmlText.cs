@@ -29,7 +29,9 @@ internal static class HtmlText
         "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
     };
 
-    public static List<TextLine> ToLines(string html)
+    public static List<TextLine> ToLines(string html) => ToLines(html, ParseBudget.Unlimited);
+
+    public static List<TextLine> ToLines(string html, ParseBudget budget)
     {
         var parser = new HtmlParser(new HtmlParserOptions { IsScripting = false });
         using var document = parser.ParseDocument(html);
@@ -39,6 +41,7 @@ internal static class HtmlText
         var visited = 0;
         while (stack.Count > 0 && visited++ < MaxNodes)
         {
+            budget.Check();
             var (node, exit) = stack.Pop();
             switch (node)
             {

@@ -19,6 +19,10 @@ public sealed class InboxOptions
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long one message may take to parse; one that takes longer is quarantined and the poll goes on.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.0000001", "00:10:00")]
+    public TimeSpan ParseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>When set, mail is read from this folder of .eml files instead of IMAP (the development default).</summary>
     public string? DropFolder { get; set; }
 }

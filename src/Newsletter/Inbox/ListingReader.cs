@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using MimeKit.Utils;
@@ -38,16 +39,20 @@ internal static partial class ListingReader
         "to unsubscribe", "unsubscribe from", "manage notifications", "manage your email preferences",
     ];
 
-    public static ListingContent Read(IReadOnlyList<TextLine> lines, bool decodeEntities, DateTimeOffset? sent)
+    public static ListingContent Read(IReadOnlyList<TextLine> lines, bool decodeEntities, DateTimeOffset? sent) =>
+        Read(lines, decodeEntities, sent, ParseBudget.Unlimited);
+
+    public static ListingContent Read(IReadOnlyList<TextLine> lines, bool decodeEntities, DateTimeOffset? sent, ParseBudget budget)
     {
-        lines = StripQuoting(lines);
-        var start = SkipForwardPreamble(lines, ref sent);
-        var paragraphs = ToParagraphs(lines, start, decodeEntities);
+        lines = StripQuoting(lines, budget);
+        var start = SkipForwardPreamble(lines, ref sent, budget);
+        var paragraphs = ToParagraphs(lines, start, decodeEntities, budget);
 
         DateOnly? issueDate = null;
         var items = new List<Paragraph>();
         foreach (var paragraph in paragraphs)
         {
+            budget.Check();
             if (issueDate is null && items.Count < 2 && FindDate(paragraph, sent) is { } date)
             {
                 issueDate = date;
@@ -65,16 +70,17 @@ internal static partial class ListingReader
             }
         }
 
-        return new ListingContent(Pair(items), issueDate);
+        return new ListingContent(Pair(items, budget), issueDate);
     }
 
-    private static List<ParsedPaper> Pair(List<Paragraph> items)
+    private static List<ParsedPaper> Pair(List<Paragraph> items, ParseBudget budget)
     {
         var drafts = new List<Draft>();
         var urlParagraphs = new List<int>();
         var i = 0;
         while (i < items.Count && drafts.Count < MaxPapers)
         {
+            budget.Check();
             if (items[i].Kind == Kind.UrlOnly)
             {
                 urlParagraphs.Add(i++);
@@ -92,6 +98,7 @@ internal static partial class ListingReader
             var k = i + 2;
             while (k < items.Count && items[k].Kind == Kind.Text && !StartsPaper(items, k) && IsContinuation(items[k]))
             {
+                budget.Check();
                 draft.Abstract.Add(items[k++]);
             }
 
@@ -106,6 +113,7 @@ internal static partial class ListingReader
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var draft in drafts)
         {
+            budget.Check();
             if (seen.Add(TextNormalizer.TitleKey(draft.Title.Text)))
             {
                 papers.Add(draft.ToPaper());
@@ -237,17 +245,76 @@ internal static partial class ListingReader
             return Kind.Skip;
         }
 
-        return paragraph.Urls.Count > 0 && UrlOnly().IsMatch(text) ? Kind.UrlOnly : Kind.Text;
+        return paragraph.Urls.Count > 0 && IsLinkList(text) ? Kind.UrlOnly : Kind.Text;
     }
+
+    // "https://a.example/x https://b.example/y" or "Code: https://a.example/x": an optional label (up to 20 word
+    // characters or spaces, then a colon) and links separated by whitespace. Scanned, not matched with a regular
+    // expression: "(?:https?://\S+\s*)+$" backtracked exponentially on "http://" repeated and a word after it.
+    internal static bool IsLinkList(string text)
+    {
+        if (AreAllLinks(text))
+        {
+            return true;
+        }
+
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon is >= 0 and <= 20 && IsLabel(text.AsSpan(0, colon)) && AreAllLinks(text.AsSpan(colon + 1).TrimStart());
+    }
+
+    private static bool AreAllLinks(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty || char.IsWhiteSpace(text[0]))
+        {
+            return false;
+        }
+
+        foreach (var range in text.SplitAny(Whitespace))
+        {
+            var word = text[range];
+            if (word.IsEmpty)
+            {
+                continue;
+            }
+
+            var scheme = word.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ? 8
+                : word.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? 7
+                : 0;
+            if (scheme == 0 || word.Length == scheme)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsLabel(ReadOnlySpan<char> label)
+    {
+        foreach (var c in label)
+        {
+            if (c != ' ' && c != '_' && !char.IsLetterOrDigit(c)
+                && CharUnicodeInfo.GetUnicodeCategory(c) is not (UnicodeCategory.NonSpacingMark or UnicodeCategory.ConnectorPunctuation))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static readonly SearchValues<char> Whitespace = SearchValues.Create(
+        Enumerable.Range(0, char.MaxValue + 1).Select(i => (char)i).Where(char.IsWhiteSpace).ToArray());
 
     // "▲ 42", "42", "---", "* * *", "12 upvotes · 3 comments": nothing a reader would call text.
     private static bool IsDecoration(string text) => !text.Any(char.IsLetter) || CountLine().IsMatch(text);
 
-    private static IReadOnlyList<TextLine> StripQuoting(IReadOnlyList<TextLine> lines)
+    private static IReadOnlyList<TextLine> StripQuoting(IReadOnlyList<TextLine> lines, ParseBudget budget)
     {
         int quoted = 0, nonEmpty = 0;
         foreach (var line in lines)
         {
+            budget.Check();
             var trimmed = line.Text.TrimStart();
             if (trimmed.Length > 0)
             {
@@ -269,11 +336,12 @@ internal static partial class ListingReader
 
     // Drops everything up to the last forwarded-message header block ("---------- Forwarded message ---------",
     // "Begin forwarded message:", or From:/Date:/Subject: lines); its Date: line, when readable, dates the listing.
-    private static int SkipForwardPreamble(IReadOnlyList<TextLine> lines, ref DateTimeOffset? sent)
+    private static int SkipForwardPreamble(IReadOnlyList<TextLine> lines, ref DateTimeOffset? sent, ParseBudget budget)
     {
         var start = 0;
         for (var i = 0; i < lines.Count; i++)
         {
+            budget.Check();
             var text = lines[i].Text.Trim();
             var marker = ForwardMarker().IsMatch(text);
             if (!marker && !(HeaderLine().IsMatch(text) && IsHeaderBlock(lines, i)))
@@ -284,6 +352,7 @@ internal static partial class ListingReader
             var j = marker ? i + 1 : i;
             while (j < lines.Count)
             {
+                budget.Check();
                 var line = lines[j].Text.Trim();
                 if (line.Length > 0 && !HeaderLine().IsMatch(line))
                 {
@@ -341,13 +410,14 @@ internal static partial class ListingReader
             : null;
     }
 
-    private static List<Paragraph> ToParagraphs(IReadOnlyList<TextLine> lines, int start, bool decodeEntities)
+    private static List<Paragraph> ToParagraphs(IReadOnlyList<TextLine> lines, int start, bool decodeEntities, ParseBudget budget)
     {
         var paragraphs = new List<Paragraph>();
         var texts = new List<string>();
         var hrefs = new List<string>();
         for (var i = start; i <= lines.Count; i++)
         {
+            budget.Check();
             var text = i < lines.Count ? TextNormalizer.Normalize(lines[i].Text, decodeEntities) : string.Empty;
             if (text.Length > 0)
             {
@@ -456,9 +526,6 @@ internal static partial class ListingReader
 
     [GeneratedRegex("""^\*?(?<name>From|Date|Sent|Subject|To|Cc|Reply-To)\*?\s*:\*?""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex HeaderLine();
-
-    [GeneratedRegex("""^(?:[\w ]{0,20}:\s*)?(?:https?://\S+\s*)+$""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex UrlOnly();
 
     private enum Kind
     {

@@ -78,11 +78,16 @@ public sealed partial class MessageIngestor(
         {
             try
             {
-                listing = parser.Parse(message);
+                listing = parser.Parse(message, options.Value.ParseTimeout, ct);
                 if (listing.Papers.Count == 0)
                 {
                     rejection = "not a listing: no papers found";
                 }
+            }
+            catch (ParseTimeoutException ex)
+            {
+                listing = null;
+                rejection = $"could not be parsed within {InboxOptions.Section}:ParseTimeout ({ex.Budget})";
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

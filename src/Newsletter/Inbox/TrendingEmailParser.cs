@@ -15,7 +15,7 @@ namespace Newsletter.Inbox;
 /// Only text/plain and text/html body parts are decoded, each up to <see cref="MaxPartBytes"/>; attachments never are.
 /// A message that is not a listing (bounce, auto-reply, anything without papers) gives zero papers, not an exception.
 /// </summary>
-public sealed partial class TrendingEmailParser
+public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
 {
     public const long DefaultMaxMessageBytes = 25L * 1024 * 1024;
     public const int MaxPartBytes = 2 * 1024 * 1024;
@@ -97,7 +97,15 @@ public sealed partial class TrendingEmailParser
     }
 
     /// <summary>Parses a loaded message. Never throws for content reasons; a message without papers has none.</summary>
-    public ParsedListing Parse(MimeMessage message)
+    public ParsedListing Parse(MimeMessage message) => Parse(message, ParseBudget.Unlimited);
+
+    /// <summary>Parses a loaded message within <paramref name="budget"/>; otherwise as <see cref="Parse(MimeMessage)"/>.</summary>
+    /// <exception cref="ParseTimeoutException">Parsing took longer than <paramref name="budget"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ParsedListing Parse(MimeMessage message, TimeSpan budget, CancellationToken cancellationToken = default) =>
+        Parse(message, ParseBudget.Start(clock ?? TimeProvider.System, budget, cancellationToken));
+
+    private static ParsedListing Parse(MimeMessage message, ParseBudget budget)
     {
         ArgumentNullException.ThrowIfNull(message);
         var from = message.From.Mailboxes.FirstOrDefault()?.Address;
@@ -108,7 +116,8 @@ public sealed partial class TrendingEmailParser
             return new ParsedListing(messageId, from, subject, null, []);
         }
 
-        var content = ReadContent(message, 0);
+        var content = ReadContent(message, 0, budget);
+        budget.Check();
         return new ParsedListing(messageId, from, subject, content.IssueDate, content.Papers);
     }
 
@@ -119,13 +128,14 @@ public sealed partial class TrendingEmailParser
         return JsonSerializer.Serialize(listing, JsonOptions);
     }
 
-    private static ListingContent ReadContent(MimeMessage message, int embeddedDepth)
+    private static ListingContent ReadContent(MimeMessage message, int embeddedDepth, ParseBudget budget)
     {
         DateTimeOffset? sent = message.Headers.Contains(HeaderId.Date) && message.Date != DateTimeOffset.MinValue ? message.Date : null;
         var (plain, html, embedded) = CollectParts(message.Body);
         ListingContent? best = null;
         foreach (var part in plain)
         {
+            budget.Check();
             using var text = PartText.Read(part);
             if (LooksBinary(text.Span))
             {
@@ -136,14 +146,14 @@ public sealed partial class TrendingEmailParser
             if (part.ContentType.Format is { } format && format.Equals("flowed", StringComparison.OrdinalIgnoreCase))
             {
                 var delsp = part.ContentType.Parameters.TryGetValue("delsp", out string? value) && value.Equals("yes", StringComparison.OrdinalIgnoreCase);
-                lines = SplitLines(new FlowedToText { DeleteSpace = delsp }.Convert(text.Span.ToString()));
+                lines = SplitLines(new FlowedToText { DeleteSpace = delsp }.Convert(text.Span.ToString()), budget);
             }
             else
             {
-                lines = SplitLines(text.Span);
+                lines = SplitLines(text.Span, budget);
             }
 
-            var content = ListingReader.Read(lines, decodeEntities: true, sent);
+            var content = ListingReader.Read(lines, decodeEntities: true, sent, budget);
             if (content.Papers.Count > 0)
             {
                 return content;
@@ -154,13 +164,14 @@ public sealed partial class TrendingEmailParser
 
         foreach (var part in html)
         {
+            budget.Check();
             using var text = PartText.Read(part);
             if (LooksBinary(text.Span))
             {
                 continue;
             }
 
-            var content = ListingReader.Read(HtmlText.ToLines(text.Span.ToString()), decodeEntities: false, sent);
+            var content = ListingReader.Read(HtmlText.ToLines(text.Span.ToString(), budget), decodeEntities: false, sent, budget);
             if (content.Papers.Count > 0)
             {
                 return content;
@@ -176,7 +187,7 @@ public sealed partial class TrendingEmailParser
             {
                 if (part.Message is { } inner && !IsNotAListing(inner))
                 {
-                    var content = ReadContent(inner, embeddedDepth + 1);
+                    var content = ReadContent(inner, embeddedDepth + 1, budget);
                     if (content.Papers.Count > 0)
                     {
                         return content;
@@ -415,11 +426,12 @@ public sealed partial class TrendingEmailParser
     [GeneratedRegex("""^\s*(?:automatic reply|auto(?:matic)?[- ]?(?:reply|response)|out of (?:the )?office|abwesenheitsnotiz|r[ée]ponse automatique)\b""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AutoReplySubject();
 
-    private static List<TextLine> SplitLines(ReadOnlySpan<char> text)
+    private static List<TextLine> SplitLines(ReadOnlySpan<char> text, ParseBudget budget)
     {
         var lines = new List<TextLine>();
         foreach (var line in text.EnumerateLines())
         {
+            budget.Check();
             lines.Add(TextLine.Plain(line.ToString()));
         }
 

@@ -94,6 +94,21 @@ internal static partial class Listings
 
     public static ParsedListing Parse(MimeMessage message) => new TrendingEmailParser().Parse(message);
 
+    /// <summary>The poller's default budget per message (<c>Newsletter:Inbox:ParseTimeout</c>).</summary>
+    public static TimeSpan DefaultBudget { get; } = new Newsletter.Hosting.InboxOptions().ParseTimeout;
+
+    /// <summary>Parses as the poller does: within the default budget, or <see cref="ParseTimeoutException"/>.</summary>
+    public static ParsedListing ParseWithinBudget(MimeMessage message) =>
+        new TrendingEmailParser().Parse(message, DefaultBudget, TestContext.Current.CancellationToken);
+
+    /// <summary>A message whose only body is <paramref name="html"/>.</summary>
+    public static MimeMessage HtmlMessage(string html)
+    {
+        var message = NewMessage();
+        message.Body = new TextPart("html") { Text = html, ContentTransferEncoding = ContentEncoding.Base64 };
+        return RoundTrip(message);
+    }
+
     public static void AssertSamplePapers(ParsedListing listing)
     {
         Assert.Equal(ExpectedPapers.Count, listing.Papers.Count);

@@ -1,0 +1,46 @@
+using System.Net;
+using System.Text;
+using MimeKit;
+using Newsletter.Inbox;
+
+namespace Newsletter.Tests.Inbox;
+
+/// <summary>
+/// Inputs that once made parsing exponential or quadratic. Each parses within the poller's budget (the test fails with
+/// <see cref="ParseTimeoutException"/> otherwise) and gives what a reader of the mail would expect.
+/// </summary>
+public sealed class TrendingEmailParserLinearTimeTests
+{
+    private static (string Title, string Abstract) First => Listings.ExpectedPapers[0];
+
+    private static (string Title, string Abstract) Second => Listings.ExpectedPapers[1];
+
+    private static string[] ExpectedTitles => [Listings.Expected(First.Title), Listings.Expected(Second.Title)];
+
+    [Fact]
+    public void Parse_LinkFollowedBySixtyRepeatedSchemesAndAWord_KeepsThePapers()
+    {
+        var hostile = "https://a.example/" + string.Concat(Enumerable.Repeat("http://", 60)) + " word";
+        var text = $"Mar 11\n\n{First.Title}\n\n{First.Abstract}\n\n{hostile}\n\n{Second.Title}\n\n{Second.Abstract}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text)));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
+    public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
+    {
+        var sample = Listings.LoadSample();
+
+        var thrown = Assert.Throws<ParseTimeoutException>(() =>
+            new TrendingEmailParser().Parse(sample, TimeSpan.FromTicks(1), TestContext.Current.CancellationToken));
+
+        Assert.Equal(TimeSpan.FromTicks(1), thrown.Budget);
+    }
+
+    private static string HtmlPapers() =>
+        $"<p>Mar 11</p><h3>{E(First.Title)}</h3><p>{E(First.Abstract)}</p><h3>{E(Second.Title)}</h3><p>{E(Second.Abstract)}</p>";
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+}
