@@ -54,7 +54,7 @@ public sealed class SendBatchLeaseTests
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, DigestDeliveryTests.SmtpSettings(smtp));
+        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestApp.SmtpSettings(smtp));
         var subscribers = services.GetRequiredService<SubscriberStore>();
         string[] readers = ["first@lab.example", "second@lab.example", "third@lab.example"];
         foreach (var email in readers)
@@ -79,7 +79,7 @@ public sealed class SendBatchLeaseTests
         await job.RunAsync(issueId, 1, from, to, Ct);
 
         Assert.Equal(readers.Order(), smtp.Received.Select(m => m.Recipients.Single()).Order());
-        Assert.All((await ledger.StatusByEmailAsync(issueId, 1, Ct)).Values, status => Assert.Equal("sent", status));
+        Assert.All((await ledger.StatusByEmailAsync(issueId, 1)).Values, status => Assert.Equal("sent", status));
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class WorkerCrashTests
         Assert.True(smtp.Received.Count < Subscribers, "the worker was killed before the fan-out finished");
 
         // The two live workers take the killed one's batches once Hangfire hands its jobs out again.
-        await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers, Ct), TimeSpan.FromMinutes(4),
+        await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers), TimeSpan.FromMinutes(4),
             "the other workers to finish the issue", Ct);
         Assert.Equal((long)Subscribers, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));
         var perRecipient = smtp.Received.GroupBy(m => m.Recipients.Single()).ToDictionary(g => g.Key, g => g.Count());
@@ -109,7 +109,7 @@ public sealed class WorkerCrashTests
     private static async Task<Dictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
     {
         var settings = TestServices.DefaultSettings(database.ConnectionString);
-        foreach (var (key, value) in DigestDeliveryTests.SmtpSettings(smtp))
+        foreach (var (key, value) in TestApp.SmtpSettings(smtp))
         {
             settings[key] = value;
         }
@@ -132,7 +132,7 @@ public sealed class WorkerCrashTests
         var ledger = new Ledger(database.ConnectionString);
         await using (var second = WorkerProcess.Start(settings, name))
         {
-            await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers, Ct), TimeSpan.FromMinutes(4),
+            await Eventually.WaitAsync(() => ledger.SettledAsync(1, Subscribers), TimeSpan.FromMinutes(4),
                 "the restarted worker to finish the issue", Ct);
         }
         Assert.Equal((long)Subscribers, await ledger.ScalarAsync("select count(*) from deliveries where status = 'sent'", Ct));

@@ -29,7 +29,7 @@ public sealed class ParseBudgetTests
         Assert.Equal(new PollResult(0, 0, 2, 0), result);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Equal(2, (await account.ListUidsAsync("Quarantine", Ct)).Count);
-        Assert.Equal(2L, await AdminTestKit.ScalarAsync<long>(database.ConnectionString,
+        Assert.Equal(2L, await Sql.ScalarAsync<long>(database.ConnectionString,
             "select count(*) from inbound_messages where status = 'quarantined' and reason = 'could not be parsed within Newsletter:Inbox:ParseTimeout (00:00:00.0000001)'"));
         Assert.Equal(new PollResult(0, 0, 0, 0), await poller.PollAsync(Ct));
     }

@@ -15,6 +15,9 @@ internal sealed class Ledger(string connectionString)
         return result;
     }
 
+    /// <summary>One value of a query on the ledger's database (null when it has no row).</summary>
+    public Task<object?> ScalarAsync(string sql, CancellationToken ct) => Sql.ScalarAsync<object?>(connectionString, sql);
+
     /// <summary>True once every row of the issue is final: nothing pending, sending or deferred.</summary>
     public async Task<bool> SettledAsync(long issueId, int expectedRows)
     {

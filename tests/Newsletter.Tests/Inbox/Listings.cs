@@ -95,7 +95,7 @@ internal static partial class Listings
     public static ParsedListing Parse(MimeMessage message) => new TrendingEmailParser().Parse(message);
 
     /// <summary>The poller's default budget per message (<c>Newsletter:Inbox:ParseTimeout</c>).</summary>
-    public static TimeSpan DefaultBudget { get; } = new Newsletter.Hosting.InboxOptions().ParseTimeout;
+    public static TimeSpan DefaultBudget { get; } = new Newsletter.Inbox.InboxOptions().ParseTimeout;
 
     /// <summary>Parses as the poller does: within the default budget, or <see cref="ParseTimeoutException"/>.</summary>
     public static ParsedListing ParseWithinBudget(MimeMessage message) =>
