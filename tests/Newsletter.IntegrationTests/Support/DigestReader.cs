@@ -3,13 +3,26 @@ using MimeKit;
 
 namespace Newsletter.IntegrationTests.Support;
 
-/// <summary>Reads what a recipient sees in a digest's plain-text part: the paper titles, in order.</summary>
+/// <summary>
+/// Reads what a recipient sees in a digest's plain-text part: the titles of the keyword matches, in order, and of the
+/// "Also for you" suggestions after them.
+/// </summary>
 internal static partial class DigestReader
 {
-    public static IReadOnlyList<string> Titles(MimeMessage digest)
+    private const string SuggestionsHeading = "ALSO FOR YOU";
+
+    public static IReadOnlyList<string> Titles(MimeMessage digest) => TitlesIn(Text(digest).Split(SuggestionsHeading)[0]);
+
+    public static IReadOnlyList<string> Suggestions(MimeMessage digest) =>
+        Text(digest).Split(SuggestionsHeading) is { Length: > 1 } parts ? TitlesIn(parts[1]) : [];
+
+    private static string Text(MimeMessage digest) =>
+        (digest.GetTextBody(MimeKit.Text.TextFormat.Plain) ?? throw new InvalidOperationException("The digest has no text part."))
+            .Replace("\r\n", "\n", StringComparison.Ordinal);
+
+    private static List<string> TitlesIn(string text)
     {
-        var text = digest.GetTextBody(MimeKit.Text.TextFormat.Plain) ?? throw new InvalidOperationException("The digest has no text part.");
-        var blocks = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split(new string('-', 70) + "\n");
+        var blocks = text.Split(new string('-', 70) + "\n");
         var titles = new List<string>();
         foreach (var block in blocks.Skip(1))
         {
