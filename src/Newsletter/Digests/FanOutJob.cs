@@ -42,7 +42,6 @@ public sealed class FanOutJob(
             var lines = await relevance.InterestVectorsAsync(recipients.Select(r => r.Query).OfType<InterestQuery>(),
                 relevanceOptions.Value.InterestsEmbeddingBudget, ct);
             var votes = await relevance.VotesAsync(info.Scope == GenerationScope.One ? info.SubscriberId : null, ct);
-            var titles = issuePapers.ToDictionary(p => p.Id, p => p.Title);
             var wrote = await ledger.WritePlanAsync(issueId, generation,
                 Plan(recipients, matcher, similarities, lines, votes).ToAsyncEnumerable(), ct);
             logger.LogInformation("Issue {IssueId} generation {Generation}: fan-out {Outcome}", issueId, generation,
