@@ -145,7 +145,7 @@ internal sealed partial class TestApp : IAsyncDisposable
     }
 
     /// <summary>A complete, valid configuration with a drop folder and an SMTP host.</summary>
-    private static Dictionary<string, string?> DefaultSettings(string connectionString) => new()
+    internal static Dictionary<string, string?> DefaultSettings(string connectionString) => new()
     {
         ["ConnectionStrings:Newsletter"] = connectionString,
         ["Newsletter:PublicBaseUrl"] = PublicBaseUrl,
@@ -171,7 +171,7 @@ internal sealed partial class TestApp : IAsyncDisposable
     };
 
     /// <summary>The inbox on a Dovecot account instead of the drop folder.</summary>
-    private static Dictionary<string, string?> ImapSettings(DovecotAccount account) => new()
+    internal static Dictionary<string, string?> ImapSettings(DovecotAccount account) => new()
     {
         ["Newsletter:Inbox:DropFolder"] = "",
         ["Newsletter:Imap:Host"] = account.Host,
