@@ -316,12 +316,17 @@ public sealed class DigestRenderer : IDisposable
     {
         public long WireLength { get; } = PartsOverhead + Html.Sum(p => (long)p.WireLength) + Text.Sum(p => (long)p.WireLength);
 
+        private readonly (int Html, int Text) _matchSlots = (Count(HtmlMarkers, PaperBlocks.MatchesMarker), Count(TextMarkers, PaperBlocks.MatchesMarker));
+        private readonly (int Html, int Text) _suggestionSlots = (Count(HtmlMarkers, PaperBlocks.SuggestionsMarker), Count(TextMarkers, PaperBlocks.SuggestionsMarker));
+
         /// <summary>What one paper adds: its block and footer once per marker of its group in each part.</summary>
         public long Weigh(Entry entry)
         {
-            var group = entry.Suggested ? PaperBlocks.SuggestionsMarker : PaperBlocks.MatchesMarker;
-            return (HtmlMarkers.Count(m => m == group) * (long)(entry.Block.Html.WireLength + entry.Footer.Html.WireLength))
-                + (TextMarkers.Count(m => m == group) * (long)(entry.Block.Text.WireLength + entry.Footer.Text.WireLength));
+            var (html, text) = entry.Suggested ? _suggestionSlots : _matchSlots;
+            return (html * (long)(entry.Block.Html.WireLength + entry.Footer.Html.WireLength))
+                + (text * (long)(entry.Block.Text.WireLength + entry.Footer.Text.WireLength));
         }
+
+        private static int Count(char[] markers, char marker) => markers.AsSpan().Count(marker);
     }
 }

@@ -144,10 +144,10 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
             {
                 papers[paperId] = vector = Embedding.FromBytes(reader.GetFieldValue<byte[]>(3));
             }
-            var reader_ = reader.GetInt64(0);
-            if (!votes.TryGetValue(reader_, out var list))
+            var voter = reader.GetInt64(0);
+            if (!votes.TryGetValue(voter, out var list))
             {
-                votes[reader_] = list = [];
+                votes[voter] = list = [];
             }
             list.Add(new ProfileVote(paperId, reader.GetString(2), vector, reader.GetBoolean(4)));
         }
