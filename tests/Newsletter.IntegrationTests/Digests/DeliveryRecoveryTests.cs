@@ -25,7 +25,7 @@ public sealed class DeliveryRecoveryTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        await FannedOutGenerationAsync(database, subscribers: 3);
+        await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
         await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
@@ -39,7 +39,7 @@ public sealed class DeliveryRecoveryTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
 
         // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
@@ -66,7 +66,7 @@ public sealed class DeliveryRecoveryTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
         var ledger = services.GetRequiredService<DeliveryLedger>();
         // A run that stopped on a live worker with its batch leased: nothing else ends its session.
         var stuck = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
@@ -89,7 +89,7 @@ public sealed class DeliveryRecoveryTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3);
+        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
         var ledger = services.GetRequiredService<DeliveryLedger>();
         await using var running = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
         Assert.NotNull(running);
@@ -101,39 +101,6 @@ public sealed class DeliveryRecoveryTests
         Assert.Null(await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct));
         await running.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         await running.WrittenAsync();
-    }
-
-    /// <summary>An issue whose first generation was fanned out at <see cref="FannedOut"/>: one pending row per subscriber.</summary>
-    private static async Task<long[]> FannedOutGenerationAsync(TestDatabase database, int subscribers)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand(
-            """
-            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
-            values ('recovery@test', '\x01', 'cli', 1, '\x01', @at, 'ingested');
-            insert into issues (issue_date, subject, inbound_message_id, paper_count, created_at)
-            select '2025-03-11', 'Trending papers', id, 0, @at from inbound_messages;
-            insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at, fanned_out_at)
-            select id, 1, 'issue', 'inbox', @at, @at from issues;
-            insert into subscribers (email, status, interests, created_at, updated_at)
-            select 'reader' || n || '@test.example', 'active', 'agents', @at, @at from generate_series(1, @count) n;
-            insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at)
-            select i.id, s.id, 1, 'pending', '{}', @at, @at from issues i cross join subscribers s order by s.id
-            returning id;
-            """, connection);
-        command.Parameters.AddWithValue("at", FannedOut);
-        command.Parameters.AddWithValue("count", subscribers);
-        var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        do
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                ids.Add(reader.GetInt64(0));
-            }
-        }
-        while (await reader.NextResultAsync(Ct));
-        return [.. ids.Order()];
     }
 
     private static async Task<long> QueuedSendBatchesAsync(TestDatabase database)

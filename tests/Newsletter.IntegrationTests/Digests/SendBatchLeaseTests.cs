@@ -30,7 +30,7 @@ public sealed class SendBatchLeaseTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var services = await TestServices.BuildAsync(database.ConnectionString);
         // One reader in five paused since the fan-out: their rows are skipped as the batch is read.
-        var deliveries = await FannedOutGenerationAsync(database, Batches * BatchSize, pausedEvery: 5);
+        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, Batches * BatchSize, pausedEvery: 5);
         var db = services.GetRequiredService<NpgsqlDataSource>();
         var asyncCommit = services.GetRequiredKeyedService<NpgsqlDataSource>(DatabaseServices.AsyncCommit);
 
@@ -89,7 +89,7 @@ public sealed class SendBatchLeaseTests
         var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
         var clock = new FakeTimeProvider(firstAccepted);
         await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGenerationAsync(database, subscribers: 3, pausedEvery: 100);
+        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3, pausedEvery: 100);
         var ledger = services.GetRequiredService<DeliveryLedger>();
 
         var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
@@ -126,39 +126,4 @@ public sealed class SendBatchLeaseTests
         await command.ExecuteNonQueryAsync(Ct);
     }
 
-    /// <summary>Issue 1, generation 1, fanned out at <see cref="FannedOut"/>: one pending row per subscriber, in id order.</summary>
-    private static async Task<long[]> FannedOutGenerationAsync(TestDatabase database, int subscribers, int pausedEvery)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand(
-            """
-            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
-            values ('lease@test', '\x01', 'cli', 1, '\x01', @at, 'ingested');
-            insert into issues (id, issue_date, subject, inbound_message_id, paper_count, created_at)
-            overriding system value
-            select 1, '2025-03-11', 'Trending papers', id, 0, @at from inbound_messages;
-            insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at, fanned_out_at)
-            values (1, 1, 'issue', 'inbox', @at, @at);
-            insert into subscribers (email, status, interests, created_at, updated_at)
-            select 'reader' || n || '@test.example', case when n % @paused = 0 then 'paused' else 'active' end, 'agents', @at, @at
-            from generate_series(1, @count) n;
-            insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at)
-            select 1, s.id, 1, 'pending', '{}', @at, @at from subscribers s order by s.id
-            returning id;
-            """, connection);
-        command.Parameters.AddWithValue("at", FannedOut);
-        command.Parameters.AddWithValue("count", subscribers);
-        command.Parameters.AddWithValue("paused", pausedEvery);
-        var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        do
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                ids.Add(reader.GetInt64(0));
-            }
-        }
-        while (await reader.NextResultAsync(Ct));
-        return [.. ids.Order()];
-    }
 }
