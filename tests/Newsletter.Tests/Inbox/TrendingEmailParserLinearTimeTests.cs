@@ -29,6 +29,16 @@ public sealed class TrendingEmailParserLinearTimeTests
     }
 
     [Fact]
+    public void Parse_LinkEndingInManyClosingParentheses_KeepsTheLinkWithoutThem()
+    {
+        var text = $"Mar 11\n\n{First.Title}\n\n{First.Abstract} Code: https://github.com/a/b{new string(')', 300_000)}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.Equal(["https://github.com/a/b"], Assert.Single(listing.Papers).Links);
+    }
+
+    [Fact]
     public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
     {
         var sample = Listings.LoadSample();
