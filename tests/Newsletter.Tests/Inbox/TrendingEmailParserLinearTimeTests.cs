@@ -39,6 +39,34 @@ public sealed class TrendingEmailParserLinearTimeTests
     }
 
     [Fact]
+    public void Parse_ManyCounterLinesAboveATitle_KeepsThePaper()
+    {
+        var counters = string.Concat(Enumerable.Repeat("42\n", 300_000));
+        var text = $"Mar 11\n\n{counters}{First.Title}\n\n{First.Abstract}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.Equal(Listings.Expected(First.Title), Assert.Single(listing.Papers).Title);
+    }
+
+    [Fact]
+    public void Parse_ManyLinkParagraphsBeforeATitle_GivesThePaperTheFirstFiftyInOrder()
+    {
+        var links = new StringBuilder();
+        for (var i = 0; links.Length < 1_900_000; i++)
+        {
+            links.Append("https://a.example/").Append(i).Append("\n\n");
+        }
+        var text = $"Mar 11\n\n{links}{First.Title}\n\n{First.Abstract}\n\nhttps://b.example/\n\n{Second.Title}\n\n{Second.Abstract}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"https://a.example/{i}"), listing.Papers[0].Links);
+        Assert.Equal("https://b.example/", listing.Papers[1].Links[^1]);
+    }
+
+    [Fact]
     public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
     {
         var sample = Listings.LoadSample();
