@@ -67,6 +67,19 @@ public sealed class TrendingEmailParserLinearTimeTests
     }
 
     [Fact]
+    public void Parse_AbstractWithAFloodOfCombiningMarks_KeepsThePaper()
+    {
+        var flood = "e" + new string('\u0301', 100_000) + new string('\u0334', 100_000);
+        var text = $"Mar 11\n\n{First.Title}\n\n{First.Abstract} {flood}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        var paper = Assert.Single(listing.Papers);
+        Assert.Equal(Listings.Expected(First.Title), paper.Title);
+        Assert.StartsWith(Listings.Expected(First.Abstract), paper.Abstract, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
     {
         var sample = Listings.LoadSample();
