@@ -80,6 +80,36 @@ public sealed class TrendingEmailParserLinearTimeTests
     }
 
     [Fact]
+    public void Parse_HtmlNestedAHundredThousandDeep_KeepsThePapers()
+    {
+        var html = string.Concat(Enumerable.Repeat("<div>", 100_000)) + HtmlPapers();
+
+        var listing = Listings.ParseWithinBudget(Listings.HtmlMessage(html));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
+    public void Parse_HtmlWithFiftyThousandUnclosedFormattingElements_KeepsThePapers()
+    {
+        var html = string.Concat(Enumerable.Range(0, 50_000).Select(i => $"<b id=\"b{i}\">·")) + "<p></p>" + HtmlPapers();
+
+        var listing = Listings.ParseWithinBudget(Listings.HtmlMessage(html));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
+    public void Parse_HtmlWithAHundredThousandSiblingParagraphs_KeepsThePapers()
+    {
+        var html = "<body>" + string.Concat(Enumerable.Repeat("<p>·</p>", 100_000)) + HtmlPapers() + "</body>";
+
+        var listing = Listings.ParseWithinBudget(Listings.HtmlMessage(html));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
     public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
     {
         var sample = Listings.LoadSample();
