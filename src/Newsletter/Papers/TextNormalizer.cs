@@ -170,8 +170,10 @@ public static partial class TextNormalizer
         rune.Value >= 0x300
         && Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 
+    // U+FFFE and U+FFFF are not characters: .NET's normalization throws on them.
     private static bool IsInvisible(char c) =>
         char.IsControl(c)
+        || c is '\uFFFE' or '\uFFFF'
         || c is '\u00AD' or '\u200B' or '\u2060' or '\uFEFF' or '\u200E' or '\u200F'
         || (c >= '\u202A' && c <= '\u202E')
         || (c >= '\u2066' && c <= '\u2069');

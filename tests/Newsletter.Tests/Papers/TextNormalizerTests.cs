@@ -94,4 +94,13 @@ public sealed class TextNormalizerTests
 
         Assert.Equal("x" + string.Concat(Enumerable.Repeat(mark, TextNormalizer.MaxCombiningMarks)), normal);
     }
+
+    [Theory]
+    [InlineData("A\uFFFE Title", "A Title")]
+    [InlineData("Cafe\u0301\uFFFF", "Café")]
+    [InlineData("\uFFFE", "")]
+    public void Normalize_NoncharactersFffeAndFfff_AreRemovedWithoutThrowing(string input, string expected)
+    {
+        Assert.Equal(expected, TextNormalizer.Normalize(input));
+    }
 }
