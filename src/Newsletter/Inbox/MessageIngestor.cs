@@ -100,8 +100,16 @@ public sealed class MessageIngestor(
             return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
         }
 
+        // What the parser had to guess (an unknown charset) is kept with the verdict, whatever it is.
+        var notes = listing?.Notes is { Count: > 0 } parserNotes ? string.Join("; ", parserNotes) : null;
+        if (notes is not null)
+        {
+            logger.LogWarning("Inbound message {InboundId}: {Notes}", stored.Id, notes);
+        }
+
         if (rejection is not null || listing is null)
         {
+            rejection = notes is null ? rejection : $"{rejection} ({notes})";
             await QuarantineAsync(connection, transaction, stored.Id, rejection, ct);
             await transaction.CommitAsync(ct);
             metrics.MessageQuarantined();
@@ -113,7 +121,7 @@ public sealed class MessageIngestor(
             return new IngestOutcome(IngestStatus.Quarantined, stored.Id, null, rejection);
         }
 
-        var issueId = await StoreIssueAsync(connection, transaction, stored.Id, listing, ct);
+        var issueId = await StoreIssueAsync(connection, transaction, stored.Id, listing, notes, ct);
         await transaction.CommitAsync(ct);
         if (issueId is null)
         {
@@ -223,7 +231,8 @@ public sealed class MessageIngestor(
             reader.IsDBNull(3) ? null : reader.GetInt64(3));
     }
 
-    private async Task<long?> StoreIssueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, ParsedListing listing, CancellationToken ct)
+    private async Task<long?> StoreIssueAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, ParsedListing listing, string? notes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var issueId = await PaperStore.InsertIssueAsync(connection, transaction, inboundId, listing, now, ct);
@@ -235,7 +244,8 @@ public sealed class MessageIngestor(
             select @issue, 1, 'issue', 'inbox', @now where @issue is not null;
             """, connection, transaction);
         finish.Parameters.AddWithValue("status", issueId is null ? "duplicate" : "ingested");
-        finish.Parameters.AddWithValue("reason", issueId is null ? "an issue of that date was already ingested" : DBNull.Value);
+        var reason = issueId is null ? "an issue of that date was already ingested" + (notes is null ? "" : $" ({notes})") : notes;
+        finish.Parameters.AddWithValue("reason", (object?)Bounded(reason, 2000) ?? DBNull.Value);
         finish.Parameters.AddWithValue("now", now);
         finish.Parameters.AddWithValue("id", inboundId);
         finish.Parameters.Add(new NpgsqlParameter<long?>("issue", issueId));
