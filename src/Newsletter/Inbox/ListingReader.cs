@@ -574,7 +574,7 @@ internal static partial class ListingReader
                 LinkExtractor.AddLink(links, link);
             }
 
-            var arxivId = LinkExtractor.FindArxivId(string.Join(' ', Title.Hrefs))
+            var arxivId = LinkExtractor.FindArxivId(string.Join(' ', Title.Hrefs.Select(TrackingLinks.Unwrap)))
                 ?? LinkExtractor.FindArxivId(string.Join(' ', Urls))
                 ?? LinkExtractor.FindArxivId(Title.Text)
                 ?? LinkExtractor.FindArxivId(string.Join(' ', links))

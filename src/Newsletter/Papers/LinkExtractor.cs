@@ -32,7 +32,10 @@ public static partial class LinkExtractor
         return links;
     }
 
-    /// <summary>Adds <paramref name="candidate"/> when it is a valid absolute http(s) URL not yet in the list.</summary>
+    /// <summary>
+    /// Adds <paramref name="candidate"/> when it is a valid absolute http(s) URL not yet in the list; a click-tracking
+    /// redirect is added as the link it wraps (<see cref="TrackingLinks"/>).
+    /// </summary>
     public static bool AddLink(List<string> links, string candidate)
     {
         ArgumentNullException.ThrowIfNull(links);
@@ -41,7 +44,7 @@ public static partial class LinkExtractor
             return false;
         }
 
-        var url = Trim(candidate);
+        var url = Trim(TrackingLinks.Unwrap(Trim(candidate)));
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(uri.Host)
