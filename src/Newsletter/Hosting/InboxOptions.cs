@@ -13,6 +13,13 @@ public sealed class InboxOptions
     /// <summary>Domains whose mail must carry a valid DKIM signature of that domain, or it is quarantined.</summary>
     public string[] RequireDkimFor { get; set; } = [];
 
+    /// <summary>
+    /// The authserv-ids (RFC 8601) of the receiving mail servers whose <c>Authentication-Results</c> headers are believed:
+    /// a dkim=fail or dmarc=fail there quarantines the message even when our own DKIM check cannot run. The server must
+    /// remove such headers with its own id from incoming mail, as RFC 8601 asks.
+    /// </summary>
+    public string[] TrustedAuthServIds { get; set; } = [];
+
     [Range(1024, 512L * 1024 * 1024)]
     public long MaxMessageBytes { get; set; } = 25L * 1024 * 1024;
 

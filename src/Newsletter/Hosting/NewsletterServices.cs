@@ -59,6 +59,8 @@ public static class NewsletterServices
         services.AddSingleton<ILookupClient>(_ => new LookupClient());
         services.AddSingleton<IDkimPublicKeyLocator, DnsDkimPublicKeyLocator>();
         services.AddSingleton<SenderPolicy>();
+        services.AddSingleton<InboxTrustWarnings>();
+        services.AddHostedService<InboxTrustWarningLog>();
         services.AddSingleton<TrendingEmailParser>();
         services.AddSingleton<MessageIngestor>();
         services.AddSingleton<MailboxOpener>();
