@@ -30,6 +30,17 @@ public sealed class InboxOptions
     [Range(typeof(TimeSpan), "00:00:00.0000001", "00:10:00")]
     public TimeSpan ParseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How much of the body of mail the sender policy refuses (unknown sender, failed DKIM or DMARC, automatic mail) is
+    /// stored, after all its headers; the mailbox's quarantine folder keeps the whole message.
+    /// </summary>
+    [Range(0, 16 * 1024 * 1024)]
+    public int QuarantinedBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>How long quarantined mail is kept in the database before it is deleted.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan QuarantineRetention { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>When set, mail is read from this folder of .eml files instead of IMAP (the development default).</summary>
     public string? DropFolder { get; set; }
 }

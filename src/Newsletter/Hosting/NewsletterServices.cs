@@ -66,6 +66,7 @@ public static class NewsletterServices
         services.AddSingleton<MailboxOpener>();
         services.AddSingleton<InboxPoller>();
         services.AddTransient<QuarantineReleaseJob>();
+        services.AddTransient<QuarantineRetentionJob>();
         services.AddSingleton<PaperStore>();
 
         services.AddOptionsWithValidateOnStart<SiteOptions>().BindConfiguration(SiteOptions.Section).ValidateDataAnnotations();
@@ -198,6 +199,7 @@ internal sealed class RecurringJobRegistration(IRecurringJobManager recurring, I
     {
         recurring.AddOrUpdate<InboxPoller>(InboxPoller.RecurringJobId, poller => poller.RunAsync(CancellationToken.None), CronFor(inbox.Value.PollInterval));
         recurring.AddOrUpdate<DeliveryRecoveryJob>(DeliveryRecoveryJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "*/5 * * * *");
+        recurring.AddOrUpdate<QuarantineRetentionJob>(QuarantineRetentionJob.RecurringJobId, job => job.RunAsync(CancellationToken.None), "17 * * * *");
         return Task.CompletedTask;
     }
 
