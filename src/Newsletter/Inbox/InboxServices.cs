@@ -19,6 +19,7 @@ public static class InboxServices
         services.AddSingleton<ILookupClient>(_ => new LookupClient());
         services.AddSingleton<IDkimPublicKeyLocator, DnsDkimPublicKeyLocator>();
         services.AddSingleton<SenderPolicy>();
+        services.AddSingleton<InboxTrustWarnings>();
         services.AddSingleton<TrendingEmailParser>();
         services.AddSingleton<MessageIngestor>();
         services.AddBounces();
@@ -34,8 +35,12 @@ public static class InboxServices
         services.AddSingleton<MailboxOpener>();
         services.AddSingleton<InboxPoller>();
         services.AddTransient<QuarantineReleaseJob>();
+        services.AddTransient<QuarantineRetentionJob>();
+        services.AddHostedService<InboxTrustWarningLog>();
         if (role.RunsJobs())
         {
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<QuarantineRetentionJob>(QuarantineRetentionJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "17 * * * *"));
             services.AddRecurringJob((recurring, provider) => recurring.AddOrUpdate<InboxPoller>(InboxPoller.RecurringJobId,
                 poller => poller.RunAsync(CancellationToken.None),
                 BackgroundJobs.CronFor(provider.GetRequiredService<IOptions<InboxOptions>>().Value.PollInterval)));

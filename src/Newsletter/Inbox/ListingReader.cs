@@ -107,7 +107,7 @@ internal static partial class ListingReader
             i = k;
         }
 
-        AttachUrlParagraphs(items, drafts, urlParagraphs);
+        AttachUrlParagraphs(items, drafts, urlParagraphs, budget);
 
         var papers = new List<ParsedPaper>(drafts.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -125,7 +125,7 @@ internal static partial class ListingReader
 
     // A listing puts a bare link (arXiv page, code) either after each abstract or before each title:
     // the first paper tells which, so a link is never given to the neighbouring paper.
-    private static void AttachUrlParagraphs(List<Paragraph> items, List<Draft> drafts, List<int> urlParagraphs)
+    private static void AttachUrlParagraphs(List<Paragraph> items, List<Draft> drafts, List<int> urlParagraphs, ParseBudget budget)
     {
         if (drafts.Count == 0 || urlParagraphs.Count == 0)
         {
@@ -135,19 +135,20 @@ internal static partial class ListingReader
         var before = urlParagraphs.Contains(drafts[0].TitleIndex - 1);
         foreach (var draft in drafts)
         {
+            var from = draft.End + 1;
             if (before)
             {
-                for (var u = draft.TitleIndex - 1; u >= 0 && items[u].Kind == Kind.UrlOnly; u--)
+                from = draft.TitleIndex;
+                while (from > 0 && items[from - 1].Kind == Kind.UrlOnly)
                 {
-                    draft.Urls.InsertRange(0, items[u].Urls);
+                    from--;
                 }
             }
-            else
+
+            for (var u = from; u < items.Count && items[u].Kind == Kind.UrlOnly; u++)
             {
-                for (var u = draft.End + 1; u < items.Count && items[u].Kind == Kind.UrlOnly; u++)
-                {
-                    draft.Urls.AddRange(items[u].Urls);
-                }
+                budget.Check();
+                draft.Urls.AddRange(items[u].Urls);
             }
         }
     }
@@ -427,19 +428,23 @@ internal static partial class ListingReader
             }
 
             // Counters and separators on their own line at either end ("▲ 42" above a title) are not part of it.
-            while (texts.Count > 1 && IsDecoration(texts[0]))
+            var first = 0;
+            while (texts.Count - first > 1 && IsDecoration(texts[first]))
             {
-                texts.RemoveAt(0);
+                budget.Check();
+                first++;
             }
 
-            while (texts.Count > 1 && IsDecoration(texts[^1]))
+            var last = texts.Count - 1;
+            while (last > first && IsDecoration(texts[last]))
             {
-                texts.RemoveAt(texts.Count - 1);
+                budget.Check();
+                last--;
             }
 
             if (texts.Count > 0)
             {
-                paragraphs.Add(Paragraph.Create(texts, hrefs));
+                paragraphs.Add(Paragraph.Create(texts.GetRange(first, last - first + 1), hrefs));
                 texts.Clear();
                 hrefs.Clear();
             }
@@ -569,7 +574,7 @@ internal static partial class ListingReader
                 LinkExtractor.AddLink(links, link);
             }
 
-            var arxivId = LinkExtractor.FindArxivId(string.Join(' ', Title.Hrefs))
+            var arxivId = LinkExtractor.FindArxivId(string.Join(' ', Title.Hrefs.Select(TrackingLinks.Unwrap)))
                 ?? LinkExtractor.FindArxivId(string.Join(' ', Urls))
                 ?? LinkExtractor.FindArxivId(Title.Text)
                 ?? LinkExtractor.FindArxivId(string.Join(' ', links))

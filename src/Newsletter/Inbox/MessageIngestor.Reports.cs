@@ -33,7 +33,7 @@ public sealed partial class MessageIngestor
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var stored = await StoreRawAsync(connection, transaction, mail, raw, message, ct);
+        var stored = await StoreRawAsync(connection, transaction, mail, raw, raw, message, ct);
         if (stored.Status != "received")
         {
             await transaction.RollbackAsync(ct);

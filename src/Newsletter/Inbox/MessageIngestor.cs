@@ -32,6 +32,12 @@ public sealed partial class MessageIngestor(
     /// <summary>Ends the Message-ID stored for a message that had none (made from its SHA-256).</summary>
     internal const string SyntheticMessageIdDomain = "@newsletter.invalid";
 
+    /// <summary>At most this much of the header block of refused mail is kept (the header block has no other bound).</summary>
+    internal const int MaxKeptHeaderBytes = 256 * 1024;
+
+    internal const string PrefixOnlyReason = "only its headers and the start of its body were kept, too little to judge it again: "
+        + "move it from the mailbox's quarantine folder back to the inbox, and the next poll judges the whole message";
+
     public Task<IngestOutcome> IngestAsync(InboundMail mail, CancellationToken ct) => IngestAsync(mail, scheduleFanOut: true, ct);
 
     /// <param name="scheduleFanOut">False when the caller schedules the fan-outs of many messages together.</param>
@@ -43,6 +49,9 @@ public sealed partial class MessageIngestor(
             ? array
             : mail.Raw.ToArray();
         string? rejection = null;
+        // Refused before it was read as a listing (unreadable, or by the sender policy): mail from anyone, of which only
+        // the headers and a prefix of the body are stored.
+        var untrusted = false;
         MimeMessage? message = null;
         try
         {
@@ -51,6 +60,7 @@ public sealed partial class MessageIngestor(
         catch (FormatException ex)
         {
             rejection = $"not a readable email: {ex.Message}";
+            untrusted = true;
         }
 
         if (mail.Size > maxBytes)
@@ -70,6 +80,7 @@ public sealed partial class MessageIngestor(
         if (rejection is null && message is not null)
         {
             rejection = await senderPolicy.FindRejectionAsync(message, ct);
+            untrusted = rejection is not null;
         }
 
         ParsedListing? listing = null;
@@ -97,9 +108,23 @@ public sealed partial class MessageIngestor(
             }
         }
 
+        var kept = untrusted ? QuarantinedPrefix(raw, options.Value.QuarantinedBodyBytes) : raw;
+        if (kept.Length < raw.Length)
+        {
+            rejection += $" (only the headers and the first {options.Value.QuarantinedBodyBytes:N0} bytes of the body are kept)";
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var stored = await StoreRawAsync(connection, transaction, mail, raw, message, ct);
+        var stored = await StoreRawAsync(connection, transaction, mail, raw, kept, message, ct);
+        if (stored is { Status: "quarantined", RawIsPrefix: true } && !untrusted)
+        {
+            // Refused before, when only a prefix was kept, and trusted now (the policy changed): the whole message is here
+            // again, so it replaces the prefix and is judged like new mail.
+            await ReplaceRawAsync(connection, transaction, stored.Id, raw, ct);
+            stored = stored with { Status = "received", Reason = null };
+        }
+
         if (stored.Status != "received")
         {
             // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
@@ -108,8 +133,16 @@ public sealed partial class MessageIngestor(
             return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
         }
 
+        // What the parser had to guess (an unknown charset) is kept with the verdict, whatever it is.
+        var notes = listing?.Notes is { Count: > 0 } parserNotes ? string.Join("; ", parserNotes) : null;
+        if (notes is not null)
+        {
+            logger.LogWarning("Inbound message {InboundId}: {Notes}", stored.Id, notes);
+        }
+
         if (rejection is not null || listing is null)
         {
+            rejection = notes is null ? rejection : $"{rejection} ({notes})";
             await QuarantineAsync(connection, transaction, stored.Id, rejection, ct);
             await transaction.CommitAsync(ct);
             metrics.MessageQuarantined();
@@ -121,7 +154,7 @@ public sealed partial class MessageIngestor(
             return new IngestOutcome(IngestStatus.Quarantined, stored.Id, null, rejection);
         }
 
-        var issueId = await StoreIssueAsync(connection, transaction, stored.Id, listing, ct);
+        var issueId = await StoreIssueAsync(connection, transaction, stored.Id, listing, notes, ct);
         await transaction.CommitAsync(ct);
         if (issueId is null)
         {
@@ -149,7 +182,7 @@ public sealed partial class MessageIngestor(
         await using var command = db.CreateCommand(
             """
             update inbound_messages set status = 'received', reason = null, processed_at = null
-            where id = @id and status = 'quarantined'
+            where id = @id and status = 'quarantined' and not raw_is_prefix
             returning raw, size_bytes, source, folder, uid_validity, uid
             """);
         command.Parameters.AddWithValue("id", inboundId);
@@ -158,7 +191,9 @@ public sealed partial class MessageIngestor(
         {
             if (!await reader.ReadAsync(ct))
             {
-                return null;
+                return await IsQuarantinedPrefixAsync(inboundId, ct)
+                    ? new IngestOutcome(IngestStatus.Quarantined, inboundId, null, PrefixOnlyReason)
+                    : null;
             }
             mail = new InboundMail(reader.GetFieldValue<byte[]>(0), reader.GetInt32(1), reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5));
@@ -172,8 +207,46 @@ public sealed partial class MessageIngestor(
         return outcome;
     }
 
+    private async Task<bool> IsQuarantinedPrefixAsync(long inboundId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("select 1 from inbound_messages where id = @id and status = 'quarantined' and raw_is_prefix");
+        command.Parameters.AddWithValue("id", inboundId);
+        return await command.ExecuteScalarAsync(ct) is not null;
+    }
+
+    /// <summary>The header block (at most <see cref="MaxKeptHeaderBytes"/>) and the first <paramref name="bodyBytes"/> of the body.</summary>
+    internal static byte[] QuarantinedPrefix(byte[] raw, int bodyBytes)
+    {
+        var head = raw.AsSpan(0, Math.Min(raw.Length, MaxKeptHeaderBytes));
+        var crlf = head.IndexOf("\r\n\r\n"u8);
+        var lf = head.IndexOf("\n\n"u8);
+        var headerEnd = (crlf, lf) switch
+        {
+            ( >= 0, >= 0) => Math.Min(crlf + 4, lf + 2),
+            ( >= 0, _) => crlf + 4,
+            (_, >= 0) => lf + 2,
+            _ => head.Length,
+        };
+        var keep = headerEnd + (long)bodyBytes;
+        return keep >= raw.Length ? raw : raw[..(int)keep];
+    }
+
+    private static async Task ReplaceRawAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, byte[] raw, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            update inbound_messages set raw = @raw, raw_is_prefix = false, status = 'received', reason = null, processed_at = null
+            where id = @id
+            """, connection, transaction);
+        command.Parameters.AddWithValue("raw", raw);
+        command.Parameters.AddWithValue("id", inboundId);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <param name="raw">The message as received: its hash identifies it.</param>
+    /// <param name="kept">What is stored of it: <paramref name="raw"/>, or a prefix of it.</param>
     private async Task<StoredMessage> StoreRawAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw, MimeMessage? message, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw, byte[] kept, MimeMessage? message, CancellationToken ct)
     {
         var sha256 = SHA256.HashData(raw);
         var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}{SyntheticMessageIdDomain}";
@@ -181,14 +254,14 @@ public sealed partial class MessageIngestor(
             """
             with inserted as (
                 insert into inbound_messages (message_id, sha256, source, folder, uid_validity, uid, from_address, subject,
-                                              size_bytes, raw, received_at)
-                values (@message_id, @sha256, @source, @folder, @uid_validity, @uid, @from, @subject, @size, @raw, @now)
+                                              size_bytes, raw, raw_is_prefix, received_at)
+                values (@message_id, @sha256, @source, @folder, @uid_validity, @uid, @from, @subject, @size, @raw, @raw_is_prefix, @now)
                 on conflict do nothing
-                returning id, status, reason
+                returning id, status, reason, raw_is_prefix
             )
-            select id, status, reason, null::bigint from inserted
+            select id, status, reason, null::bigint, raw_is_prefix from inserted
             union all
-            select m.id, m.status, m.reason, i.id from inbound_messages m left join issues i on i.inbound_message_id = m.id
+            select m.id, m.status, m.reason, i.id, m.raw_is_prefix from inbound_messages m left join issues i on i.inbound_message_id = m.id
             where (m.message_id = @message_id or m.sha256 = @sha256) and not exists (select 1 from inserted)
             limit 1
             """, connection, transaction);
@@ -201,7 +274,8 @@ public sealed partial class MessageIngestor(
         command.Parameters.AddWithValue("from", (object?)StoredText.Bounded(message?.From.Mailboxes.FirstOrDefault()?.Address, 320) ?? DBNull.Value);
         command.Parameters.AddWithValue("subject", (object?)StoredText.Bounded(message?.Subject, 1000) ?? DBNull.Value);
         command.Parameters.AddWithValue("size", (int)Math.Min(mail.Size, int.MaxValue));
-        command.Parameters.AddWithValue("raw", raw);
+        command.Parameters.AddWithValue("raw", kept);
+        command.Parameters.AddWithValue("raw_is_prefix", kept.Length < raw.Length);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         // Two copies ingested at once (the poller works on several messages together): the second insert waits for the
         // first to commit and then does nothing, but its own snapshot cannot see that row yet. Asking again does.
@@ -228,10 +302,12 @@ public sealed partial class MessageIngestor(
         return new StoredMessage(
             reader.GetInt64(0), reader.GetString(1),
             reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.IsDBNull(3) ? null : reader.GetInt64(3));
+            reader.IsDBNull(3) ? null : reader.GetInt64(3),
+            reader.GetBoolean(4));
     }
 
-    private async Task<long?> StoreIssueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, ParsedListing listing, CancellationToken ct)
+    private async Task<long?> StoreIssueAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, ParsedListing listing, string? notes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var issueId = await PaperStore.InsertIssueAsync(connection, transaction, inboundId, listing, now, ct);
@@ -241,7 +317,8 @@ public sealed partial class MessageIngestor(
             update inbound_messages set status = @status, reason = @reason, processed_at = @now where id = @id
             """, connection, transaction);
         finish.Parameters.AddWithValue("status", issueId is null ? "duplicate" : "ingested");
-        finish.Parameters.AddWithValue("reason", issueId is null ? "an issue of that date was already ingested" : DBNull.Value);
+        var reason = issueId is null ? "an issue of that date was already ingested" + (notes is null ? "" : $" ({notes})") : notes;
+        finish.Parameters.AddWithValue("reason", (object?)StoredText.Bounded(reason, 2000) ?? DBNull.Value);
         finish.Parameters.AddWithValue("now", now);
         finish.Parameters.AddWithValue("id", inboundId);
         await finish.ExecuteNonQueryAsync(ct);
@@ -268,5 +345,5 @@ public sealed partial class MessageIngestor(
         return string.IsNullOrEmpty(trimmed) ? null : StoredText.Bounded(trimmed, 500);
     }
 
-    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId);
+    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId, bool RawIsPrefix);
 }

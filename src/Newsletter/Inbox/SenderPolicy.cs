@@ -49,6 +49,12 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
 
         var domain = address[(address.LastIndexOf('@') + 1)..];
         var dkimDomain = options.Value.RequireDkimFor.FirstOrDefault(d => DomainMatches(domain, d));
+        // Before our own check, which needs DNS: the receiving server's verdict stands even when that cannot run.
+        if (TrustedAuthenticationResults.FindFailure(message, options.Value.TrustedAuthServIds, domain, dkimDomain) is { } failure)
+        {
+            return failure;
+        }
+
         if (dkimDomain is not null && !await HasValidSignatureAsync(message, dkimDomain, ct))
         {
             return $"no valid DKIM signature for {dkimDomain}, which {InboxOptions.Section}:RequireDkimFor requires";
@@ -86,7 +92,7 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
         return false;
     }
 
-    private static bool DomainMatches(string domain, string pattern) =>
+    internal static bool DomainMatches(string domain, string pattern) =>
         domain.Equals(pattern, StringComparison.OrdinalIgnoreCase)
         || domain.EndsWith("." + pattern, StringComparison.OrdinalIgnoreCase);
 

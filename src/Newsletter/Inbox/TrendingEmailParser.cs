@@ -116,9 +116,10 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
             return new ParsedListing(messageId, from, subject, null, []);
         }
 
-        var content = ReadContent(message, 0, budget);
+        var notes = new List<string>();
+        var content = ReadContent(message, 0, budget, notes);
         budget.Check();
-        return new ParsedListing(messageId, from, subject, content.IssueDate, content.Papers);
+        return new ParsedListing(messageId, from, subject, content.IssueDate, content.Papers) { Notes = notes };
     }
 
     /// <summary>The JSON of the `parse` verb: camelCase, issueDate as yyyy-MM-dd or null.</summary>
@@ -128,7 +129,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
         return JsonSerializer.Serialize(listing, JsonOptions);
     }
 
-    private static ListingContent ReadContent(MimeMessage message, int embeddedDepth, ParseBudget budget)
+    private static ListingContent ReadContent(MimeMessage message, int embeddedDepth, ParseBudget budget, List<string> notes)
     {
         DateTimeOffset? sent = message.Headers.Contains(HeaderId.Date) && message.Date != DateTimeOffset.MinValue ? message.Date : null;
         var (plain, html, embedded) = CollectParts(message.Body);
@@ -136,7 +137,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
         foreach (var part in plain)
         {
             budget.Check();
-            using var text = PartText.Read(part);
+            using var text = PartText.Read(part, notes);
             if (LooksBinary(text.Span))
             {
                 continue;
@@ -165,7 +166,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
         foreach (var part in html)
         {
             budget.Check();
-            using var text = PartText.Read(part);
+            using var text = PartText.Read(part, notes);
             if (LooksBinary(text.Span))
             {
                 continue;
@@ -187,7 +188,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
             {
                 if (part.Message is { } inner && !IsNotAListing(inner))
                 {
-                    var content = ReadContent(inner, embeddedDepth + 1, budget);
+                    var content = ReadContent(inner, embeddedDepth + 1, budget, notes);
                     if (content.Papers.Count > 0)
                     {
                         return content;
@@ -303,7 +304,8 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
 
         public ReadOnlySpan<char> Span => buffer.AsSpan(0, length);
 
-        public static PartText Read(MimePart part)
+        /// <param name="notes">Gets a note when the declared charset is unknown or the text is not valid in it.</param>
+        public static PartText Read(MimePart part, List<string> notes)
         {
             if (part.Content is null)
             {
@@ -331,9 +333,22 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
                     length = newline;
                 }
 
-                var declared = ResolveCharset(part.ContentType.Charset);
+                var label = part.ContentType.Charset;
+                var declared = ResolveCharset(label);
                 var chars = ArrayPool<char>.Shared.Rent(MaxCharCount(length, declared));
-                return new PartText(chars, Decode(bytes.AsSpan(0, length), declared, chars));
+                var decoded = Decode(bytes.AsSpan(0, length), declared, chars, out var readAs);
+                if (readAs is not null && !string.IsNullOrWhiteSpace(label))
+                {
+                    var note = declared is null
+                        ? $"a {part.ContentType.MimeType} part declares charset \"{Printable(label)}\", which is unknown: read as {readAs}"
+                        : $"a {part.ContentType.MimeType} part is not valid {Printable(label)}: read as {readAs}";
+                    if (!notes.Contains(note))
+                    {
+                        notes.Add(note);
+                    }
+                }
+
+                return new PartText(chars, decoded);
             }
             finally
             {
@@ -357,12 +372,14 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
 
     /// <summary>
     /// Decodes with the declared charset (resolved by <see cref="ResolveCharset"/>, null when unknown) when the bytes
-    /// are valid in it, else as UTF-8, else as windows-1252, into
+    /// are valid in it, else as UTF-8, else as Latin-1 (windows-1252, as browsers read it), into
     /// <paramref name="destination"/> (at least <see cref="MaxCharCount"/> long); returns the number of characters.
     /// Valid UTF-8 wins over a declared us-ascii or Latin-1: such labels on UTF-8 bodies are common, the reverse is not.
     /// </summary>
-    private static int Decode(ReadOnlySpan<byte> bytes, Encoding? declared, Span<char> destination)
+    /// <param name="readAs">What the text was read as when that was not the declared charset; null when it was.</param>
+    private static int Decode(ReadOnlySpan<byte> bytes, Encoding? declared, Span<char> destination, out string? readAs)
     {
+        readAs = null;
         if (bytes.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
         {
             bytes = bytes[3..];
@@ -371,6 +388,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
         var westernLabel = declared is null || declared.CodePage is 20127 or 28591 or 1252;
         if (westernLabel && TryDecodeStrict(StrictUtf8, bytes, destination) is { } utf8)
         {
+            readAs = declared is null ? "UTF-8" : null;
             return utf8;
         }
 
@@ -381,10 +399,19 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
 
         if (!westernLabel && TryDecodeStrict(StrictUtf8, bytes, destination) is { } fallback)
         {
+            readAs = "UTF-8";
             return fallback;
         }
 
+        readAs = "Latin-1 (windows-1252)";
         return Encoding.GetEncoding(1252).GetChars(bytes, destination);
+    }
+
+    // A charset label as it can be shown: printable ASCII, at most 40 characters.
+    private static string Printable(string label)
+    {
+        var printable = new string(label.Trim().Where(c => c is >= ' ' and <= '~').Take(40).ToArray());
+        return printable.Length < label.Trim().Length ? printable + "…" : printable;
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

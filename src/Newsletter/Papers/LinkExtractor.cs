@@ -32,13 +32,20 @@ public static partial class LinkExtractor
         return links;
     }
 
-    /// <summary>Adds <paramref name="candidate"/> when it is a valid absolute http(s) URL not yet in the list.</summary>
+    /// <summary>
+    /// Adds <paramref name="candidate"/> when it is a valid absolute http(s) URL not yet in the list; a click-tracking
+    /// redirect is added as the link it wraps (<see cref="TrackingLinks"/>).
+    /// </summary>
     public static bool AddLink(List<string> links, string candidate)
     {
         ArgumentNullException.ThrowIfNull(links);
-        var url = Trim(candidate);
-        if (links.Count >= MaxLinks
-            || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        if (links.Count >= MaxLinks)
+        {
+            return false;
+        }
+
+        var url = Trim(TrackingLinks.Unwrap(Trim(candidate)));
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(uri.Host)
             || links.Contains(url, StringComparer.Ordinal))
@@ -54,6 +61,19 @@ public static partial class LinkExtractor
     public static string Trim(string url)
     {
         ArgumentNullException.ThrowIfNull(url);
+        // How many of each bracket are open and closed in url[..end], counted once and kept as the end moves left:
+        // counting again for each trimmed bracket made a URL ending in many ')' quadratic.
+        Span<int> opened = stackalloc int[Brackets.Length / 2];
+        Span<int> closed = stackalloc int[Brackets.Length / 2];
+        foreach (var c in url)
+        {
+            var k = Brackets.IndexOf(c);
+            if (k >= 0)
+            {
+                (k % 2 == 0 ? opened : closed)[k / 2]++;
+            }
+        }
+
         var end = url.Length;
         while (end > 0)
         {
@@ -64,16 +84,10 @@ public static partial class LinkExtractor
                 continue;
             }
 
-            var open = c switch
+            var k = Brackets.IndexOf(c);
+            if (k % 2 == 1 && opened[k / 2] < closed[k / 2])
             {
-                ')' => '(',
-                ']' => '[',
-                '}' => '{',
-                '>' => '<',
-                _ => '\0',
-            };
-            if (open != '\0' && Count(url, open, end) < Count(url, c, end))
-            {
+                closed[k / 2]--;
                 end--;
                 continue;
             }
@@ -83,6 +97,9 @@ public static partial class LinkExtractor
 
         return url[..end];
     }
+
+    // Pairs of opening and closing brackets, each opening one at an even index.
+    private const string Brackets = "()[]{}<>";
 
     /// <summary>
     /// The first arXiv id in <paramref name="text"/> (links to arxiv.org/abs|pdf|html, huggingface.co/papers,
@@ -98,20 +115,6 @@ public static partial class LinkExtractor
 
         var match = ArxivPattern().Match(text);
         return match.Success ? match.Groups["id"].Value : null;
-    }
-
-    private static int Count(string text, char c, int end)
-    {
-        var count = 0;
-        for (var i = 0; i < end; i++)
-        {
-            if (text[i] == c)
-            {
-                count++;
-            }
-        }
-
-        return count;
     }
 
     [GeneratedRegex("""(?:arxiv\.org/(?:abs|pdf|html)/|huggingface\.co/papers/|\barxiv:\s?)(?<id>\d{4}\.\d{4,5}|[a-z][a-z\-]+(?:\.[a-z]{2})?/\d{7})(?:v\d+)?(?![\d])""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

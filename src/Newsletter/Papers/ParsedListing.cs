@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Newsletter.Papers;
 
 /// <summary>What <see cref="TrendingEmailParser"/> reads out of one email. The JSON of the `parse` verb is this shape.</summary>
@@ -6,7 +8,12 @@ public sealed record ParsedListing(
     string? From,
     string? Subject,
     DateOnly? IssueDate,
-    IReadOnlyList<ParsedPaper> Papers);
+    IReadOnlyList<ParsedPaper> Papers)
+{
+    /// <summary>What the parser had to guess, for the operator (a charset it did not know, text not valid in its charset).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
 
 /// <summary>One paper of a listing. Text is already normalised (whitespace, NFC, entities decoded); it is data, never markup.</summary>
 public sealed record ParsedPaper(

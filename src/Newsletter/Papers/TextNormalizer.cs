@@ -30,6 +30,7 @@ public static partial class TextNormalizer
             text = WebUtility.HtmlDecode(text);
         }
 
+        text = CapMarkRuns(text);
         if (IsAlreadyNormal(text))
         {
             return text;
@@ -65,7 +66,8 @@ public static partial class TextNormalizer
             builder.Append(c);
         }
 
-        var collapsed = builder.ToString();
+        // Removing invisible characters can join two runs of marks into one: cap again.
+        var collapsed = CapMarkRuns(builder.ToString());
         return collapsed.IsNormalized(NormalizationForm.FormC) ? collapsed : collapsed.Normalize(NormalizationForm.FormC);
     }
 
@@ -120,8 +122,58 @@ public static partial class TextNormalizer
         && !text.Contains("  ", StringComparison.Ordinal)
         && text.IsNormalized(NormalizationForm.FormC);
 
+    /// <summary>
+    /// The most combining marks kept after one base character: Unicode's stream-safe text format (UAX #15) allows 30.
+    /// Normalization sorts a run of marks by insertion, so a run of a hundred thousand took minutes.
+    /// </summary>
+    internal const int MaxCombiningMarks = 30;
+
+    // Most text has no character a mark could be (all are U+0300 or above): that is one vectorised search.
+    private static string CapMarkRuns(string text)
+    {
+        var start = text.AsSpan().IndexOfAnyInRange('\u0300', '\uFFFF');
+        if (start < 0)
+        {
+            return text;
+        }
+
+        StringBuilder? capped = null;
+        var run = 0;
+        var i = start;
+        while (i < text.Length)
+        {
+            // By code point: marks outside the BMP (U+1D167, U+1E000, ...) come as surrogate pairs.
+            Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out var length);
+            var keep = true;
+            if (!IsCombiningMark(rune))
+            {
+                run = 0;
+            }
+            else if (++run > MaxCombiningMarks)
+            {
+                keep = false;
+                capped ??= new StringBuilder(text.Length).Append(text, 0, i);
+            }
+
+            if (keep)
+            {
+                capped?.Append(text, i, length);
+            }
+
+            i += length;
+        }
+
+        return capped?.ToString() ?? text;
+    }
+
+    private static bool IsCombiningMark(Rune rune) =>
+        rune.Value >= 0x300
+        && Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+
+    // U+FFFE and U+FFFF are not characters: .NET's normalization throws on them.
     private static bool IsInvisible(char c) =>
         char.IsControl(c)
+        || c is '\uFFFE' or '\uFFFF'
         || c is '\u00AD' or '\u200B' or '\u2060' or '\uFEFF' or '\u200E' or '\u200F'
         || (c >= '\u202A' && c <= '\u202E')
         || (c >= '\u2066' && c <= '\u2069');

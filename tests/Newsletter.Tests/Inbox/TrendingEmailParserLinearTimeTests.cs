@@ -29,6 +29,87 @@ public sealed class TrendingEmailParserLinearTimeTests
     }
 
     [Fact]
+    public void Parse_LinkEndingInManyClosingParentheses_KeepsTheLinkWithoutThem()
+    {
+        var text = $"Mar 11\n\n{First.Title}\n\n{First.Abstract} Code: https://github.com/a/b{new string(')', 300_000)}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.Equal(["https://github.com/a/b"], Assert.Single(listing.Papers).Links);
+    }
+
+    [Fact]
+    public void Parse_ManyCounterLinesAboveATitle_KeepsThePaper()
+    {
+        var counters = string.Concat(Enumerable.Repeat("42\n", 300_000));
+        var text = $"Mar 11\n\n{counters}{First.Title}\n\n{First.Abstract}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.Equal(Listings.Expected(First.Title), Assert.Single(listing.Papers).Title);
+    }
+
+    [Fact]
+    public void Parse_ManyLinkParagraphsBeforeATitle_GivesThePaperTheFirstFiftyInOrder()
+    {
+        var links = new StringBuilder();
+        for (var i = 0; links.Length < 1_900_000; i++)
+        {
+            links.Append("https://a.example/").Append(i).Append("\n\n");
+        }
+        var text = $"Mar 11\n\n{links}{First.Title}\n\n{First.Abstract}\n\nhttps://b.example/\n\n{Second.Title}\n\n{Second.Abstract}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"https://a.example/{i}"), listing.Papers[0].Links);
+        Assert.Equal("https://b.example/", listing.Papers[1].Links[^1]);
+    }
+
+    [Fact]
+    public void Parse_AbstractWithAFloodOfCombiningMarks_KeepsThePaper()
+    {
+        var flood = "e" + new string('\u0301', 100_000) + new string('\u0334', 100_000);
+        var text = $"Mar 11\n\n{First.Title}\n\n{First.Abstract} {flood}\n";
+
+        var listing = Listings.ParseWithinBudget(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        var paper = Assert.Single(listing.Papers);
+        Assert.Equal(Listings.Expected(First.Title), paper.Title);
+        Assert.StartsWith(Listings.Expected(First.Abstract), paper.Abstract, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_HtmlNestedAHundredThousandDeep_KeepsThePapers()
+    {
+        var html = string.Concat(Enumerable.Repeat("<div>", 100_000)) + HtmlPapers();
+
+        var listing = Listings.ParseWithinBudget(Listings.HtmlMessage(html));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
+    public void Parse_HtmlWithFiftyThousandUnclosedFormattingElements_KeepsThePapers()
+    {
+        var html = string.Concat(Enumerable.Range(0, 50_000).Select(i => $"<b id=\"b{i}\">·")) + "<p></p>" + HtmlPapers();
+
+        var listing = Listings.ParseWithinBudget(Listings.HtmlMessage(html));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
+    public void Parse_HtmlWithAHundredThousandSiblingParagraphs_KeepsThePapers()
+    {
+        var html = "<body>" + string.Concat(Enumerable.Repeat("<p>·</p>", 100_000)) + HtmlPapers() + "</body>";
+
+        var listing = Listings.ParseWithinBudget(Listings.HtmlMessage(html));
+
+        Assert.Equal(ExpectedTitles, listing.Papers.Select(p => p.Title));
+    }
+
+    [Fact]
     public void Parse_BudgetOfOneTick_ThrowsParseTimeoutException()
     {
         var sample = Listings.LoadSample();

@@ -19,6 +19,26 @@ public sealed class LinkExtractorTests
         Assert.Equal([expected], LinkExtractor.Extract(text));
     }
 
+    [Theory]
+    [InlineData(")", "https://a.example/x")]
+    [InlineData("]", "https://a.example/x")]
+    [InlineData("}.", "https://a.example/x")]
+    public void Trim_LinkEndingInThreeHundredThousandClosingBrackets_TrimsThemAll(string closing, string expected)
+    {
+        var link = "https://a.example/x" + string.Concat(Enumerable.Repeat(closing, 300_000));
+
+        Assert.Equal(expected, LinkExtractor.Trim(link));
+    }
+
+    [Theory]
+    [InlineData("https://a.example/f(x)(y)))", "https://a.example/f(x)(y)")]
+    [InlineData("https://a.example/(a[b]c)]).", "https://a.example/(a[b]c)")]
+    [InlineData("https://a.example/a)(b", "https://a.example/a)(b")]
+    public void Trim_BalancedBracketsBeforeUnbalancedOnes_KeepsTheBalanced(string link, string expected)
+    {
+        Assert.Equal(expected, LinkExtractor.Trim(link));
+    }
+
     [Fact]
     public void Extract_RepeatedAndInvalidLinks_DeDuplicatesKeepingOrder()
     {

@@ -62,4 +62,45 @@ public sealed class TextNormalizerTests
     {
         Assert.NotEqual(TextNormalizer.TitleKey("Sharper Bounds for ell_p Sensitivity Sampling"), TextNormalizer.TitleKey("Sharper Bounds for ell_2 Sensitivity Sampling"));
     }
+
+    [Fact]
+    public void Normalize_HundredsOfThousandsOfCombiningMarks_KeepsThirtyAfterTheLetter()
+    {
+        // Marks of two combining classes in the wrong order: normalization must sort each run.
+        var flood = "Zalgo e" + new string('\u0301', 100_000) + new string('\u0334', 100_000) + " end";
+
+        var normal = TextNormalizer.Normalize(flood);
+
+        Assert.Equal(("Zalgo e" + new string('\u0301', TextNormalizer.MaxCombiningMarks) + " end").Normalize(), normal);
+    }
+
+    [Fact]
+    public void Normalize_RunsOfMarksJoinedByRemovingInvisibleCharacters_AreCappedAsOne()
+    {
+        var text = "e" + string.Concat(Enumerable.Repeat(new string('\u0301', 20) + "\u200B", 10_000));
+
+        var normal = TextNormalizer.Normalize(text);
+
+        Assert.Equal(("e" + new string('\u0301', TextNormalizer.MaxCombiningMarks)).Normalize(), normal);
+    }
+
+    [Fact]
+    public void Normalize_MarksOutsideTheBasicPlane_AreCappedToo()
+    {
+        var mark = char.ConvertFromUtf32(0x1D167); // MUSICAL SYMBOL COMBINING TREMOLO-1, a surrogate pair
+        var text = "x" + string.Concat(Enumerable.Repeat(mark, 50_000));
+
+        var normal = TextNormalizer.Normalize(text);
+
+        Assert.Equal("x" + string.Concat(Enumerable.Repeat(mark, TextNormalizer.MaxCombiningMarks)), normal);
+    }
+
+    [Theory]
+    [InlineData("A\uFFFE Title", "A Title")]
+    [InlineData("Cafe\u0301\uFFFF", "Café")]
+    [InlineData("\uFFFE", "")]
+    public void Normalize_NoncharactersFffeAndFfff_AreRemovedWithoutThrowing(string input, string expected)
+    {
+        Assert.Equal(expected, TextNormalizer.Normalize(input));
+    }
 }

@@ -1,9 +1,12 @@
+using Newsletter.Inbox;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Admin.Pages;
 
-public sealed class IndexModel(AdminQueries queries, SubscriberStore subscribers) : AdminPageModel
+public sealed class IndexModel(AdminQueries queries, SubscriberStore subscribers, InboxTrustWarnings trust) : AdminPageModel
 {
+    public IReadOnlyList<string> TrustWarnings => trust.Warnings;
+
     public IReadOnlyList<IssueRow> Issues { get; private set; } = [];
     public IReadOnlyList<InboundRow> Quarantined { get; private set; } = [];
     public IReadOnlyDictionary<SubscriberStatus, long> Subscribers { get; private set; } = new Dictionary<SubscriberStatus, long>();
