@@ -3,19 +3,19 @@ using Newsletter.Benchmarks;
 using Newsletter.Benchmarks.Scenarios;
 using Newsletter.Benchmarks.Support;
 
-// Usage: newsletter-benchmarks [parse] [matching] [render] [fan-out] [ingestion] [time-to-inbox] [web]  (no argument: all).
-// fan-out, ingestion, time-to-inbox and web need the services tests/bench.sh starts (BENCH_* variables).
+// Usage: newsletter-benchmarks [parse] [matching] [render] [fan-out] [outcome-writes] [ingestion] [time-to-inbox] [web]  (no argument: all).
+// fan-out, outcome-writes, ingestion, time-to-inbox and web need the services tests/bench.sh starts (BENCH_* variables).
 var testData = Path.Combine(AppContext.BaseDirectory, "TestData");
 var sample = Path.Combine(testData, "trending-papers-2025-03-11.eml");
 var listing = Path.Combine(testData, "trending-papers-2025-03-11.txt");
 // The in-process CPU scenarios first, on a quiet machine: after fan-out, PostgreSQL is still writing its checkpoint.
-string[] known = ["parse", "matching", "render", "fan-out", "ingestion", "time-to-inbox", "web"];
+string[] known = ["parse", "matching", "render", "fan-out", "outcome-writes", "ingestion", "time-to-inbox", "web"];
 var scenarios = args.Length > 0 ? args : known;
 var results = new List<BenchmarkResult>();
 var usedPostgres = false;
 foreach (var scenario in scenarios)
 {
-    if (scenario is "fan-out" or "ingestion" or "time-to-inbox" or "web")
+    if (scenario is "fan-out" or "outcome-writes" or "ingestion" or "time-to-inbox" or "web")
     {
         if (usedPostgres)
         {
@@ -29,6 +29,7 @@ foreach (var scenario in scenarios)
         "render" => await RenderBenchmark.RunAsync(listing),
         "matching" => [MatchingBenchmark.Run(listing)],
         "fan-out" => await FanOutBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
+        "outcome-writes" => await OutcomeWritesBenchmark.RunAsync(BenchEnvironment.FromVariables()),
         "ingestion" => [await IngestionBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample)],
         "time-to-inbox" => await TimeToInboxBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
         "web" => await WebBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample),
