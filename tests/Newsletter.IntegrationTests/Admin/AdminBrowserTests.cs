@@ -9,8 +9,6 @@ namespace Newsletter.IntegrationTests.Admin;
 [Collection(SerialHangfireTests.Name)]
 public sealed class AdminBrowserTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task AdminResendsSampleToOneSubscriber_InBrowser_DigestArrivesAtSmtp()
     {

@@ -14,13 +14,10 @@ namespace Newsletter.IntegrationTests.Admin;
 /// </summary>
 public sealed class AdminSessionTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task SignOut_CopyOfTheCookieTakenBefore_NoLongerAdmits()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         using var client = app.CreateClient(useCookies: false);
         var admin = await SignInAsync(client);
         var copy = admin.Get(AdminCookie)!;
@@ -52,8 +49,8 @@ public sealed class AdminSessionTests
             using var client = same.CreateClient(useCookies: false);
             restarted = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;
         }
-        await using (var newPassword = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = "a brand new admin password" }, ct: Ct))
+        await using (var newPassword = await TestApp.StartAsync(connectionString: database.ConnectionString,
+            settings: new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = "a brand new admin password" }))
         {
             using var client = newPassword.CreateClient(useCookies: false);
             changed = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;
@@ -67,9 +64,8 @@ public sealed class AdminSessionTests
     public async Task Session_InUseAllAlong_EndsWhenItsLifetimeIsOver()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, services => services.AddSingleton<TimeProvider>(clock),
-            new Dictionary<string, string?> { ["Newsletter:Admin:SessionLifetime"] = "08:00:00" }, ct: Ct);
+        await using var app = await TestApp.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock),
+            settings: new Dictionary<string, string?> { ["Newsletter:Admin:SessionLifetime"] = "08:00:00" });
         using var client = app.CreateClient(useCookies: false);
         var admin = await SignInAsync(client);
 

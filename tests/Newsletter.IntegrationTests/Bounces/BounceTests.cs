@@ -26,8 +26,6 @@ public sealed class BounceTests
     private const string SampleRecipient = "reader@example.org";
     private const string SampleDigestHeader = "X-Newsletter-Digest: 1/2/1";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PostfixReport_DigestToAnUnknownUser_SubscriberBouncedAndTheAdminCanReactivate()
     {
@@ -56,11 +54,11 @@ public sealed class BounceTests
         Assert.Equal("sent", sentBefore[email]);
         Assert.StartsWith("bounces+", MimeMessage.Load(new MemoryStream(report), Ct).To.Mailboxes.Single().Address, StringComparison.Ordinal);
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), result);
-        Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
         Assert.Equal("failed", (await ledger.StatusByEmailAsync(issueId, 1))[email]);
-        Assert.Contains("5.1.1", await Text(database, $"select error from deliveries where subscriber_id = {subscriber.Id}"), StringComparison.Ordinal);
-        Assert.Equal("return_path", await Text(database, "select matched_by from bounces"));
-        Assert.Equal("report", await Text(database, "select status from inbound_messages order by id desc limit 1"));
+        Assert.Contains("5.1.1", await Text(worker, $"select error from deliveries where subscriber_id = {subscriber.Id}"), StringComparison.Ordinal);
+        Assert.Equal("return_path", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("report", await Text(worker, "select status from inbound_messages order by id desc limit 1"));
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Single(await account.ListUidsAsync("Processed", Ct));
 
@@ -73,8 +71,8 @@ public sealed class BounceTests
         using var reactivate = await admin.PostAsync($"admin/subscribers/{subscriber.Id}?handler=reactivate", new FormUrlEncodedContent(
             [new("__RequestVerificationToken", await Antiforgery.TokenAsync(admin, $"admin/subscribers/{subscriber.Id}"))]), Ct);
         Assert.Equal(HttpStatusCode.Redirect, reactivate.StatusCode);
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from bounces where cleared_at is null"));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(worker, subscriber.Id));
+        Assert.Equal(0L, await worker.ScalarAsync<long>("select count(*) from bounces where cleared_at is null"));
     }
 
     [Fact]
@@ -100,11 +98,11 @@ public sealed class BounceTests
         Assert.Matches("^bounces\\+[0-9a-f]{50}@bounces\\.lab\\.test\\.example$", digest.From);
         Assert.Equal(new PollResult(1, 0, 0, 0, Reports: 1, AutoReplies: 1), result);
         Assert.Equal(["auto_reply", "ingested", "ingested", "report"],
-            await Sql.RowsAsync(database.ConnectionString, "select status from inbound_messages order by status"));
-        Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from issues"));
-        Assert.Equal("return_path", await Text(database, "select matched_by from bounces"));
-        Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        Assert.Contains("an automatic reply", await Text(database, "select reason from inbound_messages where status = 'auto_reply'"), StringComparison.Ordinal);
+            await worker.RowsAsync("select status from inbound_messages order by status"));
+        Assert.Equal(2L, await worker.ScalarAsync<long>("select count(*) from issues"));
+        Assert.Equal("return_path", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
+        Assert.Contains("an automatic reply", await Text(worker, "select reason from inbound_messages where status = 'auto_reply'"), StringComparison.Ordinal);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Equal(3, (await account.ListUidsAsync("Processed", Ct)).Count);
         Assert.False(await account.FolderExistsAsync("Quarantine", Ct));
@@ -113,9 +111,8 @@ public sealed class BounceTests
     [Fact]
     public async Task AutoReplies_EvenFromAnAllowedSender_AreIgnoredNeverAListingOrABounce()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account);
         // huggingface.co is an allowed sender: only the auto-reply's marks keep it from being judged as a listing.
         await account.AppendAsync("INBOX", Sample("exchange-automatic-reply.eml", (SampleRecipient, "papers@notifications.huggingface.co")), Ct);
         await account.AppendAsync("INBOX", Sample("gmail-vacation.eml"), Ct);
@@ -125,9 +122,9 @@ public sealed class BounceTests
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 0, 0, AutoReplies: 4), result);
-        Assert.Equal(4L, await WebTestData.ScalarAsync(database, "select count(*) from inbound_messages where status = 'auto_reply'"));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from issues"));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from bounces"));
+        Assert.Equal(4L, await worker.ScalarAsync<long>("select count(*) from inbound_messages where status = 'auto_reply'"));
+        Assert.Equal(0L, await worker.ScalarAsync<long>("select count(*) from issues"));
+        Assert.Equal(0L, await worker.ScalarAsync<long>("select count(*) from bounces"));
         Assert.Equal(4, (await account.ListUidsAsync("Processed", Ct)).Count);
     }
 
@@ -157,13 +154,13 @@ public sealed class BounceTests
 
         Assert.Equal("digest@lab.test.example", digest.From);
         Assert.Equal(new PollResult(0, 1, 0, 0, Reports: 2), result);
-        Assert.Equal("message_id", await Text(database, "select matched_by from bounces"));
-        Assert.Equal("5.2.2", await Text(database, "select status from bounces"));
-        Assert.Equal("failed", await Text(database, $"select status from deliveries where subscriber_id = {subscriber.Id}"));
+        Assert.Equal("message_id", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("5.2.2", await Text(worker, "select status from bounces"));
+        Assert.Equal("failed", await Text(worker, $"select status from deliveries where subscriber_id = {subscriber.Id}"));
         // One permanent failure other than "no such user": counted, not yet enough to stop the subscriber.
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(worker, subscriber.Id));
         Assert.Contains("matching none of our deliveries",
-            await Text(database, "select reason from inbound_messages where message_id = 'forged@mx.example.org'"), StringComparison.Ordinal);
+            await Text(worker, "select reason from inbound_messages where message_id = 'forged@mx.example.org'"), StringComparison.Ordinal);
         Assert.Equal(3, (await account.ListUidsAsync("Processed", Ct)).Count);
     }
 
@@ -191,24 +188,23 @@ public sealed class BounceTests
         await account.AppendAsync("INBOX", Report("gmail-over-quota.eml", digests[0], email, 1), Ct);
         await account.AppendAsync("INBOX", Report("gmail-over-quota.eml", digests[1], email, 2), Ct);
         var firstPoll = await poller.PollAsync(Ct);
-        var afterTwo = await WebTestData.StatusOfAsync(database, subscriber.Id);
+        var afterTwo = await WebTestData.StatusOfAsync(worker, subscriber.Id);
         await account.AppendAsync("INBOX", Report("gmail-over-quota.eml", digests[2], email, 3), Ct);
         var secondPoll = await poller.PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 3), firstPoll);
         Assert.Equal("active", afterTwo);
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), secondPoll);
-        Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
         Assert.Equal(["permanent", "permanent", "permanent", "transient"],
-            await Sql.RowsAsync(database.ConnectionString, "select kind from bounces order by kind"));
+            await worker.RowsAsync("select kind from bounces order by kind"));
     }
 
     [Fact]
     public async Task Poll_ReportsFolderConfigured_ReportsThereAreReadAfterTheInbox()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString,
+        await using var worker = await TestApp.BuildAsync(imap: account,
             settings: new Dictionary<string, string?> { ["Newsletter:Imap:ReportsFolder"] = "Bounces" });
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
         await account.AppendAsync("Bounces", Sample("postfix-delayed.eml"), Ct);
@@ -220,7 +216,7 @@ public sealed class BounceTests
         Assert.Empty(await account.ListUidsAsync("Bounces", Ct));
         Assert.Equal(2, (await account.ListUidsAsync("Processed", Ct)).Count);
         // A delay warning about a digest this database never sent: kept, and said so.
-        Assert.Contains("matching none of our deliveries", await Text(database, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
+        Assert.Contains("matching none of our deliveries", await Text(worker, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
     }
 
     /// <summary>A sample report about <paramref name="digestId"/> to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>
@@ -243,6 +239,6 @@ public sealed class BounceTests
         return Encoding.UTF8.GetBytes(text);
     }
 
-    private static async Task<string> Text(TestDatabase database, string sql) =>
-        Convert.ToString(await WebTestData.ScalarAsync(database, sql), CultureInfo.InvariantCulture) ?? "";
+    private static async Task<string> Text(TestApp app, string sql) =>
+        Convert.ToString(await app.ScalarAsync<object>(sql), CultureInfo.InvariantCulture) ?? "";
 }

@@ -15,8 +15,6 @@ namespace Newsletter.IntegrationTests.Mail;
 /// <summary>The SMTP password only crosses an encrypted connection, unless the operator says plain text is fine.</summary>
 public sealed class SmtpAuthenticationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Connect_ServerWithoutTlsAndTheDefaultSecurity_NeverSendsThePassword()
     {
@@ -43,9 +41,7 @@ public sealed class SmtpAuthenticationTests
     [Fact]
     public async Task Start_NoEncryptionWithAUsername_RefusedNamingTheSetting()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-
-        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServices.BuildAsync(database.ConnectionString, new Dictionary<string, string?>
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => TestApp.BuildAsync(settings: new Dictionary<string, string?>
         {
             ["Newsletter:Smtp:Security"] = "None",
             ["Newsletter:Smtp:Username"] = "digest",

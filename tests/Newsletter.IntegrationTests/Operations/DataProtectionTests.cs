@@ -15,8 +15,6 @@ namespace Newsletter.IntegrationTests.Operations;
 /// </summary>
 public sealed class DataProtectionTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Keys_CertificateConfigured_StoredEncryptedAndReadByTheNextProcess()
     {
@@ -36,7 +34,7 @@ public sealed class DataProtectionTests
         };
 
         string cookie;
-        await using (var first = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))
+        await using (var first = await TestApp.StartAsync(connectionString: database.ConnectionString, settings: settings))
         {
             using var client = first.CreateClient(useCookies: false);
             var admin = new ManualCookies();
@@ -52,7 +50,7 @@ public sealed class DataProtectionTests
         var stored = await Sql.RowsAsync(database.ConnectionString, "select xml from data_protection_keys");
 
         HttpStatusCode reread;
-        await using (var second = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))
+        await using (var second = await TestApp.StartAsync(connectionString: database.ConnectionString, settings: settings))
         {
             using var client = second.CreateClient(useCookies: false);
             using var request = new HttpRequestMessage(HttpMethod.Get, "admin");

@@ -6,8 +6,6 @@ namespace Newsletter.IntegrationTests.Operations;
 
 public sealed class OperationsTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Jobs_AnotherHostInTheProcessStopped_StillRun()
     {

@@ -16,8 +16,6 @@ namespace Newsletter.IntegrationTests.Relevance;
 /// </summary>
 public sealed partial class ReaderVoteTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task VoteFromDigestLinks_NextDigestPutsTheLikedPaperFirstHidesTheDislikedAndSaysWhy()
     {

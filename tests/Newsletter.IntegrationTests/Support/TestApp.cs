@@ -60,8 +60,6 @@ internal sealed partial class TestApp : IAsyncDisposable
 
     public Ledger Ledger => new(ConnectionString);
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     /// <summary>The real application for <paramref name="role"/>, started on Kestrel.</summary>
     /// <param name="smtp">Digests and confirmation mails go there; without it, to a port where nothing listens.</param>
     /// <param name="imap">The inbox polls this account instead of the drop folder.</param>
@@ -74,13 +72,7 @@ internal sealed partial class TestApp : IAsyncDisposable
         var app = await CreateAsync(smtp, imap, settings, connectionString);
         try
         {
-            var host = await NewsletterServer.BuildAsync([], role, builder =>
-            {
-                builder.Configuration.AddInMemoryCollection(app.Settings);
-                builder.WebHost.UseUrls("http://127.0.0.1:0");
-                services?.Invoke(builder.Services);
-                return Task.CompletedTask;
-            }, Ct);
+            var host = await BuildHostAsync(app.Settings, role, services);
             try
             {
                 await host.StartAsync(Ct);
@@ -91,8 +83,7 @@ internal sealed partial class TestApp : IAsyncDisposable
                 throw;
             }
             app.host = host;
-            var bound = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-            app.address = new Uri(bound.TrimEnd('/') + "/");
+            app.address = AddressOf(host);
             return app;
         }
         catch
@@ -101,6 +92,21 @@ internal sealed partial class TestApp : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>The real host for <paramref name="role"/>, bound to a free loopback port, with exactly these settings; not started.</summary>
+    internal static Task<WebApplication> BuildHostAsync(IReadOnlyDictionary<string, string?> settings, ProcessRole role = ProcessRole.Web,
+        Action<IServiceCollection>? services = null) =>
+        NewsletterServer.BuildAsync([], role, builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            services?.Invoke(builder.Services);
+            return Task.CompletedTask;
+        }, Ct);
+
+    /// <summary>Base address of a started host, e.g. http://127.0.0.1:43123/.</summary>
+    internal static Uri AddressOf(WebApplication host) =>
+        new(host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/') + "/");
 
     /// <summary>The application's service graph, validated and migrated, with no host: no site, no job servers, no poller.</summary>
     /// <param name="replace">Registrations over the application's own, e.g. a clock.</param>

@@ -8,8 +8,6 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>The signed links of a digest that really went out over SMTP, followed over HTTP.</summary>
 public sealed class DigestLinkTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task SentDigest_EachLinkOpensItsOwnPageOnly_NothingIsStored_AndTheLinksDieWithTheSubscriber()
     {

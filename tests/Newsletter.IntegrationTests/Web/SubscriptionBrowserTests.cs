@@ -7,8 +7,6 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>A subscriber's whole path through the pages in real Chromium, with the confirmation mail read from SMTP.</summary>
 public sealed class SubscriptionBrowserTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Subscribe_ConfirmManageUnsubscribe_InChromium_EachStepWorks()
     {

@@ -7,8 +7,6 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>The personal links over HTTP against the real application: one-click, GET safety, bad tokens, antiforgery, flood.</summary>
 public sealed class SubscriptionLinkTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static FormUrlEncodedContent OneClickBody => new([new("List-Unsubscribe", "One-Click")]);
 
     [Fact]
