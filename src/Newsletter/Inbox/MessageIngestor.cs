@@ -100,12 +100,10 @@ public sealed partial class MessageIngestor(
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var stored = await StoreRawAsync(connection, transaction, mail, raw, message, ct);
-        if (stored.Status != "received")
+        if (stored.SeenBefore is { } seen)
         {
-            // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
-            await transaction.RollbackAsync(ct);
-            var status = stored.Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate;
-            return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
+            // Whatever happened then stands. The mailbox still moves it out of the way.
+            return seen;
         }
 
         if (rejection is not null || listing is null)
@@ -172,6 +170,10 @@ public sealed partial class MessageIngestor(
         return outcome;
     }
 
+    /// <summary>
+    /// Stores the raw message in <paramref name="transaction"/>, or finds the row of the same message stored before:
+    /// then the transaction is rolled back and <see cref="StoredMessage.SeenBefore"/> is the outcome that stands.
+    /// </summary>
     private async Task<StoredMessage> StoreRawAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw, MimeMessage? message, CancellationToken ct)
     {
@@ -209,6 +211,10 @@ public sealed partial class MessageIngestor(
         {
             if (await TryStoreRawAsync(command, ct) is { } stored)
             {
+                if (stored.SeenBefore is not null)
+                {
+                    await transaction.RollbackAsync(ct);
+                }
                 return stored;
             }
             if (attempt == 2)
@@ -268,5 +274,10 @@ public sealed partial class MessageIngestor(
         return string.IsNullOrEmpty(trimmed) ? null : StoredText.Bounded(trimmed, 500);
     }
 
-    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId);
+    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId)
+    {
+        /// <summary>For a message stored before, the outcome it had: quarantined, or a duplicate; null for a new row.</summary>
+        public IngestOutcome? SeenBefore => Status == "received" ? null
+            : new(Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate, Id, IssueId, Reason ?? "already ingested");
+    }
 }
