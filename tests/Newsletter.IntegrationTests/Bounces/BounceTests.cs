@@ -29,10 +29,9 @@ public sealed class BounceTests
     [Fact]
     public async Task PostfixReport_DigestToAnUnknownUser_SubscriberBouncedAndTheAdminCanReactivate()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
         var smtp = TestEnvironment.PostfixSmtp.Split(':');
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString, role: ProcessRole.All, settings: new Dictionary<string, string?>
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
         {
             ["Newsletter:Smtp:Host"] = smtp[0],
             ["Newsletter:Smtp:Port"] = smtp[1],
@@ -42,12 +41,12 @@ public sealed class BounceTests
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         var issueId = await app.IngestSampleAsync();
-        var ledger = new Ledger(database.ConnectionString);
+        var ledger = app.Ledger;
         await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
         var sentBefore = await ledger.StatusByEmailAsync(issueId, 1);
         var report = await PostfixReports.WaitForAsync(email, Eventually.DefaultTimeout, Ct);
         await account.AppendAsync("INBOX", report, Ct);
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
 
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
@@ -78,20 +77,17 @@ public sealed class BounceTests
     [Fact]
     public async Task Poll_ListingReportAndAutoReplyTogether_EachGoesWhereItBelongs()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString, role: ProcessRole.All,
-            settings: new Dictionary<string, string?>(TestApp.SmtpSettings(smtp)) { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
+        await using var app = await TestApp.StartWithSmtpAsync(settings: new Dictionary<string, string?> { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
-        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         // An Exchange Online report of an unknown recipient, sent where reports go: the digest's envelope sender.
         await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Skip(5).Take(8)), Ct);
         await account.AppendAsync("INBOX", Sample("exchange-online-ndr.eml", ("<digest@lab.test.example>", $"<{digest.From}>"), (SampleRecipient, email)), Ct);
         await account.AppendAsync("INBOX", Sample("exchange-automatic-reply.eml", (SampleRecipient, email)), Ct);
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
 
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
@@ -131,15 +127,13 @@ public sealed class BounceTests
     [Fact]
     public async Task GmailReport_ByMessageId_CountsOnlyForTheSubscribersOwnAddressAndOnce()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
         // No bounce domain: digests go out from the From address, and reports can only name them by Message-ID.
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
-        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         var digestId = digest.Parse().MessageId!;
         var overQuota = Report("gmail-over-quota.eml", digestId, email, 1);
         // The same Message-ID (guessable) for another address: somebody else's report, or a forged one.
@@ -148,7 +142,7 @@ public sealed class BounceTests
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", forged, Ct);
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
 
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
@@ -167,10 +161,8 @@ public sealed class BounceTests
     [Fact]
     public async Task Reports_OtherPermanentFailures_BounceAtTheThirdDigest_TemporaryOnesNever()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var email = $"full-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
         var ingestor = app.Services.GetRequiredService<MessageIngestor>();
@@ -179,8 +171,8 @@ public sealed class BounceTests
             var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
             Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
         }
-        var digests = (await smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse().MessageId!).Order(StringComparer.Ordinal).ToList();
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse().MessageId!).Order(StringComparer.Ordinal).ToList();
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
         var poller = worker.Services.GetRequiredService<InboxPoller>();
 
         // A delay warning and two over-quota reports for the first two digests: a temporary failure and two permanent ones.

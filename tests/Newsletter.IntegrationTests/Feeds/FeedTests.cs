@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
-using Newsletter.Hosting;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Newsletter.IntegrationTests.Web;
@@ -16,14 +15,13 @@ public sealed partial class FeedTests
     [Fact]
     public async Task ReaderFeed_AfterADigest_CarriesItsPapersAsValidAtomWithIdsStableAcrossFetches()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var reader = await app.AddSubscriberAsync("feed-reader@example.org", "diffusion", SubscriberStatus.Active);
         await app.AddSubscriberAsync("someone-else@example.org", "reasoning -diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
         var ledger = app.Ledger;
         await Eventually.WaitAsync(() => ledger.SettledAsync(1, 2), Eventually.DefaultTimeout, "both deliveries", Ct);
-        Assert.Equal(2, smtp.Received.Count);
+        Assert.Equal(2, app.Smtp.Received.Count);
         var delivered = await app.ScalarAsync<long[]>("select paper_ids from deliveries where subscriber_id = @id", ("id", reader.Id));
         using var client = app.CreateClient();
 

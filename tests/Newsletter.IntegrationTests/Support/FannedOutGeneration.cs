@@ -14,7 +14,6 @@ internal static class FannedOutGeneration
     /// <returns>The rows' ids, in order.</returns>
     public static async Task<long[]> CreateAsync(TestApp app, int subscribers, int pausedEvery = 0)
     {
-        var ct = TestContext.Current.CancellationToken;
         await using var connection = await app.OpenConnectionAsync();
         await using var command = new NpgsqlCommand(
             """
@@ -37,15 +36,15 @@ internal static class FannedOutGeneration
         command.Parameters.AddWithValue("count", subscribers);
         command.Parameters.AddWithValue("paused", pausedEvery);
         var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
         do
         {
-            while (await reader.ReadAsync(ct))
+            while (await reader.ReadAsync(Ct))
             {
                 ids.Add(reader.GetInt64(0));
             }
         }
-        while (await reader.NextResultAsync(ct));
+        while (await reader.NextResultAsync(Ct));
         return [.. ids.Order()];
     }
 }

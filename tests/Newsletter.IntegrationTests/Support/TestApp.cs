@@ -37,6 +37,7 @@ internal sealed partial class TestApp : IAsyncDisposable
     public const string PublicBaseUrl = "http://localhost";
 
     private readonly TestDatabase? ownDatabase;
+    private SmtpCapture? ownSmtp;
     private WebApplication? host;
     private ServiceProvider? provider;
     private Uri? address;
@@ -59,6 +60,9 @@ internal sealed partial class TestApp : IAsyncDisposable
     public Uri Address => address ?? throw new InvalidOperationException("This app serves no site: start it with TestApp.StartAsync.");
 
     public Ledger Ledger => new(ConnectionString);
+
+    /// <summary>The SMTP server this app sends to, when it started one of its own (<see cref="StartWithSmtpAsync"/>).</summary>
+    public SmtpCapture Smtp => ownSmtp ?? throw new InvalidOperationException("This app has no SMTP server of its own: start it with TestApp.StartWithSmtpAsync.");
 
     /// <summary>The real application for <paramref name="role"/>, started on Kestrel.</summary>
     /// <param name="smtp">Digests and confirmation mails go there; without it, to a port where nothing listens.</param>
@@ -107,6 +111,26 @@ internal sealed partial class TestApp : IAsyncDisposable
     /// <summary>Base address of a started host, e.g. http://127.0.0.1:43123/.</summary>
     internal static Uri AddressOf(WebApplication host) =>
         new(host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/') + "/");
+
+    /// <summary>
+    /// The real application for <paramref name="role"/>, sending digests and confirmation mails to an SMTP capture server
+    /// of its own (<see cref="Smtp"/>), which stops with it.
+    /// </summary>
+    public static async Task<TestApp> StartWithSmtpAsync(ProcessRole role = ProcessRole.All, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var smtp = await SmtpCapture.StartAsync(Ct);
+        try
+        {
+            var app = await StartAsync(smtp, role: role, settings: settings);
+            app.ownSmtp = smtp;
+            return app;
+        }
+        catch
+        {
+            await smtp.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>The application's service graph, validated and migrated, with no host: no site, no job servers, no poller.</summary>
     /// <param name="replace">Registrations over the application's own, e.g. a clock.</param>
@@ -240,6 +264,10 @@ internal sealed partial class TestApp : IAsyncDisposable
         if (ownDatabase is not null)
         {
             await ownDatabase.DisposeAsync();
+        }
+        if (ownSmtp is not null)
+        {
+            await ownSmtp.DisposeAsync();
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Net;
-using Newsletter.Hosting;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
@@ -42,8 +41,7 @@ public sealed class LinkReuseTests
     [InlineData("unsubscribe", SubscriberStatus.Unsubscribed)]
     public async Task SubscribeAgain_FromADigestLinkOfAStoppedAddress_WaitsForAFreshConfirmation(string page, SubscriberStatus status)
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var subscriber = await app.AddSubscriberAsync("stopped@example.org", "diffusion", status);
         var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
         using var client = app.CreateClient();
@@ -53,7 +51,7 @@ public sealed class LinkReuseTests
             new FormUrlEncodedContent([new("__RequestVerificationToken", antiforgery)]), Ct);
         Assert.True(again.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"subscribe again: {again.StatusCode}");
         Assert.Equal("pending", await WebTestData.StatusOfAsync(app, subscriber.Id));
-        var mail = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var mail = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
         var confirmLink = app.LinkIn(mail.TextBody ?? "", "confirm/");
         var confirmForm = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync(confirmLink, Ct)) };
         using var confirmed = await client.PostAsync(confirmLink, new FormUrlEncodedContent(confirmForm), Ct);
