@@ -22,8 +22,7 @@ public static class DigestCommands
             var subscriber = await services.GetRequiredService<SubscriberStore>().FindByEmailAsync(result.GetValue(email)!, ct);
             if (subscriber is null)
             {
-                await Console.Error.WriteLineAsync($"newsletter preview: no subscriber {result.GetValue(email)}");
-                return 2;
+                return await Verbs.FailAsync("preview", $"no subscriber {result.GetValue(email)}", 2);
             }
             IssueContent content;
             try
@@ -32,8 +31,7 @@ public static class DigestCommands
             }
             catch (IssueNotFoundException ex)
             {
-                await Console.Error.WriteLineAsync($"newsletter preview: {ex.Message}");
-                return 2;
+                return await Verbs.FailAsync("preview", ex.Message, 2);
             }
 
             var query = services.GetRequiredService<InterestQueryCache>().GetOrParse(subscriber.Interests);
@@ -98,8 +96,7 @@ public static class DigestCommands
             }
             catch (ResendRefusedException ex)
             {
-                await Console.Error.WriteLineAsync($"newsletter resend: {ex.Message}");
-                return 1;
+                return await Verbs.FailAsync("resend", ex.Message, 1);
             }
         }, ct));
         return command;

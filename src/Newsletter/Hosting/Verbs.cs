@@ -2,9 +2,16 @@ using System.CommandLine;
 
 namespace Newsletter.Hosting;
 
-/// <summary>What the verbs do alike: refuse a file that is not there, and run one operation on a tool host.</summary>
+/// <summary>What the verbs do alike: say what went wrong, refuse a file that is not there, run one operation on a tool host.</summary>
 public static class Verbs
 {
+    /// <summary>Says what went wrong as <c>newsletter VERB: MESSAGE</c> on standard error; returns the exit code to end with.</summary>
+    public static async Task<int> FailAsync(string verb, string message, int exitCode)
+    {
+        await Console.Error.WriteLineAsync($"newsletter {verb}: {message}");
+        return exitCode;
+    }
+
     /// <summary>
     /// An action that runs <paramref name="action"/> on the file <paramref name="file"/> names, or, when there is no such
     /// file, says so as <c>newsletter VERB: PATH: no such file</c> and exits with 2.
@@ -14,12 +21,7 @@ public static class Verbs
         async (result, ct) =>
         {
             var path = result.GetValue(file)!;
-            if (!path.Exists)
-            {
-                await Console.Error.WriteLineAsync($"newsletter {verb}: {path.FullName}: no such file");
-                return 2;
-            }
-            return await action(path, ct);
+            return path.Exists ? await action(path, ct) : await FailAsync(verb, $"{path.FullName}: no such file", 2);
         };
 
     /// <summary>

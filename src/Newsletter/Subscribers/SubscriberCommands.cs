@@ -42,8 +42,7 @@ public static class SubscriberCommands
             }
             catch (ArgumentException ex)
             {
-                await Console.Error.WriteLineAsync($"newsletter subscribers add: {ex.Message}");
-                return 2;
+                return await Verbs.FailAsync("subscribers add", ex.Message, 2);
             }
         }, ct));
         return command;
@@ -137,8 +136,7 @@ public static class SubscriberCommands
             var store = services.GetRequiredService<SubscriberStore>();
             if (await store.FindByEmailAsync(result.GetValue(email)!, ct) is not { } subscriber)
             {
-                await Console.Error.WriteLineAsync($"newsletter subscribers remove: no subscriber has the address {result.GetValue(email)}");
-                return 1;
+                return await Verbs.FailAsync("subscribers remove", $"no subscriber has the address {result.GetValue(email)}", 1);
             }
             await store.DeleteAsync(subscriber.Id, ct);
             Console.Out.WriteLine($"removed: {subscriber.Email} (id {subscriber.Id}) and all their data");
