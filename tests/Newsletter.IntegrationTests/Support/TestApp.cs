@@ -22,7 +22,7 @@ namespace Newsletter.IntegrationTests.Support;
 /// passes one), pointed at the test's SMTP server and Dovecot account, with the helpers the tests share.
 /// <see cref="StartAsync"/> runs the real host on a free loopback port; <see cref="BuildAsync"/> only builds the
 /// service graph, so nothing runs in the background.
-/// <code>await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);</code>
+/// <code>await using var app = await TestApp.StartWithSmtpAsync(); ... await app.Smtp.WaitForMessagesAsync(1);</code>
 /// </summary>
 internal sealed partial class TestApp : IAsyncDisposable
 {
