@@ -37,15 +37,10 @@ public sealed class AdminQueries(NpgsqlDataSource db)
             """);
         command.Parameters.Add(new NpgsqlParameter<long?>("issue", issueId));
         command.Parameters.AddWithValue("limit", limit);
-        var result = new List<IssueRow>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            result.Add(new IssueRow(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
-                reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5),
-                JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(6)) ?? []));
-        }
-        return result;
+        return await command.ReadAllAsync(reader => new IssueRow(
+            reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
+            reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5),
+            JsonSerializer.Deserialize<Dictionary<string, long>>(reader.GetString(6)) ?? []), ct);
     }
 
     public async Task<IssueRow?> GetIssueAsync(long issueId, CancellationToken ct) =>
@@ -72,15 +67,10 @@ public sealed class AdminQueries(NpgsqlDataSource db)
         command.Parameters.AddWithValue("email", email?.Trim() ?? "");
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
-        var result = new List<DeliveryRow>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            result.Add(new DeliveryRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4),
-                reader.GetInt32(5), reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
-                reader.GetFieldValue<DateTimeOffset>(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10)));
-        }
-        return result;
+        return await command.ReadAllAsync(reader => new DeliveryRow(
+            reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4),
+            reader.GetInt32(5), reader.GetInt32(6), reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8),
+            reader.GetFieldValue<DateTimeOffset>(9), reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10)), ct);
     }
 
     public async Task<DeliveryDetail?> GetDeliveryAsync(long deliveryId, CancellationToken ct)
@@ -110,13 +100,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
             """);
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status));
         command.Parameters.AddWithValue("limit", limit);
-        var result = new List<InboundRow>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            result.Add(ReadInbound(reader));
-        }
-        return result;
+        return await command.ReadAllAsync(ReadInbound, ct);
     }
 
     public async Task<(InboundRow Row, byte[] Raw)?> GetInboundAsync(long inboundId, CancellationToken ct)

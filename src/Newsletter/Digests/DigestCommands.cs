@@ -17,15 +17,12 @@ public static class DigestCommands
         var email = new Option<string>("--email") { Description = "A subscriber's address.", Required = true };
         var output = new Option<FileInfo?>("--out") { Description = "Write the .eml here instead of standard output." };
         var command = new Command("preview", "Write the digest a subscriber would get for an issue (nothing is sent or recorded).") { issue, email, output };
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => Verbs.RunAsync(features => features.AddPapers().AddSubscribers().AddMail().AddDigests(role: null), async services =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddPapers().AddSubscribers().AddMail().AddDigests(role: null), ct);
-            var services = host.Services;
             var subscriber = await services.GetRequiredService<SubscriberStore>().FindByEmailAsync(result.GetValue(email)!, ct);
             if (subscriber is null)
             {
-                await Console.Error.WriteLineAsync($"newsletter preview: no subscriber {result.GetValue(email)}");
-                return 2;
+                return await Verbs.FailAsync("preview", $"no subscriber {result.GetValue(email)}", 2);
             }
             IssueContent content;
             try
@@ -34,8 +31,7 @@ public static class DigestCommands
             }
             catch (IssueNotFoundException ex)
             {
-                await Console.Error.WriteLineAsync($"newsletter preview: {ex.Message}");
-                return 2;
+                return await Verbs.FailAsync("preview", ex.Message, 2);
             }
 
             var query = services.GetRequiredService<InterestQueryCache>().GetOrParse(subscriber.Interests);
@@ -55,7 +51,7 @@ public static class DigestCommands
                 await message.WriteToAsync(Console.OpenStandardOutput(), ct);
             }
             return 0;
-        });
+        }, ct));
         return command;
     }
 
@@ -79,14 +75,13 @@ public static class DigestCommands
                 result.AddError("Choose exactly one of --email ADDR, --failed, --all, --new.");
             }
         });
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => Verbs.RunAsync(features => features.AddSubscribers().AddSingleton<Resender>(), async services =>
         {
             var scope = result.GetValue(email) is { Length: > 0 } ? GenerationScope.One
                 : result.GetValue(failed) ? GenerationScope.Failed
                 : result.GetValue(all) ? GenerationScope.All
                 : GenerationScope.New;
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers().AddSingleton<Resender>(), ct);
-            var resender = host.Services.GetRequiredService<Resender>();
+            var resender = services.GetRequiredService<Resender>();
             try
             {
                 if (result.GetValue(dryRun))
@@ -101,10 +96,9 @@ public static class DigestCommands
             }
             catch (ResendRefusedException ex)
             {
-                await Console.Error.WriteLineAsync($"newsletter resend: {ex.Message}");
-                return 1;
+                return await Verbs.FailAsync("resend", ex.Message, 1);
             }
-        });
+        }, ct));
         return command;
     }
 }

@@ -31,36 +31,27 @@ public static class InboxCommands
     {
         var file = new Argument<FileInfo>("file") { Description = "An .eml file." };
         var command = new Command("ingest", "Store an email exactly as the inbox poller would.") { file };
-        command.SetAction(async (result, ct) =>
+        command.SetAction(Verbs.OnExistingFile("ingest", file, (path, ct) => Verbs.RunAsync(features => features.AddPapers().AddInboxIngestion(), async services =>
         {
-            var path = result.GetValue(file)!;
-            if (!path.Exists)
-            {
-                await Console.Error.WriteLineAsync($"newsletter ingest: {path.FullName}: no such file");
-                return 2;
-            }
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddPapers().AddInboxIngestion(), ct);
-            var ingestor = host.Services.GetRequiredService<MessageIngestor>();
             var bytes = await File.ReadAllBytesAsync(path.FullName, ct);
-            var outcome = await ingestor.IngestAsync(new InboundMail(bytes, bytes.Length, "cli", path.DirectoryName), ct);
+            var outcome = await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "cli", path.DirectoryName), ct);
             Console.Out.WriteLine($"{outcome.Status.ToString().ToLowerInvariant()}: inbound message {outcome.InboundMessageId}"
                 + (outcome.IssueId is { } issue ? $", issue {issue}" : "")
                 + (outcome.Reason is { } reason ? $" ({reason})" : ""));
             return outcome.Status == IngestStatus.Quarantined ? 1 : 0;
-        });
+        }, ct)));
         return command;
     }
 
     public static Command Poll()
     {
         var command = new Command("poll", "Read the configured mailbox once, now.");
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => Verbs.RunAsync(features => features.AddPapers().AddInbox(role: null), async services =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddPapers().AddInbox(role: null), ct);
-            var poll = await host.Services.GetRequiredService<InboxPoller>().PollAsync(ct);
+            var poll = await services.GetRequiredService<InboxPoller>().PollAsync(ct);
             Console.Out.WriteLine($"{poll.Ingested} ingested, {poll.Duplicates} duplicate, {poll.Quarantined} quarantined, {poll.Reports} delivery reports, {poll.AutoReplies} auto-replies, {poll.Failed} failed");
             return poll.Failed > 0 ? 1 : 0;
-        });
+        }, ct));
         return command;
     }
 

@@ -34,11 +34,10 @@ public sealed partial class MessageIngestor
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var stored = await StoreRawAsync(connection, transaction, mail, raw, raw, message, ct);
-        if (stored.Status != "received")
+        if (stored.SeenBefore is { } seen)
         {
             await transaction.RollbackAsync(ct);
-            var seen = stored.Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate;
-            return new IngestOutcome(seen, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
+            return seen;
         }
 
         var (status, verdict, note) = report switch

@@ -125,12 +125,11 @@ public sealed partial class MessageIngestor(
             stored = stored with { Status = "received", Reason = null };
         }
 
-        if (stored.Status != "received")
+        if (stored.SeenBefore is { } seen)
         {
-            // Seen before: whatever happened then stands. The mailbox still moves it out of the way.
+            // Whatever happened then stands. The mailbox still moves it out of the way.
             await transaction.RollbackAsync(ct);
-            var status = stored.Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate;
-            return new IngestOutcome(status, stored.Id, stored.IssueId, stored.Reason ?? "already ingested");
+            return seen;
         }
 
         // What the parser had to guess (an unknown charset) is kept with the verdict, whatever it is.
@@ -345,5 +344,10 @@ public sealed partial class MessageIngestor(
         return string.IsNullOrEmpty(trimmed) ? null : StoredText.Bounded(trimmed, 500);
     }
 
-    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId, bool RawIsPrefix);
+    private sealed record StoredMessage(long Id, string Status, string? Reason, long? IssueId, bool RawIsPrefix)
+    {
+        /// <summary>For a message stored before, the outcome it had: quarantined, or a duplicate; null for a new row.</summary>
+        public IngestOutcome? SeenBefore => Status == "received" ? null
+            : new(Status == "quarantined" ? IngestStatus.Quarantined : IngestStatus.Duplicate, Id, IssueId, Reason ?? "already ingested");
+    }
 }

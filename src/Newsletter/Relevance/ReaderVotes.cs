@@ -1,3 +1,4 @@
+using Newsletter.Database;
 using Npgsql;
 
 namespace Newsletter.Relevance;
@@ -104,12 +105,7 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
             where v.subscriber_id = @subscriber order by v.voted_at desc, v.paper_id desc
             """);
         command.Parameters.AddWithValue("subscriber", subscriberId);
-        var votes = new List<ReaderVote>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            votes.Add(new ReaderVote(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2) > 0, reader.GetFieldValue<DateTimeOffset>(3)));
-        }
-        return votes;
+        return await command.ReadAllAsync(
+            reader => new ReaderVote(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2) > 0, reader.GetFieldValue<DateTimeOffset>(3)), ct);
     }
 }

@@ -23,13 +23,12 @@ public static class SubscriberCommands
         var interests = new Option<string>("--interests") { Description = "Keywords in web-search syntax, e.g. 'diffusion \"low-rank\" -medical'." };
         var format = new Option<DigestFormat>("--format") { Description = "html or text.", DefaultValueFactory = _ => DigestFormat.Html };
         var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there.") { email, interests, format };
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => RunAsync(async services =>
         {
             var typed = result.GetValue(interests) ?? "";
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
             try
             {
-                var (subscriber, created) = await host.Services.GetRequiredService<SubscriberStore>()
+                var (subscriber, created) = await services.GetRequiredService<SubscriberStore>()
                     .UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
                 Console.Out.WriteLine($"{(created ? "added" : "updated")}: {subscriber.Email} (id {subscriber.Id}, active, {SubscriberStore.ToDb(subscriber.Format)})");
                 return 0;
@@ -43,10 +42,9 @@ public static class SubscriberCommands
             }
             catch (ArgumentException ex)
             {
-                await Console.Error.WriteLineAsync($"newsletter subscribers add: {ex.Message}");
-                return 2;
+                return await Verbs.FailAsync("subscribers add", ex.Message, 2);
             }
-        });
+        }, ct));
         return command;
     }
 
@@ -54,16 +52,9 @@ public static class SubscriberCommands
     {
         var file = new Argument<FileInfo>("file") { Description = "A UTF-8 CSV file: email,interests[,status[,format]] with a header row." };
         var command = new Command("import", "Add or update subscribers from CSV; bad rows are reported by line and left out.") { file };
-        command.SetAction(async (result, ct) =>
+        command.SetAction(Verbs.OnExistingFile("subscribers import", file, (path, ct) => RunAsync(async services =>
         {
-            var path = result.GetValue(file)!;
-            if (!path.Exists)
-            {
-                await Console.Error.WriteLineAsync($"newsletter subscribers import: {path.FullName}: no such file");
-                return 2;
-            }
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
-            var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(host.Services);
+            var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(services);
             using var reader = new StreamReader(path.FullName, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
             try
             {
@@ -84,7 +75,7 @@ public static class SubscriberCommands
                 await Console.Error.WriteLineAsync($"{path.Name}: {ex.Message}");
                 return 2;
             }
-        });
+        }, ct)));
         return command;
     }
 
@@ -93,10 +84,9 @@ public static class SubscriberCommands
         var output = new Option<FileInfo>("--out") { Description = "Write here instead of standard output." };
         var status = new Option<SubscriberStatus?>("--status") { Description = "Only subscribers with this status." };
         var command = new Command("export", "Write every subscriber as CSV (the import's format).") { output, status };
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => RunAsync(async services =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
-            var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(host.Services);
+            var csv = ActivatorUtilities.CreateInstance<SubscriberCsv>(services);
             if (result.GetValue(output) is { } path)
             {
                 await using var writer = new StreamWriter(path.FullName, append: false, SubscriberCsv.Utf8);
@@ -108,7 +98,7 @@ public static class SubscriberCommands
                 await csv.ExportAsync(stdout, result.GetValue(status), ct);
             }
             return 0;
-        });
+        }, ct));
         return command;
     }
 
@@ -117,10 +107,9 @@ public static class SubscriberCommands
         var status = new Option<SubscriberStatus?>("--status") { Description = "Only subscribers with this status." };
         var search = new Option<string>("--search") { Description = "Only addresses or interests containing this text." };
         var command = new Command("list", "Print subscribers, newest first, one per line.") { status, search };
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => RunAsync(async services =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
-            var store = host.Services.GetRequiredService<SubscriberStore>();
+            var store = services.GetRequiredService<SubscriberStore>();
             const int page = 1000;
             for (var offset = 0; ; offset += page)
             {
@@ -134,7 +123,7 @@ public static class SubscriberCommands
                     return 0;
                 }
             }
-        });
+        }, ct));
         return command;
     }
 
@@ -142,19 +131,21 @@ public static class SubscriberCommands
     {
         var email = new Argument<string>("email") { Description = "The address." };
         var command = new Command("remove", "Delete a subscriber and all their personal data (deliveries, links).") { email };
-        command.SetAction(async (result, ct) =>
+        command.SetAction((result, ct) => RunAsync(async services =>
         {
-            using var host = await NewsletterServer.BuildToolHostAsync(services => services.AddSubscribers(), ct);
-            var store = host.Services.GetRequiredService<SubscriberStore>();
+            var store = services.GetRequiredService<SubscriberStore>();
             if (await store.FindByEmailAsync(result.GetValue(email)!, ct) is not { } subscriber)
             {
-                await Console.Error.WriteLineAsync($"newsletter subscribers remove: no subscriber has the address {result.GetValue(email)}");
-                return 1;
+                return await Verbs.FailAsync("subscribers remove", $"no subscriber has the address {result.GetValue(email)}", 1);
             }
             await store.DeleteAsync(subscriber.Id, ct);
             Console.Out.WriteLine($"removed: {subscriber.Email} (id {subscriber.Id}) and all their data");
             return 0;
-        });
+        }, ct));
         return command;
     }
+
+    /// <summary>Runs <paramref name="operation"/> on a tool host with the subscriber services.</summary>
+    private static Task<int> RunAsync(Func<IServiceProvider, Task<int>> operation, CancellationToken ct) =>
+        Verbs.RunAsync(features => features.AddSubscribers(), operation, ct);
 }

@@ -1,3 +1,4 @@
+using Newsletter.Database;
 using Npgsql;
 
 namespace Newsletter.Subscribers;
@@ -186,13 +187,7 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? ToDb(s) : null));
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
-        var result = new List<Subscriber>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            result.Add(Read(reader));
-        }
-        return result;
+        return await command.ReadAllAsync(Read, ct);
     }
 
     /// <summary>A hard bounce: an active subscriber stops receiving digests; part of the caller's batch, so it commits with the outcome.</summary>

@@ -8,8 +8,6 @@ namespace Newsletter.IntegrationTests.Admin;
 /// <summary>Who gets into the admin area: only the admin, by cookie for pages and dashboard, by token for the API.</summary>
 public sealed class AdminAccessTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly string[] Pages =
     [
         "admin", "admin/subscribers", "admin/subscribers/1", "admin/subscribers/export.csv", "admin/subscribers/1/export.json",

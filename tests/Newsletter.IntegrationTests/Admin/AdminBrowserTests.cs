@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using Newsletter.Hosting;
 using Newsletter.Inbox;
 
 namespace Newsletter.IntegrationTests.Admin;
@@ -9,13 +8,10 @@ namespace Newsletter.IntegrationTests.Admin;
 [Collection(SerialHangfireTests.Name)]
 public sealed class AdminBrowserTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task AdminResendsSampleToOneSubscriber_InBrowser_DigestArrivesAtSmtp()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var issue = await app.IngestSampleAsync();
         var stranger = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "papers@elsewhere.example"));
         var quarantined = await app.Services.GetRequiredService<MessageIngestor>()
@@ -48,7 +44,7 @@ public sealed class AdminBrowserTests
         await page.WaitForURLAsync(url => url.Contains("generation=2", StringComparison.Ordinal));
 
         // Generous: on two shared cores the first digest also pays for compiling the templates.
-        var received = await smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(120), Ct);
+        var received = await app.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(120), Ct);
         Assert.Equal(["reader@lab.test.example"], received[0].Recipients);
         Assert.Contains("papers for you", received[0].Parse().Subject, StringComparison.Ordinal);
         await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
@@ -56,7 +52,7 @@ public sealed class AdminBrowserTests
         await page.ReloadAsync();
         await Assertions.Expect(page.Locator("#progress td[data-status=sent]")).ToHaveTextAsync("1");
         await Support.Browser.ScreenshotAsync(page, "admin-resend-progress");
-        Assert.Single(smtp.Received);
+        Assert.Single(app.Smtp.Received);
 
         await page.GotoAsync($"admin/issues/{issue}");
         await Assertions.Expect(page.Locator("body")).ToContainTextAsync("admin:admin");

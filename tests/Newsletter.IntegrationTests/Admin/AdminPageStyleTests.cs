@@ -7,8 +7,6 @@ namespace Newsletter.IntegrationTests.Admin;
 /// <summary>The admin pages keep their looks under the site's Content-Security-Policy, which allows no inline style.</summary>
 public sealed class AdminPageStyleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task AdminPages_InChromiumUnderTheSiteCsp_ShowTheirStyles()
     {

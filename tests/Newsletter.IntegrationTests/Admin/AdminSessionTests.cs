@@ -14,16 +14,13 @@ namespace Newsletter.IntegrationTests.Admin;
 /// </summary>
 public sealed class AdminSessionTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task SignOut_CopyOfTheCookieTakenBefore_NoLongerAdmits()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         using var client = app.CreateClient(useCookies: false);
-        var admin = await SignInAsync(client);
-        var copy = admin.Get(AdminCookie)!;
+        var admin = await AdminTestKit.SignInAsync(client);
+        var copy = admin.Get(AdminTestKit.AdminCookie)!;
 
         using var overview = await admin.SendAsync(client, HttpMethod.Get, "admin");
         var token = WebTestData.AntiforgeryToken(await overview.Content.ReadAsStringAsync(Ct));
@@ -31,8 +28,8 @@ public sealed class AdminSessionTests
 
         Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, signOut.StatusCode);
-        Assert.Equal(HttpStatusCode.Redirect, (await GetWithCookieAsync(client, "admin", copy)).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await GetWithCookieAsync(client, "admin/jobs", copy)).StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, (await AdminTestKit.GetWithCookieAsync(client, "admin", copy)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await AdminTestKit.GetWithCookieAsync(client, "admin/jobs", copy)).StatusCode);
     }
 
     [Fact]
@@ -43,20 +40,20 @@ public sealed class AdminSessionTests
         await using (var before = await TestApp.StartAsync(connectionString: database.ConnectionString))
         {
             using var client = before.CreateClient(useCookies: false);
-            cookie = (await SignInAsync(client)).Get(AdminCookie)!;
+            cookie = (await AdminTestKit.SignInAsync(client)).Get(AdminTestKit.AdminCookie)!;
         }
 
         HttpStatusCode restarted, changed;
         await using (var same = await TestApp.StartAsync(connectionString: database.ConnectionString))
         {
             using var client = same.CreateClient(useCookies: false);
-            restarted = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;
+            restarted = (await AdminTestKit.GetWithCookieAsync(client, "admin", cookie)).StatusCode;
         }
-        await using (var newPassword = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = "a brand new admin password" }, ct: Ct))
+        await using (var newPassword = await TestApp.StartAsync(connectionString: database.ConnectionString,
+            settings: new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = "a brand new admin password" }))
         {
             using var client = newPassword.CreateClient(useCookies: false);
-            changed = (await GetWithCookieAsync(client, "admin", cookie)).StatusCode;
+            changed = (await AdminTestKit.GetWithCookieAsync(client, "admin", cookie)).StatusCode;
         }
 
         Assert.Equal(HttpStatusCode.OK, restarted);
@@ -67,11 +64,10 @@ public sealed class AdminSessionTests
     public async Task Session_InUseAllAlong_EndsWhenItsLifetimeIsOver()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, services => services.AddSingleton<TimeProvider>(clock),
-            new Dictionary<string, string?> { ["Newsletter:Admin:SessionLifetime"] = "08:00:00" }, ct: Ct);
+        await using var app = await TestApp.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock),
+            settings: new Dictionary<string, string?> { ["Newsletter:Admin:SessionLifetime"] = "08:00:00" });
         using var client = app.CreateClient(useCookies: false);
-        var admin = await SignInAsync(client);
+        var admin = await AdminTestKit.SignInAsync(client);
 
         var statuses = new List<HttpStatusCode>();
         foreach (var hours in new[] { 3, 3, 1.5, 1 })
@@ -83,29 +79,5 @@ public sealed class AdminSessionTests
 
         // Used every few hours, so a sliding session would never end; this one ends 8 hours after signing in.
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.Redirect], statuses);
-    }
-
-    private const string AdminCookie = "newsletter-admin";
-
-    /// <summary>Signs in over HTTP; the returned jar holds the admin and antiforgery cookies.</summary>
-    private static async Task<ManualCookies> SignInAsync(HttpClient client)
-    {
-        var cookies = new ManualCookies();
-        using var page = await cookies.SendAsync(client, HttpMethod.Get, "admin/login");
-        using var login = await cookies.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
-        {
-            ["password"] = TestApp.AdminPassword,
-            ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await page.Content.ReadAsStringAsync(Ct)),
-        });
-        Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
-        Assert.NotNull(cookies.Get(AdminCookie));
-        return cookies;
-    }
-
-    private static async Task<HttpResponseMessage> GetWithCookieAsync(HttpClient client, string path, string cookie)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("Cookie", cookie);
-        return await client.SendAsync(request, Ct);
     }
 }

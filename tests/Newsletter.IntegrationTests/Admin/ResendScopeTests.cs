@@ -9,8 +9,6 @@ namespace Newsletter.IntegrationTests.Admin;
 [Collection(SerialHangfireTests.Name)]
 public sealed class ResendScopeTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private const string Generation1 =
         "select subscriber_id, status, paper_ids::text, attempts, smtp_reply, error, created_at, updated_at, sent_at from deliveries where generation = 1 order by id";
 

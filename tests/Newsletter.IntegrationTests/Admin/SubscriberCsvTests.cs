@@ -7,8 +7,6 @@ namespace Newsletter.IntegrationTests.Admin;
 /// <summary>Subscriber CSV both ways: RFC 4180, bad rows reported by line and left out, good rows kept, addresses updated in place.</summary>
 public sealed class SubscriberCsvTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Import_GoodAndBadRows_BadReportedByLineGoodKeptExistingUpdated()
     {
@@ -89,26 +87,23 @@ public sealed class SubscriberCsvTests
     [Fact]
     public async Task Export_CellsAFormulaCouldStartWith_QuotedForSpreadsheetsAndImportedBackUnchanged()
     {
-        await using var source = await TestDatabase.CreateAsync(Ct);
-        await using var target = await TestDatabase.CreateAsync(Ct);
-        await using var from = await TestServices.BuildAsync(source.ConnectionString);
-        await using var to = await TestServices.BuildAsync(target.ConnectionString);
+        await using var from = await TestApp.BuildAsync();
+        await using var to = await TestApp.BuildAsync();
         // An exclusion and a "+" address are ordinary; the rest is what a hostile subscriber could have stored.
-        await Sql.ScalarAsync<long>(source.ConnectionString,
+        await from.ExecuteAsync(
             """
-            with i as (insert into subscribers (email, status, interests, format, created_at, updated_at) values
+            insert into subscribers (email, status, interests, format, created_at, updated_at) values
                 ('+44@lab.example.org', 'active', '-medical diffusion', 'html', now(), now()),
                 ('eq@lab.example.org', 'active', '=HYPERLINK("https://evil.example","x")', 'html', now(), now()),
                 ('plus@lab.example.org', 'active', '+1+cmd|'' /C calc''!A0', 'html', now(), now()),
                 ('at@lab.example.org', 'active', '@SUM(1+1)', 'html', now(), now()),
                 ('tab@lab.example.org', 'active', E'\tdiffusion', 'html', now(), now()),
                 ('cr@lab.example.org', 'active', E'\rdiffusion', 'html', now(), now())
-              returning 1) select count(*) from i
             """);
         var exported = new StringWriter();
 
-        await from.GetRequiredService<SubscriberCsv>().ExportAsync(exported, null, Ct);
-        await to.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(exported.ToString()), Ct);
+        await from.Services.GetRequiredService<SubscriberCsv>().ExportAsync(exported, null, Ct);
+        await to.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(exported.ToString()), Ct);
 
         var cells = new List<string>();
         await using (var csv = await Sylvan.Data.Csv.CsvDataReader.CreateAsync(new StringReader(exported.ToString()), null, Ct))
@@ -125,7 +120,7 @@ public sealed class SubscriberCsvTests
             "plus@lab.example.org", "'+1+cmd|' /C calc'!A0", "at@lab.example.org", "'@SUM(1+1)",
             "tab@lab.example.org", "'\tdiffusion", "cr@lab.example.org", "'\rdiffusion",
         ], cells);
-        Assert.Equal("-medical diffusion", await Sql.ScalarAsync<string>(target.ConnectionString,
+        Assert.Equal("-medical diffusion", await to.ScalarAsync<string>(
             "select interests from subscribers where email = '+44@lab.example.org'"));
     }
 

@@ -26,15 +26,12 @@ public sealed class BounceTests
     private const string SampleRecipient = "reader@example.org";
     private const string SampleDigestHeader = "X-Newsletter-Digest: 1/2/1";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task PostfixReport_DigestToAnUnknownUser_SubscriberBouncedAndTheAdminCanReactivate()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
         var smtp = TestEnvironment.PostfixSmtp.Split(':');
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString, role: ProcessRole.All, settings: new Dictionary<string, string?>
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
         {
             ["Newsletter:Smtp:Host"] = smtp[0],
             ["Newsletter:Smtp:Port"] = smtp[1],
@@ -44,23 +41,23 @@ public sealed class BounceTests
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         var issueId = await app.IngestSampleAsync();
-        var ledger = new Ledger(database.ConnectionString);
+        var ledger = app.Ledger;
         await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
         var sentBefore = await ledger.StatusByEmailAsync(issueId, 1);
         var report = await PostfixReports.WaitForAsync(email, Eventually.DefaultTimeout, Ct);
         await account.AppendAsync("INBOX", report, Ct);
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
 
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal("sent", sentBefore[email]);
         Assert.StartsWith("bounces+", MimeMessage.Load(new MemoryStream(report), Ct).To.Mailboxes.Single().Address, StringComparison.Ordinal);
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), result);
-        Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
         Assert.Equal("failed", (await ledger.StatusByEmailAsync(issueId, 1))[email]);
-        Assert.Contains("5.1.1", await Text(database, $"select error from deliveries where subscriber_id = {subscriber.Id}"), StringComparison.Ordinal);
-        Assert.Equal("return_path", await Text(database, "select matched_by from bounces"));
-        Assert.Equal("report", await Text(database, "select status from inbound_messages order by id desc limit 1"));
+        Assert.Contains("5.1.1", await Text(worker, $"select error from deliveries where subscriber_id = {subscriber.Id}"), StringComparison.Ordinal);
+        Assert.Equal("return_path", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("report", await Text(worker, "select status from inbound_messages order by id desc limit 1"));
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Single(await account.ListUidsAsync("Processed", Ct));
 
@@ -73,38 +70,35 @@ public sealed class BounceTests
         using var reactivate = await admin.PostAsync($"admin/subscribers/{subscriber.Id}?handler=reactivate", new FormUrlEncodedContent(
             [new("__RequestVerificationToken", await Antiforgery.TokenAsync(admin, $"admin/subscribers/{subscriber.Id}"))]), Ct);
         Assert.Equal(HttpStatusCode.Redirect, reactivate.StatusCode);
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from bounces where cleared_at is null"));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(worker, subscriber.Id));
+        Assert.Equal(0L, await worker.ScalarAsync<long>("select count(*) from bounces where cleared_at is null"));
     }
 
     [Fact]
     public async Task Poll_ListingReportAndAutoReplyTogether_EachGoesWhereItBelongs()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString, role: ProcessRole.All,
-            settings: new Dictionary<string, string?>(TestApp.SmtpSettings(smtp)) { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
+        await using var app = await TestApp.StartWithSmtpAsync(settings: new Dictionary<string, string?> { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
-        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         // An Exchange Online report of an unknown recipient, sent where reports go: the digest's envelope sender.
         await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Skip(5).Take(8)), Ct);
         await account.AppendAsync("INBOX", Sample("exchange-online-ndr.eml", ("<digest@lab.test.example>", $"<{digest.From}>"), (SampleRecipient, email)), Ct);
         await account.AppendAsync("INBOX", Sample("exchange-automatic-reply.eml", (SampleRecipient, email)), Ct);
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
 
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Matches("^bounces\\+[0-9a-f]{50}@bounces\\.lab\\.test\\.example$", digest.From);
         Assert.Equal(new PollResult(1, 0, 0, 0, Reports: 1, AutoReplies: 1), result);
         Assert.Equal(["auto_reply", "ingested", "ingested", "report"],
-            await Sql.RowsAsync(database.ConnectionString, "select status from inbound_messages order by status"));
-        Assert.Equal(2L, await WebTestData.ScalarAsync(database, "select count(*) from issues"));
-        Assert.Equal("return_path", await Text(database, "select matched_by from bounces"));
-        Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        Assert.Contains("an automatic reply", await Text(database, "select reason from inbound_messages where status = 'auto_reply'"), StringComparison.Ordinal);
+            await worker.RowsAsync("select status from inbound_messages order by status"));
+        Assert.Equal(2L, await worker.ScalarAsync<long>("select count(*) from issues"));
+        Assert.Equal("return_path", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
+        Assert.Contains("an automatic reply", await Text(worker, "select reason from inbound_messages where status = 'auto_reply'"), StringComparison.Ordinal);
         Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
         Assert.Equal(3, (await account.ListUidsAsync("Processed", Ct)).Count);
         Assert.False(await account.FolderExistsAsync("Quarantine", Ct));
@@ -113,9 +107,8 @@ public sealed class BounceTests
     [Fact]
     public async Task AutoReplies_EvenFromAnAllowedSender_AreIgnoredNeverAListingOrABounce()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account);
         // huggingface.co is an allowed sender: only the auto-reply's marks keep it from being judged as a listing.
         await account.AppendAsync("INBOX", Sample("exchange-automatic-reply.eml", (SampleRecipient, "papers@notifications.huggingface.co")), Ct);
         await account.AppendAsync("INBOX", Sample("gmail-vacation.eml"), Ct);
@@ -125,24 +118,22 @@ public sealed class BounceTests
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 0, 0, AutoReplies: 4), result);
-        Assert.Equal(4L, await WebTestData.ScalarAsync(database, "select count(*) from inbound_messages where status = 'auto_reply'"));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from issues"));
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from bounces"));
+        Assert.Equal(4L, await worker.ScalarAsync<long>("select count(*) from inbound_messages where status = 'auto_reply'"));
+        Assert.Equal(0L, await worker.ScalarAsync<long>("select count(*) from issues"));
+        Assert.Equal(0L, await worker.ScalarAsync<long>("select count(*) from bounces"));
         Assert.Equal(4, (await account.ListUidsAsync("Processed", Ct)).Count);
     }
 
     [Fact]
     public async Task GmailReport_ByMessageId_CountsOnlyForTheSubscribersOwnAddressAndOnce()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
         // No bounce domain: digests go out from the From address, and reports can only name them by Message-ID.
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
-        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         var digestId = digest.Parse().MessageId!;
         var overQuota = Report("gmail-over-quota.eml", digestId, email, 1);
         // The same Message-ID (guessable) for another address: somebody else's report, or a forged one.
@@ -151,29 +142,27 @@ public sealed class BounceTests
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", forged, Ct);
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
 
         var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
 
         Assert.Equal("digest@lab.test.example", digest.From);
         Assert.Equal(new PollResult(0, 1, 0, 0, Reports: 2), result);
-        Assert.Equal("message_id", await Text(database, "select matched_by from bounces"));
-        Assert.Equal("5.2.2", await Text(database, "select status from bounces"));
-        Assert.Equal("failed", await Text(database, $"select status from deliveries where subscriber_id = {subscriber.Id}"));
+        Assert.Equal("message_id", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("5.2.2", await Text(worker, "select status from bounces"));
+        Assert.Equal("failed", await Text(worker, $"select status from deliveries where subscriber_id = {subscriber.Id}"));
         // One permanent failure other than "no such user": counted, not yet enough to stop the subscriber.
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(worker, subscriber.Id));
         Assert.Contains("matching none of our deliveries",
-            await Text(database, "select reason from inbound_messages where message_id = 'forged@mx.example.org'"), StringComparison.Ordinal);
+            await Text(worker, "select reason from inbound_messages where message_id = 'forged@mx.example.org'"), StringComparison.Ordinal);
         Assert.Equal(3, (await account.ListUidsAsync("Processed", Ct)).Count);
     }
 
     [Fact]
     public async Task Reports_OtherPermanentFailures_BounceAtTheThirdDigest_TemporaryOnesNever()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var email = $"full-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
         var ingestor = app.Services.GetRequiredService<MessageIngestor>();
@@ -182,8 +171,8 @@ public sealed class BounceTests
             var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
             Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
         }
-        var digests = (await smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse().MessageId!).Order(StringComparer.Ordinal).ToList();
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse().MessageId!).Order(StringComparer.Ordinal).ToList();
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
         var poller = worker.Services.GetRequiredService<InboxPoller>();
 
         // A delay warning and two over-quota reports for the first two digests: a temporary failure and two permanent ones.
@@ -191,24 +180,23 @@ public sealed class BounceTests
         await account.AppendAsync("INBOX", Report("gmail-over-quota.eml", digests[0], email, 1), Ct);
         await account.AppendAsync("INBOX", Report("gmail-over-quota.eml", digests[1], email, 2), Ct);
         var firstPoll = await poller.PollAsync(Ct);
-        var afterTwo = await WebTestData.StatusOfAsync(database, subscriber.Id);
+        var afterTwo = await WebTestData.StatusOfAsync(worker, subscriber.Id);
         await account.AppendAsync("INBOX", Report("gmail-over-quota.eml", digests[2], email, 3), Ct);
         var secondPoll = await poller.PollAsync(Ct);
 
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 3), firstPoll);
         Assert.Equal("active", afterTwo);
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), secondPoll);
-        Assert.Equal("bounced", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
         Assert.Equal(["permanent", "permanent", "permanent", "transient"],
-            await Sql.RowsAsync(database.ConnectionString, "select kind from bounces order by kind"));
+            await worker.RowsAsync("select kind from bounces order by kind"));
     }
 
     [Fact]
     public async Task Poll_ReportsFolderConfigured_ReportsThereAreReadAfterTheInbox()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var account = DovecotAccount.Create();
-        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString,
+        await using var worker = await TestApp.BuildAsync(imap: account,
             settings: new Dictionary<string, string?> { ["Newsletter:Imap:ReportsFolder"] = "Bounces" });
         await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
         await account.AppendAsync("Bounces", Sample("postfix-delayed.eml"), Ct);
@@ -220,7 +208,7 @@ public sealed class BounceTests
         Assert.Empty(await account.ListUidsAsync("Bounces", Ct));
         Assert.Equal(2, (await account.ListUidsAsync("Processed", Ct)).Count);
         // A delay warning about a digest this database never sent: kept, and said so.
-        Assert.Contains("matching none of our deliveries", await Text(database, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
+        Assert.Contains("matching none of our deliveries", await Text(worker, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
     }
 
     /// <summary>A sample report about <paramref name="digestId"/> to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>
@@ -243,6 +231,6 @@ public sealed class BounceTests
         return Encoding.UTF8.GetBytes(text);
     }
 
-    private static async Task<string> Text(TestDatabase database, string sql) =>
-        Convert.ToString(await WebTestData.ScalarAsync(database, sql), CultureInfo.InvariantCulture) ?? "";
+    private static async Task<string> Text(TestApp app, string sql) =>
+        Convert.ToString(await app.ScalarAsync<object>(sql), CultureInfo.InvariantCulture) ?? "";
 }

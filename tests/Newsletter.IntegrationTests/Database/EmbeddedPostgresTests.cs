@@ -17,11 +17,10 @@ public sealed class EmbeddedPostgresTests : IDisposable
     [Fact]
     public async Task StartAsync_SecondRunOnTheSameFolder_KeepsTheDataAndLeavesNoProcessBehind()
     {
-        var ct = TestContext.Current.CancellationToken;
-        var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct);
+        var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct);
         var dataDirectory = first.DataDirectory;
-        var password = await File.ReadAllTextAsync(Path.Combine(first.DataRoot, "password"), ct);
-        await ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)", ct);
+        var password = await File.ReadAllTextAsync(Path.Combine(first.DataRoot, "password"), Ct);
+        await ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)", Ct);
         Assert.Contains("Database=newsletter", first.ConnectionString, StringComparison.Ordinal);
         Assert.NotEmpty(ProcessesIn(dataDirectory));
 
@@ -31,77 +30,73 @@ public sealed class EmbeddedPostgresTests : IDisposable
         Assert.Empty(ProcessesIn(dataDirectory));
         Assert.False(File.Exists(Path.Combine(dataDirectory, "postmaster.pid")));
 
-        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct);
+        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct);
         Assert.Equal(dataDirectory, second.DataDirectory);
-        Assert.Equal(password, await File.ReadAllTextAsync(Path.Combine(second.DataRoot, "password"), ct));
+        Assert.Equal(password, await File.ReadAllTextAsync(Path.Combine(second.DataRoot, "password"), Ct));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(second.DataRoot, "password")));
-        Assert.Equal(7, await ScalarAsync(second.ConnectionString, "SELECT x FROM kept", ct));
+        Assert.Equal(7, await ScalarAsync(second.ConnectionString, "SELECT x FROM kept", Ct));
     }
 
     [Fact]
     public async Task StartAsync_AfterTheServerWasKilled_RecoversAndKeepsTheData()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using (var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct))
+        await using (var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct))
         {
-            await ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)", ct);
+            await ExecuteAsync(first.ConnectionString, "CREATE TABLE kept (x int); INSERT INTO kept VALUES (7)", Ct);
             NpgsqlConnection.ClearAllPools();
             // A crash of the whole machine or an OOM kill: the postmaster dies without removing postmaster.pid.
-            var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(first.DataDirectory, "postmaster.pid"), ct))[0], CultureInfo.InvariantCulture);
+            var postmaster = int.Parse((await File.ReadAllLinesAsync(Path.Combine(first.DataDirectory, "postmaster.pid"), Ct))[0], CultureInfo.InvariantCulture);
             using var process = Process.GetProcessById(postmaster);
             // No wait here: not our child, it may stay a zombie; stopping (at the end of this block) must cope with that.
             process.Kill();
         }
 
-        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct);
-        Assert.Equal(7, await ScalarAsync(second.ConnectionString, "SELECT x FROM kept", ct));
+        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct);
+        Assert.Equal(7, await ScalarAsync(second.ConnectionString, "SELECT x FROM kept", Ct));
     }
 
     [Fact]
     public async Task StartAsync_ServerLeftRunningByAKilledRun_StopsItAndStartsAfresh()
     {
-        var ct = TestContext.Current.CancellationToken;
         string dataDirectory;
-        await using (var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct))
+        await using (var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct))
         {
             dataDirectory = first.DataDirectory;
         }
 
         // What a SIGKILLed app leaves: the server (not the app's child) still running, nobody holding the folder.
-        var orphan = await StartServerByHandAsync(dataDirectory, ct);
+        var orphan = await StartServerByHandAsync(dataDirectory, Ct);
         Assert.Contains(orphan, ProcessesIn(dataDirectory));
 
-        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct);
+        await using var second = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct);
 
-        Assert.Equal(1, await ScalarAsync(second.ConnectionString, "SELECT 1", ct));
+        Assert.Equal(1, await ScalarAsync(second.ConnectionString, "SELECT 1", Ct));
         Assert.DoesNotContain(orphan, ProcessesIn(dataDirectory));
     }
 
     [Fact]
     public async Task StartAsync_FolderInUseByAnotherInstance_ThrowsAndLeavesTheFirstRunning()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct);
+        await using var first = await EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, ct));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => EmbeddedPostgres.StartAsync(_root, NullLogger.Instance, Ct));
 
         Assert.Contains("in use by another process", error.Message, StringComparison.Ordinal);
-        Assert.Equal(1, await ScalarAsync(first.ConnectionString, "SELECT 1", ct));
+        Assert.Equal(1, await ScalarAsync(first.ConnectionString, "SELECT 1", Ct));
     }
 
     [Fact]
     public async Task StartAsync_FolderInsideAPrivateDirectory_RunsWhereThePostgresUserCanReach()
     {
-        var ct = TestContext.Current.CancellationToken;
         // Like a checkout under /root (mode 700).
         var home = Directory.CreateDirectory(Path.Combine(_root, "home"));
         File.SetUnixFileMode(home.FullName, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var requested = Path.Combine(home.FullName, "checkout", ".data", "postgres");
 
-        await using var postgres = await EmbeddedPostgres.StartAsync(requested, NullLogger.Instance, ct);
+        await using var postgres = await EmbeddedPostgres.StartAsync(requested, NullLogger.Instance, Ct);
         _extraRoots.Add(postgres.DataRoot);
 
-        Assert.Equal(1, await ScalarAsync(postgres.ConnectionString, "SELECT 1", ct));
+        Assert.Equal(1, await ScalarAsync(postgres.ConnectionString, "SELECT 1", Ct));
         if (Environment.IsPrivilegedProcess)
         {
             // The server runs as postgres, which cannot enter the home: the data went to /var/tmp, the home stayed private.
@@ -119,7 +114,7 @@ public sealed class EmbeddedPostgresTests : IDisposable
     public async Task FindBinDirectoryAsync_ConfiguredFolderWithoutBinaries_SaysHowToFixIt()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(
-            () => EmbeddedPostgres.FindBinDirectoryAsync(_root, TestContext.Current.CancellationToken));
+            () => EmbeddedPostgres.FindBinDirectoryAsync(_root, Ct));
 
         Assert.Contains("apt-get install postgresql", error.Message, StringComparison.Ordinal);
         Assert.Contains("ConnectionStrings__Newsletter", error.Message, StringComparison.Ordinal);
@@ -128,7 +123,7 @@ public sealed class EmbeddedPostgresTests : IDisposable
     [Fact]
     public async Task FindBinDirectoryAsync_NothingConfigured_FindsTheInstalledServer()
     {
-        var bin = await EmbeddedPostgres.FindBinDirectoryAsync(null, TestContext.Current.CancellationToken);
+        var bin = await EmbeddedPostgres.FindBinDirectoryAsync(null, Ct);
 
         Assert.True(File.Exists(Path.Combine(bin, "pg_ctl")), bin);
     }

@@ -1,9 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Digests;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Npgsql;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Digests;
 
@@ -15,35 +11,31 @@ namespace Newsletter.IntegrationTests.Digests;
 /// </summary>
 public sealed class DeliveryRecoveryTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static readonly DateTimeOffset FannedOut = new(2025, 3, 11, 15, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset FannedOut = FannedOutGeneration.At;
 
     [Fact]
     public async Task Recovery_OpenRowsUntouchedForLongerThanStaleAfter_TheirBatchIsQueuedAgain()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
+        await using var app = await AppOnAsync(clock);
+        await FannedOutGeneration.CreateAsync(app, subscribers: 3);
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
+        Assert.Equal(1L, await QueuedSendBatchesAsync(app));
     }
 
     [Fact]
     public async Task Recovery_BatchRecordedAnOutcomeRecently_NothingQueued()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
+        await using var app = await AppOnAsync(clock);
+        var deliveries = await FannedOutGeneration.CreateAsync(app, subscribers: 3);
 
         // A slow (rate-limited) batch: it sent the first digest five minutes after the fan-out and is on the second one now.
         clock.Now = FannedOut + TimeSpan.FromMinutes(5);
-        var ledger = services.GetRequiredService<DeliveryLedger>();
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
         await using (var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct))
         {
             Assert.NotNull(lease);
@@ -51,31 +43,27 @@ public sealed class DeliveryRecoveryTests
         }
 
         clock.Now = FannedOut + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(0L, await QueuedSendBatchesAsync(database));
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var who = new NpgsqlCommand("select claimed_by from deliveries where id = @id", connection);
-        who.Parameters.AddWithValue("id", deliveries[0]);
-        Assert.Equal("worker-a:1", await who.ExecuteScalarAsync(Ct));
+        Assert.Equal(0L, await QueuedSendBatchesAsync(app));
+        Assert.Equal("worker-a:1", await app.ScalarAsync<string>("select claimed_by from deliveries where id = @id", ("id", deliveries[0])));
     }
 
     [Fact]
     public async Task Recovery_LeaseIdleLongerThanAnySend_ItsSessionEndsAndTheBatchIsQueuedAgain()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
-        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using var app = await AppOnAsync(clock);
+        var deliveries = await FannedOutGeneration.CreateAsync(app, subscribers: 3);
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
         // A run that stopped on a live worker with its batch leased: nothing else ends its session.
         var stuck = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
         Assert.NotNull(stuck);
 
         clock.Now = TimeProvider.System.GetUtcNow() + DeliveryRecoveryJob.StaleAfter + TimeSpan.FromMinutes(1);
-        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
-        Assert.Equal(1L, await QueuedSendBatchesAsync(database));
+        Assert.Equal(1L, await QueuedSendBatchesAsync(app));
         await using (var next = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct))
         {
             Assert.NotNull(next);
@@ -86,29 +74,27 @@ public sealed class DeliveryRecoveryTests
     [Fact]
     public async Task Recovery_LeaseIdleForLessThanASendMayTake_StaysWithItsRun()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var clock = new SettableClock(FannedOut);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3);
-        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using var app = await AppOnAsync(clock);
+        var deliveries = await FannedOutGeneration.CreateAsync(app, subscribers: 3);
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
         await using var running = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
         Assert.NotNull(running);
 
         // A digest may take minutes (a slow server's timeouts and retries): such a wait is not a stuck run.
         clock.Now = TimeProvider.System.GetUtcNow() + TimeSpan.FromMinutes(5);
-        await services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
+        await app.Services.GetRequiredService<DeliveryRecoveryJob>().RunAsync(Ct);
 
         Assert.Null(await ledger.TryLeaseBatchAsync(deliveries[0], "worker-b:1", Ct));
         await running.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         await running.WrittenAsync();
     }
 
-    private static async Task<long> QueuedSendBatchesAsync(TestDatabase database)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'", connection);
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    /// <summary>The application's services on a database of their own, telling the time by <paramref name="clock"/>.</summary>
+    private static Task<TestApp> AppOnAsync(TimeProvider clock) => TestApp.BuildAsync(replace: s => s.AddSingleton(clock));
+
+    private static Task<long> QueuedSendBatchesAsync(TestApp app) =>
+        app.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text like '%SendBatchJob%'");
 
     private sealed class SettableClock(DateTimeOffset start) : TimeProvider
     {

@@ -7,8 +7,6 @@ namespace Newsletter.IntegrationTests.Digests;
 /// <summary>From the inbox to the recipients' mailboxes: real Dovecot, PostgreSQL, Hangfire and an SMTP server.</summary>
 public sealed class DigestDeliveryTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Poll_SampleWithSeveralSubscribers_EachGetsExactlyTheirPapersOnce()
     {

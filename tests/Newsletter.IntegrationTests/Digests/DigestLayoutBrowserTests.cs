@@ -15,8 +15,6 @@ namespace Newsletter.IntegrationTests.Digests;
 /// </summary>
 public sealed class DigestLayoutBrowserTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task DigestHtml_InPhoneWidthWindow_IsNoWiderThanTheWindow()
     {

@@ -3,12 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Newsletter.Database;
 using Newsletter.Digests;
-using Newsletter.Inbox;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
 using Npgsql;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Digests;
 
@@ -18,25 +14,23 @@ namespace Newsletter.IntegrationTests.Digests;
 /// </summary>
 public sealed class SendBatchLeaseTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    private static readonly DateTimeOffset FannedOut = new(2025, 3, 11, 15, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset FannedOut = FannedOutGeneration.At;
 
     [Fact]
     public async Task ReadBatch_ManyBatchesStartAtOnceOnAFreshWorker_EachReadsItsRows()
     {
         const int Batches = 16;
         const int BatchSize = 25;
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString);
+        await using var app = await TestApp.BuildAsync();
         // One reader in five paused since the fan-out: their rows are skipped as the batch is read.
-        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, Batches * BatchSize, pausedEvery: 5);
-        var db = services.GetRequiredService<NpgsqlDataSource>();
-        var asyncCommit = services.GetRequiredKeyedService<NpgsqlDataSource>(DatabaseServices.AsyncCommit);
+        var deliveries = await FannedOutGeneration.CreateAsync(app, Batches * BatchSize, pausedEvery: 5);
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+        var asyncCommit = app.Services.GetRequiredKeyedService<NpgsqlDataSource>(DatabaseServices.AsyncCommit);
 
         for (var round = 0; round < 10; round++)
         {
-            await ReopenAsync(database);
+            // Every row of the generation open again and every paused reader still paused, as right after the fan-out.
+            await app.ExecuteAsync("update deliveries set status = 'pending', error = null");
             // A fresh key store each round: every batch's read is the first for its worker.
             var ledger = new DeliveryLedger(db, asyncCommit, new DigestLinkKeyStore(db), TimeProvider.System, NullLogger<DeliveryLedger>.Instance);
             var reads = Enumerable.Range(0, Batches).Select(b => Task.Run(() =>
@@ -52,23 +46,20 @@ public sealed class SendBatchLeaseTests
     [Fact]
     public async Task Run_FailsRightAfterTheLease_TheNextRunSendsTheBatch()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, TestApp.SmtpSettings(smtp));
-        var subscribers = services.GetRequiredService<SubscriberStore>();
+        await using var app = await TestApp.BuildAsync(smtp);
         string[] readers = ["first@lab.example", "second@lab.example", "third@lab.example"];
         foreach (var email in readers)
         {
-            await subscribers.UpsertAsync(email, "diffusion", SubscriberStatus.Active, DigestFormat.Html, Ct);
+            await app.AddSubscriberAsync(email, "diffusion");
         }
-        var bytes = Samples.SampleEml;
-        var issueId = (await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct)).IssueId!.Value;
-        await services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
-        var (from, to) = Assert.Single(await services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
-        var job = services.GetRequiredService<SendBatchJob>();
+        var issueId = await app.IngestSampleAsync();
+        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
+        var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
+        var job = app.Services.GetRequiredService<SendBatchJob>();
 
         // The link keys cannot be read: the run fails just after it leased the batch, as Npgsql's exception did.
-        var ledger = new Ledger(database.ConnectionString);
+        var ledger = app.Ledger;
         await ledger.ScalarAsync("create table held_keys as select * from digest_link_keys; delete from digest_link_keys", Ct);
         await Assert.ThrowsAsync<InvalidOperationException>(() => job.RunAsync(issueId, 1, from, to, Ct));
         Assert.Equal(0L, await ledger.ScalarAsync(
@@ -85,45 +76,26 @@ public sealed class SendBatchLeaseTests
     [Fact]
     public async Task Lease_SentOutcome_InTheLedgerBeforeTheNextSendWithItsOwnTime()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
         var clock = new FakeTimeProvider(firstAccepted);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var deliveries = await FannedOutGeneration.CreateAsync(database, FannedOut, subscribers: 3, pausedEvery: 100);
-        var ledger = services.GetRequiredService<DeliveryLedger>();
+        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
+        var deliveries = await FannedOutGeneration.CreateAsync(app, subscribers: 3, pausedEvery: 100);
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
 
         var lease = await ledger.TryLeaseBatchAsync(deliveries[0], "worker-a:1", Ct);
         Assert.NotNull(lease);
         await lease.RecordAsync(new RecordedOutcome(deliveries[0], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         await lease.WrittenAsync();
-        Assert.Equal<(string, DateTimeOffset?)>([("sent", firstAccepted), ("pending", null), ("pending", null)], await RowsAsync(database));
+        Assert.Equal<(string, DateTimeOffset?)>([("sent", firstAccepted), ("pending", null), ("pending", null)], await RowsAsync(app));
 
         clock.Advance(TimeSpan.FromMilliseconds(100));
         await lease.RecordAsync(new RecordedOutcome(deliveries[1], DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
         // A clean end of the batch writes the last one too.
         await lease.DisposeAsync();
-        Assert.Equal<(string, DateTimeOffset?)>([("sent", firstAccepted), ("sent", clock.GetUtcNow()), ("pending", null)], await RowsAsync(database));
+        Assert.Equal<(string, DateTimeOffset?)>([("sent", firstAccepted), ("sent", clock.GetUtcNow()), ("pending", null)], await RowsAsync(app));
     }
 
-    private static async Task<List<(string Status, DateTimeOffset? SentAt)>> RowsAsync(TestDatabase database)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand("select status, sent_at from deliveries order by id", connection);
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var rows = new List<(string, DateTimeOffset?)>();
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1)));
-        }
-        return rows;
-    }
-
-    /// <summary>Every row of the generation open again and every paused reader still paused, as right after the fan-out.</summary>
-    private static async Task ReopenAsync(TestDatabase database)
-    {
-        await using var connection = await database.OpenConnectionAsync(Ct);
-        await using var command = new NpgsqlCommand("update deliveries set status = 'pending', error = null", connection);
-        await command.ExecuteNonQueryAsync(Ct);
-    }
-
+    private static Task<List<(string Status, DateTimeOffset? SentAt)>> RowsAsync(TestApp app) =>
+        app.ReadAsync("select status, sent_at from deliveries order by id",
+            reader => (reader.GetString(0), reader.IsDBNull(1) ? (DateTimeOffset?)null : reader.GetFieldValue<DateTimeOffset>(1)));
 }

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using Newsletter.Digests;
-using Newsletter.Inbox;
 using Newsletter.Mail;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
@@ -18,8 +15,6 @@ public sealed class WorkerCrashTests
 
     /// <summary>The default number of SMTP connections per worker.</summary>
     private static readonly int Connections = new SmtpOptions().Connections;
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task Send_WorkerKilledMidWayAndRestarted_EveryDigestArrivesAndFewTwice()
@@ -106,28 +101,25 @@ public sealed class WorkerCrashTests
             $"select count(*) from deliveries where status = 'sent' and claimed_by like '%:{worker.Id}'", Ct))!;
 
     /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it.</summary>
-    private static async Task<Dictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
+    /// <returns>The settings a worker process joins that application with.</returns>
+    private static async Task<IReadOnlyDictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
     {
-        var settings = TestServices.DefaultSettings(database.ConnectionString);
-        foreach (var (key, value) in TestApp.SmtpSettings(smtp))
+        await using var app = await TestApp.BuildAsync(smtp, connectionString: database.ConnectionString, settings: new Dictionary<string, string?>
         {
-            settings[key] = value;
-        }
-        settings["Newsletter:Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await using var services = await TestServices.BuildAsync(database.ConnectionString, settings);
-        await new Ledger(database.ConnectionString).ScalarAsync(
+            ["Newsletter:Smtp:Connections"] = Connections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await app.ExecuteAsync(
             $"""
             insert into subscribers (email, status, interests, format, created_at, updated_at)
             select 'reader' || g || '@lab.example', 'active', 'diffusion', 'html', now(), now() from generate_series(1, {Subscribers}) g
-            """, Ct);
-        var bytes = Samples.SampleEml;
-        await services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
-        return settings;
+            """);
+        await app.IngestSampleAsync();
+        return app.Settings;
     }
 
     /// <summary>A fresh worker finishes the issue; then how many digests each recipient got, and the ledger agrees.</summary>
     private static async Task<Dictionary<string, int>> RestartAndSettleAsync(
-        TestDatabase database, SmtpCapture smtp, Dictionary<string, string?> settings, string name)
+        TestDatabase database, SmtpCapture smtp, IReadOnlyDictionary<string, string?> settings, string name)
     {
         var ledger = new Ledger(database.ConnectionString);
         await using (var second = WorkerProcess.Start(settings, name))

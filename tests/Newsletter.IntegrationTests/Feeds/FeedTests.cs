@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
-using Newsletter.Hosting;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Newsletter.IntegrationTests.Web;
@@ -13,21 +12,17 @@ namespace Newsletter.IntegrationTests.Feeds;
 /// <summary>The Atom feeds over HTTP against the real application, read by a real feed parser (python3-feedparser).</summary>
 public sealed partial class FeedTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ReaderFeed_AfterADigest_CarriesItsPapersAsValidAtomWithIdsStableAcrossFetches()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var reader = await app.AddSubscriberAsync("feed-reader@example.org", "diffusion", SubscriberStatus.Active);
         await app.AddSubscriberAsync("someone-else@example.org", "reasoning -diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
-        var ledger = new Ledger(database.ConnectionString);
+        var ledger = app.Ledger;
         await Eventually.WaitAsync(() => ledger.SettledAsync(1, 2), Eventually.DefaultTimeout, "both deliveries", Ct);
-        Assert.Equal(2, smtp.Received.Count);
-        var delivered = (long[])(await WebTestData.ScalarAsync(database, $"select paper_ids from deliveries where subscriber_id = {reader.Id}"))!;
+        Assert.Equal(2, app.Smtp.Received.Count);
+        var delivered = await app.ScalarAsync<long[]>("select paper_ids from deliveries where subscriber_id = @id", ("id", reader.Id));
         using var client = app.CreateClient();
 
         var feed = await NewFeedAddressAsync(app, client, reader.Id);
@@ -53,8 +48,7 @@ public sealed partial class FeedTests
     [Fact]
     public async Task ReaderFeed_ConditionalGet_Answers304ForTheSameETagOrDate()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         var reader = await app.AddSubscriberAsync("conditional@example.org", "diffusion", SubscriberStatus.Active);
         using var client = app.CreateClient();
         var feed = await NewFeedAddressAsync(app, client, reader.Id);
@@ -78,8 +72,7 @@ public sealed partial class FeedTests
     [Fact]
     public async Task ReaderFeed_NewAddressOrTurnedOff_OldAddressAnswers404()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         var reader = await app.AddSubscriberAsync("revoker@example.org", "diffusion", SubscriberStatus.Active);
         using var client = app.CreateClient();
         var old = await NewFeedAddressAsync(app, client, reader.Id);
@@ -100,16 +93,15 @@ public sealed partial class FeedTests
         Assert.Equal(HttpStatusCode.OK, off.StatusCode);
         Assert.Contains("You have no feed address", await off.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, replacementAfterOff.StatusCode);
-        Assert.Equal(0L, await WebTestData.ScalarAsync(database, "select count(*) from subscriber_feeds"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscriber_feeds"));
     }
 
     [Fact]
     public async Task IssueFeed_LinkedFromTheWebCopy_ListsEveryPaperAndAnswers304()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         await app.IngestSampleAsync();
-        var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
+        var issueId = await app.ScalarAsync<long>("select id from issues");
         using var client = app.CreateClient();
 
         var copy = await client.GetStringAsync($"issues/{issueId}", Ct);
@@ -132,11 +124,10 @@ public sealed partial class FeedTests
     [Fact]
     public async Task Feeds_MoreRequestsThanTheLimitPerMinute_Answer429()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString,
+        await using var app = await TestApp.StartAsync(
             settings: new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "3" });
         await app.IngestSampleAsync();
-        var issueId = (long)(await WebTestData.ScalarAsync(database, "select id from issues"))!;
+        var issueId = await app.ScalarAsync<long>("select id from issues");
         using var client = app.CreateClient();
 
         var statuses = new List<HttpStatusCode>();

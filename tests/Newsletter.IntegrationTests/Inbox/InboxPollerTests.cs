@@ -13,8 +13,6 @@ namespace Newsletter.IntegrationTests.Inbox;
 /// <summary>The inbound path against a real Dovecot and a real PostgreSQL.</summary>
 public sealed class InboxPollerTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Poll_SampleInInbox_StoresIssueWith70PapersAndMovesItToProcessed()
     {

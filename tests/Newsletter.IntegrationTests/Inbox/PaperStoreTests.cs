@@ -12,8 +12,6 @@ namespace Newsletter.IntegrationTests.Inbox;
 /// </summary>
 public sealed class PaperStoreTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly DateTimeOffset Now = new(2025, 3, 12, 8, 0, 0, TimeSpan.Zero);
 
     private static async Task<TestDatabase> MigratedDatabaseAsync()

@@ -12,8 +12,6 @@ namespace Newsletter.IntegrationTests.Inbox;
 /// <summary>An admin re-ingests a quarantined listing once its sender is trusted: real Dovecot, PostgreSQL, Hangfire.</summary>
 public sealed class QuarantineReleaseTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Reingest_SenderNowAllowed_BecomesAnIssueAndTheImapCopyMovesToProcessed()
     {

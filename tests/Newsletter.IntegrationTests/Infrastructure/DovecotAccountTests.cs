@@ -8,56 +8,52 @@ public class DovecotAccountTests
     [Fact]
     public async Task AppendAsync_Message_ListUidsShowsItsUid()
     {
-        var ct = TestContext.Current.CancellationToken;
         var account = DovecotAccount.Create();
 
-        var uid = await account.AppendAsync("INBOX", Sample("hello"), ct);
+        var uid = await account.AppendAsync("INBOX", Sample("hello"), Ct);
 
-        Assert.Equal([uid], await account.ListUidsAsync("INBOX", ct));
+        Assert.Equal([uid], await account.ListUidsAsync("INBOX", Ct));
     }
 
     [Fact]
     public async Task AppendAsync_RawEmlToMissingFolder_CreatesFolderWithTheMessage()
     {
-        var ct = TestContext.Current.CancellationToken;
         var account = DovecotAccount.Create();
-        var raw = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "TestData", "trending-papers-2025-03-11.eml"), ct);
-        Assert.False(await account.FolderExistsAsync("Processed", ct));
+        var raw = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "TestData", "trending-papers-2025-03-11.eml"), Ct);
+        Assert.False(await account.FolderExistsAsync("Processed", Ct));
 
-        var uid = await account.AppendAsync("Processed", raw, ct);
+        var uid = await account.AppendAsync("Processed", raw, Ct);
 
-        Assert.True(await account.FolderExistsAsync("Processed", ct));
-        Assert.Equal([uid], await account.ListUidsAsync("Processed", ct));
-        Assert.Equal(raw, await FetchRawAsync(account, "Processed", uid, ct));
+        Assert.True(await account.FolderExistsAsync("Processed", Ct));
+        Assert.Equal([uid], await account.ListUidsAsync("Processed", Ct));
+        Assert.Equal(raw, await FetchRawAsync(account, "Processed", uid, Ct));
     }
 
     [Fact]
     public async Task OpenClientAsync_FolderCreatedWithMailKit_Exists()
     {
-        var ct = TestContext.Current.CancellationToken;
         var account = DovecotAccount.Create();
-        using (var client = await account.OpenClientAsync(ct))
+        using (var client = await account.OpenClientAsync(Ct))
         {
             var root = client.GetFolder(client.PersonalNamespaces[0]);
-            await root.CreateAsync("Quarantine", isMessageFolder: true, ct);
-            await client.DisconnectAsync(true, ct);
+            await root.CreateAsync("Quarantine", isMessageFolder: true, Ct);
+            await client.DisconnectAsync(true, Ct);
         }
 
-        Assert.True(await account.FolderExistsAsync("Quarantine", ct));
-        Assert.Empty(await account.ListUidsAsync("Quarantine", ct));
+        Assert.True(await account.FolderExistsAsync("Quarantine", Ct));
+        Assert.Empty(await account.ListUidsAsync("Quarantine", Ct));
     }
 
     [Fact]
     public async Task Create_TwoAccounts_HaveSeparateMailboxes()
     {
-        var ct = TestContext.Current.CancellationToken;
         var first = DovecotAccount.Create();
         var second = DovecotAccount.Create();
 
-        await first.AppendAsync("INBOX", Sample("for the first"), ct);
+        await first.AppendAsync("INBOX", Sample("for the first"), Ct);
 
-        Assert.Single(await first.ListUidsAsync("INBOX", ct));
-        Assert.Empty(await second.ListUidsAsync("INBOX", ct));
+        Assert.Single(await first.ListUidsAsync("INBOX", Ct));
+        Assert.Empty(await second.ListUidsAsync("INBOX", Ct));
     }
 
     static async Task<byte[]> FetchRawAsync(DovecotAccount account, string folder, UniqueId uid, CancellationToken ct)

@@ -1,11 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Net;
 using MimeKit;
 using SmtpServer;
-using SmtpServer.ComponentModel;
 using SmtpServer.Mail;
-using SmtpServer.Net;
 using SmtpServer.Protocol;
 using SmtpServer.Storage;
 
@@ -44,9 +41,8 @@ public sealed class SmtpCapture : IAsyncDisposable
     readonly List<CapturedMessage> _received = [];
     readonly List<(int Count, TaskCompletionSource Arrived)> _waiters = [];
     readonly ConcurrentDictionary<string, SmtpResponse> _rejectedRecipients = new(StringComparer.OrdinalIgnoreCase);
-    readonly CancellationTokenSource _stop = new();
     (int Remaining, SmtpResponse Response, SmtpStage Stage) _failures;
-    Task _running = Task.CompletedTask;
+    LoopbackSmtpServer? _server;
 
     SmtpCapture()
     {
@@ -54,7 +50,7 @@ public sealed class SmtpCapture : IAsyncDisposable
 
     public string Host { get; } = "127.0.0.1";
 
-    public int Port { get; private set; }
+    public int Port => _server!.Port;
 
     /// <summary>The messages accepted so far, in order of arrival.</summary>
     public IReadOnlyList<CapturedMessage> Received
@@ -74,25 +70,14 @@ public sealed class SmtpCapture : IAsyncDisposable
     public static async Task<SmtpCapture> StartAsync(CancellationToken cancellationToken = default)
     {
         var capture = new SmtpCapture();
-        var options = new SmtpServerOptionsBuilder()
-            .ServerName("smtp-capture.test")
-            .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)))
+        capture._server = await LoopbackSmtpServer.StartAsync("smtp-capture.test", services =>
+            {
+                services.Add(new Store(capture));
+                services.Add(new Filter(capture));
+            },
             // Each refused command counts as a retry and the session ends when they run out; injected faults must not.
-            .MaxRetryCount(int.MaxValue)
-            .Build();
-
-        // Port 0: the OS picks a free port; the listener factory tells us which, once it listens.
-        var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var listeners = new EndpointListenerFactory();
-        listeners.EndpointStarted += (_, e) => listening.TrySetResult(((IPEndPoint)e.LocalEndPoint).Port);
-
-        var services = new ServiceProvider();
-        services.Add(listeners);
-        services.Add(new Store(capture));
-        services.Add(new Filter(capture));
-
-        capture._running = new SmtpServer.SmtpServer(options, services).StartAsync(capture._stop.Token);
-        capture.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+            options: o => o.MaxRetryCount(int.MaxValue),
+            cancellationToken: cancellationToken);
         return capture;
     }
 
@@ -136,20 +121,7 @@ public sealed class SmtpCapture : IAsyncDisposable
         return Received;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _running;
-        }
-        catch (OperationCanceledException)
-        {
-            // The way SmtpServer reports a requested stop.
-        }
-
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _server?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     SmtpResponse? TakeFailure(SmtpStage stage)
     {

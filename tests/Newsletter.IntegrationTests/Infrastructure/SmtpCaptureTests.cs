@@ -9,13 +9,12 @@ public class SmtpCaptureTests
     [Fact]
     public async Task SendAsync_WithMailKit_MessageIsCapturedWithEnvelope()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var smtp = await SmtpCapture.StartAsync(ct);
-        using var client = await ConnectAsync(smtp, ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        using var client = await ConnectAsync(smtp, Ct);
 
-        await client.SendAsync(Sample("digest", "reader@example.test"), ct);
+        await client.SendAsync(Sample("digest", "reader@example.test"), Ct);
 
-        var received = Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: ct));
+        var received = Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct));
         Assert.Equal("digest@example.test", received.From);
         Assert.Equal(["reader@example.test"], received.Recipients);
         Assert.Equal("digest", Assert.Single(smtp.Messages).Subject);
@@ -24,62 +23,58 @@ public class SmtpCaptureTests
     [Fact]
     public async Task FailNextAttempts_One451_FirstSendThrows451ThenNextSucceedsOnTheSameConnection()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var smtp = await SmtpCapture.StartAsync(ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
         smtp.FailNextAttempts(1);
-        using var client = await ConnectAsync(smtp, ct);
+        using var client = await ConnectAsync(smtp, Ct);
 
-        var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Sample("first", "reader@example.test"), ct));
+        var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Sample("first", "reader@example.test"), Ct));
         Assert.Equal(451, (int)error.StatusCode);
         Assert.Empty(smtp.Received);
 
-        await client.SendAsync(Sample("second", "reader@example.test"), ct);
-        Assert.Equal("second", Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: ct)).Parse().Subject);
+        await client.SendAsync(Sample("second", "reader@example.test"), Ct);
+        Assert.Equal("second", Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct)).Parse().Subject);
     }
 
     [Fact]
     public async Task FailNextAttempts_AtMailFrom_SenderIsRefusedWithTheCode()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var smtp = await SmtpCapture.StartAsync(ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
         smtp.FailNextAttempts(2, 421, SmtpStage.MailFrom);
-        using var client = await ConnectAsync(smtp, ct);
+        using var client = await ConnectAsync(smtp, Ct);
 
         for (var attempt = 0; attempt < 2; attempt++)
         {
-            var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Sample("x", "reader@example.test"), ct));
+            var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Sample("x", "reader@example.test"), Ct));
             Assert.Equal(SmtpErrorCode.SenderNotAccepted, error.ErrorCode);
             Assert.Equal(421, (int)error.StatusCode);
         }
 
-        await client.SendAsync(Sample("third", "reader@example.test"), ct);
-        Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: ct));
+        await client.SendAsync(Sample("third", "reader@example.test"), Ct);
+        Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct));
     }
 
     [Fact]
     public async Task RejectRecipient_Address_RcptGets550AndNothingIsStored()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var smtp = await SmtpCapture.StartAsync(ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
         smtp.RejectRecipient("gone@example.test");
-        using var client = await ConnectAsync(smtp, ct);
+        using var client = await ConnectAsync(smtp, Ct);
 
-        var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Sample("x", "gone@example.test"), ct));
+        var error = await Assert.ThrowsAsync<SmtpCommandException>(() => client.SendAsync(Sample("x", "gone@example.test"), Ct));
 
         Assert.Equal(SmtpErrorCode.RecipientNotAccepted, error.ErrorCode);
         Assert.Equal(550, (int)error.StatusCode);
         Assert.Equal("gone@example.test", error.Mailbox?.Address);
-        await client.SendAsync(Sample("ok", "reader@example.test"), ct);
-        Assert.Equal(["reader@example.test"], Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: ct)).Recipients);
+        await client.SendAsync(Sample("ok", "reader@example.test"), Ct);
+        Assert.Equal(["reader@example.test"], Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct)).Recipients);
     }
 
     [Fact]
     public async Task WaitForMessagesAsync_TooFewMessages_ThrowsTimeout()
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var smtp = await SmtpCapture.StartAsync(ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
 
-        await Assert.ThrowsAsync<TimeoutException>(() => smtp.WaitForMessagesAsync(1, TimeSpan.FromMilliseconds(100), ct));
+        await Assert.ThrowsAsync<TimeoutException>(() => smtp.WaitForMessagesAsync(1, TimeSpan.FromMilliseconds(100), Ct));
     }
 
     static async Task<SmtpClient> ConnectAsync(SmtpCapture smtp, CancellationToken ct)

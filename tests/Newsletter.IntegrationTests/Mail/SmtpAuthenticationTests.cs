@@ -1,13 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Newsletter.Mail;
-using SmtpServer;
 using SmtpServer.Authentication;
-using SmtpServer.Net;
 using Xunit;
 
 namespace Newsletter.IntegrationTests.Mail;
@@ -15,8 +12,6 @@ namespace Newsletter.IntegrationTests.Mail;
 /// <summary>The SMTP password only crosses an encrypted connection, unless the operator says plain text is fine.</summary>
 public sealed class SmtpAuthenticationTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Connect_ServerWithoutTlsAndTheDefaultSecurity_NeverSendsThePassword()
     {
@@ -43,9 +38,7 @@ public sealed class SmtpAuthenticationTests
     [Fact]
     public async Task Start_NoEncryptionWithAUsername_RefusedNamingTheSetting()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-
-        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => TestServices.BuildAsync(database.ConnectionString, new Dictionary<string, string?>
+        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => TestApp.BuildAsync(settings: new Dictionary<string, string?>
         {
             ["Newsletter:Smtp:Security"] = "None",
             ["Newsletter:Smtp:Username"] = "digest",
@@ -76,47 +69,26 @@ public sealed class SmtpAuthenticationTests
     /// <summary>An SMTP server without TLS that offers AUTH PLAIN and LOGIN anyway, and records every login it sees.</summary>
     private sealed class PlaintextLoginServer : IAsyncDisposable
     {
-        private readonly CancellationTokenSource stop = new();
-        private Task running = Task.CompletedTask;
+        private LoopbackSmtpServer? server;
 
         public ConcurrentQueue<(string User, string Password)> Logins { get; } = new();
 
-        public int Port { get; private set; }
+        public int Port => server!.Port;
 
         public static async Task<PlaintextLoginServer> StartAsync()
         {
-            var server = new PlaintextLoginServer();
-            var options = new SmtpServerOptionsBuilder()
-                .ServerName("plaintext-login.test")
-                .Endpoint(e => e.Endpoint(new IPEndPoint(IPAddress.Loopback, 0)).AllowUnsecureAuthentication(true))
-                .Build();
-            var listening = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var listeners = new EndpointListenerFactory();
-            listeners.EndpointStarted += (_, e) => listening.TrySetResult(((IPEndPoint)e.LocalEndPoint).Port);
-            var services = new SmtpServer.ComponentModel.ServiceProvider();
-            services.Add(listeners);
-            services.Add(new DelegatingUserAuthenticator((user, password) =>
-            {
-                server.Logins.Enqueue((user, password));
-                return true;
-            }));
-            server.running = new SmtpServer.SmtpServer(options, services).StartAsync(server.stop.Token);
-            server.Port = await listening.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-            return server;
+            var login = new PlaintextLoginServer();
+            login.server = await LoopbackSmtpServer.StartAsync("plaintext-login.test",
+                services => services.Add(new DelegatingUserAuthenticator((user, password) =>
+                {
+                    login.Logins.Enqueue((user, password));
+                    return true;
+                })),
+                endpoint: e => e.AllowUnsecureAuthentication(true),
+                cancellationToken: Ct);
+            return login;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await stop.CancelAsync();
-            try
-            {
-                await running;
-            }
-            catch (OperationCanceledException)
-            {
-                // How SmtpServer reports a requested stop.
-            }
-            stop.Dispose();
-        }
+        public ValueTask DisposeAsync() => server?.DisposeAsync() ?? ValueTask.CompletedTask;
     }
 }

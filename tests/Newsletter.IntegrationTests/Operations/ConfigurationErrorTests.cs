@@ -11,8 +11,6 @@ namespace Newsletter.IntegrationTests.Operations;
 /// </summary>
 public sealed class ConfigurationErrorTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Theory]
     [InlineData("server", "Newsletter:Smtp:Port", "0")]
     [InlineData("server", "Newsletter:Smtp:Port", "not-a-number")]
@@ -22,7 +20,7 @@ public sealed class ConfigurationErrorTests
     public async Task Newsletter_OneSettingWrong_ExitsNonZeroWithOneLineNamingIt(string verb, string key, string value)
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        var settings = TestServices.DefaultSettings(database.ConnectionString);
+        var settings = TestApp.DefaultSettings(database.ConnectionString);
         settings[key] = value;
         string[] args = verb == "server" ? ["--role", "web"] : verb.Split(' ');
 

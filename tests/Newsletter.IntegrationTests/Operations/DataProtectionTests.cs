@@ -4,7 +4,6 @@ using System.Security.Cryptography.X509Certificates;
 using Newsletter.IntegrationTests.Admin;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
-using Newsletter.IntegrationTests.Web;
 using Xunit;
 
 namespace Newsletter.IntegrationTests.Operations;
@@ -15,8 +14,6 @@ namespace Newsletter.IntegrationTests.Operations;
 /// </summary>
 public sealed class DataProtectionTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Keys_CertificateConfigured_StoredEncryptedAndReadByTheNextProcess()
     {
@@ -36,28 +33,19 @@ public sealed class DataProtectionTests
         };
 
         string cookie;
-        await using (var first = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))
+        await using (var first = await TestApp.StartAsync(connectionString: database.ConnectionString, settings: settings))
         {
             using var client = first.CreateClient(useCookies: false);
-            var admin = new ManualCookies();
-            using var page = await admin.SendAsync(client, HttpMethod.Get, "admin/login");
-            using var login = await admin.SendAsync(client, HttpMethod.Post, "admin/login", new Dictionary<string, string>
-            {
-                ["password"] = TestApp.AdminPassword,
-                ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await page.Content.ReadAsStringAsync(Ct)),
-            });
-            Assert.Equal(HttpStatusCode.Redirect, login.StatusCode);
-            cookie = admin.Get("newsletter-admin")!;
+            cookie = (await AdminTestKit.SignInAsync(client)).Get(AdminTestKit.AdminCookie)!;
         }
         var stored = await Sql.RowsAsync(database.ConnectionString, "select xml from data_protection_keys");
 
         HttpStatusCode reread;
-        await using (var second = await TestWebApp.StartAsync(database.ConnectionString, settings, ct: Ct))
+        await using (var second = await TestApp.StartAsync(connectionString: database.ConnectionString, settings: settings))
         {
             using var client = second.CreateClient(useCookies: false);
-            using var request = new HttpRequestMessage(HttpMethod.Get, "admin");
-            request.Headers.Add("Cookie", cookie);
-            reread = (await client.SendAsync(request, Ct)).StatusCode;
+            using var response = await AdminTestKit.GetWithCookieAsync(client, "admin", cookie);
+            reread = response.StatusCode;
         }
 
         var key = Assert.Single(stored);

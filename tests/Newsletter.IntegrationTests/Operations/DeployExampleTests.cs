@@ -1,17 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Newsletter.Hosting;
-using Newsletter.IntegrationTests.Infrastructure;
-using Newsletter.IntegrationTests.Support;
-using Xunit;
 
 namespace Newsletter.IntegrationTests.Operations;
 
@@ -21,8 +11,6 @@ namespace Newsletter.IntegrationTests.Operations;
 /// </summary>
 public sealed partial class DeployExampleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static readonly string[] SecretKeys =
     [
         "ConnectionStrings:Newsletter", "Newsletter:Imap:Password", "Newsletter:Smtp:Password", "Newsletter:Admin:Password", "Newsletter:Admin:ApiToken",
@@ -34,10 +22,8 @@ public sealed partial class DeployExampleTests
     [InlineData("change-me-admin")]
     public async Task Start_SecretLeftAtAPlaceholder_RefusedNamingTheKey(string placeholder)
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-
-        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await (await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = placeholder }, ct: Ct)).DisposeAsync());
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await (await TestApp.StartAsync(
+            settings: new Dictionary<string, string?> { ["Newsletter:Admin:Password"] = placeholder })).DisposeAsync());
 
         Assert.Contains(Failures(refused), f => f.Contains("Newsletter:Admin:Password", StringComparison.Ordinal) && f.Contains("placeholder", StringComparison.Ordinal));
     }
@@ -49,7 +35,7 @@ public sealed partial class DeployExampleTests
     {
         var settings = Example(example);
 
-        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await (await BuildAsync(settings)).DisposeAsync());
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await (await TestApp.BuildHostAsync(settings)).DisposeAsync());
 
         var failures = Failures(refused);
         Assert.All(SecretKeys, key => Assert.Contains(failures, f => f.Contains(key, StringComparison.Ordinal)));
@@ -70,10 +56,9 @@ public sealed partial class DeployExampleTests
         settings["Newsletter:Mail:DkimPrivateKeyPath"] = "";
         settings["Newsletter:Templates:Root"] = "";
         settings["Newsletter:DataProtection:CertificatePath"] = "";
-        await using var app = await BuildAsync(settings);
+        await using var app = await TestApp.BuildHostAsync(settings);
         await app.StartAsync(Ct);
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        using var client = new HttpClient { BaseAddress = new Uri(address.TrimEnd('/') + "/") };
+        using var client = new HttpClient { BaseAddress = TestApp.AddressOf(app) };
         var host = new Uri(settings["Newsletter:PublicBaseUrl"]!).Host;
 
         var first = new List<HttpStatusCode>();
@@ -113,14 +98,6 @@ public sealed partial class DeployExampleTests
             .Select(line => line.Split('=', 2))
             .ToDictionary(pair => pair[0].Replace("__", ":", StringComparison.Ordinal), pair => (string?)pair[1]);
     }
-
-    private static Task<WebApplication> BuildAsync(Dictionary<string, string?> settings) =>
-        NewsletterServer.BuildAsync([], ProcessRole.Web, builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(settings);
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            return Task.CompletedTask;
-        }, Ct);
 
     /// <summary>A subscribe POST as the proxy forwards it; without a form token the page answers 400 once the limit let it through.</summary>
     private static async Task<HttpStatusCode> SubscribeFromAsync(HttpClient client, string host, string clientAddress)

@@ -6,8 +6,6 @@ namespace Newsletter.IntegrationTests.Operations;
 [System.Runtime.Versioning.SupportedOSPlatform("linux")] // setsid, /proc and Unix file modes
 public sealed partial class FirstRunTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ReadmeFirstCommand_FreshClone_ServesWritesDigestsAndLeavesNoPostgresBehind()
     {

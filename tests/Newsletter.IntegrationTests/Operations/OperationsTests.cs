@@ -6,15 +6,12 @@ namespace Newsletter.IntegrationTests.Operations;
 
 public sealed class OperationsTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Jobs_AnotherHostInTheProcessStopped_StillRun()
     {
         // Hangfire keeps its logging in a static: bound to the host started last, it broke every other host's
         // workers once that host stopped (ObjectDisposedException on each fetch), and their jobs waited.
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         await (await TestApp.StartAsync(role: ProcessRole.All)).DisposeAsync();
         using var client = app.CreateClient();
         var token = await Antiforgery.TokenAsync(client, "subscribe");
@@ -25,7 +22,7 @@ public sealed class OperationsTests
         ]), Ct);
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        var mail = Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct));
+        var mail = Assert.Single(await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct));
         Assert.Equal(["after-restart@example.org"], mail.Recipients);
     }
 

@@ -9,8 +9,6 @@ namespace Newsletter.IntegrationTests.Operations;
 /// <summary>A worker process answers its health checks and nothing else: no site, admin area or API to attack there.</summary>
 public sealed class ProcessRoleTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task WorkerRole_SiteAdminAndApi_NotServedButHealthIs()
     {

@@ -12,18 +12,11 @@ namespace Newsletter.IntegrationTests.Operations;
 /// <summary>/readyz answers anyone whether the process is ready, tells only the admin why not, and is cheap to ask.</summary>
 public sealed class ReadinessTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Readyz_SmtpServerDown_AnonymousLearnsOnlyNotReadyAdminLearnsWhy()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
         var closedPort = LoopbackPort.Free();
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Newsletter:Smtp:Host"] = "127.0.0.1",
-            ["Newsletter:Smtp:Port"] = closedPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }, ct: Ct);
+        await using var app = await TestApp.StartAsync(settings: SmtpAt(closedPort));
         using var client = app.CreateClient(useCookies: false);
 
         using var anonymous = await client.GetAsync("readyz", Ct);
@@ -46,16 +39,10 @@ public sealed class ReadinessTests
     public async Task Readyz_AskedOftenWithinAFewSeconds_ProbesTheMailServerOnce()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var database = await TestDatabase.CreateAsync(Ct);
         using var smtp = new TcpListener(IPAddress.Loopback, 0);
         smtp.Start(backlog: 100);
-        var port = ((IPEndPoint)smtp.LocalEndpoint).Port;
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString, services => services.AddSingleton<TimeProvider>(clock),
-            new Dictionary<string, string?>
-            {
-                ["Newsletter:Smtp:Host"] = "127.0.0.1",
-                ["Newsletter:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            }, ct: Ct);
+        await using var app = await TestApp.StartAsync(settings: SmtpAt(((IPEndPoint)smtp.LocalEndpoint).Port),
+            services: services => services.AddSingleton<TimeProvider>(clock));
         using var client = app.CreateClient(useCookies: false);
 
         var statuses = new List<HttpStatusCode>();
@@ -69,6 +56,13 @@ public sealed class ReadinessTests
         Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.Equal(2, await ConnectionsBeforeAsync(smtp));
     }
+
+    /// <summary>The mail server the readiness check probes, on a loopback port.</summary>
+    private static Dictionary<string, string?> SmtpAt(int port) => new()
+    {
+        ["Newsletter:Smtp:Host"] = "127.0.0.1",
+        ["Newsletter:Smtp:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     /// <summary>
     /// The connections the listener has queued so far: a marker connection goes in last, and connections come out of

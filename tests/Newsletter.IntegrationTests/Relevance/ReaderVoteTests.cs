@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using Newsletter.Hosting;
 using Newsletter.Inbox;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
@@ -16,16 +15,13 @@ namespace Newsletter.IntegrationTests.Relevance;
 /// </summary>
 public sealed partial class ReaderVoteTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task VoteFromDigestLinks_NextDigestPutsTheLikedPaperFirstHidesTheDislikedAndSaysWhy()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         await app.AddSubscriberAsync("reader@example.org", "diffusion");
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var first = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var first = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
         var firstOrder = Titles(first);
         Assert.True(firstOrder.Count >= 3, $"the first digest has {firstOrder.Count} papers");
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
@@ -44,7 +40,7 @@ public sealed partial class ReaderVoteTests
         Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
 
         await IngestDayAsync(app, new DateOnly(2025, 3, 12));
-        var second = (await smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse().TextBody!.ReplaceLineEndings("\n");
+        var second = (await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse().TextBody!.ReplaceLineEndings("\n");
         var secondOrder = Titles(second);
 
         Assert.Equal(liked, secondOrder[0]);
@@ -56,11 +52,10 @@ public sealed partial class ReaderVoteTests
     [Fact]
     public async Task VoteLink_Undone_ForgottenOnTheManagePage_AndForgedOrForeignLinksRefused()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         await app.AddSubscriberAsync("reader@example.org", "diffusion");
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
         var titles = Titles(digest);
         using var client = app.CreateClient();
 

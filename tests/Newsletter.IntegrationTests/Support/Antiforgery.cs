@@ -14,7 +14,7 @@ internal static partial class Antiforgery
 
     /// <summary>Gets <paramref name="path"/> with <paramref name="client"/> (which keeps the matching cookie) and reads its token.</summary>
     public static async Task<string> TokenAsync(HttpClient client, string path) =>
-        TokenIn(await client.GetStringAsync(path, TestContext.Current.CancellationToken));
+        TokenIn(await client.GetStringAsync(path, Ct));
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex Field();

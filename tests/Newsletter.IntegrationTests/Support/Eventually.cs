@@ -14,7 +14,7 @@ internal static class Eventually
 
     /// <summary>Within the running test, for <see cref="DefaultTimeout"/> unless told otherwise.</summary>
     public static Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
-        WaitAsync(condition, timeout ?? DefaultTimeout, what, TestContext.Current.CancellationToken);
+        WaitAsync(condition, timeout ?? DefaultTimeout, what, Ct);
 
     public static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken ct)
     {

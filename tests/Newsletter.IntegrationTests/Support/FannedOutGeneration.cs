@@ -1,17 +1,20 @@
-using Newsletter.IntegrationTests.Infrastructure;
 using Npgsql;
 
 namespace Newsletter.IntegrationTests.Support;
 
-/// <summary>The ledger as a fan-out leaves it, written directly: issue 1, generation 1, one pending row per subscriber.</summary>
+/// <summary>
+/// The ledger as a fan-out leaves it, written directly: issue 1 of 2025-03-11, generation 1 fanned out
+/// <see cref="At"/>, one pending row per subscriber.
+/// </summary>
 internal static class FannedOutGeneration
 {
+    public static readonly DateTimeOffset At = new(2025, 3, 11, 15, 0, 0, TimeSpan.Zero);
+
     /// <param name="pausedEvery">Every n-th subscriber is paused since the fan-out (0: none).</param>
     /// <returns>The rows' ids, in order.</returns>
-    public static async Task<long[]> CreateAsync(TestDatabase database, DateTimeOffset fannedOutAt, int subscribers, int pausedEvery = 0)
+    public static async Task<long[]> CreateAsync(TestApp app, int subscribers, int pausedEvery = 0)
     {
-        var ct = TestContext.Current.CancellationToken;
-        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var connection = await app.OpenConnectionAsync();
         await using var command = new NpgsqlCommand(
             """
             insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
@@ -29,19 +32,19 @@ internal static class FannedOutGeneration
             select 1, s.id, 1, 'pending', '{}', @at, @at from subscribers s order by s.id
             returning id;
             """, connection);
-        command.Parameters.AddWithValue("at", fannedOutAt);
+        command.Parameters.AddWithValue("at", At);
         command.Parameters.AddWithValue("count", subscribers);
         command.Parameters.AddWithValue("paused", pausedEvery);
         var ids = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(ct);
+        await using var reader = await command.ExecuteReaderAsync(Ct);
         do
         {
-            while (await reader.ReadAsync(ct))
+            while (await reader.ReadAsync(Ct))
             {
                 ids.Add(reader.GetInt64(0));
             }
         }
-        while (await reader.NextResultAsync(ct));
+        while (await reader.NextResultAsync(Ct));
         return [.. ids.Order()];
     }
 }

@@ -32,7 +32,7 @@ internal sealed class ManualCookies
         {
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearer);
         }
-        var response = await client.SendAsync(request, Xunit.TestContext.Current.CancellationToken);
+        var response = await client.SendAsync(request, Ct);
         SetCookieHeaders = response.Headers.TryGetValues("Set-Cookie", out var headers) ? [.. headers] : [];
         foreach (var header in SetCookieHeaders)
         {

@@ -9,8 +9,6 @@ namespace Newsletter.IntegrationTests.Support;
 /// </summary>
 internal static class Sql
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = await OpenAsync(connectionString);

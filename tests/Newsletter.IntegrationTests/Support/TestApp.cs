@@ -22,7 +22,7 @@ namespace Newsletter.IntegrationTests.Support;
 /// passes one), pointed at the test's SMTP server and Dovecot account, with the helpers the tests share.
 /// <see cref="StartAsync"/> runs the real host on a free loopback port; <see cref="BuildAsync"/> only builds the
 /// service graph, so nothing runs in the background.
-/// <code>await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);</code>
+/// <code>await using var app = await TestApp.StartWithSmtpAsync(); ... await app.Smtp.WaitForMessagesAsync(1);</code>
 /// </summary>
 internal sealed partial class TestApp : IAsyncDisposable
 {
@@ -37,6 +37,7 @@ internal sealed partial class TestApp : IAsyncDisposable
     public const string PublicBaseUrl = "http://localhost";
 
     private readonly TestDatabase? ownDatabase;
+    private SmtpCapture? ownSmtp;
     private WebApplication? host;
     private ServiceProvider? provider;
     private Uri? address;
@@ -60,7 +61,8 @@ internal sealed partial class TestApp : IAsyncDisposable
 
     public Ledger Ledger => new(ConnectionString);
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+    /// <summary>The SMTP server this app sends to, when it started one of its own (<see cref="StartWithSmtpAsync"/>).</summary>
+    public SmtpCapture Smtp => ownSmtp ?? throw new InvalidOperationException("This app has no SMTP server of its own: start it with TestApp.StartWithSmtpAsync.");
 
     /// <summary>The real application for <paramref name="role"/>, started on Kestrel.</summary>
     /// <param name="smtp">Digests and confirmation mails go there; without it, to a port where nothing listens.</param>
@@ -74,13 +76,7 @@ internal sealed partial class TestApp : IAsyncDisposable
         var app = await CreateAsync(smtp, imap, settings, connectionString);
         try
         {
-            var host = await NewsletterServer.BuildAsync([], role, builder =>
-            {
-                builder.Configuration.AddInMemoryCollection(app.Settings);
-                builder.WebHost.UseUrls("http://127.0.0.1:0");
-                services?.Invoke(builder.Services);
-                return Task.CompletedTask;
-            }, Ct);
+            var host = await BuildHostAsync(app.Settings, role, services);
             try
             {
                 await host.StartAsync(Ct);
@@ -91,13 +87,47 @@ internal sealed partial class TestApp : IAsyncDisposable
                 throw;
             }
             app.host = host;
-            var bound = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-            app.address = new Uri(bound.TrimEnd('/') + "/");
+            app.address = AddressOf(host);
             return app;
         }
         catch
         {
             await app.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The real host for <paramref name="role"/>, bound to a free loopback port, with exactly these settings; not started.</summary>
+    internal static Task<WebApplication> BuildHostAsync(IReadOnlyDictionary<string, string?> settings, ProcessRole role = ProcessRole.Web,
+        Action<IServiceCollection>? services = null) =>
+        NewsletterServer.BuildAsync([], role, builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            services?.Invoke(builder.Services);
+            return Task.CompletedTask;
+        }, Ct);
+
+    /// <summary>Base address of a started host, e.g. http://127.0.0.1:43123/.</summary>
+    internal static Uri AddressOf(WebApplication host) =>
+        new(host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First().TrimEnd('/') + "/");
+
+    /// <summary>
+    /// The real application for <paramref name="role"/>, sending digests and confirmation mails to an SMTP capture server
+    /// of its own (<see cref="Smtp"/>), which stops with it.
+    /// </summary>
+    public static async Task<TestApp> StartWithSmtpAsync(ProcessRole role = ProcessRole.All, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var smtp = await SmtpCapture.StartAsync(Ct);
+        try
+        {
+            var app = await StartAsync(smtp, role: role, settings: settings);
+            app.ownSmtp = smtp;
+            return app;
+        }
+        catch
+        {
+            await smtp.DisposeAsync();
             throw;
         }
     }
@@ -234,6 +264,10 @@ internal sealed partial class TestApp : IAsyncDisposable
         if (ownDatabase is not null)
         {
             await ownDatabase.DisposeAsync();
+        }
+        if (ownSmtp is not null)
+        {
+            await ownSmtp.DisposeAsync();
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Newsletter.Hosting;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
@@ -8,17 +7,14 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>The signed links of a digest that really went out over SMTP, followed over HTTP.</summary>
 public sealed class DigestLinkTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task SentDigest_EachLinkOpensItsOwnPageOnly_NothingIsStored_AndTheLinksDieWithTheSubscriber()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         var subscriber = await app.AddSubscriberAsync("reader@example.org", "diffusion");
         await app.IngestSampleAsync();
 
-        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
         var text = digest.TextBody ?? "";
         var manage = app.LinkIn(text, "manage/");
         var view = app.LinkIn(text, "digest/");

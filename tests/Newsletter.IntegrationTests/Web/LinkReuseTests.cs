@@ -1,5 +1,4 @@
 using System.Net;
-using Newsletter.Hosting;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
@@ -13,21 +12,18 @@ namespace Newsletter.IntegrationTests.Web;
 /// </summary>
 public sealed class LinkReuseTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task ConfirmLink_PostedAgainAfterAnUnsubscribe_RefusedAndTheUnsubscribeStands()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         var subscriber = await app.AddSubscriberAsync("once@example.org", "diffusion", SubscriberStatus.Pending);
         var confirm = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
         using var client = app.CreateClient();
         var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync($"confirm/{confirm}", Ct)) };
 
         using var first = await client.PostAsync($"confirm/{confirm}", new FormUrlEncodedContent(form), Ct);
-        var confirmed = await WebTestData.StatusOfAsync(database, subscriber.Id);
-        await WebTestData.ScalarAsync(database, $"update subscribers set status = 'unsubscribed' where id = {subscriber.Id}");
+        var confirmed = await WebTestData.StatusOfAsync(app, subscriber.Id);
+        await app.ExecuteAsync("update subscribers set status = 'unsubscribed' where id = @id", ("id", subscriber.Id));
         using var again = await client.PostAsync($"confirm/{confirm}", new FormUrlEncodedContent(form), Ct);
         using var page = await client.GetAsync($"confirm/{confirm}", Ct);
 
@@ -36,7 +32,7 @@ public sealed class LinkReuseTests
         Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
         Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
         Assert.Contains("already used", await page.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
-        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
 
     [Theory]
@@ -45,10 +41,8 @@ public sealed class LinkReuseTests
     [InlineData("unsubscribe", SubscriberStatus.Unsubscribed)]
     public async Task SubscribeAgain_FromADigestLinkOfAStoppedAddress_WaitsForAFreshConfirmation(string page, SubscriberStatus status)
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: TestApp.SmtpSettings(smtp), connectionString: database.ConnectionString);
-        var subscriber = await WebTestData.SubscriberAsync(app, "stopped@example.org", status);
+        await using var app = await TestApp.StartWithSmtpAsync();
+        var subscriber = await app.AddSubscriberAsync("stopped@example.org", "diffusion", status);
         var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
         using var client = app.CreateClient();
         var antiforgery = WebTestData.AntiforgeryToken(await client.GetStringAsync($"{page}/{token}", Ct));
@@ -56,14 +50,14 @@ public sealed class LinkReuseTests
         using var again = await client.PostAsync($"{page}/{token}?handler=Resubscribe",
             new FormUrlEncodedContent([new("__RequestVerificationToken", antiforgery)]), Ct);
         Assert.True(again.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"subscribe again: {again.StatusCode}");
-        Assert.Equal("pending", await WebTestData.StatusOfAsync(database, subscriber.Id));
-        var mail = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
-        var confirmLink = WebTestData.LinkIn(mail.TextBody ?? "", "confirm/", app.Address);
+        Assert.Equal("pending", await WebTestData.StatusOfAsync(app, subscriber.Id));
+        var mail = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var confirmLink = app.LinkIn(mail.TextBody ?? "", "confirm/");
         var confirmForm = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync(confirmLink, Ct)) };
         using var confirmed = await client.PostAsync(confirmLink, new FormUrlEncodedContent(confirmForm), Ct);
 
         Assert.Equal("stopped@example.org", mail.To.Mailboxes.Single().Address);
         Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
-        Assert.Equal("active", await WebTestData.StatusOfAsync(database, subscriber.Id));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
 }

@@ -11,14 +11,10 @@ namespace Newsletter.IntegrationTests.Web;
 /// </summary>
 public sealed class RateLimitTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Preview_FloodFromOneClient_Gets429()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Web:PreviewPermitsPerMinute"] = "3" }, ct: Ct);
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Web:PreviewPermitsPerMinute"] = "3" });
         using var client = app.CreateClient(useCookies: false);
 
         var statuses = new List<HttpStatusCode>();
@@ -34,8 +30,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task SubscribePost_AnyHandlerInTheQuery_CountsAgainstTheSameLimit()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestApp.StartAsync(connectionString: database.ConnectionString);
+        await using var app = await TestApp.StartAsync();
         using var client = app.CreateClient(useCookies: false);
 
         // Razor Pages runs the default handler for a handler name it does not know: each of these is a subscribe POST.
@@ -54,9 +49,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task SubscribePost_AddressesOfOneIpv6Network_ShareOneLimit()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1" }, ct: Ct);
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1" });
         using var client = app.CreateClient(useCookies: false);
 
         var statuses = new List<HttpStatusCode>();

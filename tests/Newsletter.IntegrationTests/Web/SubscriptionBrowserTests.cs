@@ -1,5 +1,4 @@
 using Microsoft.Playwright;
-using Newsletter.Hosting;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
@@ -7,13 +6,10 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>A subscriber's whole path through the pages in real Chromium, with the confirmation mail read from SMTP.</summary>
 public sealed class SubscriptionBrowserTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Subscribe_ConfirmManageUnsubscribe_InChromium_EachStepWorks()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         await app.IngestSampleAsync();
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(app.Address);
@@ -32,7 +28,7 @@ public sealed class SubscriptionBrowserTests
         await Browser.ScreenshotAsync(page, $"{Name}-2-check-inbox");
 
         // The confirmation mail, its link moved to the test server.
-        var mail = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var mail = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
         Assert.Equal("reader@example.org", mail.To.Mailboxes.Single().Address);
         Assert.Equal("digest@lab.test.example", mail.From.Mailboxes.Single().Address);
         Assert.Contains("/confirm/", mail.HtmlBody, StringComparison.Ordinal);
@@ -78,7 +74,7 @@ public sealed class SubscriptionBrowserTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Subscribe again" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Check your inbox" })).ToBeVisibleAsync();
         Assert.Equal("pending", await app.ScalarAsync<string>("select status from subscribers"));
-        var again = (await smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse();
+        var again = (await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[1].Parse();
         await page.GotoAsync(app.LinkIn(again.TextBody ?? "", "confirm/"));
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" }).ClickAsync();
         await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("confirmed");

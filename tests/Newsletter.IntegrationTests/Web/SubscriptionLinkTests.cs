@@ -1,5 +1,4 @@
 using System.Net;
-using Newsletter.Hosting;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
@@ -7,8 +6,6 @@ namespace Newsletter.IntegrationTests.Web;
 /// <summary>The personal links over HTTP against the real application: one-click, GET safety, bad tokens, antiforgery, flood.</summary>
 public sealed class SubscriptionLinkTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     private static FormUrlEncodedContent OneClickBody => new([new("List-Unsubscribe", "One-Click")]);
 
     [Fact]
@@ -34,10 +31,7 @@ public sealed class SubscriptionLinkTests
     public async Task Get_UnsubscribeAndConfirmLinks_ShowAButtonAndChangeNothing()
     {
         await using var app = await TestApp.StartAsync();
-        var active = await app.AddSubscriberAsync("reader@example.org", "diffusion", SubscriberStatus.Active);
-        var pending = await app.AddSubscriberAsync("new@example.org", "diffusion", SubscriberStatus.Pending);
-        var unsubscribe = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe);
-        var confirm = await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        var (pending, confirm, active, unsubscribe) = await PendingAndActiveAsync(app, "new@example.org", "reader@example.org");
         using var client = app.CreateClient();
 
         using var unsubscribePage = await client.GetAsync($"unsubscribe/{unsubscribe}", Ct);
@@ -85,10 +79,7 @@ public sealed class SubscriptionLinkTests
     public async Task FormPost_WithoutAntiforgeryToken_Returns400AndChangesNothing()
     {
         await using var app = await TestApp.StartAsync();
-        var pending = await app.AddSubscriberAsync("pending@example.org", "diffusion", SubscriberStatus.Pending);
-        var active = await app.AddSubscriberAsync("active@example.org", "diffusion", SubscriberStatus.Active);
-        var confirm = await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
-        var unsubscribe = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe);
+        var (pending, confirm, active, unsubscribe) = await PendingAndActiveAsync(app, "pending@example.org", "active@example.org");
         var manage = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Manage);
         using var client = app.CreateClient();
         FormUrlEncodedContent Empty() => new([new("Interests", "anything")]);
@@ -110,8 +101,7 @@ public sealed class SubscriptionLinkTests
     [Fact]
     public async Task SubscribePost_FloodFromOneClient_Gets429AndAtMostThreeConfirmationMails()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        await using var app = await TestApp.StartAsync(smtp: smtp, role: ProcessRole.All);
+        await using var app = await TestApp.StartWithSmtpAsync();
         using var client = app.CreateClient();
         var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
 
@@ -125,14 +115,24 @@ public sealed class SubscriptionLinkTests
             statuses.Add(response.StatusCode);
         }
 
-        await smtp.WaitForMessagesAsync(3, cancellationToken: Ct);
+        await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct);
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Redirect));
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
         // Only the mails the ledger admitted have a job, so no fourth can follow: the database holds exactly three.
         Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
         Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from subscriber_tokens where purpose = 'confirm'"));
-        Assert.Equal(3, smtp.Received.Count);
-        Assert.All(smtp.Messages, m => Assert.Equal("flooded@example.org", m.To.Mailboxes.Single().Address));
+        Assert.Equal(3, app.Smtp.Received.Count);
+        Assert.All(app.Smtp.Messages, m => Assert.Equal("flooded@example.org", m.To.Mailboxes.Single().Address));
         Assert.Equal("pending", await app.ScalarAsync<string>("select status from subscribers where email = 'flooded@example.org'"));
+    }
+
+    /// <summary>A pending reader with a live confirmation link, and an active one with an unsubscribe link.</summary>
+    private static async Task<(Subscriber Pending, string Confirm, Subscriber Active, string Unsubscribe)> PendingAndActiveAsync(
+        TestApp app, string pendingEmail, string activeEmail)
+    {
+        var pending = await app.AddSubscriberAsync(pendingEmail, "diffusion", SubscriberStatus.Pending);
+        var active = await app.AddSubscriberAsync(activeEmail, "diffusion", SubscriberStatus.Active);
+        return (pending, await WebTestData.TokenAsync(app, pending.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72)),
+            active, await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Unsubscribe));
     }
 }

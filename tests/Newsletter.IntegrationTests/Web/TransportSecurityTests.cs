@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Newsletter.IntegrationTests.Admin;
 using Newsletter.IntegrationTests.Infrastructure;
@@ -13,14 +14,10 @@ namespace Newsletter.IntegrationTests.Web;
 /// </summary>
 public sealed class TransportSecurityTests
 {
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
     [Fact]
     public async Task Cookies_HttpsPublicBaseUrlServedOverPlainHttp_AreSecure()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:PublicBaseUrl"] = "https://papers.test.example" }, ct: Ct);
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:PublicBaseUrl"] = "https://papers.test.example" });
         var cookies = new ManualCookies();
         using var client = app.CreateClient(useCookies: false);
 
@@ -41,10 +38,8 @@ public sealed class TransportSecurityTests
     [Fact]
     public async Task Hsts_ProductionRequestThatReachedTheProxyOverHttps_Sent()
     {
-        await using var database = await TestDatabase.CreateAsync(Ct);
-        await using var app = await TestWebApp.StartAsync(database.ConnectionString,
-            new Dictionary<string, string?> { ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1" }, ct: Ct);
-        Assert.True(app.App.Environment.IsProduction(), "the tests run the application as in production");
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1" });
+        Assert.True(app.Services.GetRequiredService<IHostEnvironment>().IsProduction(), "the tests run the application as in production");
         using var client = app.CreateClient(useCookies: false);
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "subscribe");
