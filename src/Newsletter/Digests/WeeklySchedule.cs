@@ -31,7 +31,7 @@ public static class WeeklySchedule
     /// <summary>
     /// The instant a zone's clocks show <paramref name="hour"/>:00 on <paramref name="date"/>. An hour the clocks skip
     /// (spring forward) is read with the offset before the jump, so it lands just after it (02:00 becomes 03:00); an
-    /// hour the clocks show twice (fall back) is its first occurrence.
+    /// hour the clocks show twice (fall back) is its first occurrence. In UTC, as PostgreSQL takes it.
     /// </summary>
     public static DateTimeOffset At(DateOnly date, int hour, TimeZoneInfo zone)
     {
@@ -40,13 +40,13 @@ public static class WeeklySchedule
         if (zone.IsAmbiguousTime(local))
         {
             // The first occurrence is the one before the clocks went back: the larger offset.
-            return new DateTimeOffset(local, zone.GetAmbiguousTimeOffsets(local).Max());
+            return new DateTimeOffset(local, zone.GetAmbiguousTimeOffsets(local).Max()).ToUniversalTime();
         }
         if (zone.IsInvalidTime(local))
         {
             // No transition is within hours of another: six hours earlier the offset before the jump applies.
-            return new DateTimeOffset(local, zone.GetUtcOffset(local.AddHours(-6)));
+            return new DateTimeOffset(local, zone.GetUtcOffset(local.AddHours(-6))).ToUniversalTime();
         }
-        return new DateTimeOffset(local, zone.GetUtcOffset(local));
+        return new DateTimeOffset(local, zone.GetUtcOffset(local)).ToUniversalTime();
     }
 }

@@ -18,6 +18,7 @@ public class WeeklyScheduleTests
         Assert.Equal(new DateOnly(2025, 3, 10), slot.WeekOf);
         Assert.Equal(Utc(2025, 3, 10, 7), slot.Due);
         Assert.Equal(Utc(2025, 3, 3, 7), slot.PreviousDue);
+        Assert.Equal((TimeSpan.Zero, TimeSpan.Zero), (slot.Due.Offset, slot.PreviousDue.Offset)); // PostgreSQL takes UTC only
     }
 
     [Fact]
