@@ -119,7 +119,9 @@ public sealed class DigestBuilder(
             site.Value.Link($"manage/{recipient.Tokens.Manage}"),
             site.Value.Link($"unsubscribe/{recipient.Tokens.Unsubscribe}"));
         var issue = content.Issue;
-        var model = new DigestModel(issue.IssueDate, issue.Subject, recipient.Email, papers, papers.Count(p => !p.Suggested), links)
+        // A weekly digest is headed by its week, not by the latest issue it gathers.
+        var model = new DigestModel(recipient.WeekOf ?? issue.IssueDate, recipient.WeekOf is null ? issue.Subject : "Your week of trending papers",
+            recipient.Email, papers, papers.Count(p => !p.Suggested), links)
         {
             HiddenMatches = recipient.Relevance.HiddenCount,
         };

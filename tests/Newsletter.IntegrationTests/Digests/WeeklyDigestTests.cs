@@ -111,7 +111,40 @@ public sealed class WeeklyDigestTests
         Assert.Equal(DigestReader.Titles(first), DigestReader.Titles(again));
         Assert.Equal(first.Subject, again.Subject);
         Assert.NotEqual(first.MessageId, again.MessageId);
-        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from deliveries where week_of = '2025-03-13' and status = 'sent'"));
+        // Both are weekly rows of the same week in the ledger (the second recorded just after its 250).
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+            "select count(*) from deliveries where week_of = '2025-03-13' and status = 'sent'") == 2, "the re-sent week in the ledger");
+    }
+
+    [Fact]
+    public async Task WeeklyRun_WeekBeyondTheSizeLimit_BestPapersInTheMailAndEveryPaperInTheWebCopy()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Saturday });
+        // Forty-five long abstracts in three listings: more than one mail holds.
+        foreach (var (day, from) in new[] { (11, 0), (12, 15), (13, 30) })
+        {
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+            await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 15));
+        }
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 15, 9, 0, 0, TimeSpan.Zero));
+
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var inMail = DigestReader.Titles(digest);
+        using var client = app.CreateClient();
+        var webCopy = System.Net.WebUtility.HtmlDecode(await client.GetStringAsync(app.LinkIn(digest.TextBody ?? "", "digest/"), Ct));
+
+        var week = Titles(SamplePapers(0, 45));
+        Assert.Equal(45, week.Distinct(StringComparer.Ordinal).Count());
+        Assert.InRange(inMail.Count, 1, 44);
+        Assert.Subset(week.ToHashSet(StringComparer.Ordinal), inMail.ToHashSet(StringComparer.Ordinal));
+        Assert.Contains("in the web copy", digest.TextBody, StringComparison.OrdinalIgnoreCase);
+        Assert.All(week, title => Assert.Contains(title, DigestReader.Normalized(webCopy), StringComparison.Ordinal));
+        Assert.Equal("45 papers for you this week (15 Mar 2025)", digest.Subject);
     }
 
     private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock) =>
