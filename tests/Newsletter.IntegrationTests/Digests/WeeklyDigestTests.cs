@@ -87,6 +87,31 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var first = await StartAsync(smtp, database, clock);
+        await using var second = await TestApp.BuildAsync(smtp, connectionString: database.ConnectionString,
+            replace: s => s.AddSingleton<TimeProvider>(clock));
+        await AddReaderAsync(first, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Wednesday });
+        await IngestAsync(first, new DateOnly(2025, 3, 11), SamplePapers(0, 3));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 12, 8, 0, 0, TimeSpan.Zero));
+
+        await Task.WhenAll(
+            first.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct),
+            second.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct));
+        await second.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(async () => await first.ScalarAsync<long>(
+            "select count(*) from deliveries where week_of is not null and status = 'sent'") == 1, "the weekly digest to be sent");
+
+        Assert.Equal(1L, await first.ScalarAsync<long>("select count(*) from deliveries where week_of is not null"));
+        Assert.Equal(1L, await first.ScalarAsync<long>("select count(*) from delivery_generations where scope = 'weekly'"));
+        Assert.Single(To(smtp, Weekly));
+    }
+
+    [Fact]
     public async Task Resend_WeeklyDigestToItsReader_SendsTheWeekAgainAsANewGeneration()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
