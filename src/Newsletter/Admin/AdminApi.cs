@@ -98,6 +98,7 @@ internal static class AdminApi
                 await store.UpdateAsync(id, input.Interests ?? current.Interests, status, format, ct) is { } s
                     ? Results.Ok(SubscriberDto.From(s)) : Results.NotFound());
         });
+        api.MapReaderChoices();
         api.MapDelete("/subscribers/{id:long}", async (long id, SubscriberStore store, CancellationToken ct) =>
             await store.DeleteAsync(id, ct) ? Results.NoContent() : Results.NotFound());
         api.MapGet("/subscribers/{id:long}/personal-data", async (long id, AdminPersonalData data, CancellationToken ct) =>

@@ -123,7 +123,7 @@ public static class AdminEndpoints
 }
 
 /// <summary>Renders one delivery's digest as composed for its subscriber, with placeholder links: no tokens are minted.</summary>
-public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, DigestBuilder builder)
+public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, DeliveryGenerations generations, DigestBuilder builder)
 {
     public async Task<MimeMessage?> RenderAsync(long deliveryId, CancellationToken ct)
     {
@@ -132,10 +132,11 @@ public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, Dig
         {
             return null;
         }
-        var content = await IssueContent.LoadAsync(papers, delivery.IssueId, ct);
+        var generation = await generations.GetAsync(delivery.IssueId, delivery.Generation, ct);
+        var content = await IssueContent.LoadAsync(papers, delivery.IssueId, generation?.IssueIds, ct);
         var placeholder = new DeliveryTokens("admin-preview", "admin-preview", "admin-preview");
         return await builder.BuildAsync(content, new DigestRecipient(delivery.SubscriberId, delivery.Email, delivery.Interests, delivery.Generation,
-            delivery.PaperIds, placeholder, delivery.Format == DbNames.ToDb(DigestFormat.Text)), ct);
+            delivery.PaperIds, placeholder, delivery.Format == DbNames.ToDb(DigestFormat.Text)) { WeekOf = delivery.WeekOf }, ct);
     }
 }
 

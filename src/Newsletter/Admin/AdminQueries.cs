@@ -12,7 +12,11 @@ public sealed record DeliveryRow(long Id, long SubscriberId, string Email, int G
     string? SmtpReply, string? Error, DateTimeOffset CreatedAt, DateTimeOffset? SentAt);
 
 public sealed record DeliveryDetail(long Id, long IssueId, long SubscriberId, string Email, string Interests, string Format, int Generation,
-    string Status, long[] PaperIds);
+    string Status, long[] PaperIds)
+{
+    /// <summary>The reader's date a weekly digest was for; null for a daily one.</summary>
+    public DateOnly? WeekOf { get; init; }
+}
 
 public sealed record InboundRow(long Id, string Status, string? FromAddress, string? Subject, string? Reason, int SizeBytes,
     DateTimeOffset ReceivedAt);
@@ -77,7 +81,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
     {
         await using var command = db.CreateCommand(
             """
-            select d.id, d.issue_id, d.subscriber_id, s.email, s.interests, s.format, d.generation, d.status, d.paper_ids
+            select d.id, d.issue_id, d.subscriber_id, s.email, s.interests, s.format, d.generation, d.status, d.paper_ids, d.week_of
             from deliveries d join subscribers s on s.id = d.subscriber_id where d.id = @id
             """);
         command.Parameters.AddWithValue("id", deliveryId);
@@ -87,7 +91,10 @@ public sealed class AdminQueries(NpgsqlDataSource db)
             return null;
         }
         return new DeliveryDetail(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
-            reader.GetString(5), reader.GetInt32(6), reader.GetString(7), reader.GetFieldValue<long[]>(8));
+            reader.GetString(5), reader.GetInt32(6), reader.GetString(7), reader.GetFieldValue<long[]>(8))
+        {
+            WeekOf = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateOnly>(9),
+        };
     }
 
     public async Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, CancellationToken ct)

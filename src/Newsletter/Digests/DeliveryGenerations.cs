@@ -20,9 +20,19 @@ public enum GenerationScope
 
     /// <summary>Active subscribers with no delivery of the issue at all: they joined after it went out.</summary>
     New,
+
+    /// <summary>Weekly readers whose week ended: written by the weekly run, on the latest issue of the week.</summary>
+    Weekly,
 }
 
-public sealed record GenerationInfo(long IssueId, int Generation, GenerationScope Scope, long? SubscriberId, DateTimeOffset RequestedAt, DateTimeOffset? FannedOutAt);
+public sealed record GenerationInfo(long IssueId, int Generation, GenerationScope Scope, long? SubscriberId, DateTimeOffset RequestedAt, DateTimeOffset? FannedOutAt)
+{
+    /// <summary>Every issue whose papers the generation's digests may hold: a week's for a weekly one; null for the issue alone.</summary>
+    public long[]? IssueIds { get; init; }
+}
+
+/// <summary>The week an earlier weekly delivery was for, and the issues it gathered.</summary>
+public sealed record WeekSent(DateOnly WeekOf, long[] IssueIds);
 
 /// <summary>
 /// The one owner of <c>delivery_generations</c>: a generation is one request to send an issue (the first, or a re-send),
@@ -35,13 +45,14 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
         await InsertAsync(connection, transaction, issueId, 1, GenerationScope.Issue, null, "inbox", now, ct);
 
     public static async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long issueId, int generation,
-        GenerationScope scope, long? subscriberId, string requestedBy, DateTimeOffset now, CancellationToken ct)
+        GenerationScope scope, long? subscriberId, string requestedBy, DateTimeOffset now, CancellationToken ct, long[]? issueIds = null)
     {
         await using var insert = new NpgsqlCommand(
             """
-            insert into delivery_generations (issue_id, generation, scope, subscriber_id, requested_by, requested_at)
-            values (@issue, @generation, @scope, @subscriber, @by, @now)
+            insert into delivery_generations (issue_id, generation, scope, subscriber_id, requested_by, requested_at, issue_ids)
+            values (@issue, @generation, @scope, @subscriber, @by, @now, @issues)
             """, connection, transaction);
+        insert.Parameters.Add(new NpgsqlParameter<long[]?>("issues", issueIds) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bigint });
         insert.Parameters.AddWithValue("issue", issueId);
         insert.Parameters.AddWithValue("generation", generation);
         insert.Parameters.AddWithValue("scope", DbNames.ToDb(scope));
@@ -55,7 +66,7 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
     {
         await using var command = db.CreateCommand(
             """
-            select scope, requested_at, fanned_out_at, subscriber_id from delivery_generations
+            select scope, requested_at, fanned_out_at, subscriber_id, issue_ids from delivery_generations
             where issue_id = @issue and generation = @generation
             """);
         command.Parameters.AddWithValue("issue", issueId);
@@ -66,10 +77,51 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
             return null;
         }
         return new GenerationInfo(issueId, generation, DbNames.Parse<GenerationScope>(reader.GetString(0)), reader.IsDBNull(3) ? null : reader.GetInt64(3),
-            reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2));
+            reader.GetFieldValue<DateTimeOffset>(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2))
+        {
+            IssueIds = reader.IsDBNull(4) ? null : reader.GetFieldValue<long[]>(4),
+        };
     }
 
-    /// <summary>The subscribers (id, interests, suggestions) a generation reaches; parameters @issue, @generation and @subscriber.</summary>
+    /// <summary>
+    /// The readers among <paramref name="subscriberIds"/> whose latest earlier delivery of the issue was a weekly digest,
+    /// with that week's issues: a re-send brings them their week again.
+    /// </summary>
+    public async Task<Dictionary<long, WeekSent>> WeeksOfAsync(long issueId, int generation, long[] subscriberIds, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select l.subscriber_id, l.week_of, g.issue_ids
+            from (select distinct on (d.subscriber_id) d.subscriber_id, d.week_of from deliveries d
+                  where d.issue_id = @issue and d.generation < @generation and d.subscriber_id = any(@subscribers)
+                  order by d.subscriber_id, d.generation desc) l
+            join weekly_digests w on w.subscriber_id = l.subscriber_id and w.week_of = l.week_of
+            join delivery_generations g on g.issue_id = w.issue_id and g.generation = w.generation
+            """);
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        command.Parameters.AddWithValue("subscribers", subscriberIds);
+        var weeks = new Dictionary<long, WeekSent>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            weeks[reader.GetInt64(0)] = new WeekSent(reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<long[]>(2));
+        }
+        return weeks;
+    }
+
+    /// <summary>Records every issue a generation's digests draw papers from, so its send batches load them all.</summary>
+    public async Task SetIssuesAsync(long issueId, int generation, long[] issueIds, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update delivery_generations set issue_ids = @issues where issue_id = @issue and generation = @generation");
+        command.Parameters.AddWithValue("issues", issueIds.Distinct().Order().ToArray());
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The subscribers (id, interests, suggestions, no_repeats) a generation reaches; parameters @issue, @generation and @subscriber.</summary>
     public static NpgsqlCommand RecipientsCommand(NpgsqlConnection connection, NpgsqlTransaction? transaction, GenerationInfo generation)
     {
         var command = new NpgsqlCommand(RecipientsQuery(generation.Scope), connection, transaction);
@@ -88,17 +140,19 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Who a generation is for. Every scope but 'one' reaches active subscribers only. Ordered by interests, so the
+    /// Who a generation is for. Every scope but 'one' reaches active subscribers only, and an issue's own fan-out,
+    /// 'all' and 'new' daily readers only (weekly readers get the issue with their week). Ordered by interests, so the
     /// ledger's rows, and with them each send batch, hold subscribers with the same interests together: their digests
     /// share paper blocks, which the renderer's cache then still holds. Who gets what does not depend on the order.
     /// </summary>
     private static string RecipientsQuery(GenerationScope scope) => scope switch
     {
-        GenerationScope.Issue or GenerationScope.All => "select id, interests, suggestions from subscribers where status = 'active' order by interests collate \"C\", id",
-        GenerationScope.One => "select id, interests, suggestions from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
+        GenerationScope.Issue or GenerationScope.All =>
+            "select id, interests, suggestions, no_repeats from subscribers where status = 'active' and frequency = 'daily' order by interests collate \"C\", id",
+        GenerationScope.One => "select id, interests, suggestions, no_repeats from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
         GenerationScope.Failed =>
             """
-            select s.id, s.interests, s.suggestions from subscribers s
+            select s.id, s.interests, s.suggestions, s.no_repeats from subscribers s
             where s.status = 'active' and (
                 select d.status from deliveries d
                 where d.issue_id = @issue and d.subscriber_id = s.id and d.generation < @generation
@@ -107,11 +161,13 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
             """,
         GenerationScope.New =>
             """
-            select s.id, s.interests, s.suggestions from subscribers s
-            where s.status = 'active'
+            select s.id, s.interests, s.suggestions, s.no_repeats from subscribers s
+            where s.status = 'active' and s.frequency = 'daily'
               and not exists (select 1 from deliveries d where d.issue_id = @issue and d.subscriber_id = s.id)
             order by s.interests collate "C", s.id
             """,
+        GenerationScope.Weekly =>
+            "select id, interests, suggestions, no_repeats from subscribers where status = 'active' and frequency = 'weekly' order by interests collate \"C\", id",
         _ => throw new ArgumentOutOfRangeException(nameof(scope), scope, "Unknown generation scope."),
     };
 }

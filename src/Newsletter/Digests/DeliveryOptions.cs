@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Digests;
 
-/// <summary><c>Newsletter:Delivery</c>: how digests are batched and how long a deferred one is retried.</summary>
+/// <summary><c>Newsletter:Delivery</c>: how digests are batched, how long a deferred one is retried, when weekly ones go out.</summary>
 public sealed class DeliveryOptions
 {
     public const string Section = "Newsletter:Delivery";
@@ -15,4 +15,8 @@ public sealed class DeliveryOptions
 
     /// <summary>A digest still deferred this long after it was planned is given up as failed.</summary>
     public TimeSpan RetryDeadline { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The hour (0-23, the reader's time, else the server's) weekly digests go out on the reader's weekday.</summary>
+    [Range(0, 23)]
+    public int WeeklyHour { get; set; } = 8;
 }

@@ -59,6 +59,17 @@ public sealed class IssueContent
         var issue = await store.GetIssueAsync(issueId, ct) ?? throw new IssueNotFoundException(issueId);
         return new IssueContent(issue, await store.GetIssuePapersAsync(issueId, ct));
     }
+
+    /// <summary>The issue, holding the papers of every issue in <paramref name="issueIds"/> (a generation's week), or its own alone when null.</summary>
+    public static async Task<IssueContent> LoadAsync(PaperStore store, long issueId, long[]? issueIds, CancellationToken ct)
+    {
+        if (issueIds is null)
+        {
+            return await LoadAsync(store, issueId, ct);
+        }
+        var issue = await store.GetIssueAsync(issueId, ct) ?? throw new IssueNotFoundException(issueId);
+        return new IssueContent(issue, await store.GetPapersOfIssuesAsync(issueIds, ct));
+    }
 }
 
 public sealed class IssueNotFoundException(long issueId) : Exception($"Issue {issueId} does not exist.");
@@ -69,6 +80,9 @@ public sealed record DigestRecipient(long SubscriberId, string Email, string Int
 {
     /// <summary>Which papers are suggestions, how many matches went to the web copy, why each paper is there.</summary>
     public DeliveryRelevance Relevance { get; init; } = DeliveryRelevance.None;
+
+    /// <summary>The reader's date a weekly digest is for; null for a daily one.</summary>
+    public DateOnly? WeekOf { get; init; }
 }
 
 /// <summary>Turns an issue and a recipient into the finished MIME message: model, templates, headers.</summary>
@@ -105,12 +119,15 @@ public sealed class DigestBuilder(
             site.Value.Link($"manage/{recipient.Tokens.Manage}"),
             site.Value.Link($"unsubscribe/{recipient.Tokens.Unsubscribe}"));
         var issue = content.Issue;
-        var model = new DigestModel(issue.IssueDate, issue.Subject, recipient.Email, papers, papers.Count(p => !p.Suggested), links)
+        // A weekly digest is headed by its week, not by the latest issue it gathers.
+        var model = new DigestModel(recipient.WeekOf ?? issue.IssueDate, recipient.WeekOf is null ? issue.Subject : "Your week of trending papers",
+            recipient.Email, papers, papers.Count(p => !p.Suggested), links)
         {
             HiddenMatches = recipient.Relevance.HiddenCount,
         };
         var rendered = await renderer.RenderAsync(model, ct);
-        var envelope = new DigestEnvelope(recipient.Email, issue.Id, recipient.SubscriberId, recipient.Generation, Subject(issue, papers.Count), links, recipient.TextOnly);
+        var subject = recipient.WeekOf is { } week ? WeeklySubject(week, papers.Count) : Subject(issue, papers.Count);
+        var envelope = new DigestEnvelope(recipient.Email, issue.Id, recipient.SubscriberId, recipient.Generation, subject, links, recipient.TextOnly);
         return composer.Compose(envelope, rendered);
     }
 
@@ -123,6 +140,12 @@ public sealed class DigestBuilder(
             key.Append('|').Append(term.Length.ToString(CultureInfo.InvariantCulture)).Append(':').Append(term);
         }
         return key.ToString();
+    }
+
+    internal static string WeeklySubject(DateOnly weekOf, int paperCount)
+    {
+        var date = weekOf.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
+        return paperCount == 1 ? $"1 paper for you this week ({date})" : $"{paperCount} papers for you this week ({date})";
     }
 
     internal static string Subject(IssueSummary issue, int paperCount)

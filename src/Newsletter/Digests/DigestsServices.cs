@@ -23,7 +23,9 @@ public static class DigestsServices
         services.AddSingleton<DeliveryGenerations>();
         services.AddSingleton<DigestRateLimiter>();
         services.AddSingleton<Resender>();
+        services.AddSingleton<DigestPlanner>();
         services.AddTransient<FanOutJob>();
+        services.AddTransient<WeeklyDigestJob>();
         services.AddTransient<SendBatchJob>();
         services.AddTransient<DeliveryRecoveryJob>();
         if (role.RunsJobs())
@@ -31,6 +33,9 @@ public static class DigestsServices
             // The send queue's worker count is the number of SMTP connections this process keeps open.
             services.AddJobServer(SendBatchJob.Queue, provider => provider.GetRequiredService<IOptions<SmtpOptions>>().Value.Connections);
             services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<DeliveryRecoveryJob>(DeliveryRecoveryJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "*/5 * * * *"));
+            // Each reader's hour comes in their own time zone; a run finds whoever is due, and is a no-op otherwise.
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<WeeklyDigestJob>(WeeklyDigestJob.RecurringJobId,
                 job => job.RunAsync(CancellationToken.None), "*/5 * * * *"));
             services.AddHostedService<DigestTemplateWarmUp>();
         }

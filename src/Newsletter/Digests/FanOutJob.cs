@@ -2,8 +2,6 @@ using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
 using Newsletter.Papers;
-using Newsletter.Relevance;
-using Newsletter.Subscribers;
 using Npgsql;
 
 namespace Newsletter.Digests;
@@ -18,11 +16,9 @@ public sealed class FanOutJob(
     PaperStore papers,
     DeliveryLedger ledger,
     DeliveryGenerations generations,
-    InterestQueryCache queries,
-    RelevanceStore relevance,
+    DigestPlanner planner,
     IBackgroundJobClient jobs,
     IOptions<DeliveryOptions> options,
-    IOptions<RelevanceOptions> relevanceOptions,
     ILogger<FanOutJob> logger)
 {
     [AutomaticRetry(Attempts = 5)]
@@ -34,16 +30,28 @@ public sealed class FanOutJob(
             ?? throw new InvalidOperationException($"Issue {issueId} has no delivery generation {generation}.");
         if (info.FannedOutAt is null)
         {
-            var issuePapers = await papers.GetIssuePapersAsync(issueId, ct);
-            var matcher = new IssueMatcher(issuePapers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
-            // Each paper is embedded once, the first time an issue lists it; readers then cost look-ups.
-            var similarities = await relevance.LoadIssueAsync(issuePapers, ct);
             var recipients = await RecipientsAsync(info, ct);
-            var lines = await relevance.InterestVectorsAsync(recipients.Select(r => r.Query).OfType<InterestQuery>(),
-                relevanceOptions.Value.InterestsEmbeddingBudget, ct);
-            var votes = await relevance.VotesAsync(info.Scope == GenerationScope.One ? info.SubscriberId : null, ct);
-            var wrote = await ledger.WritePlanAsync(issueId, generation,
-                Plan(recipients, matcher, similarities, lines, votes).ToAsyncEnumerable(), ct);
+            // A re-send of the issue sends its papers again; only other issues' deliveries count as received.
+            long? repeatsOf = generation > 1 ? issueId : null;
+            var votesOf = info.Scope == GenerationScope.One ? info.SubscriberId : null;
+            var weeks = info.Scope is GenerationScope.One or GenerationScope.Failed
+                ? await generations.WeeksOfAsync(issueId, generation, recipients.Select(r => r.SubscriberId).ToArray(), ct)
+                : new Dictionary<long, WeekSent>();
+            var daily = recipients.Where(r => !weeks.ContainsKey(r.SubscriberId)).ToList();
+            var plans = await planner.PlanAsync(await papers.GetIssuePapersAsync(issueId, ct), daily, repeatsOf, votesOf, null, ct);
+            if (weeks.Count > 0)
+            {
+                // A weekly reader's re-send is their week again: the week's issues, each paper once, and the same week.
+                foreach (var week in weeks.Values.DistinctBy(w => (w.WeekOf, string.Join(',', w.IssueIds))))
+                {
+                    var readers = recipients.Where(r => weeks.GetValueOrDefault(r.SubscriberId) is { } w
+                        && w.WeekOf == week.WeekOf && w.IssueIds.SequenceEqual(week.IssueIds)).ToList();
+                    plans = plans.Concat(await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(week.IssueIds, ct), readers,
+                        repeatsOf, votesOf, week.WeekOf, ct));
+                }
+                await generations.SetIssuesAsync(issueId, generation, [issueId, .. weeks.Values.SelectMany(w => w.IssueIds)], ct);
+            }
+            var wrote = await ledger.WritePlanAsync(issueId, generation, plans.ToAsyncEnumerable(), ct);
             logger.LogInformation("Issue {IssueId} generation {Generation}: fan-out {Outcome}", issueId, generation,
                 wrote ? "written" : "already written by another run");
         }
@@ -84,76 +92,17 @@ public sealed class FanOutJob(
         }
     }
 
-    private sealed record Recipient(long SubscriberId, string Interests, InterestQuery? Query, string? Error, int Suggestions);
-
     /// <summary>Everyone the generation reaches, their lines parsed: the lines' vectors are looked up before anyone is ranked.</summary>
-    private async Task<List<Recipient>> RecipientsAsync(GenerationInfo info, CancellationToken ct)
+    private async Task<List<PlanRecipient>> RecipientsAsync(GenerationInfo info, CancellationToken ct)
     {
-        var recipients = new List<Recipient>();
+        var recipients = new List<PlanRecipient>();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var command = DeliveryGenerations.RecipientsCommand(connection, null, info);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var interests = reader.GetString(1);
-            var query = queries.TryGetOrParse(interests, out var error);
-            recipients.Add(new Recipient(reader.GetInt64(0), interests, query, error, reader.GetInt16(2)));
+            recipients.Add(planner.Recipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)));
         }
         return recipients;
     }
-
-    private static IEnumerable<DeliveryPlan> Plan(List<Recipient> recipients, IssueMatcher matcher, IssueSimilarities similarities,
-        IReadOnlyDictionary<string, Embedding> lines, IReadOnlyDictionary<long, List<ProfileVote>> votes)
-    {
-        foreach (var recipient in recipients)
-        {
-            if (recipient.Query is not { } query)
-            {
-                // Stored interests are validated on the way in; if one still fails, the ledger says so.
-                yield return new DeliveryPlan(recipient.SubscriberId, [], 0, $"interests could not be read: {recipient.Error}");
-                continue;
-            }
-            var vector = lines.GetValueOrDefault(TextEmbedder.InterestsText(query));
-            var readerVotes = votes.GetValueOrDefault(recipient.SubscriberId);
-            if (vector is null && readerVotes is null)
-            {
-                // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
-                var paperIds = matcher.MatchPaperIds(query, out var score);
-                yield return paperIds.Length == 0
-                    ? new DeliveryPlan(recipient.SubscriberId, [], 0, "no paper matched the interests")
-                    : new DeliveryPlan(recipient.SubscriberId, paperIds, (float)score, null);
-                continue;
-            }
-
-            var profile = new ReaderProfile(recipient.Interests, vector, readerVotes ?? []);
-            var ranked = DigestRanker.Rank(similarities, profile, matcher.Match(query), SuggestionFilter.Suggestible(matcher, query), recipient.Suggestions);
-            var shown = ranked.Shown.ToArray();
-            if (shown.Length == 0)
-            {
-                yield return new DeliveryPlan(recipient.SubscriberId, [], 0,
-                    ranked.Hidden.Count > 0 ? "every match looks like papers the reader voted down" : "no paper matched the interests")
-                {
-                    HiddenIds = [.. ranked.Hidden.Select(p => p.PaperId)],
-                };
-                continue;
-            }
-            yield return new DeliveryPlan(recipient.SubscriberId, [.. shown.Select(p => p.PaperId)],
-                (float)ranked.Matches.Sum(p => p.Match?.Score ?? 0), null)
-            {
-                SuggestedIds = [.. ranked.Suggestions.Select(p => p.PaperId)],
-                HiddenIds = [.. ranked.Hidden.Select(p => p.PaperId)],
-                Reasons = [.. shown.Select(Reason)],
-            };
-        }
-    }
-
-    /// <summary>What the digest says under a paper about why it is there; empty for a keyword match (its block says).</summary>
-    private static string Reason(RankedPaper paper) => paper.Reason switch
-    {
-        RankReason.LikedPaper when paper.LikedPaper is { } liked => $"Like «{Shorten(liked.Title)}», which you liked",
-        RankReason.Interests => "Close to your interests",
-        _ => "",
-    };
-
-    private static string Shorten(string title) => title.Length <= 90 ? title : string.Concat(title.AsSpan(0, 89), "…");
 }

@@ -24,9 +24,9 @@ public sealed class ResendRefusedException(string message) : Exception(message);
 /// </summary>
 public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, IBackgroundJobClient jobs, TimeProvider clock)
 {
-    /// <summary>A scope an admin may ask for: every one but the first generation's own.</summary>
+    /// <summary>A scope an admin may ask for: every one but those the inbox and the weekly run write.</summary>
     public static bool TryParseScope(string? text, out GenerationScope scope) =>
-        DbNames.TryParse(text, out scope) && scope != GenerationScope.Issue;
+        DbNames.TryParse(text, out scope) && scope is not (GenerationScope.Issue or GenerationScope.Weekly);
 
     public async Task<ResendPreview> PreviewAsync(long issueId, GenerationScope scope, string? email, CancellationToken ct)
     {

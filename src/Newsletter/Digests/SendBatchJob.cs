@@ -20,6 +20,7 @@ namespace Newsletter.Digests;
 /// </summary>
 public sealed class SendBatchJob(
     DeliveryLedger ledger,
+    DeliveryGenerations generations,
     PaperStore papers,
     DigestBuilder builder,
     DigestRenderer renderer,
@@ -52,7 +53,9 @@ public sealed class SendBatchJob(
         var work = await ledger.ReadBatchAsync(issueId, generation, fromId, toId, ct);
         if (work.Count > 0)
         {
-            var content = await IssueContent.LoadAsync(papers, issueId, ct);
+            // A weekly generation's digests draw on the week's issues, which its row lists.
+            var info = await generations.GetAsync(issueId, generation, ct);
+            var content = await IssueContent.LoadAsync(papers, issueId, info?.IssueIds, ct);
             await SendAsync(lease, content, generation, work, ct);
             if (renderer.BlockCacheStatistics is { } blocks)
             {
@@ -95,7 +98,7 @@ public sealed class SendBatchJob(
                 try
                 {
                     message = await builder.BuildAsync(content,
-                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == DigestFormat.Text) { Relevance = row.Relevance }, ct);
+                        new DigestRecipient(row.SubscriberId, row.Email, row.Interests, generation, row.PaperIds, row.Tokens, row.Format == DigestFormat.Text) { Relevance = row.Relevance, WeekOf = row.WeekOf }, ct);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

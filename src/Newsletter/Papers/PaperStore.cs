@@ -155,6 +155,29 @@ public sealed class PaperStore(NpgsqlDataSource db)
         return result;
     }
 
+    /// <summary>The papers of several issues (a week's), each once, in issue order then listing order, numbered afresh.</summary>
+    public async Task<IReadOnlyList<IssuePaper>> GetPapersOfIssuesAsync(long[] issueIds, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select p.id, p.title, p.abstract, p.arxiv_id, p.links
+            from (select distinct on (ip.paper_id) ip.paper_id, ip.issue_id, ip.position
+                  from issue_papers ip where ip.issue_id = any(@issues) order by ip.paper_id, ip.issue_id, ip.position) f
+            join papers p on p.id = f.paper_id
+            order by f.issue_id, f.position
+            """);
+        command.Parameters.AddWithValue("issues", issueIds);
+        var result = new List<IssuePaper>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(new IssuePaper(
+                reader.GetInt64(0), result.Count + 1, reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetFieldValue<string[]>(4)));
+        }
+        return result;
+    }
+
     public async Task<IssueSummary?> GetIssueAsync(long issueId, CancellationToken ct)
     {
         await using var command = db.CreateCommand(

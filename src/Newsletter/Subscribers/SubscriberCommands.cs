@@ -22,15 +22,32 @@ public static class SubscriberCommands
         var email = new Argument<string>("email") { Description = "The address." };
         var interests = new Option<string>("--interests") { Description = "Keywords in web-search syntax, e.g. 'diffusion \"low-rank\" -medical'." };
         var format = new Option<DigestFormat>("--format") { Description = "html or text.", DefaultValueFactory = _ => DigestFormat.Html };
-        var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there.") { email, interests, format };
+        var frequency = new Option<DigestFrequency?>("--frequency") { Description = "daily or weekly (default: daily, or what they had)." };
+        var weekday = new Option<DayOfWeek?>("--weekday") { Description = "The day weekly digests go out, e.g. monday." };
+        var timeZone = new Option<string>("--time-zone") { Description = "The reader's time zone for weekly digests, e.g. Europe/Berlin; 'server' for the server's." };
+        var noRepeats = new Option<bool?>("--no-repeats") { Description = "true: leave out papers already sent when they trend again (the default); false: send them again." };
+        var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there.")
+        {
+            email, interests, format, frequency, weekday, timeZone, noRepeats,
+        };
         command.SetAction((result, ct) => RunAsync(async services =>
         {
             var typed = result.GetValue(interests) ?? "";
             try
             {
-                var (subscriber, created) = await services.GetRequiredService<SubscriberStore>()
-                    .UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
-                Console.Out.WriteLine($"{(created ? "added" : "updated")}: {subscriber.Email} (id {subscriber.Id}, active, {SubscriberStore.ToDb(subscriber.Format)})");
+                var store = services.GetRequiredService<SubscriberStore>();
+                var zone = result.GetValue(timeZone) is { } typedZone ? typedZone.Trim() is "server" or "" ? "" : ReaderChoices.CheckTimeZone(typedZone) : null;
+                var (subscriber, created) = await store.UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
+                var current = await store.GetChoicesAsync(subscriber.Id, ct);
+                var choices = current with
+                {
+                    Frequency = result.GetValue(frequency) ?? current.Frequency,
+                    Weekday = result.GetValue(weekday) ?? current.Weekday,
+                    TimeZone = zone is null ? current.TimeZone : zone.Length == 0 ? null : zone,
+                    NoRepeats = result.GetValue(noRepeats) ?? current.NoRepeats,
+                };
+                await store.UpdateChoicesAsync(subscriber.Id, choices, ct);
+                Console.Out.WriteLine($"{(created ? "added" : "updated")}: {subscriber.Email} (id {subscriber.Id}, active, {SubscriberStore.ToDb(subscriber.Format)}, {Describe(choices)})");
                 return 0;
             }
             catch (InterestSyntaxException ex)
@@ -50,7 +67,10 @@ public static class SubscriberCommands
 
     private static Command Import()
     {
-        var file = new Argument<FileInfo>("file") { Description = "A UTF-8 CSV file: email,interests[,status[,format]] with a header row." };
+        var file = new Argument<FileInfo>("file")
+        {
+            Description = "A UTF-8 CSV file with a header row: email,interests[,status[,format[,frequency,weekday,time_zone,no_repeats]]].",
+        };
         var command = new Command("import", "Add or update subscribers from CSV; bad rows are reported by line and left out.") { file };
         command.SetAction(Verbs.OnExistingFile("subscribers import", file, (path, ct) => RunAsync(async services =>
         {
@@ -126,6 +146,11 @@ public static class SubscriberCommands
         }, ct));
         return command;
     }
+
+    /// <summary>"daily" or "weekly on monday (Europe/Berlin)", then "no repeats" or "repeats".</summary>
+    private static string Describe(ReaderChoices choices) =>
+        (choices.Frequency == DigestFrequency.Daily ? "daily" : $"weekly on {ReaderChoices.ToDb(choices.Weekday)} ({choices.TimeZone ?? "server time"})")
+        + (choices.NoRepeats ? ", no repeats" : ", repeats");
 
     private static Command Remove()
     {

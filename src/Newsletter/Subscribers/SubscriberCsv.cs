@@ -17,7 +17,8 @@ public sealed record CsvImportResult(int Created, int Updated, IReadOnlyList<Csv
 public sealed class CsvImportException(string message) : Exception(message);
 
 /// <summary>
-/// Subscribers as CSV (RFC 4180, UTF-8, header <c>email,interests[,status[,format]]</c>), both ways, streaming.
+/// Subscribers as CSV (RFC 4180, UTF-8, header <c>email,interests[,status[,format[,frequency,weekday,time_zone,no_repeats]]]</c>),
+/// both ways, streaming. A column left out or a field left empty keeps an existing subscriber's value (a new one gets the default).
 /// Import validates each row as it reads, COPYs the good ones into a temporary table, then applies them in two
 /// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal.
 /// Sylvan.Data.Csv does the parsing and writing: RFC 4180 by default, allocation-light, and a DbDataReader both ways,
@@ -27,7 +28,7 @@ public sealed class CsvImportException(string message) : Exception(message);
 /// </summary>
 public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 {
-    public static readonly string[] Columns = ["email", "interests", "status", "format"];
+    public static readonly string[] Columns = ["email", "interests", "status", "format", "frequency", "weekday", "time_zone", "no_repeats"];
     private const int MaxReportedErrors = 1000;
 
     public async Task<CsvImportResult> ImportAsync(TextReader text, CancellationToken ct)
@@ -46,7 +47,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var create = new NpgsqlCommand(
-            "create temp table subscriber_import (line int not null, email text not null, interests text not null, status text, format text) on commit drop",
+            """
+            create temp table subscriber_import (line int not null, email text not null, interests text not null, status text, format text,
+                frequency text, weekday smallint, time_zone text, no_repeats boolean) on commit drop
+            """,
             connection, transaction))
         {
             await create.ExecuteNonQueryAsync(ct);
@@ -56,8 +60,9 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         {
             var statusColumn = csv.FieldCount > 2 ? 2 : -1;
             var formatColumn = csv.FieldCount > 3 ? 3 : -1;
+            int ChoiceColumn(int column) => csv.FieldCount > column ? column : -1;
             await using var writer = await connection.BeginBinaryImportAsync(
-                "copy subscriber_import (line, email, interests, status, format) from stdin (format binary)", ct);
+                "copy subscriber_import (line, email, interests, status, format, frequency, weekday, time_zone, no_repeats) from stdin (format binary)", ct);
             var line = 2;
             while (true)
             {
@@ -91,7 +96,9 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 }
 
                 var row = Validate(Field(csv, 0), Field(csv, 1), Field(csv, statusColumn), Field(csv, formatColumn), out var reason);
-                if (row is null)
+                var choices = row is null ? null : ValidateChoices(Field(csv, ChoiceColumn(4)), Field(csv, ChoiceColumn(5)), Field(csv, ChoiceColumn(6)),
+                    Field(csv, ChoiceColumn(7)), out reason);
+                if (row is null || choices is null)
                 {
                     Report(rowLine, Field(csv, 0), reason!);
                     continue;
@@ -102,6 +109,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 await writer.WriteAsync(row.Value.Interests, NpgsqlDbType.Text, ct);
                 await WriteNullableAsync(writer, row.Value.Status, ct);
                 await WriteNullableAsync(writer, row.Value.Format, ct);
+                await WriteNullableAsync(writer, choices.Value.Frequency, ct);
+                await (choices.Value.Weekday is { } day ? writer.WriteAsync(day, NpgsqlDbType.Smallint, ct) : writer.WriteNullAsync(ct));
+                await WriteNullableAsync(writer, choices.Value.TimeZone, ct);
+                await (choices.Value.NoRepeats is { } noRepeats ? writer.WriteAsync(noRepeats, NpgsqlDbType.Boolean, ct) : writer.WriteNullAsync(ct));
             }
             await writer.CompleteAsync(ct);
         }
@@ -113,7 +124,8 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         apply.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             create temp table subscriber_import_last on commit drop as
-            select distinct on (lower(email)) email, interests, status, format from subscriber_import order by lower(email), line desc
+            select distinct on (lower(email)) email, interests, status, format, frequency, weekday, time_zone, no_repeats
+            from subscriber_import order by lower(email), line desc
             """));
         var update = new NpgsqlBatchCommand(
             """
@@ -121,6 +133,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 interests = r.interests,
                 status = coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end),
                 format = coalesce(r.format, s.format),
+                frequency = coalesce(r.frequency, s.frequency),
+                weekday = coalesce(r.weekday, s.weekday),
+                time_zone = case when r.time_zone = '' then null else coalesce(r.time_zone, s.time_zone) end,
+                no_repeats = coalesce(r.no_repeats, s.no_repeats),
                 confirmed_at = case when coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end) = 'active'
                                then coalesce(s.confirmed_at, @now) else s.confirmed_at end,
                 updated_at = @now
@@ -130,9 +146,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         apply.BatchCommands.Add(update);
         var insert = new NpgsqlBatchCommand(
             """
-            insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at)
+            insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at, frequency, weekday, time_zone, no_repeats)
             select r.email, coalesce(r.status, 'active'), r.interests, coalesce(r.format, 'html'), @now,
-                   case when coalesce(r.status, 'active') = 'active' then @now end, @now
+                   case when coalesce(r.status, 'active') = 'active' then @now end, @now,
+                   coalesce(r.frequency, 'daily'), coalesce(r.weekday, 1), nullif(r.time_zone, ''), coalesce(r.no_repeats, true)
             from subscriber_import_last r
             where not exists (select 1 from subscribers s where lower(s.email) = lower(r.email))
             on conflict (lower(email)) do nothing
@@ -151,7 +168,9 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand(
             $"""
-            select {Neutralised("email")} as email, {Neutralised("interests")} as interests, status, format
+            select {Neutralised("email")} as email, {Neutralised("interests")} as interests, status, format, frequency,
+                   (array['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'])[weekday + 1] as weekday,
+                   coalesce(time_zone, '') as time_zone, case when no_repeats then 'true' else 'false' end as no_repeats
             from subscribers where @status::text is null or status = @status order by id
             """);
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? SubscriberStore.ToDb(s) : null));
@@ -179,7 +198,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         {
             await csv.DisposeAsync();
             throw new CsvImportException(
-                $"line 1: the header must be \"email,interests\" optionally followed by \",status\" and \",format\", not \"{string.Join(',', names)}\".");
+                $"line 1: the header must be \"email,interests\" optionally followed by, in this order, {string.Join(", ", Columns.Skip(2).Select(c => $"\",{c}\""))}; not \"{string.Join(',', names)}\".");
         }
         return csv;
     }
@@ -229,6 +248,65 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             parsedFormat = SubscriberStore.ToDb(f);
         }
         return (address, canonical, parsedStatus, parsedFormat);
+    }
+
+    /// <summary>
+    /// The optional choice columns: null fields keep what a subscriber has. A time zone written as "server" (or "-") clears
+    /// the reader's own and is stored as '' here, null later.
+    /// </summary>
+    private static (string? Frequency, short? Weekday, string? TimeZone, bool? NoRepeats)? ValidateChoices(
+        string? frequency, string? weekday, string? timeZone, string? noRepeats, out string? reason)
+    {
+        reason = null;
+        string? parsedFrequency = null;
+        if (!string.IsNullOrWhiteSpace(frequency))
+        {
+            if (!Enum.TryParse<DigestFrequency>(frequency.Trim(), ignoreCase: true, out var f) || int.TryParse(frequency, out _))
+            {
+                reason = $"frequency '{frequency.Trim()}' is not daily or weekly";
+                return null;
+            }
+            parsedFrequency = ReaderChoices.ToDb(f);
+        }
+        short? parsedWeekday = null;
+        if (!string.IsNullOrWhiteSpace(weekday))
+        {
+            if (!Enum.TryParse<DayOfWeek>(weekday.Trim(), ignoreCase: true, out var d) || int.TryParse(weekday, out _))
+            {
+                reason = $"weekday '{weekday.Trim()}' is not a day's English name (monday ... sunday)";
+                return null;
+            }
+            parsedWeekday = (short)d;
+        }
+        string? parsedZone = null;
+        if (!string.IsNullOrWhiteSpace(timeZone))
+        {
+            try
+            {
+                parsedZone = timeZone.Trim() is "server" or "-" ? "" : ReaderChoices.CheckTimeZone(timeZone);
+            }
+            catch (ArgumentException ex)
+            {
+                reason = $"time_zone: {ex.Message}";
+                return null;
+            }
+        }
+        bool? parsedNoRepeats = null;
+        if (!string.IsNullOrWhiteSpace(noRepeats))
+        {
+            parsedNoRepeats = noRepeats.Trim().ToLowerInvariant() switch
+            {
+                "true" or "yes" or "1" => true,
+                "false" or "no" or "0" => false,
+                _ => null,
+            };
+            if (parsedNoRepeats is null)
+            {
+                reason = $"no_repeats '{noRepeats.Trim()}' is not true or false";
+                return null;
+            }
+        }
+        return (parsedFrequency, parsedWeekday, parsedZone, parsedNoRepeats);
     }
 
     /// <summary>Characters that make a spreadsheet read a cell as a formula.</summary>

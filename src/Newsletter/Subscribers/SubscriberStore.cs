@@ -18,13 +18,58 @@ public enum DigestFormat
     Text,
 }
 
-/// <summary>What a reader chose beyond their keywords: how many "Also for you" suggestions a digest may add.</summary>
+/// <summary>How often a reader gets a digest: one per issue, or one a week gathering the week's issues.</summary>
+public enum DigestFrequency
+{
+    Daily,
+    Weekly,
+}
+
+/// <summary>
+/// What a reader chose beyond their keywords: how many "Also for you" suggestions a digest may add, how often digests
+/// come (weekly ones on <see cref="Weekday"/> in <see cref="TimeZone"/>, null being the server's), and whether papers
+/// already sent to them are left out when they trend again.
+/// </summary>
 public sealed record ReaderChoices(int Suggestions)
 {
     /// <summary>The suggestion counts a reader can pick from; 5 unless they chose otherwise.</summary>
     public static readonly IReadOnlyList<int> SuggestionCounts = [0, 3, 5, 10];
 
     public static ReaderChoices Default { get; } = new(5);
+
+    public DigestFrequency Frequency { get; init; } = DigestFrequency.Daily;
+
+    public DayOfWeek Weekday { get; init; } = DayOfWeek.Monday;
+
+    /// <summary>An IANA time zone id (Europe/Berlin); null: the server's.</summary>
+    public string? TimeZone { get; init; }
+
+    public bool NoRepeats { get; init; } = true;
+
+    /// <summary>The time zone id as the system knows it, or null for blank; throws for one the system does not know.</summary>
+    /// <exception cref="ArgumentException">Not a time zone id of this system.</exception>
+    public static string? CheckTimeZone(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return null;
+        }
+        id = id.Trim();
+        if (id.Length > 64 || !TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone))
+        {
+            throw new ArgumentException($"'{id}' is not a known time zone (e.g. Europe/Berlin, America/New_York, UTC).", nameof(id));
+        }
+        return zone.HasIanaId ? zone.Id : TimeZoneInfo.TryConvertWindowsIdToIanaId(zone.Id, out var iana) ? iana : zone.Id;
+    }
+
+    /// <summary>The reader's time zone, or <paramref name="server"/> when they chose none (or one no longer known).</summary>
+    public static TimeZoneInfo ZoneOrServer(string? id, TimeZoneInfo server) =>
+        id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : server;
+
+    /// <summary>"monday", as CSV and the CLI write a weekday.</summary>
+    public static string ToDb(DayOfWeek weekday) => weekday.ToString().ToLowerInvariant();
+
+    public static string ToDb(DigestFrequency frequency) => frequency.ToString().ToLowerInvariant();
 }
 
 public sealed record Subscriber(long Id, string Email, SubscriberStatus Status, string Interests, DigestFormat Format,
@@ -153,9 +198,21 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
 
     public async Task<ReaderChoices> GetChoicesAsync(long subscriberId, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("select suggestions from subscribers where id = @id");
+        await using var command = db.CreateCommand(
+            "select suggestions, frequency, weekday, time_zone, no_repeats from subscribers where id = @id");
         command.Parameters.AddWithValue("id", subscriberId);
-        return await command.ExecuteScalarAsync(ct) is short suggestions ? new ReaderChoices(suggestions) : ReaderChoices.Default;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return ReaderChoices.Default;
+        }
+        return new ReaderChoices(reader.GetInt16(0))
+        {
+            Frequency = Enum.Parse<DigestFrequency>(reader.GetString(1), ignoreCase: true),
+            Weekday = (DayOfWeek)reader.GetInt16(2),
+            TimeZone = reader.IsDBNull(3) ? null : reader.GetString(3),
+            NoRepeats = reader.GetBoolean(4),
+        };
     }
 
     /// <exception cref="ArgumentException">A choice is not one the reader can make.</exception>
@@ -166,8 +223,21 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         {
             throw new ArgumentException($"Suggestions must be one of {string.Join(", ", ReaderChoices.SuggestionCounts)}.", nameof(choices));
         }
-        await using var command = db.CreateCommand("update subscribers set suggestions = @suggestions, updated_at = @now where id = @id");
+        if (!Enum.IsDefined(choices.Frequency) || !Enum.IsDefined(choices.Weekday))
+        {
+            throw new ArgumentException("Frequency must be daily or weekly and the weekday a day of the week.", nameof(choices));
+        }
+        await using var command = db.CreateCommand(
+            """
+            update subscribers set suggestions = @suggestions, frequency = @frequency, weekday = @weekday, time_zone = @zone,
+                no_repeats = @no_repeats, updated_at = @now
+            where id = @id
+            """);
         command.Parameters.AddWithValue("suggestions", (short)choices.Suggestions);
+        command.Parameters.AddWithValue("frequency", ReaderChoices.ToDb(choices.Frequency));
+        command.Parameters.AddWithValue("weekday", (short)choices.Weekday);
+        command.Parameters.Add(new NpgsqlParameter<string?>("zone", ReaderChoices.CheckTimeZone(choices.TimeZone)));
+        command.Parameters.AddWithValue("no_repeats", choices.NoRepeats);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("id", subscriberId);
         await command.ExecuteNonQueryAsync(ct);

@@ -18,6 +18,23 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
     [BindProperty]
     public int Suggestions { get; set; } = ReaderChoices.Default.Suggestions;
 
+    [BindProperty]
+    public DigestFrequency Frequency { get; set; }
+
+    [BindProperty]
+    public DayOfWeek Weekday { get; set; } = DayOfWeek.Monday;
+
+    /// <summary>An IANA time zone for weekly digests; blank: the server's.</summary>
+    [BindProperty]
+    public string? TimeZone { get; set; }
+
+    /// <summary>Leave out papers already sent when they trend again.</summary>
+    [BindProperty]
+    public bool NoRepeats { get; set; } = true;
+
+    /// <summary>Why the time zone was not saved; null when it was.</summary>
+    public string? TimeZoneError { get; private set; }
+
     public InterestsError? InterestsError { get; private set; }
 
     /// <summary>The papers the reader said "More like this" or "Less like this" to, newest first.</summary>
@@ -49,15 +66,31 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
             return refused;
         }
 
-        if (!ReaderChoices.SuggestionCounts.Contains(Suggestions))
+        if (!ReaderChoices.SuggestionCounts.Contains(Suggestions) || !Enum.IsDefined(Frequency) || !Enum.IsDefined(Weekday))
         {
             return BadRequest();
         }
 
         try
         {
+            ReaderChoices.CheckTimeZone(TimeZone);
+        }
+        catch (ArgumentException ex)
+        {
+            TimeZoneError = ex.Message;
+            Votes = await votes.ListAsync(Subscriber.Id, ct);
+            Preview = await preview.PreviewAsync(Interests, ct);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
+        try
+        {
             await subscribers.UpdatePreferencesAsync(Subscriber.Id, Interests, Format, ct);
-            await subscribers.UpdateChoicesAsync(Subscriber.Id, new ReaderChoices(Suggestions), ct);
+            await subscribers.UpdateChoicesAsync(Subscriber.Id, new ReaderChoices(Suggestions)
+            {
+                Frequency = Frequency, Weekday = Weekday, TimeZone = TimeZone, NoRepeats = NoRepeats,
+            }, ct);
         }
 
         catch (InterestSyntaxException ex)
@@ -155,7 +188,8 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
         ModelState.Clear();
         Interests = Subscriber.Interests;
         Format = Subscriber.Format;
-        Suggestions = (await subscribers.GetChoicesAsync(Subscriber.Id, ct)).Suggestions;
+        var choices = await subscribers.GetChoicesAsync(Subscriber.Id, ct);
+        (Suggestions, Frequency, Weekday, TimeZone, NoRepeats) = (choices.Suggestions, choices.Frequency, choices.Weekday, choices.TimeZone, choices.NoRepeats);
         Votes = await votes.ListAsync(Subscriber.Id, ct);
         Preview = await preview.PreviewAsync(Interests, ct);
         return Page();

@@ -15,8 +15,15 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
     {
         long issueId;
         long[] paperIds;
+        long[]? issueIds;
         // The web copy has every paper of the delivery: the mail's, then the matches the reader's votes left out of it.
-        await using (var command = db.CreateCommand("select issue_id, paper_ids || hidden_ids from deliveries where id = @id"))
+        // A weekly digest's papers come from the week's issues, which its generation lists.
+        await using (var command = db.CreateCommand(
+            """
+            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids
+            from deliveries d join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
+            where d.id = @id
+            """))
         {
             command.Parameters.AddWithValue("id", deliveryId);
             await using var reader = await command.ExecuteReaderAsync(ct);
@@ -27,9 +34,10 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
 
             issueId = reader.GetInt64(0);
             paperIds = reader.GetFieldValue<long[]>(1);
+            issueIds = reader.IsDBNull(2) ? null : reader.GetFieldValue<long[]>(2);
         }
 
-        var content = await IssueContent.LoadAsync(papers, issueId, ct);
+        var content = await IssueContent.LoadAsync(papers, issueId, issueIds, ct);
         // A stored line was checked when saved; one that no longer parses only loses its highlights.
         var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
         var shown = content.DeliveredPapers(paperIds, query)

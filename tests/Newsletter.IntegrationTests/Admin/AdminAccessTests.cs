@@ -22,6 +22,7 @@ public sealed class AdminAccessTests
         ("POST", "admin/api/subscribers"), ("GET", "admin/api/subscribers/1"), ("PUT", "admin/api/subscribers/1"),
         ("DELETE", "admin/api/subscribers/1"), ("GET", "admin/api/subscribers/1/personal-data"), ("POST", "admin/api/subscribers/import"),
         ("GET", "admin/api/subscribers/export"), ("GET", "admin/api/quarantine"), ("POST", "admin/api/quarantine/1/reingest"),
+        ("GET", "admin/api/subscribers/1/choices"), ("PUT", "admin/api/subscribers/1/choices"),
     ];
 
     [Fact]

@@ -76,11 +76,11 @@ public sealed class SubscriberCsvTests
         await app.Services.GetRequiredService<SubscriberCsv>().ExportAsync(text, null, Ct);
 
         Assert.Equal(
-            "email,interests,status,format\r\n"
-            + "plain@lab.example.org,diffusion,active,html\r\n"
-            + "comma@lab.example.org,\"vision, language\",active,text\r\n"
-            + "quote@lab.example.org,\"\"\"low-rank\"\" adapters\",paused,html\r\n"
-            + "newline@lab.example.org,\"first\nsecond\",active,html\r\n",
+            "email,interests,status,format,frequency,weekday,time_zone,no_repeats\r\n"
+            + "plain@lab.example.org,diffusion,active,html,daily,monday,,true\r\n"
+            + "comma@lab.example.org,\"vision, language\",active,text,daily,monday,,true\r\n"
+            + "quote@lab.example.org,\"\"\"low-rank\"\" adapters\",paused,html,daily,monday,,true\r\n"
+            + "newline@lab.example.org,\"first\nsecond\",active,html,daily,monday,,true\r\n",
             text.ToString());
     }
 

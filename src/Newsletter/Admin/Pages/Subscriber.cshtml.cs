@@ -10,6 +10,7 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
     public string? Interests { get; private set; }
     public string? Error { get; private set; }
     public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
+    public ReaderChoices Choices { get; private set; } = ReaderChoices.Default;
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
@@ -19,6 +20,7 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
             return NotFound();
         }
         Bounces = await bounces.ForSubscriberAsync(id, 100, ct);
+        Choices = await store.GetChoicesAsync(id, ct);
         return Page();
     }
 
@@ -29,20 +31,30 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
         return Redirect($"/admin/subscribers/{id}");
     }
 
-    public async Task<IActionResult> OnPostSaveAsync(long id, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)
+    public async Task<IActionResult> OnPostSaveAsync(long id, string? interests, SubscriberStatus status, DigestFormat format,
+        DigestFrequency frequency, DayOfWeek weekday, string? timeZone, bool noRepeats, CancellationToken ct)
     {
         try
         {
+            ReaderChoices.CheckTimeZone(timeZone);
             if (await store.UpdateAsync(id, interests, status, format, ct) is null)
             {
                 return NotFound();
             }
+            var choices = await store.GetChoicesAsync(id, ct);
+            await store.UpdateChoicesAsync(id, choices with { Frequency = frequency, Weekday = weekday, TimeZone = timeZone, NoRepeats = noRepeats }, ct);
             Flash = "Saved.";
             return Redirect($"/admin/subscribers/{id}");
         }
         catch (InterestSyntaxException ex)
         {
             Error = $"Interests: {ex.Message}";
+            Interests = interests;
+            return await OnGetAsync(id, ct);
+        }
+        catch (ArgumentException ex)
+        {
+            Error = $"Time zone: {ex.Message}";
             Interests = interests;
             return await OnGetAsync(id, ct);
         }

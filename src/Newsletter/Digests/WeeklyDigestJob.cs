@@ -1,0 +1,143 @@
+using System.ComponentModel;
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Newsletter.Database;
+using Newsletter.Papers;
+using Npgsql;
+
+namespace Newsletter.Digests;
+
+/// <summary>
+/// Writes the weekly digests that are due: every few minutes it finds the weekly readers whose weekday and hour (their
+/// time) have passed since their last weekly digest, gathers the issues that arrived in their week, plans each
+/// reader's digest as a daily one is planned (each paper once), and writes it as a generation of the week's latest
+/// issue, which the send batches then deliver like any other. The database is the arbiter of "once a week":
+/// <c>weekly_digests</c> has one row per reader and week, written in the transaction that writes the delivery rows,
+/// and one run at a time holds a transaction lock; so a second run, a restart or another worker sends nothing again.
+/// </summary>
+public sealed class WeeklyDigestJob(
+    NpgsqlDataSource db,
+    PaperStore papers,
+    DeliveryLedger ledger,
+    DigestPlanner planner,
+    IBackgroundJobClient jobs,
+    IOptions<DeliveryOptions> options,
+    TimeProvider clock,
+    ILogger<WeeklyDigestJob> logger)
+{
+    public const string RecurringJobId = "weekly-digests";
+
+    [AutomaticRetry(Attempts = 3)]
+    [DisplayName("Write the weekly digests that are due")]
+    public async Task RunAsync(CancellationToken ct)
+    {
+        foreach (var (issueId, generation) in await WriteDueAsync(ct))
+        {
+            await SendBatchJob.QueueOpenBatchesAsync(jobs, ledger, issueId, generation, options.Value.BatchSize, ct);
+        }
+    }
+
+    /// <summary>Plans and writes every week that is due; returns the generations written, whose batches are then queued.</summary>
+    private async Task<List<(long IssueId, int Generation)>> WriteDueAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var written = new List<(long, int)>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var take = new NpgsqlCommand("select pg_try_advisory_xact_lock(@key)", connection, transaction))
+        {
+            take.Parameters.AddWithValue("key", AdvisoryLocks.Key(LockSpace.WeeklyDigests));
+            if (await take.ExecuteScalarAsync(ct) is not true)
+            {
+                logger.LogInformation("Weekly digests are being written by another run");
+                return written;
+            }
+        }
+
+        var due = await DueAsync(connection, transaction, now, ct);
+        foreach (var week in due.GroupBy(d => d.Slot, d => d.Reader))
+        {
+            var issueIds = await IssuesOfAsync(connection, transaction, week.Key, ct);
+            if (issueIds.Length == 0)
+            {
+                continue; // No issue arrived that week: nothing to send, and the next run finds the same.
+            }
+            var anchor = issueIds[^1];
+            var generation = await NextGenerationAsync(connection, transaction, anchor, ct);
+            await DeliveryGenerations.InsertAsync(connection, transaction, anchor, generation, GenerationScope.Weekly, null, "weekly",
+                now, ct, issueIds);
+            var plans = await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(issueIds, ct), [.. week], null, null, week.Key.WeekOf, ct);
+            var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation, plans.ToAsyncEnumerable(), now, ct);
+            await using (var record = new NpgsqlCommand(
+                """
+                insert into weekly_digests (subscriber_id, week_of, issue_id, generation)
+                select subscriber_id, week_of, issue_id, generation from deliveries where issue_id = @issue and generation = @generation;
+                update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation;
+                """, connection, transaction))
+            {
+                record.Parameters.AddWithValue("issue", anchor);
+                record.Parameters.AddWithValue("generation", generation);
+                record.Parameters.AddWithValue("now", clock.GetUtcNow());
+                await record.ExecuteNonQueryAsync(ct);
+            }
+            written.Add((anchor, generation));
+            logger.LogInformation("Weekly digests of {WeekOf}: {Rows} readers, issues {IssueIds}, written as issue {IssueId} generation {Generation}",
+                week.Key.WeekOf, rows, issueIds, anchor, generation);
+        }
+        await transaction.CommitAsync(ct);
+        return written;
+    }
+
+    /// <summary>Active weekly readers whose latest week has passed and has no weekly digest yet, each with that week.</summary>
+    private async Task<List<(PlanRecipient Reader, WeeklySlot Slot)>> DueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        var hour = options.Value.WeeklyHour;
+        var due = new List<(PlanRecipient, WeeklySlot)>();
+        await using var command = new NpgsqlCommand(
+            """
+            select s.id, s.interests, s.suggestions, s.no_repeats, s.weekday, s.time_zone,
+                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id)
+            from subscribers s
+            where s.status = 'active' and s.frequency = 'weekly'
+            order by s.interests collate "C", s.id
+            """, connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var zone = Subscribers.ReaderChoices.ZoneOrServer(reader.IsDBNull(5) ? null : reader.GetString(5), clock.LocalTimeZone);
+            var slot = WeeklySchedule.LatestDue(now, (DayOfWeek)reader.GetInt16(4), hour, zone);
+            if (reader.IsDBNull(6) || reader.GetFieldValue<DateOnly>(6) < slot.WeekOf)
+            {
+                due.Add((planner.Recipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)), slot));
+            }
+        }
+        return due;
+    }
+
+    /// <summary>The issues that arrived in a week, oldest first.</summary>
+    private static async Task<long[]> IssuesOfAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, WeeklySlot week, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select coalesce(array_agg(id order by id), '{}') from issues where created_at > @from and created_at <= @to",
+            connection, transaction);
+        command.Parameters.AddWithValue("from", week.PreviousDue);
+        command.Parameters.AddWithValue("to", week.Due);
+        return (long[])(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static async Task<int> NextGenerationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long issueId, CancellationToken ct)
+    {
+        // Locking the issue row serialises this with a re-send of the same issue, so max + 1 is never taken twice.
+        await using var command = new NpgsqlCommand(
+            """
+            select id from issues where id = @issue for update;
+            select coalesce(max(generation), 0) + 1 from delivery_generations where issue_id = @issue;
+            """, connection, transaction);
+        command.Parameters.AddWithValue("issue", issueId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.NextResultAsync(ct);
+        await reader.ReadAsync(ct);
+        return reader.GetInt32(0);
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Admin;
+using Newsletter.Subscribers;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>The reader choices in subscriber CSV: exported as extra columns, optional on import, carried across databases.</summary>
+public sealed class ReaderChoicesCsvTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ExportThenImport_IntoAnotherDatabase_CarriesFrequencyWeekdayTimeZoneAndNoRepeats()
+    {
+        string csv;
+        await using (var source = await TestApp.BuildAsync())
+        {
+            var store = source.Services.GetRequiredService<SubscriberStore>();
+            var weekly = await source.AddSubscriberAsync("weekly@lab.example.org", "diffusion -medical");
+            await store.UpdateChoicesAsync(weekly.Id, new ReaderChoices(3)
+            {
+                Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Friday, TimeZone = "America/New_York", NoRepeats = false,
+            }, Ct);
+            await source.AddSubscriberAsync("daily@lab.example.org", "robotics");
+            var text = new StringWriter();
+            await source.Services.GetRequiredService<SubscriberCsv>().ExportAsync(text, null, Ct);
+            csv = text.ToString();
+        }
+
+        await using var target = await TestApp.BuildAsync();
+        var imported = await target.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+        var targetStore = target.Services.GetRequiredService<SubscriberStore>();
+        var weeklyChoices = await targetStore.GetChoicesAsync((await targetStore.FindByEmailAsync("weekly@lab.example.org", Ct))!.Id, Ct);
+        var dailyChoices = await targetStore.GetChoicesAsync((await targetStore.FindByEmailAsync("daily@lab.example.org", Ct))!.Id, Ct);
+
+        Assert.StartsWith("email,interests,status,format,frequency,weekday,time_zone,no_repeats\r\n", csv, StringComparison.Ordinal);
+        Assert.Contains("weekly@lab.example.org,diffusion -medical,active,html,weekly,friday,America/New_York,false", csv, StringComparison.Ordinal);
+        Assert.Equal(2, imported.Created);
+        Assert.Empty(imported.Errors);
+        Assert.Equal((DigestFrequency.Weekly, DayOfWeek.Friday, "America/New_York", false),
+            (weeklyChoices.Frequency, weeklyChoices.Weekday, weeklyChoices.TimeZone, weeklyChoices.NoRepeats));
+        Assert.Equal((DigestFrequency.Daily, DayOfWeek.Monday, (string?)null, true),
+            (dailyChoices.Frequency, dailyChoices.Weekday, dailyChoices.TimeZone, dailyChoices.NoRepeats));
+    }
+
+    [Fact]
+    public async Task Import_OldColumnsOrBadChoices_DefaultsKeptAndBadRowsReportedByLine()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        var existing = await app.AddSubscriberAsync("kept@lab.example.org", "robotics");
+        await store.UpdateChoicesAsync(existing.Id, ReaderChoices.Default with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Sunday }, Ct);
+        var csv = string.Join("\r\n",
+            "email,interests,status,format,frequency,weekday,time_zone,no_repeats", // 1
+            "kept@lab.example.org,robotics,,,,,,",                                   // 2: blank choices keep theirs
+            "fresh@lab.example.org,diffusion,,,,,,",                                 // 3: defaults
+            "when@lab.example.org,diffusion,,,fortnightly,,,",                       // 4
+            "day@lab.example.org,diffusion,,,weekly,someday,,",                      // 5
+            "zone@lab.example.org,diffusion,,,weekly,monday,Mars/Olympus,",          // 6
+            "flag@lab.example.org,diffusion,,,,,,maybe",                             // 7
+            "");
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+        var kept = await store.GetChoicesAsync(existing.Id, Ct);
+        var fresh = await store.GetChoicesAsync((await store.FindByEmailAsync("fresh@lab.example.org", Ct))!.Id, Ct);
+
+        Assert.Equal([4, 5, 6, 7], result.Errors.Select(e => e.Line));
+        Assert.Contains("fortnightly", result.Errors[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("someday", result.Errors[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("Mars/Olympus", result.Errors[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("maybe", result.Errors[3].Reason, StringComparison.Ordinal);
+        Assert.Equal((DigestFrequency.Weekly, DayOfWeek.Sunday), (kept.Frequency, kept.Weekday));
+        Assert.Equal(ReaderChoices.Default, fresh);
+    }
+}

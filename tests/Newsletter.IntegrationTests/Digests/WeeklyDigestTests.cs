@@ -1,0 +1,178 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Newsletter.Digests;
+using Newsletter.Hosting;
+using Newsletter.Subscribers;
+using static Newsletter.IntegrationTests.Digests.ReaderChoicesTestKit;
+
+namespace Newsletter.IntegrationTests.Digests;
+
+/// <summary>
+/// Weekly digests against real PostgreSQL, Hangfire and SMTP, on a fake clock: a week of listings becomes one digest
+/// per weekly reader at their hour, each paper once, and nothing more that week, whatever runs again.
+/// </summary>
+public sealed class WeeklyDigestTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private const string Weekly = "weekly@lab.example";
+    private const string Daily = "daily@lab.example";
+
+    [Fact]
+    public async Task WeeklyRun_AfterAWeekOfIssues_OneDigestWithEachPaperOnceAndNothingAgainAfterARerunOrRestart()
+    {
+        // Tuesday 11 March 2025, afternoon; the weekly reader wants Mondays at 08:00 Berlin time (07:00 UTC in March).
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        var app = await StartAsync(smtp, database, clock);
+        try
+        {
+            var weekly = await AddReaderAsync(app, Weekly, c => c with
+            {
+                Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "Europe/Berlin",
+            });
+            await AddReaderAsync(app, Daily, c => c with { NoRepeats = false });
+
+            // Three listings in the week; papers 2, 3 and 5 trend twice. Eight papers fit in one mail, under the size limit.
+            var issues = new List<long>();
+            foreach (var (day, from, count) in new[] { (11, 0, 4), (12, 2, 4), (14, 5, 3) })
+            {
+                clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+                var issue = await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, count));
+                issues.Add(issue);
+                // The daily fan-out reaches the daily reader only.
+                await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of issue {issue}");
+            }
+            var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+
+            // A minute before the hour: not due yet.
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 6, 59, 0, TimeSpan.Zero));
+            await job.RunAsync(Ct);
+            Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from deliveries where week_of is not null"));
+
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 7, 0, 0, TimeSpan.Zero));
+            await job.RunAsync(Ct);
+            await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+                "select count(*) from deliveries where week_of is not null and status = 'sent'") == 1, "the weekly digest to be sent");
+
+            var digest = Assert.Single(To(smtp, Weekly));
+            var titles = DigestReader.Titles(digest);
+            Assert.Equal(Titles(SamplePapers(0, 8)).Order(StringComparer.Ordinal), titles.Order(StringComparer.Ordinal));
+            Assert.Equal(titles.Count, titles.Distinct(StringComparer.Ordinal).Count());
+            Assert.Equal("8 papers for you this week (17 Mar 2025)", digest.Subject);
+            Assert.Equal(3, To(smtp, Daily).Count);
+            Assert.Equal("2025-03-17", await app.ScalarAsync<string>($"select week_of::text from weekly_digests where subscriber_id = {weekly.Id}"));
+            Assert.Equal(issues[^1], await app.ScalarAsync<long>("select issue_id from deliveries where week_of is not null"));
+
+            // Again within the week, and later the same day: nothing new is planned.
+            await job.RunAsync(Ct);
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 20, 0, 0, TimeSpan.Zero));
+            await job.RunAsync(Ct);
+            Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from deliveries where subscriber_id = {weekly.Id}"));
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+
+        // A restart (a new process on the same database) in the same week sends nothing either.
+        await using (var restarted = await StartAsync(smtp, database, clock))
+        {
+            await restarted.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+            Assert.Equal(1L, await restarted.ScalarAsync<long>("select count(*) from weekly_digests"));
+            Assert.Equal(1L, await restarted.ScalarAsync<long>("select count(*) from deliveries where week_of is not null"));
+        }
+        Assert.Single(To(smtp, Weekly));
+    }
+
+    [Fact]
+    public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var first = await StartAsync(smtp, database, clock);
+        await using var second = await TestApp.BuildAsync(smtp, connectionString: database.ConnectionString,
+            replace: s => s.AddSingleton<TimeProvider>(clock));
+        await AddReaderAsync(first, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Wednesday });
+        await IngestAsync(first, new DateOnly(2025, 3, 11), SamplePapers(0, 3));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 12, 8, 0, 0, TimeSpan.Zero));
+
+        await Task.WhenAll(
+            first.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct),
+            second.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct));
+        await second.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(async () => await first.ScalarAsync<long>(
+            "select count(*) from deliveries where week_of is not null and status = 'sent'") == 1, "the weekly digest to be sent");
+
+        Assert.Equal(1L, await first.ScalarAsync<long>("select count(*) from deliveries where week_of is not null"));
+        Assert.Equal(1L, await first.ScalarAsync<long>("select count(*) from delivery_generations where scope = 'weekly'"));
+        Assert.Single(To(smtp, Weekly));
+    }
+
+    [Fact]
+    public async Task Resend_WeeklyDigestToItsReader_SendsTheWeekAgainAsANewGeneration()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Thursday });
+        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 4));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 12, 15, 0, 0, TimeSpan.Zero));
+        var anchor = await IngestAsync(app, new DateOnly(2025, 3, 12), SamplePapers(2, 4));
+        // Thursday 08:00 in the server's time zone (the fake clock's, UTC).
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 8, 0, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await smtp.WaitForMessagesAsync(1, cancellationToken: Ct);
+
+        var resent = await app.Services.GetRequiredService<Resender>().RequestAsync(anchor, GenerationScope.One, Weekly, "test", Ct);
+        await smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
+
+        var (first, again) = (To(smtp, Weekly)[0], To(smtp, Weekly)[1]);
+        Assert.Equal(1L, resent.Recipients);
+        Assert.Equal(Titles(SamplePapers(0, 6)).Order(StringComparer.Ordinal), DigestReader.Titles(first).Order(StringComparer.Ordinal));
+        Assert.Equal(DigestReader.Titles(first), DigestReader.Titles(again));
+        Assert.Equal(first.Subject, again.Subject);
+        Assert.NotEqual(first.MessageId, again.MessageId);
+        // Both are weekly rows of the same week in the ledger (the second recorded just after its 250).
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+            "select count(*) from deliveries where week_of = '2025-03-13' and status = 'sent'") == 2, "the re-sent week in the ledger");
+    }
+
+    [Fact]
+    public async Task WeeklyRun_WeekBeyondTheSizeLimit_BestPapersInTheMailAndEveryPaperInTheWebCopy()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Saturday });
+        // Forty-five long abstracts in three listings: more than one mail holds.
+        foreach (var (day, from) in new[] { (11, 0), (12, 15), (13, 30) })
+        {
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+            await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 15));
+        }
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 15, 9, 0, 0, TimeSpan.Zero));
+
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var inMail = DigestReader.Titles(digest);
+        using var client = app.CreateClient();
+        var webCopy = System.Net.WebUtility.HtmlDecode(await client.GetStringAsync(app.LinkIn(digest.TextBody ?? "", "digest/"), Ct));
+
+        var week = Titles(SamplePapers(0, 45));
+        Assert.Equal(45, week.Distinct(StringComparer.Ordinal).Count());
+        Assert.InRange(inMail.Count, 1, 44);
+        Assert.Subset(week.ToHashSet(StringComparer.Ordinal), inMail.ToHashSet(StringComparer.Ordinal));
+        Assert.Contains("in the web copy", digest.TextBody, StringComparison.OrdinalIgnoreCase);
+        Assert.All(week, title => Assert.Contains(title, DigestReader.Normalized(webCopy), StringComparison.Ordinal));
+        Assert.Equal("45 papers for you this week (15 Mar 2025)", digest.Subject);
+    }
+
+    private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock) =>
+        TestApp.StartAsync(smtp: smtp, role: ProcessRole.All, connectionString: database.ConnectionString,
+            services: s => s.AddSingleton<TimeProvider>(clock));
+}
