@@ -227,27 +227,12 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             reason = $"interests: {ex.Message}";
             return null;
         }
-        string? parsedStatus = null;
-        if (!string.IsNullOrWhiteSpace(status))
+        if (!TryParseName<SubscriberStatus>(status, "status", $"not one of {string.Join(", ", Enum.GetNames<SubscriberStatus>().Select(n => n.ToLowerInvariant()))}", out var parsedStatus, ref reason)
+            || !TryParseName<DigestFormat>(format, "format", "not html or text", out var parsedFormat, ref reason))
         {
-            if (!Enum.TryParse<SubscriberStatus>(status.Trim(), ignoreCase: true, out var s) || int.TryParse(status, out _))
-            {
-                reason = $"status '{status.Trim()}' is not one of {string.Join(", ", Enum.GetNames<SubscriberStatus>().Select(n => n.ToLowerInvariant()))}";
-                return null;
-            }
-            parsedStatus = SubscriberStore.ToDb(s);
+            return null;
         }
-        string? parsedFormat = null;
-        if (!string.IsNullOrWhiteSpace(format))
-        {
-            if (!Enum.TryParse<DigestFormat>(format.Trim(), ignoreCase: true, out var f) || int.TryParse(format, out _))
-            {
-                reason = $"format '{format.Trim()}' is not html or text";
-                return null;
-            }
-            parsedFormat = SubscriberStore.ToDb(f);
-        }
-        return (address, canonical, parsedStatus, parsedFormat);
+        return (address, canonical, parsedStatus is { } st ? SubscriberStore.ToDb(st) : null, parsedFormat is { } fo ? SubscriberStore.ToDb(fo) : null);
     }
 
     /// <summary>
@@ -258,25 +243,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         string? frequency, string? weekday, string? timeZone, string? noRepeats, out string? reason)
     {
         reason = null;
-        string? parsedFrequency = null;
-        if (!string.IsNullOrWhiteSpace(frequency))
+        if (!TryParseName<DigestFrequency>(frequency, "frequency", "not daily or weekly", out var parsedFrequency, ref reason)
+            || !TryParseName<DayOfWeek>(weekday, "weekday", "not a day's English name (monday ... sunday)", out var parsedWeekday, ref reason))
         {
-            if (!Enum.TryParse<DigestFrequency>(frequency.Trim(), ignoreCase: true, out var f) || int.TryParse(frequency, out _))
-            {
-                reason = $"frequency '{frequency.Trim()}' is not daily or weekly";
-                return null;
-            }
-            parsedFrequency = ReaderChoices.ToDb(f);
-        }
-        short? parsedWeekday = null;
-        if (!string.IsNullOrWhiteSpace(weekday))
-        {
-            if (!Enum.TryParse<DayOfWeek>(weekday.Trim(), ignoreCase: true, out var d) || int.TryParse(weekday, out _))
-            {
-                reason = $"weekday '{weekday.Trim()}' is not a day's English name (monday ... sunday)";
-                return null;
-            }
-            parsedWeekday = (short)d;
+            return null;
         }
         string? parsedZone = null;
         if (!string.IsNullOrWhiteSpace(timeZone))
@@ -306,7 +276,27 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 return null;
             }
         }
-        return (parsedFrequency, parsedWeekday, parsedZone, parsedNoRepeats);
+        return (parsedFrequency is { } fr ? ReaderChoices.ToDb(fr) : null, (short?)parsedWeekday, parsedZone, parsedNoRepeats);
+    }
+
+    /// <summary>
+    /// An optional column holding one of <typeparamref name="T"/>'s names (any case; numbers are refused): true with
+    /// null for an empty field, false with <paramref name="reason"/> for anything else.
+    /// </summary>
+    private static bool TryParseName<T>(string? field, string column, string expected, out T? value, ref string? reason) where T : struct, Enum
+    {
+        value = null;
+        if (string.IsNullOrWhiteSpace(field))
+        {
+            return true;
+        }
+        if (Enum.TryParse<T>(field.Trim(), ignoreCase: true, out var parsed) && !int.TryParse(field, out _))
+        {
+            value = parsed;
+            return true;
+        }
+        reason = $"{column} '{field.Trim()}' is {expected}";
+        return false;
     }
 
     /// <summary>Characters that make a spreadsheet read a cell as a formula.</summary>
