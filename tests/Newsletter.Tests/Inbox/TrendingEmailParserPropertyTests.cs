@@ -115,7 +115,7 @@ public sealed class TrendingEmailParserPropertyTests
         }
 
         var parser = new TrendingEmailParser();
-        var listing = parser.Parse(message, Listings.DefaultBudget, ct);
+        var listing = parser.Parse(message, Listings.HangGuard, ct);
         Assert.All(listing.Papers, paper =>
         {
             Assert.False(string.IsNullOrWhiteSpace(paper.Title));
@@ -125,7 +125,7 @@ public sealed class TrendingEmailParserPropertyTests
             Assert.InRange(paper.Links.Count, 0, LinkExtractor.MaxLinks);
             Assert.All(paper.Links, AssertAbsoluteHttp);
         });
-        var again = parser.Parse(TrendingEmailParser.LoadPersistent(raw, ct), Listings.DefaultBudget, ct);
+        var again = parser.Parse(TrendingEmailParser.LoadPersistent(raw, ct), Listings.HangGuard, ct);
         Assert.Equal(TrendingEmailParser.ToJson(listing), TrendingEmailParser.ToJson(again));
     }
 
