@@ -11,7 +11,8 @@ namespace Newsletter.IntegrationTests.Relevance;
 
 /// <summary>
 /// A reader teaches their digest from the digest itself: real SMTP, real pages, the real model. Each day is a new
-/// listing of the sample's papers, so the second digest can be compared with the first.
+/// listing of the sample's papers, so the second digest can be compared with the first (the reader of that comparison
+/// turned "no repeats" off, or the second digest would leave out every paper of the first).
 /// </summary>
 public sealed partial class ReaderVoteTests
 {
@@ -19,7 +20,9 @@ public sealed partial class ReaderVoteTests
     public async Task VoteFromDigestLinks_NextDigestPutsTheLikedPaperFirstHidesTheDislikedAndSaysWhy()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { NoRepeats = false }, Ct);
         await IngestDayAsync(app, new DateOnly(2025, 3, 11));
         var first = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
         var firstOrder = Titles(first);
