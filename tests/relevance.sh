@@ -12,7 +12,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 data=${RELEVANCE_DATA:-$root/../shared/relevance}
 [[ -f $data/judgements.json ]] || { echo "no judgement set in $data (set RELEVANCE_DATA)" >&2; exit 1; }
-dotnet build "$root/tests/Newsletter.Relevance" -c Release --nologo -v quiet >/dev/null
+build=$(dotnet build "$root/tests/Newsletter.Relevance" -c Release --nologo -v quiet 2>&1) || { echo "$build" >&2; exit 1; }
 args=("$@")
 [[ ${#args[@]} -gt 0 ]] || args=(keywords profile)
 if [[ " ${args[*]} " == *" --service "* ]]; then

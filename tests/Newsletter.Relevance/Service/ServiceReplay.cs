@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -40,7 +41,7 @@ public sealed partial class ServiceReplay(JudgementSet set, string dataFolder, s
         {
             await using var smtp = await MailCapture.StartAsync(ct);
             var port = FreePort();
-            await using var app = await NewsletterServer.BuildAsync([], ProcessRole.All, builder =>
+            await using var app = await NewsletterServer.BuildAsync(["--contentRoot", AppContext.BaseDirectory], ProcessRole.All, builder =>
             {
                 builder.Configuration.AddInMemoryCollection(Settings(connectionString, dropFolder, smtp.Port, port));
                 builder.WebHost.UseUrls($"http://localhost:{port}");
@@ -212,6 +213,7 @@ public sealed partial class ServiceReplay(JudgementSet set, string dataFolder, s
         ["Newsletter:Smtp:Security"] = "None",
         ["Newsletter:Smtp:Connections"] = "2",
         ["Newsletter:Jobs:PollInterval"] = "00:00:00.200",
+        ["Newsletter:Admin:Password"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)),
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
