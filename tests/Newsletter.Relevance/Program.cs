@@ -101,7 +101,8 @@ if (service)
 {
     var server = Environment.GetEnvironmentVariable("NEWSLETTER_TEST_PG")
         ?? throw new InvalidOperationException("--service needs a PostgreSQL server in NEWSLETTER_TEST_PG (tests/relevance.sh --service starts one)");
-    foreach (var score in await new ServiceReplay(set, data, server).RunAsync(CancellationToken.None))
+    var replay = new ServiceReplay(set, data, server);
+    foreach (var score in await replay.RunAsync(CancellationToken.None))
     {
         results.Add(score);
         if (jsonLines)
@@ -109,6 +110,9 @@ if (service)
             Console.WriteLine(JsonSerializer.Serialize(score));
         }
     }
+    // The service's method run in process on the same days: any digest that differs is the replay's to explain.
+    var profile = new Knobs("profile");
+    ServiceComparison.Print(set, replay.Digests, new ProfileMethod(profile, Vectors(profile), set.Papers));
 }
 
 var keywordF1 = set.Readers.ToDictionary(r => r.Id, r => Simulation.Run(new KeywordsOnly(), set, r).F1);
