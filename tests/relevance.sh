@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Replays the relevance judgement set (../shared/relevance beside the clone, or RELEVANCE_DATA) through the service's
 # parser, matcher and Relevance classes, and prints per reader and method: precision, recall, F1 of the papers shown
-# and nDCG@10 of their order, as JSON lines and a table. Needs no services (but --service starts PostgreSQL). Embeddings are cached per model under
-# ${TMPDIR:-/tmp}/newsletter-relevance-cache (the first run embeds the 387 papers: a few minutes on 2 cores).
+# and nDCG@10 of their order, as JSON lines and a table. Needs no services (--service starts its own PostgreSQL).
+# Embeddings are cached per model under ${TMPDIR:-/tmp}/newsletter-relevance-cache (the first run embeds the 387
+# papers: a few minutes on 2 cores).
 # Usage: tests/relevance.sh [METHOD...]     default: keywords profile (see tests/Newsletter.Relevance/Program.cs)
 #        tests/relevance.sh --cost minilm   model load time, one listing's embedding time, memory
 #        tests/relevance.sh --service [METHOD...]   method `service`: the real application (web + jobs) on a private
