@@ -29,10 +29,10 @@ public sealed partial class ServiceReplay(JudgementSet set, string dataFolder, s
     private static readonly TimeSpan DayTimeout = TimeSpan.FromMinutes(15);
 
     private readonly Dictionary<(int Day, string Reader), DigestOutcome> _digests = [];
+    private readonly Dictionary<(int Day, string Reader), int> _leftForWebCopy = [];
 
     /// <summary>What each reader's digest showed each day, in set ids; a reader the service sent nothing is absent.</summary>
     public IReadOnlyDictionary<(int Day, string Reader), DigestOutcome> Digests => _digests;
-    private readonly Dictionary<(int Day, string Reader), int> _leftForWebCopy = [];
 
     public async Task<IReadOnlyList<ReaderScore>> RunAsync(CancellationToken ct)
     {
