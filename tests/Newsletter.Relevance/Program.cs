@@ -1,10 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using Newsletter.Relevance.Evaluation;
+using Newsletter.Relevance.Service;
 
 // Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] [--diagnose MODEL] METHOD...
 //        Newsletter.Relevance [--data DIR] --cost MODEL      (MODEL: minilm | arctic)
 //        Newsletter.Relevance [--data DIR] --scoring-cost VOTES   (DigestRanker.Rank for 100,000 readers)
+//        Newsletter.Relevance [--data DIR] --service [METHOD...]   (the real application on the PostgreSQL server of
+//                                                                    NEWSLETTER_TEST_PG; tests/relevance.sh --service starts one)
 //   METHOD: keywords | profile[:knobs] (the service's classes) | knn:knobs | emb:knobs (explorations); knobs are
 //   key=value,... (see each method's class).
 var data = "../shared/relevance";
@@ -14,6 +17,7 @@ var jsonLines = true;
 var diagnose = new List<string>();
 string? cost = null;
 int? scoringVotes = null;
+var service = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -23,12 +27,13 @@ for (var i = 0; i < args.Length; i++)
         case "--table-only": jsonLines = false; break;
         case "--diagnose": diagnose.Add(args[++i]); break;
         case "--cost": cost = args[++i]; break;
+        case "--service": service = true; break;
         case "--scoring-cost": scoringVotes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: specs.Add(args[i]); break;
     }
 }
 
-if (specs.Count == 0)
+if (specs.Count == 0 && !service)
 {
     specs.Add("keywords");
 }
@@ -90,6 +95,24 @@ foreach (var spec in specs)
             Console.WriteLine(JsonSerializer.Serialize(score));
         }
     }
+}
+
+if (service)
+{
+    var server = Environment.GetEnvironmentVariable("NEWSLETTER_TEST_PG")
+        ?? throw new InvalidOperationException("--service needs a PostgreSQL server in NEWSLETTER_TEST_PG (tests/relevance.sh --service starts one)");
+    var replay = new ServiceReplay(set, data, server);
+    foreach (var score in await replay.RunAsync(CancellationToken.None))
+    {
+        results.Add(score);
+        if (jsonLines)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(score));
+        }
+    }
+    // The service's method run in process on the same days: any digest that differs is the replay's to explain.
+    var profile = new Knobs("profile");
+    ServiceComparison.Print(set, replay.Digests, new ProfileMethod(profile, Vectors(profile), set.Papers));
 }
 
 var keywordF1 = set.Readers.ToDictionary(r => r.Id, r => Simulation.Run(new KeywordsOnly(), set, r).F1);
