@@ -43,7 +43,7 @@ public sealed class FanOutJob(
                 relevanceOptions.Value.InterestsEmbeddingBudget, ct);
             var votes = await relevance.VotesAsync(info.Scope == GenerationScope.One ? info.SubscriberId : null, ct);
             var wrote = await ledger.WritePlanAsync(issueId, generation,
-                Plan(recipients, matcher, similarities, lines, votes).ToAsyncEnumerable(), ct);
+                new DigestPlanner(matcher, similarities, lines, votes).PlanAll(recipients).ToAsyncEnumerable(), ct);
             logger.LogInformation("Issue {IssueId} generation {Generation}: fan-out {Outcome}", issueId, generation,
                 wrote ? "written" : "already written by another run");
         }
@@ -84,12 +84,10 @@ public sealed class FanOutJob(
         }
     }
 
-    private sealed record Recipient(long SubscriberId, string Interests, InterestQuery? Query, string? Error, int Suggestions);
-
     /// <summary>Everyone the generation reaches, their lines parsed: the lines' vectors are looked up before anyone is ranked.</summary>
-    private async Task<List<Recipient>> RecipientsAsync(GenerationInfo info, CancellationToken ct)
+    private async Task<List<PlannedReader>> RecipientsAsync(GenerationInfo info, CancellationToken ct)
     {
-        var recipients = new List<Recipient>();
+        var recipients = new List<PlannedReader>();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var command = DeliveryGenerations.RecipientsCommand(connection, null, info);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -97,63 +95,8 @@ public sealed class FanOutJob(
         {
             var interests = reader.GetString(1);
             var query = queries.TryGetOrParse(interests, out var error);
-            recipients.Add(new Recipient(reader.GetInt64(0), interests, query, error, reader.GetInt16(2)));
+            recipients.Add(new PlannedReader(reader.GetInt64(0), query, error, reader.GetInt16(2)));
         }
         return recipients;
     }
-
-    private static IEnumerable<DeliveryPlan> Plan(List<Recipient> recipients, IssueMatcher matcher, IssueSimilarities similarities,
-        IReadOnlyDictionary<string, Embedding> lines, IReadOnlyDictionary<long, List<ProfileVote>> votes)
-    {
-        foreach (var recipient in recipients)
-        {
-            if (recipient.Query is not { } query)
-            {
-                // Stored interests are validated on the way in; if one still fails, the ledger says so.
-                yield return new DeliveryPlan(recipient.SubscriberId, [], 0, $"interests could not be read: {recipient.Error}");
-                continue;
-            }
-            var vector = lines.GetValueOrDefault(TextEmbedder.InterestsText(query));
-            var readerVotes = votes.GetValueOrDefault(recipient.SubscriberId);
-            if (vector is null && readerVotes is null)
-            {
-                // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
-                var paperIds = matcher.MatchPaperIds(query, out var score);
-                yield return paperIds.Length == 0
-                    ? new DeliveryPlan(recipient.SubscriberId, [], 0, "no paper matched the interests")
-                    : new DeliveryPlan(recipient.SubscriberId, paperIds, (float)score, null);
-                continue;
-            }
-
-            var profile = new ReaderProfile(recipient.Interests, vector, readerVotes ?? []);
-            var ranked = DigestRanker.Rank(similarities, profile, matcher.Match(query), SuggestionFilter.Suggestible(matcher, query), recipient.Suggestions);
-            var shown = ranked.Shown.ToArray();
-            if (shown.Length == 0)
-            {
-                yield return new DeliveryPlan(recipient.SubscriberId, [], 0,
-                    ranked.Hidden.Count > 0 ? "every match looks like papers the reader voted down" : "no paper matched the interests")
-                {
-                    HiddenIds = [.. ranked.Hidden.Select(p => p.PaperId)],
-                };
-                continue;
-            }
-            yield return new DeliveryPlan(recipient.SubscriberId, [.. shown.Select(p => p.PaperId)],
-                (float)ranked.Matches.Sum(p => p.Match?.Score ?? 0), null)
-            {
-                SuggestedIds = [.. ranked.Suggestions.Select(p => p.PaperId)],
-                HiddenIds = [.. ranked.Hidden.Select(p => p.PaperId)],
-                Reasons = [.. shown.Select(Reason)],
-            };
-        }
-    }
-
-    /// <summary>What the digest says under a paper about why it is there; empty for a keyword match (its block says).</summary>
-    private static string Reason(RankedPaper paper) => paper.Reason switch
-    {
-        RankReason.LikedPaper when paper.LikedPaper is { } liked => $"Like «{Shorten(liked.Title)}», which you liked",
-        RankReason.Interests => "Close to your interests",
-        _ => "",
-    };
-
-    private static string Shorten(string title) => title.Length <= 90 ? title : string.Concat(title.AsSpan(0, 89), "…");
 }
