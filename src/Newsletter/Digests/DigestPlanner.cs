@@ -155,12 +155,29 @@ public sealed class DigestPlanner
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)
     {
         var distinct = new List<ProfileVote>();
+        var seenSlots = new List<bool>();
         var seen = new HashSet<ProfileVote>(ReferenceEqualityComparer.Instance);
         foreach (var reader in readers)
         {
             foreach (var vote in reader.All)
             {
-                if (seen.Add(vote))
+                // Votes loaded together are numbered: a look-up by slot instead of a hash of every reader's every vote.
+                if (vote.Slot >= 0)
+                {
+                    while (seenSlots.Count <= vote.Slot)
+                    {
+                        seenSlots.Add(false);
+                    }
+
+                    if (seenSlots[vote.Slot])
+                    {
+                        continue;
+                    }
+
+                    seenSlots[vote.Slot] = true;
+                    distinct.Add(vote);
+                }
+                else if (seen.Add(vote))
                 {
                     distinct.Add(vote);
                 }

@@ -41,6 +41,8 @@ public sealed class FanOutJob(
             var recipients = await RecipientsAsync(info, ct);
             var lines = await relevance.InterestVectorsAsync(recipients.Select(r => r.Query).OfType<InterestQuery>(),
                 relevanceOptions.Value.InterestsEmbeddingBudget, ct);
+            // Everything this issue needs is embedded: the worker plans and sends without the model's memory.
+            relevance.ReleaseModel();
             var votes = await relevance.VotesAsync(info.Scope == GenerationScope.One ? info.SubscriberId : null, ct);
             var wrote = await ledger.WritePlanAsync(issueId, generation,
                 new DigestPlanner(matcher, similarities, lines, votes).PlanAll(recipients).ToAsyncEnumerable(), ct);

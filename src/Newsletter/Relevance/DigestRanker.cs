@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Relevance;
@@ -43,6 +46,13 @@ public sealed record RelevanceSettings
 
     /// <summary>Added to the rank of a keyword match with a keyword in its title (half a standard deviation).</summary>
     public double TitleBonus { get; init; } = 0.5;
+
+    /// <summary>A keyword match is hidden (after votes) when its closeness to something disliked exceeds its closeness
+    /// to anything liked by more than this many standard deviations.</summary>
+    public double HideMargin { get; init; }
+
+    /// <summary>Suggest by the net score (<c>like − max(0, unlike)</c>) instead of <c>like</c> alone.</summary>
+    public bool SuggestOnNetScore { get; init; }
 
     public static RelevanceSettings Default { get; } = new();
 }
@@ -178,6 +188,7 @@ public static class DigestRanker
             unlike.Fill(float.NegativeInfinity);
         }
 
+        var hideMargin = (float)settings.HideMargin;
         for (var m = 0; m < matchIds.Length; m++)
         {
             var i = issue.PositionOf(matchIds[m]);
@@ -190,7 +201,7 @@ public static class DigestRanker
 
             excluded[i] = true;
             var score = like[i] - MathF.Max(0, unlike[i]);
-            if (votes.Any && unlike[i] > like[i])
+            if (votes.Any && unlike[i] > like[i] + hideMargin)
             {
                 into.AddHidden(m, score);
                 continue;
@@ -213,7 +224,13 @@ public static class DigestRanker
                 continue;
             }
 
-            into.AddSuggestion(i, like[i] - MathF.Max(0, unlike[i]), maxSuggestions);
+            var net = like[i] - MathF.Max(0, unlike[i]);
+            if (settings.SuggestOnNetScore && net < threshold)
+            {
+                continue;
+            }
+
+            into.AddSuggestion(i, net, maxSuggestions);
         }
 
         // The reason: the line, or the liked paper that brought the suggestion closest.
@@ -253,7 +270,16 @@ public static class DigestRanker
             return false;
         }
 
-        for (var v = 0; v < votes.Length; v++)
+        var n = z.Length;
+        var first = issue.VoteRowOf(votes[0]);
+        first.Cosines.AsSpan(0, n).CopyTo(z);
+        if (first.Position >= 0)
+        {
+            voted[first.Position] = true;
+        }
+
+        ref var best = ref MemoryMarshal.GetReference(z);
+        for (var v = 1; v < votes.Length; v++)
         {
             var row = issue.VoteRowOf(votes[v]);
             if (row.Position >= 0)
@@ -261,13 +287,17 @@ public static class DigestRanker
                 voted[row.Position] = true;
             }
 
-            if (v == 0)
+            // The element-wise maximum, inlined: a call per vote costs more than the few vectors of an issue's row.
+            ref var cosines = ref MemoryMarshal.GetArrayDataReference(row.Cosines);
+            var i = 0;
+            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
             {
-                row.Cosines.CopyTo(z);
+                Vector256.MaxNative(Vector256.LoadUnsafe(ref best, (nuint)i), Vector256.LoadUnsafe(ref cosines, (nuint)i)).StoreUnsafe(ref best, (nuint)i);
             }
-            else
+
+            for (; i < n; i++)
             {
-                TensorPrimitives.Max(z, row.Cosines, z);
+                Unsafe.Add(ref best, i) = MathF.Max(Unsafe.Add(ref best, i), Unsafe.Add(ref cosines, i));
             }
         }
 
@@ -424,17 +454,14 @@ public static class SuggestionFilter
             return [];
         }
 
-        var exclusionsOnly = InterestQuery.Parse(string.Join(' ', query.Exclusions.Select(e => e.Canonical)));
-        var ids = new long[matcher.PaperCount];
-        var count = matcher.MatchInto(exclusionsOnly, ids, new double[matcher.PaperCount]);
-        // A query of -terms alone matches every paper they do not exclude.
+        var ids = matcher.PaperCount <= 128 ? stackalloc long[matcher.PaperCount] : new long[matcher.PaperCount];
+        var count = matcher.ExcludedPaperIds(query, ids);
         var excluded = new bool[issue.PaperCount];
-        Array.Fill(excluded, true);
-        foreach (var id in ids.AsSpan(0, count))
+        foreach (var id in ids[..count])
         {
             if (issue.PositionOf(id) is var i and >= 0)
             {
-                excluded[i] = false;
+                excluded[i] = true;
             }
         }
 

@@ -95,6 +95,9 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
         return vectors;
     }
 
+    /// <summary>Unloads the model until the next embedding: the fan-out plans and sends without it.</summary>
+    public void ReleaseModel() => embedder.Release();
+
     /// <summary>The vector of one line (a saved or previewed line); stored when <paramref name="store"/>.</summary>
     public async Task<Embedding?> InterestVectorAsync(InterestQuery query, bool store, CancellationToken ct)
     {

@@ -259,6 +259,39 @@ public sealed class IssueMatcher
         return n;
     }
 
+    /// <summary>The papers the line's -terms exclude, as ids into <paramref name="ids"/> (room for every paper); returns how many.</summary>
+    public int ExcludedPaperIds(InterestQuery query, Span<long> ids)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (ids.Length < _paperIds.Length)
+        {
+            throw new ArgumentException($"The span needs room for every paper ({_paperIds.Length}).", nameof(ids));
+        }
+
+        var words = _all.Length;
+        var excluded = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        excluded.Clear();
+        foreach (var term in query.Exclusions)
+        {
+            var papers = Hits(term).Papers;
+            for (var w = 0; w < words; w++)
+            {
+                excluded[w] |= papers[w];
+            }
+        }
+
+        var n = 0;
+        for (var w = 0; w < words; w++)
+        {
+            for (var bits = excluded[w]; bits != 0; bits &= bits - 1)
+            {
+                ids[n++] = _paperIds[(w << 6) + BitOperations.TrailingZeroCount(bits)];
+            }
+        }
+
+        return n;
+    }
+
     /// <summary>
     /// Leaves the papers that match <paramref name="query"/> set in <paramref name="selected"/> and the hits of its
     /// positive terms, in the order of PositiveTerms, in <paramref name="hits"/>; returns how many papers match.
