@@ -2,7 +2,7 @@
 # Runs the benchmarks (never part of `dotnet test`): installs what is missing (apt), starts a private PostgreSQL
 # (with PostgreSQL's durability defaults: fsync and synchronous_commit on, as deployed), Dovecot and Postfix's
 # smtp-sink on free loopback ports, builds Release, runs tests/Newsletter.Benchmarks, stops everything it started.
-# Usage: tests/bench.sh [scenario...]   scenarios: parse matching render fan-out outcome-writes ingestion time-to-inbox web (default: all)
+# Usage: tests/bench.sh [scenario...]   scenarios: parse matching scoring render fan-out outcome-writes ingestion time-to-inbox web (default: all)
 # Sizes (env): BENCH_SUBSCRIBERS=100000 BENCH_SMTP_CONNECTIONS=4 BENCH_BACKLOG=1000 BENCH_WRK_DURATION=20s
 #              BENCH_INBOX_LISTINGS=5 BENCH_INBOX_SUBSCRIBERS=1000
 #              BENCH_WRK_CONNECTIONS=32 BENCH_WRK_THREADS=2 BENCH_MANAGE_PATH=/manage/{token} BENCH_SEED=42

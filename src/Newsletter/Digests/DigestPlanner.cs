@@ -6,8 +6,11 @@ using Npgsql;
 
 namespace Newsletter.Digests;
 
-/// <summary>A reader a fan-out plans for, their line parsed (or why it could not be).</summary>
-public sealed record PlanRecipient(long SubscriberId, string Interests, InterestQuery? Query, string? Error, int Suggestions, bool NoRepeats);
+/// <summary>
+/// A reader a fan-out plans for: their parsed line (null when it failed to parse, with the error), their "Also for you"
+/// limit, and whether papers they were sent before are left out.
+/// </summary>
+public readonly record struct PlanRecipient(long SubscriberId, InterestQuery? Query, string? Error, int Suggestions, bool NoRepeats);
 
 /// <summary>
 /// Decides what each reader gets from a set of papers (one issue, or a week's issues each paper once): keyword
@@ -23,7 +26,7 @@ public sealed class DigestPlanner(
     public PlanRecipient Recipient(long subscriberId, string interests, int suggestions, bool noRepeats)
     {
         var query = queries.TryGetOrParse(interests, out var error);
-        return new PlanRecipient(subscriberId, interests, query, error, suggestions, noRepeats);
+        return new PlanRecipient(subscriberId, query, error, suggestions, noRepeats);
     }
 
     /// <summary>
@@ -43,11 +46,13 @@ public sealed class DigestPlanner(
         var similarities = await relevance.LoadIssueAsync(papers, ct);
         var lines = await relevance.InterestVectorsAsync(recipients.Select(r => r.Query).OfType<InterestQuery>(),
             relevanceOptions.Value.InterestsEmbeddingBudget, ct);
+        // Everything these papers need is embedded: the worker plans and sends without the model's memory.
+        relevance.ReleaseModel();
         var votes = await relevance.VotesAsync(votesOf, ct);
         var received = await ReceivedAsync(papers, recipients, repeatsOf, ct);
-        return Plan(recipients, matcher, similarities, lines, votes, received, weekOf);
+        var plans = new IssuePlanner(matcher, similarities, lines, votes).PlanAll(recipients, received);
+        return weekOf is null ? plans : plans.Select(plan => plan with { WeekOf = weekOf });
     }
-
     /// <summary>
     /// For each reader who chose no repeats, which of <paramref name="papers"/> a sent delivery already brought them. One
     /// query for the whole fan-out: only the issues these papers trended in are read, only rows sharing a paper kept.
@@ -84,84 +89,4 @@ public sealed class DigestPlanner(
         }
         return result;
     }
-
-    private static IEnumerable<DeliveryPlan> Plan(IReadOnlyList<PlanRecipient> recipients, IssueMatcher matcher, IssueSimilarities similarities,
-        IReadOnlyDictionary<string, Embedding> lines, IReadOnlyDictionary<long, List<ProfileVote>> votes,
-        Dictionary<long, HashSet<long>> received, DateOnly? weekOf)
-    {
-        foreach (var recipient in recipients)
-        {
-            var plan = PlanOne(recipient, matcher, similarities, lines, votes,
-                recipient.NoRepeats ? received.GetValueOrDefault(recipient.SubscriberId) : null);
-            yield return weekOf is null ? plan : plan with { WeekOf = weekOf };
-        }
-    }
-
-    private static DeliveryPlan PlanOne(PlanRecipient recipient, IssueMatcher matcher, IssueSimilarities similarities,
-        IReadOnlyDictionary<string, Embedding> lines, IReadOnlyDictionary<long, List<ProfileVote>> votes, HashSet<long>? received)
-    {
-        if (recipient.Query is not { } query)
-        {
-            // Stored interests are validated on the way in; if one still fails, the ledger says so.
-            return new DeliveryPlan(recipient.SubscriberId, [], 0, $"interests could not be read: {recipient.Error}");
-        }
-        var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
-        var vector = lines.GetValueOrDefault(TextEmbedder.InterestsText(query));
-        var readerVotes = votes.GetValueOrDefault(recipient.SubscriberId);
-        if (vector is null && readerVotes is null)
-        {
-            // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
-            long[] paperIds;
-            double score;
-            if (received is null)
-            {
-                paperIds = matcher.MatchPaperIds(query, out score);
-            }
-            else
-            {
-                var fresh = matcher.Match(query).Where(m => !received.Contains(m.PaperId)).ToList();
-                paperIds = [.. fresh.Select(m => m.PaperId)];
-                score = fresh.Sum(m => m.Score);
-            }
-            return paperIds.Length == 0
-                ? new DeliveryPlan(recipient.SubscriberId, [], 0, nothing)
-                : new DeliveryPlan(recipient.SubscriberId, paperIds, (float)score, null);
-        }
-
-        var profile = new ReaderProfile(recipient.Interests, vector, readerVotes ?? []);
-        IReadOnlyList<PaperMatch> matches = matcher.Match(query);
-        var suggestible = SuggestionFilter.Suggestible(matcher, query);
-        if (received is not null)
-        {
-            matches = [.. matches.Where(m => !received.Contains(m.PaperId))];
-            suggestible = (suggestible ?? similarities.PaperIds.ToHashSet()).Where(id => !received.Contains(id)).ToHashSet();
-        }
-        var ranked = DigestRanker.Rank(similarities, profile, matches, suggestible, recipient.Suggestions);
-        var shown = ranked.Shown.ToArray();
-        if (shown.Length == 0)
-        {
-            return new DeliveryPlan(recipient.SubscriberId, [], 0,
-                ranked.Hidden.Count > 0 ? "every match looks like papers the reader voted down" : nothing)
-            {
-                HiddenIds = [.. ranked.Hidden.Select(p => p.PaperId)],
-            };
-        }
-        return new DeliveryPlan(recipient.SubscriberId, [.. shown.Select(p => p.PaperId)],
-            (float)ranked.Matches.Sum(p => p.Match?.Score ?? 0), null)
-        {
-            SuggestedIds = [.. ranked.Suggestions.Select(p => p.PaperId)],
-            HiddenIds = [.. ranked.Hidden.Select(p => p.PaperId)],
-            Reasons = [.. shown.Select(Reason)],
-        };
-    }
-
-    /// <summary>What the digest says under a paper about why it is there; empty for a keyword match (its block says).</summary>
-    private static string Reason(RankedPaper paper) => paper.Reason switch
-    {
-        RankReason.LikedPaper when paper.LikedPaper is { } liked => $"Like «{Shorten(liked.Title)}», which you liked",
-        RankReason.Interests => "Close to your interests",
-        _ => "",
-    };
-
-    private static string Shorten(string title) => title.Length <= 90 ? title : string.Concat(title.AsSpan(0, 89), "…");
 }

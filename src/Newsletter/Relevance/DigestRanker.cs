@@ -1,3 +1,7 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Relevance;
@@ -43,6 +47,13 @@ public sealed record RelevanceSettings
     /// <summary>Added to the rank of a keyword match with a keyword in its title (half a standard deviation).</summary>
     public double TitleBonus { get; init; } = 0.5;
 
+    /// <summary>A keyword match is hidden (after votes) when its closeness to something disliked exceeds its closeness
+    /// to anything liked by more than this many standard deviations.</summary>
+    public double HideMargin { get; init; }
+
+    /// <summary>Suggest by the net score (<c>like − max(0, unlike)</c>) instead of <c>like</c> alone.</summary>
+    public bool SuggestOnNetScore { get; init; }
+
     public static RelevanceSettings Default { get; } = new();
 }
 
@@ -71,119 +82,348 @@ public static class DigestRanker
         int maxSuggestions,
         RelevanceSettings? settings = null)
     {
+        ArgumentNullException.ThrowIfNull(matches);
+        var ids = new long[matches.Count];
+        var scores = new double[matches.Count];
+        for (var m = 0; m < matches.Count; m++)
+        {
+            ids[m] = matches[m].PaperId;
+            scores[m] = matches[m].Score;
+        }
+
         ArgumentNullException.ThrowIfNull(issue);
         ArgumentNullException.ThrowIfNull(profile);
-        ArgumentNullException.ThrowIfNull(matches);
-        ArgumentOutOfRangeException.ThrowIfNegative(maxSuggestions);
-        settings ??= RelevanceSettings.Default;
-
-        var n = issue.PaperCount;
-        var interests = issue.InterestRow(profile);
-        var (liked, nearestLiked) = Nearest(issue, profile.Liked, n);
-        var (disliked, _) = Nearest(issue, profile.Disliked, n);
-        var like = new double[n];
-        var unlike = new double[n];
-        for (var i = 0; i < n; i++)
+        bool[] unsuggestible = [];
+        if (suggestible is not null)
         {
-            like[i] = (interests, liked) switch
+            unsuggestible = new bool[issue.PaperCount];
+            for (var i = 0; i < unsuggestible.Length; i++)
             {
-                (null, null) => 0,
-                (null, _) => liked[i],
-                (_, null) => interests[i],
-                _ => Math.Max(interests[i], liked[i]),
-            };
-            unlike[i] = disliked is null ? double.NegativeInfinity : disliked[i];
-            if (liked is not null && interests is not null && interests[i] >= liked[i])
-            {
-                nearestLiked[i] = null;
+                unsuggestible[i] = !suggestible.Contains(issue.PaperIds[i]);
             }
         }
 
-        double Score(int i) => like[i] - Math.Max(0, unlike[i]);
-
-        var shown = new List<(RankedPaper Paper, double Rank, int Order)>(matches.Count);
-        var hidden = new List<RankedPaper>();
-        var matched = new HashSet<long>();
-        for (var m = 0; m < matches.Count; m++)
+        var ranking = new DigestRanking();
+        Rank(issue, issue.InterestRow(profile), profile.Split, ids, scores, unsuggestible, maxSuggestions, ranking, settings);
+        var shown = new RankedPaper[ranking.ShownMatches.Length];
+        for (var k = 0; k < shown.Length; k++)
         {
-            var match = matches[m];
-            matched.Add(match.PaperId);
-            var i = issue.PositionOf(match.PaperId);
+            var m = ranking.ShownMatches[k];
+            shown[k] = new RankedPaper(matches[m].PaperId, ranking.MatchScore(m), RankReason.Keywords, matches[m], null);
+        }
+
+        var hidden = new RankedPaper[ranking.HiddenMatches.Length];
+        for (var k = 0; k < hidden.Length; k++)
+        {
+            var m = ranking.HiddenMatches[k];
+            hidden[k] = new RankedPaper(matches[m].PaperId, ranking.MatchScore(m), RankReason.Keywords, matches[m], null);
+        }
+
+        var suggestions = new RankedPaper[ranking.Suggestions.Length];
+        for (var k = 0; k < suggestions.Length; k++)
+        {
+            var liked = ranking.SuggestionLikedPaper(k);
+            suggestions[k] = new RankedPaper(issue.PaperIds[ranking.Suggestions[k]], ranking.SuggestionScore(k),
+                liked is null ? RankReason.Interests : RankReason.LikedPaper, null, liked);
+        }
+
+        return new RankedDigest(shown, hidden, suggestions);
+    }
+
+    /// <summary>
+    /// The same decision into a reusable <paramref name="into"/>, allocating nothing: what a fan-out calls for each
+    /// reader. <paramref name="interests"/> is the line's row (<see cref="IssueSimilarities.InterestRow(string, Embedding)"/>;
+    /// null when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
+    /// keyword matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
+    /// marks, by issue position, the papers the line's -terms exclude (<see cref="SuggestionFilter.Unsuggestible"/>;
+    /// empty when none).
+    /// </summary>
+    public static void Rank(
+        IssueSimilarities issue,
+        float[]? interests,
+        ProfileVotes votes,
+        ReadOnlySpan<long> matchIds,
+        ReadOnlySpan<double> matchScores,
+        ReadOnlySpan<bool> unsuggestible,
+        int maxSuggestions,
+        DigestRanking into,
+        RelevanceSettings? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(issue);
+        ArgumentNullException.ThrowIfNull(votes);
+        ArgumentNullException.ThrowIfNull(into);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSuggestions);
+        if (matchScores.Length != matchIds.Length)
+        {
+            throw new ArgumentException("One score per matched paper.", nameof(matchScores));
+        }
+
+        settings ??= RelevanceSettings.Default;
+        var n = issue.PaperCount;
+        into.Reset(n, matchIds.Length);
+        var excluded = into.ExcludedSpan(n);
+        var like = into.LikeSpan(n);
+        var unlike = into.UnlikeSpan(n);
+        var likedZ = into.LikedSpan(n);
+        var hasLiked = Nearest(issue, votes.Liked, likedZ, excluded);
+        if (interests is not null && hasLiked)
+        {
+            TensorPrimitives.Max(interests, likedZ, like);
+        }
+        else if (interests is not null)
+        {
+            interests.CopyTo(like);
+        }
+        else if (hasLiked)
+        {
+            likedZ.CopyTo(like);
+        }
+        else
+        {
+            like.Clear();
+        }
+
+        if (!Nearest(issue, votes.Disliked, unlike, excluded))
+        {
+            unlike.Fill(float.NegativeInfinity);
+        }
+
+        var hideMargin = (float)settings.HideMargin;
+        for (var m = 0; m < matchIds.Length; m++)
+        {
+            var i = issue.PositionOf(matchIds[m]);
             if (i < 0)
             {
                 // A paper without a vector yet is ranked as keywords alone would rank it.
-                shown.Add((new RankedPaper(match.PaperId, 0, RankReason.Keywords, match, null), double.NegativeInfinity, m));
+                into.AddShown(m, 0, float.NegativeInfinity);
                 continue;
             }
 
-            var paper = new RankedPaper(match.PaperId, Score(i), RankReason.Keywords, match, null);
-            if (profile.HasVotes && unlike[i] > like[i])
+            excluded[i] = true;
+            var score = like[i] - MathF.Max(0, unlike[i]);
+            if (votes.Any && unlike[i] > like[i] + hideMargin)
             {
-                hidden.Add(paper);
+                into.AddHidden(m, score);
                 continue;
             }
 
-            var titleHit = match.Score >= IssueMatcher.TitleWeight;
-            shown.Add((paper, paper.Score + (titleHit ? settings.TitleBonus : 0), m));
+            var titleHit = matchScores[m] >= IssueMatcher.TitleWeight;
+            into.AddShown(m, score, score + (titleHit ? (float)settings.TitleBonus : 0));
         }
 
-        var suggestions = new List<RankedPaper>();
-        if (maxSuggestions > 0)
+        if (maxSuggestions == 0)
         {
-            var voted = profile.Votes.Select(v => v.PaperId).ToHashSet();
-            for (var i = 0; i < n; i++)
-            {
-                var id = issue.PaperIds[i];
-                if (matched.Contains(id) || voted.Contains(id) || (suggestible is not null && !suggestible.Contains(id))
-                    || like[i] < settings.SuggestionThreshold || like[i] <= unlike[i])
-                {
-                    continue;
-                }
-
-                var reason = nearestLiked[i] is null ? RankReason.Interests : RankReason.LikedPaper;
-                suggestions.Add(new RankedPaper(id, Score(i), reason, null, nearestLiked[i]));
-            }
-
-            suggestions.Sort((a, b) => b.Score.CompareTo(a.Score));
-            if (suggestions.Count > maxSuggestions)
-            {
-                suggestions.RemoveRange(maxSuggestions, suggestions.Count - maxSuggestions);
-            }
+            return;
         }
 
-        var ranked = shown.OrderByDescending(s => s.Rank).ThenBy(s => s.Order).Select(s => s.Paper).ToArray();
-        return new RankedDigest(ranked, hidden, suggestions);
+        var threshold = (float)settings.SuggestionThreshold;
+        for (var i = 0; i < n; i++)
+        {
+            if (excluded[i] || like[i] < threshold || like[i] <= unlike[i] || (!unsuggestible.IsEmpty && unsuggestible[i]))
+            {
+                continue;
+            }
+
+            var net = like[i] - MathF.Max(0, unlike[i]);
+            if (settings.SuggestOnNetScore && net < threshold)
+            {
+                continue;
+            }
+
+            into.AddSuggestion(i, net, maxSuggestions);
+        }
+
+        // The reason: the line, or the liked paper that brought the suggestion closest.
+        for (var k = 0; k < into.Suggestions.Length; k++)
+        {
+            var i = into.Suggestions[k];
+            if (!hasLiked || (interests is not null && interests[i] >= likedZ[i]))
+            {
+                continue;
+            }
+
+            ProfileVote? nearest = null;
+            var best = float.NegativeInfinity;
+            foreach (var vote in votes.Liked)
+            {
+                var cosine = issue.VoteRowOf(vote).Cosines[i];
+                if (cosine > best)
+                {
+                    best = cosine;
+                    nearest = vote;
+                }
+            }
+
+            into.SetSuggestionLikedPaper(k, nearest);
+        }
     }
 
     /// <summary>
     /// For each paper of the issue, its cosine with the nearest of <paramref name="votes"/>, standardised within the
-    /// issue (so the nearest-vote closeness speaks the same scale as the line's), and which vote that was.
+    /// issue (so the nearest-vote closeness speaks the same scale as the line's), into <paramref name="z"/>; marks the
+    /// voted papers in <paramref name="voted"/>. False when there are no votes.
     /// </summary>
-    private static (double[]? Z, ProfileVote?[] Nearest) Nearest(IssueSimilarities issue, IReadOnlyList<ProfileVote> votes, int n)
+    private static bool Nearest(IssueSimilarities issue, ProfileVote[] votes, Span<float> z, Span<bool> voted)
     {
-        var nearest = new ProfileVote?[n];
-        if (votes.Count == 0)
+        if (votes.Length == 0)
         {
-            return (null, nearest);
+            return false;
         }
 
-        var best = new double[n];
-        Array.Fill(best, double.NegativeInfinity);
-        foreach (var vote in votes)
+        var n = z.Length;
+        var first = issue.VoteRowOf(votes[0]);
+        first.Cosines.AsSpan(0, n).CopyTo(z);
+        if (first.Position >= 0)
         {
-            var row = issue.VoteRow(vote);
-            for (var i = 0; i < n; i++)
+            voted[first.Position] = true;
+        }
+
+        ref var best = ref MemoryMarshal.GetReference(z);
+        for (var v = 1; v < votes.Length; v++)
+        {
+            var row = issue.VoteRowOf(votes[v]);
+            if (row.Position >= 0)
             {
-                if (row[i] > best[i])
-                {
-                    best[i] = row[i];
-                    nearest[i] = vote;
-                }
+                voted[row.Position] = true;
+            }
+
+            // The element-wise maximum, inlined: a call per vote costs more than the few vectors of an issue's row.
+            ref var cosines = ref MemoryMarshal.GetArrayDataReference(row.Cosines);
+            var i = 0;
+            for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
+            {
+                Vector256.MaxNative(Vector256.LoadUnsafe(ref best, (nuint)i), Vector256.LoadUnsafe(ref cosines, (nuint)i)).StoreUnsafe(ref best, (nuint)i);
+            }
+
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref best, i) = MathF.Max(Unsafe.Add(ref best, i), Unsafe.Add(ref cosines, i));
             }
         }
 
-        return (IssueSimilarities.Standardize(best), nearest);
+        IssueSimilarities.Standardize(z);
+        return true;
     }
+}
+
+/// <summary>
+/// One reader's digest as <see cref="DigestRanker"/> decides it, by index: shown and hidden keyword matches (indices
+/// into the matches ranked), suggestions (positions in the issue). Reused from reader to reader by one thread, so
+/// ranking a fan-out's readers allocates nothing per reader.
+/// </summary>
+public sealed class DigestRanking
+{
+    private float[] _like = [];
+    private float[] _unlike = [];
+    private float[] _liked = [];
+    private bool[] _excluded = [];
+    private float[] _matchScores = [];
+    private int[] _shown = [];
+    private float[] _shownRanks = [];
+    private int[] _hidden = [];
+    private int[] _suggestions = [];
+    private float[] _suggestionScores = [];
+    private ProfileVote?[] _suggestionLiked = [];
+    private int _shownCount;
+    private int _hiddenCount;
+    private int _suggestionCount;
+
+    /// <summary>Indices of the keyword matches in the mail, best first.</summary>
+    public ReadOnlySpan<int> ShownMatches => _shown.AsSpan(0, _shownCount);
+
+    /// <summary>Indices of the keyword matches the votes say are unwanted (the web copy only), in the matcher's order.</summary>
+    public ReadOnlySpan<int> HiddenMatches => _hidden.AsSpan(0, _hiddenCount);
+
+    /// <summary>Issue positions of the "Also for you" papers, best first.</summary>
+    public ReadOnlySpan<int> Suggestions => _suggestions.AsSpan(0, _suggestionCount);
+
+    /// <summary>The profile's score of a keyword match (by index): issue standard deviations.</summary>
+    public float MatchScore(int match) => _matchScores[match];
+
+    public float SuggestionScore(int suggestion) => _suggestionScores[suggestion];
+
+    /// <summary>The liked paper a suggestion resembles most; null when the line brought it closer.</summary>
+    public ProfileVote? SuggestionLikedPaper(int suggestion) => _suggestionLiked[suggestion];
+
+    internal void Reset(int papers, int matches)
+    {
+        if (_like.Length < papers)
+        {
+            _like = new float[papers];
+            _unlike = new float[papers];
+            _liked = new float[papers];
+            _excluded = new bool[papers];
+            _suggestions = new int[papers];
+            _suggestionScores = new float[papers];
+            _suggestionLiked = new ProfileVote?[papers];
+        }
+
+        if (_matchScores.Length < matches)
+        {
+            _matchScores = new float[matches];
+            _shown = new int[matches];
+            _shownRanks = new float[matches];
+            _hidden = new int[matches];
+        }
+
+        _excluded.AsSpan(0, papers).Clear();
+        _suggestionLiked.AsSpan(0, _suggestionCount).Clear();
+        _shownCount = _hiddenCount = _suggestionCount = 0;
+    }
+
+    internal Span<float> LikeSpan(int papers) => _like.AsSpan(0, papers);
+
+    internal Span<float> UnlikeSpan(int papers) => _unlike.AsSpan(0, papers);
+
+    internal Span<float> LikedSpan(int papers) => _liked.AsSpan(0, papers);
+
+    internal Span<bool> ExcludedSpan(int papers) => _excluded.AsSpan(0, papers);
+
+    /// <summary>Inserts a shown match by rank, best first; equal ranks keep the matcher's order.</summary>
+    internal void AddShown(int match, float score, float rank)
+    {
+        _matchScores[match] = score;
+        var j = _shownCount - 1;
+        while (j >= 0 && _shownRanks[j] < rank)
+        {
+            _shown[j + 1] = _shown[j];
+            _shownRanks[j + 1] = _shownRanks[j];
+            j--;
+        }
+
+        _shown[j + 1] = match;
+        _shownRanks[j + 1] = rank;
+        _shownCount++;
+    }
+
+    internal void AddHidden(int match, float score)
+    {
+        _matchScores[match] = score;
+        _hidden[_hiddenCount++] = match;
+    }
+
+    /// <summary>Keeps the best <paramref name="limit"/> suggestions, best first; equal scores keep issue order.</summary>
+    internal void AddSuggestion(int position, float score, int limit)
+    {
+        if (_suggestionCount == limit && _suggestionScores[_suggestionCount - 1] >= score)
+        {
+            return;
+        }
+
+        var j = Math.Min(_suggestionCount, limit - 1) - 1;
+        while (j >= 0 && _suggestionScores[j] < score)
+        {
+            _suggestions[j + 1] = _suggestions[j];
+            _suggestionScores[j + 1] = _suggestionScores[j];
+            j--;
+        }
+
+        _suggestions[j + 1] = position;
+        _suggestionScores[j + 1] = score;
+        _suggestionCount = Math.Min(_suggestionCount + 1, limit);
+    }
+
+    internal void SetSuggestionLikedPaper(int suggestion, ProfileVote? liked) => _suggestionLiked[suggestion] = liked;
 }
 
 /// <summary>Which papers of an issue a reader's line allows as suggestions: all but those its -terms exclude.</summary>
@@ -201,5 +441,30 @@ public static class SuggestionFilter
 
         var exclusionsOnly = InterestQuery.Parse(string.Join(' ', query.Exclusions.Select(e => e.Canonical)));
         return matcher.Match(exclusionsOnly).Select(m => m.PaperId).ToHashSet();
+    }
+
+    /// <summary>The papers the line's -terms exclude, by position in <paramref name="issue"/>; empty when none is.</summary>
+    public static bool[] Unsuggestible(IssueMatcher matcher, IssueSimilarities issue, InterestQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        ArgumentNullException.ThrowIfNull(issue);
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Exclusions.Length == 0)
+        {
+            return [];
+        }
+
+        var ids = matcher.PaperCount <= 128 ? stackalloc long[matcher.PaperCount] : new long[matcher.PaperCount];
+        var count = matcher.ExcludedPaperIds(query, ids);
+        var excluded = new bool[issue.PaperCount];
+        foreach (var id in ids[..count])
+        {
+            if (issue.PositionOf(id) is var i and >= 0)
+            {
+                excluded[i] = true;
+            }
+        }
+
+        return excluded;
     }
 }

@@ -1,29 +1,46 @@
 using System.Collections.Concurrent;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Newsletter.Relevance;
 
 /// <summary>
-/// One issue's papers seen through embeddings. Built once per issue; for each interests line and each voted paper
-/// it computes once how similar every paper of the issue is to it and caches that row for every later reader, so a
-/// reader with 25 votes costs look-ups rather than dot products. Thread-safe.
+/// One issue's papers seen through embeddings: their vectors as one contiguous papers × dimensions matrix. For each
+/// interests line and each voted paper it computes once how similar every paper of the issue is to it (one row of
+/// dot products) and caches that row for every later reader, so a reader with 25 votes costs look-ups and a few
+/// vector maxima rather than dot products. Thread-safe.
 /// </summary>
 public sealed class IssueSimilarities
 {
     private readonly long[] _paperIds;
-    private readonly Embedding[] _vectors;
+    private readonly float[] _matrix;
+    private readonly int _dimensions;
     private readonly Dictionary<long, int> _positions;
-    private readonly ConcurrentDictionary<string, double[]?> _interestRows = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, double[]> _voteRows = new();
+    private readonly ConcurrentDictionary<string, float[]?> _interestRows = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, VoteRow> _voteRows = new();
+    private VoteRow?[] _slots = [];
+    private Dictionary<string, float[]> _preparedLines = new(StringComparer.Ordinal);
 
     public IssueSimilarities(IReadOnlyList<(long PaperId, Embedding Vector)> papers)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        _paperIds = papers.Select(p => p.PaperId).ToArray();
-        _vectors = papers.Select(p => p.Vector).ToArray();
-        _positions = new Dictionary<long, int>(_paperIds.Length);
-        for (var i = 0; i < _paperIds.Length; i++)
+        _paperIds = new long[papers.Count];
+        _dimensions = papers.Count == 0 ? 0 : papers[0].Vector.Dimensions;
+        _matrix = new float[papers.Count * _dimensions];
+        _positions = new Dictionary<long, int>(papers.Count);
+        for (var i = 0; i < papers.Count; i++)
         {
-            _positions[_paperIds[i]] = i;
+            var (id, vector) = papers[i];
+            if (vector.Dimensions != _dimensions)
+            {
+                throw new ArgumentException($"Vectors of {_dimensions} and {vector.Dimensions} dimensions come from different models.", nameof(papers));
+            }
+
+            _paperIds[i] = id;
+            vector.Values.CopyTo(_matrix.AsSpan(i * _dimensions, _dimensions));
+            _positions[id] = i;
         }
     }
 
@@ -36,40 +53,146 @@ public sealed class IssueSimilarities
 
     /// <summary>How close each paper of the issue is to the interests line, standardised within the issue (a z-score:
     /// standard deviations above the issue's typical paper). Shared by every reader with the same line; read only.</summary>
-    internal double[]? InterestRow(ReaderProfile profile) =>
-        profile.InterestsVector is null ? null : _interestRows.GetOrAdd(profile.Interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: profile.InterestsVector));
+    internal float[]? InterestRow(ReaderProfile profile) =>
+        profile.InterestsVector is null ? null : InterestRow(profile.Interests, profile.InterestsVector);
 
-    /// <summary>The cosine of each paper of the issue with a voted paper. Shared by every reader who voted on it; read only.</summary>
-    internal double[] VoteRow(ProfileVote vote) =>
-        _voteRows.GetOrAdd(vote.PaperId, static (_, arg) => arg.Self.Cosines(arg.Vector), (Self: this, Vector: vote.Paper));
+    /// <inheritdoc cref="InterestRow(ReaderProfile)"/>
+    public float[] InterestRow(string interests, Embedding vector) =>
+        _preparedLines.TryGetValue(interests, out var prepared)
+            ? prepared
+            : _interestRows.GetOrAdd(interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: vector))!;
 
-    private double[] Cosines(Embedding target)
+    /// <summary>The cosine of each paper of the issue with a voted paper, and where that paper is in the issue (-1 when
+    /// it is not). Shared by every reader who voted on it; read only.</summary>
+    internal VoteRow VoteRowOf(ProfileVote vote)
     {
-        var row = new double[_vectors.Length];
-        for (var i = 0; i < row.Length; i++)
+        var slots = _slots;
+        if ((uint)vote.Slot < (uint)slots.Length && slots[vote.Slot] is { } bySlot && bySlot.PaperId == vote.PaperId)
         {
-            row[i] = _vectors[i].Similarity(target);
+            return bySlot;
+        }
+
+        return _voteRows.TryGetValue(vote.PaperId, out var row)
+            ? row
+            : _voteRows.GetOrAdd(vote.PaperId, static (id, arg) => new VoteRow(id, arg.Self.Cosines(arg.Vector), arg.Self.PositionOf(id)), (Self: this, Vector: vote.Paper));
+    }
+
+    /// <summary>
+    /// Computes the rows of many lines and voted papers at once, before readers are ranked (a fan-out knows them all),
+    /// on every core: ranking then only looks rows up, voted papers by <see cref="ProfileVote.Slot"/>. Call it before
+    /// ranking starts, not while readers are ranked.
+    /// </summary>
+    public void Prepare(IReadOnlyList<(string Interests, Embedding Vector)> lines, IReadOnlyList<ProfileVote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(votes);
+        var lineRows = new float[lines.Count][];
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, lines.Count, 1024), range =>
+        {
+            for (var l = range.Item1; l < range.Item2; l++)
+            {
+                lineRows[l] = Standardize(Cosines(lines[l].Vector));
+            }
+        });
+        var prepared = new Dictionary<string, float[]>(_preparedLines, StringComparer.Ordinal);
+        prepared.EnsureCapacity(prepared.Count + lines.Count);
+        for (var l = 0; l < lines.Count; l++)
+        {
+            prepared.TryAdd(lines[l].Interests, lineRows[l]);
+        }
+
+        _preparedLines = prepared;
+
+        var slots = new VoteRow?[votes.Count == 0 ? 0 : votes.Max(v => v.Slot) + 1];
+        foreach (var vote in votes)
+        {
+            var row = VoteRowOf(vote);
+            if (vote.Slot >= 0)
+            {
+                slots[vote.Slot] = row;
+            }
+        }
+
+        _slots = slots;
+    }
+
+    /// <summary>Number of cached rows (lines and voted papers).</summary>
+    public int CachedRows => _preparedLines.Count + _interestRows.Count + _voteRows.Count;
+
+    private float[] Cosines(Embedding target)
+    {
+        if (target.Dimensions != _dimensions && _paperIds.Length > 0)
+        {
+            throw new ArgumentException($"Vectors of {_dimensions} and {target.Dimensions} dimensions come from different models.", nameof(target));
+        }
+
+        var row = new float[_paperIds.Length];
+        var values = target.Values;
+        var d = _dimensions;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0)
+        {
+            // Four papers at a time: each load of the target feeds four products.
+            ref var x = ref MemoryMarshal.GetReference(values);
+            ref var m = ref MemoryMarshal.GetArrayDataReference(_matrix);
+            for (; i + 4 <= row.Length; i += 4)
+            {
+                ref var p0 = ref Unsafe.Add(ref m, i * d);
+                ref var p1 = ref Unsafe.Add(ref p0, d);
+                ref var p2 = ref Unsafe.Add(ref p1, d);
+                ref var p3 = ref Unsafe.Add(ref p2, d);
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (var k = 0; k < d; k += Vector256<float>.Count)
+                {
+                    var t = Vector256.LoadUnsafe(ref x, (nuint)k);
+                    s0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref p0, (nuint)k), t, s0);
+                    s1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref p1, (nuint)k), t, s1);
+                    s2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref p2, (nuint)k), t, s2);
+                    s3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref p3, (nuint)k), t, s3);
+                }
+
+                row[i] = Vector256.Sum(s0);
+                row[i + 1] = Vector256.Sum(s1);
+                row[i + 2] = Vector256.Sum(s2);
+                row[i + 3] = Vector256.Sum(s3);
+            }
+        }
+
+        for (; i < row.Length; i++)
+        {
+            row[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), values);
         }
 
         return row;
     }
 
     /// <summary>In place: (x − mean) / standard deviation; all zero when the values cannot tell papers apart.</summary>
-    internal static double[] Standardize(double[] values)
+    internal static float[] Standardize(float[] values)
     {
-        if (values.Length == 0)
-        {
-            return values;
-        }
-
-        var mean = values.Average();
-        var variance = values.Sum(x => (x - mean) * (x - mean)) / values.Length;
-        var sd = Math.Sqrt(variance);
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = sd < 1e-9 ? 0 : (values[i] - mean) / sd;
-        }
-
+        Standardize(values.AsSpan());
         return values;
     }
+
+    /// <inheritdoc cref="Standardize(float[])"/>
+    internal static void Standardize(Span<float> values)
+    {
+        if (values.IsEmpty)
+        {
+            return;
+        }
+
+        var mean = TensorPrimitives.Sum<float>(values) / values.Length;
+        TensorPrimitives.Subtract(values, mean, values);
+        var sd = MathF.Sqrt(TensorPrimitives.SumOfSquares<float>(values) / values.Length);
+        if (sd < 1e-6f)
+        {
+            values.Clear();
+            return;
+        }
+
+        TensorPrimitives.Multiply(values, 1 / sd, values);
+    }
 }
+
+/// <summary>A voted paper seen from one issue: its cosine with each paper, and its own position (-1: not in the issue).</summary>
+internal sealed record VoteRow(long PaperId, float[] Cosines, int Position);

@@ -95,6 +95,9 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
         return vectors;
     }
 
+    /// <summary>Unloads the model until the next embedding: the fan-out plans and sends without it.</summary>
+    public void ReleaseModel() => embedder.Release();
+
     /// <summary>The vector of one line (a saved or previewed line); stored when <paramref name="store"/>.</summary>
     public async Task<Embedding?> InterestVectorAsync(InterestQuery query, bool store, CancellationToken ct)
     {
@@ -122,7 +125,7 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
     }
 
     /// <summary>Every vote of the given readers (or of all readers), with the voted papers' vectors, by reader.</summary>
-    public async Task<IReadOnlyDictionary<long, List<ProfileVote>>> VotesAsync(long? subscriberId, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<long, ProfileVotes>> VotesAsync(long? subscriberId, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
@@ -134,24 +137,26 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
         command.Parameters.AddWithValue("model", Model);
         command.Parameters.Add(new NpgsqlParameter<long?>("subscriber", subscriberId));
         var votes = new Dictionary<long, List<ProfileVote>>();
-        // One vector object per voted paper, however many readers voted on it.
-        var papers = new Dictionary<long, Embedding>();
+        // One vote object per voted paper and direction (with one title and one vector), however many readers cast it.
+        var cast = new Dictionary<(long Paper, bool More), ProfileVote>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            var paperId = reader.GetInt64(1);
-            if (!papers.TryGetValue(paperId, out var vector))
+            var key = (reader.GetInt64(1), reader.GetBoolean(4));
+            if (!cast.TryGetValue(key, out var vote))
             {
-                papers[paperId] = vector = Embedding.FromBytes(reader.GetFieldValue<byte[]>(3));
+                var other = cast.GetValueOrDefault((key.Item1, !key.Item2));
+                cast[key] = vote = new ProfileVote(key.Item1, other?.Title ?? reader.GetString(2),
+                    other?.Paper ?? Embedding.FromBytes(reader.GetFieldValue<byte[]>(3)), key.Item2) { Slot = cast.Count };
             }
             var voter = reader.GetInt64(0);
             if (!votes.TryGetValue(voter, out var list))
             {
                 votes[voter] = list = [];
             }
-            list.Add(new ProfileVote(paperId, reader.GetString(2), vector, reader.GetBoolean(4)));
+            list.Add(vote);
         }
-        return votes;
+        return votes.ToDictionary(v => v.Key, v => new ProfileVotes(v.Value));
     }
 
     private async Task<Dictionary<long, Embedding>> ReadPaperVectorsAsync(long[] paperIds, CancellationToken ct)

