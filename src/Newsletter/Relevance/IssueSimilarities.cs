@@ -87,13 +87,18 @@ public sealed class IssueSimilarities
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(votes);
         var lineRows = new float[lines.Count][];
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, lines.Count, 1024), range =>
+        // A partitioner of an empty range throws: a fan-out whose readers have no line read for meaning has nothing to do.
+        if (lines.Count > 0)
         {
-            for (var l = range.Item1; l < range.Item2; l++)
+            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, lines.Count, 1024), range =>
             {
-                lineRows[l] = Standardize(Cosines(lines[l].Vector));
-            }
-        });
+                for (var l = range.Item1; l < range.Item2; l++)
+                {
+                    lineRows[l] = Standardize(Cosines(lines[l].Vector));
+                }
+            });
+        }
+
         var prepared = new Dictionary<string, float[]>(_preparedLines, StringComparer.Ordinal);
         prepared.EnsureCapacity(prepared.Count + lines.Count);
         for (var l = 0; l < lines.Count; l++)

@@ -1,3 +1,4 @@
+using Newsletter.Digests;
 using Newsletter.Relevance;
 using Newsletter.Subscribers;
 
@@ -37,6 +38,34 @@ public class DigestRankerTests
         var issue = new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray());
         return DigestRanker.Rank(issue, new ReaderProfile(line, lineVector, votes), Matcher.Match(query),
             SuggestionFilter.Suggestible(Matcher, query), maxSuggestions, settings);
+    }
+
+    private static IssuePlanner Planner(Dictionary<string, Embedding> lines) =>
+        new(Matcher, new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray()), lines, new Dictionary<long, ProfileVotes>());
+
+    [Fact]
+    public void PlanAll_NoLineReadForMeaningYet_PlansTheKeywordMatches()
+    {
+        PlanRecipient[] readers = [new(1, InterestQuery.Parse("\"video generation\""), null, 5, NoRepeats: false)];
+
+        var plan = Assert.Single(Planner([]).PlanAll(readers, new Dictionary<long, HashSet<long>>()));
+
+        Assert.Equal([1L, 2, 10], plan.PaperIds.Order());
+    }
+
+    [Fact]
+    public void PlanAll_NoRepeatsReader_LeavesOutThePapersTheyWereSentFromMatchesAndSuggestions()
+    {
+        var query = InterestQuery.Parse("\"video generation\"");
+        var lines = new Dictionary<string, Embedding> { [TextEmbedder.InterestsText(query)] = VideoGenerationLine };
+        PlanRecipient[] readers = [new(1, query, null, 5, NoRepeats: true), new(2, query, null, 5, NoRepeats: false)];
+        var received = new Dictionary<long, HashSet<long>> { [1] = [1, 3], [2] = [1, 3] };
+
+        var plans = Planner(lines).PlanAll(readers, received).ToList();
+
+        Assert.Equal([2L, 10], plans[0].PaperIds.Where(id => id is 1 or 2 or 3 or 10).Order());
+        Assert.Contains(1L, plans[1].PaperIds);
+        Assert.Equal(3L, Assert.Single(plans[1].SuggestedIds));
     }
 
     [Fact]
