@@ -383,16 +383,7 @@ public sealed class DigestRanking
     internal void AddShown(int match, float score, float rank)
     {
         _matchScores[match] = score;
-        var j = _shownCount - 1;
-        while (j >= 0 && _shownRanks[j] < rank)
-        {
-            _shown[j + 1] = _shown[j];
-            _shownRanks[j + 1] = _shownRanks[j];
-            j--;
-        }
-
-        _shown[j + 1] = match;
-        _shownRanks[j + 1] = rank;
+        BestFirst.Insert(_shown.AsSpan(), _shownRanks.AsSpan(), _shownCount, match, rank);
         _shownCount++;
     }
 
@@ -410,16 +401,8 @@ public sealed class DigestRanking
             return;
         }
 
-        var j = Math.Min(_suggestionCount, limit - 1) - 1;
-        while (j >= 0 && _suggestionScores[j] < score)
-        {
-            _suggestions[j + 1] = _suggestions[j];
-            _suggestionScores[j + 1] = _suggestionScores[j];
-            j--;
-        }
-
-        _suggestions[j + 1] = position;
-        _suggestionScores[j + 1] = score;
+        // A full list drops its last entry to make room.
+        BestFirst.Insert(_suggestions.AsSpan(), _suggestionScores.AsSpan(), Math.Min(_suggestionCount, limit - 1), position, score);
         _suggestionCount = Math.Min(_suggestionCount + 1, limit);
     }
 

@@ -241,17 +241,8 @@ public sealed class IssueMatcher
                     score += hits[t].Scores[p];
                 }
 
-                // Insertion sort as in Match: best first, ties in issue order.
-                var j = n - 1;
-                while (j >= 0 && scores[j] < score)
-                {
-                    scores[j + 1] = scores[j];
-                    ids[j + 1] = ids[j];
-                    j--;
-                }
-
-                scores[j + 1] = score;
-                ids[j + 1] = _paperIds[p];
+                // As in Match: best first, ties in issue order.
+                BestFirst.Insert(ids, scores, n, _paperIds[p], score);
                 n++;
             }
         }
