@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Newsletter.Hosting;
 
 namespace Newsletter.Inbox;
 

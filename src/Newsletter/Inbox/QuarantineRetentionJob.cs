@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
-using Newsletter.Hosting;
 using Npgsql;
 
 namespace Newsletter.Inbox;

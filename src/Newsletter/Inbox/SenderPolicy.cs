@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Cryptography;
-using Newsletter.Hosting;
 
 namespace Newsletter.Inbox;
 

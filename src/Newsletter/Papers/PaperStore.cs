@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Newsletter.Inbox;
 using Npgsql;
 using NpgsqlTypes;
 

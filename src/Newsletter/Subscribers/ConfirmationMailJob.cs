@@ -1,9 +1,7 @@
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
-using Newsletter.Digests;
 using Newsletter.Hosting;
-using Newsletter.Subscribers;
 using Newsletter.Mail;
 using Newsletter.Web;
 
