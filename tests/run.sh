@@ -44,15 +44,15 @@ mkdir -m 1777 "$work/tmp"
 # Exit code 8 is "a test module ran zero tests", normal with a filter; zero tests in total is caught below.
 set +e
 TMPDIR=$work/tmp dotnet test --solution Newsletter.sln --no-build --no-progress \
-  --results-directory "$results/trx" --report-xunit-trx --ignore-exit-code 8 "$@"
-status=$?
+  --results-directory "$results/trx" --report-xunit-trx --ignore-exit-code 8 "$@" 2>&1 | tee "$results/dotnet-test.log"
+status=${PIPESTATUS[0]}
 set -e
 
-# The closing line CI reads, summed from the TRX report of each test module.
-read -r total passed failed skipped < <(cat "$results"/trx/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' | awk '
-  function n(name) { return match($0, name "=\"[0-9]+\"") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 3) : 0 }
-  { t += n("total"); p += n("passed"); f += n("failed") + n("error") + n("timeout") + n("aborted"); s += n("notExecuted") }
-  END { print t + 0, p + 0, f + 0, s + 0 }')
+# The closing line CI reads, from dotnet test's summary of every module (not the TRX files: two modules that start
+# in the same instant write one file name, and the second report replaces the first).
+read -r total passed failed skipped < <(awk '
+  /^  total: [0-9]+$/ { t = $2 } /^  succeeded: [0-9]+$/ { p = $2 } /^  failed: [0-9]+$/ { f = $2 } /^  skipped: [0-9]+$/ { s = $2 }
+  END { print t + 0, p + 0, f + 0, s + 0 }' "$results/dotnet-test.log")
 
 # CI shows only the end of the log: repeat each failed test's name, the first lines of its message and the end of its
 # own console output (the log of the application it started; see tests/Newsletter.IntegrationTests/Support/AssemblyInfo.cs).

@@ -53,6 +53,7 @@ public sealed class DigestPlanner(
         var plans = new IssuePlanner(matcher, similarities, lines, votes).PlanAll(recipients, received);
         return weekOf is null ? plans : plans.Select(plan => plan with { WeekOf = weekOf });
     }
+
     /// <summary>
     /// For each reader who chose no repeats, which of <paramref name="papers"/> a sent delivery already brought them. One
     /// query for the whole fan-out: only the issues these papers trended in are read, only rows sharing a paper kept.
