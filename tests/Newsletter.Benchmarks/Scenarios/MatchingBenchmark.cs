@@ -91,7 +91,7 @@ public static partial class MatchingBenchmark
         baselineClock.Stop();
         var baselineMs = baselineClock.Elapsed.TotalMilliseconds * queries.Length / Math.Max(1, baselineCount);
 
-        var ours = Median(sequential);
+        var ours = Statistics.Median(sequential);
         return new BenchmarkResult(
             Scenario: "matching",
             Metric: $"build matcher + match {queries.Length:N0} subscribers against {papers.Count} papers, 1 thread",
@@ -110,13 +110,13 @@ public static partial class MatchingBenchmark
                 ["process CPU time of the 1-thread runs (ms; wall time suffers when the cores are shared)"] = string.Join(", ", cpu.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))),
                 ["garbage collections in each 1-thread run (gen0/gen1/gen2, counted inclusively)"] = string.Join(", ", collections),
                 ["load average at start"] = LoadAverage(),
-                ["parallel, all cores (median ms)"] = Format(Median(parallel), "ms"),
+                ["parallel, all cores (median ms)"] = Format(Statistics.Median(parallel), "ms"),
                 ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
                 ["warm-up run (ms)"] = Format(warm.Elapsed.TotalMilliseconds, "ms"),
                 ["parse distinct lines once into a fresh InterestQueryCache (ms; mostly GC promotion of the retained queries)"] = Format(parseClock.Elapsed.TotalMilliseconds, "ms"),
                 ["distinct lines"] = lines.Distinct(StringComparer.Ordinal).Count().ToString(CultureInfo.InvariantCulture),
                 ["lines held by the query cache at the end (it starts over past its capacity)"] = cache.Count.ToString(CultureInfo.InvariantCulture),
-                ["of the value, building the matcher (median ms): tokenising the issue"] = Format(Median(build), "ms"),
+                ["of the value, building the matcher (median ms): tokenising the issue"] = Format(Statistics.Median(build), "ms"),
                 ["distinct terms resolved"] = distinctTerms.ToString(CultureInfo.InvariantCulture),
                 ["matched papers per subscriber"] = Format((double)matchedPapers / queries.Length, ""),
                 ["naive matched papers per subscriber (no plural folding)"] = Format((double)naiveMatched / baselineCount, ""),
@@ -234,12 +234,6 @@ public static partial class MatchingBenchmark
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
-    }
 
     private static string Format(double value, string unit) =>
         $"{value.ToString("0.###", CultureInfo.InvariantCulture)} {unit}".TrimEnd();

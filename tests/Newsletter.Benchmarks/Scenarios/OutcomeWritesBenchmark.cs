@@ -36,8 +36,8 @@ public static class OutcomeWritesBenchmark
             grouped.Add(await MeasureAsync(db, env.SmtpConnections, Group));
         }
 
-        var singleUs = Median(single);
-        var groupedUs = Median(grouped);
+        var singleUs = Statistics.Median(single);
+        var groupedUs = Statistics.Median(grouped);
         var details = new Dictionary<string, string>
         {
             ["outcomes"] = Outcomes.ToString(CultureInfo.InvariantCulture),
@@ -104,11 +104,5 @@ public static class OutcomeWritesBenchmark
         }));
         var cpu = ServerCpu.Snapshot("postgres")["postgres"] - before;
         return cpu.TotalMicroseconds / Outcomes;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

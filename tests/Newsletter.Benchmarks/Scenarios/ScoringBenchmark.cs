@@ -128,8 +128,8 @@ public static class ScoringBenchmark
             parallel.Add(clock.Elapsed.TotalMilliseconds);
         }
 
-        var value = Median(ours);
-        var baselineMs = Median(baseline);
+        var value = Statistics.Median(ours);
+        var baselineMs = Statistics.Median(baseline);
         return new BenchmarkResult(
             Scenario: "scoring",
             Metric: $"rank/hide/suggest {subscribers:N0} profiles ({votesPerReader} votes) against {papers.Count} papers, 1 thread",
@@ -147,7 +147,7 @@ public static class ScoringBenchmark
                 ["of which the planner: every line's and voted paper's row (ms)"] = Join(prepare),
                 ["the same readers again through the same planner, lines already read (ms)"] = Join(again),
                 ["baseline runs (ms, 1 thread)"] = Join(baseline),
-                ["parallel, all cores (median ms)"] = BenchEnvironment.Format(Median(parallel), "ms"),
+                ["parallel, all cores (median ms)"] = BenchEnvironment.Format(Statistics.Median(parallel), "ms"),
                 ["parallel runs (ms)"] = Join(parallel),
                 ["process CPU time of the 1-thread runs (ms)"] = Join(cpu),
                 ["garbage collections in each 1-thread run (gen0/gen1/gen2)"] = string.Join(", ", collections),
@@ -255,10 +255,4 @@ public static class ScoringBenchmark
 
     private static string Join(List<double> values) =>
         string.Join(", ", values.Select(v => v.ToString("F1", CultureInfo.InvariantCulture)));
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
-    }
 }
