@@ -1,3 +1,4 @@
+using Newsletter;
 using Newsletter.Admin;
 using Newsletter.Bounces;
 using Newsletter.Database;

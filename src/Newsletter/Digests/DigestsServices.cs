@@ -1,6 +1,6 @@
 using Hangfire;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Newsletter.Bounces;
 using Newsletter.Hosting;
 using Newsletter.Jobs;
 using Newsletter.Mail;
@@ -17,7 +17,7 @@ public static class DigestsServices
         services.AddSingleton(provider => new DigestRenderer(
             provider.GetRequiredService<EmailTemplates>(), provider.GetRequiredService<IOptions<TemplateOptions>>().Value.PaperBlockCacheMegabytes));
         services.AddSingleton<DigestComposer>();
-        services.AddBounces();
+        services.TryAddSingleton<ReturnPaths>(); // the inbox's bounce reports check them too
         services.AddSingleton<DigestBuilder>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<DeliveryGenerations>();

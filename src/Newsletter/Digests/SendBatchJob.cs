@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Hangfire;
 using Microsoft.Extensions.Options;
-using Newsletter.Bounces;
 using Newsletter.Hosting;
 using Newsletter.Papers;
 using Newsletter.Subscribers;

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
@@ -68,14 +69,20 @@ public static class HostingServices
         return services;
     }
 
-    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers.</summary>
+    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL, and the servers features add (IMAP, SMTP).</summary>
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks()
-            .AddCheck<PostgresReadiness>("postgresql", tags: ["ready"])
-            .AddCheck<MailServersReadiness>("mail-servers", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<PostgresReadiness>("postgresql", tags: ["ready"]);
         services.AddSingleton<ReadinessCache>();
         return services;
+    }
+
+    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers (<see cref="ReadinessReport"/>).</summary>
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapGet("/readyz", ReadinessReport.AnswerAsync);
+        return app;
     }
 
     private sealed class SiteLinksRegistered;

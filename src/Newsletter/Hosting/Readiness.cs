@@ -1,14 +1,10 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
-using Newsletter.Digests;
 using Npgsql;
-using Newsletter.Inbox;
-using Newsletter.Mail;
 
 namespace Newsletter.Hosting;
 
-/// <summary>/readyz: can this process reach what it needs? PostgreSQL always; the IMAP and SMTP servers when configured.</summary>
+/// <summary>/readyz: can this process reach PostgreSQL? The features add their own servers (<see cref="ServerProbe"/>).</summary>
 internal sealed class PostgresReadiness(NpgsqlDataSource db) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -26,24 +22,11 @@ internal sealed class PostgresReadiness(NpgsqlDataSource db) : IHealthCheck
     }
 }
 
-internal sealed class MailServersReadiness(IOptions<InboxOptions> inbox, IOptions<ImapOptions> imap, IOptions<SmtpOptions> smtp) : IHealthCheck
+/// <summary>Whether a server answers on its port: a TCP connect says it is there without logging in on every probe.</summary>
+public static class ServerProbe
 {
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-    {
-        var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(inbox.Value.DropFolder))
-        {
-            await ProbeAsync("IMAP", imap.Value.Host!, imap.Value.Port, problems, cancellationToken);
-        }
-        if (string.IsNullOrWhiteSpace(smtp.Value.PickupFolder))
-        {
-            await ProbeAsync("SMTP", smtp.Value.Host!, smtp.Value.Port, problems, cancellationToken);
-        }
-        return problems.Count == 0 ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(string.Join("; ", problems));
-    }
-
-    // A TCP connect says the server is there without logging in on every probe.
-    private static async Task ProbeAsync(string name, string host, int port, List<string> problems, CancellationToken ct)
+    /// <summary>Healthy, or unhealthy with "NAME host:port: why" when nothing answers within 3 s.</summary>
+    public static async Task<HealthCheckResult> ConnectAsync(string name, string host, int port, CancellationToken ct)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(3));
@@ -51,10 +34,11 @@ internal sealed class MailServersReadiness(IOptions<InboxOptions> inbox, IOption
         try
         {
             await socket.ConnectAsync(host, port, timeout.Token);
+            return HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
-            problems.Add($"{name} {host}:{port}: {(ex is OperationCanceledException ? "no answer within 3 s" : ex.Message)}");
+            return HealthCheckResult.Unhealthy($"{name} {host}:{port}: {(ex is OperationCanceledException ? "no answer within 3 s" : ex.Message)}");
         }
     }
 }

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Microsoft.Extensions.Options;
+using Newsletter.Database;
+using Newsletter.Jobs;
 
 namespace Newsletter.Hosting;
 
@@ -25,13 +28,31 @@ public static class Verbs
         };
 
     /// <summary>
-    /// Builds a tool host with only <paramref name="features"/> (<see cref="NewsletterServer.BuildToolHostAsync"/>),
+    /// Builds a tool host with only <paramref name="features"/> (<see cref="BuildToolHostAsync"/>),
     /// runs <paramref name="operation"/> on its services and returns the exit code it gives.
     /// </summary>
     public static async Task<int> RunAsync(Action<IServiceCollection> features, Func<IServiceProvider, Task<int>> operation, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        using var host = await NewsletterServer.BuildToolHostAsync(features, ct);
+        using var host = await BuildToolHostAsync(features, ct);
         return await operation(host.Services);
+    }
+
+    /// <summary>
+    /// A host for one CLI verb: the database, the job client and the <paramref name="features"/> the verb uses, so it
+    /// needs only their configuration. No web server, no job processing; migrated before the verb runs.
+    /// </summary>
+    private static async Task<IHost> BuildToolHostAsync(Action<IServiceCollection> features, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddHosting().AddDatabase(builder.Configuration).AddBackgroundJobs(builder.Configuration, runsJobs: false);
+        features(builder.Services);
+        var host = builder.Build();
+        // A tool host is never started, so ValidateOnStart would not run: validate here, with the same messages.
+        host.Services.GetRequiredService<IStartupValidator>().Validate();
+        await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration),
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
+        return host;
     }
 }

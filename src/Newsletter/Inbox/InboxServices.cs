@@ -33,6 +33,7 @@ public static class InboxServices
         services.AddOptionsWithValidateOnStart<ImapOptions>().BindConfiguration(ImapOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<IValidateOptions<ImapOptions>, InboxSettingsValidator>();
         services.AddSingleton<MailboxOpener>();
+        services.AddHealthChecks().AddCheck<ImapReadiness>("imap", tags: ["ready"]);
         services.AddSingleton<InboxPoller>();
         services.AddTransient<QuarantineReleaseJob>();
         services.AddTransient<QuarantineRetentionJob>();

@@ -24,6 +24,7 @@ public static class MailServices
             string.IsNullOrWhiteSpace(provider.GetRequiredService<IOptions<SmtpOptions>>().Value.PickupFolder)
                 ? ActivatorUtilities.CreateInstance<SmtpTransportFactory>(provider)
                 : ActivatorUtilities.CreateInstance<PickupFolderTransportFactory>(provider));
+        services.AddHealthChecks().AddCheck<SmtpReadiness>("smtp", tags: ["ready"]);
         return services;
     }
 }

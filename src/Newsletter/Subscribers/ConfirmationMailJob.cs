@@ -3,7 +3,6 @@ using Hangfire;
 using Microsoft.Extensions.Options;
 using Newsletter.Hosting;
 using Newsletter.Mail;
-using Newsletter.Web;
 
 namespace Newsletter.Subscribers;
 
@@ -18,7 +17,7 @@ public sealed class ConfirmationMailJob(
     ConfirmationMailRenderer renderer,
     IDigestTransportFactory transports,
     IOptions<SiteOptions> site,
-    IOptions<WebOptions> options,
+    IOptions<ConfirmationOptions> options,
     TimeProvider clock,
     ILogger<ConfirmationMailJob> logger)
 {
@@ -30,7 +29,7 @@ public sealed class ConfirmationMailJob(
     public async Task RunAsync(long mailId, CancellationToken ct)
     {
         var work = await mails.GetAsync(mailId, ct);
-        if (work is not { MailStatus: "pending" })
+        if (work is not { MailStatus: ConfirmationMailStatus.Pending })
         {
             return;
         }
@@ -48,7 +47,7 @@ public sealed class ConfirmationMailJob(
                 view = new ConfirmationMailView(work.Email, site.Value.Link($"manage/{manage}"), true, 0);
                 break;
             default:
-                await mails.FinishAsync(work.Id, "skipped", $"subscriber is {work.SubscriberStatus}", ct);
+                await mails.FinishAsync(work.Id, ConfirmationMailStatus.Skipped, $"subscriber is {work.SubscriberStatus}", ct);
                 return;
         }
 
@@ -62,12 +61,12 @@ public sealed class ConfirmationMailJob(
         switch (outcome.Kind)
         {
             case SendOutcomeKind.Sent:
-                await mails.FinishAsync(work.Id, "sent", outcome.Reply, ct);
+                await mails.FinishAsync(work.Id, ConfirmationMailStatus.Sent, outcome.Reply, ct);
                 logger.LogInformation("Confirmation mail {MailId} to subscriber {SubscriberId} sent", work.Id, work.SubscriberId);
                 break;
             case SendOutcomeKind.Failed:
                 logger.LogWarning("Confirmation mail {MailId} refused for good: {Reply}", work.Id, outcome.Reply);
-                await mails.FinishAsync(work.Id, "failed", outcome.Reply, ct);
+                await mails.FinishAsync(work.Id, ConfirmationMailStatus.Failed, outcome.Reply, ct);
                 break;
             default:
                 // Hangfire retries with its backoff; the next attempt replaces this attempt's token.

@@ -1,9 +1,21 @@
+using Newsletter.Database;
 using Npgsql;
 
 namespace Newsletter.Subscribers;
 
+/// <summary>Where a confirmation mail is: waiting for its job, or finished one of three ways.</summary>
+public enum ConfirmationMailStatus
+{
+    Pending,
+    Sent,
+    /// <summary>Refused for good by the SMTP server.</summary>
+    Failed,
+    /// <summary>Nothing to send any more (the address left the list meanwhile).</summary>
+    Skipped,
+}
+
 /// <summary>A confirmation mail to send: the row of the ledger and the subscriber as they are now.</summary>
-public sealed record ConfirmationMailWork(long Id, string MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus);
+public sealed record ConfirmationMailWork(long Id, ConfirmationMailStatus MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus);
 
 /// <summary>
 /// The ledger of confirmation mails, which is also the per-address limit: a row is only added while fewer than the
@@ -20,7 +32,8 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         await using (var lockRow = new NpgsqlCommand("select status from subscribers where id = @id for update", connection, transaction))
         {
             lockRow.Parameters.AddWithValue("id", subscriberId);
-            if (await lockRow.ExecuteScalarAsync(ct) is not ("pending" or "active" or "paused"))
+            if (!DbNames.TryParse<SubscriberStatus>(await lockRow.ExecuteScalarAsync(ct) as string, out var status)
+                || status is not (SubscriberStatus.Pending or SubscriberStatus.Active or SubscriberStatus.Paused))
             {
                 return null;
             }
@@ -54,8 +67,8 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.AddWithValue("id", mailId);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
-            ? new ConfirmationMailWork(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3),
-                Enum.Parse<SubscriberStatus>(reader.GetString(4), ignoreCase: true))
+            ? new ConfirmationMailWork(reader.GetInt64(0), DbNames.Parse<ConfirmationMailStatus>(reader.GetString(1)), reader.GetInt64(2),
+                reader.GetString(3), DbNames.Parse<SubscriberStatus>(reader.GetString(4)))
             : null;
     }
 
@@ -91,12 +104,12 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         return token;
     }
 
-    /// <summary>Records the end of a mail: sent, failed (permanent refusal) or skipped (nothing to send any more).</summary>
-    public async Task FinishAsync(long mailId, string status, string? reply, CancellationToken ct)
+    /// <summary>Records the end of a mail: sent, failed or skipped.</summary>
+    public async Task FinishAsync(long mailId, ConfirmationMailStatus status, string? reply, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             "update confirmation_mails set status = @status, reply = @reply, finished_at = @now where id = @id");
-        command.Parameters.AddWithValue("status", status);
+        command.Parameters.AddWithValue("status", DbNames.ToDb(status));
         command.Parameters.AddWithValue("reply", (object?)(reply is { Length: > 1000 } ? reply[..1000] : reply) ?? DBNull.Value);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("id", mailId);

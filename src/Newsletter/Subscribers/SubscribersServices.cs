@@ -17,6 +17,7 @@ public static class SubscribersServices
     /// <summary>Confirmation mails: the ledger that limits them, and the job that renders and sends one (needs Mail).</summary>
     public static IServiceCollection AddConfirmationMails(this IServiceCollection services)
     {
+        services.AddOptionsWithValidateOnStart<ConfirmationOptions>().BindConfiguration(ConfirmationOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<ConfirmationMails>();
         services.AddSingleton<ConfirmationMailRenderer>();
         services.AddTransient<ConfirmationMailJob>();

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Web;
 
-/// <summary>Limits and lifetimes of the public pages (section <c>Newsletter:Web</c>); see Web/README.md.</summary>
+/// <summary>Limits of the public pages (section <c>Newsletter:Web</c>, shared with <see cref="Subscribers.ConfirmationOptions"/>); see Web/README.md.</summary>
 public sealed class WebOptions
 {
     public const string Section = "Newsletter:Web";
@@ -14,13 +14,6 @@ public sealed class WebOptions
     /// <summary>Interests previews (<c>/preview</c>, asked while typing) per client and minute; more get 429.</summary>
     [Range(1, 100_000)]
     public int PreviewPermitsPerMinute { get; set; } = 60;
-
-    /// <summary>Confirmation (or "already subscribed") mails per address and hour, counted in the database.</summary>
-    [Range(1, 100)]
-    public int ConfirmationMailsPerHour { get; set; } = 3;
-
-    [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00")]
-    public TimeSpan ConfirmationLinkLifetime { get; set; } = TimeSpan.FromHours(72);
 
     /// <summary>Titles the interests preview lists (the count covers all matches).</summary>
     [Range(1, 1000)]

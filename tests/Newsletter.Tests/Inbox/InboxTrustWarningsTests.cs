@@ -41,7 +41,7 @@ public sealed partial class InboxTrustWarningsTests
     public void DeployExample_InboxSettings_RequireDkimForEveryAllowedSender(string file)
     {
         var options = new InboxOptions();
-        ReadExample(Path.Combine(RepositoryRoot(), file)).GetSection(InboxOptions.Section).Bind(options);
+        ReadExample(Path.Combine(Repository.Root(), file)).GetSection(InboxOptions.Section).Bind(options);
 
         Assert.NotEmpty(options.AllowedSenders);
         Assert.Empty(InboxTrustWarnings.Find(options));
@@ -65,17 +65,6 @@ public sealed partial class InboxTrustWarningsTests
         }
 
         return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Newsletter.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("Newsletter.sln not found above the test folder.");
     }
 
     [GeneratedRegex("""^\s*(?<key>Newsletter__[A-Za-z0-9_]+)\s*[=:]\s*(?<value>.*)$""")]

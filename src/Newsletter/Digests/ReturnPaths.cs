@@ -4,7 +4,7 @@ using MimeKit;
 using Newsletter.Mail;
 using Newsletter.Subscribers;
 
-namespace Newsletter.Bounces;
+namespace Newsletter.Digests;
 
 /// <summary>
 /// VERP return paths: with <c>Newsletter:Mail:BounceDomain</c> set, each digest goes out with the envelope sender

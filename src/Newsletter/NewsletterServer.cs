@@ -1,15 +1,14 @@
 using System.CommandLine;
 using System.Net;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Newsletter.Database;
 using Newsletter.Development;
-using Newsletter.Jobs;
+using Newsletter.Hosting;
 
-namespace Newsletter.Hosting;
+namespace Newsletter;
 
-/// <summary>Builds the web server and worker, and the smaller host the CLI verbs use.</summary>
+/// <summary>Builds the web server and the worker from every feature (the composition root, with Program.cs).</summary>
 public static class NewsletterServer
 {
     /// <summary>
@@ -124,31 +123,5 @@ public static class NewsletterServer
                 : throw new OptionsValidationException(key, typeof(string[]), [$"{key} has '{proxy}', which is not an IP address."]));
         }
         app.UseForwardedHeaders(options);
-    }
-
-    /// <summary>
-    /// A host for one CLI verb: the database, the job client and the <paramref name="features"/> the verb uses, so it
-    /// needs only their configuration. No web server, no job processing; migrated before the verb runs.
-    /// </summary>
-    public static async Task<IHost> BuildToolHostAsync(Action<IServiceCollection> features, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(features);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Services.AddHosting().AddDatabase(builder.Configuration).AddBackgroundJobs(builder.Configuration, runsJobs: false);
-        features(builder.Services);
-        var host = builder.Build();
-        // A tool host is never started, so ValidateOnStart would not run: validate here, with the same messages.
-        host.Services.GetRequiredService<IStartupValidator>().Validate();
-        await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration),
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
-        return host;
-    }
-
-    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers (<see cref="ReadinessReport"/>).</summary>
-    public static WebApplication MapHealth(this WebApplication app)
-    {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        app.MapGet("/readyz", ReadinessReport.AnswerAsync);
-        return app;
     }
 }
