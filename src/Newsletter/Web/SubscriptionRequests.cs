@@ -9,7 +9,7 @@ namespace Newsletter.Web;
 /// address that unsubscribed or bounced. A digest's links may be in anyone's hands (digests get forwarded), so the
 /// address becomes pending and only the confirmation mail to it brings it back.
 /// </summary>
-public sealed class SubscriptionRequests(SubscriberStore subscribers, ConfirmationMails mails, IBackgroundJobClient jobs, IOptions<ConfirmationOptions> options)
+public sealed class SubscriptionRequests(SubscriberStore subscribers, ConfirmationMails mails, IBackgroundJobClient jobs, IOptions<WebOptions> options)
 {
     /// <summary>Makes the address pending (an active or paused one stays as it is) and queues its mail, within the hourly limit.</summary>
     /// <exception cref="ArgumentException">The address is not valid.</exception>

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Web;
 
-/// <summary>Limits of the public pages (section <c>Newsletter:Web</c>, shared with <see cref="Subscribers.ConfirmationOptions"/>); see Web/README.md.</summary>
+/// <summary>Limits of the public pages (section <c>Newsletter:Web</c>, which also holds <see cref="Subscribers.ConfirmationOptions"/>); see Web/README.md.</summary>
 public sealed class WebOptions
 {
     public const string Section = "Newsletter:Web";
@@ -14,6 +14,10 @@ public sealed class WebOptions
     /// <summary>Interests previews (<c>/preview</c>, asked while typing) per client and minute; more get 429.</summary>
     [Range(1, 100_000)]
     public int PreviewPermitsPerMinute { get; set; } = 60;
+
+    /// <summary>Confirmation (or "already subscribed") mails per address and hour, counted in the database.</summary>
+    [Range(1, 100)]
+    public int ConfirmationMailsPerHour { get; set; } = 3;
 
     /// <summary>Titles the interests preview lists (the count covers all matches).</summary>
     [Range(1, 1000)]
