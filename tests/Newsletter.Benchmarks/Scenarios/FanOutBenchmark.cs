@@ -17,12 +17,13 @@ namespace Newsletter.Benchmarks.Scenarios;
 /// <summary>
 /// The whole daily send: subscribers with generated interests, the sample ingested, a separate worker process fanning
 /// out and sending every digest to smtp-sink. Timed from the ingest call (which enqueues the FanOutJob), once the worker
-/// is up (Hangfire servers registered, templates compiled), until no delivery is pending or sending; against smtp-source sending as many messages of the average digest size over as
-/// many parallel sessions to the same smtp-sink.
+/// is up (Hangfire servers registered, templates compiled), until no delivery is pending or sending. Against the ceiling
+/// for any MailKit sender in this run (issue 21: at least half of it); smtp-source, sending as many messages of the
+/// average digest size over as many sessions to the same smtp-sink, is in the details.
 /// </summary>
 public static class FanOutBenchmark
 {
-    private const double TargetRatio = 0.6;
+    private const double TargetShareOfCeiling = 0.5;
     private const double TargetRssMegabytes = 300;
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(20);
 
@@ -115,13 +116,13 @@ public static class FanOutBenchmark
 
         var ours = sent / elapsed.TotalSeconds;
         var baseline = sent / baselineElapsed.TotalSeconds;
-        var ratio = ours / baseline;
         // The most any sender built on MailKit could reach here: every core busy with nothing but MailKit's CPU per message
         // and smtp-sink's, both measured in this run; rendering, the ledger and PostgreSQL would have to cost nothing.
         var sinkMilliseconds = sent == 0 ? 0 : servers["smtp-sink"].TotalMilliseconds / sent;
         var ceiling = transport.CpuMilliseconds > 0 && sinkMilliseconds > 0
             ? Environment.ProcessorCount * 1000 / (transport.CpuMilliseconds + sinkMilliseconds)
             : (double?)null;
+        var shareOfCeiling = ceiling is { } reachable ? ours / reachable : 0;
         var rssMb = peakRssKb / 1024.0;
         var details = new Dictionary<string, string>
         {
@@ -134,6 +135,7 @@ public static class FanOutBenchmark
             ["ingest call (this process, first run of the parser and store)"] = BenchEnvironment.Format(ingestCall.TotalSeconds, "s"),
             ["fanned out -> first digest accepted"] = BenchEnvironment.Format(phases.FirstSend.TotalSeconds, "s"),
             ["average digest size (composed sample incl. headers; smtp-source -l)"] = BenchEnvironment.Format(averageBytes, "B"),
+            ["smtp-source: messages/s (best of the runs) and our ratio to it"] = $"{BenchEnvironment.Format(baseline, "msg/s")}, ratio {BenchEnvironment.Format(ours / baseline)}",
             ["smtp-source elapsed (best of the runs)"] = BenchEnvironment.Format(baselineElapsed.TotalSeconds, "s"),
             ["smtp-source runs (s)"] = string.Join(", ", baselineRuns.Select(r => r.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture))),
             ["our SMTP transport alone (MailKit, composed digests re-sent, same sessions): messages/s"] = BenchEnvironment.Format(transport.Rate, "msg/s"),
@@ -159,8 +161,10 @@ public static class FanOutBenchmark
         return
         [
             new BenchmarkResult("fan-out", $"digests/s, {sent:N0} digests, ingest to last accepted", Math.Round(ours, 1), "msg/s",
-                $"smtp-source -d -s {env.SmtpConnections} -m {sent} -l {(long)averageBytes} to the same smtp-sink, best of {BaselineRuns}", Math.Round(baseline, 1),
-                Math.Round(ratio, 3), $"ratio >= {TargetRatio}", ratio >= TargetRatio, details),
+                $"the ceiling for a MailKit sender: cores / (our transport alone's + smtp-sink's CPU per message), this run; smtp-source in the details",
+                Math.Round(ceiling ?? 0, 1), Math.Round(shareOfCeiling, 3),
+                ceiling is null ? $"ratio >= {TargetShareOfCeiling} (ceiling not measured)" : $"ratio >= {TargetShareOfCeiling}",
+                shareOfCeiling >= TargetShareOfCeiling, details),
             new BenchmarkResult("fan-out", "worker peak RSS (VmHWM)", Math.Round(rssMb, 1), "MB",
                 Target: $"under {TargetRssMegabytes} MB", TargetMet: rssMb < TargetRssMegabytes),
         ];
