@@ -5,6 +5,7 @@ using Newsletter.Subscribers;
 namespace Newsletter.Web;
 
 /// <summary>Interests, format, pause/resume and unsubscribe for the subscriber of a manage link.</summary>
+[IgnoreAntiforgeryToken]
 public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview)
     : TokenPageModel(tokens)
 {

@@ -91,11 +91,12 @@ public sealed partial class ReaderVoteTests
         var token = first[(first.LastIndexOf('/') + 1)..];
         var altered = token[..10] + (token[10] == 'A' ? 'B' : 'A') + token[11..];
         var foreign = new DigestLinkKeys(new Dictionary<byte, byte[]> { [1] = new byte[32] }).SignVote(1, 1, more: true);
+        var formToken = Antiforgery.TokenIn(await client.GetStringAsync(first, Ct));
         foreach (var forged in new[] { altered, foreign })
         {
             using var response = await client.GetAsync($"vote/{forged}", Ct);
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            using var post = await client.PostAsync($"vote/{forged}", new FormUrlEncodedContent([new("__RequestVerificationToken", Antiforgery.TokenIn(managePage))]), Ct);
+            using var post = await client.PostAsync($"vote/{forged}", new FormUrlEncodedContent([new("__RequestVerificationToken", formToken)]), Ct);
             Assert.NotEqual(HttpStatusCode.OK, post.StatusCode);
         }
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
@@ -125,7 +126,8 @@ public sealed partial class ReaderVoteTests
 
     private static async Task<string> PostAsync(HttpClient client, string url, string page, params (string Name, string Value)[] fields)
     {
-        var form = new List<KeyValuePair<string, string>> { new("__RequestVerificationToken", Antiforgery.TokenIn(page)) };
+        // What the page's form sends: the vote page's carries an antiforgery field, the manage page's (its link is the secret) none.
+        var form = Antiforgery.FieldsIn(page);
         form.AddRange(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
         using var response = await client.PostAsync(url, new FormUrlEncodedContent(form), Ct);
         var body = await response.Content.ReadAsStringAsync(Ct);

@@ -12,6 +12,12 @@ internal static partial class Antiforgery
             ? WebUtility.HtmlDecode(match.Groups[1].Value)
             : throw new InvalidOperationException("no antiforgery field in page");
 
+    /// <summary>The antiforgery field of <paramref name="html"/> as a form would post it: none when the page has none.</summary>
+    public static List<KeyValuePair<string, string>> FieldsIn(string html) =>
+        Field().Match(html) is { Success: true } match
+            ? [new("__RequestVerificationToken", WebUtility.HtmlDecode(match.Groups[1].Value))]
+            : [];
+
     /// <summary>Gets <paramref name="path"/> with <paramref name="client"/> (which keeps the matching cookie) and reads its token.</summary>
     public static async Task<string> TokenAsync(HttpClient client, string path) =>
         TokenIn(await client.GetStringAsync(path, Ct));

@@ -45,10 +45,9 @@ public sealed class LinkReuseTests
         var subscriber = await app.AddSubscriberAsync("stopped@example.org", "diffusion", status);
         var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
         using var client = app.CreateClient();
-        var antiforgery = WebTestData.AntiforgeryToken(await client.GetStringAsync($"{page}/{token}", Ct));
+        var form = Antiforgery.FieldsIn(await client.GetStringAsync($"{page}/{token}", Ct));
 
-        using var again = await client.PostAsync($"{page}/{token}?handler=Resubscribe",
-            new FormUrlEncodedContent([new("__RequestVerificationToken", antiforgery)]), Ct);
+        using var again = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
         Assert.True(again.StatusCode is HttpStatusCode.OK or HttpStatusCode.Redirect, $"subscribe again: {again.StatusCode}");
         Assert.Equal("pending", await WebTestData.StatusOfAsync(app, subscriber.Id));
         var mail = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();

@@ -80,22 +80,54 @@ public sealed class SubscriptionLinkTests
     {
         await using var app = await TestApp.StartAsync();
         var (pending, confirm, active, unsubscribe) = await PendingAndActiveAsync(app, "pending@example.org", "active@example.org");
-        var manage = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Manage);
         using var client = app.CreateClient();
         FormUrlEncodedContent Empty() => new([new("Interests", "anything")]);
 
         using var confirmPost = await client.PostAsync($"confirm/{confirm}", Empty(), Ct);
         using var unsubscribePost = await client.PostAsync($"unsubscribe/{unsubscribe}", Empty(), Ct);
-        using var managePost = await client.PostAsync($"manage/{manage}?handler=Pause", Empty(), Ct);
         using var subscribePost = await client.PostAsync("subscribe", new FormUrlEncodedContent([new("Email", "x@example.org")]), Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, confirmPost.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, unsubscribePost.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, managePost.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, subscribePost.StatusCode);
         Assert.Equal("pending", await WebTestData.StatusOfAsync(app, pending.Id));
         Assert.Equal("active", await WebTestData.StatusOfAsync(app, active.Id));
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers where email = 'x@example.org'"));
+    }
+
+    /// <summary>
+    /// The manage page's forms carry no antiforgery field: its link is the secret a cross-site form cannot know. So a
+    /// POST is refused exactly when the link is not this page's: tampered, signed by another installation's key, or
+    /// of another purpose.
+    /// </summary>
+    [Fact]
+    public async Task ManagePost_TamperedForeignOrOtherPurposeLink_Refused404AndChangesNothing()
+    {
+        await using var app = await TestApp.StartAsync();
+        var (_, _, active, unsubscribe) = await PendingAndActiveAsync(app, "pending@example.org", "active@example.org");
+        var manage = await WebTestData.TokenAsync(app, active.Id, TokenPurpose.Manage);
+        var tampered = manage[..^1] + (manage[^1] == 'A' ? 'B' : 'A');
+        var foreign = new DigestLinkKeys(new Dictionary<byte, byte[]> { [1] = new byte[32] }).Sign(1, TokenPurpose.Manage);
+        using var client = app.CreateClient(useCookies: false);
+        FormUrlEncodedContent Form() => new([new("Interests", "anything"), new("Format", "Text")]);
+
+        var refused = new List<HttpStatusCode>();
+        foreach (var link in new[] { tampered, foreign, unsubscribe })
+        {
+            foreach (var handler in new[] { "", "?handler=Pause", "?handler=Unsubscribe" })
+            {
+                using var post = await client.PostAsync($"manage/{link}{handler}", Form(), Ct);
+                refused.Add(post.StatusCode);
+            }
+        }
+        var untouched = (await WebTestData.StatusOfAsync(app, active.Id),
+            await app.ScalarAsync<string>("select interests from subscribers where id = @id", ("id", active.Id)));
+        using var genuine = await client.PostAsync($"manage/{manage}?handler=Pause", Form(), Ct);
+
+        Assert.All(refused, status => Assert.Equal(HttpStatusCode.NotFound, status));
+        Assert.Equal(("active", "diffusion"), untouched);
+        Assert.Equal(HttpStatusCode.OK, genuine.StatusCode);
+        Assert.Equal("paused", await WebTestData.StatusOfAsync(app, active.Id));
     }
 
     [Fact]
