@@ -45,6 +45,9 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
 
     public PreviewResult Preview { get; private set; } = null!;
 
+    private static readonly string[] SavedFields =
+        [nameof(Interests), nameof(Format), nameof(Suggestions), nameof(Frequency), nameof(Weekday), nameof(TimeZone), nameof(NoRepeats)];
+
     /// <summary>This page's address with a handler: what asp-page-handler writes, without a route lookup per button.</summary>
     public string HandlerUrl(string handler) => $"{Request.Path}?handler={handler}";
 
@@ -67,6 +70,11 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
             return refused;
         }
 
+        // The form always sends every field; a post without one would save its default over the reader's choice.
+        if (SavedFields.Where(field => !Request.Form.ContainsKey(field)).ToArray() is { Length: > 0 } missing)
+        {
+            return BadRequest($"The form has no {string.Join(", ", missing)}: nothing was saved.");
+        }
         if (!ReaderChoices.SuggestionCounts.Contains(Suggestions) || !Enum.IsDefined(Frequency) || !Enum.IsDefined(Weekday))
         {
             return BadRequest();

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
@@ -128,6 +129,28 @@ public sealed class SubscriptionLinkTests
         Assert.Equal(("active", "diffusion"), untouched);
         Assert.Equal(HttpStatusCode.OK, genuine.StatusCode);
         Assert.Equal("paused", await WebTestData.StatusOfAsync(app, active.Id));
+    }
+
+    [Fact]
+    public async Task ManagePost_WithoutTheChoiceFields_Refused400AndKeepsWhatWasSaved()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("weekly@example.org", "diffusion", SubscriberStatus.Active);
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, ReaderChoices.Default with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Friday }, Ct);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient(useCookies: false);
+
+        // What a script that knows only the older form would post: interests and format.
+        using var post = await client.PostAsync($"manage/{manage}", new FormUrlEncodedContent(
+            [new("Interests", "transformers"), new("Format", "Text")]), Ct);
+        var body = await post.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Contains("Frequency", body, StringComparison.Ordinal);
+        var choices = await store.GetChoicesAsync(reader.Id, Ct);
+        Assert.Equal((DigestFrequency.Weekly, DayOfWeek.Friday), (choices.Frequency, choices.Weekday));
+        Assert.Equal("diffusion", await app.ScalarAsync<string>("select interests from subscribers where id = @id", ("id", reader.Id)));
     }
 
     [Fact]
