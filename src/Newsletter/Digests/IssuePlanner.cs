@@ -15,10 +15,13 @@ public sealed class IssuePlanner
 {
     private readonly IssueMatcher _matcher;
     private readonly IssueSimilarities _similarities;
-    private readonly IReadOnlyDictionary<string, Embedding> _lines;
+    private readonly Dictionary<string, int> _lineNumbers;
+    private readonly float[] _lineRows;
     private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
     private readonly ConcurrentDictionary<long, string> _likedReasons = new();
-    private readonly ConcurrentDictionary<InterestQuery, Line> _queries = new(ReferenceEqualityComparer.Instance);
+    // Lines by query object; plain entries (no node per line) behind a lock held only for a look-up.
+    private readonly Dictionary<InterestQuery, Line> _queries = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _queriesLock = new();
 
     public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, IReadOnlyDictionary<string, Embedding> lines,
         IReadOnlyDictionary<long, ProfileVotes> votes)
@@ -29,10 +32,18 @@ public sealed class IssuePlanner
         ArgumentNullException.ThrowIfNull(votes);
         _matcher = matcher;
         _similarities = similarities;
-        _lines = lines;
         _votes = votes;
         // Every line's and voted paper's row is computed here, once, so planning readers only looks rows up.
-        similarities.Prepare([.. lines.Select(l => (l.Key, l.Value))], DistinctVotes(votes.Values));
+        _lineNumbers = new Dictionary<string, int>(lines.Count, StringComparer.Ordinal);
+        var vectors = new Embedding[lines.Count];
+        foreach (var (text, vector) in lines)
+        {
+            vectors[_lineNumbers.Count] = vector;
+            _lineNumbers.Add(text, _lineNumbers.Count);
+        }
+
+        _lineRows = similarities.InterestRows(vectors);
+        similarities.PrepareVotes(DistinctVotes(votes.Values));
     }
 
     /// <summary>Readers planned at a time, on every core; the ledger takes each chunk while the next is planned.</summary>
@@ -84,9 +95,9 @@ public sealed class IssuePlanner
 
         var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
         // A fan-out's queries come from one InterestQueryCache: readers with the same line share its object.
-        var line = _queries.GetOrAdd(query, static (q, self) => self.ReadLine(q), this);
+        var line = LineOf(query);
         var readerVotes = _votes.GetValueOrDefault(subscriberId);
-        if (line.Vector is null && readerVotes is null && received is null)
+        if (line.Row < 0 && readerVotes is null && received is null)
         {
             // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
             var paperIds = _matcher.MatchPaperIds(query, out var score);
@@ -106,7 +117,7 @@ public sealed class IssuePlanner
 
         ids = ids[..matched];
         scores = scores[..matched];
-        if (line.Vector is null && readerVotes is null)
+        if (line.Row < 0 && readerVotes is null)
         {
             double total = 0;
             foreach (var score in scores)
@@ -118,7 +129,8 @@ public sealed class IssuePlanner
         }
 
         var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
-        DigestRanker.Rank(_similarities, line.Row, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
+        var interests = line.Row < 0 ? default : _lineRows.AsSpan(line.Row, _similarities.PaperCount);
+        DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
         var shownMatches = ranking.ShownMatches;
         var suggested = ranking.Suggestions;
         var hidden = ranking.HiddenMatches;
@@ -196,15 +208,29 @@ public sealed class IssuePlanner
         return excluded;
     }
 
-    /// <summary>A keyword line as every reader who typed it is ranked: its vector, its row in the issue, and the papers
-    /// its -terms exclude from suggestions.</summary>
-    private sealed record Line(Embedding? Vector, float[]? Row, bool[] Unsuggestible);
+    /// <summary>A keyword line as every reader who typed it is ranked: where its row starts in the lines' rows (-1: the
+    /// line has no vector), and the papers its -terms exclude from suggestions.</summary>
+    private readonly record struct Line(int Row, bool[] Unsuggestible);
 
-    private Line ReadLine(InterestQuery query)
+    private Line LineOf(InterestQuery query)
     {
-        var text = TextEmbedder.InterestsText(query);
-        var vector = _lines.GetValueOrDefault(text);
-        return new Line(vector, vector is null ? null : _similarities.InterestRow(text, vector), SuggestionFilter.Unsuggestible(_matcher, _similarities, query));
+        lock (_queriesLock)
+        {
+            if (_queries.TryGetValue(query, out var known))
+            {
+                return known;
+            }
+        }
+
+        var line = new Line(
+            _lineNumbers.TryGetValue(TextEmbedder.InterestsText(query), out var number) ? number * _similarities.PaperCount : -1,
+            SuggestionFilter.Unsuggestible(_matcher, _similarities, query));
+        lock (_queriesLock)
+        {
+            _queries.TryAdd(query, line);
+        }
+
+        return line;
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

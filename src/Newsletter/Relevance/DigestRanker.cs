@@ -133,14 +133,14 @@ public static class DigestRanker
     /// <summary>
     /// The same decision into a reusable <paramref name="into"/>, allocating nothing: what a fan-out calls for each
     /// reader. <paramref name="interests"/> is the line's row (<see cref="IssueSimilarities.InterestRow(string, Embedding)"/>;
-    /// null when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
+    /// empty when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
     /// keyword matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
     /// marks, by issue position, the papers the line's -terms exclude (<see cref="SuggestionFilter.Unsuggestible"/>;
     /// empty when none).
     /// </summary>
     public static void Rank(
         IssueSimilarities issue,
-        float[]? interests,
+        ReadOnlySpan<float> interests,
         ProfileVotes votes,
         ReadOnlySpan<long> matchIds,
         ReadOnlySpan<double> matchScores,
@@ -166,11 +166,12 @@ public static class DigestRanker
         var unlike = into.UnlikeSpan(n);
         var likedZ = into.LikedSpan(n);
         var hasLiked = Nearest(issue, votes.Liked, likedZ, excluded);
-        if (interests is not null && hasLiked)
+        var hasInterests = !interests.IsEmpty;
+        if (hasInterests && hasLiked)
         {
             TensorPrimitives.Max(interests, likedZ, like);
         }
-        else if (interests is not null)
+        else if (hasInterests)
         {
             interests.CopyTo(like);
         }
@@ -237,7 +238,7 @@ public static class DigestRanker
         for (var k = 0; k < into.Suggestions.Length; k++)
         {
             var i = into.Suggestions[k];
-            if (!hasLiked || (interests is not null && interests[i] >= likedZ[i]))
+            if (!hasLiked || (hasInterests && interests[i] >= likedZ[i]))
             {
                 continue;
             }

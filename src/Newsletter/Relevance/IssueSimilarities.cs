@@ -21,7 +21,6 @@ public sealed class IssueSimilarities
     private readonly ConcurrentDictionary<string, float[]?> _interestRows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, VoteRow> _voteRows = new();
     private VoteRow?[] _slots = [];
-    private Dictionary<string, float[]> _preparedLines = new(StringComparer.Ordinal);
 
     public IssueSimilarities(IReadOnlyList<(long PaperId, Embedding Vector)> papers)
     {
@@ -58,9 +57,7 @@ public sealed class IssueSimilarities
 
     /// <inheritdoc cref="InterestRow(ReaderProfile)"/>
     public float[] InterestRow(string interests, Embedding vector) =>
-        _preparedLines.TryGetValue(interests, out var prepared)
-            ? prepared
-            : _interestRows.GetOrAdd(interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: vector))!;
+        _interestRows.GetOrAdd(interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: vector))!;
 
     /// <summary>The cosine of each paper of the issue with a voted paper, and where that paper is in the issue (-1 when
     /// it is not). Shared by every reader who voted on it; read only.</summary>
@@ -78,36 +75,39 @@ public sealed class IssueSimilarities
     }
 
     /// <summary>
-    /// Computes the rows of many lines and voted papers at once, before readers are ranked (a fan-out knows them all),
-    /// on every core: ranking then only looks rows up, voted papers by <see cref="ProfileVote.Slot"/>. Call it before
-    /// ranking starts, not while readers are ranked.
+    /// The rows of many lines at once, on every core, as one matrix: line <c>l</c>'s row (what
+    /// <see cref="InterestRow(string, Embedding)"/> returns for it) is the <see cref="PaperCount"/> values from
+    /// <c>l * PaperCount</c>. One array instead of one per line, so a fan-out's lines leave the collector one object.
     /// </summary>
-    public void Prepare(IReadOnlyList<(string Interests, Embedding Vector)> lines, IReadOnlyList<ProfileVote> votes)
+    public float[] InterestRows(IReadOnlyList<Embedding> vectors)
     {
-        ArgumentNullException.ThrowIfNull(lines);
-        ArgumentNullException.ThrowIfNull(votes);
-        var lineRows = new float[lines.Count][];
+        ArgumentNullException.ThrowIfNull(vectors);
+        var n = _paperIds.Length;
+        var rows = new float[vectors.Count * n];
         // A partitioner of an empty range throws: a fan-out whose readers have no line read for meaning has nothing to do.
-        if (lines.Count > 0)
+        if (vectors.Count > 0 && n > 0)
         {
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, lines.Count, 1024), range =>
+            Parallel.ForEach(Partitioner.Create(0, vectors.Count, 1024), range =>
             {
                 for (var l = range.Item1; l < range.Item2; l++)
                 {
-                    lineRows[l] = Standardize(Cosines(lines[l].Vector));
+                    var row = rows.AsSpan(l * n, n);
+                    Cosines(vectors[l], row);
+                    Standardize(row);
                 }
             });
         }
 
-        var prepared = new Dictionary<string, float[]>(_preparedLines, StringComparer.Ordinal);
-        prepared.EnsureCapacity(prepared.Count + lines.Count);
-        for (var l = 0; l < lines.Count; l++)
-        {
-            prepared.TryAdd(lines[l].Interests, lineRows[l]);
-        }
+        return rows;
+    }
 
-        _preparedLines = prepared;
-
+    /// <summary>
+    /// Computes the rows of the voted papers before readers are ranked (a fan-out knows them all): ranking then finds
+    /// them by <see cref="ProfileVote.Slot"/>. Call it before ranking starts, not while readers are ranked.
+    /// </summary>
+    public void PrepareVotes(IReadOnlyList<ProfileVote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
         var slots = new VoteRow?[votes.Count == 0 ? 0 : votes.Max(v => v.Slot) + 1];
         foreach (var vote in votes)
         {
@@ -122,16 +122,23 @@ public sealed class IssueSimilarities
     }
 
     /// <summary>Number of cached rows (lines and voted papers).</summary>
-    public int CachedRows => _preparedLines.Count + _interestRows.Count + _voteRows.Count;
+    public int CachedRows => _interestRows.Count + _voteRows.Count;
 
     private float[] Cosines(Embedding target)
+    {
+        var row = new float[_paperIds.Length];
+        Cosines(target, row);
+        return row;
+    }
+
+    /// <summary>The cosine of each paper of the issue with <paramref name="target"/>, into <paramref name="row"/>.</summary>
+    private void Cosines(Embedding target, Span<float> row)
     {
         if (target.Dimensions != _dimensions && _paperIds.Length > 0)
         {
             throw new ArgumentException($"Vectors of {_dimensions} and {target.Dimensions} dimensions come from different models.", nameof(target));
         }
 
-        var row = new float[_paperIds.Length];
         var values = target.Values;
         var d = _dimensions;
         var i = 0;
@@ -167,8 +174,6 @@ public sealed class IssueSimilarities
         {
             row[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), values);
         }
-
-        return row;
     }
 
     /// <summary>In place: (x − mean) / standard deviation; all zero when the values cannot tell papers apart.</summary>
