@@ -19,9 +19,7 @@ public sealed class IssuePlanner
     private readonly float[] _lineRows;
     private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
     private readonly ConcurrentDictionary<long, string> _likedReasons = new();
-    // Lines by query object; plain entries (no node per line) behind a lock held only for a look-up.
-    private readonly Dictionary<InterestQuery, Line> _queries = new(ReferenceEqualityComparer.Instance);
-    private readonly Lock _queriesLock = new();
+    private readonly PlannedLines _plannedLines;
 
     public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, IReadOnlyDictionary<string, Embedding> lines,
         IReadOnlyDictionary<long, ProfileVotes> votes)
@@ -43,6 +41,7 @@ public sealed class IssuePlanner
         }
 
         _lineRows = similarities.InterestRows(vectors);
+        _plannedLines = new PlannedLines(lines.Count);
         similarities.PrepareVotes(DistinctVotes(votes.Values));
     }
 
@@ -94,38 +93,30 @@ public sealed class IssuePlanner
         }
 
         var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
-        // A fan-out's queries come from one InterestQueryCache: readers with the same line share its object.
         var line = LineOf(query);
         var readerVotes = _votes.GetValueOrDefault(subscriberId);
-        if (line.Row < 0 && readerVotes is null && received is null)
-        {
-            // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
-            var paperIds = _matcher.MatchPaperIds(query, out var score);
-            return paperIds.Length == 0
-                ? new DeliveryPlan(subscriberId, [], 0, nothing)
-                : new DeliveryPlan(subscriberId, paperIds, (float)score, null);
-        }
-
-        var papers = _matcher.PaperCount;
-        var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
-        var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
-        var matched = _matcher.MatchInto(query, ids, scores);
+        scoped ReadOnlySpan<long> ids = line.MatchIds;
+        scoped ReadOnlySpan<double> scores = line.MatchScores;
         if (received is not null)
         {
-            matched = WithoutReceived(ids[..matched], scores[..matched], received);
+            var papers = _matcher.PaperCount;
+            var keptIds = papers <= 128 ? stackalloc long[papers] : new long[papers];
+            var keptScores = papers <= 128 ? stackalloc double[papers] : new double[papers];
+            var kept = WithoutReceived(ids, scores, received, keptIds, keptScores);
+            ids = keptIds[..kept];
+            scores = keptScores[..kept];
         }
 
-        ids = ids[..matched];
-        scores = scores[..matched];
         if (line.Row < 0 && readerVotes is null)
         {
+            // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
             double total = 0;
             foreach (var score in scores)
             {
                 total += score;
             }
 
-            return matched == 0 ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, ids.ToArray(), (float)total, null);
+            return ids.IsEmpty ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, ids.ToArray(), (float)total, null);
         }
 
         var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
@@ -175,16 +166,17 @@ public sealed class IssuePlanner
         };
     }
 
-    /// <summary>Leaves out of the matches, kept in order, the papers in <paramref name="received"/>; returns how many stay.</summary>
-    private static int WithoutReceived(Span<long> ids, Span<double> scores, HashSet<long> received)
+    /// <summary>Copies the matches, kept in order, but the papers in <paramref name="received"/>; returns how many stay.</summary>
+    private static int WithoutReceived(ReadOnlySpan<long> ids, ReadOnlySpan<double> scores, HashSet<long> received,
+        Span<long> keptIds, Span<double> keptScores)
     {
         var kept = 0;
         for (var k = 0; k < ids.Length; k++)
         {
             if (!received.Contains(ids[k]))
             {
-                ids[kept] = ids[k];
-                scores[kept] = scores[k];
+                keptIds[kept] = ids[k];
+                keptScores[kept] = scores[k];
                 kept++;
             }
         }
@@ -208,29 +200,21 @@ public sealed class IssuePlanner
         return excluded;
     }
 
-    /// <summary>A keyword line as every reader who typed it is ranked: where its row starts in the lines' rows (-1: the
-    /// line has no vector), and the papers its -terms exclude from suggestions.</summary>
-    private readonly record struct Line(int Row, bool[] Unsuggestible);
-
-    private Line LineOf(InterestQuery query)
+    /// <summary>The line's row, -term mask and matches, worked out by the first of its readers.</summary>
+    private PlannedLines.Line LineOf(InterestQuery query)
     {
-        lock (_queriesLock)
+        var canonical = query.ToString();
+        if (_plannedLines.TryGet(canonical, out var line))
         {
-            if (_queries.TryGetValue(query, out var known))
-            {
-                return known;
-            }
+            return line;
         }
 
-        var line = new Line(
-            _lineNumbers.TryGetValue(TextEmbedder.InterestsText(query), out var number) ? number * _similarities.PaperCount : -1,
-            SuggestionFilter.Unsuggestible(_matcher, _similarities, query));
-        lock (_queriesLock)
-        {
-            _queries.TryAdd(query, line);
-        }
-
-        return line;
+        var papers = _matcher.PaperCount;
+        var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
+        var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
+        var matched = _matcher.MatchInto(query, ids, scores);
+        var row = _lineNumbers.TryGetValue(TextEmbedder.InterestsText(query), out var number) ? number * _similarities.PaperCount : -1;
+        return _plannedLines.Add(canonical, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), ids[..matched], scores[..matched]);
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

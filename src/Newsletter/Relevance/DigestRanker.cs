@@ -247,7 +247,7 @@ public static class DigestRanker
             var best = float.NegativeInfinity;
             foreach (var vote in votes.Liked)
             {
-                var cosine = issue.VoteRowOf(vote).Cosines[i];
+                var cosine = issue.VoteCosines(vote, out _)[i];
                 if (cosine > best)
                 {
                     best = cosine;
@@ -272,24 +272,23 @@ public static class DigestRanker
         }
 
         var n = z.Length;
-        var first = issue.VoteRowOf(votes[0]);
-        first.Cosines.AsSpan(0, n).CopyTo(z);
-        if (first.Position >= 0)
+        issue.VoteCosines(votes[0], out var position)[..n].CopyTo(z);
+        if (position >= 0)
         {
-            voted[first.Position] = true;
+            voted[position] = true;
         }
 
         ref var best = ref MemoryMarshal.GetReference(z);
         for (var v = 1; v < votes.Length; v++)
         {
-            var row = issue.VoteRowOf(votes[v]);
-            if (row.Position >= 0)
+            var row = issue.VoteCosines(votes[v], out position);
+            if (position >= 0)
             {
-                voted[row.Position] = true;
+                voted[position] = true;
             }
 
             // The element-wise maximum, inlined: a call per vote costs more than the few vectors of an issue's row.
-            ref var cosines = ref MemoryMarshal.GetArrayDataReference(row.Cosines);
+            ref var cosines = ref MemoryMarshal.GetReference(row);
             var i = 0;
             for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
             {

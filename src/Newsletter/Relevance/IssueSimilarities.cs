@@ -20,7 +20,7 @@ public sealed class IssueSimilarities
     private readonly Dictionary<long, int> _positions;
     private readonly ConcurrentDictionary<string, float[]?> _interestRows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, VoteRow> _voteRows = new();
-    private VoteRow?[] _slots = [];
+    private PreparedVotes _prepared = PreparedVotes.None;
 
     public IssueSimilarities(IReadOnlyList<(long PaperId, Embedding Vector)> papers)
     {
@@ -61,18 +61,25 @@ public sealed class IssueSimilarities
 
     /// <summary>The cosine of each paper of the issue with a voted paper, and where that paper is in the issue (-1 when
     /// it is not). Shared by every reader who voted on it; read only.</summary>
-    internal VoteRow VoteRowOf(ProfileVote vote)
+    internal ReadOnlySpan<float> VoteCosines(ProfileVote vote, out int position)
     {
-        var slots = _slots;
-        if ((uint)vote.Slot < (uint)slots.Length && slots[vote.Slot] is { } bySlot && bySlot.PaperId == vote.PaperId)
+        var prepared = _prepared;
+        var slot = vote.Slot;
+        if ((uint)slot < (uint)prepared.Slots.Length && prepared.Slots[slot] is { Prepared: true } known && known.PaperId == vote.PaperId)
         {
-            return bySlot;
+            position = known.Position;
+            return prepared.Rows.AsSpan(slot * _paperIds.Length, _paperIds.Length);
         }
 
-        return _voteRows.TryGetValue(vote.PaperId, out var row)
+        var row = VoteRowOf(vote);
+        position = row.Position;
+        return row.Cosines;
+    }
+
+    private VoteRow VoteRowOf(ProfileVote vote) =>
+        _voteRows.TryGetValue(vote.PaperId, out var row)
             ? row
             : _voteRows.GetOrAdd(vote.PaperId, static (id, arg) => new VoteRow(id, arg.Self.Cosines(arg.Vector), arg.Self.PositionOf(id)), (Self: this, Vector: vote.Paper));
-    }
 
     /// <summary>
     /// The rows of many lines at once, on every core, as one matrix: line <c>l</c>'s row (what
@@ -102,24 +109,35 @@ public sealed class IssueSimilarities
     }
 
     /// <summary>
-    /// Computes the rows of the voted papers before readers are ranked (a fan-out knows them all): ranking then finds
-    /// them by <see cref="ProfileVote.Slot"/>. Call it before ranking starts, not while readers are ranked.
+    /// Computes the rows of the voted papers before readers are ranked (a fan-out knows them all), into one matrix that
+    /// ranking reads by <see cref="ProfileVote.Slot"/>. Call it before ranking starts, not while readers are ranked.
     /// </summary>
     public void PrepareVotes(IReadOnlyList<ProfileVote> votes)
     {
         ArgumentNullException.ThrowIfNull(votes);
-        var slots = new VoteRow?[votes.Count == 0 ? 0 : votes.Max(v => v.Slot) + 1];
+        var n = _paperIds.Length;
+        var slots = new PreparedSlot[votes.Count == 0 ? 0 : Math.Max(0, votes.Max(v => v.Slot) + 1)];
+        var rows = new float[slots.Length * n];
         foreach (var vote in votes)
         {
             var row = VoteRowOf(vote);
             if (vote.Slot >= 0)
             {
-                slots[vote.Slot] = row;
+                row.Cosines.CopyTo(rows.AsSpan(vote.Slot * n, n));
+                slots[vote.Slot] = new PreparedSlot(vote.PaperId, row.Position, Prepared: true);
             }
         }
 
-        _slots = slots;
+        _prepared = new PreparedVotes(slots, rows);
     }
+
+    /// <summary>The voted papers' rows by slot: slot <c>s</c>'s row is the <see cref="PaperCount"/> values from <c>s * PaperCount</c>.</summary>
+    private sealed record PreparedVotes(PreparedSlot[] Slots, float[] Rows)
+    {
+        public static PreparedVotes None { get; } = new([], []);
+    }
+
+    private readonly record struct PreparedSlot(long PaperId, int Position, bool Prepared);
 
     /// <summary>Number of cached rows (lines and voted papers).</summary>
     public int CachedRows => _interestRows.Count + _voteRows.Count;
