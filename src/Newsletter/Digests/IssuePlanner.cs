@@ -15,10 +15,11 @@ public sealed class IssuePlanner
 {
     private readonly IssueMatcher _matcher;
     private readonly IssueSimilarities _similarities;
-    private readonly IReadOnlyDictionary<string, Embedding> _lines;
+    private readonly Dictionary<string, int> _lineNumbers;
+    private readonly float[] _lineRows;
     private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
     private readonly ConcurrentDictionary<long, string> _likedReasons = new();
-    private readonly ConcurrentDictionary<InterestQuery, Line> _queries = new(ReferenceEqualityComparer.Instance);
+    private readonly PlannedLines _plannedLines;
 
     public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, IReadOnlyDictionary<string, Embedding> lines,
         IReadOnlyDictionary<long, ProfileVotes> votes)
@@ -29,10 +30,19 @@ public sealed class IssuePlanner
         ArgumentNullException.ThrowIfNull(votes);
         _matcher = matcher;
         _similarities = similarities;
-        _lines = lines;
         _votes = votes;
         // Every line's and voted paper's row is computed here, once, so planning readers only looks rows up.
-        similarities.Prepare([.. lines.Select(l => (l.Key, l.Value))], DistinctVotes(votes.Values));
+        _lineNumbers = new Dictionary<string, int>(lines.Count, StringComparer.Ordinal);
+        var vectors = new Embedding[lines.Count];
+        foreach (var (text, vector) in lines)
+        {
+            vectors[_lineNumbers.Count] = vector;
+            _lineNumbers.Add(text, _lineNumbers.Count);
+        }
+
+        _lineRows = similarities.InterestRows(vectors);
+        _plannedLines = new PlannedLines(lines.Count);
+        similarities.PrepareVotes(DistinctVotes(votes.Values));
     }
 
     /// <summary>Readers planned at a time, on every core; the ledger takes each chunk while the next is planned.</summary>
@@ -83,42 +93,35 @@ public sealed class IssuePlanner
         }
 
         var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
-        // A fan-out's queries come from one InterestQueryCache: readers with the same line share its object.
-        var line = _queries.GetOrAdd(query, static (q, self) => self.ReadLine(q), this);
+        var line = LineOf(query);
         var readerVotes = _votes.GetValueOrDefault(subscriberId);
-        if (line.Vector is null && readerVotes is null && received is null)
-        {
-            // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
-            var paperIds = _matcher.MatchPaperIds(query, out var score);
-            return paperIds.Length == 0
-                ? new DeliveryPlan(subscriberId, [], 0, nothing)
-                : new DeliveryPlan(subscriberId, paperIds, (float)score, null);
-        }
-
-        var papers = _matcher.PaperCount;
-        var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
-        var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
-        var matched = _matcher.MatchInto(query, ids, scores);
+        scoped ReadOnlySpan<long> ids = line.MatchIds;
+        scoped ReadOnlySpan<double> scores = line.MatchScores;
         if (received is not null)
         {
-            matched = WithoutReceived(ids[..matched], scores[..matched], received);
+            var papers = _matcher.PaperCount;
+            var keptIds = papers <= 128 ? stackalloc long[papers] : new long[papers];
+            var keptScores = papers <= 128 ? stackalloc double[papers] : new double[papers];
+            var kept = WithoutReceived(ids, scores, received, keptIds, keptScores);
+            ids = keptIds[..kept];
+            scores = keptScores[..kept];
         }
 
-        ids = ids[..matched];
-        scores = scores[..matched];
-        if (line.Vector is null && readerVotes is null)
+        if (line.Row < 0 && readerVotes is null)
         {
+            // Nothing to read for meaning (a line not embedded yet, or no positive term) and no votes: keywords alone.
             double total = 0;
             foreach (var score in scores)
             {
                 total += score;
             }
 
-            return matched == 0 ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, ids.ToArray(), (float)total, null);
+            return ids.IsEmpty ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, ids.ToArray(), (float)total, null);
         }
 
         var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
-        DigestRanker.Rank(_similarities, line.Row, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
+        var interests = line.Row < 0 ? default : _lineRows.AsSpan(line.Row, _similarities.PaperCount);
+        DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
         var shownMatches = ranking.ShownMatches;
         var suggested = ranking.Suggestions;
         var hidden = ranking.HiddenMatches;
@@ -163,16 +166,17 @@ public sealed class IssuePlanner
         };
     }
 
-    /// <summary>Leaves out of the matches, kept in order, the papers in <paramref name="received"/>; returns how many stay.</summary>
-    private static int WithoutReceived(Span<long> ids, Span<double> scores, HashSet<long> received)
+    /// <summary>Copies the matches, kept in order, but the papers in <paramref name="received"/>; returns how many stay.</summary>
+    private static int WithoutReceived(ReadOnlySpan<long> ids, ReadOnlySpan<double> scores, HashSet<long> received,
+        Span<long> keptIds, Span<double> keptScores)
     {
         var kept = 0;
         for (var k = 0; k < ids.Length; k++)
         {
             if (!received.Contains(ids[k]))
             {
-                ids[kept] = ids[k];
-                scores[kept] = scores[k];
+                keptIds[kept] = ids[k];
+                keptScores[kept] = scores[k];
                 kept++;
             }
         }
@@ -196,15 +200,21 @@ public sealed class IssuePlanner
         return excluded;
     }
 
-    /// <summary>A keyword line as every reader who typed it is ranked: its vector, its row in the issue, and the papers
-    /// its -terms exclude from suggestions.</summary>
-    private sealed record Line(Embedding? Vector, float[]? Row, bool[] Unsuggestible);
-
-    private Line ReadLine(InterestQuery query)
+    /// <summary>The line's row, -term mask and matches, worked out by the first of its readers.</summary>
+    private PlannedLines.Line LineOf(InterestQuery query)
     {
-        var text = TextEmbedder.InterestsText(query);
-        var vector = _lines.GetValueOrDefault(text);
-        return new Line(vector, vector is null ? null : _similarities.InterestRow(text, vector), SuggestionFilter.Unsuggestible(_matcher, _similarities, query));
+        var canonical = query.ToString();
+        if (_plannedLines.TryGet(canonical, out var line))
+        {
+            return line;
+        }
+
+        var papers = _matcher.PaperCount;
+        var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
+        var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
+        var matched = _matcher.MatchInto(query, ids, scores);
+        var row = _lineNumbers.TryGetValue(TextEmbedder.InterestsText(query), out var number) ? number * _similarities.PaperCount : -1;
+        return _plannedLines.Add(canonical, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), ids[..matched], scores[..matched]);
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

@@ -133,14 +133,14 @@ public static class DigestRanker
     /// <summary>
     /// The same decision into a reusable <paramref name="into"/>, allocating nothing: what a fan-out calls for each
     /// reader. <paramref name="interests"/> is the line's row (<see cref="IssueSimilarities.InterestRow(string, Embedding)"/>;
-    /// null when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
+    /// empty when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
     /// keyword matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
     /// marks, by issue position, the papers the line's -terms exclude (<see cref="SuggestionFilter.Unsuggestible"/>;
     /// empty when none).
     /// </summary>
     public static void Rank(
         IssueSimilarities issue,
-        float[]? interests,
+        ReadOnlySpan<float> interests,
         ProfileVotes votes,
         ReadOnlySpan<long> matchIds,
         ReadOnlySpan<double> matchScores,
@@ -166,11 +166,12 @@ public static class DigestRanker
         var unlike = into.UnlikeSpan(n);
         var likedZ = into.LikedSpan(n);
         var hasLiked = Nearest(issue, votes.Liked, likedZ, excluded);
-        if (interests is not null && hasLiked)
+        var hasInterests = !interests.IsEmpty;
+        if (hasInterests && hasLiked)
         {
             TensorPrimitives.Max(interests, likedZ, like);
         }
-        else if (interests is not null)
+        else if (hasInterests)
         {
             interests.CopyTo(like);
         }
@@ -237,7 +238,7 @@ public static class DigestRanker
         for (var k = 0; k < into.Suggestions.Length; k++)
         {
             var i = into.Suggestions[k];
-            if (!hasLiked || (interests is not null && interests[i] >= likedZ[i]))
+            if (!hasLiked || (hasInterests && interests[i] >= likedZ[i]))
             {
                 continue;
             }
@@ -246,7 +247,7 @@ public static class DigestRanker
             var best = float.NegativeInfinity;
             foreach (var vote in votes.Liked)
             {
-                var cosine = issue.VoteRowOf(vote).Cosines[i];
+                var cosine = issue.VoteCosines(vote, out _)[i];
                 if (cosine > best)
                 {
                     best = cosine;
@@ -271,24 +272,23 @@ public static class DigestRanker
         }
 
         var n = z.Length;
-        var first = issue.VoteRowOf(votes[0]);
-        first.Cosines.AsSpan(0, n).CopyTo(z);
-        if (first.Position >= 0)
+        issue.VoteCosines(votes[0], out var position)[..n].CopyTo(z);
+        if (position >= 0)
         {
-            voted[first.Position] = true;
+            voted[position] = true;
         }
 
         ref var best = ref MemoryMarshal.GetReference(z);
         for (var v = 1; v < votes.Length; v++)
         {
-            var row = issue.VoteRowOf(votes[v]);
-            if (row.Position >= 0)
+            var row = issue.VoteCosines(votes[v], out position);
+            if (position >= 0)
             {
-                voted[row.Position] = true;
+                voted[position] = true;
             }
 
             // The element-wise maximum, inlined: a call per vote costs more than the few vectors of an issue's row.
-            ref var cosines = ref MemoryMarshal.GetArrayDataReference(row.Cosines);
+            ref var cosines = ref MemoryMarshal.GetReference(row);
             var i = 0;
             for (; i + Vector256<float>.Count <= n; i += Vector256<float>.Count)
             {

@@ -20,8 +20,7 @@ public sealed class IssueSimilarities
     private readonly Dictionary<long, int> _positions;
     private readonly ConcurrentDictionary<string, float[]?> _interestRows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, VoteRow> _voteRows = new();
-    private VoteRow?[] _slots = [];
-    private Dictionary<string, float[]> _preparedLines = new(StringComparer.Ordinal);
+    private PreparedVotes _prepared = PreparedVotes.None;
 
     public IssueSimilarities(IReadOnlyList<(long PaperId, Embedding Vector)> papers)
     {
@@ -58,80 +57,116 @@ public sealed class IssueSimilarities
 
     /// <inheritdoc cref="InterestRow(ReaderProfile)"/>
     public float[] InterestRow(string interests, Embedding vector) =>
-        _preparedLines.TryGetValue(interests, out var prepared)
-            ? prepared
-            : _interestRows.GetOrAdd(interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: vector))!;
+        _interestRows.GetOrAdd(interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: vector))!;
 
     /// <summary>The cosine of each paper of the issue with a voted paper, and where that paper is in the issue (-1 when
     /// it is not). Shared by every reader who voted on it; read only.</summary>
-    internal VoteRow VoteRowOf(ProfileVote vote)
+    internal ReadOnlySpan<float> VoteCosines(ProfileVote vote, out int position)
     {
-        var slots = _slots;
-        if ((uint)vote.Slot < (uint)slots.Length && slots[vote.Slot] is { } bySlot && bySlot.PaperId == vote.PaperId)
+        var prepared = _prepared;
+        var slot = vote.Slot;
+        if ((uint)slot < (uint)prepared.Slots.Length && prepared.Slots[slot] is { Prepared: true } known && known.PaperId == vote.PaperId)
         {
-            return bySlot;
+            position = known.Position;
+            return prepared.Rows.AsSpan(slot * _paperIds.Length, _paperIds.Length);
         }
 
-        return _voteRows.TryGetValue(vote.PaperId, out var row)
-            ? row
-            : _voteRows.GetOrAdd(vote.PaperId, static (id, arg) => new VoteRow(id, arg.Self.Cosines(arg.Vector), arg.Self.PositionOf(id)), (Self: this, Vector: vote.Paper));
+        var row = VoteRowOf(vote);
+        position = row.Position;
+        return row.Cosines;
     }
 
+    private VoteRow VoteRowOf(ProfileVote vote) =>
+        _voteRows.TryGetValue(vote.PaperId, out var row)
+            ? row
+            : _voteRows.GetOrAdd(vote.PaperId, static (id, arg) => new VoteRow(id, arg.Self.Cosines(arg.Vector), arg.Self.PositionOf(id)), (Self: this, Vector: vote.Paper));
+
     /// <summary>
-    /// Computes the rows of many lines and voted papers at once, before readers are ranked (a fan-out knows them all),
-    /// on every core: ranking then only looks rows up, voted papers by <see cref="ProfileVote.Slot"/>. Call it before
-    /// ranking starts, not while readers are ranked.
+    /// The rows of many lines at once, on every core, as one matrix: line <c>l</c>'s row (what
+    /// <see cref="InterestRow(string, Embedding)"/> returns for it) is the <see cref="PaperCount"/> values from
+    /// <c>l * PaperCount</c>. One array instead of one per line, so a fan-out's lines leave the collector one object.
     /// </summary>
-    public void Prepare(IReadOnlyList<(string Interests, Embedding Vector)> lines, IReadOnlyList<ProfileVote> votes)
+    public float[] InterestRows(IReadOnlyList<Embedding> vectors)
     {
-        ArgumentNullException.ThrowIfNull(lines);
-        ArgumentNullException.ThrowIfNull(votes);
-        var lineRows = new float[lines.Count][];
+        ArgumentNullException.ThrowIfNull(vectors);
+        var n = _paperIds.Length;
+        var rows = new float[vectors.Count * n];
         // A partitioner of an empty range throws: a fan-out whose readers have no line read for meaning has nothing to do.
-        if (lines.Count > 0)
+        if (vectors.Count > 0 && n > 0)
         {
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, lines.Count, 1024), range =>
+            Parallel.ForEach(Partitioner.Create(0, vectors.Count, 1024), range =>
             {
-                for (var l = range.Item1; l < range.Item2; l++)
+                var l = range.Item1;
+                for (; l + 2 <= range.Item2; l += 2)
                 {
-                    lineRows[l] = Standardize(Cosines(lines[l].Vector));
+                    var first = rows.AsSpan(l * n, n);
+                    var second = rows.AsSpan((l + 1) * n, n);
+                    CosinesOfTwo(vectors[l], vectors[l + 1], first, second);
+                    Standardize(first);
+                    Standardize(second);
+                }
+
+                for (; l < range.Item2; l++)
+                {
+                    var row = rows.AsSpan(l * n, n);
+                    Cosines(vectors[l], row);
+                    Standardize(row);
                 }
             });
         }
 
-        var prepared = new Dictionary<string, float[]>(_preparedLines, StringComparer.Ordinal);
-        prepared.EnsureCapacity(prepared.Count + lines.Count);
-        for (var l = 0; l < lines.Count; l++)
-        {
-            prepared.TryAdd(lines[l].Interests, lineRows[l]);
-        }
+        return rows;
+    }
 
-        _preparedLines = prepared;
-
-        var slots = new VoteRow?[votes.Count == 0 ? 0 : votes.Max(v => v.Slot) + 1];
+    /// <summary>
+    /// Computes the rows of the voted papers before readers are ranked (a fan-out knows them all), into one matrix that
+    /// ranking reads by <see cref="ProfileVote.Slot"/>. Call it before ranking starts, not while readers are ranked.
+    /// </summary>
+    public void PrepareVotes(IReadOnlyList<ProfileVote> votes)
+    {
+        ArgumentNullException.ThrowIfNull(votes);
+        var n = _paperIds.Length;
+        var slots = new PreparedSlot[votes.Count == 0 ? 0 : Math.Max(0, votes.Max(v => v.Slot) + 1)];
+        var rows = new float[slots.Length * n];
         foreach (var vote in votes)
         {
             var row = VoteRowOf(vote);
             if (vote.Slot >= 0)
             {
-                slots[vote.Slot] = row;
+                row.Cosines.CopyTo(rows.AsSpan(vote.Slot * n, n));
+                slots[vote.Slot] = new PreparedSlot(vote.PaperId, row.Position, Prepared: true);
             }
         }
 
-        _slots = slots;
+        _prepared = new PreparedVotes(slots, rows);
     }
 
+    /// <summary>The voted papers' rows by slot: slot <c>s</c>'s row is the <see cref="PaperCount"/> values from <c>s * PaperCount</c>.</summary>
+    private sealed record PreparedVotes(PreparedSlot[] Slots, float[] Rows)
+    {
+        public static PreparedVotes None { get; } = new([], []);
+    }
+
+    private readonly record struct PreparedSlot(long PaperId, int Position, bool Prepared);
+
     /// <summary>Number of cached rows (lines and voted papers).</summary>
-    public int CachedRows => _preparedLines.Count + _interestRows.Count + _voteRows.Count;
+    public int CachedRows => _interestRows.Count + _voteRows.Count;
 
     private float[] Cosines(Embedding target)
+    {
+        var row = new float[_paperIds.Length];
+        Cosines(target, row);
+        return row;
+    }
+
+    /// <summary>The cosine of each paper of the issue with <paramref name="target"/>, into <paramref name="row"/>.</summary>
+    private void Cosines(Embedding target, Span<float> row)
     {
         if (target.Dimensions != _dimensions && _paperIds.Length > 0)
         {
             throw new ArgumentException($"Vectors of {_dimensions} and {target.Dimensions} dimensions come from different models.", nameof(target));
         }
 
-        var row = new float[_paperIds.Length];
         var values = target.Values;
         var d = _dimensions;
         var i = 0;
@@ -167,8 +202,67 @@ public sealed class IssueSimilarities
         {
             row[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), values);
         }
+    }
 
-        return row;
+    /// <summary>
+    /// <see cref="Cosines(Embedding, Span{float})"/> of two targets at once, four papers by two targets: each load of a
+    /// paper feeds two products, and eight sums are in flight. Each value is summed exactly as one target alone sums it.
+    /// </summary>
+    private void CosinesOfTwo(Embedding a, Embedding b, Span<float> rowA, Span<float> rowB)
+    {
+        var d = _dimensions;
+        if (!Vector256.IsHardwareAccelerated || d % Vector256<float>.Count != 0 || a.Dimensions != d || b.Dimensions != d)
+        {
+            Cosines(a, rowA);
+            Cosines(b, rowB);
+            return;
+        }
+
+        ref var x = ref MemoryMarshal.GetReference(a.Values);
+        ref var y = ref MemoryMarshal.GetReference(b.Values);
+        ref var m = ref MemoryMarshal.GetArrayDataReference(_matrix);
+        var i = 0;
+        for (; i + 4 <= rowA.Length; i += 4)
+        {
+            ref var p0 = ref Unsafe.Add(ref m, i * d);
+            ref var p1 = ref Unsafe.Add(ref p0, d);
+            ref var p2 = ref Unsafe.Add(ref p1, d);
+            ref var p3 = ref Unsafe.Add(ref p2, d);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (var k = 0; k < d; k += Vector256<float>.Count)
+            {
+                var s = Vector256.LoadUnsafe(ref x, (nuint)k);
+                var t = Vector256.LoadUnsafe(ref y, (nuint)k);
+                var q0 = Vector256.LoadUnsafe(ref p0, (nuint)k);
+                var q1 = Vector256.LoadUnsafe(ref p1, (nuint)k);
+                var q2 = Vector256.LoadUnsafe(ref p2, (nuint)k);
+                var q3 = Vector256.LoadUnsafe(ref p3, (nuint)k);
+                a0 = Vector256.FusedMultiplyAdd(q0, s, a0);
+                b0 = Vector256.FusedMultiplyAdd(q0, t, b0);
+                a1 = Vector256.FusedMultiplyAdd(q1, s, a1);
+                b1 = Vector256.FusedMultiplyAdd(q1, t, b1);
+                a2 = Vector256.FusedMultiplyAdd(q2, s, a2);
+                b2 = Vector256.FusedMultiplyAdd(q2, t, b2);
+                a3 = Vector256.FusedMultiplyAdd(q3, s, a3);
+                b3 = Vector256.FusedMultiplyAdd(q3, t, b3);
+            }
+
+            rowA[i] = Vector256.Sum(a0);
+            rowA[i + 1] = Vector256.Sum(a1);
+            rowA[i + 2] = Vector256.Sum(a2);
+            rowA[i + 3] = Vector256.Sum(a3);
+            rowB[i] = Vector256.Sum(b0);
+            rowB[i + 1] = Vector256.Sum(b1);
+            rowB[i + 2] = Vector256.Sum(b2);
+            rowB[i + 3] = Vector256.Sum(b3);
+        }
+
+        for (; i < rowA.Length; i++)
+        {
+            rowA[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), a.Values);
+            rowB[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), b.Values);
+        }
     }
 
     /// <summary>In place: (x − mean) / standard deviation; all zero when the values cannot tell papers apart.</summary>

@@ -91,8 +91,10 @@ public static class ScoringBenchmark
         var baseline = new List<double>();
         var cpu = new List<double>();
         var collections = new List<string>();
+        var pauses = new List<double>();
         var prepare = new List<double>();
         var again = new List<double>();
+        var againCpu = new List<double>();
         var parallel = new List<double>();
         long allocated = 0;
         Outcome outcome = default;
@@ -100,20 +102,24 @@ public static class ScoringBenchmark
         {
             // A B A B: the machine is shared, so each run of ours sits beside a run of the baseline.
             Settle();
-            var before = GC.GetAllocatedBytesForCurrentThread();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
             var collectionsFrom = GcCollections.Now();
+            var pausedBefore = GC.GetTotalPauseDuration();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             outcome = PlanAll(matcher, issuePapers, lineVectors, votes, queries);
             clock.Stop();
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
-            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             collections.Add(collectionsFrom.Since());
+            pauses.Add((GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds);
             ours.Add(clock.Elapsed.TotalMilliseconds);
             prepare.Add(outcome.PreparedMs);
+            cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
             PlanAgain(outcome.Planner, queries);
             again.Add(clock.Elapsed.TotalMilliseconds);
+            againCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
 
             Settle();
             clock.Restart();
@@ -126,6 +132,22 @@ public static class ScoringBenchmark
             PlanAllInParallel(matcher, issuePapers, lineVectors, votes, queries);
             clock.Stop();
             parallel.Add(clock.Elapsed.TotalMilliseconds);
+        }
+
+        // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
+        var planner = new IssuePlanner(matcher, new IssueSimilarities(issuePapers), lineVectors, votes);
+        var ranking = new DigestRanking();
+        var oneByOne = new PlansFingerprint();
+        for (var s = 0; s < queries.Length; s++)
+        {
+            oneByOne.Add(planner.Plan(Recipient(s, queries[s]), null, ranking));
+        }
+        var inChunks = new PlansFingerprint();
+        var readers = queries.Select((q, s) => Recipient(s, q)).ToArray();
+        foreach (var plan in new IssuePlanner(matcher, new IssueSimilarities(issuePapers), lineVectors, votes)
+                     .PlanAll(readers, new Dictionary<long, HashSet<long>>()))
+        {
+            inChunks.Add(plan);
         }
 
         var value = Statistics.Median(ours);
@@ -146,19 +168,75 @@ public static class ScoringBenchmark
                 ["runs (ms, 1 thread)"] = Join(ours),
                 ["of which the planner: every line's and voted paper's row (ms)"] = Join(prepare),
                 ["the same readers again through the same planner, lines already read (ms)"] = Join(again),
+                ["process CPU time of those runs again (ms)"] = Join(againCpu),
                 ["baseline runs (ms, 1 thread)"] = Join(baseline),
                 ["parallel, all cores (median ms)"] = BenchEnvironment.Format(Statistics.Median(parallel), "ms"),
                 ["parallel runs (ms)"] = Join(parallel),
                 ["process CPU time of the 1-thread runs (ms)"] = Join(cpu),
                 ["garbage collections in each 1-thread run (gen0/gen1/gen2)"] = string.Join(", ", collections),
-                ["allocated per subscriber (bytes; the plan's own arrays included)"] = BenchEnvironment.Format((double)allocated / subscribers, "B"),
+                ["garbage collection pauses in each 1-thread run (ms)"] = Join(pauses),
+                ["allocated per subscriber, every thread (bytes; the plan's own arrays and the lines' rows included)"] = BenchEnvironment.Format((double)allocated / subscribers, "B"),
                 ["distinct lines embedded"] = lineVectors.Count.ToString(CultureInfo.InvariantCulture),
                 ["papers shown per subscriber"] = BenchEnvironment.Format((double)outcome.Shown / subscribers),
                 ["suggestions per subscriber"] = BenchEnvironment.Format((double)outcome.Suggested / subscribers),
                 ["hidden matches per subscriber"] = BenchEnvironment.Format((double)outcome.Hidden / subscribers),
+                ["plans fingerprint (papers in order, suggestions, hidden, reasons, scores, notes), 1 thread"] = oneByOne.ToString(),
+                ["plans fingerprint, parallel chunks"] = inChunks.ToString(),
                 ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
                 ["load average at the end"] = BenchEnvironment.LoadAverage(),
             });
+    }
+
+    private static PlanRecipient Recipient(int s, InterestQuery query) => new(1 + s, query, null, 5, NoRepeats: false);
+
+    /// <summary>A hash of every plan in order (FNV-1a over its fields), the same from run to run: equal fingerprints
+    /// before and after a change say the readers' digests did not change.</summary>
+    private sealed class PlansFingerprint
+    {
+        private ulong _hash = 14695981039346656037;
+
+        public void Add(DeliveryPlan plan)
+        {
+            Mix(plan.SubscriberId);
+            Mix(BitConverter.SingleToInt32Bits(plan.Score));
+            Mix(plan.Note ?? "(none)");
+            Mix(plan.PaperIds);
+            Mix(plan.SuggestedIds);
+            Mix(plan.HiddenIds);
+            Mix(plan.Reasons.Length);
+            foreach (var reason in plan.Reasons)
+            {
+                Mix(reason);
+            }
+        }
+
+        public override string ToString() => _hash.ToString("x16", CultureInfo.InvariantCulture);
+
+        private void Mix(long[] values)
+        {
+            Mix(values.Length);
+            foreach (var value in values)
+            {
+                Mix(value);
+            }
+        }
+
+        private void Mix(string text)
+        {
+            Mix(text.Length);
+            foreach (var c in text)
+            {
+                Mix((long)c);
+            }
+        }
+
+        private void Mix(long value)
+        {
+            for (var b = 0; b < 8; b++)
+            {
+                _hash = (_hash ^ (byte)(value >> (8 * b))) * 1099511628211;
+            }
+        }
     }
 
     private readonly record struct Outcome(long Shown, long Suggested, long Hidden, double PreparedMs, IssuePlanner Planner);

@@ -40,8 +40,39 @@ public class DigestRankerTests
             SuggestionFilter.Suggestible(Matcher, query), maxSuggestions, settings);
     }
 
-    private static IssuePlanner Planner(Dictionary<string, Embedding> lines) =>
-        new(Matcher, new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray()), lines, new Dictionary<long, ProfileVotes>());
+    private static IssuePlanner Planner(Dictionary<string, Embedding> lines, Dictionary<long, ProfileVotes>? votes = null) =>
+        new(Matcher, new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray()), lines, votes ?? []);
+
+    [Fact]
+    public void PlanAll_ReadersSharingALineParsedTwice_EachGetsWhatTheRankerDecidesForThem()
+    {
+        const string line = "video -medical";
+        // Two objects for one line, as a bounded query cache that started over gives them.
+        InterestQuery[] queries = [InterestQuery.Parse(line), InterestQuery.Parse(line), InterestQuery.Parse("speech")];
+        var lines = new Dictionary<string, Embedding>
+        {
+            [TextEmbedder.InterestsText(queries[0])] = VideoGenerationLine,
+            [TextEmbedder.InterestsText(queries[2])] = Vector(4),
+        };
+        ProfileVote[] votes = [Vote(1, true) with { Slot = 0 }, Vote(2, false) with { Slot = 1 }];
+        var readers = queries.Select((q, i) => new PlanRecipient(1 + i, q, null, 5, NoRepeats: false)).ToArray();
+
+        var plans = Planner(lines, new Dictionary<long, ProfileVotes> { [2] = new(votes) })
+            .PlanAll(readers, new Dictionary<long, HashSet<long>>()).ToList();
+
+        ProfileVote[][] votesOf = [[], votes, []];
+        for (var r = 0; r < readers.Length; r++)
+        {
+            var text = queries[r].ToString();
+            var expected = Rank(text, lines[TextEmbedder.InterestsText(queries[r])], votesOf[r]);
+            Assert.Equal(expected.Shown.Select(p => p.PaperId), plans[r].PaperIds);
+            Assert.Equal(expected.Hidden.Select(p => p.PaperId), plans[r].HiddenIds);
+            Assert.Equal(expected.Suggestions.Select(p => p.PaperId), plans[r].SuggestedIds);
+        }
+
+        Assert.Equal([2L], plans[1].HiddenIds);
+        Assert.DoesNotContain(10L, plans[0].PaperIds);
+    }
 
     [Fact]
     public void PlanAll_NoLineReadForMeaningYet_PlansTheKeywordMatches()

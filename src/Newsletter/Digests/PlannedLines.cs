@@ -1,0 +1,144 @@
+using System.Numerics;
+using Newsletter.Subscribers;
+
+namespace Newsletter.Digests;
+
+/// <summary>
+/// What a fan-out works out once per keyword line for every reader who typed it (by the query's canonical text, which
+/// the query keeps: a bounded <see cref="InterestQueryCache"/> may parse one line into several objects): where the line's row is
+/// among the lines' rows, the papers its -terms keep out of suggestions, and its keyword matches (ids and scores, best
+/// first), kept in a few large arrays. Look-ups take no lock; adding takes one.
+/// </summary>
+internal sealed class PlannedLines
+{
+    private const int FirstChunkSize = 1 << 10;
+    private const int MaxChunkSize = 1 << 13;
+
+    private readonly Lock _adding = new();
+    private long[] _idChunk = [];
+    private double[] _scoreChunk = [];
+    private int _chunkUsed;
+    private Table _table;
+
+    /// <param name="expectedLines">About how many lines will be added (the table is sized for them up front).</param>
+    public PlannedLines(int expectedLines) =>
+        _table = new Table((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, 2 * expectedLines)));
+
+    /// <summary>A line as its readers are planned: its row's start (-1: no vector), its -term mask, its matches.</summary>
+    public readonly record struct Line(int Row, bool[] Unsuggestible, long[] MatchChunk, double[] ScoreChunk, int MatchStart, int MatchCount)
+    {
+        public ReadOnlySpan<long> MatchIds => MatchChunk.AsSpan(MatchStart, MatchCount);
+
+        public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);
+    }
+
+    public bool TryGet(string canonical, out Line line) => Volatile.Read(ref _table).TryGet(canonical, out line);
+
+    /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
+    public Line Add(string canonical, int row, bool[] unsuggestible, ReadOnlySpan<long> matchIds, ReadOnlySpan<double> matchScores)
+    {
+        lock (_adding)
+        {
+            if (_table.TryGet(canonical, out var known))
+            {
+                return known;
+            }
+
+            long[] ids = [];
+            double[] scores = [];
+            var start = 0;
+            if (matchIds.Length > 0)
+            {
+                if (_chunkUsed + matchIds.Length > _idChunk.Length)
+                {
+                    // Chunks grow from small (a re-send plans one reader) to a size that stays off the large object heap.
+                    var size = Math.Max(matchIds.Length, Math.Clamp(2 * _idChunk.Length, FirstChunkSize, MaxChunkSize));
+                    _idChunk = new long[size];
+                    _scoreChunk = new double[size];
+                    _chunkUsed = 0;
+                }
+
+                ids = _idChunk;
+                scores = _scoreChunk;
+                start = _chunkUsed;
+                matchIds.CopyTo(ids.AsSpan(start));
+                matchScores.CopyTo(scores.AsSpan(start));
+                _chunkUsed += matchIds.Length;
+            }
+
+            var line = new Line(row, unsuggestible, ids, scores, start, matchIds.Length);
+            if (!_table.TryAdd(canonical, line))
+            {
+                // Full: a table twice the size takes every line, then replaces the old one for readers.
+                var larger = _table.Grow();
+                larger.TryAdd(canonical, line);
+                Volatile.Write(ref _table, larger);
+            }
+
+            return line;
+        }
+    }
+
+    /// <summary>Open addressing, filled to half at most; an entry's value is written before its key.</summary>
+    private sealed class Table(int capacity)
+    {
+        private readonly string?[] _keys = new string?[capacity];
+        private readonly Line[] _values = new Line[capacity];
+        private int _count;
+
+        public bool TryGet(string canonical, out Line line)
+        {
+            var mask = _keys.Length - 1;
+            for (var i = canonical.GetHashCode(StringComparison.Ordinal) & mask; ; i = (i + 1) & mask)
+            {
+                var key = Volatile.Read(ref _keys[i]);
+                if (string.Equals(key, canonical, StringComparison.Ordinal))
+                {
+                    line = _values[i];
+                    return true;
+                }
+
+                if (key is null)
+                {
+                    line = default;
+                    return false;
+                }
+            }
+        }
+
+        /// <summary>False when the table is half full (the caller grows it).</summary>
+        public bool TryAdd(string canonical, Line line)
+        {
+            if (2 * (_count + 1) > _keys.Length)
+            {
+                return false;
+            }
+
+            var mask = _keys.Length - 1;
+            var i = canonical.GetHashCode(StringComparison.Ordinal) & mask;
+            while (_keys[i] is not null)
+            {
+                i = (i + 1) & mask;
+            }
+
+            _values[i] = line;
+            Volatile.Write(ref _keys[i], canonical);
+            _count++;
+            return true;
+        }
+
+        public Table Grow()
+        {
+            var larger = new Table(2 * _keys.Length);
+            for (var i = 0; i < _keys.Length; i++)
+            {
+                if (_keys[i] is { } key)
+                {
+                    larger.TryAdd(key, _values[i]);
+                }
+            }
+
+            return larger;
+        }
+    }
+}
