@@ -96,17 +96,7 @@ public sealed class IssueSimilarities
         {
             Parallel.ForEach(Partitioner.Create(0, vectors.Count, 1024), range =>
             {
-                var l = range.Item1;
-                for (; l + 2 <= range.Item2; l += 2)
-                {
-                    var first = rows.AsSpan(l * n, n);
-                    var second = rows.AsSpan((l + 1) * n, n);
-                    CosinesOfTwo(vectors[l], vectors[l + 1], first, second);
-                    Standardize(first);
-                    Standardize(second);
-                }
-
-                for (; l < range.Item2; l++)
+                for (var l = range.Item1; l < range.Item2; l++)
                 {
                     var row = rows.AsSpan(l * n, n);
                     Cosines(vectors[l], row);
@@ -201,67 +191,6 @@ public sealed class IssueSimilarities
         for (; i < row.Length; i++)
         {
             row[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), values);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Cosines(Embedding, Span{float})"/> of two targets at once, four papers by two targets: each load of a
-    /// paper feeds two products, and eight sums are in flight. Each value is summed exactly as one target alone sums it.
-    /// </summary>
-    private void CosinesOfTwo(Embedding a, Embedding b, Span<float> rowA, Span<float> rowB)
-    {
-        var d = _dimensions;
-        if (!Vector256.IsHardwareAccelerated || d % Vector256<float>.Count != 0 || a.Dimensions != d || b.Dimensions != d)
-        {
-            Cosines(a, rowA);
-            Cosines(b, rowB);
-            return;
-        }
-
-        ref var x = ref MemoryMarshal.GetReference(a.Values);
-        ref var y = ref MemoryMarshal.GetReference(b.Values);
-        ref var m = ref MemoryMarshal.GetArrayDataReference(_matrix);
-        var i = 0;
-        for (; i + 4 <= rowA.Length; i += 4)
-        {
-            ref var p0 = ref Unsafe.Add(ref m, i * d);
-            ref var p1 = ref Unsafe.Add(ref p0, d);
-            ref var p2 = ref Unsafe.Add(ref p1, d);
-            ref var p3 = ref Unsafe.Add(ref p2, d);
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
-            for (var k = 0; k < d; k += Vector256<float>.Count)
-            {
-                var s = Vector256.LoadUnsafe(ref x, (nuint)k);
-                var t = Vector256.LoadUnsafe(ref y, (nuint)k);
-                var q0 = Vector256.LoadUnsafe(ref p0, (nuint)k);
-                var q1 = Vector256.LoadUnsafe(ref p1, (nuint)k);
-                var q2 = Vector256.LoadUnsafe(ref p2, (nuint)k);
-                var q3 = Vector256.LoadUnsafe(ref p3, (nuint)k);
-                a0 = Vector256.FusedMultiplyAdd(q0, s, a0);
-                b0 = Vector256.FusedMultiplyAdd(q0, t, b0);
-                a1 = Vector256.FusedMultiplyAdd(q1, s, a1);
-                b1 = Vector256.FusedMultiplyAdd(q1, t, b1);
-                a2 = Vector256.FusedMultiplyAdd(q2, s, a2);
-                b2 = Vector256.FusedMultiplyAdd(q2, t, b2);
-                a3 = Vector256.FusedMultiplyAdd(q3, s, a3);
-                b3 = Vector256.FusedMultiplyAdd(q3, t, b3);
-            }
-
-            rowA[i] = Vector256.Sum(a0);
-            rowA[i + 1] = Vector256.Sum(a1);
-            rowA[i + 2] = Vector256.Sum(a2);
-            rowA[i + 3] = Vector256.Sum(a3);
-            rowB[i] = Vector256.Sum(b0);
-            rowB[i + 1] = Vector256.Sum(b1);
-            rowB[i + 2] = Vector256.Sum(b2);
-            rowB[i + 3] = Vector256.Sum(b3);
-        }
-
-        for (; i < rowA.Length; i++)
-        {
-            rowA[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), a.Values);
-            rowB[i] = TensorPrimitives.Dot(_matrix.AsSpan(i * d, d), b.Values);
         }
     }
 
