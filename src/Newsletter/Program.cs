@@ -23,6 +23,7 @@ root.Subcommands.Add(DigestCommands.Preview());
 root.Subcommands.Add(DigestCommands.Resend());
 root.Subcommands.Add(SubscriberCommands.Build());
 root.Subcommands.Add(AdminCommands.Build());
+root.Subcommands.Add(RelevanceCommands.Embed());
 return await NewsletterServer.InvokeAsync(root.Parse(args));
 
 namespace Newsletter

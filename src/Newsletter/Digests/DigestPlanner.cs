@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Newsletter.Papers;
 using Newsletter.Relevance;
 using Newsletter.Subscribers;
@@ -20,8 +19,7 @@ public readonly record struct PlanRecipient(long SubscriberId, InterestQuery? Qu
 public sealed class DigestPlanner(
     NpgsqlDataSource db,
     InterestQueryCache queries,
-    RelevanceStore relevance,
-    IOptions<RelevanceOptions> relevanceOptions)
+    RelevanceStore relevance)
 {
     public PlanRecipient Recipient(long subscriberId, string interests, int suggestions, bool noRepeats)
     {
@@ -42,12 +40,8 @@ public sealed class DigestPlanner(
         ArgumentNullException.ThrowIfNull(papers);
         ArgumentNullException.ThrowIfNull(recipients);
         var matcher = new IssueMatcher(papers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
-        // Each paper is embedded once, the first time a fan-out meets it; readers then cost look-ups.
-        var similarities = await relevance.LoadIssueAsync(papers, ct);
-        var lines = await relevance.InterestVectorsAsync(recipients.Select(r => r.Query).OfType<InterestQuery>(),
-            relevanceOptions.Value.InterestsEmbeddingBudget, ct);
-        // Everything these papers need is embedded: the worker plans and sends without the model's memory.
-        relevance.ReleaseModel();
+        // Each paper is embedded once, the first time a fan-out meets it (in a child process); readers then cost look-ups.
+        var (similarities, lines) = await relevance.LoadForFanOutAsync(papers, recipients.Select(r => r.Query).OfType<InterestQuery>(), ct);
         var votes = await relevance.VotesAsync(votesOf, ct);
         var received = await ReceivedAsync(papers, recipients, repeatsOf, ct);
         var plans = new IssuePlanner(matcher, similarities, lines, votes).PlanAll(recipients, received);

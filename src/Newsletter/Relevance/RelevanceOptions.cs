@@ -2,8 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Relevance;
 
-/// <summary><c>Newsletter:Relevance</c>: how long a fan-out may spend reading new keyword lines for meaning.</summary>
-public sealed class RelevanceOptions
+/// <summary><c>Newsletter:Relevance</c>: how long a fan-out may spend reading new papers and keyword lines for meaning.</summary>
+public sealed class RelevanceOptions : IValidatableObject
 {
     public const string Section = "Newsletter:Relevance";
 
@@ -13,4 +13,22 @@ public sealed class RelevanceOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan InterestsEmbeddingBudget { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a fan-out waits for the embedding process (start, model load, new papers, then new lines within
+    /// <see cref="InterestsEmbeddingBudget"/>) before it stops it and sends with what is stored: papers without a
+    /// vector are ranked by their keywords, and the next fan-out embeds them.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
+    public TimeSpan EmbeddingTimeout { get; set; } = TimeSpan.FromMinutes(3);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (EmbeddingTimeout <= InterestsEmbeddingBudget)
+        {
+            yield return new ValidationResult(
+                $"EmbeddingTimeout ({EmbeddingTimeout}) must be longer than InterestsEmbeddingBudget ({InterestsEmbeddingBudget}): the embedding process also starts, loads the model and embeds the new papers.",
+                [nameof(EmbeddingTimeout)]);
+        }
+    }
 }

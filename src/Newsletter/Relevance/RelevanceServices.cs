@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Newsletter.Relevance;
 
 /// <summary>Learning per reader: votes from digests, paper and keyword-line meanings, and the ranking they drive.</summary>
@@ -8,8 +10,11 @@ public static class RelevanceServices
         services.AddOptionsWithValidateOnStart<RelevanceOptions>().BindConfiguration(RelevanceOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<ReaderVotes>();
         services.AddSingleton<RelevanceStore>();
-        // The model loads on first use: a process that never embeds never pays for it.
+        // The model loads on first use: a process that never embeds never pays for it. A fan-out embeds in a child
+        // process (EmbeddingProcess); the web process embeds a previewed line in process.
         services.AddSingleton(_ => TextEmbedder.CreateMiniLm());
+        services.TryAddSingleton(_ => EmbedderCommand.ThisApplication());
+        services.AddSingleton<EmbeddingProcess>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Options;
 using Newsletter.Papers;
 using Newsletter.Subscribers;
 using Npgsql;
@@ -7,42 +8,105 @@ namespace Newsletter.Relevance;
 
 /// <summary>
 /// The one owner of <c>paper_embeddings</c> and <c>interest_embeddings</c>: each paper's meaning, computed once for
-/// all time, and each keyword line's, computed once per distinct line. Embedding runs the model, so only the processes
-/// that embed (the worker's fan-out, a saved line) load it.
+/// all time, and each keyword line's, computed once per distinct line. A fan-out reads them and has what is missing
+/// embedded by a short-lived process (<see cref="EmbeddingProcess"/>), so the worker never loads the model; that
+/// process (<c>newsletter embed</c>) and the web process's interests preview run the model in process.
 /// </summary>
-public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, TimeProvider clock, ILogger<RelevanceStore> logger)
+public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, EmbeddingProcess embeddingProcess,
+    IOptions<RelevanceOptions> options, TimeProvider clock, ILogger<RelevanceStore> logger)
 {
     /// <summary>Names the vectors' model in the tables: vectors of another model are never compared with these.</summary>
     public const string Model = "all-MiniLM-L6-v2";
 
-    /// <summary>The issue's papers as vectors, embedding (and storing) those seen for the first time.</summary>
-    public async Task<IssueSimilarities> LoadIssueAsync(IReadOnlyList<IssuePaper> papers, CancellationToken ct)
+    /// <summary>Papers stored per statement while embedding, so a process stopped midway keeps what it did.</summary>
+    private const int PapersPerStore = 16;
+
+    /// <summary>
+    /// What a fan-out ranks with: the vectors of <paramref name="papers"/> and of the <paramref name="queries"/>' lines.
+    /// Those not stored yet (and voted papers still without one) are embedded first by <see cref="EmbeddingProcess"/>;
+    /// if it fails or runs out of time, what is still missing is ranked by keywords alone this time, and said so.
+    /// </summary>
+    public async Task<FanOutVectors> LoadForFanOutAsync(IReadOnlyList<IssuePaper> papers, IEnumerable<InterestQuery> queries, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(papers);
-        var vectors = await ReadPaperVectorsAsync(papers.Select(p => p.Id).ToArray(), ct);
-        var missing = papers.Where(p => !vectors.ContainsKey(p.Id)).ToList();
-        if (missing.Count > 0)
+        ArgumentNullException.ThrowIfNull(queries);
+        var texts = queries.Select(TextEmbedder.InterestsText).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+        var paperVectors = await ReadPaperVectorsAsync(papers.Select(p => p.Id).ToArray(), ct);
+        var lines = await ReadInterestVectorsAsync(texts, ct);
+        var missingPapers = papers.Where(p => !paperVectors.ContainsKey(p.Id)).Select(p => new PaperToEmbed(p.Id, p.Title, p.Abstract)).ToList();
+        var missingLines = texts.Where(t => !lines.ContainsKey(t)).ToList();
+        // A vote on a paper whose issue could not be embedded counts once its paper has a vector.
+        var votedPapers = await VotedPapersWithoutVectorAsync(ct);
+        var toEmbed = missingPapers.Concat(votedPapers.Where(v => !missingPapers.Any(p => p.Id == v.Id))).ToList();
+        if (toEmbed.Count + missingLines.Count > 0)
         {
-            var started = Stopwatch.GetTimestamp();
-            var embedded = embedder.EmbedPapers(missing.Select(p => (p.Title, (string?)p.Abstract)).ToList(), ct);
-            await using var batch = db.CreateBatch();
-            for (var i = 0; i < missing.Count; i++)
+            await embeddingProcess.RunAsync(new EmbeddingRequest(toEmbed, missingLines, options.Value.InterestsEmbeddingBudget), ct);
+            foreach (var (id, vector) in await ReadPaperVectorsAsync(missingPapers.Select(p => p.Id).ToArray(), ct))
             {
-                vectors[missing[i].Id] = embedded[i];
-                var insert = new NpgsqlBatchCommand(
-                    "insert into paper_embeddings (paper_id, model, vector) values (@paper, @model, @vector) on conflict (paper_id) do nothing");
-                insert.Parameters.AddWithValue("paper", missing[i].Id);
-                insert.Parameters.AddWithValue("model", Model);
-                insert.Parameters.AddWithValue("vector", embedded[i].ToBytes());
-                batch.BatchCommands.Add(insert);
+                paperVectors[id] = vector;
             }
-            await batch.ExecuteNonQueryAsync(ct);
-            logger.LogInformation("Embedded {Count} new papers in {Elapsed}", missing.Count, Stopwatch.GetElapsedTime(started));
+            foreach (var (text, vector) in await ReadInterestVectorsAsync([.. missingLines], ct))
+            {
+                lines[text] = vector;
+            }
+            if (missingPapers.Count(p => !paperVectors.ContainsKey(p.Id)) is var papersLeft and > 0)
+            {
+                logger.LogWarning("{Count} papers have no vector: they are ranked by their keywords alone and suggested to no one this time",
+                    papersLeft);
+            }
+            if (missingLines.Count(t => !lines.ContainsKey(t)) is var linesLeft and > 0)
+            {
+                logger.LogWarning("{Count} keyword lines are not embedded yet: their readers are ranked by keywords alone this time, and the next fan-out embeds them",
+                    linesLeft);
+            }
         }
-        return new IssueSimilarities(papers.Select(p => (p.Id, vectors[p.Id])).ToList());
+
+        var issue = new IssueSimilarities([.. papers.Where(p => paperVectors.ContainsKey(p.Id)).Select(p => (p.Id, paperVectors[p.Id]))]);
+        // With no paper read for meaning, no line can rank one: everyone gets their keyword matches.
+        return new FanOutVectors(issue, issue.PaperCount == 0 ? new Dictionary<string, Embedding>() : lines);
     }
 
-    /// <summary>The issue's papers that already have vectors (the worker embeds them); null when none has. Never embeds.</summary>
+    /// <summary>
+    /// Runs the model in this process on what a fan-out asked for (<c>newsletter embed</c>): the papers not stored
+    /// meanwhile, then the lines while <see cref="EmbeddingRequest.InterestsBudget"/> lasts, storing as it goes.
+    /// </summary>
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var started = Stopwatch.GetTimestamp();
+        var stored = await ReadPaperVectorsAsync(request.Papers.Select(p => p.Id).ToArray(), ct);
+        var papers = request.Papers.Where(p => !stored.ContainsKey(p.Id)).DistinctBy(p => p.Id).ToList();
+        foreach (var chunk in papers.Chunk(PapersPerStore))
+        {
+            var vectors = embedder.EmbedPapers([.. chunk.Select(p => (p.Title, p.Abstract))], ct);
+            await StorePaperVectorsAsync([.. chunk.Select((p, i) => (p.Id, vectors[i]))], ct);
+        }
+        if (papers.Count > 0)
+        {
+            logger.LogInformation("Embedded {Count} new papers in {Elapsed}", papers.Count, Stopwatch.GetElapsedTime(started));
+        }
+
+        started = Stopwatch.GetTimestamp();
+        var lines = request.Interests.Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var embedded = 0;
+        foreach (var chunk in lines.Chunk(TextEmbedder.BatchSize * 8))
+        {
+            if (Stopwatch.GetElapsedTime(started) > request.InterestsBudget)
+            {
+                break;
+            }
+            var vectors = embedder.Embed(chunk, ct);
+            await StoreInterestVectorsAsync([.. chunk.Select((t, i) => (t, vectors[i]))], ct);
+            embedded += chunk.Length;
+        }
+        if (embedded > 0)
+        {
+            logger.LogInformation("Embedded {Count} new keyword lines in {Elapsed}", embedded, Stopwatch.GetElapsedTime(started));
+        }
+        return new EmbeddingResult(papers.Count, embedded, lines.Count - embedded, 0);
+    }
+
+    /// <summary>The issue's papers that already have vectors (a fan-out has them embedded); null when none has. Never embeds.</summary>
     public async Task<IssueSimilarities?> LoadStoredIssueAsync(IReadOnlyList<IssuePaper> papers, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(papers);
@@ -50,55 +114,7 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
         return vectors.Count == 0 ? null : new IssueSimilarities(papers.Where(p => vectors.ContainsKey(p.Id)).Select(p => (p.Id, vectors[p.Id])).ToList());
     }
 
-    /// <summary>
-    /// The vectors of keyword lines, by <see cref="TextEmbedder.InterestsText"/>: stored ones, and missing ones embedded
-    /// while <paramref name="budget"/> lasts (a line left over is ranked by its keywords alone until a later run).
-    /// </summary>
-    public async Task<IReadOnlyDictionary<string, Embedding>> InterestVectorsAsync(IEnumerable<InterestQuery> queries, TimeSpan budget, CancellationToken ct)
-    {
-        var texts = queries.Select(TextEmbedder.InterestsText).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
-        var vectors = new Dictionary<string, Embedding>(StringComparer.Ordinal);
-        if (texts.Length == 0)
-        {
-            return vectors;
-        }
-        await using (var command = db.CreateCommand("select interests, vector from interest_embeddings where model = @model and interests = any(@texts)"))
-        {
-            command.Parameters.AddWithValue("model", Model);
-            command.Parameters.AddWithValue("texts", texts);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                vectors[reader.GetString(0)] = Embedding.FromBytes(reader.GetFieldValue<byte[]>(1));
-            }
-        }
-
-        var missing = texts.Where(t => !vectors.ContainsKey(t)).ToList();
-        var started = Stopwatch.GetTimestamp();
-        var embedded = new List<(string Text, Embedding Vector)>();
-        foreach (var chunk in missing.Chunk(TextEmbedder.BatchSize * 8))
-        {
-            if (Stopwatch.GetElapsedTime(started) > budget)
-            {
-                logger.LogWarning("{Count} keyword lines are not embedded yet: their readers are ranked by keywords alone this time",
-                    missing.Count - embedded.Count);
-                break;
-            }
-            var chunkVectors = embedder.Embed(chunk, ct);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                vectors[chunk[i]] = chunkVectors[i];
-                embedded.Add((chunk[i], chunkVectors[i]));
-            }
-        }
-        await StoreInterestVectorsAsync(embedded, ct);
-        return vectors;
-    }
-
-    /// <summary>Unloads the model until the next embedding: the fan-out plans and sends without it.</summary>
-    public void ReleaseModel() => embedder.Release();
-
-    /// <summary>The vector of one line (a saved or previewed line); stored when <paramref name="store"/>.</summary>
+    /// <summary>The vector of one line (the interests preview); stored when <paramref name="store"/>.</summary>
     public async Task<Embedding?> InterestVectorAsync(InterestQuery query, bool store, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -159,6 +175,57 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
         return votes.ToDictionary(v => v.Key, v => new ProfileVotes(v.Value));
     }
 
+    /// <summary>Papers readers voted on that have no vector (their issue's embedding failed), to embed with the next fan-out's.</summary>
+    private async Task<List<PaperToEmbed>> VotedPapersWithoutVectorAsync(CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select p.id, p.title, p.abstract from papers p
+            where p.id in (select paper_id from reader_votes)
+              and not exists (select from paper_embeddings e where e.paper_id = p.id and e.model = @model)
+            """);
+        command.Parameters.AddWithValue("model", Model);
+        var papers = new List<PaperToEmbed>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            papers.Add(new PaperToEmbed(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+        return papers;
+    }
+
+    private async Task<Dictionary<string, Embedding>> ReadInterestVectorsAsync(string[] texts, CancellationToken ct)
+    {
+        var vectors = new Dictionary<string, Embedding>(StringComparer.Ordinal);
+        if (texts.Length == 0)
+        {
+            return vectors;
+        }
+        await using var command = db.CreateCommand("select interests, vector from interest_embeddings where model = @model and interests = any(@texts)");
+        command.Parameters.AddWithValue("model", Model);
+        command.Parameters.AddWithValue("texts", texts);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            vectors[reader.GetString(0)] = Embedding.FromBytes(reader.GetFieldValue<byte[]>(1));
+        }
+        return vectors;
+    }
+
+    private async Task StorePaperVectorsAsync(List<(long Id, Embedding Vector)> papers, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            insert into paper_embeddings (paper_id, model, vector)
+            select paper, @model, vector from unnest(@papers, @vectors) as u(paper, vector)
+            on conflict (paper_id) do nothing
+            """);
+        command.Parameters.AddWithValue("model", Model);
+        command.Parameters.AddWithValue("papers", papers.Select(p => p.Id).ToArray());
+        command.Parameters.AddWithValue("vectors", papers.Select(p => p.Vector.ToBytes()).ToArray());
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     private async Task<Dictionary<long, Embedding>> ReadPaperVectorsAsync(long[] paperIds, CancellationToken ct)
     {
         await using var command = db.CreateCommand("select paper_id, vector from paper_embeddings where model = @model and paper_id = any(@ids)");
@@ -192,3 +259,6 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, T
         await command.ExecuteNonQueryAsync(ct);
     }
 }
+
+/// <summary>A fan-out's vectors: the papers that have one, and the keyword lines that have one, by their text.</summary>
+public sealed record FanOutVectors(IssueSimilarities Issue, IReadOnlyDictionary<string, Embedding> Lines);

@@ -84,6 +84,7 @@ public static class FanOutBenchmark
             await diagnostics.ReportAsync(Console.Error, "the fan-out");
         }
         var blockCounts = worker.BlockCacheCounts;
+        var embeddingPeaks = worker.EmbeddingPeaks;
         var loadAtEnd = BenchEnvironment.LoadAverage();
         await worker.DisposeAsync();
 
@@ -153,6 +154,7 @@ public static class FanOutBenchmark
             ["smtp-sink CPU during the run"] = BenchEnvironment.Format(servers["smtp-sink"].TotalSeconds, "s"),
             ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),
             ["worker RSS when ready, before the run"] = BenchEnvironment.Format(readyRssKb / 1024.0, "MB"),
+            ["embedding child process peak RSS (as the worker logged it)"] = embeddingPeaks.Count == 0 ? "no child" : string.Join(", ", embeddingPeaks),
             ["paper blocks (the worker's block cache, whole run)"] = blockCounts ?? "not logged",
             ["seeding subscribers (COPY)"] = BenchEnvironment.Format(seedClock.Elapsed.TotalSeconds, "s"),
             ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",

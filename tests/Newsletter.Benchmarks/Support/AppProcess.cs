@@ -64,6 +64,10 @@ public sealed class AppProcess : IAsyncDisposable
                 {
                     started._blockCacheCounts = e.Data[(at + BlockCacheMarker.Length)..];
                 }
+                if (e.Data.IndexOf(EmbeddingPeakMarker, StringComparison.Ordinal) is >= 0 and var peakAt)
+                {
+                    started._embeddingPeaks.Add(e.Data[(peakAt + EmbeddingPeakMarker.Length)..].Trim());
+                }
             }
         };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
@@ -77,6 +81,13 @@ public sealed class AppProcess : IAsyncDisposable
     // SendBatchJob logs the renderer's cache counts after each batch, totals since the worker started.
     private const string BlockCacheMarker = "paper blocks so far ";
     private volatile string? _blockCacheCounts;
+
+    // EmbeddingProcess logs the peak RSS of each embedding child it ran.
+    private const string EmbeddingPeakMarker = "embedding process peak RSS ";
+    private readonly System.Collections.Concurrent.ConcurrentBag<string> _embeddingPeaks = [];
+
+    /// <summary>The peak RSS of each embedding child the worker ran ("412 MB"), as the worker logged it.</summary>
+    public IReadOnlyCollection<string> EmbeddingPeaks => _embeddingPeaks;
 
     /// <summary>The worker's latest paper-block counts ("N reused, M rendered, ..."), or null before its first batch.</summary>
     public string? BlockCacheCounts => _blockCacheCounts;
