@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 
@@ -77,7 +77,7 @@ public static class HostingServices
         return services;
     }
 
-    /// <summary>/healthz: the process answers (liveness). /readyz: it can reach PostgreSQL and the mail servers (<see cref="ReadinessReport"/>).</summary>
+    /// <summary>The endpoints of <see cref="AddHealth"/>; /readyz answers through <see cref="ReadinessReport"/>.</summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });

@@ -71,7 +71,8 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
         }
 
         // The form always sends every field; a post without one would save its default over the reader's choice.
-        if (SavedFields.Where(field => !Request.Form.ContainsKey(field)).ToArray() is { Length: > 0 } missing)
+        var form = Request.HasFormContentType ? Request.Form : FormCollection.Empty;
+        if (SavedFields.Where(field => !form.ContainsKey(field)).ToArray() is { Length: > 0 } missing)
         {
             return BadRequest($"The form has no {string.Join(", ", missing)}: nothing was saved.");
         }

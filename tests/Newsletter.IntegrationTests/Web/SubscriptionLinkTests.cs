@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Subscribers;
 
@@ -132,7 +133,7 @@ public sealed class SubscriptionLinkTests
     }
 
     [Fact]
-    public async Task ManagePost_WithoutTheChoiceFields_Refused400AndKeepsWhatWasSaved()
+    public async Task ManagePost_WithoutTheChoiceFieldsOrNotAForm_Refused400AndKeepsWhatWasSaved()
     {
         await using var app = await TestApp.StartAsync();
         var reader = await app.AddSubscriberAsync("weekly@example.org", "diffusion", SubscriberStatus.Active);
@@ -145,8 +146,10 @@ public sealed class SubscriptionLinkTests
         using var post = await client.PostAsync($"manage/{manage}", new FormUrlEncodedContent(
             [new("Interests", "transformers"), new("Format", "Text")]), Ct);
         var body = await post.Content.ReadAsStringAsync(Ct);
+        using var json = await client.PostAsync($"manage/{manage}", new StringContent("""{"Frequency":"Daily"}""", Encoding.UTF8, "application/json"), Ct);
 
         Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, json.StatusCode);
         Assert.Contains("Frequency", body, StringComparison.Ordinal);
         var choices = await store.GetChoicesAsync(reader.Id, Ct);
         Assert.Equal((DigestFrequency.Weekly, DayOfWeek.Friday), (choices.Frequency, choices.Weekday));
