@@ -99,13 +99,22 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>A reader's votes, newest first, with the papers' titles.</summary>
     public async Task<IReadOnlyList<ReaderVote>> ListAsync(long subscriberId, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(
-            """
-            select v.paper_id, p.title, v.vote, v.voted_at from reader_votes v join papers p on p.id = v.paper_id
-            where v.subscriber_id = @subscriber order by v.voted_at desc, v.paper_id desc
-            """);
+        await using var command = db.CreateCommand(ListSql("@subscriber"));
         command.Parameters.AddWithValue("subscriber", subscriberId);
-        return await command.ReadAllAsync(
-            reader => new ReaderVote(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2) > 0, reader.GetFieldValue<DateTimeOffset>(3)), ct);
+        return await command.ReadAllAsync(ReadVote, ct);
+    }
+
+    /// <summary>The query of <see cref="ListAsync"/> for the reader <paramref name="subscriberId"/> (SQL: a parameter or a subquery).</summary>
+    public static string ListSql(string subscriberId) =>
+        $"""
+        select v.paper_id, p.title, v.vote, v.voted_at from reader_votes v join papers p on p.id = v.paper_id
+        where v.subscriber_id = {subscriberId} order by v.voted_at desc, v.paper_id desc
+        """;
+
+    /// <summary>One row of <see cref="ListSql"/>.</summary>
+    public static ReaderVote ReadVote(NpgsqlDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new ReaderVote(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2) > 0, reader.GetFieldValue<DateTimeOffset>(3));
     }
 }

@@ -198,20 +198,25 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
 
     public async Task<ReaderChoices> GetChoicesAsync(long subscriberId, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(
-            "select suggestions, frequency, weekday, time_zone, no_repeats from subscribers where id = @id");
+        await using var command = db.CreateCommand($"select {ChoicesColumns} from subscribers s where id = @id");
         command.Parameters.AddWithValue("id", subscriberId);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
+        return await reader.ReadAsync(ct) ? ReadChoices(reader, 0) : ReaderChoices.Default;
+    }
+
+    /// <summary>The columns of a subscriber <c>s</c> that <see cref="ReadChoices"/> reads.</summary>
+    public const string ChoicesColumns = "s.suggestions, s.frequency, s.weekday, s.time_zone, s.no_repeats";
+
+    /// <summary>The reader's choices from <see cref="ChoicesColumns"/>, starting at column <paramref name="first"/>.</summary>
+    public static ReaderChoices ReadChoices(NpgsqlDataReader reader, int first)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new ReaderChoices(reader.GetInt16(first))
         {
-            return ReaderChoices.Default;
-        }
-        return new ReaderChoices(reader.GetInt16(0))
-        {
-            Frequency = Enum.Parse<DigestFrequency>(reader.GetString(1), ignoreCase: true),
-            Weekday = (DayOfWeek)reader.GetInt16(2),
-            TimeZone = reader.IsDBNull(3) ? null : reader.GetString(3),
-            NoRepeats = reader.GetBoolean(4),
+            Frequency = Enum.Parse<DigestFrequency>(reader.GetString(first + 1), ignoreCase: true),
+            Weekday = (DayOfWeek)reader.GetInt16(first + 2),
+            TimeZone = reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
+            NoRepeats = reader.GetBoolean(first + 4),
         };
     }
 

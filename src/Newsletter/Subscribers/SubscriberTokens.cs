@@ -58,44 +58,40 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
 
     public async Task<TokenMatch> FindAsync(string? token, TokenPurpose purpose, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength || !token.All(char.IsAscii))
+        if (await SourceAsync(token, purpose, ct) is not { } source)
         {
             return new TokenMatch(TokenState.Unknown);
         }
 
-        await using var command = db.CreateCommand();
+        await using var command = db.CreateCommand(source.Select(""));
+        source.AddParameters(command.Parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? Read(reader) : new TokenMatch(TokenState.Unknown);
+    }
+
+    /// <summary>
+    /// Where a token's subscriber is, as SQL a page can send in one round trip with what else it shows; null when the
+    /// token cannot name anybody (malformed, forged, or signed for another purpose).
+    /// </summary>
+    public async ValueTask<TokenSource?> SourceAsync(string? token, TokenPurpose purpose, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength || !token.All(char.IsAscii))
+        {
+            return null;
+        }
+
         if (token.Length == DigestLinkKeys.TokenLength)
         {
             var keys = await digestLinks.GetKeysAsync(ct);
-            if (!keys.TryVerify(token, purpose, out var signedDelivery))
-            {
-                return new TokenMatch(TokenState.Unknown);
-            }
-            command.CommandText =
-                """
-                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, d.id, null::timestamptz, null::timestamptz
-                from deliveries d join subscribers s on s.id = d.subscriber_id
-                where d.id = @delivery
-                """;
-            command.Parameters.AddWithValue("delivery", signedDelivery);
+            return keys.TryVerify(token, purpose, out var signedDelivery) ? TokenSource.Signed(signedDelivery) : null;
         }
-        else
-        {
-            command.CommandText =
-                """
-                select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, t.delivery_id, t.expires_at, t.used_at
-                from subscriber_tokens t join subscribers s on s.id = t.subscriber_id
-                where t.token_hash = @hash and t.purpose = @purpose
-                """;
-            command.Parameters.AddWithValue("hash", HashToken(token));
-            command.Parameters.AddWithValue("purpose", ToDb(purpose));
-        }
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return new TokenMatch(TokenState.Unknown);
-        }
+        return TokenSource.Stored(HashToken(token), ToDb(purpose));
+    }
 
+    /// <summary>The token's match from a row of <see cref="TokenSource.Select"/>; its extra columns start at <see cref="TokenSource.ExtraColumn"/>.</summary>
+    public TokenMatch Read(NpgsqlDataReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
         var subscriber = SubscriberStore.Read(reader);
         var deliveryId = reader.IsDBNull(7) ? (long?)null : reader.GetInt64(7);
         var expired = !reader.IsDBNull(8) && reader.GetFieldValue<DateTimeOffset>(8) <= clock.GetUtcNow();
@@ -124,4 +120,49 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
     public static byte[] HashToken(string token) => SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token));
 
     internal static string ToDb(TokenPurpose purpose) => purpose.ToString().ToLowerInvariant();
+}
+
+/// <summary>
+/// The rows a token names: its subscriber <c>s</c> with the token's delivery, expiry and use. A signed token is found by
+/// its delivery, a stored one by its hash and purpose.
+/// </summary>
+public sealed class TokenSource
+{
+    /// <summary>The first column after the token's own in a <see cref="Select"/> row.</summary>
+    public const int ExtraColumn = 10;
+
+    private readonly string _columns;
+    private readonly string _from;
+    private readonly Action<NpgsqlParameterCollection> _parameters;
+
+    private TokenSource(string columns, string from, Action<NpgsqlParameterCollection> parameters)
+    {
+        _columns = columns;
+        _from = from;
+        _parameters = parameters;
+    }
+
+    internal static TokenSource Signed(long deliveryId) => new(
+        "d.id, null::timestamptz, null::timestamptz",
+        "from deliveries d join subscribers s on s.id = d.subscriber_id where d.id = @delivery",
+        parameters => parameters.Add(new NpgsqlParameter<long>("delivery", deliveryId)));
+
+    internal static TokenSource Stored(byte[] hash, string purpose) => new(
+        "t.delivery_id, t.expires_at, t.used_at",
+        "from subscriber_tokens t join subscribers s on s.id = t.subscriber_id where t.token_hash = @hash and t.purpose = @purpose",
+        parameters =>
+        {
+            parameters.Add(new NpgsqlParameter<byte[]>("hash", hash));
+            parameters.Add(new NpgsqlParameter<string>("purpose", purpose));
+        });
+
+    /// <summary>The token's row, with <paramref name="extraColumns"/> (of <c>s</c>, say) after its own when not empty.</summary>
+    public string Select(string extraColumns) =>
+        $"select s.id, s.email, s.status, s.interests, s.format, s.created_at, s.confirmed_at, {_columns}{(extraColumns.Length > 0 ? ", " + extraColumns : "")} {_from}";
+
+    /// <summary>A scalar subquery for the subscriber's id, for another statement of the same batch.</summary>
+    public string SubscriberId => $"(select s.id {_from})";
+
+    /// <summary>The token's parameters, which every statement using <see cref="Select"/> or <see cref="SubscriberId"/> needs.</summary>
+    public void AddParameters(NpgsqlParameterCollection parameters) => _parameters(parameters);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Newsletter.Digests;
 using Newsletter.Papers;
@@ -24,14 +25,21 @@ public sealed record PreviewResult(IssueSummary? Issue, int Matched, IReadOnlyLi
 
 /// <summary>
 /// Keeps the latest issue's papers and matcher in memory and reloads them when a newer issue arrives, so a preview
-/// costs a match and, at most once a second, one small query. Thread-safe.
+/// costs a match (once per interests line and issue) and, at most once a second, one small query. Thread-safe.
 /// </summary>
 public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, RelevanceStore relevance, IOptions<WebOptions> options, TimeProvider clock)
 {
     // Issues arrive once a day; asking PostgreSQL on every page view for the newest one was a third of its CPU per view.
     private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
 
-    private sealed record Latest(IssueContent Content, IssueSimilarities? Similarities, long CheckedAt);
+    // Past this many different lines a preview cache starts again: the lines readers have are few, a typed one rare.
+    private const int MaxCachedPreviews = 1024;
+
+    private sealed record Latest(IssueContent Content, IssueSimilarities? Similarities, long CheckedAt)
+    {
+        /// <summary>Previews of this issue by interests line: a line selects the same papers while the issue is the latest.</summary>
+        public ConcurrentDictionary<string, PreviewResult> Previews { get; } = new(StringComparer.Ordinal);
+    }
 
     private volatile Latest? _latest;
 
@@ -52,13 +60,24 @@ public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, Relevan
         {
             return new PreviewResult(null, 0, [], null);
         }
+        var line = interests ?? "";
+        if (latest.Previews.TryGetValue(line, out var cached))
+        {
+            return cached;
+        }
 
         var content = latest.Content;
         var matches = content.Matcher.Match(query);
         var shown = matches.Take(options.Value.PreviewPapers)
             .Select(m => WebPaper.From(content.Papers[m.PaperId], query, m.MatchedTerms))
             .ToList();
-        return new PreviewResult(content.Issue, matches.Count, shown, null) { Suggestions = await SuggestAsync(latest, query, matches, ct) };
+        var result = new PreviewResult(content.Issue, matches.Count, shown, null) { Suggestions = await SuggestAsync(latest, query, matches, ct) };
+        if (latest.Previews.Count >= MaxCachedPreviews)
+        {
+            latest.Previews.Clear();
+        }
+        latest.Previews[line] = result;
+        return result;
     }
 
     /// <summary>What a new reader's digest would add beyond the keywords before any vote: the line read for meaning.</summary>

@@ -6,7 +6,8 @@ namespace Newsletter.Web;
 
 /// <summary>Interests, format, pause/resume and unsubscribe for the subscriber of a manage link.</summary>
 [IgnoreAntiforgeryToken]
-public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview)
+public sealed class ManageModel(
+    SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview, ManagePageQuery page)
     : TokenPageModel(tokens)
 {
     [BindProperty]
@@ -53,13 +54,14 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
 
     public async Task<IActionResult> OnGetAsync(string token, bool confirmed, CancellationToken ct)
     {
-        if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
+        var shown = await page.LoadAsync(token, ct);
+        if (Resolve(shown.Token) is { } refused)
         {
             return refused;
         }
 
         Notice = confirmed ? "Your subscription is confirmed. Digests start with the next issue." : null;
-        return await ShowSavedAsync(ct);
+        return await ShowAsync(shown.Choices, shown.Votes, ct);
     }
 
     /// <summary>Save: interests and format.</summary>
@@ -193,14 +195,16 @@ public sealed class ManageModel(SubscriberTokens tokens, SubscriberStore subscri
         return await ShowSavedAsync(ct);
     }
 
-    private async Task<IActionResult> ShowSavedAsync(CancellationToken ct)
+    private async Task<IActionResult> ShowSavedAsync(CancellationToken ct) =>
+        await ShowAsync(await subscribers.GetChoicesAsync(Subscriber.Id, ct), await votes.ListAsync(Subscriber.Id, ct), ct);
+
+    private async Task<IActionResult> ShowAsync(ReaderChoices choices, IReadOnlyList<ReaderVote> saved, CancellationToken ct)
     {
         ModelState.Clear();
         Interests = Subscriber.Interests;
         Format = Subscriber.Format;
-        var choices = await subscribers.GetChoicesAsync(Subscriber.Id, ct);
         (Suggestions, Frequency, Weekday, TimeZone, NoRepeats) = (choices.Suggestions, choices.Frequency, choices.Weekday, choices.TimeZone, choices.NoRepeats);
-        Votes = await votes.ListAsync(Subscriber.Id, ct);
+        Votes = saved;
         Preview = await preview.PreviewAsync(Interests, ct);
         return Page();
     }

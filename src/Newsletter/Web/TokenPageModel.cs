@@ -27,7 +27,13 @@ public abstract class TokenPageModel(SubscriberTokens tokens) : PageModel
     /// <summary>Null when the token is valid; otherwise the refusal page to return.</summary>
     protected async Task<IActionResult?> ResolveAsync(string token, TokenPurpose purpose, CancellationToken ct)
     {
-        var match = await Tokens.FindAsync(token, purpose, ct);
+        return Resolve(await Tokens.FindAsync(token, purpose, ct));
+    }
+
+    /// <summary>Null when <paramref name="match"/> is a valid token's; otherwise the refusal page to return.</summary>
+    protected IActionResult? Resolve(TokenMatch match)
+    {
+        ArgumentNullException.ThrowIfNull(match);
         switch (match.State)
         {
             case TokenState.Valid:

@@ -23,6 +23,7 @@ public static class WebEndpoints
         services.AddSiteCookies();
         services.AddDataProtectionKeys(configuration);
         services.AddSingleton<IssuePreview>();
+        services.AddSingleton<ManagePageQuery>();
         services.AddSingleton<WebCopies>();
         services.AddSingleton<SubscriptionRequests>();
 

@@ -6,7 +6,7 @@ namespace Newsletter.Web;
 
 /// <summary>
 /// A paper as a page shows it: title and abstract split into plain and highlighted runs, encoded by Razor. The runs
-/// are worked out when a page reads them, so a preview that lists titles never tokenises the abstracts.
+/// are worked out when a page first reads them, so a preview that lists titles never tokenises the abstracts.
 /// </summary>
 public sealed class WebPaper
 {
@@ -28,9 +28,10 @@ public sealed class WebPaper
 
     public IReadOnlyList<string> MatchedTerms { get; }
 
-    public IReadOnlyList<TextRun> TitleRuns => TextRun.Split(_paper.Title, IssueMatcher.Highlight(_paper.Title, _query));
+    // Worked out once: a cached preview shows the same paper on every page view.
+    public IReadOnlyList<TextRun> TitleRuns => field ??= TextRun.Split(_paper.Title, IssueMatcher.Highlight(_paper.Title, _query));
 
-    public IReadOnlyList<TextRun> AbstractRuns => TextRun.Split(_paper.Abstract, IssueMatcher.Highlight(_paper.Abstract, _query));
+    public IReadOnlyList<TextRun> AbstractRuns => field ??= TextRun.Split(_paper.Abstract, IssueMatcher.Highlight(_paper.Abstract, _query));
 
     public static WebPaper From(IssuePaper paper, InterestQuery query, IReadOnlyList<string> matchedTerms)
     {
