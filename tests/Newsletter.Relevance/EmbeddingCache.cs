@@ -79,13 +79,17 @@ public sealed record ModelChoice(string Name, string QueryPrefix, Func<SentenceT
     /// <summary>MiniLM as the service loads it (<see cref="TextEmbedder.LoadMiniLm"/>).</summary>
     public static readonly ModelChoice MiniLmService = new("minilm-service", "", TextEmbedder.LoadMiniLm);
 
+    /// <summary>MiniLM as the service loads it, reading at most this many word pieces of a text (<see cref="WordPieceLimit"/>).</summary>
+    public static ModelChoice MiniLmCut(int tokens) => new($"minilm-{tokens}", "", () => new WordPieceLimit(TextEmbedder.LoadMiniLm(), tokens));
+
     public static ModelChoice Named(string name) => name switch
     {
+        _ when name.StartsWith("minilm-", StringComparison.Ordinal) && int.TryParse(name["minilm-".Length..], out var tokens) => MiniLmCut(tokens),
         "minilm-service" => MiniLmService,
         "minilm" => MiniLm,
         "minilm-lean" => MiniLmLean,
         "arctic" => ArcticXs,
-        _ => throw new ArgumentException($"Unknown model '{name}': minilm or arctic."),
+        _ => throw new ArgumentException($"Unknown model '{name}': minilm, minilm-service, minilm-lean, minilm-N (the first N word pieces) or arctic."),
     };
 
     public TextEmbedder CreateEmbedder() => new(Load, QueryPrefix);

@@ -144,8 +144,8 @@ public sealed class EmbeddingProcess(EmbedderCommand command, IConfiguration con
                 process.ExitCode, request.Papers.Count, request.Interests.Count, Environment.NewLine, log);
             return null;
         }
-        logger.LogInformation("Embedded {Papers} papers and {Lines} keyword lines ({Left} left for the next fan-out) in {Elapsed}; embedding process peak RSS {PeakRss} MB",
-            result.Papers, result.Interests, result.InterestsLeft, Stopwatch.GetElapsedTime(started), Math.Round(result.PeakRssMegabytes));
+        logger.LogInformation("Embedded {Papers} papers and {Lines} keyword lines ({Left} left for the next fan-out) in {Elapsed} ({Cpu} s of CPU); embedding process peak RSS {PeakRss} MB",
+            result.Papers, result.Interests, result.InterestsLeft, Stopwatch.GetElapsedTime(started), result.CpuSeconds, Math.Round(result.PeakRssMegabytes));
         return result;
     }
 

@@ -14,5 +14,5 @@ public sealed record EmbeddingRequest(IReadOnlyList<PaperToEmbed> Papers, IReadO
 /// <summary>A paper as it is embedded (<see cref="TextEmbedder.PaperText"/>).</summary>
 public sealed record PaperToEmbed(long Id, string Title, string? Abstract);
 
-/// <summary>What the embedding process stored (its one line of standard output), and its own peak resident memory.</summary>
-public sealed record EmbeddingResult(int Papers, int Interests, int InterestsLeft, double PeakRssMegabytes);
+/// <summary>What the embedding process stored (its one line of standard output), and its own peak resident memory and CPU time.</summary>
+public sealed record EmbeddingResult(int Papers, int Interests, int InterestsLeft, double PeakRssMegabytes, double CpuSeconds = 0);

@@ -24,7 +24,11 @@ public static class RelevanceCommands
             }
             var result = await services.GetRequiredService<RelevanceStore>().EmbedAsync(request, ct);
             using var self = Process.GetCurrentProcess();
-            result = result with { PeakRssMegabytes = Math.Round(self.PeakWorkingSet64 / 1048576.0, 1) };
+            result = result with
+            {
+                PeakRssMegabytes = Math.Round(self.PeakWorkingSet64 / 1048576.0, 1),
+                CpuSeconds = Math.Round(self.TotalProcessorTime.TotalSeconds, 2),
+            };
             await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, EmbeddingRequest.Json));
             return 0;
         }, ct));

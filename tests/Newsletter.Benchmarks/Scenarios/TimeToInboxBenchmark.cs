@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Text;
 using MailKit;
 using MailKit.Net.Imap;
@@ -7,6 +8,7 @@ using MailKit.Security;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using Newsletter.Benchmarks.Support;
+using Newsletter.Inbox;
 using Npgsql;
 
 namespace Newsletter.Benchmarks.Scenarios;
@@ -33,14 +35,6 @@ public static class TimeToInboxBenchmark
         var db = services.GetRequiredService<NpgsqlDataSource>();
         var lines = MatchingBenchmark.GenerateInterests(MatchingBenchmark.ReadListing(listingPath), env.InboxSubscribers, env.Seed);
         await FanOutBenchmark.SeedSubscribersAsync(db, lines);
-        // Every listing is the sample on another day, the same papers: no repeats (the default) would leave them all out
-        // after the first day, and no digest would go out to time. The first listing's papers are new, so its time includes
-        // embedding them; the others' papers have their vectors already.
-        await using (var repeats = db.CreateCommand("update subscribers set no_repeats = false"))
-        {
-            await repeats.ExecuteNonQueryAsync();
-        }
-
         await using var worker = AppProcess.Start(env, settings, "worker", "time-to-inbox-worker");
         await FanOutBenchmark.WaitForHangfireServersAsync(db, worker);
         await worker.WaitForTemplatesAsync(TimeSpan.FromMinutes(2));
@@ -51,21 +45,21 @@ public static class TimeToInboxBenchmark
         await imap.ConnectAsync(env.ImapHost, env.ImapPort, SecureSocketOptions.None);
         await imap.AuthenticateAsync(user, env.ImapPassword);
         var template = Encoding.Latin1.GetString(await File.ReadAllBytesAsync(emlPath));
+        var days = IngestionBenchmark.Variants(template, env.InboxListings + 1).Select((bytes, i) => NewPapers(bytes, i)).ToList();
+        // Yesterday's listing, not timed: its fan-out reads the readers' keyword lines for meaning, as a worker's has
+        // long done by the time a day's listing arrives.
+        await AppendAndWaitAsync(imap, worker, db, days[^1]);
+        Progress("warm-up listing sent out: every keyword line has its vector");
         var loadAtStart = BenchEnvironment.LoadAverage();
         var listings = new List<Listing>();
-        foreach (var (bytes, index) in IngestionBenchmark.Variants(template, env.InboxListings).Select((b, i) => (b, i)))
+        var embeddings = new List<EmbeddingRun?>();
+        foreach (var (message, index) in days.SkipLast(1).Reverse().Select((m, i) => (m, i)))
         {
-            var message = MimeMessage.Load(new MemoryStream(bytes));
-            var day = DateOnly.FromDateTime(message.Date.UtcDateTime);
-            var appendedAt = DateTimeOffset.UtcNow;
-            await imap.Inbox.AppendAsync(new AppendRequest(message));
-            DateTimeOffset? firstSent = null;
-            await WaitAsync(worker, async () => (firstSent = await FirstSentAsync(db, day)) is not null, $"the first digest of {day:yyyy-MM-dd}");
-            // The next listing finds the worker idle again: every digest of this one is out.
-            await WaitAsync(worker, () => SentOutAsync(db, day), $"every digest of {day:yyyy-MM-dd}");
-            var listing = await PhasesAsync(db, day, appendedAt, firstSent!.Value);
+            var runsBefore = worker.EmbeddingRuns.Count;
+            var listing = await AppendAndWaitAsync(imap, worker, db, message);
             listings.Add(listing);
-            Progress($"listing {index + 1} ({day:yyyy-MM-dd}): first digest accepted {listing.Total.TotalSeconds:0.00} s after its APPEND");
+            embeddings.Add(worker.EmbeddingRuns.Skip(runsBefore).FirstOrDefault());
+            Progress($"listing {index + 1} ({message.Date:yyyy-MM-dd}): first digest accepted {listing.Total.TotalSeconds:0.00} s after its APPEND");
         }
         await imap.DisconnectAsync(true);
         var loadAtEnd = BenchEnvironment.LoadAverage();
@@ -77,8 +71,11 @@ public static class TimeToInboxBenchmark
             ["APPEND to first digest accepted, each listing in order (s)"] = Seconds(listings.Select(l => l.Total)),
             ["APPEND to stored by the poll (inbound_messages.received_at), each (s)"] = Seconds(listings.Select(l => l.Stored)),
             ["stored to fanned out, each (s)"] = Seconds(listings.Select(l => l.FannedOut - l.Stored)),
+            ["of which the embedding child, start to stored vectors, each (s)"] = string.Join(", ", embeddings.Select(e => e is null ? "none" : e.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture))),
+            ["the embedding child's papers and CPU, each"] = string.Join(", ", embeddings.Select(e => e is null ? "none" : $"{e.Papers} papers {e.CpuSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s")),
             ["fanned out to first digest accepted, each (s)"] = Seconds(listings.Select(l => l.Total - l.FannedOut)),
-            ["subscribers (active, no repeats off; each listing is the sample on another day, so only the first one's papers are new)"] = env.InboxSubscribers.ToString("N0", CultureInfo.InvariantCulture),
+            ["subscribers (active; their keyword lines read for meaning by an untimed listing before)"] = env.InboxSubscribers.ToString("N0", CultureInfo.InvariantCulture),
+            ["listings"] = "the sample on another day each, every title changed, so every listing's papers are new and are embedded before its digests go out",
             ["digests sent per listing"] = string.Join(", ", listings.Select(l => l.Sent.ToString(CultureInfo.InvariantCulture))),
             ["scheduled poll"] = "Newsletter:Inbox:PollInterval at its default (1 minute)",
             ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",
@@ -90,6 +87,44 @@ public static class TimeToInboxBenchmark
             new BenchmarkResult("time-to-inbox", $"seconds, APPEND to first digest accepted, worst of {listings.Count} listings",
                 Math.Round(worst.TotalSeconds, 2), "s", Target: $"under {TargetWorst.TotalSeconds:0} s", TargetMet: worst < TargetWorst),
         ];
+    }
+
+    /// <summary>Appends one listing and waits until every digest of it is out: the next listing finds the worker idle.</summary>
+    private static async Task<Listing> AppendAndWaitAsync(ImapClient imap, AppProcess worker, NpgsqlDataSource db, MimeMessage message)
+    {
+        var day = DateOnly.FromDateTime(message.Date.UtcDateTime);
+        var appendedAt = DateTimeOffset.UtcNow;
+        await imap.Inbox.AppendAsync(new AppendRequest(message));
+        DateTimeOffset? firstSent = null;
+        await WaitAsync(worker, async () => (firstSent = await FirstSentAsync(db, day)) is not null, $"the first digest of {day:yyyy-MM-dd}");
+        await WaitAsync(worker, () => SentOutAsync(db, day), $"every digest of {day:yyyy-MM-dd}");
+        return await PhasesAsync(db, day, appendedAt, firstSent!.Value);
+    }
+
+    /// <summary>
+    /// The listing with every paper's title ending in its day: new papers (a paper without an arXiv id is known by its
+    /// title), of the sample's lengths, so each day's are embedded as a real day's would be. Checked by the service's parser.
+    /// </summary>
+    internal static MimeMessage NewPapers(byte[] listing, int day)
+    {
+        var message = MimeMessage.Load(new MemoryStream(listing));
+        var titles = new TrendingEmailParser().Parse(message).Papers.Select(p => p.Title).ToList();
+        foreach (var part in message.BodyParts.OfType<TextPart>())
+        {
+            var text = part.Text;
+            foreach (var title in titles)
+            {
+                var encoded = part.IsHtml ? WebUtility.HtmlEncode(title) : title;
+                text = text.Replace(encoded, $"{encoded} (day {day})", StringComparison.Ordinal);
+            }
+            part.SetText(part.ContentType.Charset ?? "utf-8", text);
+        }
+        var changed = new TrendingEmailParser().Parse(message).Papers;
+        if (changed.Count != titles.Count || changed.Any(p => !p.Title.EndsWith($"(day {day})", StringComparison.Ordinal)))
+        {
+            throw new InvalidOperationException($"The sample on day {day}: {changed.Count(p => p.Title.EndsWith($"(day {day})", StringComparison.Ordinal))} of {titles.Count} titles changed.");
+        }
+        return message;
     }
 
     private static void Progress(string message) => Console.Error.WriteLine($"[time-to-inbox {DateTime.Now:HH:mm:ss}] {message}");

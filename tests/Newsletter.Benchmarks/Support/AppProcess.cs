@@ -2,11 +2,12 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace Newsletter.Benchmarks.Support;
 
 /// <summary>The built application (Release) as a separate process: <c>newsletter --role worker|web</c>.</summary>
-public sealed class AppProcess : IAsyncDisposable
+public sealed partial class AppProcess : IAsyncDisposable
 {
     private readonly Process process;
     private readonly StreamWriter log;
@@ -68,6 +69,11 @@ public sealed class AppProcess : IAsyncDisposable
                 {
                     started._embeddingPeaks.Add(e.Data[(peakAt + EmbeddingPeakMarker.Length)..].Trim());
                 }
+                if (EmbeddingRun().Match(e.Data) is { Success: true } run)
+                {
+                    started._embeddingRuns.Enqueue(new EmbeddingRun(int.Parse(run.Groups[1].Value, CultureInfo.InvariantCulture),
+                        TimeSpan.Parse(run.Groups[2].Value, CultureInfo.InvariantCulture), double.Parse(run.Groups[3].Value, CultureInfo.InvariantCulture)));
+                }
             }
         };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (log) { log.WriteLine(e.Data); } } };
@@ -88,6 +94,14 @@ public sealed class AppProcess : IAsyncDisposable
 
     /// <summary>The peak RSS of each embedding child the worker ran ("412 MB"), as the worker logged it.</summary>
     public IReadOnlyCollection<string> EmbeddingPeaks => _embeddingPeaks;
+
+    [GeneratedRegex(@"Embedded (\d+) papers and \d+ keyword lines .* in (\d+:\d+:[\d.]+) \(([\d.]+) s of CPU\)")]
+    private static partial Regex EmbeddingRun();
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EmbeddingRun> _embeddingRuns = new();
+
+    /// <summary>Each embedding child the worker ran, in order: papers embedded, time from its start to its result, its CPU.</summary>
+    public IReadOnlyCollection<EmbeddingRun> EmbeddingRuns => _embeddingRuns;
 
     /// <summary>The worker's latest paper-block counts ("N reused, M rendered, ..."), or null before its first batch.</summary>
     public string? BlockCacheCounts => _blockCacheCounts;
@@ -170,3 +184,6 @@ public sealed class AppProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+/// <summary>One run of the worker's embedding child, as the worker logged it.</summary>
+public sealed record EmbeddingRun(int Papers, TimeSpan Elapsed, double CpuSeconds);
