@@ -39,7 +39,7 @@ public static class BackgroundJobs
         });
         if (runsJobs)
         {
-            services.AddJobServer(DefaultQueue, _ => Math.Max(2, Environment.ProcessorCount));
+            services.AddJobServer(DefaultQueue, _ => Math.Max(2, Environment.ProcessorCount), runsSchedulers: true);
             services.AddHostedService<RecurringJobRegistration>();
         }
         return services;
@@ -57,14 +57,20 @@ public static class BackgroundJobs
         DistributedLockTimeout = TimeSpan.FromMinutes(1),
     };
 
-    /// <summary>A Hangfire server for one queue: the queue's jobs run on at most <paramref name="workers"/> threads of this process.</summary>
-    public static IServiceCollection AddJobServer(this IServiceCollection services, string queue, Func<IServiceProvider, int> workers) =>
+    /// <summary>
+    /// A Hangfire server for one queue: the queue's jobs run on at most <paramref name="workers"/> threads of this process.
+    /// Only the default queue's server (<paramref name="runsSchedulers"/>) also moves due scheduled and recurring jobs to
+    /// their queues and expires old records: every further server would poll and lock the same tables again.
+    /// </summary>
+    public static IServiceCollection AddJobServer(this IServiceCollection services, string queue, Func<IServiceProvider, int> workers,
+        bool runsSchedulers = false) =>
         services.AddHangfireServer((provider, server) =>
         {
             server.WorkerCount = workers(provider);
             server.Queues = [queue];
             server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{queue}";
             server.SchedulePollingInterval = provider.GetRequiredService<IOptions<JobOptions>>().Value.PollInterval;
+            server.IsLightweightServer = !runsSchedulers;
         });
 
     /// <summary>A recurring job, registered (or updated) when a process that runs jobs starts.</summary>

@@ -20,6 +20,9 @@ public sealed class EmailTemplates
     // one layout included, run directly.
     private readonly ConcurrentDictionary<string, bool> _needsPipeline = new(StringComparer.Ordinal);
 
+    // What RazorLight knows of a model's type, worked out once per type instead of by reflection on every render.
+    private readonly ConcurrentDictionary<Type, ModelTypeInfo> _modelTypes = new();
+
     public EmailTemplates(IOptions<TemplateOptions> options, ILogger<EmailTemplates> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -80,7 +83,7 @@ public sealed class EmailTemplates
     /// </summary>
     private async Task<(bool Rendered, T? Result)> RenderDirectAsync<T>(ITemplatePage page, object model, RenderedTextReader<T> read)
     {
-        var type = new ModelTypeInfo(model.GetType());
+        var type = _modelTypes.GetOrAdd(model.GetType(), static modelType => new ModelTypeInfo(modelType));
         var templateModel = type.CreateTemplateModel(model);
         var output = RentBuilder();
         try
