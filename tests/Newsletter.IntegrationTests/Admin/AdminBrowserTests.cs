@@ -30,7 +30,8 @@ public sealed class AdminBrowserTests
         await Support.Browser.ScreenshotAsync(page, "admin-login");
         await page.FillAsync("input[name=password]", TestApp.AdminPassword);
         await page.ClickAsync("main button[type=submit]");
-        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin");
+        // Waits for the redirect only: the assertion below waits for the page's content.
+        await page.WaitForURLAsync(url => new Uri(url).AbsolutePath == "/admin", Support.Browser.Committed);
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
         await Support.Browser.ScreenshotAsync(page, "admin-overview");
 
@@ -41,7 +42,7 @@ public sealed class AdminBrowserTests
         await Assertions.Expect(page.Locator("#recipients")).ToHaveTextAsync("1");
         await Support.Browser.ScreenshotAsync(page, "admin-resend-preview");
         await page.ClickAsync("#confirm button[type=submit]");
-        await page.WaitForURLAsync(url => url.Contains("generation=2", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => url.Contains("generation=2", StringComparison.Ordinal), Support.Browser.Committed);
 
         // Generous: on two shared cores the first digest also pays for compiling the templates.
         var received = await app.Smtp.WaitForMessagesAsync(1, TimeSpan.FromSeconds(120), Ct);
