@@ -40,7 +40,7 @@ namespace Newsletter
             services.AddPapers();
             services.AddInbox(role);
             services.AddSubscribers();
-            services.AddRelevance();
+            services.AddRelevance(role);
             services.AddConfirmationMails();
             services.AddMail();
             services.AddMailTransport();

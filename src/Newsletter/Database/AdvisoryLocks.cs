@@ -9,6 +9,7 @@ public enum LockSpace
     InboxPoll = 2,
     SendBatch = 3,
     WeeklyDigests = 4,
+    SavedKeywordLines = 5,
 }
 
 /// <summary>Session advisory locks keyed by (space, id): the space in the top 16 bits of the key, the id in the other 48.</summary>

@@ -1,11 +1,14 @@
+using Hangfire;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Newsletter.Hosting;
+using Newsletter.Jobs;
 
 namespace Newsletter.Relevance;
 
 /// <summary>Learning per reader: votes from digests, paper and keyword-line meanings, and the ranking they drive.</summary>
 public static class RelevanceServices
 {
-    public static IServiceCollection AddRelevance(this IServiceCollection services)
+    public static IServiceCollection AddRelevance(this IServiceCollection services, ProcessRole? role = null)
     {
         services.AddOptionsWithValidateOnStart<RelevanceOptions>().BindConfiguration(RelevanceOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<ReaderVotes>();
@@ -15,6 +18,12 @@ public static class RelevanceServices
         services.AddSingleton(_ => TextEmbedder.CreateMiniLm());
         services.TryAddSingleton(_ => EmbedderCommand.ThisApplication());
         services.AddSingleton<EmbeddingProcess>();
+        services.AddTransient<SavedLinesEmbeddingJob>();
+        if (role.RunsJobs())
+        {
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<SavedLinesEmbeddingJob>(SavedLinesEmbeddingJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "* * * * *"));
+        }
         return services;
     }
 }

@@ -106,6 +106,55 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         return new EmbeddingResult(papers.Count, embedded, lines.Count - embedded, 0);
     }
 
+    /// <summary>
+    /// Reads the keyword lines saved since the last call (<c>keyword_lines_to_embed</c>, filled by triggers on
+    /// <c>subscribers</c>) for meaning ahead of the next fan-out: at most <paramref name="maxLines"/> of them, embedded
+    /// by <see cref="EmbeddingProcess"/> within <see cref="RelevanceOptions.InterestsEmbeddingBudget"/>. A line is
+    /// taken off the list once it has a vector (or says no topic); what the process did not reach stays for the next call.
+    /// </summary>
+    public async Task<SavedLinesResult> EmbedSavedLinesAsync(int maxLines, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLines, 1);
+        var saved = new List<string>();
+        await using (var command = db.CreateCommand("select interests from keyword_lines_to_embed limit @max"))
+        {
+            command.Parameters.AddWithValue("max", maxLines);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                saved.Add(reader.GetString(0));
+            }
+        }
+        if (saved.Count == 0)
+        {
+            return new SavedLinesResult(0, 0, 0, More: false);
+        }
+
+        // Stored lines are normalised, so they parse; one that no longer does (a stricter parser) is ranked by nothing.
+        var texts = saved.ToDictionary(line => line, line => InterestQuery.TryParse(line, out var query, out _) ? TextEmbedder.InterestsText(query) : "",
+            StringComparer.Ordinal);
+        var distinct = texts.Values.Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
+        var vectors = await ReadInterestVectorsAsync(distinct, ct);
+        var missing = distinct.Where(t => !vectors.ContainsKey(t)).ToList();
+        var embedded = 0;
+        if (missing.Count > 0)
+        {
+            embedded = (await embeddingProcess.RunAsync(new EmbeddingRequest([], missing, options.Value.InterestsEmbeddingBudget), ct))?.Interests ?? 0;
+            foreach (var (text, vector) in await ReadInterestVectorsAsync([.. missing], ct))
+            {
+                vectors[text] = vector;
+            }
+        }
+
+        var done = saved.Where(line => texts[line].Length == 0 || vectors.ContainsKey(texts[line])).ToArray();
+        await using (var command = db.CreateCommand("delete from keyword_lines_to_embed where interests = any(@done)"))
+        {
+            command.Parameters.AddWithValue("done", done);
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        return new SavedLinesResult(saved.Count, embedded, saved.Count - done.Length, More: saved.Count == maxLines || done.Length < saved.Count);
+    }
+
     /// <summary>The issue's papers that already have vectors (a fan-out has them embedded); null when none has. Never embeds.</summary>
     public async Task<IssueSimilarities?> LoadStoredIssueAsync(IReadOnlyList<IssuePaper> papers, CancellationToken ct)
     {
@@ -259,6 +308,12 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         await command.ExecuteNonQueryAsync(ct);
     }
 }
+
+/// <summary>
+/// One pass over the saved keyword lines: how many it read, how many new vectors the embedding process stored, how many
+/// lines still have none, and whether lines remain for another pass.
+/// </summary>
+public sealed record SavedLinesResult(int Read, int Embedded, int Left, bool More);
 
 /// <summary>A fan-out's vectors: the papers that have one, and the keyword lines that have one, by their text.</summary>
 public sealed record FanOutVectors(IssueSimilarities Issue, IReadOnlyDictionary<string, Embedding> Lines);

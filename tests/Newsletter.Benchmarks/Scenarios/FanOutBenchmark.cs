@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.IO;
@@ -7,6 +8,7 @@ using Newsletter.Benchmarks.Support;
 using Newsletter.Digests;
 using Newsletter.Inbox;
 using Newsletter.Papers;
+using Newsletter.Relevance;
 using Newsletter.Subscribers;
 using Npgsql;
 using NpgsqlTypes;
@@ -15,8 +17,9 @@ using Newsletter.Mail;
 namespace Newsletter.Benchmarks.Scenarios;
 
 /// <summary>
-/// The whole daily send: subscribers with generated interests, the sample ingested, a separate worker process fanning
-/// out and sending every digest to smtp-sink. Timed from the ingest call (which enqueues the FanOutJob), once the worker
+/// The whole daily send: subscribers with generated interests (read for meaning by the worker's saved-lines job before
+/// the listing, as days of saves would have been), the sample ingested, a separate worker process fanning out and
+/// sending every digest to smtp-sink. Timed from the ingest call (which enqueues the FanOutJob), once the worker
 /// is up (Hangfire servers registered, templates compiled), until no delivery is pending or sending. Against the ceiling
 /// for any MailKit sender in this run (issue 21: at least half of it); smtp-source, sending as many messages of the
 /// average digest size over as many sessions to the same smtp-sink, is in the details.
@@ -43,6 +46,14 @@ public static class FanOutBenchmark
         await WaitForHangfireServersAsync(db, worker);
         // Timed as in production, where the worker is up before the day's listing arrives: its templates are compiled.
         await worker.WaitForTemplatesAsync(TimeSpan.FromMinutes(2));
+        // Readers saved their lines before the day's listing: the worker's saved-lines job reads them for meaning first,
+        // as it does minutes after each save in production. Queued now rather than at its next minute; untimed.
+        var linesClock = Stopwatch.StartNew();
+        var savedLines = await CountSavedLinesAsync(db);
+        services.GetRequiredService<IBackgroundJobClient>().Enqueue<SavedLinesEmbeddingJob>(job => job.RunAsync(CancellationToken.None));
+        await WaitForSavedLinesEmbeddedAsync(db, worker, env.WorkDirectory);
+        linesClock.Stop();
+        Progress($"{savedLines:N0} saved keyword lines read for meaning by the worker's job in {linesClock.Elapsed.TotalSeconds:0} s");
         // What the worker holds before the first digest (runtime, Hangfire, compiled templates): the rest of its peak is the send.
         var readyRssKb = worker.StatusKilobytes("VmRSS");
         var loadAtStart = BenchEnvironment.LoadAverage();
@@ -157,6 +168,8 @@ public static class FanOutBenchmark
             ["embedding child process peak RSS (as the worker logged it)"] = embeddingPeaks.Count == 0 ? "no child" : string.Join(", ", embeddingPeaks),
             ["paper blocks (the worker's block cache, whole run)"] = blockCounts ?? "not logged",
             ["seeding subscribers (COPY)"] = BenchEnvironment.Format(seedClock.Elapsed.TotalSeconds, "s"),
+            ["saved keyword lines read for meaning before the run (the worker's saved-lines job; untimed)"] =
+                $"{savedLines:N0} lines in {BenchEnvironment.Format(linesClock.Elapsed.TotalSeconds, "s")}",
             ["load average at start / end"] = $"{loadAtStart} / {loadAtEnd}",
             ["cores"] = Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture),
         };
@@ -197,6 +210,26 @@ public static class FanOutBenchmark
         }
         await using var analyze = new NpgsqlCommand("analyze subscribers", connection);
         await analyze.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<long> CountSavedLinesAsync(NpgsqlDataSource db)
+    {
+        await using var command = db.CreateCommand("select count(*) from keyword_lines_to_embed");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task WaitForSavedLinesEmbeddedAsync(NpgsqlDataSource db, AppProcess worker, string workDirectory)
+    {
+        var clock = Stopwatch.StartNew();
+        while (await CountSavedLinesAsync(db) > 0)
+        {
+            if (worker.HasExited || clock.Elapsed > Deadline)
+            {
+                throw new InvalidOperationException(
+                    $"The saved keyword lines were not read for meaning {(worker.HasExited ? "before the worker exited" : "in " + Deadline)}; see its log in {workDirectory}.");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
     }
 
     internal static async Task WaitForHangfireServersAsync(NpgsqlDataSource db, AppProcess worker)
