@@ -8,8 +8,9 @@ public sealed class RelevanceOptions : IValidatableObject
     public const string Section = "Newsletter:Relevance";
 
     /// <summary>
-    /// New keyword lines (a list just imported) are embedded by the fan-out for at most this long; readers whose line
-    /// is left over get a keyword-only digest this time, and theirs is read at the next fan-out.
+    /// How long one pass of the saved-lines job (<see cref="SavedLinesEmbeddingJob"/>) embeds new keyword lines before
+    /// it hands over to the next pass, and how long a fan-out embeds lines still new (saved moments before the listing);
+    /// readers whose line is left over get a keyword-only digest this time.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan InterestsEmbeddingBudget { get; set; } = TimeSpan.FromSeconds(30);
