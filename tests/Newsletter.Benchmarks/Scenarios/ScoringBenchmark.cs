@@ -98,6 +98,8 @@ public static class ScoringBenchmark
         var again = new List<double>();
         var againCpu = new List<double>();
         var parallel = new List<double>();
+        var parallelCpu = new List<double>();
+        var parallelCollections = new List<string>();
         long allocated = 0;
         Outcome outcome = default;
         for (var r = 0; r < Repeats; r++)
@@ -132,10 +134,14 @@ public static class ScoringBenchmark
             baseline.Add(clock.Elapsed.TotalMilliseconds);
 
             Settle();
+            collectionsFrom = GcCollections.Now();
+            cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
             PlanAllInParallel(papers, issuePapers, lineVectors, votes, queries);
             clock.Stop();
             parallel.Add(clock.Elapsed.TotalMilliseconds);
+            parallelCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
+            parallelCollections.Add(collectionsFrom.Since());
         }
 
         // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
@@ -176,6 +182,8 @@ public static class ScoringBenchmark
                 ["baseline runs (ms, 1 thread)"] = Join(baseline),
                 ["parallel, all cores (median ms)"] = BenchEnvironment.Format(Statistics.Median(parallel), "ms"),
                 ["parallel runs (ms)"] = Join(parallel),
+                ["process CPU time of the parallel runs (ms)"] = Join(parallelCpu),
+                ["garbage collections in each parallel run (gen0/gen1/gen2)"] = string.Join(", ", parallelCollections),
                 ["process CPU time of the 1-thread runs (ms)"] = Join(cpu),
                 ["garbage collections in each 1-thread run (gen0/gen1/gen2)"] = string.Join(", ", collections),
                 ["garbage collection pauses in each 1-thread run (ms)"] = Join(pauses),
