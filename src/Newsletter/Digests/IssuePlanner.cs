@@ -15,14 +15,13 @@ public sealed class IssuePlanner
 {
     private readonly IssueMatcher _matcher;
     private readonly IssueSimilarities _similarities;
-    private readonly Dictionary<string, int> _lineNumbers;
-    private readonly float[] _lineRows;
+    private readonly LineRows _lines;
     private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
     private readonly ConcurrentDictionary<long, string> _likedReasons = new();
     private readonly PlannedLines _plannedLines;
 
-    public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, IReadOnlyDictionary<string, Embedding> lines,
-        IReadOnlyDictionary<long, ProfileVotes> votes)
+    /// <param name="lines">The readers' lines' rows against <paramref name="similarities"/>' papers.</param>
+    public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, LineRows lines, IReadOnlyDictionary<long, ProfileVotes> votes)
     {
         ArgumentNullException.ThrowIfNull(matcher);
         ArgumentNullException.ThrowIfNull(similarities);
@@ -30,17 +29,8 @@ public sealed class IssuePlanner
         ArgumentNullException.ThrowIfNull(votes);
         _matcher = matcher;
         _similarities = similarities;
+        _lines = lines;
         _votes = votes;
-        // Every line's and voted paper's row is computed here, once, so planning readers only looks rows up.
-        _lineNumbers = new Dictionary<string, int>(lines.Count, StringComparer.Ordinal);
-        var vectors = new Embedding[lines.Count];
-        foreach (var (text, vector) in lines)
-        {
-            vectors[_lineNumbers.Count] = vector;
-            _lineNumbers.Add(text, _lineNumbers.Count);
-        }
-
-        _lineRows = similarities.InterestRows(vectors);
         _plannedLines = new PlannedLines(lines.Count);
         similarities.PrepareVotes(DistinctVotes(votes.Values));
     }
@@ -120,7 +110,7 @@ public sealed class IssuePlanner
         }
 
         var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
-        var interests = line.Row < 0 ? default : _lineRows.AsSpan(line.Row, _similarities.PaperCount);
+        var interests = line.Row < 0 ? default : _lines.Row(line.Row);
         DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
         var shownMatches = ranking.ShownMatches;
         var suggested = ranking.Suggestions;
@@ -213,7 +203,7 @@ public sealed class IssuePlanner
         var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
         var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
         var matched = _matcher.MatchInto(query, ids, scores);
-        var row = _lineNumbers.TryGetValue(TextEmbedder.InterestsText(query), out var number) ? number * _similarities.PaperCount : -1;
+        var row = _lines.RowStart(TextEmbedder.InterestsText(query));
         return _plannedLines.Add(canonical, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), ids[..matched], scores[..matched]);
     }
 

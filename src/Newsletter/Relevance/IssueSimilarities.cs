@@ -89,33 +89,48 @@ public sealed class IssueSimilarities
     public float[] InterestRows(IReadOnlyList<Embedding> vectors)
     {
         ArgumentNullException.ThrowIfNull(vectors);
-        var n = _paperIds.Length;
-        var rows = new float[vectors.Count * n];
-        // A partitioner of an empty range throws: a fan-out whose readers have no line read for meaning has nothing to do.
-        if (vectors.Count > 0 && n > 0)
-        {
-            Parallel.ForEach(Partitioner.Create(0, vectors.Count, 1024), range =>
-            {
-                var l = range.Item1;
-                for (; l + 2 <= range.Item2; l += 2)
-                {
-                    var first = rows.AsSpan(l * n, n);
-                    var second = rows.AsSpan((l + 1) * n, n);
-                    Cosines(vectors[l], vectors[l + 1], first, second);
-                    Standardize(first);
-                    Standardize(second);
-                }
-
-                for (; l < range.Item2; l++)
-                {
-                    var row = rows.AsSpan(l * n, n);
-                    Cosines(vectors[l], row);
-                    Standardize(row);
-                }
-            });
-        }
-
+        var rows = new float[vectors.Count * _paperIds.Length];
+        InterestRows(vectors, rows);
         return rows;
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="vectors"/>, in order, into <paramref name="rows"/> from <paramref name="offset"/>
+    /// (as <see cref="InterestRows(IReadOnlyList{Embedding})"/> lays them out).
+    /// </summary>
+    public void InterestRows(IReadOnlyList<Embedding> vectors, float[] rows, int offset = 0)
+    {
+        ArgumentNullException.ThrowIfNull(vectors);
+        ArgumentNullException.ThrowIfNull(rows);
+        var n = _paperIds.Length;
+        if (offset < 0 || rows.Length - offset < vectors.Count * n)
+        {
+            throw new ArgumentException($"{vectors.Count} rows of {n} from {offset} do not fit in {rows.Length} values.", nameof(rows));
+        }
+        // A partitioner of an empty range throws: a fan-out whose readers have no line read for meaning has nothing to do.
+        if (vectors.Count == 0 || n == 0)
+        {
+            return;
+        }
+        Parallel.ForEach(Partitioner.Create(0, vectors.Count, 512), range =>
+        {
+            var l = range.Item1;
+            for (; l + 2 <= range.Item2; l += 2)
+            {
+                var first = rows.AsSpan(offset + l * n, n);
+                var second = rows.AsSpan(offset + (l + 1) * n, n);
+                Cosines(vectors[l], vectors[l + 1], first, second);
+                Standardize(first);
+                Standardize(second);
+            }
+
+            for (; l < range.Item2; l++)
+            {
+                var row = rows.AsSpan(offset + l * n, n);
+                Cosines(vectors[l], row);
+                Standardize(row);
+            }
+        });
     }
 
     /// <summary>

@@ -22,9 +22,10 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
     private const int PapersPerStore = 16;
 
     /// <summary>
-    /// What a fan-out ranks with: the vectors of <paramref name="papers"/> and of the <paramref name="queries"/>' lines.
-    /// Those not stored yet (and voted papers still without one) are embedded first by <see cref="EmbeddingProcess"/>;
-    /// if it fails or runs out of time, what is still missing is ranked by keywords alone this time, and said so.
+    /// What a fan-out ranks with: the vectors of <paramref name="papers"/>, and the rows of the <paramref name="queries"/>'
+    /// lines against them (read as they stream in: a line's vector is never held). Papers and lines not stored yet (and
+    /// voted papers still without one) are embedded first by <see cref="EmbeddingProcess"/>; if it fails or runs out of
+    /// time, what is still missing is ranked by keywords alone this time, and said so.
     /// </summary>
     public async Task<FanOutVectors> LoadForFanOutAsync(IReadOnlyList<IssuePaper> papers, IEnumerable<InterestQuery> queries, CancellationToken ct)
     {
@@ -32,9 +33,8 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         ArgumentNullException.ThrowIfNull(queries);
         var texts = queries.Select(TextEmbedder.InterestsText).Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
         var paperVectors = await ReadPaperVectorsAsync(papers.Select(p => p.Id).ToArray(), ct);
-        var lines = await ReadInterestVectorsAsync(texts, ct);
         var missingPapers = papers.Where(p => !paperVectors.ContainsKey(p.Id)).Select(p => new PaperToEmbed(p.Id, p.Title, p.Abstract)).ToList();
-        var missingLines = texts.Where(t => !lines.ContainsKey(t)).ToList();
+        var missingLines = await LinesWithoutVectorAsync(texts, ct);
         // A vote on a paper whose issue could not be embedded counts once its paper has a vector.
         var votedPapers = await VotedPapersWithoutVectorAsync(ct);
         var toEmbed = missingPapers.Concat(votedPapers.Where(v => !missingPapers.Any(p => p.Id == v.Id))).ToList();
@@ -45,25 +45,22 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
             {
                 paperVectors[id] = vector;
             }
-            foreach (var (text, vector) in await ReadInterestVectorsAsync([.. missingLines], ct))
-            {
-                lines[text] = vector;
-            }
             if (missingPapers.Count(p => !paperVectors.ContainsKey(p.Id)) is var papersLeft and > 0)
             {
                 logger.LogWarning("{Count} papers have no vector: they are ranked by their keywords alone and suggested to no one this time",
                     papersLeft);
             }
-            if (missingLines.Count(t => !lines.ContainsKey(t)) is var linesLeft and > 0)
-            {
-                logger.LogWarning("{Count} keyword lines are not embedded yet: their readers are ranked by keywords alone this time, and the next fan-out embeds them",
-                    linesLeft);
-            }
         }
 
         var issue = new IssueSimilarities([.. papers.Where(p => paperVectors.ContainsKey(p.Id)).Select(p => (p.Id, paperVectors[p.Id]))]);
         // With no paper read for meaning, no line can rank one: everyone gets their keyword matches.
-        return new FanOutVectors(issue, issue.PaperCount == 0 ? new Dictionary<string, Embedding>() : lines);
+        var lines = issue.PaperCount == 0 ? LineRows.None(issue) : await ReadLineRowsAsync(texts, issue, ct);
+        if (issue.PaperCount > 0 && missingLines.Count > 0 && texts.Length - lines.Count is var linesLeft and > 0)
+        {
+            logger.LogWarning("{Count} keyword lines are not embedded yet: their readers are ranked by keywords alone this time, and the saved-lines job embeds them",
+                linesLeft);
+        }
+        return new FanOutVectors(issue, lines);
     }
 
     /// <summary>
@@ -134,19 +131,16 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         var texts = saved.ToDictionary(line => line, line => InterestQuery.TryParse(line, out var query, out _) ? TextEmbedder.InterestsText(query) : "",
             StringComparer.Ordinal);
         var distinct = texts.Values.Where(t => t.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
-        var vectors = await ReadInterestVectorsAsync(distinct, ct);
-        var missing = distinct.Where(t => !vectors.ContainsKey(t)).ToList();
+        var missing = await LinesWithoutVectorAsync(distinct, ct);
         var embedded = 0;
         if (missing.Count > 0)
         {
             embedded = (await embeddingProcess.RunAsync(new EmbeddingRequest([], missing, options.Value.InterestsEmbeddingBudget), ct))?.Interests ?? 0;
-            foreach (var (text, vector) in await ReadInterestVectorsAsync([.. missing], ct))
-            {
-                vectors[text] = vector;
-            }
+            missing = await LinesWithoutVectorAsync([.. missing], ct);
         }
 
-        var done = saved.Where(line => texts[line].Length == 0 || vectors.ContainsKey(texts[line])).ToArray();
+        var stillMissing = missing.ToHashSet(StringComparer.Ordinal);
+        var done = saved.Where(line => !stillMissing.Contains(texts[line])).ToArray();
         await using (var command = db.CreateCommand("delete from keyword_lines_to_embed where interests = any(@done)"))
         {
             command.Parameters.AddWithValue("done", done);
@@ -243,12 +237,33 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         return papers;
     }
 
-    private async Task<Dictionary<string, Embedding>> ReadInterestVectorsAsync(string[] texts, CancellationToken ct)
+    /// <summary>The lines of <paramref name="texts"/> with no stored vector; only those cross the wire.</summary>
+    private async Task<List<string>> LinesWithoutVectorAsync(string[] texts, CancellationToken ct)
     {
-        var vectors = new Dictionary<string, Embedding>(StringComparer.Ordinal);
+        var missing = new List<string>();
         if (texts.Length == 0)
         {
-            return vectors;
+            return missing;
+        }
+        await using var command = db.CreateCommand(
+            "select t from unnest(@texts) as t where not exists (select from interest_embeddings e where e.interests = t and e.model = @model)");
+        command.Parameters.AddWithValue("model", Model);
+        command.Parameters.AddWithValue("texts", texts);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            missing.Add(reader.GetString(0));
+        }
+        return missing;
+    }
+
+    /// <summary>The stored lines of <paramref name="texts"/> as rows against <paramref name="issue"/>, each computed as its vector arrives.</summary>
+    private async Task<LineRows> ReadLineRowsAsync(string[] texts, IssueSimilarities issue, CancellationToken ct)
+    {
+        var rows = new LineRows(issue, texts.Length);
+        if (texts.Length == 0)
+        {
+            return rows;
         }
         await using var command = db.CreateCommand("select interests, vector from interest_embeddings where model = @model and interests = any(@texts)");
         command.Parameters.AddWithValue("model", Model);
@@ -256,9 +271,9 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            vectors[reader.GetString(0)] = Embedding.FromBytes(reader.GetFieldValue<byte[]>(1));
+            rows.Add(reader.GetString(0), Embedding.FromBytes(reader.GetFieldValue<byte[]>(1)));
         }
-        return vectors;
+        return rows.Complete();
     }
 
     private async Task StorePaperVectorsAsync(List<(long Id, Embedding Vector)> papers, CancellationToken ct)
@@ -315,5 +330,5 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
 /// </summary>
 public sealed record SavedLinesResult(int Read, int Embedded, int Left, bool More);
 
-/// <summary>A fan-out's vectors: the papers that have one, and the keyword lines that have one, by their text.</summary>
-public sealed record FanOutVectors(IssueSimilarities Issue, IReadOnlyDictionary<string, Embedding> Lines);
+/// <summary>A fan-out's vectors: the papers that have one, and the rows of the keyword lines that have one.</summary>
+public sealed record FanOutVectors(IssueSimilarities Issue, LineRows Lines);

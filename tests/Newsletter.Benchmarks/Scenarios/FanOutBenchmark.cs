@@ -70,13 +70,16 @@ public static class FanOutBenchmark
         var ingestCall = clock.Elapsed;
         var issueId = outcome.IssueId ?? throw new InvalidOperationException($"The sample was not ingested: {outcome.Status} {outcome.Reason}");
         var peakRssKb = 0L;
+        var rssSamples = new List<(TimeSpan At, long Kb)>();
         while (!await FinishedAsync(db, issueId))
         {
             if (worker.HasExited || clock.Elapsed > Deadline)
             {
                 throw new InvalidOperationException($"The worker {(worker.HasExited ? "exited" : "did not finish in " + Deadline)}; see its log in {env.WorkDirectory}.");
             }
-            peakRssKb = Math.Max(peakRssKb, worker.StatusKilobytes("VmRSS"));
+            var rssKb = worker.StatusKilobytes("VmRSS");
+            rssSamples.Add((clock.Elapsed, rssKb));
+            peakRssKb = Math.Max(peakRssKb, rssKb);
             // Checked once a second: the check is a query, and asking ten times a second cost PostgreSQL over a second of
             // CPU in a 30-second run. The end of the run is the ledger's time of the last 250, not the time we noticed it.
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -102,6 +105,10 @@ public static class FanOutBenchmark
         var counts = await CountAsync(db, issueId);
         var sent = counts.GetValueOrDefault("sent");
         var phases = await PhasesAsync(db, issueId);
+        // Which phase the peak belongs to, from the once-a-second samples (the generation was requested by the ingest call).
+        var fannedOutAt = ingestCall + phases.FanOut;
+        var fanOutPeakMb = rssSamples.Where(r => r.At <= fannedOutAt).Select(r => r.Kb / 1024.0).DefaultIfEmpty(0).Max();
+        var sendPeakMb = rssSamples.Where(r => r.At > fannedOutAt).Select(r => r.Kb / 1024.0).DefaultIfEmpty(0).Max();
         var (averageBytes, samples) = await AverageDigestBytesAsync(services, db, issueId);
         Progress($"average digest {averageBytes:0} bytes; smtp-source next");
 
@@ -165,6 +172,8 @@ public static class FanOutBenchmark
             ["smtp-sink CPU during the run"] = BenchEnvironment.Format(servers["smtp-sink"].TotalSeconds, "s"),
             ["worker peak RSS (VmHWM)"] = BenchEnvironment.Format(rssMb, "MB"),
             ["worker RSS when ready, before the run"] = BenchEnvironment.Format(readyRssKb / 1024.0, "MB"),
+            ["worker RSS, highest sample in the fan-out phase / in the send phase (once a second)"] =
+                $"{BenchEnvironment.Format(fanOutPeakMb, "MB")} / {BenchEnvironment.Format(sendPeakMb, "MB")}",
             ["embedding child process peak RSS (as the worker logged it)"] = embeddingPeaks.Count == 0 ? "no child" : string.Join(", ", embeddingPeaks),
             ["paper blocks (the worker's block cache, whole run)"] = blockCounts ?? "not logged",
             ["seeding subscribers (COPY)"] = BenchEnvironment.Format(seedClock.Elapsed.TotalSeconds, "s"),

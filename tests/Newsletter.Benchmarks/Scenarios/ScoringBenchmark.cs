@@ -145,7 +145,7 @@ public static class ScoringBenchmark
         }
 
         // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
-        var planner = new IssuePlanner(new IssueMatcher(papers), new IssueSimilarities(issuePapers), lineVectors, votes);
+        var planner = NewPlanner(papers, issuePapers, lineVectors, votes);
         var ranking = new DigestRanking();
         var oneByOne = new PlansFingerprint();
         for (var s = 0; s < queries.Length; s++)
@@ -154,8 +154,7 @@ public static class ScoringBenchmark
         }
         var inChunks = new PlansFingerprint();
         var readers = queries.Select((q, s) => Recipient(s, q)).ToArray();
-        foreach (var plan in new IssuePlanner(new IssueMatcher(papers), new IssueSimilarities(issuePapers), lineVectors, votes)
-                     .PlanAll(readers, new Dictionary<long, HashSet<long>>()))
+        foreach (var plan in NewPlanner(papers, issuePapers, lineVectors, votes).PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {
             inChunks.Add(plan);
         }
@@ -269,7 +268,7 @@ public static class ScoringBenchmark
         Dictionary<string, Embedding> lines, Dictionary<long, ProfileVotes> votes, InterestQuery[] queries)
     {
         var clock = Stopwatch.StartNew();
-        var planner = new IssuePlanner(new IssueMatcher(papers), new IssueSimilarities(issuePapers), lines, votes);
+        var planner = NewPlanner(papers, issuePapers, lines, votes);
         var prepared = clock.Elapsed.TotalMilliseconds;
         var ranking = new DigestRanking();
         long shown = 0, suggested = 0, hidden = 0;
@@ -284,11 +283,19 @@ public static class ScoringBenchmark
         return (new Outcome(shown, suggested, hidden, prepared), planner);
     }
 
+    /// <summary>What <see cref="DigestPlanner.PlanAsync"/> builds per fan-out: a new matcher, the issue's similarities, the lines' rows.</summary>
+    private static IssuePlanner NewPlanner(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lines,
+        Dictionary<long, ProfileVotes> votes)
+    {
+        var issue = new IssueSimilarities(issuePapers);
+        return new IssuePlanner(new IssueMatcher(papers), issue, LineRows.Of(issue, lines), votes);
+    }
+
     /// <summary>As FanOutJob runs it: <see cref="IssuePlanner.PlanAll"/>, chunks of readers on every core.</summary>
     private static void PlanAllInParallel(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lines,
         Dictionary<long, ProfileVotes> votes, InterestQuery[] queries)
     {
-        var planner = new IssuePlanner(new IssueMatcher(papers), new IssueSimilarities(issuePapers), lines, votes);
+        var planner = NewPlanner(papers, issuePapers, lines, votes);
         var readers = queries.Select((q, s) => new PlanRecipient(1 + s, q, null, 5, NoRepeats: false)).ToArray();
         foreach (var plan in planner.PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {

@@ -40,8 +40,11 @@ public class DigestRankerTests
             SuggestionFilter.Suggestible(Matcher, query), maxSuggestions, settings);
     }
 
-    private static IssuePlanner Planner(Dictionary<string, Embedding> lines, Dictionary<long, ProfileVotes>? votes = null) =>
-        new(Matcher, new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray()), lines, votes ?? []);
+    private static IssuePlanner Planner(Dictionary<string, Embedding> lines, Dictionary<long, ProfileVotes>? votes = null)
+    {
+        var issue = new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray());
+        return new(Matcher, issue, LineRows.Of(issue, lines), votes ?? []);
+    }
 
     [Fact]
     public void PlanAll_ReadersSharingALineParsedTwice_EachGetsWhatTheRankerDecidesForThem()
