@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Relevance;
 
-/// <summary><c>Newsletter:Relevance</c>: how long a fan-out may spend reading new papers and keyword lines for meaning.</summary>
+/// <summary><c>Newsletter:Relevance</c>: how long a fan-out may spend reading new papers and keyword lines for meaning, and where the model is kept.</summary>
 public sealed class RelevanceOptions : IValidatableObject
 {
     public const string Section = "Newsletter:Relevance";
@@ -22,8 +22,23 @@ public sealed class RelevanceOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
     public TimeSpan EmbeddingTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>Where the sentence model is kept as a file, written from the package by the first process that loads it.</summary>
+    public static readonly string DefaultModelDirectory = Path.Combine(Path.GetTempPath(), "newsletter-models");
+
+    /// <summary>
+    /// Where the embedding model is kept as a file (about 90 MB, written the first time it is loaded): ONNX Runtime reads
+    /// it from there faster than from the package. Any folder the service may write; a temporary one is fine.
+    /// </summary>
+    public string ModelDirectory { get; set; } = DefaultModelDirectory;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (!Path.IsPathFullyQualified(ModelDirectory))
+        {
+            yield return new ValidationResult(
+                $"ModelDirectory ({ModelDirectory}) must be an absolute path: the embedding model is written to and read from there.",
+                [nameof(ModelDirectory)]);
+        }
         if (EmbeddingTimeout <= InterestsEmbeddingBudget)
         {
             yield return new ValidationResult(
