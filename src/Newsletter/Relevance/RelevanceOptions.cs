@@ -22,12 +22,13 @@ public sealed class RelevanceOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
     public TimeSpan EmbeddingTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
-    /// <summary>Where the sentence model is kept as a file, written from the package by the first process that loads it.</summary>
+    /// <summary>Where the sentence model is kept optimized, saved by the first process that loads it.</summary>
     public static readonly string DefaultModelDirectory = Path.Combine(Path.GetTempPath(), "newsletter-models");
 
     /// <summary>
-    /// Where the embedding model is kept as a file (about 90 MB, written the first time it is loaded): ONNX Runtime reads
-    /// it from there faster than from the package. Any folder the service may write; a temporary one is fine.
+    /// Where the embedding model is kept as ONNX Runtime has optimized it (about 90 MB, saved the first time it is
+    /// loaded): reading it from there takes a fraction of optimizing the package's model again. Any folder the service
+    /// may write; a temporary one is fine (a new one costs the next load about a second).
     /// </summary>
     public string ModelDirectory { get; set; } = DefaultModelDirectory;
 

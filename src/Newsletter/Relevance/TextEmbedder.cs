@@ -40,23 +40,8 @@ public sealed class TextEmbedder : IDisposable
     /// <inheritdoc cref="CreateMiniLm(string)"/>
     public static TextEmbedder CreateMiniLm() => CreateMiniLm(RelevanceOptions.DefaultModelDirectory);
 
-    /// <summary>
-    /// MiniLM with ONNX Runtime's graph optimizations, from the model file in <paramref name="modelDirectory"/>
-    /// (written there from the package the first time: <see cref="MiniLmEncoder.ModelFile"/>).
-    /// </summary>
-    public static ISentenceEncoder LoadMiniLm(string modelDirectory) =>
-        new MiniLmEncoder(MiniLmEncoder.ModelFile(modelDirectory), MiniLmSessionOptions());
-
-    /// <summary>ONNX Runtime's settings for MiniLM: its defaults (graph optimizations included) but for these two.</summary>
-    internal static Microsoft.ML.OnnxRuntime.SessionOptions MiniLmSessionOptions()
-    {
-        var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
-        // Pre-packed copies of the weight matrices would double their memory for a few percent of speed.
-        options.AddSessionConfigEntry("session.disable_prepacking", "1");
-        // One thread per call: Embed runs a call per core (ONNX Runtime's own threads on one call spun more than they gained).
-        options.IntraOpNumThreads = 1;
-        return options;
-    }
+    /// <summary>MiniLM as <see cref="MiniLmEncoder.Load"/> loads it, optimized once and kept in <paramref name="modelDirectory"/>.</summary>
+    public static ISentenceEncoder LoadMiniLm(string modelDirectory) => MiniLmEncoder.Load(modelDirectory);
 
     /// <inheritdoc cref="LoadMiniLm(string)"/>
     public static ISentenceEncoder LoadMiniLm() => LoadMiniLm(RelevanceOptions.DefaultModelDirectory);
