@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using SentenceTransformers;
@@ -99,6 +100,9 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
             // Another process saved it first.
             Directory.Delete(staging, recursive: true);
         }
+        // The package's model was read into the managed heap: returned to the system now, not at some later collection.
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return encoder;
     }
 
