@@ -34,15 +34,26 @@ public static class Verbs
     public static async Task<int> RunAsync(Action<IServiceCollection> features, Func<IServiceProvider, Task<int>> operation, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(operation);
-        using var host = await BuildToolHostAsync(features, ct);
+        using var host = await BuildToolHostAsync(features, migrate: true, ct);
+        return await operation(host.Services);
+    }
+
+    /// <summary>
+    /// <see cref="RunAsync"/> for a verb only a running service starts (the service migrated the database at its start):
+    /// the database is not checked for migrations first.
+    /// </summary>
+    public static async Task<int> RunWithoutMigrationAsync(Action<IServiceCollection> features, Func<IServiceProvider, Task<int>> operation, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        using var host = await BuildToolHostAsync(features, migrate: false, ct);
         return await operation(host.Services);
     }
 
     /// <summary>
     /// A host for one CLI verb: the database, the job client and the <paramref name="features"/> the verb uses, so it
-    /// needs only their configuration. No web server, no job processing; migrated before the verb runs.
+    /// needs only their configuration. No web server, no job processing; migrated before the verb runs when <paramref name="migrate"/>.
     /// </summary>
-    private static async Task<IHost> BuildToolHostAsync(Action<IServiceCollection> features, CancellationToken ct)
+    private static async Task<IHost> BuildToolHostAsync(Action<IServiceCollection> features, bool migrate, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(features);
         var builder = Host.CreateApplicationBuilder();
@@ -51,8 +62,11 @@ public static class Verbs
         var host = builder.Build();
         // A tool host is never started, so ValidateOnStart would not run: validate here, with the same messages.
         host.Services.GetRequiredService<IStartupValidator>().Validate();
-        await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration),
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
+        if (migrate)
+        {
+            await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration),
+                host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Migrations"), ct);
+        }
         return host;
     }
 }

@@ -15,23 +15,41 @@ public static class RelevanceCommands
         {
             Hidden = true,
         };
-        command.SetAction((_, ct) => Verbs.RunAsync(features => features.AddRelevance(), async services =>
+        command.SetAction((_, ct) =>
         {
-            var request = await JsonSerializer.DeserializeAsync<EmbeddingRequest>(Console.OpenStandardInput(), EmbeddingRequest.Json, ct);
-            if (request is null)
+            var steps = new StartupSteps(TimeProvider.System);
+            steps.Mark("verb started");
+            // The service that starts this process has migrated the database.
+            return Verbs.RunWithoutMigrationAsync(features => features.AddRelevance(), async services =>
             {
-                return await Verbs.FailAsync(EmbeddingProcess.Verb, "no request on standard input", 2);
-            }
-            var result = await services.GetRequiredService<RelevanceStore>().EmbedAsync(request, ct);
-            using var self = Process.GetCurrentProcess();
-            result = result with
-            {
-                PeakRssMegabytes = Math.Round(self.PeakWorkingSet64 / 1048576.0, 1),
-                CpuSeconds = Math.Round(self.TotalProcessorTime.TotalSeconds, 2),
-            };
-            await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, EmbeddingRequest.Json));
-            return 0;
-        }, ct));
+                steps.Mark("host built");
+                var embedder = services.GetRequiredService<TextEmbedder>();
+                // The model loads on a second core while the request and the stored vectors are read.
+                var model = Task.Run(() =>
+                {
+                    embedder.Load();
+                    steps.Mark("model loaded");
+                }, ct);
+                var request = await JsonSerializer.DeserializeAsync<EmbeddingRequest>(Console.OpenStandardInput(), EmbeddingRequest.Json, ct);
+                steps.Mark("request read");
+                if (request is null)
+                {
+                    return await Verbs.FailAsync(EmbeddingProcess.Verb, "no request on standard input", 2);
+                }
+                var result = await services.GetRequiredService<RelevanceStore>().EmbedAsync(request, steps, ct);
+                await model;
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RelevanceCommands))
+                    .LogInformation("Steps from the process's start: {Steps}", steps);
+                using var self = Process.GetCurrentProcess();
+                result = result with
+                {
+                    PeakRssMegabytes = Math.Round(self.PeakWorkingSet64 / 1048576.0, 1),
+                    CpuSeconds = Math.Round(self.TotalProcessorTime.TotalSeconds, 2),
+                };
+                await Console.Out.WriteLineAsync(JsonSerializer.Serialize(result, EmbeddingRequest.Json));
+                return 0;
+            }, ct);
+        });
         return command;
     }
 }

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Newsletter.Relevance;
 
-/// <summary><c>Newsletter:Relevance</c>: how long a fan-out may spend reading new papers and keyword lines for meaning.</summary>
+/// <summary><c>Newsletter:Relevance</c>: how long a fan-out may spend reading new papers and keyword lines for meaning, and where the model is kept.</summary>
 public sealed class RelevanceOptions : IValidatableObject
 {
     public const string Section = "Newsletter:Relevance";
@@ -23,8 +23,31 @@ public sealed class RelevanceOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "02:00:00")]
     public TimeSpan EmbeddingTimeout { get; set; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>
+    /// Where the sentence model is kept optimized, saved by the first process that loads it: the service user's own
+    /// data folder (under systemd, its state directory, its HOME), not a shared temporary folder another user could
+    /// fill first; the temporary folder only when the user has no home.
+    /// </summary>
+    public static readonly string DefaultModelDirectory = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData,
+        Environment.SpecialFolderOption.DoNotVerify) is { Length: > 0 } data
+        ? Path.Combine(data, "newsletter", "models")
+        : Path.Combine(Path.GetTempPath(), "newsletter-models");
+
+    /// <summary>
+    /// Where the embedding model is kept as ONNX Runtime has optimized it (about 90 MB, saved the first time it is
+    /// loaded): reading it from there takes a fraction of optimizing the package's model again. Any folder only the
+    /// service may write; an empty one costs the next load about a second.
+    /// </summary>
+    public string ModelDirectory { get; set; } = DefaultModelDirectory;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (!Path.IsPathFullyQualified(ModelDirectory))
+        {
+            yield return new ValidationResult(
+                $"ModelDirectory ({ModelDirectory}) must be an absolute path: the embedding model is written to and read from there.",
+                [nameof(ModelDirectory)]);
+        }
         if (EmbeddingTimeout <= InterestsEmbeddingBudget)
         {
             yield return new ValidationResult(

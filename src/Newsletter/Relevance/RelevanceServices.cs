@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Newsletter.Hosting;
 using Newsletter.Jobs;
 
@@ -15,7 +16,7 @@ public static class RelevanceServices
         services.AddSingleton<RelevanceStore>();
         // The model loads on first use: a process that never embeds never pays for it. A fan-out embeds in a child
         // process (EmbeddingProcess); the web process embeds a previewed line in process.
-        services.AddSingleton(_ => TextEmbedder.CreateMiniLm());
+        services.AddSingleton(sp => TextEmbedder.CreateMiniLm(sp.GetRequiredService<IOptions<RelevanceOptions>>().Value.ModelDirectory));
         services.TryAddSingleton(_ => EmbedderCommand.ThisApplication());
         services.AddSingleton<EmbeddingProcess>();
         services.AddTransient<SavedLinesEmbeddingJob>();

