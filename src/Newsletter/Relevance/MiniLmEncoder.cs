@@ -73,7 +73,16 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
         if (File.Exists(Path.Combine(saved, ModelFile)))
         {
             options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL;
-            return new MiniLmEncoder(options, o => new InferenceSession(Path.Combine(saved, ModelFile), o));
+            try
+            {
+                return new MiniLmEncoder(options, o => new InferenceSession(Path.Combine(saved, ModelFile), o));
+            }
+            catch (OnnxRuntimeException)
+            {
+                // A saved model this machine cannot run (copied from another CPU, cut short on disk): optimized again below.
+                Directory.Delete(saved, recursive: true);
+                options = SessionOptions();
+            }
         }
 
         var staging = $"{saved}.{Guid.NewGuid():N}.partial";
