@@ -46,6 +46,33 @@ public sealed class EncodedPart
         return chained;
     }
 
+    /// <summary>
+    /// The bytes as they go on the wire, every LF made CRLF, in the first <see cref="WireLength"/> bytes of an array from
+    /// <see cref="ArrayPool{T}.Shared"/> that the caller returns. Quoted-printable has no CR of its own (it encodes one
+    /// as =0D) and ends with a line end, so this is what MimeKit's line-end filter would write.
+    /// </summary>
+    internal byte[] RentWire()
+    {
+        var wire = ArrayPool<byte>.Shared.Rent(WireLength);
+        var at = 0;
+        foreach (var piece in _pieces)
+        {
+            var rest = piece.AsSpan();
+            int lineEnd;
+            while ((lineEnd = rest.IndexOf((byte)'\n')) >= 0)
+            {
+                rest[..lineEnd].CopyTo(wire.AsSpan(at));
+                at += lineEnd;
+                wire[at++] = (byte)'\r';
+                wire[at++] = (byte)'\n';
+                rest = rest[(lineEnd + 1)..];
+            }
+            rest.CopyTo(wire.AsSpan(at));
+            at += rest.Length;
+        }
+        return wire;
+    }
+
     /// <summary>The text again (tests, previews): what a mail client shows.</summary>
     public string Decode()
     {
