@@ -47,30 +47,42 @@ public sealed class EncodedPart
     }
 
     /// <summary>
-    /// The bytes as they go on the wire, every LF made CRLF, in the first <see cref="WireLength"/> bytes of an array from
-    /// <see cref="ArrayPool{T}.Shared"/> that the caller returns. Quoted-printable has no CR of its own (it encodes one
-    /// as =0D) and ends with a line end, so this is what MimeKit's line-end filter would write.
+    /// The bytes as they go on the wire, every LF made CRLF, in chunks written into <paramref name="buffer"/>: each chunk
+    /// is valid until the next is asked for. Quoted-printable has no CR of its own (it encodes one as =0D) and ends with
+    /// a line end, so this is what MimeKit's line-end filter would write.
     /// </summary>
-    internal byte[] RentWire()
+    internal IEnumerable<ReadOnlyMemory<byte>> WireChunks(byte[] buffer)
     {
-        var wire = ArrayPool<byte>.Shared.Rent(WireLength);
         var at = 0;
         foreach (var piece in _pieces)
         {
-            var rest = piece.AsSpan();
-            int lineEnd;
-            while ((lineEnd = rest.IndexOf((byte)'\n')) >= 0)
+            var start = 0;
+            while (start < piece.Length)
             {
-                rest[..lineEnd].CopyTo(wire.AsSpan(at));
-                at += lineEnd;
-                wire[at++] = (byte)'\r';
-                wire[at++] = (byte)'\n';
-                rest = rest[(lineEnd + 1)..];
+                if (buffer.Length - at <= 2)
+                {
+                    yield return buffer.AsMemory(0, at);
+                    at = 0;
+                }
+                // As much of the line as fits, with its CRLF when the whole line did.
+                var lineEnd = piece.AsSpan(start).IndexOf((byte)'\n');
+                var line = lineEnd < 0 ? piece.Length - start : lineEnd;
+                var copied = Math.Min(line, buffer.Length - at - 2);
+                piece.AsSpan(start, copied).CopyTo(buffer.AsSpan(at));
+                at += copied;
+                start += copied;
+                if (copied == line && lineEnd >= 0)
+                {
+                    buffer[at++] = (byte)'\r';
+                    buffer[at++] = (byte)'\n';
+                    start++;
+                }
             }
-            rest.CopyTo(wire.AsSpan(at));
-            at += rest.Length;
         }
-        return wire;
+        if (at > 0)
+        {
+            yield return buffer.AsMemory(0, at);
+        }
     }
 
     /// <summary>The text again (tests, previews): what a mail client shows.</summary>

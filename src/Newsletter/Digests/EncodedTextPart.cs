@@ -6,12 +6,16 @@ namespace Newsletter.Digests;
 
 /// <summary>
 /// A text part whose content is already quoted-printable (<see cref="EncodedPart"/>): MimeKit copies it instead of
-/// encoding it, and on the wire (CRLF line ends) it is written in one piece with its line ends converted in one pass,
+/// encoding it, and on the wire (CRLF line ends) it is written with its line ends converted in one pass,
 /// instead of through MimeKit's line-end filter and its buffers for every part of every message. Other formats (a
 /// pickup folder's LF files) take MimeKit's way.
 /// </summary>
 internal sealed class EncodedTextPart : TextPart
 {
+    // Written in chunks of a small pooled buffer: one buffer of a whole part (40-100 KB) per message kept the pool's
+    // large arrays alive.
+    private const int ChunkBytes = 16 * 1024;
+
     private readonly EncodedPart _encoded;
 
     public EncodedTextPart(TextFormat format, EncodedPart content)
@@ -35,15 +39,18 @@ internal sealed class EncodedTextPart : TextPart
         {
             Headers.WriteTo(options, stream, cancellationToken);
         }
-        var wire = _encoded.RentWire();
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            stream.Write(wire, 0, _encoded.WireLength);
+            foreach (var chunk in _encoded.WireChunks(buffer))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                stream.Write(chunk.Span);
+            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(wire);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
@@ -59,14 +66,17 @@ internal sealed class EncodedTextPart : TextPart
         {
             await Headers.WriteToAsync(options, stream, cancellationToken).ConfigureAwait(false);
         }
-        var wire = _encoded.RentWire();
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            await stream.WriteAsync(wire.AsMemory(0, _encoded.WireLength), cancellationToken).ConfigureAwait(false);
+            foreach (var chunk in _encoded.WireChunks(buffer))
+            {
+                await stream.WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(wire);
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

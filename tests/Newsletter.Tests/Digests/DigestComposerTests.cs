@@ -179,6 +179,27 @@ public sealed class DigestComposerTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(77)]
+    [InlineData(78)]
+    [InlineData(79)]
+    [InlineData(16 * 1024)]
+    public void WireChunks_AnyBufferSize_TheContentWithCrlfLineEnds(int bufferBytes)
+    {
+        var paragraph = string.Concat(Enumerable.Repeat("Naïve diffusion = low-rank attention, 50% faster. ", 6));
+        var part = EncodedPart.Concat([EncodedPart.Encode(paragraph + "\n\n"), EncodedPart.Encode(""), EncodedPart.Encode("a\nb\n\nc")]);
+        using var stored = new MemoryStream();
+        part.OpenRead().CopyTo(stored);
+
+        var wire = part.WireChunks(new byte[bufferBytes]).SelectMany(chunk => chunk.ToArray()).ToArray();
+
+        var expected = System.Text.Encoding.ASCII.GetString(stored.ToArray()).Replace("\n", "\r\n", StringComparison.Ordinal);
+        Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(wire));
+        Assert.Equal(part.WireLength, wire.Length);
+    }
+
     [Fact]
     public void MailOptions_MissingFromOrBadListId_Invalid()
     {
