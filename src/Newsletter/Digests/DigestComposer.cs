@@ -47,7 +47,7 @@ public sealed class DigestComposer
         message.Headers.Add(HeaderId.Precedence, "bulk");
         message.Headers.Add(DigestHeader, DigestHeaderValue(envelope.IssueId, envelope.SubscriberId, envelope.Generation));
         // Subscribers who chose plain text get just that part; everyone else both.
-        message.Body = envelope.TextOnly ? TextBody(body.TextPart) : CreateBody(body.HtmlPart, body.TextPart);
+        message.Body = envelope.TextOnly ? new EncodedTextPart(TextFormat.Plain, body.TextPart) : CreateBody(body.HtmlPart, body.TextPart);
 
         _mail.Finish(message, SignedHeaders);
         return message;
@@ -62,18 +62,7 @@ public sealed class DigestComposer
 
     // Text first, HTML last: clients show the last alternative they understand.
     private static MultipartAlternative CreateBody(EncodedPart html, EncodedPart text) =>
-        new() { Part(TextFormat.Plain, text), Part(TextFormat.Html, html) };
-
-    private static TextPart TextBody(EncodedPart text) => Part(TextFormat.Plain, text);
-
-    /// <summary>A part whose content is already quoted-printable: MimeKit copies it to the wire instead of encoding it.</summary>
-    private static TextPart Part(TextFormat format, EncodedPart content)
-    {
-        var part = new TextPart(format) { ContentTransferEncoding = ContentEncoding.QuotedPrintable };
-        part.ContentType.Charset = "utf-8";
-        part.Content = new MimeContent(content.OpenRead(), ContentEncoding.QuotedPrintable);
-        return part;
-    }
+        new() { new EncodedTextPart(TextFormat.Plain, text), new EncodedTextPart(TextFormat.Html, html) };
 
     private static string RequireHttps(string url, string name)
     {

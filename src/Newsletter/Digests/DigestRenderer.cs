@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Text.Encodings.Web;
 using Microsoft.Extensions.Caching.Memory;
 using MimeKit.Encodings;
 using MimeKit.IO;
@@ -43,6 +44,45 @@ public sealed class EncodedPart
             chained.Add(new MemoryStream(piece, writable: false));
         }
         return chained;
+    }
+
+    /// <summary>
+    /// The bytes as they go on the wire, every LF made CRLF, in chunks written into <paramref name="buffer"/>: each chunk
+    /// is valid until the next is asked for. Quoted-printable has no CR of its own (it encodes one as =0D) and ends with
+    /// a line end, so this is what MimeKit's line-end filter would write.
+    /// </summary>
+    internal IEnumerable<ReadOnlyMemory<byte>> WireChunks(byte[] buffer)
+    {
+        var at = 0;
+        foreach (var piece in _pieces)
+        {
+            var start = 0;
+            while (start < piece.Length)
+            {
+                if (buffer.Length - at <= 2)
+                {
+                    yield return buffer.AsMemory(0, at);
+                    at = 0;
+                }
+                // As much of the line as fits, with its CRLF when the whole line did.
+                var lineEnd = piece.AsSpan(start).IndexOf((byte)'\n');
+                var line = lineEnd < 0 ? piece.Length - start : lineEnd;
+                var copied = Math.Min(line, buffer.Length - at - 2);
+                piece.AsSpan(start, copied).CopyTo(buffer.AsSpan(at));
+                at += copied;
+                start += copied;
+                if (copied == line && lineEnd >= 0)
+                {
+                    buffer[at++] = (byte)'\r';
+                    buffer[at++] = (byte)'\n';
+                    start++;
+                }
+            }
+        }
+        if (at > 0)
+        {
+            yield return buffer.AsMemory(0, at);
+        }
     }
 
     /// <summary>The text again (tests, previews): what a mail client shows.</summary>
@@ -146,9 +186,12 @@ public sealed class DigestRenderer : IDisposable
     internal const string PaperFooterTextKey = "Digest/PaperFooter.text";
     internal const string LayoutKey = "Shared/_EmailLayout";
 
+    private const long FooterCacheBytes = 4 * 1024 * 1024;
+
     private readonly EmailTemplates _templates;
     private readonly Lazy<Task> _compiled;
     private readonly MemoryCache _blocks;
+    private readonly MemoryCache _footers;
 
     public DigestRenderer(EmailTemplates templates, int blockCacheMegabytes = TemplateOptions.DefaultPaperBlockCacheMegabytes)
     {
@@ -161,6 +204,8 @@ public sealed class DigestRenderer : IDisposable
             CompactionPercentage = 0.25,
             TrackStatistics = true,
         });
+        // Footers differ only by their reason: a few per issue.
+        _footers = new MemoryCache(new MemoryCacheOptions { SizeLimit = FooterCacheBytes, CompactionPercentage = 0.25 });
     }
 
     /// <summary>Blocks reused and rendered so far (a low hit rate means the cache is too small for the subscribers' variety).</summary>
@@ -215,7 +260,11 @@ public sealed class DigestRenderer : IDisposable
             shown);
     }
 
-    public void Dispose() => _blocks.Dispose();
+    public void Dispose()
+    {
+        _blocks.Dispose();
+        _footers.Dispose();
+    }
 
     private async Task<PaperBlock> BlockAsync(DigestPaper paper)
     {
@@ -237,13 +286,20 @@ public sealed class DigestRenderer : IDisposable
         return block;
     }
 
-    /// <summary>The reader's own lines under a paper (its reason and vote links): rendered for every digest.</summary>
+    /// <summary>The reader's own lines under a paper (its reason and vote links): rendered once per reason, filled per digest.</summary>
     private async Task<PaperBlock> FooterAsync(DigestPaper paper)
     {
-        var view = new PaperFooterView(paper);
-        return new PaperBlock(
-            await _templates.RenderAsync(PaperFooterHtmlKey, view, EncodedPart.Encode).ConfigureAwait(false),
-            await _templates.RenderAsync(PaperFooterTextKey, view, EncodedPart.Encode).ConfigureAwait(false));
+        var key = new FooterKey(paper.Reason ?? "", paper.Votes is not null);
+        if (!_footers.TryGetValue(key, out (PaperFooter Html, PaperFooter Text) footer))
+        {
+            var view = new PaperFooterView(key.Reason, key.HasVotes);
+            footer = (await _templates.RenderAsync(PaperFooterHtmlKey, view, PaperFooter.Split).ConfigureAwait(false),
+                await _templates.RenderAsync(PaperFooterTextKey, view, PaperFooter.Split).ConfigureAwait(false));
+            using var entry = _footers.CreateEntry(key);
+            entry.Value = footer;
+            entry.Size = ((footer.Html.Length + footer.Text.Length + key.Reason.Length) * 2) + 200;
+        }
+        return new PaperBlock(footer.Html.Fill(paper.Votes, HtmlEncoder.Default), footer.Text.Fill(paper.Votes, encoder: null));
     }
 
     private async Task<Frame> RenderFrameAsync(DigestModel model, int papersShown)
@@ -307,6 +363,9 @@ public sealed class DigestRenderer : IDisposable
     }
 
     private sealed record PaperBlock(EncodedPart Html, EncodedPart Text);
+
+    /// <summary>What a rendered footer depends on besides the links.</summary>
+    private sealed record FooterKey(string Reason, bool HasVotes);
 
     /// <summary>A paper as a digest shows it: the shared block, then this reader's footer.</summary>
     private sealed record Entry(PaperBlock Block, PaperBlock Footer, bool Suggested);

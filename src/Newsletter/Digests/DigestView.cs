@@ -114,18 +114,25 @@ public sealed class PaperBlocks : TemplateSlot
 }
 
 /// <summary>
-/// The part of a paper's entry that is the reader's own, rendered for each digest after the shared block
-/// (Digest/PaperFooter.html and .text): why it is there, and the signed links that teach the digest.
+/// The part of a paper's entry that is the reader's own, shown after the shared block (Digest/PaperFooter.html and
+/// .text): why it is there, and the signed links that teach the digest. Rendered once per reason; the links are slots
+/// that each delivery fills with its own.
 /// </summary>
-public sealed class PaperFooterView(DigestPaper paper)
+public sealed class PaperFooterView
 {
-    public string Reason => paper.Reason ?? "";
+    internal PaperFooterView(string reason, bool hasVotes)
+    {
+        Reason = reason;
+        HasVotes = hasVotes;
+    }
 
-    public string MoreLink => paper.Votes?.More ?? "";
+    public string Reason { get; }
 
-    public string LessLink => paper.Votes?.Less ?? "";
+    public VoteLinkSlot MoreLink => VoteLinkSlot.More;
 
-    public bool HasVotes => paper.Votes is not null;
+    public VoteLinkSlot LessLink => VoteLinkSlot.Less;
+
+    public bool HasVotes { get; }
 }
 
 /// <summary>A piece of text, highlighted or not.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Security.Cryptography;
 using Npgsql;
@@ -58,7 +59,7 @@ public sealed class DigestLinkKeys
 
     private const int MacBytes = 16;
     private const int TokenBytes = 1 + sizeof(long) + MacBytes;
-    private readonly FrozenDictionary<byte, byte[]> _keys;
+    private readonly FrozenDictionary<byte, KeyedMac> _keys;
     private readonly byte _current;
 
     public DigestLinkKeys(IReadOnlyDictionary<byte, byte[]> keys)
@@ -72,7 +73,7 @@ public sealed class DigestLinkKeys
         {
             throw new InvalidOperationException("A digest link key is shorter than 256 bits.");
         }
-        _keys = keys.ToFrozenDictionary();
+        _keys = keys.ToFrozenDictionary(k => k.Key, k => new KeyedMac(k.Value));
         _current = keys.Keys.Max();
     }
 
@@ -161,9 +162,9 @@ public sealed class DigestLinkKeys
     }
 
     /// <summary>Decodes a token of exactly <paramref name="bytes"/>' length and finds the key its first byte names.</summary>
-    private bool TryDecode(string? token, Span<byte> bytes, out byte[] key)
+    private bool TryDecode(string? token, Span<byte> bytes, out KeyedMac key)
     {
-        key = [];
+        key = null!;
         // The status form: TryDecodeFromChars throws on a character outside the alphabet.
         return token is not null && token.Length == Base64Url.GetEncodedLength(bytes.Length) &&
             Base64Url.DecodeFromChars(token, bytes, out _, out var written) == System.Buffers.OperationStatus.Done && written == bytes.Length &&
@@ -175,24 +176,42 @@ public sealed class DigestLinkKeys
 
     private const int VoteTokenBytes = 1 + sizeof(long) + sizeof(long) + MacBytes;
 
-    private static void VoteMac(byte[] key, bool more, ReadOnlySpan<byte> keyIdDeliveryAndPaper, Span<byte> destination)
+    private static void VoteMac(KeyedMac key, bool more, ReadOnlySpan<byte> keyIdDeliveryAndPaper, Span<byte> destination)
     {
         Span<byte> input = stackalloc byte[1 + 17];
         input[0] = more ? (byte)5 : (byte)6;
         keyIdDeliveryAndPaper.CopyTo(input[1..]);
-        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, input, mac);
-        mac[..MacBytes].CopyTo(destination);
+        key.Compute(input, destination);
     }
 
-    private static void Mac(byte[] key, TokenPurpose purpose, ReadOnlySpan<byte> keyIdAndDelivery, Span<byte> destination)
+    private static void Mac(KeyedMac key, TokenPurpose purpose, ReadOnlySpan<byte> keyIdAndDelivery, Span<byte> destination)
     {
         Span<byte> input = stackalloc byte[1 + 9];
         input[0] = PurposeByte(purpose);
         keyIdAndDelivery.CopyTo(input[1..]);
-        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        HMACSHA256.HashData(key, input, mac);
-        mac[..MacBytes].CopyTo(destination);
+        key.Compute(input, destination);
+    }
+
+    /// <summary>
+    /// HMAC-SHA256 with one key, truncated to <see cref="MacBytes"/>. Instances are reused, one per thread at a time: the
+    /// key's pads are computed once per instance instead of once per token (a digest signs about twenty).
+    /// </summary>
+    private sealed class KeyedMac(byte[] key)
+    {
+        private readonly ConcurrentBag<IncrementalHash> _idle = [];
+
+        public void Compute(ReadOnlySpan<byte> input, Span<byte> destination)
+        {
+            if (!_idle.TryTake(out var hmac))
+            {
+                hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
+            }
+            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+            hmac.AppendData(input);
+            hmac.GetHashAndReset(mac);
+            _idle.Add(hmac);
+            mac[..MacBytes].CopyTo(destination);
+        }
     }
 
     // Fixed numbers, not the enum's order: reordering TokenPurpose must not invalidate links in people's inboxes. 5 and 6

@@ -31,6 +31,9 @@ public static class RenderBenchmark
                 BlockKey = shared ? $"{p.PaperId}|term" : null,
             }).ToList(), count, links);
 
+        // As SMTP writes a message: CRLF line ends (FormatOptions.Default has the platform's, LF here).
+        var wire = FormatOptions.Default.Clone();
+        wire.NewLineFormat = NewLineFormat.Dos;
         var sizes = new[] { 3, 10, 25, 70 };
         var details = new Dictionary<string, string> { ["load average at start"] = Support.BenchEnvironment.LoadAverage() };
         details["peak RSS before compiling the templates"] = PeakRss();
@@ -63,7 +66,7 @@ public static class RenderBenchmark
             {
                 var message = composer.Compose(new DigestEnvelope("reader@bench.example", 1, 1, 1, "10 papers", links), rendered);
                 using var measure = new MeasuringStream();
-                message.WriteTo(FormatOptions.Default, measure);
+                message.WriteTo(wire, measure);
                 bytes = measure.Length;
             }
             compose.Stop();

@@ -136,6 +136,70 @@ public sealed class DigestComposerTests
         Assert.False((await key.VerifyAsync(message)).Valid);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Compose_WrittenForSmtp_TheBytesMimeKitsLineEndFilterWritesAndASignatureThatVerifies(bool textOnly)
+    {
+        using var key = new DkimTestKey();
+        var options = MailOptions();
+        options.DkimPrivateKeyPath = key.Path;
+        options.DkimSelector = "digest2025";
+        var composer = new DigestComposer(new OutgoingMail(Options.Create(options), Clock));
+        // Long lines (soft line breaks), non-ASCII, "=" and a line that starts with a dot, in pieces like a digest's.
+        var paragraph = string.Concat(Enumerable.Repeat("Naïve diffusion = low-rank attention, 50% faster. ", 6));
+        var body = new RenderedDigest(
+            EncodedPart.Concat([EncodedPart.Encode("<html><body>\n<p>" + paragraph + "</p>\n"), EncodedPart.Encode(".hidden\n</body></html>")]),
+            EncodedPart.Concat([EncodedPart.Encode(paragraph + "\n\n"), EncodedPart.Encode(".\nend")]), 1);
+        var message = composer.Compose(Envelope() with { TextOnly = textOnly }, body);
+        var smtp = FormatOptions.Default.Clone();
+        smtp.NewLineFormat = NewLineFormat.Dos;
+        var unix = FormatOptions.Default.Clone();
+        unix.NewLineFormat = NewLineFormat.Unix;
+
+        var wire = Write(message, smtp);
+        using var wireAsync = new MemoryStream();
+        await message.WriteToAsync(smtp, wireAsync, TestContext.Current.CancellationToken);
+
+        // MimeKit writes LF through its own filter; CRLF is that with every line end made CRLF.
+        var lf = System.Text.Encoding.ASCII.GetString(Write(message, unix));
+        Assert.DoesNotContain("\r", lf, StringComparison.Ordinal);
+        Assert.Equal(lf.Replace("\n", "\r\n", StringComparison.Ordinal), System.Text.Encoding.ASCII.GetString(wire));
+        Assert.Equal(wire, wireAsync.ToArray());
+        var received = MimeMessage.Load(new MemoryStream(wire), TestContext.Current.CancellationToken);
+        Assert.True((await key.VerifyAsync(received)).Valid);
+        Assert.Equal(body.Text, received.TextBody!.ReplaceLineEndings("\n"));
+        Assert.Equal(textOnly ? null : body.Html, received.HtmlBody?.ReplaceLineEndings("\n"));
+
+        static byte[] Write(MimeMessage message, FormatOptions format)
+        {
+            using var stream = new MemoryStream();
+            message.WriteTo(format, stream);
+            return stream.ToArray();
+        }
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(77)]
+    [InlineData(78)]
+    [InlineData(79)]
+    [InlineData(16 * 1024)]
+    public void WireChunks_AnyBufferSize_TheContentWithCrlfLineEnds(int bufferBytes)
+    {
+        var paragraph = string.Concat(Enumerable.Repeat("Naïve diffusion = low-rank attention, 50% faster. ", 6));
+        var part = EncodedPart.Concat([EncodedPart.Encode(paragraph + "\n\n"), EncodedPart.Encode(""), EncodedPart.Encode("a\nb\n\nc")]);
+        using var stored = new MemoryStream();
+        part.OpenRead().CopyTo(stored);
+
+        var wire = part.WireChunks(new byte[bufferBytes]).SelectMany(chunk => chunk.ToArray()).ToArray();
+
+        var expected = System.Text.Encoding.ASCII.GetString(stored.ToArray()).Replace("\n", "\r\n", StringComparison.Ordinal);
+        Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(wire));
+        Assert.Equal(part.WireLength, wire.Length);
+    }
+
     [Fact]
     public void MailOptions_MissingFromOrBadListId_Invalid()
     {

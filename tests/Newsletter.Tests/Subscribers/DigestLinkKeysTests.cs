@@ -81,4 +81,33 @@ public class DigestLinkKeysTests
         Assert.Throws<InvalidOperationException>(() => Keys());
         Assert.Throws<InvalidOperationException>(() => Keys((1, new byte[16])));
     }
+
+    [Fact]
+    public void SignAndSignVote_ManyThreadsAtOnce_TokensOfTheDocumentedFormatThatLinksAlreadySentCarry()
+    {
+        var keys = Keys((1, KeyOne), (2, KeyTwo));
+
+        // Many signers at once share the keys' reused HMAC instances; every token must still be the format's own.
+        var tokens = Enumerable.Range(1, 2_000).AsParallel().WithDegreeOfParallelism(8)
+            .Select(id => (Id: (long)id, View: keys.Sign(id, TokenPurpose.View), More: keys.SignVote(id, 100 + id, more: true), Less: keys.SignVote(id, 100 + id, more: false)))
+            .ToList();
+
+        Assert.All(tokens, t =>
+        {
+            Assert.Equal(Expected(3, [2, .. BigEndian(t.Id)]), t.View);
+            Assert.Equal(Expected(5, [2, .. BigEndian(t.Id), .. BigEndian(100 + t.Id)]), t.More);
+            Assert.Equal(Expected(6, [2, .. BigEndian(t.Id), .. BigEndian(100 + t.Id)]), t.Less);
+        });
+
+        // Key id, ids, then the first 128 bits of HMAC-SHA256(newest key, purpose, key id, ids), base64url.
+        static string Expected(byte purpose, byte[] signed) =>
+            Base64Url.EncodeToString([.. signed, .. System.Security.Cryptography.HMACSHA256.HashData(KeyTwo, (byte[])[purpose, .. signed]).AsSpan(0, 16)]);
+
+        static byte[] BigEndian(long value)
+        {
+            var bytes = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes, value);
+            return bytes;
+        }
+    }
 }
