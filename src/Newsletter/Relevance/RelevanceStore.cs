@@ -18,8 +18,11 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
     /// <summary>Names the vectors' model in the tables: vectors of another model are never compared with these.</summary>
     public const string Model = "all-MiniLM-L6-v2";
 
-    /// <summary>Papers stored per statement while embedding, so a process stopped midway keeps what it did.</summary>
-    private const int PapersPerStore = 16;
+    /// <summary>
+    /// At most this many papers are embedded in one call and stored in one statement, so a process stopped midway keeps
+    /// what it did; each call keeps every core busy until its last batch, so fewer, evenly sized calls waste less.
+    /// </summary>
+    private const int PapersPerStore = 64;
 
     /// <summary>
     /// What a fan-out ranks with: the vectors of <paramref name="papers"/>, and the rows of the <paramref name="queries"/>'
@@ -72,18 +75,31 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
     {
         ArgumentNullException.ThrowIfNull(request);
         var started = Stopwatch.GetTimestamp();
-        var stored = await ReadPaperVectorsAsync(request.Papers.Select(p => p.Id).ToArray(), ct);
-        steps?.Mark("stored vectors read");
-        var papers = request.Papers.Where(p => !stored.ContainsKey(p.Id)).DistinctBy(p => p.Id).ToList();
-        foreach (var (chunk, index) in papers.Chunk(PapersPerStore).Select((c, i) => (c, i)))
+        var requested = request.Papers.DistinctBy(p => p.Id).ToList();
+        // Which papers another process stored meanwhile is read while the first chunk embeds: the process's first
+        // connection takes longer than the model's load. A paper stored meanwhile is at most embedded again, never stored twice.
+        var storedRead = ReadPaperVectorsAsync(requested.Select(p => p.Id).ToArray(), ct);
+        Dictionary<long, Embedding>? stored = null;
+        var papers = new List<PaperToEmbed>();
+        var chunks = Math.Max(1, (requested.Count + PapersPerStore - 1) / PapersPerStore);
+        foreach (var (chunk, index) in requested.Chunk(Math.Max(1, (requested.Count + chunks - 1) / chunks)).Select((c, i) => (c, i)))
         {
-            var vectors = embedder.EmbedPapers([.. chunk.Select(p => (p.Title, p.Abstract))], ct);
-            await StorePaperVectorsAsync([.. chunk.Select((p, i) => (p.Id, vectors[i]))], ct);
+            var toEmbed = stored is null ? chunk : [.. chunk.Where(p => !stored.ContainsKey(p.Id))];
+            var vectors = embedder.EmbedPapers([.. toEmbed.Select(p => (p.Title, p.Abstract))], ct);
+            if (stored is null)
+            {
+                stored = await storedRead;
+                steps?.Mark("stored vectors read");
+            }
+            var fresh = toEmbed.Select((p, i) => (Paper: p, Vector: vectors[i])).Where(e => !stored.ContainsKey(e.Paper.Id)).ToList();
+            await StorePaperVectorsAsync([.. fresh.Select(e => (e.Paper.Id, e.Vector))], ct);
+            papers.AddRange(fresh.Select(e => e.Paper));
             if (index == 0)
             {
                 steps?.Mark($"first {chunk.Length} papers stored");
             }
         }
+        stored ??= await storedRead;
         if (papers.Count > 0)
         {
             steps?.Mark($"{papers.Count} papers stored");
