@@ -81,25 +81,27 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         var storedRead = ReadPaperVectorsAsync(requested.Select(p => p.Id).ToArray(), ct);
         Dictionary<long, Embedding>? stored = null;
         var papers = new List<PaperToEmbed>();
-        var chunks = Math.Max(1, (requested.Count + PapersPerStore - 1) / PapersPerStore);
-        foreach (var (chunk, index) in requested.Chunk(Math.Max(1, (requested.Count + chunks - 1) / chunks)).Select((c, i) => (c, i)))
+        // Evenly sized calls: each keeps every core busy until its last batch.
+        var calls = Math.Max(1, (requested.Count + PapersPerStore - 1) / PapersPerStore);
+        foreach (var chunk in requested.Chunk(Math.Max(1, (requested.Count + calls - 1) / calls)))
         {
-            var toEmbed = stored is null ? chunk : [.. chunk.Where(p => !stored.ContainsKey(p.Id))];
+            var first = stored is null;
+            var toEmbed = first ? chunk : [.. chunk.Where(p => !stored!.ContainsKey(p.Id))];
             var vectors = embedder.EmbedPapers([.. toEmbed.Select(p => (p.Title, p.Abstract))], ct);
-            if (stored is null)
+            if (first)
             {
                 stored = await storedRead;
                 steps?.Mark("stored vectors read");
             }
-            var fresh = toEmbed.Select((p, i) => (Paper: p, Vector: vectors[i])).Where(e => !stored.ContainsKey(e.Paper.Id)).ToList();
+            var fresh = toEmbed.Select((p, i) => (Paper: p, Vector: vectors[i])).Where(e => !stored!.ContainsKey(e.Paper.Id)).ToList();
             await StorePaperVectorsAsync([.. fresh.Select(e => (e.Paper.Id, e.Vector))], ct);
             papers.AddRange(fresh.Select(e => e.Paper));
-            if (index == 0)
+            if (first)
             {
                 steps?.Mark($"first {chunk.Length} papers stored");
             }
         }
-        stored ??= await storedRead;
+        await storedRead; // With no paper requested, the read still ends before the lines begin.
         if (papers.Count > 0)
         {
             steps?.Mark($"{papers.Count} papers stored");

@@ -9,9 +9,6 @@ namespace Newsletter.Relevance;
 /// </summary>
 public sealed class StartupSteps
 {
-#pragma warning disable CA2211
-    public static StartupSteps? Probe; // TEMP
-#pragma warning restore CA2211
     private readonly TimeProvider _clock;
     private readonly DateTimeOffset _processStarted;
     private readonly List<(string Step, TimeSpan Elapsed, TimeSpan Cpu)> _steps = [];
