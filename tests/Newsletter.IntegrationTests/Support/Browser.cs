@@ -17,13 +17,6 @@ internal sealed class Browser : IAsyncDisposable
         this.browser = browser;
     }
 
-    /// <summary>
-    /// For <c>WaitForURLAsync</c> after a click: wait for the new URL only, not for its load event, which Playwright's
-    /// client can miss when the page loads before the wait begins (a 60 s timeout once in a full run, with the page
-    /// long loaded and the network idle). The assertions that follow wait for the page's content.
-    /// </summary>
-    public static PageWaitForURLOptions Committed { get; } = new() { WaitUntil = WaitUntilState.Commit };
-
     public static async Task<Browser> LaunchAsync()
     {
         const string chromium = "/usr/bin/chromium";
