@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks (never part of `dotnet test`): installs what is missing (apt), starts a private PostgreSQL
 # (with PostgreSQL's durability defaults: fsync and synchronous_commit on, as deployed), Dovecot and Postfix's
-# smtp-sink on free loopback ports, builds Release, runs tests/Newsletter.Benchmarks, stops everything it started.
+# smtp-sink on free loopback ports, builds Release and publishes the app (as deployed), runs tests/Newsletter.Benchmarks,
+# stops everything it started.
 # Usage: tests/bench.sh [scenario...]   scenarios: parse matching scoring render fan-out outcome-writes ingestion time-to-inbox web (default: all)
 # Sizes (env): BENCH_SUBSCRIBERS=100000 BENCH_SMTP_CONNECTIONS=4 BENCH_BACKLOG=1000 BENCH_WRK_DURATION=20s
 #              BENCH_INBOX_LISTINGS=5 BENCH_INBOX_SUBSCRIBERS=1000
@@ -46,9 +47,12 @@ wait_until 10 "smtp-sink on port $smtp_port" bash -c "exec 3<>/dev/tcp/127.0.0.1
 echo "services: PostgreSQL ${NEWSLETTER_TEST_PG%%;Username=*} (durable defaults), Dovecot $NEWSLETTER_TEST_IMAP, smtp-sink 127.0.0.1:$smtp_port (in $work)"
 
 dotnet build Newsletter.sln -c Release --nologo -v quiet
+# The app's own processes (worker, web, the embedding child) run as deployed: published, compiled ahead of time.
+app=$root/src/Newsletter/bin/Release/publish
+dotnet publish "$root/src/Newsletter" -c Release --nologo -v quiet -o "$app"
 
 export BENCH_PG=$NEWSLETTER_TEST_PG BENCH_IMAP=$NEWSLETTER_TEST_IMAP BENCH_IMAP_PASSWORD=$NEWSLETTER_TEST_IMAP_PASSWORD
 export BENCH_SMTP=127.0.0.1:$smtp_port BENCH_WORK=$work
-export BENCH_APP_DLL=$root/src/Newsletter/bin/Release/net10.0/newsletter.dll
+export BENCH_APP_DLL=$app/newsletter.dll
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 dotnet "$root/tests/Newsletter.Benchmarks/bin/Release/net10.0/Newsletter.Benchmarks.dll" "$@"
