@@ -194,7 +194,8 @@ public sealed class IssuePlanner
     private PlannedLines.Line LineOf(InterestQuery query)
     {
         var canonical = query.ToString();
-        if (_plannedLines.TryGet(canonical, out var line))
+        var hash = PlannedLines.Hash(canonical);
+        if (_plannedLines.TryGet(canonical, hash, out var line))
         {
             return line;
         }
@@ -203,8 +204,8 @@ public sealed class IssuePlanner
         var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
         var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
         var matched = _matcher.MatchInto(query, ids, scores);
-        var row = _lines.RowStart(TextEmbedder.InterestsText(query));
-        return _plannedLines.Add(canonical, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), ids[..matched], scores[..matched]);
+        var row = _lines.RowStart(query);
+        return _plannedLines.Add(canonical, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), ids[..matched], scores[..matched]);
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

@@ -32,14 +32,17 @@ internal sealed class PlannedLines
         public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);
     }
 
-    public bool TryGet(string canonical, out Line line) => Volatile.Read(ref _table).TryGet(canonical, out line);
+    /// <summary>The hash <see cref="TryGet"/> and <see cref="Add"/> take: a new line is hashed once, not once per look-up.</summary>
+    public static int Hash(string canonical) => canonical.GetHashCode(StringComparison.Ordinal);
+
+    public bool TryGet(string canonical, int hash, out Line line) => Volatile.Read(ref _table).TryGet(canonical, hash, out line);
 
     /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
-    public Line Add(string canonical, int row, bool[] unsuggestible, ReadOnlySpan<long> matchIds, ReadOnlySpan<double> matchScores)
+    public Line Add(string canonical, int hash, int row, bool[] unsuggestible, ReadOnlySpan<long> matchIds, ReadOnlySpan<double> matchScores)
     {
         lock (_adding)
         {
-            if (_table.TryGet(canonical, out var known))
+            if (_table.TryGet(canonical, hash, out var known))
             {
                 return known;
             }
@@ -67,11 +70,11 @@ internal sealed class PlannedLines
             }
 
             var line = new Line(row, unsuggestible, ids, scores, start, matchIds.Length);
-            if (!_table.TryAdd(canonical, line))
+            if (!_table.TryAdd(canonical, hash, line))
             {
                 // Full: a table twice the size takes every line, then replaces the old one for readers.
                 var larger = _table.Grow();
-                larger.TryAdd(canonical, line);
+                larger.TryAdd(canonical, hash, line);
                 Volatile.Write(ref _table, larger);
             }
 
@@ -86,10 +89,10 @@ internal sealed class PlannedLines
         private readonly Line[] _values = new Line[capacity];
         private int _count;
 
-        public bool TryGet(string canonical, out Line line)
+        public bool TryGet(string canonical, int hash, out Line line)
         {
             var mask = _keys.Length - 1;
-            for (var i = canonical.GetHashCode(StringComparison.Ordinal) & mask; ; i = (i + 1) & mask)
+            for (var i = hash & mask; ; i = (i + 1) & mask)
             {
                 var key = Volatile.Read(ref _keys[i]);
                 if (string.Equals(key, canonical, StringComparison.Ordinal))
@@ -107,7 +110,7 @@ internal sealed class PlannedLines
         }
 
         /// <summary>False when the table is half full (the caller grows it).</summary>
-        public bool TryAdd(string canonical, Line line)
+        public bool TryAdd(string canonical, int hash, Line line)
         {
             if (2 * (_count + 1) > _keys.Length)
             {
@@ -115,7 +118,7 @@ internal sealed class PlannedLines
             }
 
             var mask = _keys.Length - 1;
-            var i = canonical.GetHashCode(StringComparison.Ordinal) & mask;
+            var i = hash & mask;
             while (_keys[i] is not null)
             {
                 i = (i + 1) & mask;
@@ -134,7 +137,7 @@ internal sealed class PlannedLines
             {
                 if (_keys[i] is { } key)
                 {
-                    larger.TryAdd(key, _values[i]);
+                    larger.TryAdd(key, Hash(key), _values[i]);
                 }
             }
 
