@@ -82,29 +82,32 @@ internal sealed class PlannedLines
         }
     }
 
-    /// <summary>Open addressing, filled to half at most; an entry's value is written before its key.</summary>
+    /// <summary>
+    /// Open addressing, filled to half at most; an entry's hash and line are written before its key. Key, hash and line
+    /// sit side by side, so a look-up reads one entry, and compares texts only when the hashes agree.
+    /// </summary>
     private sealed class Table(int capacity)
     {
-        private readonly string?[] _keys = new string?[capacity];
-        private readonly Line[] _values = new Line[capacity];
+        private readonly Entry[] _entries = new Entry[capacity];
         private int _count;
 
         public bool TryGet(string canonical, int hash, out Line line)
         {
-            var mask = _keys.Length - 1;
+            var mask = _entries.Length - 1;
             for (var i = hash & mask; ; i = (i + 1) & mask)
             {
-                var key = Volatile.Read(ref _keys[i]);
-                if (string.Equals(key, canonical, StringComparison.Ordinal))
-                {
-                    line = _values[i];
-                    return true;
-                }
-
+                ref readonly var entry = ref _entries[i];
+                var key = Volatile.Read(in entry.Key);
                 if (key is null)
                 {
                     line = default;
                     return false;
+                }
+
+                if (entry.Hash == hash && string.Equals(key, canonical, StringComparison.Ordinal))
+                {
+                    line = entry.Line;
+                    return true;
                 }
             }
         }
@@ -112,36 +115,44 @@ internal sealed class PlannedLines
         /// <summary>False when the table is half full (the caller grows it).</summary>
         public bool TryAdd(string canonical, int hash, Line line)
         {
-            if (2 * (_count + 1) > _keys.Length)
+            if (2 * (_count + 1) > _entries.Length)
             {
                 return false;
             }
 
-            var mask = _keys.Length - 1;
+            var mask = _entries.Length - 1;
             var i = hash & mask;
-            while (_keys[i] is not null)
+            while (_entries[i].Key is not null)
             {
                 i = (i + 1) & mask;
             }
 
-            _values[i] = line;
-            Volatile.Write(ref _keys[i], canonical);
+            _entries[i].Hash = hash;
+            _entries[i].Line = line;
+            Volatile.Write(ref _entries[i].Key, canonical);
             _count++;
             return true;
         }
 
         public Table Grow()
         {
-            var larger = new Table(2 * _keys.Length);
-            for (var i = 0; i < _keys.Length; i++)
+            var larger = new Table(2 * _entries.Length);
+            foreach (var entry in _entries)
             {
-                if (_keys[i] is { } key)
+                if (entry.Key is { } key)
                 {
-                    larger.TryAdd(key, Hash(key), _values[i]);
+                    larger.TryAdd(key, entry.Hash, entry.Line);
                 }
             }
 
             return larger;
+        }
+
+        private struct Entry
+        {
+            public string? Key;
+            public int Hash;
+            public Line Line;
         }
     }
 }
