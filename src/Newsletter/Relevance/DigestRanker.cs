@@ -84,16 +84,16 @@ public static class DigestRanker
         RelevanceSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(matches);
-        var ids = new long[matches.Count];
+        ArgumentNullException.ThrowIfNull(issue);
+        ArgumentNullException.ThrowIfNull(profile);
+        var positions = new int[matches.Count];
         var scores = new double[matches.Count];
         for (var m = 0; m < matches.Count; m++)
         {
-            ids[m] = matches[m].PaperId;
+            positions[m] = issue.PositionOf(matches[m].PaperId);
             scores[m] = matches[m].Score;
         }
 
-        ArgumentNullException.ThrowIfNull(issue);
-        ArgumentNullException.ThrowIfNull(profile);
         bool[] unsuggestible = [];
         if (suggestible is not null)
         {
@@ -105,7 +105,7 @@ public static class DigestRanker
         }
 
         var ranking = new DigestRanking();
-        Rank(issue, issue.InterestRow(profile), profile.Split, ids, scores, unsuggestible, maxSuggestions, ranking, settings);
+        Rank(issue, issue.InterestRow(profile), profile.Split, positions, scores, unsuggestible, maxSuggestions, ranking, settings);
         var shown = new RankedPaper[ranking.ShownMatches.Length];
         for (var k = 0; k < shown.Length; k++)
         {
@@ -134,8 +134,9 @@ public static class DigestRanker
     /// <summary>
     /// The same decision into a reusable <paramref name="into"/>, allocating nothing: what a fan-out calls for each
     /// reader. <paramref name="interests"/> is the line's row (<see cref="IssueSimilarities.InterestRow(string, Embedding)"/>;
-    /// empty when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
-    /// keyword matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
+    /// empty when the line has no vector). <paramref name="matchPositions"/> (where each paper is in
+    /// <paramref name="issue"/>, -1 for a paper without a vector) and <paramref name="matchScores"/> are the keyword
+    /// matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
     /// marks, by issue position, the papers the line's -terms exclude (<see cref="SuggestionFilter.Unsuggestible"/>;
     /// empty when none).
     /// </summary>
@@ -143,7 +144,7 @@ public static class DigestRanker
         IssueSimilarities issue,
         ReadOnlySpan<float> interests,
         ProfileVotes votes,
-        ReadOnlySpan<long> matchIds,
+        ReadOnlySpan<int> matchPositions,
         ReadOnlySpan<double> matchScores,
         ReadOnlySpan<bool> unsuggestible,
         int maxSuggestions,
@@ -154,14 +155,14 @@ public static class DigestRanker
         ArgumentNullException.ThrowIfNull(votes);
         ArgumentNullException.ThrowIfNull(into);
         ArgumentOutOfRangeException.ThrowIfNegative(maxSuggestions);
-        if (matchScores.Length != matchIds.Length)
+        if (matchScores.Length != matchPositions.Length)
         {
             throw new ArgumentException("One score per matched paper.", nameof(matchScores));
         }
 
         settings ??= RelevanceSettings.Default;
         var n = issue.PaperCount;
-        into.Reset(n, matchIds.Length);
+        into.Reset(n, matchPositions.Length);
         var excluded = into.ExcludedSpan(n);
         var like = into.LikeSpan(n);
         var unlike = into.UnlikeSpan(n);
@@ -191,9 +192,9 @@ public static class DigestRanker
         }
 
         var hideMargin = (float)settings.HideMargin;
-        for (var m = 0; m < matchIds.Length; m++)
+        for (var m = 0; m < matchPositions.Length; m++)
         {
-            var i = issue.PositionOf(matchIds[m]);
+            var i = matchPositions[m];
             if (i < 0)
             {
                 // A paper without a vector yet is ranked as keywords alone would rank it.
