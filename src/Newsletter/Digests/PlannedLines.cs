@@ -83,32 +83,29 @@ internal sealed class PlannedLines
         }
     }
 
-    /// <summary>
-    /// Open addressing, filled to half at most; an entry's hash and line are written before its key. Key, hash and line
-    /// sit side by side, so a look-up reads one entry, and compares texts only when the hashes agree.
-    /// </summary>
+    /// <summary>Open addressing, filled to half at most; an entry's value is written before its key.</summary>
     private sealed class Table(int capacity)
     {
-        private readonly Entry[] _entries = new Entry[capacity];
+        private readonly string?[] _keys = new string?[capacity];
+        private readonly Line[] _values = new Line[capacity];
         private int _count;
 
         public bool TryGet(string canonical, int hash, out Line line)
         {
-            var mask = _entries.Length - 1;
+            var mask = _keys.Length - 1;
             for (var i = hash & mask; ; i = (i + 1) & mask)
             {
-                ref readonly var entry = ref _entries[i];
-                var key = Volatile.Read(in entry.Key);
+                var key = Volatile.Read(ref _keys[i]);
+                if (string.Equals(key, canonical, StringComparison.Ordinal))
+                {
+                    line = _values[i];
+                    return true;
+                }
+
                 if (key is null)
                 {
                     line = default;
                     return false;
-                }
-
-                if (entry.Hash == hash && string.Equals(key, canonical, StringComparison.Ordinal))
-                {
-                    line = entry.Line;
-                    return true;
                 }
             }
         }
@@ -116,44 +113,36 @@ internal sealed class PlannedLines
         /// <summary>False when the table is half full (the caller grows it).</summary>
         public bool TryAdd(string canonical, int hash, Line line)
         {
-            if (2 * (_count + 1) > _entries.Length)
+            if (2 * (_count + 1) > _keys.Length)
             {
                 return false;
             }
 
-            var mask = _entries.Length - 1;
+            var mask = _keys.Length - 1;
             var i = hash & mask;
-            while (_entries[i].Key is not null)
+            while (_keys[i] is not null)
             {
                 i = (i + 1) & mask;
             }
 
-            _entries[i].Hash = hash;
-            _entries[i].Line = line;
-            Volatile.Write(ref _entries[i].Key, canonical);
+            _values[i] = line;
+            Volatile.Write(ref _keys[i], canonical);
             _count++;
             return true;
         }
 
         public Table Grow()
         {
-            var larger = new Table(2 * _entries.Length);
-            foreach (var entry in _entries)
+            var larger = new Table(2 * _keys.Length);
+            for (var i = 0; i < _keys.Length; i++)
             {
-                if (entry.Key is { } key)
+                if (_keys[i] is { } key)
                 {
-                    larger.TryAdd(key, entry.Hash, entry.Line);
+                    larger.TryAdd(key, Hash(key), _values[i]);
                 }
             }
 
             return larger;
-        }
-
-        private struct Entry
-        {
-            public string? Key;
-            public int Hash;
-            public Line Line;
         }
     }
 }
