@@ -19,6 +19,8 @@ public sealed class IssuePlanner
     private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
     private readonly ConcurrentDictionary<long, string> _likedReasons = new();
     private readonly PlannedLines _plannedLines;
+    /// <summary>Each matcher paper's position among the papers with a vector (-1: none yet), by matcher position.</summary>
+    private readonly int[] _vectorPositions;
 
     /// <param name="lines">The readers' lines' rows against <paramref name="similarities"/>' papers.</param>
     public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, LineRows lines, IReadOnlyDictionary<long, ProfileVotes> votes)
@@ -32,6 +34,12 @@ public sealed class IssuePlanner
         _lines = lines;
         _votes = votes;
         _plannedLines = new PlannedLines(lines.Count);
+        _vectorPositions = new int[matcher.PaperCount];
+        for (var p = 0; p < _vectorPositions.Length; p++)
+        {
+            _vectorPositions[p] = similarities.PositionOf(matcher.PaperIdAt(p));
+        }
+
         similarities.PrepareVotes(DistinctVotes(votes.Values));
     }
 
@@ -85,15 +93,15 @@ public sealed class IssuePlanner
         var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
         var line = LineOf(query);
         var readerVotes = _votes.GetValueOrDefault(subscriberId);
-        scoped ReadOnlySpan<long> ids = line.MatchIds;
+        scoped ReadOnlySpan<int> matches = line.MatchPositions;
         scoped ReadOnlySpan<double> scores = line.MatchScores;
+        var papers = _matcher.PaperCount;
         if (received is not null)
         {
-            var papers = _matcher.PaperCount;
-            var keptIds = papers <= 128 ? stackalloc long[papers] : new long[papers];
+            var keptMatches = papers <= 128 ? stackalloc int[papers] : new int[papers];
             var keptScores = papers <= 128 ? stackalloc double[papers] : new double[papers];
-            var kept = WithoutReceived(ids, scores, received, keptIds, keptScores);
-            ids = keptIds[..kept];
+            var kept = WithoutReceived(matches, scores, received, keptMatches, keptScores);
+            matches = keptMatches[..kept];
             scores = keptScores[..kept];
         }
 
@@ -106,19 +114,26 @@ public sealed class IssuePlanner
                 total += score;
             }
 
-            return ids.IsEmpty ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, ids.ToArray(), (float)total, null);
+            return matches.IsEmpty ? new DeliveryPlan(subscriberId, [], 0, nothing) : new DeliveryPlan(subscriberId, IdsOf(matches), (float)total, null);
+        }
+
+        // Where each match is among the papers with a vector, as the ranker reads them.
+        var vectorPositions = papers <= 128 ? stackalloc int[matches.Length] : new int[matches.Length];
+        for (var m = 0; m < matches.Length; m++)
+        {
+            vectorPositions[m] = _vectorPositions[matches[m]];
         }
 
         var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
         var interests = line.Row < 0 ? default : _lines.Row(line.Row);
-        DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, ids, scores, unsuggestible, reader.Suggestions, ranking);
+        DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, vectorPositions, scores, unsuggestible, reader.Suggestions, ranking);
         var shownMatches = ranking.ShownMatches;
         var suggested = ranking.Suggestions;
         var hidden = ranking.HiddenMatches;
         var hiddenIds = hidden.Length == 0 ? [] : new long[hidden.Length];
         for (var k = 0; k < hidden.Length; k++)
         {
-            hiddenIds[k] = ids[hidden[k]];
+            hiddenIds[k] = _matcher.PaperIdAt(matches[hidden[k]]);
         }
 
         if (shownMatches.Length + suggested.Length == 0)
@@ -136,7 +151,7 @@ public sealed class IssuePlanner
         double sum = 0;
         for (var k = 0; k < shownMatches.Length; k++)
         {
-            shown[k] = ids[shownMatches[k]];
+            shown[k] = _matcher.PaperIdAt(matches[shownMatches[k]]);
             reasons[k] = "";
             sum += scores[shownMatches[k]];
         }
@@ -157,21 +172,33 @@ public sealed class IssuePlanner
     }
 
     /// <summary>Copies the matches, kept in order, but the papers in <paramref name="received"/>; returns how many stay.</summary>
-    private static int WithoutReceived(ReadOnlySpan<long> ids, ReadOnlySpan<double> scores, HashSet<long> received,
-        Span<long> keptIds, Span<double> keptScores)
+    private int WithoutReceived(ReadOnlySpan<int> matches, ReadOnlySpan<double> scores, HashSet<long> received,
+        Span<int> keptMatches, Span<double> keptScores)
     {
         var kept = 0;
-        for (var k = 0; k < ids.Length; k++)
+        for (var k = 0; k < matches.Length; k++)
         {
-            if (!received.Contains(ids[k]))
+            if (!received.Contains(_matcher.PaperIdAt(matches[k])))
             {
-                keptIds[kept] = ids[k];
+                keptMatches[kept] = matches[k];
                 keptScores[kept] = scores[k];
                 kept++;
             }
         }
 
         return kept;
+    }
+
+    /// <summary>The ids of the matched papers (positions in the matcher's issue), in order.</summary>
+    private long[] IdsOf(ReadOnlySpan<int> matches)
+    {
+        var ids = new long[matches.Length];
+        for (var k = 0; k < ids.Length; k++)
+        {
+            ids[k] = _matcher.PaperIdAt(matches[k]);
+        }
+
+        return ids;
     }
 
     /// <summary>The line's unsuggestible papers and the papers in <paramref name="received"/>, by position in the issue.</summary>
@@ -194,17 +221,18 @@ public sealed class IssuePlanner
     private PlannedLines.Line LineOf(InterestQuery query)
     {
         var canonical = query.ToString();
-        if (_plannedLines.TryGet(canonical, out var line))
+        var hash = PlannedLines.Hash(canonical);
+        if (_plannedLines.TryGet(canonical, hash, out var line))
         {
             return line;
         }
 
         var papers = _matcher.PaperCount;
-        var ids = papers <= 128 ? stackalloc long[papers] : new long[papers];
+        var matches = papers <= 128 ? stackalloc int[papers] : new int[papers];
         var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
-        var matched = _matcher.MatchInto(query, ids, scores);
-        var row = _lines.RowStart(TextEmbedder.InterestsText(query));
-        return _plannedLines.Add(canonical, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), ids[..matched], scores[..matched]);
+        var matched = _matcher.MatchInto(query, matches, scores);
+        var row = _lines.RowStart(query);
+        return _plannedLines.Add(canonical, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched], scores[..matched]);
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

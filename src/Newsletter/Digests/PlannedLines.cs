@@ -6,7 +6,7 @@ namespace Newsletter.Digests;
 /// <summary>
 /// What a fan-out works out once per keyword line for every reader who typed it (by the query's canonical text, which
 /// the query keeps: a bounded <see cref="InterestQueryCache"/> may parse one line into several objects): where the line's row is
-/// among the lines' rows, the papers its -terms keep out of suggestions, and its keyword matches (ids and scores, best
+/// among the lines' rows, the papers its -terms keep out of suggestions, and its keyword matches (positions and scores, best
 /// first), kept in a few large arrays. Look-ups take no lock; adding takes one.
 /// </summary>
 internal sealed class PlannedLines
@@ -15,7 +15,7 @@ internal sealed class PlannedLines
     private const int MaxChunkSize = 1 << 13;
 
     private readonly Lock _adding = new();
-    private long[] _idChunk = [];
+    private int[] _positionChunk = [];
     private double[] _scoreChunk = [];
     private int _chunkUsed;
     private Table _table;
@@ -24,54 +24,58 @@ internal sealed class PlannedLines
     public PlannedLines(int expectedLines) =>
         _table = new Table((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, 2 * expectedLines)));
 
-    /// <summary>A line as its readers are planned: its row's start (-1: no vector), its -term mask, its matches.</summary>
-    public readonly record struct Line(int Row, bool[] Unsuggestible, long[] MatchChunk, double[] ScoreChunk, int MatchStart, int MatchCount)
+    /// <summary>A line as its readers are planned: its row's start (-1: no vector), its -term mask, its matches (the
+    /// papers' positions in the matcher's issue, and their scores).</summary>
+    public readonly record struct Line(int Row, bool[] Unsuggestible, int[] MatchChunk, double[] ScoreChunk, int MatchStart, int MatchCount)
     {
-        public ReadOnlySpan<long> MatchIds => MatchChunk.AsSpan(MatchStart, MatchCount);
+        public ReadOnlySpan<int> MatchPositions => MatchChunk.AsSpan(MatchStart, MatchCount);
 
         public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);
     }
 
-    public bool TryGet(string canonical, out Line line) => Volatile.Read(ref _table).TryGet(canonical, out line);
+    /// <summary>The hash <see cref="TryGet"/> and <see cref="Add"/> take: a new line is hashed once, not once per look-up.</summary>
+    public static int Hash(string canonical) => canonical.GetHashCode(StringComparison.Ordinal);
+
+    public bool TryGet(string canonical, int hash, out Line line) => Volatile.Read(ref _table).TryGet(canonical, hash, out line);
 
     /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
-    public Line Add(string canonical, int row, bool[] unsuggestible, ReadOnlySpan<long> matchIds, ReadOnlySpan<double> matchScores)
+    public Line Add(string canonical, int hash, int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores)
     {
         lock (_adding)
         {
-            if (_table.TryGet(canonical, out var known))
+            if (_table.TryGet(canonical, hash, out var known))
             {
                 return known;
             }
 
-            long[] ids = [];
+            int[] positions = [];
             double[] scores = [];
             var start = 0;
-            if (matchIds.Length > 0)
+            if (matchPositions.Length > 0)
             {
-                if (_chunkUsed + matchIds.Length > _idChunk.Length)
+                if (_chunkUsed + matchPositions.Length > _positionChunk.Length)
                 {
                     // Chunks grow from small (a re-send plans one reader) to a size that stays off the large object heap.
-                    var size = Math.Max(matchIds.Length, Math.Clamp(2 * _idChunk.Length, FirstChunkSize, MaxChunkSize));
-                    _idChunk = new long[size];
+                    var size = Math.Max(matchPositions.Length, Math.Clamp(2 * _positionChunk.Length, FirstChunkSize, MaxChunkSize));
+                    _positionChunk = new int[size];
                     _scoreChunk = new double[size];
                     _chunkUsed = 0;
                 }
 
-                ids = _idChunk;
+                positions = _positionChunk;
                 scores = _scoreChunk;
                 start = _chunkUsed;
-                matchIds.CopyTo(ids.AsSpan(start));
+                matchPositions.CopyTo(positions.AsSpan(start));
                 matchScores.CopyTo(scores.AsSpan(start));
-                _chunkUsed += matchIds.Length;
+                _chunkUsed += matchPositions.Length;
             }
 
-            var line = new Line(row, unsuggestible, ids, scores, start, matchIds.Length);
-            if (!_table.TryAdd(canonical, line))
+            var line = new Line(row, unsuggestible, positions, scores, start, matchPositions.Length);
+            if (!_table.TryAdd(canonical, hash, line))
             {
                 // Full: a table twice the size takes every line, then replaces the old one for readers.
                 var larger = _table.Grow();
-                larger.TryAdd(canonical, line);
+                larger.TryAdd(canonical, hash, line);
                 Volatile.Write(ref _table, larger);
             }
 
@@ -86,10 +90,10 @@ internal sealed class PlannedLines
         private readonly Line[] _values = new Line[capacity];
         private int _count;
 
-        public bool TryGet(string canonical, out Line line)
+        public bool TryGet(string canonical, int hash, out Line line)
         {
             var mask = _keys.Length - 1;
-            for (var i = canonical.GetHashCode(StringComparison.Ordinal) & mask; ; i = (i + 1) & mask)
+            for (var i = hash & mask; ; i = (i + 1) & mask)
             {
                 var key = Volatile.Read(ref _keys[i]);
                 if (string.Equals(key, canonical, StringComparison.Ordinal))
@@ -107,7 +111,7 @@ internal sealed class PlannedLines
         }
 
         /// <summary>False when the table is half full (the caller grows it).</summary>
-        public bool TryAdd(string canonical, Line line)
+        public bool TryAdd(string canonical, int hash, Line line)
         {
             if (2 * (_count + 1) > _keys.Length)
             {
@@ -115,7 +119,7 @@ internal sealed class PlannedLines
             }
 
             var mask = _keys.Length - 1;
-            var i = canonical.GetHashCode(StringComparison.Ordinal) & mask;
+            var i = hash & mask;
             while (_keys[i] is not null)
             {
                 i = (i + 1) & mask;
@@ -134,7 +138,7 @@ internal sealed class PlannedLines
             {
                 if (_keys[i] is { } key)
                 {
-                    larger.TryAdd(key, _values[i]);
+                    larger.TryAdd(key, Hash(key), _values[i]);
                 }
             }
 

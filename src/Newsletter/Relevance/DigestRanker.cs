@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -83,16 +84,16 @@ public static class DigestRanker
         RelevanceSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(matches);
-        var ids = new long[matches.Count];
+        ArgumentNullException.ThrowIfNull(issue);
+        ArgumentNullException.ThrowIfNull(profile);
+        var positions = new int[matches.Count];
         var scores = new double[matches.Count];
         for (var m = 0; m < matches.Count; m++)
         {
-            ids[m] = matches[m].PaperId;
+            positions[m] = issue.PositionOf(matches[m].PaperId);
             scores[m] = matches[m].Score;
         }
 
-        ArgumentNullException.ThrowIfNull(issue);
-        ArgumentNullException.ThrowIfNull(profile);
         bool[] unsuggestible = [];
         if (suggestible is not null)
         {
@@ -104,7 +105,7 @@ public static class DigestRanker
         }
 
         var ranking = new DigestRanking();
-        Rank(issue, issue.InterestRow(profile), profile.Split, ids, scores, unsuggestible, maxSuggestions, ranking, settings);
+        Rank(issue, issue.InterestRow(profile), profile.Split, positions, scores, unsuggestible, maxSuggestions, ranking, settings);
         var shown = new RankedPaper[ranking.ShownMatches.Length];
         for (var k = 0; k < shown.Length; k++)
         {
@@ -133,8 +134,9 @@ public static class DigestRanker
     /// <summary>
     /// The same decision into a reusable <paramref name="into"/>, allocating nothing: what a fan-out calls for each
     /// reader. <paramref name="interests"/> is the line's row (<see cref="IssueSimilarities.InterestRow(string, Embedding)"/>;
-    /// empty when the line has no vector). <paramref name="matchIds"/> and <paramref name="matchScores"/> are the
-    /// keyword matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
+    /// empty when the line has no vector). <paramref name="matchPositions"/> (where each paper is in
+    /// <paramref name="issue"/>, -1 for a paper without a vector) and <paramref name="matchScores"/> are the keyword
+    /// matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
     /// marks, by issue position, the papers the line's -terms exclude (<see cref="SuggestionFilter.Unsuggestible"/>;
     /// empty when none).
     /// </summary>
@@ -142,7 +144,7 @@ public static class DigestRanker
         IssueSimilarities issue,
         ReadOnlySpan<float> interests,
         ProfileVotes votes,
-        ReadOnlySpan<long> matchIds,
+        ReadOnlySpan<int> matchPositions,
         ReadOnlySpan<double> matchScores,
         ReadOnlySpan<bool> unsuggestible,
         int maxSuggestions,
@@ -153,14 +155,14 @@ public static class DigestRanker
         ArgumentNullException.ThrowIfNull(votes);
         ArgumentNullException.ThrowIfNull(into);
         ArgumentOutOfRangeException.ThrowIfNegative(maxSuggestions);
-        if (matchScores.Length != matchIds.Length)
+        if (matchScores.Length != matchPositions.Length)
         {
             throw new ArgumentException("One score per matched paper.", nameof(matchScores));
         }
 
         settings ??= RelevanceSettings.Default;
         var n = issue.PaperCount;
-        into.Reset(n, matchIds.Length);
+        into.Reset(n, matchPositions.Length);
         var excluded = into.ExcludedSpan(n);
         var like = into.LikeSpan(n);
         var unlike = into.UnlikeSpan(n);
@@ -190,9 +192,9 @@ public static class DigestRanker
         }
 
         var hideMargin = (float)settings.HideMargin;
-        for (var m = 0; m < matchIds.Length; m++)
+        for (var m = 0; m < matchPositions.Length; m++)
         {
-            var i = issue.PositionOf(matchIds[m]);
+            var i = matchPositions[m];
             if (i < 0)
             {
                 // A paper without a vector yet is ranked as keywords alone would rank it.
@@ -218,44 +220,57 @@ public static class DigestRanker
         }
 
         var threshold = (float)settings.SuggestionThreshold;
-        for (var i = 0; i < n; i++)
+        var thresholds = Vector256.Create(threshold);
+        for (var start = 0; start < n; start += Vector256<float>.Count)
         {
-            if (excluded[i] || like[i] < threshold || like[i] <= unlike[i] || (!unsuggestible.IsEmpty && unsuggestible[i]))
+            // Most papers stand below the threshold: one comparison per eight papers finds the few that do not.
+            var candidates = n - start >= Vector256<float>.Count
+                ? ~Vector256.LessThan(Vector256.Create<float>(like[start..]), thresholds).ExtractMostSignificantBits() & 0xFF
+                : (1u << (n - start)) - 1;
+            for (; candidates != 0; candidates &= candidates - 1)
             {
-                continue;
-            }
+                var i = start + BitOperations.TrailingZeroCount(candidates);
+                if (excluded[i] || like[i] < threshold || like[i] <= unlike[i] || (!unsuggestible.IsEmpty && unsuggestible[i]))
+                {
+                    continue;
+                }
 
-            var net = like[i] - MathF.Max(0, unlike[i]);
-            if (settings.SuggestOnNetScore && net < threshold)
-            {
-                continue;
-            }
+                var net = like[i] - MathF.Max(0, unlike[i]);
+                if (settings.SuggestOnNetScore && net < threshold)
+                {
+                    continue;
+                }
 
-            into.AddSuggestion(i, net, maxSuggestions);
+                into.AddSuggestion(i, net, maxSuggestions);
+            }
         }
 
-        // The reason: the line, or the liked paper that brought the suggestion closest.
-        for (var k = 0; k < into.Suggestions.Length; k++)
+        if (!hasLiked || into.Suggestions.IsEmpty)
         {
-            var i = into.Suggestions[k];
-            if (!hasLiked || (hasInterests && interests[i] >= likedZ[i]))
-            {
-                continue;
-            }
+            return;
+        }
 
-            ProfileVote? nearest = null;
-            var best = float.NegativeInfinity;
-            foreach (var vote in votes.Liked)
+        // The reason: the line, or the liked paper that brought the suggestion closest (the first of equals); each
+        // liked paper's row is read once for every suggestion.
+        var suggestions = into.Suggestions;
+        var closest = into.ClosestLikedSpan(suggestions.Length);
+        for (var k = 0; k < suggestions.Length; k++)
+        {
+            var i = suggestions[k];
+            closest[k] = hasInterests && interests[i] >= likedZ[i] ? float.PositiveInfinity : float.NegativeInfinity;
+        }
+
+        foreach (var vote in votes.Liked)
+        {
+            var cosines = issue.VoteCosines(vote, out _);
+            for (var k = 0; k < suggestions.Length; k++)
             {
-                var cosine = issue.VoteCosines(vote, out _)[i];
-                if (cosine > best)
+                if (cosines[suggestions[k]] > closest[k])
                 {
-                    best = cosine;
-                    nearest = vote;
+                    closest[k] = cosines[suggestions[k]];
+                    into.SetSuggestionLikedPaper(k, vote);
                 }
             }
-
-            into.SetSuggestionLikedPaper(k, nearest);
         }
     }
 
@@ -323,6 +338,7 @@ public sealed class DigestRanking
     private int[] _hidden = [];
     private int[] _suggestions = [];
     private float[] _suggestionScores = [];
+    private float[] _closestLiked = [];
     private ProfileVote?[] _suggestionLiked = [];
     private int _shownCount;
     private int _hiddenCount;
@@ -355,6 +371,7 @@ public sealed class DigestRanking
             _excluded = new bool[papers];
             _suggestions = new int[papers];
             _suggestionScores = new float[papers];
+            _closestLiked = new float[papers];
             _suggestionLiked = new ProfileVote?[papers];
         }
 
@@ -378,6 +395,9 @@ public sealed class DigestRanking
     internal Span<float> LikedSpan(int papers) => _liked.AsSpan(0, papers);
 
     internal Span<bool> ExcludedSpan(int papers) => _excluded.AsSpan(0, papers);
+
+    /// <summary>Per suggestion, the cosine of the liked paper closest to it so far (+∞: the line is closer).</summary>
+    internal Span<float> ClosestLikedSpan(int suggestions) => _closestLiked.AsSpan(0, suggestions);
 
     /// <summary>Inserts a shown match by rank, best first; equal ranks keep the matcher's order.</summary>
     internal void AddShown(int match, float score, float rank)

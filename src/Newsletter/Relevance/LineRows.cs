@@ -1,3 +1,5 @@
+using Newsletter.Subscribers;
+
 namespace Newsletter.Relevance;
 
 /// <summary>
@@ -14,6 +16,7 @@ public sealed class LineRows
 
     private readonly IssueSimilarities _issue;
     private readonly Dictionary<string, int> _numbers;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _numbersBySpan;
     private readonly List<Embedding> _block = new(BlockSize);
     private float[] _rows;
     private int _computed;
@@ -24,6 +27,7 @@ public sealed class LineRows
         ArgumentNullException.ThrowIfNull(issue);
         _issue = issue;
         _numbers = new Dictionary<string, int>(Math.Max(0, expectedLines), StringComparer.Ordinal);
+        _numbersBySpan = _numbers.GetAlternateLookup<ReadOnlySpan<char>>();
         _rows = new float[Math.Max(0, expectedLines) * issue.PaperCount];
     }
 
@@ -70,6 +74,19 @@ public sealed class LineRows
 
     /// <summary>Where the line's row starts (for <see cref="Row"/>), or -1 when the line has none.</summary>
     public int RowStart(string text) => _numbers.TryGetValue(text, out var number) ? number * _issue.PaperCount : -1;
+
+    /// <summary>Where the row of the query's line (<see cref="TextEmbedder.InterestsText"/>) starts, or -1; the text is
+    /// looked up from the stack, not made into a string.</summary>
+    public int RowStart(InterestQuery query)
+    {
+        Span<char> text = stackalloc char[256];
+        if (!TextEmbedder.TryWriteInterestsText(query, text, out var written))
+        {
+            return RowStart(TextEmbedder.InterestsText(query));
+        }
+
+        return _numbersBySpan.TryGetValue(text[..written], out var number) ? number * _issue.PaperCount : -1;
+    }
 
     /// <summary>The row that starts at <paramref name="start"/> (<see cref="RowStart"/>): one z-score per paper of the issue.</summary>
     public ReadOnlySpan<float> Row(int start) => _rows.AsSpan(start, _issue.PaperCount);

@@ -46,7 +46,7 @@ public sealed class ProfileVotes
     public ProfileVote[] Disliked { get; }
 
     /// <summary>True before any vote: the digest then shows every keyword match, as keywords alone would.</summary>
-    public bool Any => All.Length > 0;
+    public bool Any => Liked.Length + Disliked.Length > 0;
 }
 
 /// <summary>

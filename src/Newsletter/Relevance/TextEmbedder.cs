@@ -84,6 +84,28 @@ public sealed class TextEmbedder : IDisposable
         return string.Join(", ", query.Terms);
     }
 
+    /// <summary><see cref="InterestsText"/> into <paramref name="text"/>, without a string; false when it does not fit.</summary>
+    internal static bool TryWriteInterestsText(InterestQuery query, Span<char> text, out int written)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        written = 0;
+        foreach (var term in query.PositiveTerms)
+        {
+            var separator = written == 0 ? "" : ", ";
+            if (written + separator.Length + term.Original.Length > text.Length)
+            {
+                return false;
+            }
+
+            separator.CopyTo(text[written..]);
+            written += separator.Length;
+            term.Original.CopyTo(text[written..]);
+            written += term.Original.Length;
+        }
+
+        return true;
+    }
+
     /// <summary>One embedding per paper, in order.</summary>
     public IReadOnlyList<Embedding> EmbedPapers(IReadOnlyList<(string Title, string? Abstract)> papers, CancellationToken cancellationToken = default)
     {

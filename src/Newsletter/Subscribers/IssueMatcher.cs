@@ -193,33 +193,46 @@ public sealed class IssueMatcher
     {
         ArgumentNullException.ThrowIfNull(query);
         var count = _paperIds.Length;
-        var ids = count <= 128 ? stackalloc long[count] : new long[count];
+        var positions = count <= 128 ? stackalloc int[count] : new int[count];
         var scores = count <= 128 ? stackalloc double[count] : new double[count];
-        var matched = MatchInto(query, ids, scores);
+        var matched = MatchInto(query, positions, scores);
         totalScore = 0;
         for (var i = 0; i < matched; i++)
         {
             totalScore += scores[i];
         }
 
-        return matched == 0 ? [] : ids[..matched].ToArray();
+        var ids = matched == 0 ? [] : new long[matched];
+        for (var i = 0; i < matched; i++)
+        {
+            ids[i] = _paperIds[positions[i]];
+        }
+
+        return ids;
     }
 
+    /// <summary>The id of the paper at <paramref name="position"/> in the issue.</summary>
+    public long PaperIdAt(int position) => _paperIds[position];
+
     /// <summary>
-    /// <see cref="Match"/> without allocating: the matching papers' ids and scores, best first, into spans of at least
-    /// <see cref="PaperCount"/> items; returns how many match.
+    /// <see cref="Match"/> without allocating: the matching papers' positions in the issue (<see cref="PaperIdAt"/>) and
+    /// scores, best first, into spans of at least <see cref="PaperCount"/> items; returns how many match.
     /// </summary>
-    public int MatchInto(InterestQuery query, Span<long> ids, Span<double> scores)
+    public int MatchInto(InterestQuery query, Span<int> positions, Span<double> scores)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (ids.Length < _paperIds.Length || scores.Length < _paperIds.Length)
+        if (positions.Length < _paperIds.Length || scores.Length < _paperIds.Length)
         {
-            throw new ArgumentException($"The spans need room for every paper ({_paperIds.Length}).", nameof(ids));
+            throw new ArgumentException($"The spans need room for every paper ({_paperIds.Length}).", nameof(positions));
         }
 
         if (query.Groups.Length == 0 && query.Exclusions.Length == 0)
         {
-            _paperIds.CopyTo(ids);
+            for (var p = 0; p < _paperIds.Length; p++)
+            {
+                positions[p] = p;
+            }
+
             scores[.._paperIds.Length].Clear();
             return _paperIds.Length;
         }
@@ -242,7 +255,7 @@ public sealed class IssueMatcher
                 }
 
                 // As in Match: best first, ties in issue order.
-                BestFirst.Insert(ids, scores, n, _paperIds[p], score);
+                BestFirst.Insert(positions, scores, n, p, score);
                 n++;
             }
         }
