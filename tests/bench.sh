@@ -47,8 +47,9 @@ wait_until 10 "smtp-sink on port $smtp_port" bash -c "exec 3<>/dev/tcp/127.0.0.1
 echo "services: PostgreSQL ${NEWSLETTER_TEST_PG%%;Username=*} (durable defaults), Dovecot $NEWSLETTER_TEST_IMAP, smtp-sink 127.0.0.1:$smtp_port (in $work)"
 
 dotnet build Newsletter.sln -c Release --nologo -v quiet
-# The app's own processes (worker, web, the embedding child) run as deployed: published, compiled ahead of time.
-app=$root/src/Newsletter/bin/Release/publish
+# The app's own processes (worker, web, the embedding child) run as deployed: published, compiled ahead of time. Into
+# a new folder each time: a publish over an old one keeps files newer than their replacements.
+app=$work/app
 dotnet publish "$root/src/Newsletter" -c Release --nologo -v quiet -o "$app"
 
 export BENCH_PG=$NEWSLETTER_TEST_PG BENCH_IMAP=$NEWSLETTER_TEST_IMAP BENCH_IMAP_PASSWORD=$NEWSLETTER_TEST_IMAP_PASSWORD
