@@ -1,4 +1,5 @@
 using Newsletter.Relevance;
+using Newsletter.Subscribers;
 
 namespace Newsletter.Tests.Relevance;
 
@@ -39,5 +40,25 @@ public class LineRowsTests
             Assert.Equal(issue.InterestRow($"line {l}", vectors[l]), rows.Row(rows.RowStart($"line {l}")).ToArray());
         }
         Assert.Equal(-1, rows.RowStart("a line never read"));
+    }
+
+    [Theory]
+    [InlineData("diffusion")]
+    [InlineData("\"large language model\" OR LLM agents -survey")]
+    [InlineData(null)] // terms longer than the stack buffer: the text is built as a string instead
+    public void RowStart_ByQuery_FindsTheRowOfItsLinesText(string? line)
+    {
+        var random = new Random(5);
+        var issue = new IssueSimilarities(Enumerable.Range(1, 7).Select(id => ((long)id, RandomVector(random))).ToArray());
+        var query = InterestQuery.Parse(line ?? string.Join(' ', Enumerable.Range(0, 40).Select(i => $"keyword{i}")));
+        var text = TextEmbedder.InterestsText(query);
+        var rows = new LineRows(issue, 2);
+        rows.Add("another line", RandomVector(random));
+        rows.Add(text, RandomVector(random));
+        rows.Complete();
+
+        Assert.Equal(rows.RowStart(text), rows.RowStart(query));
+        Assert.NotEqual(-1, rows.RowStart(query));
+        Assert.Equal(-1, rows.RowStart(InterestQuery.Parse("a line never read")));
     }
 }
