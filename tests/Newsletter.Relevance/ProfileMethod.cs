@@ -5,8 +5,9 @@ namespace Newsletter.Relevance.Evaluation;
 /// <summary>
 /// The service's method, through the service's own classes: <see cref="IssueSimilarities"/> per day,
 /// <see cref="ReaderProfile"/> from the line's vector and the votes, <see cref="DigestRanker"/> for the digest.
-/// Knobs: model (minilm | arctic | tfidf, or blend=share with tfidf), sz (suggestion threshold), title (title bonus),
-/// limit (suggestions).
+/// Knobs: model (minilm | arctic | tfidf | any of <see cref="ModelChoice.Named"/>, or blend=share with tfidf), sz
+/// (suggestion threshold), title (title bonus), limit (suggestions), jitter=cosine with seed=n (every vector moved at
+/// random to that cosine from itself: <see cref="JitteredVectors"/>).
 /// </summary>
 public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {

@@ -4,7 +4,7 @@ using Newsletter.Relevance.Evaluation;
 using Newsletter.Relevance.Service;
 
 // Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] [--diagnose MODEL] METHOD...
-//        Newsletter.Relevance [--data DIR] --cost MODEL      (MODEL: minilm | arctic)
+//        Newsletter.Relevance [--data DIR] --cost MODEL      (MODEL: minilm | minilm-service | minilm-int8 | arctic ...)
 //        Newsletter.Relevance [--data DIR] --scoring-cost VOTES   (DigestRanker.Rank for 100,000 readers)
 //        Newsletter.Relevance [--data DIR] --service [METHOD...]   (the real application on the PostgreSQL server of
 //                                                                    NEWSLETTER_TEST_PG; tests/relevance.sh --service starts one)
@@ -63,7 +63,8 @@ IPaperVectors Vectors(Knobs knobs)
     IPaperVectors Model(string m) => m == "tfidf"
         ? tfidf ??= new TfidfVectors(set)
         : new ModelVectors(Cache(m), ModelChoice.Named(m).QueryPrefix);
-    return knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+    var vectors = knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+    return knobs.Number("jitter", 1) < 1 ? new JitteredVectors(vectors, knobs.Number("jitter", 1), (int)knobs.Number("seed", 1)) : vectors;
 }
 
 if (scoringVotes is { } votesPerReader)

@@ -120,3 +120,42 @@ public sealed class BlendedVectors(IPaperVectors a, IPaperVectors b, double shar
         return Embedding.Normalize([.. x.Values.ToArray().Select(v => v * wx), .. y.Values.ToArray().Select(v => v * wy)]);
     }
 }
+
+/// <summary>
+/// Another representation's vectors each moved by a random direction to a cosine of <paramref name="cosine"/> from
+/// where they were (the same move for the same text and seed): how far the numbers move when every vector moves as
+/// much as a slightly different build of the model moves it (8-bit weights: about 0.995).
+/// </summary>
+public sealed class JitteredVectors(IPaperVectors inner, double cosine, int seed) : IPaperVectors
+{
+    public string Name => $"{inner.Name}~{cosine}#{seed}";
+
+    public Embedding Paper(SetPaper paper) => Jitter(inner.Paper(paper), paper.ArxivId);
+
+    public Embedding? Interests(InterestQuery query) => inner.Interests(query) is { } line ? Jitter(line, TextEmbedder.InterestsText(query)) : null;
+
+    private Embedding Jitter(Embedding vector, string text)
+    {
+        var random = new Random(unchecked(text.Aggregate(seed, (hash, c) => (hash * 31) + c)));
+        var noise = new float[vector.Dimensions];
+        for (var i = 0; i < noise.Length; i++)
+        {
+            // Box-Muller: a direction uniform on the sphere.
+            noise[i] = (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        }
+        var values = vector.Values;
+        var along = System.Numerics.Tensors.TensorPrimitives.Dot(noise, values);
+        for (var i = 0; i < noise.Length; i++)
+        {
+            noise[i] -= along * values[i];
+        }
+        var length = System.Numerics.Tensors.TensorPrimitives.Norm(noise);
+        var sine = Math.Sqrt(1 - cosine * cosine);
+        var moved = new float[noise.Length];
+        for (var i = 0; i < moved.Length; i++)
+        {
+            moved[i] = (float)(cosine * values[i] + sine * noise[i] / length);
+        }
+        return Embedding.Normalize(moved);
+    }
+}

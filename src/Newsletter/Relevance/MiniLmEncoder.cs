@@ -115,6 +115,9 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
         return encoder;
     }
 
+    /// <summary>The same encoder over another build of the package's model, given whole (the evaluation compares builds).</summary>
+    public static MiniLmEncoder FromModel(byte[] model) => new(SessionOptions(), o => new InferenceSession(model, o));
+
     public float[][] Encode(string[] sentences, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sentences);
