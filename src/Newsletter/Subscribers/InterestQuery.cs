@@ -21,9 +21,7 @@ public sealed class InterestQuery
     {
         Groups = groups;
         Exclusions = exclusions;
-        PositiveTerms = groups.SelectMany(g => g).ToArray();
-        Terms = new ReadOnlyCollection<string>(PositiveTerms.Select(t => t.Original).ToArray());
-        ExcludedTerms = new ReadOnlyCollection<string>(exclusions.Select(t => t.Original).ToArray());
+        PositiveTerms = groups.Length == 1 ? groups[0] : groups.SelectMany(g => g).ToArray();
         _canonical = canonical;
     }
 
@@ -34,10 +32,11 @@ public sealed class InterestQuery
     public bool IsEmpty => Groups.Length == 0 && Exclusions.Length == 0;
 
     /// <summary>The positive terms as typed (<c>low-rank</c>, <c>segment anything</c>), in order.</summary>
-    public IReadOnlyList<string> Terms { get; }
+    /// <remarks>Made when asked for: a fan-out holds every reader's query and never asks.</remarks>
+    public IReadOnlyList<string> Terms => new ReadOnlyCollection<string>(Array.ConvertAll(PositiveTerms, t => t.Original));
 
     /// <summary>The excluded terms as typed, without the leading "-".</summary>
-    public IReadOnlyList<string> ExcludedTerms { get; }
+    public IReadOnlyList<string> ExcludedTerms => new ReadOnlyCollection<string>(Array.ConvertAll(Exclusions, t => t.Original));
 
     /// <summary>AND groups; each group is a list of OR alternatives.</summary>
     internal InterestTerm[][] Groups { get; }
@@ -268,8 +267,8 @@ internal sealed class InterestTerm(string original, string canonical, string[] w
 {
     public string Original { get; } = original;
 
-    /// <summary>Just this term as a list, shared by every match that hits only this term.</summary>
-    public IReadOnlyList<string> AsList { get; } = new ReadOnlyCollection<string>([original]);
+    /// <summary>Just this term as a list, shared by every match that hits only this term (made by the first).</summary>
+    public IReadOnlyList<string> AsList => field ??= new ReadOnlyCollection<string>([Original]);
 
     public string Canonical { get; } = canonical;
 

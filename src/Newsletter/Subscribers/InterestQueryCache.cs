@@ -47,7 +47,7 @@ public sealed class InterestQueryCache
     /// folded words), plus a few small objects per term.
     /// </summary>
     private static long EstimatedBytes(string text, InterestQuery query) =>
-        256 + 8L * text.Length + 320L * (query.Terms.Count + query.ExcludedTerms.Count);
+        256 + 8L * text.Length + 320L * (query.PositiveTerms.Length + query.Exclusions.Length);
 
     /// <summary>
     /// A stored line, parsed. Lines are checked when saved, so null (with the parser's <paramref name="error"/>) only

@@ -83,7 +83,7 @@ public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, Relevan
     /// <summary>What a new reader's digest would add beyond the keywords before any vote: the line read for meaning.</summary>
     private async Task<IReadOnlyList<WebPaper>> SuggestAsync(Latest latest, InterestQuery query, IReadOnlyList<PaperMatch> matches, CancellationToken ct)
     {
-        if (latest.Similarities is null || query.Terms.Count == 0 || await relevance.InterestVectorAsync(query, store: false, ct) is not { } vector)
+        if (latest.Similarities is null || query.PositiveTerms.Length == 0 || await relevance.InterestVectorAsync(query, store: false, ct) is not { } vector)
         {
             return [];
         }
