@@ -29,6 +29,7 @@ public static class Int8Weights
         var initializers = graph.Initializer.ToDictionary(i => i.Name);
         var uses = graph.Node.SelectMany(n => n.Input).CountBy(i => i).ToDictionary();
         var nodes = new List<NodeProto>(graph.Node.Count);
+        var done = new Dictionary<string, (TensorProto Matrix, TensorProto Scale, TensorProto Zero)>(StringComparer.Ordinal);
         var quantized = 0;
         foreach (var node in graph.Node)
         {
@@ -39,14 +40,20 @@ public static class Int8Weights
                 continue;
             }
 
-            var (values, scales) = QuantizeColumns(weight);
             var name = weight.Name;
-            var matrix = Tensor($"{name}_int8", TensorProto.Types.DataType.Int8, values, weight.Dims);
-            var scale = Tensor($"{name}_scale", TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(scales.AsSpan()).ToArray(), [scales.Length]);
-            var zero = Tensor($"{name}_zero_point", TensorProto.Types.DataType.Int8, new byte[scales.Length], [scales.Length]);
-            graph.Initializer.Add(matrix);
-            graph.Initializer.Add(scale);
-            graph.Initializer.Add(zero);
+            if (!done.TryGetValue(name, out var q))
+            {
+                // A matrix two nodes share is quantized once.
+                var (values, scales) = QuantizeColumns(weight);
+                q = (Tensor($"{name}_int8", TensorProto.Types.DataType.Int8, values, weight.Dims),
+                    Tensor($"{name}_scale", TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(scales.AsSpan()).ToArray(), [scales.Length]),
+                    Tensor($"{name}_zero_point", TensorProto.Types.DataType.Int8, new byte[scales.Length], [scales.Length]));
+                graph.Initializer.Add(q.Matrix);
+                graph.Initializer.Add(q.Scale);
+                graph.Initializer.Add(q.Zero);
+                done[name] = q;
+            }
+            var (matrix, scale, zero) = q;
 
             var p = $"{node.Name}_int8";
             nodes.Add(Node("DynamicQuantizeLinear", p, [node.Input[0]], [$"{p}_input", $"{p}_input_scale", $"{p}_input_zero_point"]));
