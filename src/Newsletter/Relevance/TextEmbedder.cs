@@ -81,8 +81,15 @@ public sealed class TextEmbedder : IDisposable
     public static string InterestsText(InterestQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return string.Join(", ", query.Terms);
+        var length = 0;
+        foreach (var term in query.PositiveTerms)
+        {
+            length += (length == 0 ? 0 : Separator.Length) + term.Original.Length;
+        }
+        return string.Create(length, query, static (text, q) => TryWriteInterestsText(q, text, out _));
     }
+
+    private const string Separator = ", ";
 
     /// <summary><see cref="InterestsText"/> into <paramref name="text"/>, without a string; false when it does not fit.</summary>
     internal static bool TryWriteInterestsText(InterestQuery query, Span<char> text, out int written)
@@ -91,7 +98,7 @@ public sealed class TextEmbedder : IDisposable
         written = 0;
         foreach (var term in query.PositiveTerms)
         {
-            var separator = written == 0 ? "" : ", ";
+            var separator = written == 0 ? "" : Separator;
             if (written + separator.Length + term.Original.Length > text.Length)
             {
                 return false;
