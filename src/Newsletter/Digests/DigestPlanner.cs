@@ -6,10 +6,10 @@ using Npgsql;
 namespace Newsletter.Digests;
 
 /// <summary>
-/// A reader a fan-out plans for: their parsed line (null when it failed to parse, with the error), their "Also for you"
-/// limit, and whether papers they were sent before are left out.
+/// A reader a fan-out plans for: their keyword line as stored (parsed once per fan-out for all its readers), their "Also
+/// for you" limit, and whether papers they were sent before are left out.
 /// </summary>
-public readonly record struct PlanRecipient(long SubscriberId, InterestQuery? Query, string? Error, int Suggestions, bool NoRepeats);
+public readonly record struct PlanRecipient(long SubscriberId, string Interests, int Suggestions, bool NoRepeats);
 
 /// <summary>
 /// Decides what each reader gets from a set of papers (one issue, or a week's issues each paper once): keyword
@@ -18,13 +18,24 @@ public readonly record struct PlanRecipient(long SubscriberId, InterestQuery? Qu
 /// </summary>
 public sealed class DigestPlanner(
     NpgsqlDataSource db,
-    InterestQueryCache queries,
     RelevanceStore relevance)
 {
-    public PlanRecipient Recipient(long subscriberId, string interests, int suggestions, bool noRepeats)
+    /// <summary>
+    /// The readers a query returns (id, interests, suggestions, no_repeats), in its order; readers with the same line
+    /// hold one string (the queries order by interests), so 100,000 readers hold each of their lines once.
+    /// </summary>
+    public static async Task<List<PlanRecipient>> ReadRecipientsAsync(NpgsqlDataReader reader, CancellationToken ct)
     {
-        var query = queries.TryGetOrParse(interests, out var error);
-        return new PlanRecipient(subscriberId, query, error, suggestions, noRepeats);
+        ArgumentNullException.ThrowIfNull(reader);
+        var recipients = new List<PlanRecipient>();
+        var previous = "";
+        while (await reader.ReadAsync(ct))
+        {
+            var interests = reader.GetString(1);
+            previous = string.Equals(interests, previous, StringComparison.Ordinal) ? previous : interests;
+            recipients.Add(new PlanRecipient(reader.GetInt64(0), previous, reader.GetInt16(2), reader.GetBoolean(3)));
+        }
+        return recipients;
     }
 
     /// <summary>
@@ -41,12 +52,20 @@ public sealed class DigestPlanner(
         ArgumentNullException.ThrowIfNull(recipients);
         var matcher = new IssueMatcher(papers.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToList());
         // Each paper is embedded once, the first time a fan-out meets it (in a child process); readers then cost look-ups.
-        var (similarities, lines) = await relevance.LoadForFanOutAsync(papers, recipients.Select(r => r.Query).OfType<InterestQuery>(), ct);
+        var distinctLines = recipients.Select(r => r.Interests).Distinct(StringComparer.Ordinal);
+        var (similarities, lines) = await relevance.LoadForFanOutAsync(papers,
+            distinctLines.Select(line => Parse(line, out _)).OfType<InterestQuery>(), ct);
         var votes = await relevance.VotesAsync(votesOf, ct);
         var received = await ReceivedAsync(papers, recipients, repeatsOf, ct);
-        var plans = new IssuePlanner(matcher, similarities, lines, votes).PlanAll(recipients, received);
+        var plans = new IssuePlanner(matcher, similarities, lines, votes, Parse).PlanAll(recipients, received);
         return weekOf is null ? plans : plans.Select(plan => plan with { WeekOf = weekOf });
     }
+
+    /// <summary>
+    /// A stored line, parsed without <see cref="InterestQueryCache"/>: a fan-out reads each of its lines once per
+    /// planner, and its tens of thousands of lines would push out the ones the pages and the sends reuse.
+    /// </summary>
+    private static InterestQuery? Parse(string line, out string? error) => InterestQuery.TryParse(line, out var query, out error) ? query : null;
 
     /// <summary>
     /// For each reader who chose no repeats, which of <paramref name="papers"/> a sent delivery already brought them. One

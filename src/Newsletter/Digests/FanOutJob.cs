@@ -30,34 +30,42 @@ public sealed class FanOutJob(
             ?? throw new InvalidOperationException($"Issue {issueId} has no delivery generation {generation}.");
         if (info.FannedOutAt is null)
         {
-            var recipients = await RecipientsAsync(info, ct);
-            // A re-send of the issue sends its papers again; only other issues' deliveries count as received.
-            long? repeatsOf = generation > 1 ? issueId : null;
-            var votesOf = info.Scope == GenerationScope.One ? info.SubscriberId : null;
-            var weeks = info.Scope is GenerationScope.One or GenerationScope.Failed
-                ? await generations.WeeksOfAsync(issueId, generation, recipients.Select(r => r.SubscriberId).ToArray(), ct)
-                : new Dictionary<long, WeekSent>();
-            var daily = recipients.Where(r => !weeks.ContainsKey(r.SubscriberId)).ToList();
-            var plans = await planner.PlanAsync(await papers.GetIssuePapersAsync(issueId, ct), daily, repeatsOf, votesOf, null, ct);
-            if (weeks.Count > 0)
-            {
-                // A weekly reader's re-send is their week again: the week's issues, each paper once, and the same week.
-                foreach (var week in weeks.Values.DistinctBy(w => (w.WeekOf, string.Join(',', w.IssueIds))))
-                {
-                    var readers = recipients.Where(r => weeks.GetValueOrDefault(r.SubscriberId) is { } w
-                        && w.WeekOf == week.WeekOf && w.IssueIds.SequenceEqual(week.IssueIds)).ToList();
-                    plans = plans.Concat(await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(week.IssueIds, ct), readers,
-                        repeatsOf, votesOf, week.WeekOf, ct));
-                }
-                await generations.SetIssuesAsync(issueId, generation, [issueId, .. weeks.Values.SelectMany(w => w.IssueIds)], ct);
-            }
-            var wrote = await ledger.WritePlanAsync(issueId, generation, plans.ToAsyncEnumerable(), ct);
-            logger.LogInformation("Issue {IssueId} generation {Generation}: fan-out {Outcome}", issueId, generation,
-                wrote ? "written" : "already written by another run");
+            // Its own method: what planning held (every reader, every line's row) is garbage before the first batch sends.
+            await PlanAndWriteAsync(info, ct);
         }
 
         var batches = await SendBatchJob.QueueOpenBatchesAsync(jobs, ledger, issueId, generation, options.Value.BatchSize, ct);
         logger.LogInformation("Issue {IssueId} generation {Generation}: {Batches} send batches queued", issueId, generation, batches);
+    }
+
+    /// <summary>Plans every recipient's delivery and writes the plan to the ledger, unless another run already has.</summary>
+    private async Task PlanAndWriteAsync(GenerationInfo info, CancellationToken ct)
+    {
+        var (issueId, generation) = (info.IssueId, info.Generation);
+        var recipients = await RecipientsAsync(info, ct);
+        // A re-send of the issue sends its papers again; only other issues' deliveries count as received.
+        long? repeatsOf = generation > 1 ? issueId : null;
+        var votesOf = info.Scope == GenerationScope.One ? info.SubscriberId : null;
+        var weeks = info.Scope is GenerationScope.One or GenerationScope.Failed
+            ? await generations.WeeksOfAsync(issueId, generation, recipients.Select(r => r.SubscriberId).ToArray(), ct)
+            : new Dictionary<long, WeekSent>();
+        var daily = recipients.Where(r => !weeks.ContainsKey(r.SubscriberId)).ToList();
+        var plans = await planner.PlanAsync(await papers.GetIssuePapersAsync(issueId, ct), daily, repeatsOf, votesOf, null, ct);
+        if (weeks.Count > 0)
+        {
+            // A weekly reader's re-send is their week again: the week's issues, each paper once, and the same week.
+            foreach (var week in weeks.Values.DistinctBy(w => (w.WeekOf, string.Join(',', w.IssueIds))))
+            {
+                var readers = recipients.Where(r => weeks.GetValueOrDefault(r.SubscriberId) is { } w
+                    && w.WeekOf == week.WeekOf && w.IssueIds.SequenceEqual(week.IssueIds)).ToList();
+                plans = plans.Concat(await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(week.IssueIds, ct), readers,
+                    repeatsOf, votesOf, week.WeekOf, ct));
+            }
+            await generations.SetIssuesAsync(issueId, generation, [issueId, .. weeks.Values.SelectMany(w => w.IssueIds)], ct);
+        }
+        var wrote = await ledger.WritePlanAsync(issueId, generation, plans.ToAsyncEnumerable(), ct);
+        logger.LogInformation("Issue {IssueId} generation {Generation}: fan-out {Outcome}", issueId, generation,
+            wrote ? "written" : "already written by another run");
     }
 
     public static void Queue(IBackgroundJobClient jobs, long issueId, int generation) =>
@@ -92,17 +100,12 @@ public sealed class FanOutJob(
         }
     }
 
-    /// <summary>Everyone the generation reaches, their lines parsed: the lines' vectors are looked up before anyone is ranked.</summary>
+    /// <summary>Everyone the generation reaches: the lines' vectors are looked up before anyone is ranked.</summary>
     private async Task<List<PlanRecipient>> RecipientsAsync(GenerationInfo info, CancellationToken ct)
     {
-        var recipients = new List<PlanRecipient>();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var command = DeliveryGenerations.RecipientsCommand(connection, null, info);
         await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            recipients.Add(planner.Recipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)));
-        }
-        return recipients;
+        return await DigestPlanner.ReadRecipientsAsync(reader, ct);
     }
 }

@@ -19,16 +19,24 @@ public sealed class IssuePlanner
     private readonly IReadOnlyDictionary<long, ProfileVotes> _votes;
     private readonly ConcurrentDictionary<long, string> _likedReasons = new();
     private readonly PlannedLines _plannedLines;
+    private readonly LineParser _parse;
     /// <summary>Each matcher paper's position among the papers with a vector (-1: none yet), by matcher position.</summary>
     private readonly int[] _vectorPositions;
 
+    /// <summary>Reads a stored keyword line: the query, or null and the parser's error.</summary>
+    public delegate InterestQuery? LineParser(string line, out string? error);
+
     /// <param name="lines">The readers' lines' rows against <paramref name="similarities"/>' papers.</param>
-    public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, LineRows lines, IReadOnlyDictionary<long, ProfileVotes> votes)
+    /// <param name="parse">Reads a line the first time one of its readers is planned (for a fan-out, without the process's <see cref="InterestQueryCache"/>).</param>
+    public IssuePlanner(IssueMatcher matcher, IssueSimilarities similarities, LineRows lines, IReadOnlyDictionary<long, ProfileVotes> votes,
+        LineParser parse)
     {
         ArgumentNullException.ThrowIfNull(matcher);
         ArgumentNullException.ThrowIfNull(similarities);
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentNullException.ThrowIfNull(votes);
+        ArgumentNullException.ThrowIfNull(parse);
+        _parse = parse;
         _matcher = matcher;
         _similarities = similarities;
         _lines = lines;
@@ -84,14 +92,14 @@ public sealed class IssuePlanner
     {
         ArgumentNullException.ThrowIfNull(ranking);
         var subscriberId = reader.SubscriberId;
-        if (reader.Query is not { } query)
+        var line = LineOf(reader.Interests);
+        if (line.Error is { } error)
         {
             // Stored interests are validated on the way in; if one still fails, the ledger says so.
-            return new DeliveryPlan(subscriberId, [], 0, $"interests could not be read: {reader.Error}");
+            return new DeliveryPlan(subscriberId, [], 0, $"interests could not be read: {error}");
         }
 
         var nothing = received is null ? "no paper matched the interests" : "no paper matched the interests that was not sent before";
-        var line = LineOf(query);
         var readerVotes = _votes.GetValueOrDefault(subscriberId);
         scoped ReadOnlySpan<int> matches = line.MatchPositions;
         scoped ReadOnlySpan<double> scores = line.MatchScores;
@@ -217,14 +225,19 @@ public sealed class IssuePlanner
         return excluded;
     }
 
-    /// <summary>The line's row, -term mask and matches, worked out by the first of its readers.</summary>
-    private PlannedLines.Line LineOf(InterestQuery query)
+    /// <summary>The line's row, -term mask and matches, worked out by the first of its readers; the query is parsed
+    /// then and dropped after, so a fan-out never holds every reader's parsed line at once.</summary>
+    private PlannedLines.Line LineOf(string interests)
     {
-        var canonical = query.ToString();
-        var hash = PlannedLines.Hash(canonical);
-        if (_plannedLines.TryGet(canonical, hash, out var line))
+        var hash = PlannedLines.Hash(interests);
+        if (_plannedLines.TryGet(interests, hash, out var line))
         {
             return line;
+        }
+
+        if (_parse(interests, out var error) is not { } query)
+        {
+            return _plannedLines.AddUnreadable(interests, hash, error ?? "unknown error");
         }
 
         var papers = _matcher.PaperCount;
@@ -232,7 +245,7 @@ public sealed class IssuePlanner
         var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
         var matched = _matcher.MatchInto(query, matches, scores);
         var row = _lines.RowStart(query);
-        return _plannedLines.Add(canonical, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched], scores[..matched]);
+        return _plannedLines.Add(interests, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched], scores[..matched]);
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

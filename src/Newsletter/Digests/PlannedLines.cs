@@ -4,10 +4,10 @@ using Newsletter.Subscribers;
 namespace Newsletter.Digests;
 
 /// <summary>
-/// What a fan-out works out once per keyword line for every reader who typed it (by the query's canonical text, which
-/// the query keeps: a bounded <see cref="InterestQueryCache"/> may parse one line into several objects): where the line's row is
-/// among the lines' rows, the papers its -terms keep out of suggestions, and its keyword matches (positions and scores, best
-/// first), kept in a few large arrays. Look-ups take no lock; adding takes one.
+/// What a fan-out works out once per keyword line for every reader who typed it (by the line as stored, so a reader whose
+/// line is planned already costs no parse): where the line's row is among the lines' rows, the papers its -terms keep out
+/// of suggestions, and its keyword matches (positions and scores, best first), kept in a few large arrays; or why the line
+/// could not be read. Look-ups take no lock; adding takes one.
 /// </summary>
 internal sealed class PlannedLines
 {
@@ -25,25 +25,38 @@ internal sealed class PlannedLines
         _table = new Table((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, 2 * expectedLines)));
 
     /// <summary>A line as its readers are planned: its row's start (-1: no vector), its -term mask, its matches (the
-    /// papers' positions in the matcher's issue, and their scores).</summary>
+    /// papers' positions in the matcher's issue, and their scores); <see cref="Error"/>: the parser's, for a line that
+    /// could not be read (no matches then).</summary>
     public readonly record struct Line(int Row, bool[] Unsuggestible, int[] MatchChunk, double[] ScoreChunk, int MatchStart, int MatchCount)
     {
+        public string? Error { get; init; }
+
+
         public ReadOnlySpan<int> MatchPositions => MatchChunk.AsSpan(MatchStart, MatchCount);
 
         public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);
     }
 
     /// <summary>The hash <see cref="TryGet"/> and <see cref="Add"/> take: a new line is hashed once, not once per look-up.</summary>
-    public static int Hash(string canonical) => canonical.GetHashCode(StringComparison.Ordinal);
+    public static int Hash(string text) => text.GetHashCode(StringComparison.Ordinal);
 
-    public bool TryGet(string canonical, int hash, out Line line) => Volatile.Read(ref _table).TryGet(canonical, hash, out line);
+    public bool TryGet(string text, int hash, out Line line) => Volatile.Read(ref _table).TryGet(text, hash, out line);
 
-    /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
-    public Line Add(string canonical, int hash, int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores)
+    /// <summary>Keeps a line that could not be read (or returns what another thread kept first).</summary>
+    public Line AddUnreadable(string text, int hash, string error)
     {
         lock (_adding)
         {
-            if (_table.TryGet(canonical, hash, out var known))
+            return Keep(text, hash, new Line(-1, [], [], [], 0, 0) { Error = error });
+        }
+    }
+
+    /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
+    public Line Add(string text, int hash, int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores)
+    {
+        lock (_adding)
+        {
+            if (_table.TryGet(text, hash, out var known))
             {
                 return known;
             }
@@ -70,17 +83,27 @@ internal sealed class PlannedLines
                 _chunkUsed += matchPositions.Length;
             }
 
-            var line = new Line(row, unsuggestible, positions, scores, start, matchPositions.Length);
-            if (!_table.TryAdd(canonical, hash, line))
-            {
-                // Full: a table twice the size takes every line, then replaces the old one for readers.
-                var larger = _table.Grow();
-                larger.TryAdd(canonical, hash, line);
-                Volatile.Write(ref _table, larger);
-            }
-
-            return line;
+            return Keep(text, hash, new Line(row, unsuggestible, positions, scores, start, matchPositions.Length));
         }
+    }
+
+    /// <summary>Adds the line unless another thread kept it first; the caller holds the lock.</summary>
+    private Line Keep(string text, int hash, Line line)
+    {
+        if (_table.TryGet(text, hash, out var known))
+        {
+            return known;
+        }
+
+        if (!_table.TryAdd(text, hash, line))
+        {
+            // Full: a table twice the size takes every line, then replaces the old one for readers.
+            var larger = _table.Grow();
+            larger.TryAdd(text, hash, line);
+            Volatile.Write(ref _table, larger);
+        }
+
+        return line;
     }
 
     /// <summary>Open addressing, filled to half at most; an entry's value is written before its key.</summary>
@@ -90,13 +113,13 @@ internal sealed class PlannedLines
         private readonly Line[] _values = new Line[capacity];
         private int _count;
 
-        public bool TryGet(string canonical, int hash, out Line line)
+        public bool TryGet(string text, int hash, out Line line)
         {
             var mask = _keys.Length - 1;
             for (var i = hash & mask; ; i = (i + 1) & mask)
             {
                 var key = Volatile.Read(ref _keys[i]);
-                if (string.Equals(key, canonical, StringComparison.Ordinal))
+                if (string.Equals(key, text, StringComparison.Ordinal))
                 {
                     line = _values[i];
                     return true;
@@ -111,7 +134,7 @@ internal sealed class PlannedLines
         }
 
         /// <summary>False when the table is half full (the caller grows it).</summary>
-        public bool TryAdd(string canonical, int hash, Line line)
+        public bool TryAdd(string text, int hash, Line line)
         {
             if (2 * (_count + 1) > _keys.Length)
             {
@@ -126,7 +149,7 @@ internal sealed class PlannedLines
             }
 
             _values[i] = line;
-            Volatile.Write(ref _keys[i], canonical);
+            Volatile.Write(ref _keys[i], text);
             _count++;
             return true;
         }

@@ -109,7 +109,7 @@ public sealed class WeeklyDigestJob(
             var slot = WeeklySchedule.LatestDue(now, (DayOfWeek)reader.GetInt16(4), hour, zone);
             if (reader.IsDBNull(6) || reader.GetFieldValue<DateOnly>(6) < slot.WeekOf)
             {
-                due.Add((planner.Recipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)), slot));
+                due.Add((new PlanRecipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)), slot));
             }
         }
         return due;

@@ -30,6 +30,21 @@ public static class ScoringBenchmark
         var lines = MatchingBenchmark.GenerateInterests(papers, subscribers, seed);
         var cache = new InterestQueryCache();
         var queries = lines.Select(cache.GetOrParse).ToArray();
+        // The planner parses each line the first time a reader of it is planned; here it finds it parsed, so the timings
+        // are matching, ranking, hiding and suggesting, as before the fan-out parsed lines in the planner.
+        var parsedLines = new Dictionary<string, InterestQuery>(StringComparer.Ordinal);
+        var sharedLines = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var s = 0; s < lines.Length; s++)
+        {
+            parsedLines.TryAdd(lines[s], queries[s]);
+            // Readers of one line hold one string, as the fan-out reads them (DigestPlanner.ReadRecipientsAsync).
+            lines[s] = sharedLines.TryAdd(lines[s], lines[s]) ? lines[s] : sharedLines[lines[s]];
+        }
+        IssuePlanner.LineParser parse = (string line, out string? error) =>
+        {
+            error = null;
+            return parsedLines[line];
+        };
         var matcher = new IssueMatcher(papers);
 
         var random = new Random(seed);
@@ -85,7 +100,7 @@ public static class ScoringBenchmark
         // Warm-up: the JIT promotes the hot loops to optimised code over the first runs.
         for (var w = 0; w < 3; w++)
         {
-            PlanAll(papers, issuePapers, lineVectors, votes, queries);
+            PlanAll(papers, issuePapers, lineVectors, votes, lines, parse);
             KeywordsOnly(papers, queries);
         }
 
@@ -111,7 +126,7 @@ public static class ScoringBenchmark
             var pausedBefore = GC.GetTotalPauseDuration();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            (outcome, IssuePlanner? planned) = PlanAll(papers, issuePapers, lineVectors, votes, queries);
+            (outcome, IssuePlanner? planned) = PlanAll(papers, issuePapers, lineVectors, votes, lines, parse);
             clock.Stop();
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
@@ -121,7 +136,7 @@ public static class ScoringBenchmark
             prepare.Add(outcome.PreparedMs);
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
-            PlanAgain(planned, queries);
+            PlanAgain(planned, lines);
             // The next run starts without this planner, as the next fan-out starts without the previous one's.
             planned = null;
             again.Add(clock.Elapsed.TotalMilliseconds);
@@ -137,7 +152,7 @@ public static class ScoringBenchmark
             collectionsFrom = GcCollections.Now();
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
-            PlanAllInParallel(papers, issuePapers, lineVectors, votes, queries);
+            PlanAllInParallel(papers, issuePapers, lineVectors, votes, lines, parse);
             clock.Stop();
             parallel.Add(clock.Elapsed.TotalMilliseconds);
             parallelCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
@@ -145,16 +160,16 @@ public static class ScoringBenchmark
         }
 
         // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
-        var planner = NewPlanner(papers, issuePapers, lineVectors, votes);
+        var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
         var ranking = new DigestRanking();
         var oneByOne = new PlansFingerprint();
-        for (var s = 0; s < queries.Length; s++)
+        for (var s = 0; s < lines.Length; s++)
         {
-            oneByOne.Add(planner.Plan(Recipient(s, queries[s]), null, ranking));
+            oneByOne.Add(planner.Plan(Recipient(s, lines[s]), null, ranking));
         }
         var inChunks = new PlansFingerprint();
-        var readers = queries.Select((q, s) => Recipient(s, q)).ToArray();
-        foreach (var plan in NewPlanner(papers, issuePapers, lineVectors, votes).PlanAll(readers, new Dictionary<long, HashSet<long>>()))
+        var readers = lines.Select((line, s) => Recipient(s, line)).ToArray();
+        foreach (var plan in NewPlanner(papers, issuePapers, lineVectors, votes, parse).PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {
             inChunks.Add(plan);
         }
@@ -198,7 +213,7 @@ public static class ScoringBenchmark
             });
     }
 
-    private static PlanRecipient Recipient(int s, InterestQuery query) => new(1 + s, query, null, 5, NoRepeats: false);
+    private static PlanRecipient Recipient(int s, string line) => new(1 + s, line, 5, NoRepeats: false);
 
     /// <summary>A hash of every plan in order (FNV-1a over its fields), the same from run to run: equal fingerprints
     /// before and after a change say the readers' digests did not change.</summary>
@@ -253,28 +268,28 @@ public static class ScoringBenchmark
     private readonly record struct Outcome(long Shown, long Suggested, long Hidden, double PreparedMs);
 
     /// <summary>The readers again through a planner that has seen their lines: what a reader costs beyond their line.</summary>
-    private static void PlanAgain(IssuePlanner planner, InterestQuery[] queries)
+    private static void PlanAgain(IssuePlanner planner, string[] lines)
     {
         var ranking = new DigestRanking();
-        for (var s = 0; s < queries.Length; s++)
+        for (var s = 0; s < lines.Length; s++)
         {
-            planner.Plan(new PlanRecipient(1 + s, queries[s], null, 5, NoRepeats: false), null, ranking);
+            planner.Plan(Recipient(s, lines[s]), null, ranking);
         }
     }
 
     /// <summary>What FanOutJob does for an issue: a matcher and one planner (it computes every line's and voted paper's
     /// row), then every reader.</summary>
     private static (Outcome Outcome, IssuePlanner Planner) PlanAll(List<MatchablePaper> papers, (long, Embedding)[] issuePapers,
-        Dictionary<string, Embedding> lines, Dictionary<long, ProfileVotes> votes, InterestQuery[] queries)
+        Dictionary<string, Embedding> lineVectors, Dictionary<long, ProfileVotes> votes, string[] lines, IssuePlanner.LineParser parse)
     {
         var clock = Stopwatch.StartNew();
-        var planner = NewPlanner(papers, issuePapers, lines, votes);
+        var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
         var prepared = clock.Elapsed.TotalMilliseconds;
         var ranking = new DigestRanking();
         long shown = 0, suggested = 0, hidden = 0;
-        for (var s = 0; s < queries.Length; s++)
+        for (var s = 0; s < lines.Length; s++)
         {
-            var plan = planner.Plan(new PlanRecipient(1 + s, queries[s], null, 5, NoRepeats: false), null, ranking);
+            var plan = planner.Plan(Recipient(s, lines[s]), null, ranking);
             shown += plan.PaperIds.Length;
             suggested += plan.SuggestedIds.Length;
             hidden += plan.HiddenIds.Length;
@@ -284,19 +299,19 @@ public static class ScoringBenchmark
     }
 
     /// <summary>What <see cref="DigestPlanner.PlanAsync"/> builds per fan-out: a new matcher, the issue's similarities, the lines' rows.</summary>
-    private static IssuePlanner NewPlanner(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lines,
-        Dictionary<long, ProfileVotes> votes)
+    private static IssuePlanner NewPlanner(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lineVectors,
+        Dictionary<long, ProfileVotes> votes, IssuePlanner.LineParser parse)
     {
         var issue = new IssueSimilarities(issuePapers);
-        return new IssuePlanner(new IssueMatcher(papers), issue, LineRows.Of(issue, lines), votes);
+        return new IssuePlanner(new IssueMatcher(papers), issue, LineRows.Of(issue, lineVectors), votes, parse);
     }
 
     /// <summary>As FanOutJob runs it: <see cref="IssuePlanner.PlanAll"/>, chunks of readers on every core.</summary>
-    private static void PlanAllInParallel(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lines,
-        Dictionary<long, ProfileVotes> votes, InterestQuery[] queries)
+    private static void PlanAllInParallel(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lineVectors,
+        Dictionary<long, ProfileVotes> votes, string[] lines, IssuePlanner.LineParser parse)
     {
-        var planner = NewPlanner(papers, issuePapers, lines, votes);
-        var readers = queries.Select((q, s) => new PlanRecipient(1 + s, q, null, 5, NoRepeats: false)).ToArray();
+        var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
+        var readers = lines.Select((line, s) => Recipient(s, line)).ToArray();
         foreach (var plan in planner.PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {
             _ = plan;

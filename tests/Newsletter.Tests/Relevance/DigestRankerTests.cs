@@ -43,27 +43,27 @@ public class DigestRankerTests
     private static IssuePlanner Planner(Dictionary<string, Embedding> lines, Dictionary<long, ProfileVotes>? votes = null)
     {
         var issue = new IssueSimilarities(Papers.Select(p => (p.Id, Vector(p.Id))).ToArray());
-        return new(Matcher, issue, LineRows.Of(issue, lines), votes ?? []);
+        return new(Matcher, issue, LineRows.Of(issue, lines), votes ?? [], new InterestQueryCache().TryGetOrParse);
     }
 
     [Fact]
-    public void PlanAll_ReadersSharingALineParsedTwice_EachGetsWhatTheRankerDecidesForThem()
+    public void PlanAll_ReadersSharingALine_EachGetsWhatTheRankerDecidesForThem()
     {
-        const string line = "video -medical";
-        // Two objects for one line, as a bounded query cache that started over gives them.
-        InterestQuery[] queries = [InterestQuery.Parse(line), InterestQuery.Parse(line), InterestQuery.Parse("speech")];
+        // One line as two strings and spelled another way: the same query, planned from the line as stored.
+        string[] texts = ["video -medical", string.Concat("video ", "-medical"), "video  -medical", "speech"];
+        var queries = texts.Select(InterestQuery.Parse).ToArray();
         var lines = new Dictionary<string, Embedding>
         {
             [TextEmbedder.InterestsText(queries[0])] = VideoGenerationLine,
-            [TextEmbedder.InterestsText(queries[2])] = Vector(4),
+            [TextEmbedder.InterestsText(queries[3])] = Vector(4),
         };
         ProfileVote[] votes = [Vote(1, true) with { Slot = 0 }, Vote(2, false) with { Slot = 1 }];
-        var readers = queries.Select((q, i) => new PlanRecipient(1 + i, q, null, 5, NoRepeats: false)).ToArray();
+        var readers = texts.Select((text, i) => new PlanRecipient(1 + i, text, 5, NoRepeats: false)).ToArray();
 
         var plans = Planner(lines, new Dictionary<long, ProfileVotes> { [2] = new(votes) })
             .PlanAll(readers, new Dictionary<long, HashSet<long>>()).ToList();
 
-        ProfileVote[][] votesOf = [[], votes, []];
+        ProfileVote[][] votesOf = [[], votes, [], []];
         for (var r = 0; r < readers.Length; r++)
         {
             var text = queries[r].ToString();
@@ -75,12 +75,33 @@ public class DigestRankerTests
 
         Assert.Equal([2L], plans[1].HiddenIds);
         Assert.DoesNotContain(10L, plans[0].PaperIds);
+        Assert.Equal(plans[0].PaperIds, plans[2].PaperIds);
+    }
+
+    [Fact]
+    public void PlanAll_ALineThatNoLongerParses_TellsTheLedgerWhyAndPlansTheOtherReaders()
+    {
+        var query = InterestQuery.Parse("\"video generation\"");
+        var lines = new Dictionary<string, Embedding> { [TextEmbedder.InterestsText(query)] = VideoGenerationLine };
+        PlanRecipient[] readers = [new(1, "diffusion \"low rank", 5, NoRepeats: false), new(2, "\"video generation\"", 5, NoRepeats: false),
+            new(3, "diffusion \"low rank", 5, NoRepeats: false)];
+
+        var plans = Planner(lines).PlanAll(readers, new Dictionary<long, HashSet<long>>()).ToList();
+
+        Assert.All([plans[0], plans[2]], plan =>
+        {
+            Assert.Empty(plan.PaperIds);
+            Assert.StartsWith("interests could not be read: ", plan.Note, StringComparison.Ordinal);
+            Assert.Contains("never closed", plan.Note, StringComparison.Ordinal);
+        });
+        Assert.Null(plans[1].Note);
+        Assert.Contains(1L, plans[1].PaperIds);
     }
 
     [Fact]
     public void PlanAll_NoLineReadForMeaningYet_PlansTheKeywordMatches()
     {
-        PlanRecipient[] readers = [new(1, InterestQuery.Parse("\"video generation\""), null, 5, NoRepeats: false)];
+        PlanRecipient[] readers = [new(1, "\"video generation\"", 5, NoRepeats: false)];
 
         var plan = Assert.Single(Planner([]).PlanAll(readers, new Dictionary<long, HashSet<long>>()));
 
@@ -92,7 +113,7 @@ public class DigestRankerTests
     {
         var query = InterestQuery.Parse("\"video generation\"");
         var lines = new Dictionary<string, Embedding> { [TextEmbedder.InterestsText(query)] = VideoGenerationLine };
-        PlanRecipient[] readers = [new(1, query, null, 5, NoRepeats: true), new(2, query, null, 5, NoRepeats: false)];
+        PlanRecipient[] readers = [new(1, query.ToString(), 5, NoRepeats: true), new(2, query.ToString(), 5, NoRepeats: false)];
         var received = new Dictionary<long, HashSet<long>> { [1] = [1, 3], [2] = [1, 3] };
 
         var plans = Planner(lines).PlanAll(readers, received).ToList();

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Digests;
+using Newsletter.IntegrationTests.Admin;
+
+namespace Newsletter.IntegrationTests.Digests;
+
+/// <summary>What the daily fan-out writes to the ledger for readers whose stored line it cannot read.</summary>
+[Collection(SerialHangfireTests.Name)]
+public sealed class FanOutTests
+{
+    [Fact]
+    public async Task FanOut_AStoredLineThatNoLongerParses_ItsReadersRowsSayWhyAndTheOthersGetTheirPapers()
+    {
+        await using var app = await TestApp.BuildAsync();
+        await app.AddSubscriberAsync("reads-diffusion@lab.example.org", "diffusion");
+        foreach (var email in new[] { "older-rules@lab.example.org", "older-rules-too@lab.example.org" })
+        {
+            await app.AddSubscriberAsync(email, "diffusion");
+            // A line saved before the parser's rules changed: the store would refuse it today.
+            await app.ExecuteAsync("update subscribers set interests = 'diffusion \"low rank' where email = @email", ("email", email));
+        }
+        var issue = await app.IngestSampleAsync();
+
+        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
+
+        var rows = await app.ReadAsync(
+            """
+            select s.email, d.status, cardinality(d.paper_ids), coalesce(d.error, '')
+            from deliveries d join subscribers s on s.id = d.subscriber_id
+            where d.issue_id = @issue order by s.email
+            """,
+            reader => (Email: reader.GetString(0), Status: reader.GetString(1), Papers: reader.GetInt32(2), Error: reader.GetString(3)),
+            ("issue", issue));
+        Assert.Equal(["older-rules-too@lab.example.org", "older-rules@lab.example.org", "reads-diffusion@lab.example.org"],
+            rows.Select(r => r.Email));
+        Assert.All(rows.Take(2), row =>
+        {
+            Assert.Equal("skipped", row.Status);
+            Assert.Equal(0, row.Papers);
+            Assert.StartsWith("interests could not be read: ", row.Error, StringComparison.Ordinal);
+            Assert.Contains("never closed", row.Error, StringComparison.Ordinal);
+        });
+        Assert.Equal("pending", rows[2].Status);
+        Assert.True(rows[2].Papers >= 2, $"the diffusion reader's digest holds {rows[2].Papers} papers");
+        Assert.Equal("", rows[2].Error);
+    }
+}
