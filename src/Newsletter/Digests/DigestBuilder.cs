@@ -12,6 +12,8 @@ namespace Newsletter.Digests;
 /// <summary>An issue's papers and its matcher, loaded once and shared by every digest of a batch.</summary>
 public sealed class IssueContent
 {
+    private ParsedLine? _lastLine;
+
     internal IssueContent(IssueSummary issue, IReadOnlyList<IssuePaper> papers)
     {
         Issue = issue;
@@ -54,6 +56,22 @@ public sealed class IssueContent
             .ToList();
     }
 
+    /// <summary>
+    /// A reader's line, parsed (a line that no longer parses matches nothing). A batch's readers come in the order of
+    /// their lines, so the last line read is kept for the next reader: no process-wide cache fills up during a send.
+    /// </summary>
+    public InterestQuery QueryOf(string interests)
+    {
+        if (_lastLine is { } last && string.Equals(last.Text, interests, StringComparison.Ordinal))
+        {
+            return last.Query;
+        }
+
+        var query = InterestQuery.TryParse(interests, out var parsed, out _) ? parsed : InterestQuery.Empty;
+        _lastLine = new ParsedLine(interests, query);
+        return query;
+    }
+
     public static async Task<IssueContent> LoadAsync(PaperStore store, long issueId, CancellationToken ct)
     {
         var issue = await store.GetIssueAsync(issueId, ct) ?? throw new IssueNotFoundException(issueId);
@@ -72,6 +90,9 @@ public sealed class IssueContent
     }
 }
 
+/// <summary>A reader's line and its query, as <see cref="IssueContent.QueryOf"/> keeps the last one.</summary>
+internal sealed record ParsedLine(string Text, InterestQuery Query);
+
 public sealed class IssueNotFoundException(long issueId) : Exception($"Issue {issueId} does not exist.");
 
 /// <summary>Who a digest is for and which delivery it is; the links carry that delivery's tokens.</summary>
@@ -89,12 +110,13 @@ public sealed record DigestRecipient(long SubscriberId, string Email, string Int
 public sealed class DigestBuilder(
     DigestRenderer renderer,
     DigestComposer composer,
-    InterestQueryCache queries,
     IOptions<SiteOptions> site)
 {
     public async Task<MimeMessage> BuildAsync(IssueContent content, DigestRecipient recipient, CancellationToken ct)
     {
-        var query = queries.TryGetOrParse(recipient.Interests, out _) ?? InterestQuery.Empty;
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(recipient);
+        var query = content.QueryOf(recipient.Interests);
         var suggested = recipient.Relevance.SuggestedIds;
         var papers = content.DeliveredPapers(recipient.PaperIds, query).Select((shown, position) =>
         {

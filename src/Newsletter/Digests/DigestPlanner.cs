@@ -63,7 +63,7 @@ public sealed class DigestPlanner(
 
     /// <summary>
     /// A stored line, parsed without <see cref="InterestQueryCache"/>: a fan-out reads each of its lines once per
-    /// planner, and its tens of thousands of lines would push out the ones the pages and the sends reuse.
+    /// planner, and its tens of thousands of lines would only fill the cache.
     /// </summary>
     private static InterestQuery? Parse(string line, out string? error) => InterestQuery.TryParse(line, out var query, out error) ? query : null;
 

@@ -4,9 +4,9 @@ namespace Newsletter.Subscribers;
 
 /// <summary>
 /// Parses each distinct interests line once: many subscribers share a line, and a parsed query does not depend on
-/// the issue, so one cache serves the pages and every send. Thread-safe. Lines are expected valid (checked when saved).
-/// A fan-out parses each of its lines once into a table of its own, without this cache: its tens of thousands of lines
-/// would only push out the ones the pages and the sends reuse.
+/// the issue, so one cache serves the pages. Thread-safe. Lines are expected valid (checked when saved). The worker
+/// does without it: a fan-out parses each of its lines once into a table of its own, and a send batch, whose readers
+/// come in the order of their lines, keeps the last line it parsed.
 /// Bounded: past <see cref="Capacity"/> lines or <see cref="MaxBytes"/> (estimated) it starts over, so 100,000
 /// subscribers with lines of their own (or anyone who subscribes with long ones) cost a re-parse now and then
 /// (microseconds) instead of a hundred megabytes held for the life of the process.

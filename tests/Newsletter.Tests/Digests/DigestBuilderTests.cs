@@ -76,8 +76,26 @@ public sealed class DigestBuilderTests(RendererFixture fixture) : IClassFixture<
         Assert.DoesNotContain("Matched:", excluded.TextBody, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task BuildAsync_StoredLineNoLongerParses_ThePlannedPapersWithoutHighlights()
+    {
+        using var renderer = new DigestRenderer(fixture.Templates);
+        var builder = Builder(renderer);
+        var content = new IssueContent(Issue, [VideoPaper, AttentionPaper]);
+        var ct = TestContext.Current.CancellationToken;
+
+        var diffusion = await builder.BuildAsync(content, Recipient(1, "diffusion", [1]), ct);
+        var unreadable = await builder.BuildAsync(content, Recipient(2, "diffusion \"low rank", [1, 2]), ct);
+
+        Assert.NotEmpty(Marks(diffusion));
+        Assert.Empty(Marks(unreadable));
+        Assert.Contains("Diffusion transformers for video", unreadable.TextBody, StringComparison.Ordinal);
+        Assert.Contains("Sparse attention", unreadable.TextBody, StringComparison.Ordinal);
+        Assert.DoesNotContain("Matched:", unreadable.TextBody, StringComparison.Ordinal);
+    }
+
     private static DigestBuilder Builder(DigestRenderer renderer) =>
-        new(renderer, DigestSamples.Composer(), new InterestQueryCache(), Options.Create(new SiteOptions { PublicBaseUrl = "https://papers.lab.example.org" }));
+        new(renderer, DigestSamples.Composer(), Options.Create(new SiteOptions { PublicBaseUrl = "https://papers.lab.example.org" }));
 
     private static DigestRecipient Recipient(long id, string interests, long[] paperIds) =>
         new(id, $"reader{id}@example.org", interests, 1, paperIds, new DeliveryTokens($"manage-{id}", $"unsubscribe-{id}", $"view-{id}"));
