@@ -59,6 +59,7 @@ public sealed class IssueContent
     /// <summary>
     /// A reader's line, parsed (a line that no longer parses matches nothing). A batch's readers come in the order of
     /// their lines, so the last line read is kept for the next reader: no process-wide cache fills up during a send.
+    /// Threads sharing the content at worst parse a line again: the last line is one immutable record.
     /// </summary>
     public InterestQuery QueryOf(string interests)
     {

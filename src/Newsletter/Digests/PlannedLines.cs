@@ -31,7 +31,6 @@ internal sealed class PlannedLines
     {
         public string? Error { get; init; }
 
-
         public ReadOnlySpan<int> MatchPositions => MatchChunk.AsSpan(MatchStart, MatchCount);
 
         public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);

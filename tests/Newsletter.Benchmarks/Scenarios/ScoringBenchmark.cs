@@ -30,8 +30,8 @@ public static class ScoringBenchmark
         var lines = MatchingBenchmark.GenerateInterests(papers, subscribers, seed);
         var cache = new InterestQueryCache();
         var queries = lines.Select(cache.GetOrParse).ToArray();
-        // The planner parses each line the first time a reader of it is planned; here it finds it parsed, so the timings
-        // are matching, ranking, hiding and suggesting, as before the fan-out parsed lines in the planner.
+        // The planner parses each line the first time a reader of it is planned; here it finds the line parsed, so the
+        // timings stay what they measured before the planner parsed: matching, ranking, hiding and suggesting.
         var parsedLines = new Dictionary<string, InterestQuery>(StringComparer.Ordinal);
         var sharedLines = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var s = 0; s < lines.Length; s++)
