@@ -46,7 +46,7 @@ internal sealed class PlannedLines
     {
         lock (_adding)
         {
-            return Keep(text, hash, new Line(-1, [], [], [], 0, 0) { Error = error });
+            return _table.TryGet(text, hash, out var known) ? known : Keep(text, hash, new Line(-1, [], [], [], 0, 0) { Error = error });
         }
     }
 
@@ -86,14 +86,9 @@ internal sealed class PlannedLines
         }
     }
 
-    /// <summary>Adds the line unless another thread kept it first; the caller holds the lock.</summary>
+    /// <summary>Adds a line no thread has kept yet; the caller holds the lock and has looked.</summary>
     private Line Keep(string text, int hash, Line line)
     {
-        if (_table.TryGet(text, hash, out var known))
-        {
-            return known;
-        }
-
         if (!_table.TryAdd(text, hash, line))
         {
             // Full: a table twice the size takes every line, then replaces the old one for readers.

@@ -32,7 +32,7 @@ public sealed class InterestQuery
     public bool IsEmpty => Groups.Length == 0 && Exclusions.Length == 0;
 
     /// <summary>The positive terms as typed (<c>low-rank</c>, <c>segment anything</c>), in order.</summary>
-    /// <remarks>Made when asked for: a fan-out holds every reader's query and never asks.</remarks>
+    /// <remarks>Made when asked for: parsed lines are kept by the thousand (the pages' cache), and few callers ask.</remarks>
     public IReadOnlyList<string> Terms => new ReadOnlyCollection<string>(Array.ConvertAll(PositiveTerms, t => t.Original));
 
     /// <summary>The excluded terms as typed, without the leading "-".</summary>
