@@ -79,20 +79,47 @@ public sealed class IssuePlanner
         DeliveryPlan[] plans) =>
         Parallel.ForEach(Partitioner.Create(0, count, 1024), range =>
         {
-            var ranking = new DigestRanking();
+            var scratch = new PlanningScratch();
             for (var k = range.Item1; k < range.Item2; k++)
             {
                 var reader = readers[start + k];
-                plans[k] = Plan(reader, reader.NoRepeats ? received.GetValueOrDefault(reader.SubscriberId) : null, ranking);
+                plans[k] = Plan(reader, reader.NoRepeats ? received.GetValueOrDefault(reader.SubscriberId) : null, scratch);
             }
         });
 
-    /// <summary>The delivery of one reader; <paramref name="received"/>: papers to leave out, sent to them before.</summary>
-    public DeliveryPlan Plan(PlanRecipient reader, HashSet<long>? received, DigestRanking ranking)
+    /// <summary>
+    /// What one thread reuses from reader to reader: the ranking's buffers, and the line it planned last (a fan-out's
+    /// readers come in the order of their lines, so most readers' line is the one before theirs).
+    /// </summary>
+    public sealed class PlanningScratch
     {
-        ArgumentNullException.ThrowIfNull(ranking);
+        public DigestRanking Ranking { get; } = new();
+
+        internal IssuePlanner? LastPlanner { get; set; }
+
+        internal string? LastText { get; set; }
+
+        internal PlannedLines.Line LastLine { get; set; }
+    }
+
+    /// <summary>The delivery of one reader; <paramref name="received"/>: papers to leave out, sent to them before.</summary>
+    public DeliveryPlan Plan(PlanRecipient reader, HashSet<long>? received, PlanningScratch scratch)
+    {
+        ArgumentNullException.ThrowIfNull(scratch);
+        var ranking = scratch.Ranking;
         var subscriberId = reader.SubscriberId;
-        var line = LineOf(reader.Interests);
+        PlannedLines.Line line;
+        if (ReferenceEquals(reader.Interests, scratch.LastText) && ReferenceEquals(scratch.LastPlanner, this))
+        {
+            line = scratch.LastLine;
+        }
+        else
+        {
+            line = LineOf(reader.Interests);
+            scratch.LastPlanner = this;
+            scratch.LastText = reader.Interests;
+            scratch.LastLine = line;
+        }
         if (line.Error is { } error)
         {
             // Stored interests are validated on the way in; if one still fails, the ledger says so.

@@ -30,16 +30,28 @@ public static class ScoringBenchmark
         var lines = MatchingBenchmark.GenerateInterests(papers, subscribers, seed);
         var cache = new InterestQueryCache();
         var queries = lines.Select(cache.GetOrParse).ToArray();
-        // The planner parses each line the first time a reader of it is planned; here it finds the line parsed, so the
-        // timings stay what they measured before the planner parsed: matching, ranking, hiding and suggesting.
-        var parsedLines = new Dictionary<string, InterestQuery>(StringComparer.Ordinal);
         var sharedLines = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var s = 0; s < lines.Length; s++)
         {
-            parsedLines.TryAdd(lines[s], queries[s]);
             // Readers of one line hold one string, as the fan-out reads them (DigestPlanner.ReadRecipientsAsync).
             lines[s] = sharedLines.TryAdd(lines[s], lines[s]) ? lines[s] : sharedLines[lines[s]];
         }
+
+        // A fan-out reads its readers in the order of their lines (DeliveryGenerations: `order by interests collate "C", id`),
+        // and so are its lines' vectors and its readers' votes read; the timed runs plan the readers in that order.
+        var fanOutOrder = Enumerable.Range(0, lines.Length).OrderBy(s => lines[s], StringComparer.Ordinal).ThenBy(s => s).ToArray();
+        // The planner parses each line the first time a reader of it is planned; here it finds the line parsed (in the
+        // same order, so in memory as a parse would leave it), and the timings stay what they measured before the planner
+        // parsed: matching, ranking, hiding and suggesting.
+        var parsedLines = new Dictionary<string, InterestQuery>(StringComparer.Ordinal);
+        foreach (var s in fanOutOrder)
+        {
+            if (!parsedLines.ContainsKey(lines[s]))
+            {
+                parsedLines[lines[s]] = InterestQuery.Parse(lines[s]);
+            }
+        }
+
         IssuePlanner.LineParser parse = (string line, out string? error) =>
         {
             error = null;
@@ -69,11 +81,16 @@ public static class ScoringBenchmark
             }
         }
 
+        // The lines' vectors come in the readers' order (RelevanceStore.LoadForFanOutAsync), so their rows lie in the order
+        // the readers are planned.
+        lineVectors = fanOutOrder.Select(s => TextEmbedder.InterestsText(queries[s])).Where(lineVectors.ContainsKey)
+            .Distinct(StringComparer.Ordinal).ToDictionary(text => text, text => lineVectors[text], StringComparer.Ordinal);
+
         // Votes on earlier issues' papers: "More" on the reader's topic, "Less" on others; one vote object per paper
         // and direction, as RelevanceStore.VotesAsync shares them.
         var earlierTopics = Enumerable.Range(0, EarlierPapers).Select(_ => random.Next(Topics)).ToArray();
         var earlier = earlierTopics.Select((t, i) => (Id: 1_000_000L + i, Vector: Around(random, centres[t], common))).ToArray();
-        var votes = new Dictionary<long, ProfileVotes>(subscribers);
+        var lists = new List<ProfileVote>[subscribers];
         var cast = new Dictionary<(long, bool), ProfileVote>();
         for (var s = 0; s < subscribers; s++)
         {
@@ -94,13 +111,20 @@ public static class ScoringBenchmark
                 }
                 list.Add(vote);
             }
-            votes[1 + s] = new ProfileVotes(list);
+            lists[s] = list;
+        }
+
+        // RelevanceStore.VotesAsync reads the readers' votes in the fan-out's order too.
+        var votes = new Dictionary<long, ProfileVotes>(subscribers);
+        foreach (var s in fanOutOrder)
+        {
+            votes[1 + s] = new ProfileVotes(lists[s]);
         }
 
         // Warm-up: the JIT promotes the hot loops to optimised code over the first runs.
         for (var w = 0; w < 3; w++)
         {
-            PlanAll(papers, issuePapers, lineVectors, votes, lines, parse);
+            PlanAll(papers, issuePapers, lineVectors, votes, lines, fanOutOrder, parse);
             KeywordsOnly(papers, queries);
         }
 
@@ -126,7 +150,7 @@ public static class ScoringBenchmark
             var pausedBefore = GC.GetTotalPauseDuration();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            (outcome, IssuePlanner? planned) = PlanAll(papers, issuePapers, lineVectors, votes, lines, parse);
+            (outcome, IssuePlanner? planned) = PlanAll(papers, issuePapers, lineVectors, votes, lines, fanOutOrder, parse);
             clock.Stop();
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
@@ -136,7 +160,7 @@ public static class ScoringBenchmark
             prepare.Add(outcome.PreparedMs);
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
-            PlanAgain(planned, lines);
+            PlanAgain(planned, lines, fanOutOrder);
             // The next run starts without this planner, as the next fan-out starts without the previous one's.
             planned = null;
             again.Add(clock.Elapsed.TotalMilliseconds);
@@ -152,7 +176,7 @@ public static class ScoringBenchmark
             collectionsFrom = GcCollections.Now();
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
-            PlanAllInParallel(papers, issuePapers, lineVectors, votes, lines, parse);
+            PlanAllInParallel(papers, issuePapers, lineVectors, votes, lines, fanOutOrder, parse);
             clock.Stop();
             parallel.Add(clock.Elapsed.TotalMilliseconds);
             parallelCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
@@ -161,7 +185,7 @@ public static class ScoringBenchmark
 
         // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
         var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
-        var ranking = new DigestRanking();
+        var ranking = new IssuePlanner.PlanningScratch();
         var oneByOne = new PlansFingerprint();
         for (var s = 0; s < lines.Length; s++)
         {
@@ -268,10 +292,10 @@ public static class ScoringBenchmark
     private readonly record struct Outcome(long Shown, long Suggested, long Hidden, double PreparedMs);
 
     /// <summary>The readers again through a planner that has seen their lines: what a reader costs beyond their line.</summary>
-    private static void PlanAgain(IssuePlanner planner, string[] lines)
+    private static void PlanAgain(IssuePlanner planner, string[] lines, int[] order)
     {
-        var ranking = new DigestRanking();
-        for (var s = 0; s < lines.Length; s++)
+        var ranking = new IssuePlanner.PlanningScratch();
+        foreach (var s in order)
         {
             planner.Plan(Recipient(s, lines[s]), null, ranking);
         }
@@ -280,14 +304,14 @@ public static class ScoringBenchmark
     /// <summary>What FanOutJob does for an issue: a matcher and one planner (it computes every line's and voted paper's
     /// row), then every reader.</summary>
     private static (Outcome Outcome, IssuePlanner Planner) PlanAll(List<MatchablePaper> papers, (long, Embedding)[] issuePapers,
-        Dictionary<string, Embedding> lineVectors, Dictionary<long, ProfileVotes> votes, string[] lines, IssuePlanner.LineParser parse)
+        Dictionary<string, Embedding> lineVectors, Dictionary<long, ProfileVotes> votes, string[] lines, int[] order, IssuePlanner.LineParser parse)
     {
         var clock = Stopwatch.StartNew();
         var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
         var prepared = clock.Elapsed.TotalMilliseconds;
-        var ranking = new DigestRanking();
+        var ranking = new IssuePlanner.PlanningScratch();
         long shown = 0, suggested = 0, hidden = 0;
-        for (var s = 0; s < lines.Length; s++)
+        foreach (var s in order)
         {
             var plan = planner.Plan(Recipient(s, lines[s]), null, ranking);
             shown += plan.PaperIds.Length;
@@ -308,10 +332,10 @@ public static class ScoringBenchmark
 
     /// <summary>As FanOutJob runs it: <see cref="IssuePlanner.PlanAll"/>, chunks of readers on every core.</summary>
     private static void PlanAllInParallel(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lineVectors,
-        Dictionary<long, ProfileVotes> votes, string[] lines, IssuePlanner.LineParser parse)
+        Dictionary<long, ProfileVotes> votes, string[] lines, int[] order, IssuePlanner.LineParser parse)
     {
         var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
-        var readers = lines.Select((line, s) => Recipient(s, line)).ToArray();
+        var readers = order.Select(s => Recipient(s, lines[s])).ToArray();
         foreach (var plan in planner.PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {
             _ = plan;
