@@ -5,7 +5,7 @@
 # stops everything it started.
 # Usage: tests/bench.sh [scenario...]   scenarios: parse matching scoring render fan-out outcome-writes ingestion time-to-inbox web (default: all)
 # Sizes (env): BENCH_SUBSCRIBERS=100000 BENCH_SMTP_CONNECTIONS=4 BENCH_BACKLOG=1000 BENCH_WRK_DURATION=20s
-#              BENCH_INBOX_LISTINGS=5 BENCH_INBOX_SUBSCRIBERS=1000
+#              BENCH_INBOX_LISTINGS=5 BENCH_INBOX_SUBSCRIBERS=1000 BENCH_VOTES=0 (fan-out: votes per subscriber on earlier papers)
 #              BENCH_WRK_CONNECTIONS=32 BENCH_WRK_THREADS=2 BENCH_MANAGE_PATH=/manage/{token} BENCH_SEED=42
 # BENCH_PG_DIAGNOSTICS=1: the ingestion and fan-out scenarios also print PostgreSQL's busiest statements and what its sessions
 #              waited on during the measurement (loads pg_stat_statements; slows PostgreSQL a little, so not for the numbers).

@@ -40,6 +40,10 @@ public static class FanOutBenchmark
         var seedClock = Stopwatch.StartNew();
         var lines = MatchingBenchmark.GenerateInterests(MatchingBenchmark.ReadListing(listingPath), env.Subscribers, env.Seed);
         await SeedSubscribersAsync(db, lines);
+        if (env.VotesPerSubscriber > 0)
+        {
+            await SeedVotesAsync(db, env.VotesPerSubscriber, env.Seed);
+        }
         seedClock.Stop();
 
         await using var worker = AppProcess.Start(env, settings, "worker", "fan-out-worker");
@@ -146,6 +150,8 @@ public static class FanOutBenchmark
         var details = new Dictionary<string, string>
         {
             ["subscribers (active)"] = env.Subscribers.ToString("N0", CultureInfo.InvariantCulture),
+            ["votes per subscriber (BENCH_VOTES; on 500 earlier papers, a third of them \"More like this\")"] =
+                env.VotesPerSubscriber.ToString(CultureInfo.InvariantCulture),
             ["SMTP connections (Newsletter:Smtp:Connections = smtp-source -s)"] = env.SmtpConnections.ToString(CultureInfo.InvariantCulture),
             ["deliveries by status"] = string.Join(", ", counts.Select(c => $"{c.Key} {c.Value}")),
             ["elapsed, ingest call to last digest accepted"] = BenchEnvironment.Format(elapsed.TotalSeconds, "s"),
@@ -218,6 +224,89 @@ public static class FanOutBenchmark
             await writer.CompleteAsync();
         }
         await using var analyze = new NpgsqlCommand("analyze subscribers", connection);
+        await analyze.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>
+    /// Votes cast from earlier digests: <paramref name="votesPerReader"/> per subscriber on distinct papers of 500 earlier
+    /// ones with vectors (synthetic, unit length: the cost depends on their count, not on what they mean), a third of them
+    /// "More like this"; each in one binary COPY.
+    /// </summary>
+    internal static async Task SeedVotesAsync(NpgsqlDataSource db, int votesPerReader, int seed)
+    {
+        const int EarlierPapers = 500;
+        const int Dimensions = 384;
+        var random = new Random(seed);
+        await using var connection = await db.OpenConnectionAsync();
+        var papers = new List<long>();
+        await using (var insert = new NpgsqlCommand(
+            """
+            insert into papers (paper_key, title, abstract, first_seen_at)
+            select 'bench-earlier-' || g, 'Earlier paper ' || g, 'An abstract of an earlier issue.', now() from generate_series(1, @count) g
+            returning id
+            """, connection))
+        {
+            insert.Parameters.AddWithValue("count", EarlierPapers);
+            await using var reader = await insert.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                papers.Add(reader.GetInt64(0));
+            }
+        }
+
+        await using (var writer = await connection.BeginBinaryImportAsync("copy paper_embeddings (paper_id, model, vector) from stdin (format binary)"))
+        {
+            foreach (var paper in papers)
+            {
+                var values = new float[Dimensions];
+                for (var d = 0; d < Dimensions; d++)
+                {
+                    values[d] = (float)(random.NextDouble() - 0.5);
+                }
+
+                await writer.StartRowAsync();
+                await writer.WriteAsync(paper, NpgsqlDbType.Bigint);
+                await writer.WriteAsync(RelevanceStore.Model, NpgsqlDbType.Text);
+                await writer.WriteAsync(Embedding.Normalize(values).ToBytes(), NpgsqlDbType.Bytea);
+            }
+            await writer.CompleteAsync();
+        }
+
+        var subscribers = new List<long>();
+        await using (var select = new NpgsqlCommand("select id from subscribers order by id", connection))
+        await using (var reader = await select.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                subscribers.Add(reader.GetInt64(0));
+            }
+        }
+
+        var votes = Math.Min(votesPerReader, EarlierPapers);
+        var order = papers.ToArray();
+        var now = DateTimeOffset.UtcNow;
+        await using (var writer = await connection.BeginBinaryImportAsync("copy reader_votes (subscriber_id, paper_id, vote, voted_at) from stdin (format binary)"))
+        {
+            // Millions of rows, each checked against two foreign keys: minutes, not the default 30 s.
+            writer.Timeout = TimeSpan.FromMinutes(15);
+            foreach (var subscriber in subscribers)
+            {
+                // The first `votes` places of a partial shuffle: distinct papers.
+                for (var v = 0; v < votes; v++)
+                {
+                    var k = random.Next(v, order.Length);
+                    (order[v], order[k]) = (order[k], order[v]);
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync(subscriber, NpgsqlDbType.Bigint);
+                    await writer.WriteAsync(order[v], NpgsqlDbType.Bigint);
+                    await writer.WriteAsync((short)(random.Next(3) == 0 ? 1 : -1), NpgsqlDbType.Smallint);
+                    await writer.WriteAsync(now.AddMinutes(-v), NpgsqlDbType.TimestampTz);
+                }
+            }
+            await writer.CompleteAsync();
+        }
+
+        await using var analyze = new NpgsqlCommand("analyze papers, paper_embeddings, reader_votes", connection) { CommandTimeout = 600 };
         await analyze.ExecuteNonQueryAsync();
     }
 

@@ -17,6 +17,8 @@ public sealed class BenchEnvironment
 
     public int Seed { get; init; } = Int("BENCH_SEED", 42);
     public int Subscribers { get; init; } = Int("BENCH_SUBSCRIBERS", 100_000);
+    /// <summary>Votes each subscriber of the fan-out cast on earlier papers (0: none, the readers have only their line).</summary>
+    public int VotesPerSubscriber { get; init; } = Int("BENCH_VOTES", 0);
     public int SmtpConnections { get; init; } = Int("BENCH_SMTP_CONNECTIONS", 4);
     public int Backlog { get; init; } = Int("BENCH_BACKLOG", 1_000);
     public int InboxListings { get; init; } = Int("BENCH_INBOX_LISTINGS", 5);
