@@ -282,32 +282,40 @@ public sealed class IssuePlanner
         var seen = new HashSet<ProfileVote>(ReferenceEqualityComparer.Instance);
         foreach (var reader in readers)
         {
-            foreach (var vote in reader.All)
+            foreach (var vote in reader.Liked)
             {
-                // Votes loaded together are numbered: a look-up by slot instead of a hash of every reader's every vote.
-                if (vote.Slot >= 0)
-                {
-                    while (seenSlots.Count <= vote.Slot)
-                    {
-                        seenSlots.Add(false);
-                    }
+                Add(vote);
+            }
 
-                    if (seenSlots[vote.Slot])
-                    {
-                        continue;
-                    }
-
-                    seenSlots[vote.Slot] = true;
-                    distinct.Add(vote);
-                }
-                else if (seen.Add(vote))
-                {
-                    distinct.Add(vote);
-                }
+            foreach (var vote in reader.Disliked)
+            {
+                Add(vote);
             }
         }
 
         return distinct;
+
+        void Add(ProfileVote vote)
+        {
+            // Votes loaded together are numbered: a look-up by slot instead of a hash of every reader's every vote.
+            if (vote.Slot >= 0)
+            {
+                while (seenSlots.Count <= vote.Slot)
+                {
+                    seenSlots.Add(false);
+                }
+
+                if (!seenSlots[vote.Slot])
+                {
+                    seenSlots[vote.Slot] = true;
+                    distinct.Add(vote);
+                }
+            }
+            else if (seen.Add(vote))
+            {
+                distinct.Add(vote);
+            }
+        }
     }
 
     /// <summary>What the digest says under a suggestion close to the line.</summary>

@@ -8,7 +8,7 @@ public sealed record ProfileVote(long PaperId, string Title, Embedding Paper, bo
     public int Slot { get; init; } = -1;
 }
 
-/// <summary>A reader's votes, split by direction once when they are loaded.</summary>
+/// <summary>A reader's votes, split by direction once when they are loaded (each direction in the order cast).</summary>
 public sealed class ProfileVotes
 {
     public ProfileVotes(IReadOnlyList<ProfileVote> votes)
@@ -20,30 +20,30 @@ public sealed class ProfileVotes
             liked += votes[v].More ? 1 : 0;
         }
 
-        All = [.. votes];
         Liked = liked == 0 ? [] : new ProfileVote[liked];
         Disliked = liked == votes.Count ? [] : new ProfileVote[votes.Count - liked];
         int l = 0, d = 0;
-        foreach (var vote in All)
+        for (var v = 0; v < votes.Count; v++)
         {
-            if (vote.More)
+            if (votes[v].More)
             {
-                Liked[l++] = vote;
+                Liked[l++] = votes[v];
             }
             else
             {
-                Disliked[d++] = vote;
+                Disliked[d++] = votes[v];
             }
         }
     }
 
     public static ProfileVotes None { get; } = new([]);
 
-    public ProfileVote[] All { get; }
-
     public ProfileVote[] Liked { get; }
 
     public ProfileVote[] Disliked { get; }
+
+    /// <summary>Every vote, the liked first; made when asked for (a fan-out holds 100,000 readers' votes).</summary>
+    public IReadOnlyList<ProfileVote> All => [.. Liked, .. Disliked];
 
     /// <summary>True before any vote: the digest then shows every keyword match, as keywords alone would.</summary>
     public bool Any => Liked.Length + Disliked.Length > 0;

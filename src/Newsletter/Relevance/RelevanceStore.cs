@@ -233,9 +233,12 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
             }
         }
 
-        var votes = new Dictionary<long, List<ProfileVote>>();
+        var votes = new Dictionary<long, ProfileVotes>();
         // One vote object per voted paper and direction, however many readers cast it.
         var cast = new Dictionary<(long Paper, bool More), ProfileVote>();
+        // A reader's rows come together: their votes gather here, then become their ProfileVotes.
+        var readerVotes = new List<ProfileVote>();
+        long? voter = null;
         await using (var command = db.CreateCommand(
             """
             select v.subscriber_id, v.paper_id, v.vote > 0
@@ -259,15 +262,25 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
                     }
                     cast[key] = vote = new ProfileVote(key.Paper, paper.Title, paper.Vector, key.More) { Slot = cast.Count };
                 }
-                var voter = reader.GetInt64(0);
-                if (!votes.TryGetValue(voter, out var list))
+                if (reader.GetInt64(0) != voter)
                 {
-                    votes[voter] = list = [];
+                    Keep();
+                    voter = reader.GetInt64(0);
                 }
-                list.Add(vote);
+                readerVotes.Add(vote);
             }
         }
-        return votes.ToDictionary(v => v.Key, v => new ProfileVotes(v.Value));
+        Keep();
+        return votes;
+
+        void Keep()
+        {
+            if (readerVotes.Count > 0)
+            {
+                votes[voter!.Value] = new ProfileVotes(readerVotes);
+                readerVotes.Clear();
+            }
+        }
     }
 
     /// <summary>Papers readers voted on that have no vector (their issue's embedding failed), to embed with the next fan-out's.</summary>
