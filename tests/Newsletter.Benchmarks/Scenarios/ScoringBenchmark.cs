@@ -11,7 +11,8 @@ namespace Newsletter.Benchmarks.Scenarios;
 /// Relevance at fan-out scale: every subscriber has a profile (their line read for meaning and 25 votes) and
 /// <see cref="IssuePlanner"/>, the code FanOutJob runs for each reader, ranks their keyword matches, hides and
 /// suggests; against the keyword-only plan (what the fan-out does for a reader without a profile) of the same readers,
-/// timed interleaved with it. Each timed run starts, as <see cref="DigestPlanner.PlanAsync"/> does, from a new
+/// timed interleaved with it. The readers are planned in the fan-out's order (by line), their data laid out in memory
+/// as the service loads it. Each timed run starts, as <see cref="DigestPlanner.PlanAsync"/> does, from a new
 /// <see cref="IssueMatcher"/> (no term resolved yet) and a new <see cref="IssueSimilarities"/>; so does the baseline,
 /// as the matching scenario does. The vectors are synthetic but shaped like MiniLM's (topics, unit length, 384 dimensions):
 /// the cost depends on their count and size, not on what they mean.
@@ -185,11 +186,11 @@ public static class ScoringBenchmark
 
         // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
         var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
-        var ranking = new IssuePlanner.PlanningScratch();
+        var scratch = new IssuePlanner.PlanningScratch();
         var oneByOne = new PlansFingerprint();
         for (var s = 0; s < lines.Length; s++)
         {
-            oneByOne.Add(planner.Plan(Recipient(s, lines[s]), null, ranking));
+            oneByOne.Add(planner.Plan(Recipient(s, lines[s]), null, scratch));
         }
         var inChunks = new PlansFingerprint();
         var readers = lines.Select((line, s) => Recipient(s, line)).ToArray();
@@ -294,10 +295,10 @@ public static class ScoringBenchmark
     /// <summary>The readers again through a planner that has seen their lines: what a reader costs beyond their line.</summary>
     private static void PlanAgain(IssuePlanner planner, string[] lines, int[] order)
     {
-        var ranking = new IssuePlanner.PlanningScratch();
+        var scratch = new IssuePlanner.PlanningScratch();
         foreach (var s in order)
         {
-            planner.Plan(Recipient(s, lines[s]), null, ranking);
+            planner.Plan(Recipient(s, lines[s]), null, scratch);
         }
     }
 
@@ -309,11 +310,11 @@ public static class ScoringBenchmark
         var clock = Stopwatch.StartNew();
         var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
         var prepared = clock.Elapsed.TotalMilliseconds;
-        var ranking = new IssuePlanner.PlanningScratch();
+        var scratch = new IssuePlanner.PlanningScratch();
         long shown = 0, suggested = 0, hidden = 0;
         foreach (var s in order)
         {
-            var plan = planner.Plan(Recipient(s, lines[s]), null, ranking);
+            var plan = planner.Plan(Recipient(s, lines[s]), null, scratch);
             shown += plan.PaperIds.Length;
             suggested += plan.SuggestedIds.Length;
             hidden += plan.HiddenIds.Length;
