@@ -33,6 +33,7 @@ public sealed class FanOutVotesTests
 
         var votes = await app.Services.GetRequiredService<RelevanceStore>().VotesAsync(null, Ct);
 
+        // In the order a fan-out plans its readers, as VotesAsync promises: the planner then walks them as they lie in memory.
         Assert.Equal([alpha.Id, zebra.Id], votes.Keys);
         var zebras = votes[zebra.Id];
         Assert.Equal([papers[0].Id], zebras.Liked.Select(v => v.PaperId));
