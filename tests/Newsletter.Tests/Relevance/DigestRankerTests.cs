@@ -124,19 +124,21 @@ public class DigestRankerTests
     }
 
     [Fact]
-    public void Plan_OneThreadsScratchMovesToTheNextFanOut_TheLineIsPlannedAgainForIt()
+    public void Plan_OneThreadsScratch_TheNextReaderOfTheLineGetsItsPlan_AndTheNextFanOutPlansTheLineAgain()
     {
         var query = InterestQuery.Parse("\"video generation\"");
         var line = query.ToString();
         var lines = new Dictionary<string, Embedding> { [TextEmbedder.InterestsText(query)] = VideoGenerationLine };
         var scratch = new IssuePlanner.PlanningScratch();
+        var planner = Planner(lines);
 
-        var withMeaning = Planner(lines).Plan(new PlanRecipient(1, line, 5, NoRepeats: false), null, scratch);
-        var sameLineNext = Planner(lines).Plan(new PlanRecipient(2, line, 5, NoRepeats: false), null, scratch);
+        var withMeaning = planner.Plan(new PlanRecipient(1, line, 5, NoRepeats: false), null, scratch);
+        var sameLineNext = planner.Plan(new PlanRecipient(2, line, 3, NoRepeats: false), null, scratch);
         var keywordsOnly = Planner([]).Plan(new PlanRecipient(3, line, 5, NoRepeats: false), null, scratch);
 
         Assert.Equal([3L], withMeaning.SuggestedIds);
         Assert.Equal(withMeaning.PaperIds, sameLineNext.PaperIds);
+        Assert.Equal(2, sameLineNext.SubscriberId);
         Assert.Empty(keywordsOnly.SuggestedIds);
         Assert.Equal([1L, 2, 10], keywordsOnly.PaperIds.Order());
     }
