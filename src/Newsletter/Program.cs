@@ -24,6 +24,7 @@ root.Subcommands.Add(DigestCommands.Resend());
 root.Subcommands.Add(SubscriberCommands.Build());
 root.Subcommands.Add(AdminCommands.Build());
 root.Subcommands.Add(RelevanceCommands.Embed());
+root.Subcommands.Add(TemplateCompilerProcess.Command());
 return await NewsletterServer.InvokeAsync(root.Parse(args));
 
 namespace Newsletter
@@ -42,7 +43,7 @@ namespace Newsletter
             services.AddSubscribers();
             services.AddRelevance(role);
             services.AddConfirmationMails();
-            services.AddMail();
+            services.AddMail(role);
             services.AddMailTransport();
             services.AddDigests(role);
             services.AddBounces();

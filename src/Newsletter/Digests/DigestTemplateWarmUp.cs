@@ -1,8 +1,9 @@
 namespace Newsletter.Digests;
 
 /// <summary>
-/// Compiles the digest templates when the worker starts (a few seconds of Roslyn), not when the first batch of the day
-/// is due, and says so in the log; a custom template that does not compile is reported at start, not at send time.
+/// Has the digest templates compiled when the worker starts (a few seconds of Roslyn in a child process), not when the
+/// first batch of the day is due, and says so in the log; a custom template that does not compile is reported at
+/// start, not at send time.
 /// </summary>
 internal sealed partial class DigestTemplateWarmUp(DigestRenderer renderer, ILogger<DigestTemplateWarmUp> logger) : BackgroundService
 {
@@ -11,8 +12,8 @@ internal sealed partial class DigestTemplateWarmUp(DigestRenderer renderer, ILog
         try
         {
             await renderer.WarmUpAsync(stoppingToken);
-            // Compiling allocated about 100 MB that is now garbage: hand it back to the system before the worker's
-            // steady state, instead of carrying it as the peak of its resident memory.
+            // What loading the templates allocated (about 100 MB when no child could compile them) is garbage now: hand
+            // it back to the system before the worker's steady state, instead of carrying it as its peak.
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             LogCompiled(logger);
         }

@@ -9,12 +9,16 @@ namespace Newsletter.Mail;
 
 /// <summary>
 /// The one RazorLight engine for every email template in <c>templates/</c> (digests, confirmations): each template
-/// is compiled once per process (about 2 s for the first) and its HTML has the shared CSS inlined once, at load.
+/// is compiled once per process (about 2 s for the first), or by another process and loaded here (<see cref="Load"/>),
+/// and its HTML has the shared CSS inlined once, at load.
 /// RazorLight HTML-encodes every value; no template may use @Raw on data from an email or a request.
 /// </summary>
 public sealed class EmailTemplates
 {
     private readonly RazorLightEngine engine;
+    private readonly CompiledTemplateCache _compiled = new();
+    private readonly string _root;
+    private readonly Lazy<Task> _loaded;
 
     // Templates found to need RazorLight's page pipeline (sections, includes, a layout that has a layout); the rest,
     // one layout included, run directly.
@@ -23,21 +27,72 @@ public sealed class EmailTemplates
     // What RazorLight knows of a model's type, worked out once per type instead of by reflection on every render.
     private readonly ConcurrentDictionary<Type, ModelTypeInfo> _modelTypes = new();
 
-    public EmailTemplates(IOptions<TemplateOptions> options, ILogger<EmailTemplates> logger)
+    /// <param name="compiler">
+    /// Where a long-running process that only renders gets its templates compiled (a child process); without it each
+    /// template is compiled here on its first use.
+    /// </param>
+    public EmailTemplates(IOptions<TemplateOptions> options, ILogger<EmailTemplates> logger, TemplateCompilerProcess? compiler = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var root = options.Value.ResolvedRoot;
-        var css = File.ReadAllText(Path.Combine(root, "Shared", "email.css"));
+        _loaded = new Lazy<Task>(() => compiler is null ? Task.CompletedTask : LoadFromAsync(compiler), LazyThreadSafetyMode.ExecutionAndPublication);
+        _root = options.Value.ResolvedRoot;
+        var css = File.ReadAllText(Path.Combine(_root, "Shared", "email.css"));
         engine = new RazorLightEngineBuilder()
-            .UseProject(new CssInliningRazorProject(root, css, logger))
+            .UseProject(new CssInliningRazorProject(_root, css, logger))
             // The engine lives in this assembly, not necessarily the entry one (tests, benchmarks).
             .SetOperatingAssembly(typeof(EmailTemplates).Assembly)
-            .UseMemoryCachingProvider()
+            .UseCachingProvider(_compiled)
             .Build();
     }
 
+    /// <summary>How many templates this process compiled itself (none when they were all loaded).</summary>
+    public int CompiledHere => _compiled.CompiledHere;
+
+    /// <summary>
+    /// Compiles every template under the root (each <c>.cshtml</c> file but <c>_ViewImports</c>), and returns them as
+    /// assemblies that another process can <see cref="Load"/>. Throws, naming the template, when one does not compile.
+    /// </summary>
+    public async Task<IReadOnlyList<CompiledTemplate>> CompileAllAsync()
+    {
+        var compiled = new List<CompiledTemplate>();
+        foreach (var key in Keys(_root))
+        {
+            await CompileAsync(key).ConfigureAwait(false);
+            var page = await engine.CompileTemplateAsync(key).ConfigureAwait(false);
+            compiled.Add(new CompiledTemplate(key, page.Key, _compiled.Emitted(page.Key)));
+        }
+        return compiled;
+    }
+
+    /// <summary>Renders these templates from their assemblies from now on: only a template not among them is compiled here.</summary>
+    public void Load(IEnumerable<CompiledTemplate> templates)
+    {
+        ArgumentNullException.ThrowIfNull(templates);
+        foreach (var template in templates)
+        {
+            _compiled.Add(template);
+        }
+    }
+
+    /// <summary>Every template from the compiler's child, once; a child that cannot start leaves them to be compiled here.</summary>
+    private async Task LoadFromAsync(TemplateCompilerProcess compiler)
+    {
+        if (await compiler.CompileAsync(CancellationToken.None).ConfigureAwait(false) is { } compiled)
+        {
+            Load(compiled);
+        }
+    }
+
+    /// <summary>A template's key is its path under the root without <c>.cshtml</c>, with forward slashes: <c>Digest/Digest.html</c>.</summary>
+    private static IEnumerable<string> Keys(string root) =>
+        Directory.EnumerateFiles(root, "*.cshtml", SearchOption.AllDirectories)
+            .Where(path => !Path.GetFileName(path).StartsWith("_ViewImports", StringComparison.OrdinalIgnoreCase))
+            .Select(path => Path.GetRelativePath(root, path)[..^".cshtml".Length].Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal);
+
     public async Task CompileAsync(string key)
     {
+        await _loaded.Value.ConfigureAwait(false);
         try
         {
             await engine.CompileTemplateAsync(key).ConfigureAwait(false);
@@ -64,6 +119,7 @@ public sealed class EmailTemplates
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(read);
+        await _loaded.Value.ConfigureAwait(false);
         if (!_needsPipeline.GetValueOrDefault(key))
         {
             var (rendered, result) = await RenderDirectAsync(await engine.CompileTemplateAsync(key).ConfigureAwait(false), model, read).ConfigureAwait(false);

@@ -1,15 +1,23 @@
 using Microsoft.Extensions.Options;
+using Newsletter.Hosting;
 
 namespace Newsletter.Mail;
 
 /// <summary>Mail out: templates, the headers every message starts with, DKIM signing, and the transport.</summary>
 public static class MailServices
 {
-    /// <summary>Composing: what renders and signs a message (the <c>preview</c> verb sends nothing).</summary>
-    public static IServiceCollection AddMail(this IServiceCollection services)
+    /// <summary>
+    /// Composing: what renders and signs a message (the <c>preview</c> verb sends nothing). A process that runs jobs gets
+    /// its templates compiled by a child process, so it never holds the compiler.
+    /// </summary>
+    public static IServiceCollection AddMail(this IServiceCollection services, ProcessRole? role = null)
     {
         services.AddOptionsWithValidateOnStart<MailOptions>().BindConfiguration(MailOptions.Section).ValidateDataAnnotations();
         services.AddOptionsWithValidateOnStart<TemplateOptions>().BindConfiguration(TemplateOptions.Section).ValidateDataAnnotations();
+        if (role.RunsJobs())
+        {
+            services.AddSingleton<TemplateCompilerProcess>();
+        }
         services.AddSingleton<EmailTemplates>();
         services.AddSingleton<OutgoingMail>();
         return services;

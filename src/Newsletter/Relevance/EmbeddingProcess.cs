@@ -9,27 +9,11 @@ namespace Newsletter.Relevance;
 /// <summary>How to start this application's <c>embed</c> verb: a program and its arguments.</summary>
 public sealed record EmbedderCommand(string FileName, IReadOnlyList<string> Arguments)
 {
-    /// <summary>
-    /// This application (the assembly this class is in, not the entry assembly: a test host or the relevance replay
-    /// runs the app in its own process): the same <c>dotnet</c> with newsletter.dll when run as <c>dotnet newsletter.dll</c>,
-    /// else the apphost beside newsletter.dll, else the single-file executable itself.
-    /// </summary>
+    /// <summary>This application's <c>embed</c> verb (<see cref="Hosting.ThisApplication"/>).</summary>
     public static EmbedderCommand ThisApplication()
     {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var dll = typeof(EmbedderCommand).Assembly.Location;
-        if (dll.Length == 0)
-        {
-            return new EmbedderCommand(host, [EmbeddingProcess.Verb]);
-        }
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            return new EmbedderCommand(host, [dll, EmbeddingProcess.Verb]);
-        }
-        var apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
-        return File.Exists(apphost)
-            ? new EmbedderCommand(apphost, [EmbeddingProcess.Verb])
-            : new EmbedderCommand("dotnet", [dll, EmbeddingProcess.Verb]);
+        var (fileName, arguments) = Hosting.ThisApplication.Command(EmbeddingProcess.Verb);
+        return new EmbedderCommand(fileName, arguments);
     }
 }
 

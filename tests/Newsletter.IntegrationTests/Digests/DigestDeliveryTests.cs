@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Hosting;
+using Newsletter.Mail;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Digests;
@@ -59,6 +61,8 @@ public sealed class DigestDeliveryTests
         Assert.False(statuses.ContainsKey("paused@lab.example"));
         Assert.False(statuses.ContainsKey("gone@lab.example"));
         Assert.All(wanted.Keys, email => Assert.Equal("sent", statuses[email]));
+        // The worker rendered them from templates its compiler child compiled: it never compiled one itself.
+        Assert.Equal(0, app.Services.GetRequiredService<EmailTemplates>().CompiledHere);
     }
 
     [Fact]

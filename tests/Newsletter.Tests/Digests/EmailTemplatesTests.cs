@@ -55,6 +55,27 @@ public sealed class EmailTemplatesTests(RendererFixture fixture) : IClassFixture
         Assert.False(fixture.Templates.RendersThroughPipeline(ConfirmationMailRenderer.HtmlKey));
     }
 
+    [Fact]
+    public async Task Load_TemplatesCompiledByAnotherInstance_RendersTheSameWithoutCompiling()
+    {
+        // As a worker gets them from its compiler child: every template, as assemblies.
+        var compiled = await fixture.Templates.CompileAllAsync();
+        var loaded = new EmailTemplates(Options.Create(new TemplateOptions()), NullLogger<EmailTemplates>.Instance);
+        loaded.Load(compiled);
+        var papers = DigestSamples.SamplePapers().Take(5).ToList();
+        var digest = new DigestView(DigestSamples.Model(papers), papers.Count);
+        var confirmation = new ConfirmationMailView("ada@example.org", "https://papers.lab.example.org/confirm/tok<&>", false, 48);
+
+        Assert.Equal(await fixture.Templates.RenderAsync(DigestRenderer.HtmlKey, digest), await loaded.RenderAsync(DigestRenderer.HtmlKey, digest));
+        Assert.Equal(await fixture.Templates.RenderAsync(DigestRenderer.TextKey, digest), await loaded.RenderAsync(DigestRenderer.TextKey, digest));
+        Assert.Equal(await fixture.Templates.RenderAsync(ConfirmationMailRenderer.HtmlKey, confirmation),
+            await loaded.RenderAsync(ConfirmationMailRenderer.HtmlKey, confirmation));
+        Assert.Equal(0, loaded.CompiledHere);
+        // Every template in the folder, the layout among them, each once.
+        Assert.Equal(Directory.GetFiles(new TemplateOptions().ResolvedRoot, "*.cshtml", SearchOption.AllDirectories).Length, compiled.Count);
+        Assert.Contains(compiled, t => t.Key == DigestRenderer.LayoutKey);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

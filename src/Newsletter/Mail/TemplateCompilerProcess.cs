@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Newsletter.Hosting;
+
+namespace Newsletter.Mail;
+
+/// <summary>
+/// Compiles the email templates in a child process (<c>newsletter compile-templates ROOT</c>) for a process that only
+/// renders them: Roslyn, the code the JIT makes of it and the heap it grows (about 80 MB of the worker's resident
+/// memory, docs/performance.md) live and die with the child, and the worker loads the few kilobytes it emits.
+/// </summary>
+public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> options, ILogger<TemplateCompilerProcess> logger)
+{
+    /// <summary>The hidden verb the child runs.</summary>
+    public const string Verb = "compile-templates";
+
+    /// <summary>Compiling takes a few seconds; a child still at it after this is stuck.</summary>
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Every template under the root, compiled by a child. Throws with the child's message when a template does not
+    /// compile or the child fails; null (logged) when no child can be started, so the caller compiles them itself.
+    /// </summary>
+    public async Task<IReadOnlyList<CompiledTemplate>?> CompileAsync(CancellationToken ct)
+    {
+        var (fileName, arguments) = ThisApplication.Command(Verb);
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        info.ArgumentList.Add(options.Value.ResolvedRoot);
+
+        var started = Stopwatch.GetTimestamp();
+        using var process = new Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception ex)
+        {
+            LogNoChild(logger, ex, fileName);
+            return null;
+        }
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            throw new TimeoutException($"newsletter {Verb} did not finish in {Timeout}.");
+        }
+
+        var log = (await errors.ConfigureAwait(false)).Trim();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException(log.Length > 0 ? log : $"newsletter {Verb} exited with {process.ExitCode}.");
+        }
+        if (log.Length > 0)
+        {
+            // What the child warned about (the CSS inliner's warnings, for one).
+            LogChildSaid(logger, log);
+        }
+        var compiled = JsonSerializer.Deserialize<List<CompiledTemplate>>(await output.ConfigureAwait(false), Json)
+            ?? throw new InvalidOperationException($"newsletter {Verb} printed no templates.");
+        LogCompiled(logger, compiled.Count, process.Id, Stopwatch.GetElapsedTime(started));
+        return compiled;
+    }
+
+    /// <summary>The verb: compiles every template under ROOT and prints them as JSON on standard output.</summary>
+    public static Command Command()
+    {
+        var root = new Argument<DirectoryInfo>("root") { Description = "The templates folder (Newsletter:Templates:Root)." };
+        var command = new Command(Verb, "Compile every email template under ROOT and print the assemblies as JSON (a worker runs it at start).")
+        {
+            Hidden = true,
+        };
+        command.Arguments.Add(root);
+        command.SetAction(async (result, ct) =>
+        {
+            using var logs = LoggerFactory.Create(builder => builder
+                .AddSimpleConsole(console => console.SingleLine = true)
+                .AddFilter(level => level >= LogLevel.Warning)
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
+            var folder = result.GetValue(root)!;
+            if (!folder.Exists)
+            {
+                return await Verbs.FailAsync(Verb, $"{folder.FullName}: no such folder", 2);
+            }
+            var templates = new EmailTemplates(Options.Create(new TemplateOptions { Root = folder.FullName }), logs.CreateLogger<EmailTemplates>());
+            IReadOnlyList<CompiledTemplate> compiled;
+            try
+            {
+                compiled = await templates.CompileAllAsync();
+            }
+            catch (InvalidOperationException ex)
+            {
+                return await Verbs.FailAsync(Verb, ex.Message, 1);
+            }
+            await using var stdout = Console.OpenStandardOutput();
+            await JsonSerializer.SerializeAsync(stdout, compiled, Json, ct);
+            return 0;
+        });
+        return command;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The template compiler {Program} did not start: this process compiles the templates itself")]
+    private static partial void LogNoChild(ILogger logger, Exception ex, string program);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Compiling the templates: {Log}")]
+    private static partial void LogChildSaid(ILogger logger, string log);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} templates compiled by process {ProcessId} in {Elapsed}")]
+    private static partial void LogCompiled(ILogger logger, int count, int processId, TimeSpan elapsed);
+}

@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Newsletter.Digests;
+using Newsletter.Mail;
+using Newsletter.Subscribers;
+
+namespace Newsletter.IntegrationTests.Mail;
+
+/// <summary>
+/// A worker's templates are compiled by a child process (<c>newsletter compile-templates</c>), so the worker never
+/// holds the compiler: the real child, as the worker starts it.
+/// </summary>
+public sealed class TemplateCompilerProcessTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"newsletter-templates-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task Render_StockTemplates_ChildCompiledThemAndThisProcessNone()
+    {
+        var options = Options.Create(new TemplateOptions());
+        var templates = WithChild(options);
+        var inProcess = new EmailTemplates(options, NullLogger<EmailTemplates>.Instance);
+        var view = new ConfirmationMailView("ada@example.org", "https://papers.lab.example.org/confirm/tok<&>", false, 48);
+
+        var html = await templates.RenderAsync(ConfirmationMailRenderer.HtmlKey, view);
+
+        Assert.Equal(await inProcess.RenderAsync(ConfirmationMailRenderer.HtmlKey, view), html);
+        Assert.Contains("https://papers.lab.example.org/confirm/tok&lt;&amp;&gt;", html, StringComparison.Ordinal);
+        Assert.Equal(0, templates.CompiledHere);
+    }
+
+    [Fact]
+    public async Task WorkerStarts_CustomTemplateDoesNotCompile_ChildNamesItAndThisProcessCompilesNothing()
+    {
+        var stock = new TemplateOptions().ResolvedRoot;
+        foreach (var file in Directory.GetFiles(stock, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(_root, Path.GetRelativePath(stock, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        // An operator's edit with a syntax error in the paper block.
+        await File.AppendAllTextAsync(Path.Combine(_root, "Digest", "Paper.html.cshtml"), "@{ var broken = ; }\n", Ct);
+        var templates = WithChild(Options.Create(new TemplateOptions { Root = _root }));
+        using var renderer = new DigestRenderer(templates);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => renderer.WarmUpAsync(Ct));
+
+        Assert.Contains("Template Digest/Paper.html does not compile", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Invalid expression term", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, templates.CompiledHere);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private static EmailTemplates WithChild(IOptions<TemplateOptions> options) =>
+        new(options, NullLogger<EmailTemplates>.Instance, new TemplateCompilerProcess(options, NullLogger<TemplateCompilerProcess>.Instance));
+}
