@@ -24,7 +24,7 @@ root.Subcommands.Add(DigestCommands.Resend());
 root.Subcommands.Add(SubscriberCommands.Build());
 root.Subcommands.Add(AdminCommands.Build());
 root.Subcommands.Add(RelevanceCommands.Embed());
-root.Subcommands.Add(TemplateCompilerProcess.Command());
+root.Subcommands.Add(MailCommands.CompileTemplates());
 return await NewsletterServer.InvokeAsync(root.Parse(args));
 
 namespace Newsletter

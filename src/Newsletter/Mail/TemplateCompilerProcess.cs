@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Text.Json;
@@ -20,7 +19,8 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
     /// <summary>Compiling takes a few seconds; a child still at it after this is stuck.</summary>
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    /// <summary>How the child prints the compiled templates.</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Every template under the root, compiled by a child. Throws with the child's message when a template does not
@@ -82,43 +82,6 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
             ?? throw new InvalidOperationException($"newsletter {Verb} printed no templates.");
         LogCompiled(logger, compiled.Count, process.Id, Stopwatch.GetElapsedTime(started));
         return compiled;
-    }
-
-    /// <summary>The verb: compiles every template under ROOT and prints them as JSON on standard output.</summary>
-    public static Command Command()
-    {
-        var root = new Argument<DirectoryInfo>("root") { Description = "The templates folder (Newsletter:Templates:Root)." };
-        var command = new Command(Verb, "Compile every email template under ROOT and print the assemblies as JSON (a worker runs it at start).")
-        {
-            Hidden = true,
-        };
-        command.Arguments.Add(root);
-        command.SetAction(async (result, ct) =>
-        {
-            using var logs = LoggerFactory.Create(builder => builder
-                .AddSimpleConsole(console => console.SingleLine = true)
-                .AddFilter(level => level >= LogLevel.Warning)
-                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace));
-            var folder = result.GetValue(root)!;
-            if (!folder.Exists)
-            {
-                return await Verbs.FailAsync(Verb, $"{folder.FullName}: no such folder", 2);
-            }
-            var templates = new EmailTemplates(Options.Create(new TemplateOptions { Root = folder.FullName }), logs.CreateLogger<EmailTemplates>());
-            IReadOnlyList<CompiledTemplate> compiled;
-            try
-            {
-                compiled = await templates.CompileAllAsync();
-            }
-            catch (InvalidOperationException ex)
-            {
-                return await Verbs.FailAsync(Verb, ex.Message, 1);
-            }
-            await using var stdout = Console.OpenStandardOutput();
-            await JsonSerializer.SerializeAsync(stdout, compiled, Json, ct);
-            return 0;
-        });
-        return command;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The template compiler {Program} did not start: this process compiles the templates itself")]
