@@ -36,7 +36,7 @@ public static class MailCommands
             }
             catch (InvalidOperationException ex)
             {
-                return await Verbs.FailAsync(TemplateCompilerProcess.Verb, ex.Message, 1);
+                return await Verbs.FailAsync(TemplateCompilerProcess.Verb, ex.Message, TemplateCompilerProcess.TemplateDoesNotCompile);
             }
             await using var stdout = Console.OpenStandardOutput();
             await JsonSerializer.SerializeAsync(stdout, compiled, TemplateCompilerProcess.Json, ct);

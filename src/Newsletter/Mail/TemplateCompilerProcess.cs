@@ -22,9 +22,12 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
     /// <summary>How the child prints the compiled templates.</summary>
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The child's exit code when a template does not compile (its message names the template).</summary>
+    public const int TemplateDoesNotCompile = 4;
+
     /// <summary>
     /// Every template under the root, compiled by a child. Throws with the child's message when a template does not
-    /// compile or the child fails; null (logged) when no child can be started, so the caller compiles them itself.
+    /// compile; null (logged) when the child could not start, failed otherwise or overran, so the caller compiles them itself.
     /// </summary>
     public async Task<IReadOnlyList<CompiledTemplate>?> CompileAsync(CancellationToken ct)
     {
@@ -65,13 +68,19 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            throw new TimeoutException($"newsletter {Verb} did not finish in {Timeout}.");
+            LogChildFailed(logger, $"it did not finish in {Timeout}");
+            return null;
         }
 
         var log = (await errors.ConfigureAwait(false)).Trim();
+        if (process.ExitCode == TemplateDoesNotCompile)
+        {
+            throw new InvalidOperationException(log);
+        }
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException(log.Length > 0 ? log : $"newsletter {Verb} exited with {process.ExitCode}.");
+            LogChildFailed(logger, $"it exited with {process.ExitCode}: {log}");
+            return null;
         }
         if (log.Length > 0)
         {
@@ -86,6 +95,9 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The template compiler {Program} did not start: this process compiles the templates itself")]
     private static partial void LogNoChild(ILogger logger, Exception ex, string program);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The template compiler failed ({Reason}): this process compiles the templates itself")]
+    private static partial void LogChildFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Compiling the templates: {Log}")]
     private static partial void LogChildSaid(ILogger logger, string log);
