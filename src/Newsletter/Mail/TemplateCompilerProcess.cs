@@ -87,8 +87,21 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
             // What the child warned about (the CSS inliner's warnings, for one).
             LogChildSaid(logger, log);
         }
-        var compiled = JsonSerializer.Deserialize<List<CompiledTemplate>>(await output.ConfigureAwait(false), Json)
-            ?? throw new InvalidOperationException($"newsletter {Verb} printed no templates.");
+        List<CompiledTemplate>? compiled;
+        try
+        {
+            compiled = JsonSerializer.Deserialize<List<CompiledTemplate>>(await output.ConfigureAwait(false), Json);
+        }
+        catch (JsonException ex)
+        {
+            LogChildFailed(logger, $"what it printed is not a list of templates: {ex.Message}");
+            return null;
+        }
+        if (compiled is null)
+        {
+            LogChildFailed(logger, "it printed no templates");
+            return null;
+        }
         LogCompiled(logger, compiled.Count, process.Id, Stopwatch.GetElapsedTime(started));
         return compiled;
     }
