@@ -46,7 +46,7 @@ public sealed class EmailTemplates
     }
 
     /// <summary>How many templates this process compiled itself (none when they were all loaded).</summary>
-    public int CompiledHere => _compiled.CompiledHere;
+    internal int CompiledHere => _compiled.CompiledHere;
 
     /// <summary>
     /// Compiles every template under the root (each <c>.cshtml</c> file but <c>_ViewImports</c>), and returns them as
