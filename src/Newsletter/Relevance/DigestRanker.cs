@@ -310,6 +310,14 @@ public static class DigestRanker
                 Vector256.MaxNative(Vector256.LoadUnsafe(ref best, (nuint)i), Vector256.LoadUnsafe(ref cosines, (nuint)i)).StoreUnsafe(ref best, (nuint)i);
             }
 
+            if (i < n && n >= Vector256<float>.Count)
+            {
+                // The last vector overlaps the one before: the maximum of a value with itself changes nothing.
+                i = n - Vector256<float>.Count;
+                Vector256.MaxNative(Vector256.LoadUnsafe(ref best, (nuint)i), Vector256.LoadUnsafe(ref cosines, (nuint)i)).StoreUnsafe(ref best, (nuint)i);
+                i = n;
+            }
+
             for (; i < n; i++)
             {
                 Unsafe.Add(ref best, i) = MathF.Max(Unsafe.Add(ref best, i), Unsafe.Add(ref cosines, i));

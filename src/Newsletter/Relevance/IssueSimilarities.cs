@@ -61,6 +61,7 @@ public sealed class IssueSimilarities
 
     /// <summary>The cosine of each paper of the issue with a voted paper, and where that paper is in the issue (-1 when
     /// it is not). Shared by every reader who voted on it; read only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<float> VoteCosines(ProfileVote vote, out int position)
     {
         var prepared = _prepared;
@@ -71,6 +72,12 @@ public sealed class IssueSimilarities
             return prepared.Rows.AsSpan(slot * _paperIds.Length, _paperIds.Length);
         }
 
+        return UnpreparedVoteCosines(vote, out position);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private float[] UnpreparedVoteCosines(ProfileVote vote, out int position)
+    {
         var row = VoteRowOf(vote);
         position = row.Position;
         return row.Cosines;

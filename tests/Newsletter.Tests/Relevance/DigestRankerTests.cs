@@ -210,6 +210,24 @@ public class DigestRankerTests
     }
 
     [Fact]
+    public void Rank_TheSameVotesInAnotherOrder_GiveTheSameDigest()
+    {
+        // 30 papers: the last six (papers 5-10) lie past the last full vector of eight, where the nearest vote is
+        // found apart from the rest.
+        ProfileVote[] votes = [Vote(4, true), Vote(10, false), Vote(1, true), Vote(6, false), Vote(9, true), Vote(2, false)];
+
+        var forward = Rank("video OR speech", VideoGenerationLine, votes);
+        var reversed = Rank("video OR speech", VideoGenerationLine, [.. votes.Reverse()]);
+
+        Assert.Equal(Describe(forward.Matches), Describe(reversed.Matches));
+        Assert.Equal(Describe(forward.Hidden), Describe(reversed.Hidden));
+        Assert.Equal(Describe(forward.Suggestions), Describe(reversed.Suggestions));
+        Assert.Contains(10L, forward.Hidden.Concat(forward.Matches).Select(p => p.PaperId));
+
+        static string[] Describe(IReadOnlyList<RankedPaper> papers) => [.. papers.Select(p => $"{p.PaperId}:{p.Score:F5}")];
+    }
+
+    [Fact]
     public void Rank_TitleHit_OutranksASlightlyCloserAbstractHit()
     {
         // "diffusion" is in paper 1's title and only in paper 3's abstract; paper 3 is a little closer to the line.
