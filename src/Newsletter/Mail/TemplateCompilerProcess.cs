@@ -11,8 +11,26 @@ namespace Newsletter.Mail;
 /// renders them: Roslyn, the code the JIT makes of it and the heap it grows (about 80 MB of the worker's resident
 /// memory, docs/performance.md) live and die with the child, and the worker loads the few kilobytes it emits.
 /// </summary>
-public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> options, ILogger<TemplateCompilerProcess> logger)
+public sealed partial class TemplateCompilerProcess
 {
+    private readonly IOptions<TemplateOptions> _options;
+    private readonly ILogger<TemplateCompilerProcess> _logger;
+    private readonly Func<string, (string FileName, IReadOnlyList<string> Arguments)> _command;
+
+    public TemplateCompilerProcess(IOptions<TemplateOptions> options, ILogger<TemplateCompilerProcess> logger)
+        : this(options, logger, ThisApplication.Command)
+    {
+    }
+
+    /// <param name="command">The program and arguments that run a verb (tests: a child that fails).</param>
+    internal TemplateCompilerProcess(IOptions<TemplateOptions> options, ILogger<TemplateCompilerProcess> logger,
+        Func<string, (string FileName, IReadOnlyList<string> Arguments)> command)
+    {
+        _options = options;
+        _logger = logger;
+        _command = command;
+    }
+
     /// <summary>The hidden verb the child runs.</summary>
     public const string Verb = "compile-templates";
 
@@ -31,7 +49,7 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
     /// </summary>
     public async Task<IReadOnlyList<CompiledTemplate>?> CompileAsync(CancellationToken ct)
     {
-        var (fileName, arguments) = ThisApplication.Command(Verb);
+        var (fileName, arguments) = _command(Verb);
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
@@ -42,7 +60,7 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
         {
             info.ArgumentList.Add(argument);
         }
-        info.ArgumentList.Add(options.Value.ResolvedRoot);
+        info.ArgumentList.Add(_options.Value.ResolvedRoot);
 
         var started = Stopwatch.GetTimestamp();
         using var process = new Process { StartInfo = info };
@@ -52,7 +70,7 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
         }
         catch (Win32Exception ex)
         {
-            LogNoChild(logger, ex, fileName);
+            LogNoChild(_logger, ex, fileName);
             return null;
         }
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -68,7 +86,7 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
-            LogChildFailed(logger, $"it did not finish in {Timeout}");
+            LogChildFailed(_logger, $"it did not finish in {Timeout}");
             return null;
         }
 
@@ -79,13 +97,13 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
         }
         if (process.ExitCode != 0)
         {
-            LogChildFailed(logger, $"it exited with {process.ExitCode}: {log}");
+            LogChildFailed(_logger, $"it exited with {process.ExitCode}: {log}");
             return null;
         }
         if (log.Length > 0)
         {
             // What the child warned about (the CSS inliner's warnings, for one).
-            LogChildSaid(logger, log);
+            LogChildSaid(_logger, log);
         }
         List<CompiledTemplate>? compiled;
         try
@@ -94,15 +112,15 @@ public sealed partial class TemplateCompilerProcess(IOptions<TemplateOptions> op
         }
         catch (JsonException ex)
         {
-            LogChildFailed(logger, $"what it printed is not a list of templates: {ex.Message}");
+            LogChildFailed(_logger, $"what it printed is not a list of templates: {ex.Message}");
             return null;
         }
         if (compiled is null)
         {
-            LogChildFailed(logger, "it printed no templates");
+            LogChildFailed(_logger, "it printed no templates");
             return null;
         }
-        LogCompiled(logger, compiled.Count, process.Id, Stopwatch.GetElapsedTime(started));
+        LogCompiled(_logger, compiled.Count, process.Id, Stopwatch.GetElapsedTime(started));
         return compiled;
     }
 

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Newsletter.Digests;
 using Newsletter.Mail;
@@ -49,6 +51,35 @@ public sealed class TemplateCompilerProcessTests : IDisposable
         Assert.Contains("Template Digest/Paper.html does not compile", error.Message, StringComparison.Ordinal);
         Assert.Contains("Invalid expression term", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, templates.CompiledHere);
+    }
+
+    [Theory]
+    [InlineData("no-such-program", "The template compiler /no/such/program did not start")]
+    [InlineData("crashes", "The template compiler failed (it exited with 3: out of memory)")]
+    [InlineData("prints-something-else", "The template compiler failed (what it printed is not a list of templates")]
+    [InlineData("prints-nothing", "The template compiler failed (it printed no templates)")]
+    public async Task Render_ChildFails_WarnsAndThisProcessCompilesTheTemplates(string child, string warning)
+    {
+        var options = Options.Create(new TemplateOptions());
+        var logger = new FakeLogger<TemplateCompilerProcess>();
+        (string, IReadOnlyList<string>) command = child switch
+        {
+            "no-such-program" => ("/no/such/program", []),
+            "crashes" => ("/bin/sh", ["-c", "echo 'out of memory' >&2; exit 3", "sh"]),
+            "prints-something-else" => ("/bin/sh", ["-c", "echo 'Usage: newsletter [command]'", "sh"]),
+            _ => ("/bin/sh", ["-c", "echo null", "sh"]),
+        };
+        var templates = new EmailTemplates(options, NullLogger<EmailTemplates>.Instance, new TemplateCompilerProcess(options, logger, _ => command));
+        var view = new ConfirmationMailView("ada@example.org", "https://papers.lab.example.org/confirm/tok", false, 48);
+
+        var html = await templates.RenderAsync(ConfirmationMailRenderer.HtmlKey, view);
+
+        Assert.Equal(await new EmailTemplates(options, NullLogger<EmailTemplates>.Instance).RenderAsync(ConfirmationMailRenderer.HtmlKey, view), html);
+        Assert.True(templates.CompiledHere > 0);
+        var logged = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal(LogLevel.Warning, logged.Level);
+        Assert.StartsWith(warning, logged.Message, StringComparison.Ordinal);
+        Assert.EndsWith("this process compiles the templates itself", logged.Message, StringComparison.Ordinal);
     }
 
     public void Dispose()
