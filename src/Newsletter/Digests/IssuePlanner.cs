@@ -62,6 +62,7 @@ public sealed class IssuePlanner
     {
         ArgumentNullException.ThrowIfNull(readers);
         ArgumentNullException.ThrowIfNull(received);
+        PlanLines(readers, new ParallelOptions());
         var plans = new DeliveryPlan[Math.Min(ChunkSize, readers.Count)];
         for (var start = 0; start < readers.Count; start += ChunkSize)
         {
@@ -73,6 +74,36 @@ public sealed class IssuePlanner
                 plans[k] = null!;
             }
         }
+    }
+
+    /// <summary>
+    /// Works out each distinct line of <paramref name="readers"/> (<see cref="LineOf"/>) before any of them is ranked:
+    /// matching the lines one after another keeps the matcher's terms in the cache, where between two readers' rankings
+    /// they were not (a fan-out's first reader of each line cost about a third more).
+    /// </summary>
+    internal void PlanLines(IReadOnlyList<PlanRecipient> readers, ParallelOptions parallel)
+    {
+        var distinct = new List<string>();
+        string? last = null;
+        foreach (var reader in readers)
+        {
+            // A fan-out's readers come in the order of their lines, each line one string; a line seen again is a look-up.
+            if (!ReferenceEquals(reader.Interests, last))
+            {
+                distinct.Add(last = reader.Interests);
+            }
+        }
+        if (distinct.Count == 0)
+        {
+            return;
+        }
+        Parallel.ForEach(Partitioner.Create(0, distinct.Count, 1024), parallel, range =>
+        {
+            for (var k = range.Item1; k < range.Item2; k++)
+            {
+                LineOf(distinct[k]);
+            }
+        });
     }
 
     private void PlanChunk(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received, int start, int count,
