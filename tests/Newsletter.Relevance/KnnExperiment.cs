@@ -3,7 +3,8 @@ namespace Newsletter.Relevance.Evaluation;
 /// <summary>
 /// Exploration: similarities standardised within the day's listing (z-scores), so the interests line and the voted
 /// papers speak on one scale. pos = max(z of the line, z of the nearest liked paper); neg = z of the nearest
-/// disliked paper.
+/// disliked paper. refdays=N: the z-scores' mean and spread from the last N listings, the day's included (1: the day
+/// alone); reffor: which of them (q line, l liked, d disliked) take that reference (default all).
 /// </summary>
 public sealed class KnnExperiment(Knobs knobs, IPaperVectors cache, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {
@@ -20,6 +21,8 @@ public sealed class KnnExperiment(Knobs knobs, IPaperVectors cache, IReadOnlyLis
     private readonly double _lr = knobs.Number("lr", 0);
     private readonly double _unlabeled = knobs.Number("u", 0.1);
     private readonly int _iterations = (int)knobs.Number("it", 300);
+    private readonly int _referenceDays = (int)knobs.Number("refdays", 1);
+    private readonly string _referenceFor = knobs.Text("reffor", "qld");
 
     public string Name => knobs.Spec;
 
@@ -30,15 +33,26 @@ public sealed class KnnExperiment(Knobs knobs, IPaperVectors cache, IReadOnlyLis
         var disliked = context.Votes.Where(v => !v.More).Select(v => cache.Paper(allPapers[v.PaperId])).ToArray();
         var listing = context.Listing;
         var vectors = listing.Select(cache.Paper).ToArray();
-        double[]? zq = q is null ? null : Standardize(vectors.Select(v => v.Similarity(q)).ToArray());
+        var history = _referenceDays == 1 ? vectors
+            : allPapers.Where(p => p.Day <= context.Day && p.Day > context.Day - _referenceDays).Select(cache.Paper).ToArray();
+        double[]? zq = q is null ? null : Reference(v => v.Similarity(q), 'q');
         var likedCentroid = liked.Length == 0 ? null : Centroid(liked);
-        double[]? zl = liked.Length == 0 ? null : Standardize(vectors.Select(v => _likedAs switch
+        double[]? zl = liked.Length == 0 ? null : Reference(v => _likedAs switch
         {
             "mean" => v.Similarity(likedCentroid!),
             "top3" => liked.Select(l => v.Similarity(l)).OrderDescending().Take(3).Average(),
             _ => liked.Max(l => v.Similarity(l)),
-        }).ToArray());
-        double[]? zd = disliked.Length == 0 ? null : Standardize(vectors.Select(v => disliked.Max(d => v.Similarity(d))).ToArray());
+        }, 'l');
+        double[]? zd = disliked.Length == 0 ? null : Reference(v => disliked.Max(d => v.Similarity(d)), 'd');
+
+        // Today's values as z-scores against the reference papers' (today's, or every listing so far).
+        double[] Reference(Func<Embedding, double> similarity, char component)
+        {
+            var reference = (_referenceFor.Contains(component, StringComparison.Ordinal) ? history : vectors).Select(similarity).ToArray();
+            var mean = reference.Average();
+            var sd = Math.Sqrt(reference.Select(x => (x - mean) * (x - mean)).Average());
+            return vectors.Select(v => sd == 0 ? 0 : (similarity(v) - mean) / sd).ToArray();
+        }
         if (_lr > 0 && context.Votes.Count > 0)
         {
             // arxiv-sanity style: a linear model per reader, liked papers and the line against disliked and unvoted ones.

@@ -7,7 +7,8 @@ namespace Newsletter.Relevance.Evaluation;
 /// <see cref="ReaderProfile"/> from the line's vector and the votes, <see cref="DigestRanker"/> for the digest.
 /// Knobs: model (minilm | arctic | tfidf | any of <see cref="ModelChoice.Named"/>, or blend=share with tfidf), sz
 /// (suggestion threshold), title (title bonus), limit (suggestions), jitter=cosine with seed=n (every vector moved at
-/// random to that cosine from itself: <see cref="JitteredVectors"/>).
+/// random to that cosine from itself: <see cref="JitteredVectors"/>), ref=day (standardise within the day alone, as
+/// before 2026-12-06, instead of with the listing before).
 /// </summary>
 public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {
@@ -29,8 +30,12 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
     {
         if (_day != context.Day || _issue is null)
         {
-            // One per issue, shared by every reader, as in a fan-out.
-            _issue = new IssueSimilarities(context.Listing.Select(p => ((long)p.Id, vectors.Paper(p))).ToArray());
+            // One per issue, shared by every reader, as in a fan-out; standardised with the listing before it, as the
+            // service's fan-out does (RelevanceStore.LoadForFanOutAsync), unless ref=day.
+            var inIssue = context.Listing.Select(p => p.Id).ToHashSet();
+            var before = knobs.Text("ref", "before") == "day" ? []
+                : allPapers.Where(p => p.Day == context.Day - 1 && !inIssue.Contains(p.Id)).Select(vectors.Paper).ToArray();
+            _issue = new IssueSimilarities(context.Listing.Select(p => ((long)p.Id, vectors.Paper(p))).ToArray(), before);
             _day = context.Day;
         }
 

@@ -45,8 +45,9 @@ public sealed class DigestPlanner(
     /// <param name="repeatsOf">An issue whose earlier deliveries do not count as received (a re-send of it); null: none.</param>
     /// <param name="votesOf">The one reader whose votes are needed, or null for everyone's.</param>
     /// <param name="weekOf">The week a weekly digest is for; null for a daily one.</param>
+    /// <param name="issueId">The issue a daily digest is of (its previous listing is part of what is typical); null for a week.</param>
     public async Task<IEnumerable<DeliveryPlan>> PlanAsync(IReadOnlyList<IssuePaper> papers, IReadOnlyList<PlanRecipient> recipients,
-        long? repeatsOf, long? votesOf, DateOnly? weekOf, CancellationToken ct)
+        long? repeatsOf, long? votesOf, DateOnly? weekOf, long? issueId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(papers);
         ArgumentNullException.ThrowIfNull(recipients);
@@ -54,7 +55,7 @@ public sealed class DigestPlanner(
         // Each paper is embedded once, the first time a fan-out meets it (in a child process); readers then cost look-ups.
         var distinctLines = recipients.Select(r => r.Interests).Distinct(StringComparer.Ordinal);
         var (similarities, lines) = await relevance.LoadForFanOutAsync(papers,
-            distinctLines.Select(line => Parse(line, out _)).OfType<InterestQuery>(), ct);
+            distinctLines.Select(line => Parse(line, out _)).OfType<InterestQuery>(), issueId, ct);
         var votes = await relevance.VotesAsync(votesOf, ct);
         var received = await ReceivedAsync(papers, recipients, repeatsOf, ct);
         var plans = new IssuePlanner(matcher, similarities, lines, votes, Parse).PlanAll(recipients, received);

@@ -50,7 +50,7 @@ public sealed class FanOutJob(
             ? await generations.WeeksOfAsync(issueId, generation, recipients.Select(r => r.SubscriberId).ToArray(), ct)
             : new Dictionary<long, WeekSent>();
         var daily = recipients.Where(r => !weeks.ContainsKey(r.SubscriberId)).ToList();
-        var plans = await planner.PlanAsync(await papers.GetIssuePapersAsync(issueId, ct), daily, repeatsOf, votesOf, null, ct);
+        var plans = await planner.PlanAsync(await papers.GetIssuePapersAsync(issueId, ct), daily, repeatsOf, votesOf, null, issueId, ct);
         if (weeks.Count > 0)
         {
             // A weekly reader's re-send is their week again: the week's issues, each paper once, and the same week.
@@ -59,7 +59,7 @@ public sealed class FanOutJob(
                 var readers = recipients.Where(r => weeks.GetValueOrDefault(r.SubscriberId) is { } w
                     && w.WeekOf == week.WeekOf && w.IssueIds.SequenceEqual(week.IssueIds)).ToList();
                 plans = plans.Concat(await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(week.IssueIds, ct), readers,
-                    repeatsOf, votesOf, week.WeekOf, ct));
+                    repeatsOf, votesOf, week.WeekOf, null, ct));
             }
             await generations.SetIssuesAsync(issueId, generation, [issueId, .. weeks.Values.SelectMany(w => w.IssueIds)], ct);
         }

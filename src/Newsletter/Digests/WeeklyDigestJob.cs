@@ -66,7 +66,7 @@ public sealed class WeeklyDigestJob(
             var generation = await NextGenerationAsync(connection, transaction, anchor, ct);
             await DeliveryGenerations.InsertAsync(connection, transaction, anchor, generation, GenerationScope.Weekly, null, "weekly",
                 now, ct, issueIds);
-            var plans = await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(issueIds, ct), [.. week], null, null, week.Key.WeekOf, ct);
+            var plans = await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(issueIds, ct), [.. week], null, null, week.Key.WeekOf, null, ct);
             var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation, plans.ToAsyncEnumerable(), now, ct);
             await using (var record = new NpgsqlCommand(
                 """

@@ -162,12 +162,16 @@ public static class DigestRanker
 
         settings ??= RelevanceSettings.Default;
         var n = issue.PaperCount;
-        into.Reset(n, matchPositions.Length);
+        // The nearest votes are standardised over the issue's papers and the reference papers; only the issue's are ranked.
+        var width = issue.RowWidth;
+        into.Reset(width, matchPositions.Length);
         var excluded = into.ExcludedSpan(n);
         var like = into.LikeSpan(n);
-        var unlike = into.UnlikeSpan(n);
-        var likedZ = into.LikedSpan(n);
-        var hasLiked = Nearest(issue, votes.Liked, likedZ, excluded);
+        var unlikeWide = into.UnlikeSpan(width);
+        var likedWide = into.LikedSpan(width);
+        var hasLiked = Nearest(issue, votes.Liked, likedWide, excluded);
+        var likedZ = likedWide[..n];
+        var unlike = unlikeWide[..n];
         var hasInterests = !interests.IsEmpty;
         if (hasInterests && hasLiked)
         {
@@ -186,7 +190,7 @@ public static class DigestRanker
             like.Clear();
         }
 
-        if (!Nearest(issue, votes.Disliked, unlike, excluded))
+        if (!Nearest(issue, votes.Disliked, unlikeWide, excluded))
         {
             unlike.Fill(float.NegativeInfinity);
         }
@@ -275,9 +279,10 @@ public static class DigestRanker
     }
 
     /// <summary>
-    /// For each paper of the issue, its cosine with the nearest of <paramref name="votes"/>, standardised within the
-    /// issue (so the nearest-vote closeness speaks the same scale as the line's), into <paramref name="z"/>; marks the
-    /// voted papers in <paramref name="voted"/>. False when there are no votes.
+    /// For each paper of the issue and each reference paper (<paramref name="z"/> is <see cref="IssueSimilarities.RowWidth"/>
+    /// long), its cosine with the nearest of <paramref name="votes"/>, standardised over them all (so the nearest-vote
+    /// closeness speaks the same scale as the line's), into <paramref name="z"/>; marks the voted papers in
+    /// <paramref name="voted"/>. False when there are no votes.
     /// </summary>
     private static bool Nearest(IssueSimilarities issue, ProfileVote[] votes, Span<float> z, Span<bool> voted)
     {

@@ -10,24 +10,34 @@ namespace Newsletter.Relevance;
 /// One issue's papers seen through embeddings: their vectors as one contiguous papers × dimensions matrix. For each
 /// interests line and each voted paper it computes once how similar every paper of the issue is to it (one row of
 /// dot products) and caches that row for every later reader, so a reader with 25 votes costs look-ups and a few
-/// vector maxima rather than dot products. Thread-safe.
+/// vector maxima rather than dot products. Closeness is standardised against the issue's papers and the reference
+/// papers (the listing before it): one day's 30–70 papers are too few to say what is typical, and a day with many papers
+/// on a reader's topic would make each stand out less. Thread-safe.
 /// </summary>
 public sealed class IssueSimilarities
 {
     private readonly long[] _paperIds;
+    /// <summary>The issue's papers, then the reference papers, one row of <see cref="_dimensions"/> each.</summary>
     private readonly float[] _matrix;
     private readonly int _dimensions;
+    private readonly int _width;
     private readonly Dictionary<long, int> _positions;
     private readonly ConcurrentDictionary<string, float[]?> _interestRows = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<long, VoteRow> _voteRows = new();
     private PreparedVotes _prepared = PreparedVotes.None;
 
-    public IssueSimilarities(IReadOnlyList<(long PaperId, Embedding Vector)> papers)
+    /// <param name="papers">The issue's papers, in the order rows give them.</param>
+    /// <param name="reference">Vectors of other papers (the listing before the issue) that closeness is standardised
+    /// against too; never ranked, suggested or shown.</param>
+    public IssueSimilarities(IReadOnlyList<(long PaperId, Embedding Vector)> papers, IReadOnlyList<Embedding>? reference = null)
     {
         ArgumentNullException.ThrowIfNull(papers);
+        reference ??= [];
         _paperIds = new long[papers.Count];
         _dimensions = papers.Count == 0 ? 0 : papers[0].Vector.Dimensions;
-        _matrix = new float[papers.Count * _dimensions];
+        // Without a paper of the issue there is nothing to rank, so no reference either.
+        _width = papers.Count == 0 ? 0 : papers.Count + reference.Count;
+        _matrix = new float[_width * _dimensions];
         _positions = new Dictionary<long, int>(papers.Count);
         for (var i = 0; i < papers.Count; i++)
         {
@@ -41,9 +51,24 @@ public sealed class IssueSimilarities
             vector.Values.CopyTo(_matrix.AsSpan(i * _dimensions, _dimensions));
             _positions[id] = i;
         }
+
+        for (var r = papers.Count; r < _width; r++)
+        {
+            var vector = reference[r - papers.Count];
+            if (vector.Dimensions != _dimensions)
+            {
+                throw new ArgumentException($"Vectors of {_dimensions} and {vector.Dimensions} dimensions come from different models.", nameof(reference));
+            }
+
+            vector.Values.CopyTo(_matrix.AsSpan(r * _dimensions, _dimensions));
+        }
     }
 
     public int PaperCount => _paperIds.Length;
+
+    /// <summary>The issue's papers and the reference papers: the length of a voted paper's row (<see cref="VoteCosines"/>),
+    /// whose first <see cref="PaperCount"/> values are the issue's.</summary>
+    public int RowWidth => _width;
 
     public IReadOnlyList<long> PaperIds => _paperIds;
 
@@ -57,10 +82,18 @@ public sealed class IssueSimilarities
 
     /// <inheritdoc cref="InterestRow(ReaderProfile)"/>
     public float[] InterestRow(string interests, Embedding vector) =>
-        _interestRows.GetOrAdd(interests, static (_, arg) => Standardize(arg.Self.Cosines(arg.Vector)), (Self: this, Vector: vector))!;
+        _interestRows.GetOrAdd(interests, static (_, arg) => arg.Self.StandardRow(arg.Vector), (Self: this, Vector: vector))!;
 
-    /// <summary>The cosine of each paper of the issue with a voted paper, and where that paper is in the issue (-1 when
-    /// it is not). Shared by every reader who voted on it; read only.</summary>
+    /// <summary>The line's z-scores for the issue's papers, standardised with the reference papers.</summary>
+    private float[] StandardRow(Embedding vector)
+    {
+        var all = Standardize(Cosines(vector));
+        return all.Length == _paperIds.Length ? all : all[.._paperIds.Length];
+    }
+
+    /// <summary>The cosine of each paper of the issue, then of each reference paper (<see cref="RowWidth"/> values), with a
+    /// voted paper, and where that paper is in the issue (-1 when it is not). Shared by every reader who voted on it;
+    /// read only.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ReadOnlySpan<float> VoteCosines(ProfileVote vote, out int position)
     {
@@ -69,7 +102,7 @@ public sealed class IssueSimilarities
         if ((uint)slot < (uint)prepared.Slots.Length && prepared.Slots[slot] is { Prepared: true } known && known.PaperId == vote.PaperId)
         {
             position = known.Position;
-            return prepared.Rows.AsSpan(slot * _paperIds.Length, _paperIds.Length);
+            return prepared.Rows.AsSpan(slot * _width, _width);
         }
 
         return UnpreparedVoteCosines(vote, out position);
@@ -121,21 +154,34 @@ public sealed class IssueSimilarities
         }
         Parallel.ForEach(Partitioner.Create(0, vectors.Count, 512), range =>
         {
+            // With reference papers a line's cosines are wider than its row: computed here, standardised, then cut.
+            var wide = _width > n;
+            var firstWide = wide ? new float[_width] : null;
+            var secondWide = wide ? new float[_width] : null;
             var l = range.Item1;
             for (; l + 2 <= range.Item2; l += 2)
             {
-                var first = rows.AsSpan(offset + l * n, n);
-                var second = rows.AsSpan(offset + (l + 1) * n, n);
+                Span<float> first = wide ? firstWide : rows.AsSpan(offset + l * n, n);
+                Span<float> second = wide ? secondWide : rows.AsSpan(offset + (l + 1) * n, n);
                 Cosines(vectors[l], vectors[l + 1], first, second);
                 Standardize(first);
                 Standardize(second);
+                if (wide)
+                {
+                    first[..n].CopyTo(rows.AsSpan(offset + l * n, n));
+                    second[..n].CopyTo(rows.AsSpan(offset + (l + 1) * n, n));
+                }
             }
 
             for (; l < range.Item2; l++)
             {
-                var row = rows.AsSpan(offset + l * n, n);
+                Span<float> row = wide ? firstWide : rows.AsSpan(offset + l * n, n);
                 Cosines(vectors[l], row);
                 Standardize(row);
+                if (wide)
+                {
+                    row[..n].CopyTo(rows.AsSpan(offset + l * n, n));
+                }
             }
         });
     }
@@ -147,7 +193,7 @@ public sealed class IssueSimilarities
     public void PrepareVotes(IReadOnlyList<ProfileVote> votes)
     {
         ArgumentNullException.ThrowIfNull(votes);
-        var n = _paperIds.Length;
+        var n = _width;
         var slots = new PreparedSlot[votes.Count == 0 ? 0 : Math.Max(0, votes.Max(v => v.Slot) + 1)];
         var rows = new float[slots.Length * n];
         foreach (var vote in votes)
@@ -163,7 +209,7 @@ public sealed class IssueSimilarities
         _prepared = new PreparedVotes(slots, rows);
     }
 
-    /// <summary>The voted papers' rows by slot: slot <c>s</c>'s row is the <see cref="PaperCount"/> values from <c>s * PaperCount</c>.</summary>
+    /// <summary>The voted papers' rows by slot: slot <c>s</c>'s row is the <see cref="RowWidth"/> values from <c>s * RowWidth</c>.</summary>
     private sealed record PreparedVotes(PreparedSlot[] Slots, float[] Rows)
     {
         public static PreparedVotes None { get; } = new([], []);
@@ -176,12 +222,13 @@ public sealed class IssueSimilarities
 
     private float[] Cosines(Embedding target)
     {
-        var row = new float[_paperIds.Length];
+        var row = new float[_width];
         Cosines(target, row);
         return row;
     }
 
-    /// <summary>The cosine of each paper of the issue with <paramref name="target"/>, into <paramref name="row"/>.</summary>
+    /// <summary>The cosine of each paper of the issue (then of each reference paper, as far as <paramref name="row"/>
+    /// goes) with <paramref name="target"/>, into <paramref name="row"/>.</summary>
     private void Cosines(Embedding target, Span<float> row)
     {
         if (target.Dimensions != _dimensions && _paperIds.Length > 0)

@@ -30,7 +30,10 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
     /// voted papers still without one) are embedded first by <see cref="EmbeddingProcess"/>; if it fails or runs out of
     /// time, what is still missing is ranked by keywords alone this time, and said so.
     /// </summary>
-    public async Task<FanOutVectors> LoadForFanOutAsync(IReadOnlyList<IssuePaper> papers, IEnumerable<InterestQuery> queries, CancellationToken ct)
+    /// <param name="issueId">The daily issue <paramref name="papers"/> are, whose previous listing's papers closeness is
+    /// standardised against too (<see cref="IssueSimilarities"/>); null for a week's papers, enough on their own.</param>
+    public async Task<FanOutVectors> LoadForFanOutAsync(IReadOnlyList<IssuePaper> papers, IEnumerable<InterestQuery> queries, long? issueId,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(papers);
         ArgumentNullException.ThrowIfNull(queries);
@@ -55,7 +58,8 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
             }
         }
 
-        var issue = new IssueSimilarities([.. papers.Where(p => paperVectors.ContainsKey(p.Id)).Select(p => (p.Id, paperVectors[p.Id]))]);
+        var issue = new IssueSimilarities([.. papers.Where(p => paperVectors.ContainsKey(p.Id)).Select(p => (p.Id, paperVectors[p.Id]))],
+            await ListingBeforeAsync(issueId, ct));
         // With no paper read for meaning, no line can rank one: everyone gets their keyword matches.
         var lines = issue.PaperCount == 0 ? LineRows.None(issue) : await ReadLineRowsAsync(texts, issue, ct);
         if (issue.PaperCount > 0 && missingLines.Count > 0 && texts.Length - lines.Count is var linesLeft and > 0)
@@ -174,12 +178,50 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         return new SavedLinesResult(saved.Count, embedded, saved.Count - done.Length, More: saved.Count == maxLines || done.Length < saved.Count);
     }
 
-    /// <summary>The issue's papers that already have vectors (a fan-out has them embedded); null when none has. Never embeds.</summary>
-    public async Task<IssueSimilarities?> LoadStoredIssueAsync(IReadOnlyList<IssuePaper> papers, CancellationToken ct)
+    /// <summary>The issue's papers that already have vectors (a fan-out has them embedded), with the listing before it as
+    /// the fan-out has it; null when none has. Never embeds.</summary>
+    public async Task<IssueSimilarities?> LoadStoredIssueAsync(long issueId, IReadOnlyList<IssuePaper> papers, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(papers);
         var vectors = await ReadPaperVectorsAsync(papers.Select(p => p.Id).ToArray(), ct);
-        return vectors.Count == 0 ? null : new IssueSimilarities(papers.Where(p => vectors.ContainsKey(p.Id)).Select(p => (p.Id, vectors[p.Id])).ToList());
+        return vectors.Count == 0 ? null
+            : new IssueSimilarities(papers.Where(p => vectors.ContainsKey(p.Id)).Select(p => (p.Id, vectors[p.Id])).ToList(), await ListingBeforeAsync(issueId, ct));
+    }
+
+    /// <summary>
+    /// The stored vectors of the papers of the listing before the issue (by its date, else the day it came; then by
+    /// arrival), but those also in the issue: what a day's closeness is standardised against besides its own papers.
+    /// None for the first listing, or when <paramref name="issueId"/> is null.
+    /// </summary>
+    private async Task<List<Embedding>> ListingBeforeAsync(long? issueId, CancellationToken ct)
+    {
+        var vectors = new List<Embedding>();
+        if (issueId is null)
+        {
+            return vectors;
+        }
+        await using var command = db.CreateCommand(
+            """
+            with this as (select coalesce(issue_date, created_at::date) as day, id from issues where id = @issue),
+            before as (
+                select i.id from issues i, this
+                where (coalesce(i.issue_date, i.created_at::date), i.id) < (this.day, this.id)
+                order by coalesce(i.issue_date, i.created_at::date) desc, i.id desc
+                limit 1)
+            select e.vector
+            from issue_papers ip join paper_embeddings e on e.paper_id = ip.paper_id and e.model = @model
+            where ip.issue_id = (select id from before)
+              and ip.paper_id not in (select paper_id from issue_papers where issue_id = @issue)
+            order by ip.position
+            """);
+        command.Parameters.AddWithValue("issue", issueId.Value);
+        command.Parameters.AddWithValue("model", Model);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            vectors.Add(Embedding.FromBytes(reader.GetFieldValue<byte[]>(0)));
+        }
+        return vectors;
     }
 
     /// <summary>The vector of one line (the interests preview); stored when <paramref name="store"/>.</summary>

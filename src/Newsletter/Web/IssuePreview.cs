@@ -120,7 +120,7 @@ public sealed class IssuePreview(NpgsqlDataSource db, PaperStore papers, Relevan
     private async Task<Latest> LoadAsync(long issueId, Latest? cached, long now, CancellationToken ct)
     {
         var content = cached?.Content.Issue.Id == issueId ? cached.Content : await IssueContent.LoadAsync(papers, issueId, ct);
-        var similarities = await relevance.LoadStoredIssueAsync([.. content.Papers.Values], ct);
+        var similarities = await relevance.LoadStoredIssueAsync(issueId, [.. content.Papers.Values], ct);
         return new Latest(content, similarities, now);
     }
 }

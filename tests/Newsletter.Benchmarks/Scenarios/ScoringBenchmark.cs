@@ -65,7 +65,10 @@ public static class ScoringBenchmark
         var common = Gaussian(random, 0.5f);
         var paperTopics = papers.Select(_ => random.Next(Topics)).ToArray();
         var paperVectors = paperTopics.Select(t => Around(random, centres[t], common)).ToArray();
-        var issuePapers = papers.Select((p, i) => (p.PaperId, paperVectors[i])).ToArray();
+        // The fan-out standardises closeness with the listing before the issue (RelevanceStore.LoadForFanOutAsync): as many
+        // papers again, on the same topics.
+        var listingBefore = papers.Select(_ => Around(random, centres[random.Next(Topics)], common)).ToArray();
+        var issueVectors = new IssueVectors(papers.Select((p, i) => (p.PaperId, paperVectors[i])).ToArray(), listingBefore);
 
         // A line's vector lies near the papers it matches (or a random topic's), as a sentence model would put it.
         var lineVectors = new Dictionary<string, Embedding>(StringComparer.Ordinal);
@@ -127,7 +130,7 @@ public static class ScoringBenchmark
         // Warm-up: the JIT promotes the hot loops to optimised code over the first runs.
         for (var w = 0; w < 3; w++)
         {
-            PlanAll(papers, issuePapers, lineVectors, votes, inOrder, parse);
+            PlanAll(papers, issueVectors, lineVectors, votes, inOrder, parse);
             KeywordsOnly(papers, queries);
         }
 
@@ -153,7 +156,7 @@ public static class ScoringBenchmark
             var pausedBefore = GC.GetTotalPauseDuration();
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
-            (outcome, IssuePlanner? planned) = PlanAll(papers, issuePapers, lineVectors, votes, inOrder, parse);
+            (outcome, IssuePlanner? planned) = PlanAll(papers, issueVectors, lineVectors, votes, inOrder, parse);
             clock.Stop();
             cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
             allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
@@ -179,7 +182,7 @@ public static class ScoringBenchmark
             collectionsFrom = GcCollections.Now();
             cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             clock.Restart();
-            PlanAllInParallel(papers, issuePapers, lineVectors, votes, lines, fanOutOrder, parse);
+            PlanAllInParallel(papers, issueVectors, lineVectors, votes, lines, fanOutOrder, parse);
             clock.Stop();
             parallel.Add(clock.Elapsed.TotalMilliseconds);
             parallelCpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds);
@@ -187,7 +190,7 @@ public static class ScoringBenchmark
         }
 
         // What readers get, outside the timings: one reader at a time (as timed) and in parallel chunks (as FanOutJob runs).
-        var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
+        var planner = NewPlanner(papers, issueVectors, lineVectors, votes, parse);
         var scratch = new IssuePlanner.PlanningScratch();
         var oneByOne = new PlansFingerprint();
         for (var s = 0; s < lines.Length; s++)
@@ -196,7 +199,7 @@ public static class ScoringBenchmark
         }
         var inChunks = new PlansFingerprint();
         var readers = lines.Select((line, s) => Recipient(s, line)).ToArray();
-        foreach (var plan in NewPlanner(papers, issuePapers, lineVectors, votes, parse).PlanAll(readers, new Dictionary<long, HashSet<long>>()))
+        foreach (var plan in NewPlanner(papers, issueVectors, lineVectors, votes, parse).PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {
             inChunks.Add(plan);
         }
@@ -292,6 +295,9 @@ public static class ScoringBenchmark
         }
     }
 
+    /// <summary>The issue's papers and the listing before it, as a fan-out loads them.</summary>
+    private sealed record IssueVectors((long PaperId, Embedding Vector)[] Papers, Embedding[] Before);
+
     private readonly record struct Outcome(long Shown, long Suggested, long Hidden, double PreparedMs);
 
     /// <summary>The readers again through a planner that has seen their lines: what a reader costs beyond their line.</summary>
@@ -306,11 +312,11 @@ public static class ScoringBenchmark
 
     /// <summary>What FanOutJob does for an issue: a matcher and one planner (it computes every line's and voted paper's
     /// row), then every line (as PlanAll does), then every reader.</summary>
-    private static (Outcome Outcome, IssuePlanner Planner) PlanAll(List<MatchablePaper> papers, (long, Embedding)[] issuePapers,
+    private static (Outcome Outcome, IssuePlanner Planner) PlanAll(List<MatchablePaper> papers, IssueVectors issueVectors,
         Dictionary<string, Embedding> lineVectors, Dictionary<long, ProfileVotes> votes, PlanRecipient[] readers, IssuePlanner.LineParser parse)
     {
         var clock = Stopwatch.StartNew();
-        var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
+        var planner = NewPlanner(papers, issueVectors, lineVectors, votes, parse);
         var prepared = clock.Elapsed.TotalMilliseconds;
         // As PlanAll does, the lines first, here on this thread.
         planner.PlanLines(readers, new ParallelOptions { MaxDegreeOfParallelism = 1 });
@@ -328,18 +334,18 @@ public static class ScoringBenchmark
     }
 
     /// <summary>What <see cref="DigestPlanner.PlanAsync"/> builds per fan-out: a new matcher, the issue's similarities, the lines' rows.</summary>
-    private static IssuePlanner NewPlanner(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lineVectors,
+    private static IssuePlanner NewPlanner(List<MatchablePaper> papers, IssueVectors issueVectors, Dictionary<string, Embedding> lineVectors,
         Dictionary<long, ProfileVotes> votes, IssuePlanner.LineParser parse)
     {
-        var issue = new IssueSimilarities(issuePapers);
+        var issue = new IssueSimilarities(issueVectors.Papers, issueVectors.Before);
         return new IssuePlanner(new IssueMatcher(papers), issue, LineRows.Of(issue, lineVectors), votes, parse);
     }
 
     /// <summary>As FanOutJob runs it: <see cref="IssuePlanner.PlanAll"/>, chunks of readers on every core.</summary>
-    private static void PlanAllInParallel(List<MatchablePaper> papers, (long, Embedding)[] issuePapers, Dictionary<string, Embedding> lineVectors,
+    private static void PlanAllInParallel(List<MatchablePaper> papers, IssueVectors issueVectors, Dictionary<string, Embedding> lineVectors,
         Dictionary<long, ProfileVotes> votes, string[] lines, int[] order, IssuePlanner.LineParser parse)
     {
-        var planner = NewPlanner(papers, issuePapers, lineVectors, votes, parse);
+        var planner = NewPlanner(papers, issueVectors, lineVectors, votes, parse);
         var readers = order.Select(s => Recipient(s, lines[s])).ToArray();
         foreach (var plan in planner.PlanAll(readers, new Dictionary<long, HashSet<long>>()))
         {

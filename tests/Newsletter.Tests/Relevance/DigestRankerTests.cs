@@ -227,6 +227,35 @@ public class DigestRankerTests
         static string[] Describe(IReadOnlyList<RankedPaper> papers) => [.. papers.Select(p => $"{p.PaperId}:{p.Score:F5}")];
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rank_ADayFullOfTheReadersTopic_SuggestsItsPapersOnceTheListingBeforeShowsWhatIsTypical(bool byLine)
+    {
+        // Half of a small issue is video generation: among its own papers alone, none stands two deviations out.
+        (long, Embedding)[] issue =
+        [
+            (101, Embedding.Normalize([1, 0.1f, 0, 0, 0, 0, 0, 0])),
+            (102, Embedding.Normalize([1, 0, 0.1f, 0, 0, 0, 0, 0])),
+            (103, Embedding.Normalize([1, 0, 0, 0.1f, 0, 0, 0, 0])),
+            (104, Embedding.Normalize([0, 0, 0, 1, 0, 0, 0, 0])),
+            (105, Embedding.Normalize([0, 0, 0, 0, 1, 0, 0, 0])),
+            (106, Embedding.Normalize([0, 0, 0, 0, 0, 1, 0, 0])),
+        ];
+        // The day before was an ordinary day: other topics.
+        Embedding[] before = [.. Enumerable.Range(0, 20).Select(i => Embedding.Normalize([0, 0, 0, 0, 0, 0, i % 2, 1 - (i % 2) * 0.5f]))];
+        var liked = new ProfileVote(7, "Minute-long video clips", Embedding.Normalize([1, 0.05f, 0.05f, 0, 0, 0, 0, 0]), More: true);
+        var profile = byLine ? new ReaderProfile("quantum", VideoGenerationLine, []) : new ReaderProfile("quantum", null, [liked]);
+
+        RankedDigest Suggest(Embedding[] reference) =>
+            DigestRanker.Rank(new IssueSimilarities(issue, reference), profile, [], null, 5);
+
+        Assert.Empty(Suggest([]).Suggestions);
+        var suggested = Suggest(before).Suggestions;
+        Assert.Equal([101L, 102, 103], suggested.Select(p => p.PaperId).Order());
+        Assert.All(suggested, p => Assert.Equal(byLine ? RankReason.Interests : RankReason.LikedPaper, p.Reason));
+    }
+
     [Fact]
     public void Rank_TitleHit_OutranksASlightlyCloserAbstractHit()
     {

@@ -18,14 +18,17 @@ public class IssueSimilaritiesTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(5)]
-    public void InterestRows_LinesComputedTogether_EachRowIsExactlyItsLineComputedAlone(int lines)
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(5, 0)]
+    [InlineData(1, 6)]
+    [InlineData(5, 6)]
+    public void InterestRows_LinesComputedTogether_EachRowIsExactlyItsLineComputedAlone(int lines, int reference)
     {
         var random = new Random(7);
         // Seven papers: a block of four and three left over, as an issue's count rarely divides evenly.
-        var issue = new IssueSimilarities(Enumerable.Range(1, 7).Select(id => ((long)id, RandomVector(random))).ToArray());
+        var issue = new IssueSimilarities(Enumerable.Range(1, 7).Select(id => ((long)id, RandomVector(random))).ToArray(),
+            [.. Enumerable.Range(0, reference).Select(_ => RandomVector(random))]);
         var vectors = Enumerable.Range(0, lines).Select(_ => RandomVector(random)).ToArray();
 
         var rows = issue.InterestRows(vectors);
@@ -33,6 +36,26 @@ public class IssueSimilaritiesTests
         for (var l = 0; l < lines; l++)
         {
             Assert.Equal(issue.InterestRow($"line {l}", vectors[l]), rows.AsSpan(l * issue.PaperCount, issue.PaperCount).ToArray());
+        }
+    }
+
+    [Fact]
+    public void InterestRow_WithTheListingBefore_IsTheIssuesZScoresAmongBothListings()
+    {
+        var random = new Random(11);
+        var papers = Enumerable.Range(1, 5).Select(id => ((long)id, RandomVector(random))).ToArray();
+        var before = Enumerable.Range(0, 9).Select(_ => RandomVector(random)).ToArray();
+        var line = RandomVector(random);
+
+        var row = new IssueSimilarities(papers, before).InterestRow("line", line);
+
+        var cosines = papers.Select(p => (double)p.Item2.Similarity(line)).Concat(before.Select(b => (double)b.Similarity(line))).ToArray();
+        var mean = cosines.Average();
+        var sd = Math.Sqrt(cosines.Average(c => (c - mean) * (c - mean)));
+        Assert.Equal(papers.Length, row.Length);
+        for (var i = 0; i < papers.Length; i++)
+        {
+            Assert.Equal((cosines[i] - mean) / sd, row[i], 4);
         }
     }
 }
