@@ -21,8 +21,8 @@ public enum RankReason
 }
 
 /// <summary>
-/// A paper of the digest. <see cref="Score"/> is the profile's: issue standard deviations above the issue's typical
-/// paper. <see cref="Match"/> is set for keyword matches (matched terms, keyword score); <see cref="LikedPaper"/> is
+/// A paper of the digest. <see cref="Score"/> is the profile's: standard deviations above the typical paper (of the issue
+/// and the listing before it, see <see cref="IssueSimilarities"/>). <see cref="Match"/> is set for keyword matches (matched terms, keyword score); <see cref="LikedPaper"/> is
 /// the liked paper a <see cref="RankReason.LikedPaper"/> suggestion resembles most.
 /// </summary>
 public sealed record RankedPaper(long PaperId, double Score, RankReason Reason, PaperMatch? Match, ProfileVote? LikedPaper);
@@ -42,7 +42,7 @@ public sealed record RankedDigest(IReadOnlyList<RankedPaper> Matches, IReadOnlyL
 public sealed record RelevanceSettings
 {
     /// <summary>A paper outside the keywords is suggested when it stands this many standard deviations above the
-    /// issue's typical paper in closeness to the keyword line or to a liked paper.</summary>
+    /// typical paper in closeness to the keyword line or to a liked paper.</summary>
     public double SuggestionThreshold { get; init; } = 2.0;
 
     /// <summary>Added to the rank of a keyword match with a keyword in its title (half a standard deviation).</summary>
@@ -61,7 +61,7 @@ public sealed record RelevanceSettings
 /// <summary>
 /// Decides a reader's digest from their profile. For each paper of the issue: <c>like</c> = how close it is to the
 /// keyword line or to the nearest liked paper, whichever is closer; <c>unlike</c> = how close to the nearest
-/// disliked paper (both in issue standard deviations, from <see cref="IssueSimilarities"/>). Keyword matches are
+/// disliked paper (both in standard deviations above the typical paper, from <see cref="IssueSimilarities"/>). Keyword matches are
 /// ranked by <c>like − max(0, unlike)</c> (+ <see cref="RelevanceSettings.TitleBonus"/> for a title hit); a match
 /// closer to something disliked than to anything liked (<c>unlike &gt; like</c>) is hidden. Papers outside the
 /// keywords with <c>like ≥</c> <see cref="RelevanceSettings.SuggestionThreshold"/> and <c>like &gt; unlike</c> are
@@ -366,7 +366,7 @@ public sealed class DigestRanking
     /// <summary>Issue positions of the "Also for you" papers, best first.</summary>
     public ReadOnlySpan<int> Suggestions => _suggestions.AsSpan(0, _suggestionCount);
 
-    /// <summary>The profile's score of a keyword match (by index): issue standard deviations.</summary>
+    /// <summary>The profile's score of a keyword match (by index): standard deviations above the typical paper.</summary>
     public float MatchScore(int match) => _matchScores[match];
 
     public float SuggestionScore(int suggestion) => _suggestionScores[suggestion];

@@ -75,8 +75,8 @@ public sealed class IssueSimilarities
     /// <summary>Position of a paper in the issue, or -1.</summary>
     public int PositionOf(long paperId) => _positions.TryGetValue(paperId, out var i) ? i : -1;
 
-    /// <summary>How close each paper of the issue is to the interests line, standardised within the issue (a z-score:
-    /// standard deviations above the issue's typical paper). Shared by every reader with the same line; read only.</summary>
+    /// <summary>How close each paper of the issue is to the interests line, standardised among the issue's and the
+    /// reference papers (a z-score: standard deviations above the typical paper). Shared by every reader with the same line; read only.</summary>
     internal float[]? InterestRow(ReaderProfile profile) =>
         profile.InterestsVector is null ? null : InterestRow(profile.Interests, profile.InterestsVector);
 
