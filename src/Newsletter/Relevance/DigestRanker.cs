@@ -21,9 +21,10 @@ public enum RankReason
 }
 
 /// <summary>
-/// A paper of the digest. <see cref="Score"/> is the profile's: standard deviations above the typical paper (of the issue
-/// and the listing before it, see <see cref="IssueSimilarities"/>). <see cref="Match"/> is set for keyword matches (matched terms, keyword score); <see cref="LikedPaper"/> is
-/// the liked paper a <see cref="RankReason.LikedPaper"/> suggestion resembles most.
+/// A paper of the digest. <see cref="Score"/> is the profile's: standard deviations above the typical paper (of the
+/// issue and the listing before it, see <see cref="IssueSimilarities"/>). <see cref="Match"/> is set for keyword
+/// matches (matched terms, keyword score); <see cref="LikedPaper"/> is the liked paper a
+/// <see cref="RankReason.LikedPaper"/> suggestion resembles most.
 /// </summary>
 public sealed record RankedPaper(long PaperId, double Score, RankReason Reason, PaperMatch? Match, ProfileVote? LikedPaper);
 
@@ -61,9 +62,9 @@ public sealed record RelevanceSettings
 /// <summary>
 /// Decides a reader's digest from their profile. For each paper of the issue: <c>like</c> = how close it is to the
 /// keyword line or to the nearest liked paper, whichever is closer; <c>unlike</c> = how close to the nearest
-/// disliked paper (both in standard deviations above the typical paper, from <see cref="IssueSimilarities"/>). Keyword matches are
-/// ranked by <c>like − max(0, unlike)</c> (+ <see cref="RelevanceSettings.TitleBonus"/> for a title hit); a match
-/// closer to something disliked than to anything liked (<c>unlike &gt; like</c>) is hidden. Papers outside the
+/// disliked paper (both in standard deviations above the typical paper, from <see cref="IssueSimilarities"/>). Keyword
+/// matches are ranked by <c>like − max(0, unlike)</c> (+ <see cref="RelevanceSettings.TitleBonus"/> for a title hit);
+/// a match closer to something disliked than to anything liked (<c>unlike &gt; like</c>) is hidden. Papers outside the
 /// keywords with <c>like ≥</c> <see cref="RelevanceSettings.SuggestionThreshold"/> and <c>like &gt; unlike</c> are
 /// suggested, best first (never a paper the reader already voted on). Before any vote nothing is hidden.
 /// </summary>
