@@ -15,16 +15,16 @@ public sealed partial class TemplateCompilerProcess
 {
     private readonly IOptions<TemplateOptions> _options;
     private readonly ILogger<TemplateCompilerProcess> _logger;
-    private readonly Func<string, (string FileName, IReadOnlyList<string> Arguments)> _command;
+    private readonly (string FileName, IReadOnlyList<string> Arguments) _command;
 
     public TemplateCompilerProcess(IOptions<TemplateOptions> options, ILogger<TemplateCompilerProcess> logger)
-        : this(options, logger, ThisApplication.Command)
+        : this(options, logger, ThisApplication.Command(Verb))
     {
     }
 
-    /// <param name="command">The program and arguments that run a verb (tests: a child that fails).</param>
+    /// <param name="command">The program and arguments that run the verb (tests: a child that fails).</param>
     internal TemplateCompilerProcess(IOptions<TemplateOptions> options, ILogger<TemplateCompilerProcess> logger,
-        Func<string, (string FileName, IReadOnlyList<string> Arguments)> command)
+        (string FileName, IReadOnlyList<string> Arguments) command)
     {
         _options = options;
         _logger = logger;
@@ -49,7 +49,7 @@ public sealed partial class TemplateCompilerProcess
     /// </summary>
     public async Task<IReadOnlyList<CompiledTemplate>?> CompileAsync(CancellationToken ct)
     {
-        var (fileName, arguments) = _command(Verb);
+        var (fileName, arguments) = _command;
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,

@@ -69,7 +69,7 @@ public sealed class TemplateCompilerProcessTests : IDisposable
             "prints-something-else" => ("/bin/sh", ["-c", "echo 'Usage: newsletter [command]'", "sh"]),
             _ => ("/bin/sh", ["-c", "echo null", "sh"]),
         };
-        var templates = new EmailTemplates(options, NullLogger<EmailTemplates>.Instance, new TemplateCompilerProcess(options, logger, _ => command));
+        var templates = new EmailTemplates(options, NullLogger<EmailTemplates>.Instance, new TemplateCompilerProcess(options, logger, command));
         var view = new ConfirmationMailView("ada@example.org", "https://papers.lab.example.org/confirm/tok", false, 48);
 
         var html = await templates.RenderAsync(ConfirmationMailRenderer.HtmlKey, view);
