@@ -6,6 +6,8 @@
 # papers: a few minutes on 2 cores).
 # Usage: tests/relevance.sh [METHOD...]     default: keywords profile (see tests/Newsletter.Relevance/Program.cs)
 #        tests/relevance.sh --cost minilm   model load time, one listing's embedding time, memory
+#        tests/relevance.sh --pairs [METHOD...]   also a reader for each pair of readers (lines joined by OR, papers
+#                 united): readers with two interests, which the set does not have
 #        tests/relevance.sh --service [METHOD...]   method `service`: the real application (web + jobs) on a private
 #                 PostgreSQL started here, the listings dropped into its inbox day by day, digests received by SMTP,
 #                 votes cast through the digests' own links (tests/Newsletter.Relevance/Service)

@@ -24,6 +24,9 @@ public sealed class EmbeddingCache
     /// <summary>Time spent embedding in this run (zero when everything came from the file).</summary>
     public TimeSpan ComputeTime { get; }
 
+    /// <summary>Any text the cache holds: a paper's, a line's or a line's term (with the model's query prefix).</summary>
+    public Embedding Text(string text) => _byText[text];
+
     public Embedding Paper(SetPaper paper) => _byText[TextEmbedder.PaperText(paper.Title, paper.Abstract)];
 
     public Embedding? Interests(Subscribers.InterestQuery query, string prefix)
@@ -41,6 +44,7 @@ public sealed class EmbeddingCache
             : [];
         var texts = set.Papers.Select(p => TextEmbedder.PaperText(p.Title, p.Abstract))
             .Concat(set.Readers.Select(r => model.QueryPrefix + TextEmbedder.InterestsText(Subscribers.InterestQuery.Parse(r.Interests))))
+            .Concat(set.Readers.SelectMany(r => Subscribers.InterestQuery.Parse(r.Interests).Terms).Select(t => model.QueryPrefix + t))
             .Distinct()
             .ToArray();
         var missing = texts.Where(t => !stored.ContainsKey(Key(t))).ToArray();

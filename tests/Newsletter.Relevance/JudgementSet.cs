@@ -30,6 +30,25 @@ public sealed class JudgementSet
 
     public IReadOnlyList<SetReader> Readers { get; }
 
+    /// <summary>
+    /// The set with a reader for each pair of readers too (id <c>video+rl-fo</c>): their lines joined by OR, their
+    /// relevant papers united. A reader with two interests, which none of the set's readers is.
+    /// </summary>
+    public JudgementSet WithPairs()
+    {
+        var pairs = new List<SetReader>(Readers);
+        for (var a = 0; a < Readers.Count; a++)
+        {
+            for (var b = a + 1; b < Readers.Count; b++)
+            {
+                pairs.Add(new SetReader($"{Readers[a].Id[..5]}+{Readers[b].Id[..5]}", "", $"{Readers[a].Interests} OR {Readers[b].Interests}",
+                    Readers[a].Relevant.Concat(Readers[b].Relevant).ToHashSet()));
+            }
+        }
+
+        return new JudgementSet(Days, Listings, pairs);
+    }
+
     public static JudgementSet Load(string folder)
     {
         var options = new JsonSerializerOptions { PropertyNameCaseInsensitive = true };

@@ -8,7 +8,10 @@ namespace Newsletter.Relevance.Evaluation;
 /// Knobs: model (minilm | arctic | tfidf | any of <see cref="ModelChoice.Named"/>, or blend=share with tfidf), sz
 /// (suggestion threshold), title (title bonus), limit (suggestions), jitter=cosine with seed=n (every vector moved at
 /// random to that cosine from itself: <see cref="JitteredVectors"/>), ref=day (standardise within the day alone, as
-/// before 2026-12-06, instead of with the listing before).
+/// before 2026-12-06, instead of with the listing before), terms=max|maxz|maxzj (exploration, not the service's: a line
+/// of several terms read as one vector per term instead of one for the line; its closeness to a paper is the largest
+/// of the terms' z-scores; maxz: that largest standardised again among the papers; maxzj: maxz or the line's own
+/// z-score, whichever is larger).
 /// </summary>
 public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {
@@ -21,8 +24,11 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
     };
 
     private readonly int _limit = (int)knobs.Number("limit", 5);
+    private readonly string _terms = knobs.Text("terms", "line");
     private int _day = -1;
     private IssueSimilarities? _issue;
+    /// <summary>The issue's papers' vectors, then the listing before's: what closeness is standardised among.</summary>
+    private Embedding[] _standardisedAmong = [];
 
     public string Name => knobs.Spec;
 
@@ -36,6 +42,7 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
             var before = knobs.Text("ref", "before") == "day" ? []
                 : allPapers.Where(p => p.Day == context.Day - 1 && !inIssue.Contains(p.Id)).Select(vectors.Paper).ToArray();
             _issue = new IssueSimilarities(context.Listing.Select(p => ((long)p.Id, vectors.Paper(p))).ToArray(), before);
+            _standardisedAmong = [.. context.Listing.Select(vectors.Paper), .. before];
             _day = context.Day;
         }
 
@@ -44,7 +51,67 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
             .ToArray();
         var profile = new ReaderProfile(context.Interests, vectors.Interests(context.Query), votes);
         var matcher = new IssueMatcher(context.Listing.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToArray());
+        if (_terms != "line" && context.Query.Terms.Count > 1 && vectors is ModelVectors byTerm)
+        {
+            return RankByTerms(context, matcher, byTerm, votes);
+        }
+
         var digest = DigestRanker.Rank(_issue, profile, context.KeywordMatches, SuggestionFilter.Suggestible(matcher, context.Query), _limit, _settings);
         return new DigestOutcome(digest.Shown.Select(p => (int)p.PaperId).ToArray(), digest.Hidden.Count, digest.Suggestions.Count);
+    }
+
+    /// <summary>The digest with the line's row made from one vector per term (terms=max, maxz or maxzj).</summary>
+    private DigestOutcome RankByTerms(DayContext context, IssueMatcher matcher, ModelVectors byTerm, ProfileVote[] votes)
+    {
+        var issue = _issue!;
+        var wide = new float[_standardisedAmong.Length];
+        wide.AsSpan().Fill(float.NegativeInfinity);
+        foreach (var term in context.Query.Terms)
+        {
+            var termVector = byTerm.Query(term);
+            var row = Standardized(_standardisedAmong.Select(p => (float)p.Similarity(termVector)).ToArray());
+            for (var i = 0; i < wide.Length; i++)
+            {
+                wide[i] = MathF.Max(wide[i], row[i]);
+            }
+        }
+
+        if (_terms is "maxz" or "maxzj")
+        {
+            wide = Standardized(wide);
+        }
+
+        if (_terms == "maxzj")
+        {
+            var joint = Standardized(_standardisedAmong.Select(p => (float)p.Similarity(vectors.Interests(context.Query)!)).ToArray());
+            wide = wide.Zip(joint, MathF.Max).ToArray();
+        }
+
+        var positions = context.KeywordMatches.Select(m => issue.PositionOf(m.PaperId)).ToArray();
+        var scores = context.KeywordMatches.Select(m => m.Score).ToArray();
+        var suggestible = SuggestionFilter.Suggestible(matcher, context.Query);
+        var unsuggestible = suggestible is null ? [] : issue.PaperIds.Select(id => !suggestible.Contains(id)).ToArray();
+        var ranking = new DigestRanking();
+        DigestRanker.Rank(issue, wide.AsSpan(0, issue.PaperCount), new ProfileVotes(votes), positions, scores, unsuggestible, _limit, ranking, _settings);
+        var shown = new List<int>();
+        foreach (var m in ranking.ShownMatches)
+        {
+            shown.Add((int)context.KeywordMatches[m].PaperId);
+        }
+
+        foreach (var i in ranking.Suggestions)
+        {
+            shown.Add((int)issue.PaperIds[i]);
+        }
+
+        return new DigestOutcome(shown, ranking.HiddenMatches.Length, ranking.Suggestions.Length);
+    }
+
+    /// <summary>(x − mean) / standard deviation, as the service standardises a row.</summary>
+    private static float[] Standardized(float[] values)
+    {
+        var mean = values.Average();
+        var sd = MathF.Sqrt(values.Select(x => (x - mean) * (x - mean)).Average());
+        return values.Select(x => sd < 1e-6f ? 0 : (x - mean) / sd).ToArray();
     }
 }

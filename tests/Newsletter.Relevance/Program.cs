@@ -3,7 +3,8 @@ using System.Text.Json;
 using Newsletter.Relevance.Evaluation;
 using Newsletter.Relevance.Service;
 
-// Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] [--diagnose MODEL] METHOD...
+// Usage: Newsletter.Relevance [--data DIR] [--cache DIR] [--table-only] [--pairs] [--diagnose MODEL] METHOD...
+//        (--pairs: also a reader for each pair of readers, their lines joined by OR and their papers united)
 //        Newsletter.Relevance [--data DIR] --cost MODEL      (MODEL: minilm | minilm-service | minilm-int8 | arctic ...)
 //        Newsletter.Relevance [--data DIR] --scoring-cost VOTES   (DigestRanker.Rank for 100,000 readers)
 //        Newsletter.Relevance [--data DIR] --service [METHOD...]   (the real application on the PostgreSQL server of
@@ -18,6 +19,7 @@ var diagnose = new List<string>();
 string? cost = null;
 int? scoringVotes = null;
 var service = false;
+var pairs = false;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -28,6 +30,7 @@ for (var i = 0; i < args.Length; i++)
         case "--diagnose": diagnose.Add(args[++i]); break;
         case "--cost": cost = args[++i]; break;
         case "--service": service = true; break;
+        case "--pairs": pairs = true; break;
         case "--scoring-cost": scoringVotes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         default: specs.Add(args[i]); break;
     }
@@ -39,6 +42,10 @@ if (specs.Count == 0 && !service)
 }
 
 var set = JudgementSet.Load(data);
+if (pairs)
+{
+    set = set.WithPairs();
+}
 if (cost is not null)
 {
     // Alone in its process, so that memory and load time are the model's.
@@ -128,9 +135,20 @@ foreach (var group in results.GroupBy(r => r.Method))
             $"{Cut(r.Method, 60),-60} {r.Reader,-18} {r.Precision,5:F2} {r.Recall,5:F2} {r.F1,5:F2} {r.Ndcg10,5:F2} {r.Shown,5} {r.Hidden,4} {r.Suggested,4} {r.SuggestedRelevant,4}{flag}"));
     }
 
-    var worst = group.Min(r => r.F1 - keywordF1[r.Reader]);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"{Cut(group.Key, 60),-60} {"MEAN",-18} {group.Average(r => r.Precision),5:F2} {group.Average(r => r.Recall),5:F2} {group.Average(r => r.F1),5:F3} {group.Average(r => r.Ndcg10),5:F3} {group.Sum(r => r.Shown),5} {group.Sum(r => r.Hidden),4} {group.Sum(r => r.Suggested),4} {group.Sum(r => r.SuggestedRelevant),4} worst dF1 {worst:+0.00;-0.00}"));
+    Mean("MEAN", group.ToArray());
+    if (pairs)
+    {
+        // The set's own readers and the pairs made from them, apart: the issue's numbers are the first.
+        Mean("MEAN (the set)", group.Where(r => !r.Reader.Contains('+', StringComparison.Ordinal)).ToArray());
+        Mean("MEAN (pairs)", group.Where(r => r.Reader.Contains('+', StringComparison.Ordinal)).ToArray());
+    }
+
+    void Mean(string label, ReaderScore[] scores)
+    {
+        var worst = scores.Min(r => r.F1 - keywordF1[r.Reader]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Cut(group.Key, 60),-60} {label,-18} {scores.Average(r => r.Precision),5:F2} {scores.Average(r => r.Recall),5:F2} {scores.Average(r => r.F1),5:F3} {scores.Average(r => r.Ndcg10),5:F3} {scores.Sum(r => r.Shown),5} {scores.Sum(r => r.Hidden),4} {scores.Sum(r => r.Suggested),4} {scores.Sum(r => r.SuggestedRelevant),4} worst dF1 {worst:+0.00;-0.00}"));
+    }
 }
 
 static string Cut(string s, int n) => s.Length <= n ? s : s[..n];

@@ -17,6 +17,9 @@ public sealed class ModelVectors(EmbeddingCache cache, string queryPrefix) : IPa
 {
     public string Name => cache.Model;
 
+    /// <summary>A query's words (a keyword line's term) as the model reads a line: with its query prefix.</summary>
+    public Embedding Query(string text) => cache.Text(queryPrefix + text);
+
     public Embedding Paper(SetPaper paper) => cache.Paper(paper);
 
     public Embedding? Interests(InterestQuery query) => cache.Interests(query, queryPrefix);
