@@ -31,8 +31,8 @@ public sealed class JudgementSet
     public IReadOnlyList<SetReader> Readers { get; }
 
     /// <summary>
-    /// The set with a reader for each pair of readers too (id <c>video+rl-fo</c>): their lines joined by OR, their
-    /// relevant papers united. A reader with two interests, which none of the set's readers is.
+    /// The set with a reader for each pair of readers too (id <c>video-generation+rl-for-reasoning</c>): their lines
+    /// joined by OR, their relevant papers united. A reader with two interests, which none of the set's readers is.
     /// </summary>
     public JudgementSet WithPairs()
     {
@@ -41,7 +41,7 @@ public sealed class JudgementSet
         {
             for (var b = a + 1; b < Readers.Count; b++)
             {
-                pairs.Add(new SetReader($"{Readers[a].Id[..5]}+{Readers[b].Id[..5]}", "", $"{Readers[a].Interests} OR {Readers[b].Interests}",
+                pairs.Add(new SetReader($"{Readers[a].Id}+{Readers[b].Id}", "", $"{Readers[a].Interests} OR {Readers[b].Interests}",
                     Readers[a].Relevant.Concat(Readers[b].Relevant).ToHashSet()));
             }
         }

@@ -42,6 +42,7 @@ if (specs.Count == 0 && !service)
 }
 
 var set = JudgementSet.Load(data);
+var ownReaders = set.Readers.Select(r => r.Id).ToHashSet();
 if (pairs)
 {
     set = set.WithPairs();
@@ -139,8 +140,8 @@ foreach (var group in results.GroupBy(r => r.Method))
     if (pairs)
     {
         // The set's own readers and the pairs made from them, apart: the numbers are the first.
-        Mean("MEAN (the set)", group.Where(r => !r.Reader.Contains('+', StringComparison.Ordinal)).ToArray());
-        Mean("MEAN (pairs)", group.Where(r => r.Reader.Contains('+', StringComparison.Ordinal)).ToArray());
+        Mean("MEAN (the set)", group.Where(r => ownReaders.Contains(r.Reader)).ToArray());
+        Mean("MEAN (pairs)", group.Where(r => !ownReaders.Contains(r.Reader)).ToArray());
     }
 
     void Mean(string label, ReaderScore[] scores)
