@@ -154,34 +154,24 @@ public sealed class IssueSimilarities
         }
         Parallel.ForEach(Partitioner.Create(0, vectors.Count, 512), range =>
         {
-            // With reference papers a line's cosines are wider than its row: computed here, standardised, then cut.
-            var wide = _width > n;
-            var firstWide = wide ? new float[_width] : null;
-            var secondWide = wide ? new float[_width] : null;
+            // A line's cosines cover the reference papers too (RowWidth): computed here, standardised, then cut to the issue's.
+            var first = new float[_width];
+            var second = new float[_width];
             var l = range.Item1;
             for (; l + 2 <= range.Item2; l += 2)
             {
-                Span<float> first = wide ? firstWide : rows.AsSpan(offset + l * n, n);
-                Span<float> second = wide ? secondWide : rows.AsSpan(offset + (l + 1) * n, n);
                 Cosines(vectors[l], vectors[l + 1], first, second);
                 Standardize(first);
                 Standardize(second);
-                if (wide)
-                {
-                    first[..n].CopyTo(rows.AsSpan(offset + l * n, n));
-                    second[..n].CopyTo(rows.AsSpan(offset + (l + 1) * n, n));
-                }
+                first.AsSpan(0, n).CopyTo(rows.AsSpan(offset + l * n, n));
+                second.AsSpan(0, n).CopyTo(rows.AsSpan(offset + (l + 1) * n, n));
             }
 
             for (; l < range.Item2; l++)
             {
-                Span<float> row = wide ? firstWide : rows.AsSpan(offset + l * n, n);
-                Cosines(vectors[l], row);
-                Standardize(row);
-                if (wide)
-                {
-                    row[..n].CopyTo(rows.AsSpan(offset + l * n, n));
-                }
+                Cosines(vectors[l], first);
+                Standardize(first);
+                first.AsSpan(0, n).CopyTo(rows.AsSpan(offset + l * n, n));
             }
         });
     }
