@@ -276,8 +276,9 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         }
 
         var votes = new Dictionary<long, ProfileVotes>();
-        // One vote object per voted paper and direction, however many readers cast it.
+        // One vote object per voted paper and direction, however many readers cast it; both directions share the paper's slot.
         var cast = new Dictionary<(long Paper, bool More), ProfileVote>();
+        var slots = new Dictionary<long, int>();
         // A reader's rows come together: their votes gather here, then become their ProfileVotes.
         var readerVotes = new List<ProfileVote>();
         long? voter = null;
@@ -302,7 +303,11 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
                     {
                         continue;
                     }
-                    cast[key] = vote = new ProfileVote(key.Paper, paper.Title, paper.Vector, key.More) { Slot = cast.Count };
+                    if (!slots.TryGetValue(key.Paper, out var slot))
+                    {
+                        slots[key.Paper] = slot = slots.Count;
+                    }
+                    cast[key] = vote = new ProfileVote(key.Paper, paper.Title, paper.Vector, key.More) { Slot = slot };
                 }
                 if (reader.GetInt64(0) != voter)
                 {

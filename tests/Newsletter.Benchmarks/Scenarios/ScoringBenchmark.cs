@@ -91,7 +91,7 @@ public static class ScoringBenchmark
             .Distinct(StringComparer.Ordinal).ToDictionary(text => text, text => lineVectors[text], StringComparer.Ordinal);
 
         // Votes on earlier issues' papers: "More" on the reader's topic, "Less" on others; one vote object per paper
-        // and direction, as RelevanceStore.VotesAsync shares them.
+        // and direction, and one slot per paper, as RelevanceStore.VotesAsync shares and numbers them.
         var earlierTopics = Enumerable.Range(0, EarlierPapers).Select(_ => random.Next(Topics)).ToArray();
         var earlier = earlierTopics.Select((t, i) => (Id: 1_000_000L + i, Vector: Around(random, centres[t], common))).ToArray();
         var lists = new List<ProfileVote>[subscribers];
@@ -111,7 +111,7 @@ public static class ScoringBenchmark
                 var more = earlierTopics[k] == topic || random.Next(4) == 0;
                 if (!cast.TryGetValue((earlier[k].Id, more), out var vote))
                 {
-                    cast[(earlier[k].Id, more)] = vote = new ProfileVote(earlier[k].Id, $"Earlier paper {k}", earlier[k].Vector, more) { Slot = cast.Count };
+                    cast[(earlier[k].Id, more)] = vote = new ProfileVote(earlier[k].Id, $"Earlier paper {k}", earlier[k].Vector, more) { Slot = k };
                 }
                 list.Add(vote);
             }

@@ -44,8 +44,11 @@ public sealed class FanOutVotesTests
         var alphas = votes[alpha.Id];
         Assert.Equal([papers[0].Id], alphas.Disliked.Select(v => v.PaperId));
         Assert.Empty(alphas.Liked);
-        // One paper voted both ways is one title and one vector in memory, however many readers voted on it.
+        // One paper voted both ways is one title and one vector in memory, however many readers voted on it, and one
+        // row of cosines in a fan-out (its slot); the slots number the voted papers from 0.
         Assert.Same(zebras.Liked[0].Paper, alphas.Disliked[0].Paper);
+        Assert.Equal(alphas.Disliked[0].Slot, zebras.Liked[0].Slot);
+        Assert.Equal([0, 1], new[] { zebras.Liked[0].Slot, zebras.Disliked[0].Slot }.Order());
 
         var one = await app.Services.GetRequiredService<RelevanceStore>().VotesAsync(alpha.Id, Ct);
         Assert.Equal([alpha.Id], one.Keys);
