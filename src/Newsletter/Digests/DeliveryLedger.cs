@@ -171,15 +171,22 @@ public sealed class DeliveryLedger(
     /// <summary>A generation at least this big is worth an ANALYZE of the ledger once it is written.</summary>
     private const int AnalyzeAfterRows = 1_000;
 
-    /// <summary>Splits a generation's open rows into id ranges of at most <paramref name="batchSize"/> rows.</summary>
+    /// <summary>
+    /// The id ranges of a generation's batches that still have open rows. A batch is the generation's rows in one span of
+    /// <paramref name="batchSize"/> ids from its first row, sent or not, so a range (and the lease keyed by its first id)
+    /// is the same however often it is asked for: a batch queued again while it sends cannot be leased twice.
+    /// </summary>
     public async Task<IReadOnlyList<(long From, long To)>> OpenBatchesAsync(long issueId, int generation, int batchSize, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
-            select min(id), max(id) from (
-                select id, (row_number() over (order by id) - 1) / @size as batch
-                from deliveries where issue_id = @issue and generation = @generation and status in ('pending', 'sending', 'deferred')
-            ) b group by batch order by 1
+            select min(d.id), max(d.id)
+            from deliveries d
+            cross join (select min(id) as id from deliveries where issue_id = @issue and generation = @generation) first
+            where d.issue_id = @issue and d.generation = @generation
+            group by (d.id - first.id) / @size
+            having bool_or(d.status in ('pending', 'sending', 'deferred'))
+            order by 1
             """);
         command.Parameters.AddWithValue("issue", issueId);
         command.Parameters.AddWithValue("generation", generation);

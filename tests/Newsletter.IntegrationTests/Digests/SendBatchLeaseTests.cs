@@ -74,6 +74,38 @@ public sealed class SendBatchLeaseTests
     }
 
     [Fact]
+    public async Task OpenBatches_QueuedAgainWhileABatchIsSending_EveryUnsentRowOfItStaysUnderItsLease()
+    {
+        const int BatchSize = 10;
+        await using var app = await TestApp.BuildAsync();
+        var deliveries = await FannedOutGeneration.CreateAsync(app, 3 * BatchSize);
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
+        var batches = await ledger.OpenBatchesAsync(1, 1, BatchSize, Ct);
+        Assert.Equal(3, batches.Count);
+
+        // The first batch is sending: four digests are out, six to go.
+        await using var sending = await ledger.TryLeaseBatchAsync(batches[0].From, "worker-a:1", Ct);
+        Assert.NotNull(sending);
+        foreach (var id in deliveries[..4])
+        {
+            await sending.RecordAsync(new RecordedOutcome(id, DeliveryStatus.Sent, "250 ok", null, null, null), Ct);
+        }
+        await sending.WrittenAsync();
+
+        // A fan-out run again (a retried job, the dashboard's Requeue) queues the open batches once more.
+        var again = await ledger.OpenBatchesAsync(1, 1, BatchSize, Ct);
+
+        // Each unsent row of the sending batch is in a batch that cannot be leased while it sends, so no digest goes twice.
+        foreach (var id in deliveries[4..BatchSize])
+        {
+            var (from, _) = Assert.Single(again, b => b.From <= id && id <= b.To);
+            await using var other = await ledger.TryLeaseBatchAsync(from, "worker-b:1", Ct);
+            Assert.Null(other);
+        }
+        Assert.Equal(batches.Skip(1), again.Skip(1));
+    }
+
+    [Fact]
     public async Task Lease_SentOutcome_InTheLedgerBeforeTheNextSendWithItsOwnTime()
     {
         var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
