@@ -11,11 +11,26 @@ namespace Newsletter.Inbox;
 /// </summary>
 public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyLocator keyLocator)
 {
+    /// <summary>Signatures of the sender's domain verified at most: each hashes the whole body before its key is looked up.</summary>
+    public const int MaxSignaturesChecked = 3;
+
+    // RFC 5322 allows each once. DKIM vouches for the last copy and readers take the first, so a copy added above a signed
+    // message would change its sender, date or identity without breaking the signature.
+    private static readonly string[] SingleHeaders = ["From", "Sender", "Date", "Message-ID", "Subject"];
+
     public async Task<string?> FindRejectionAsync(MimeMessage message, CancellationToken ct)
     {
         if (message.Headers.Contains(Digests.DigestComposer.DigestHeader))
         {
             return "one of our own digests, not a listing";
+        }
+
+        foreach (var name in SingleHeaders)
+        {
+            if (message.Headers.Count(h => h.Field.Equals(name, StringComparison.OrdinalIgnoreCase)) > 1)
+            {
+                return $"more than one {name} header";
+            }
         }
 
         var autoSubmitted = message.Headers[HeaderId.AutoSubmitted];
@@ -29,8 +44,13 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
             return "a delivery status report";
         }
 
+        if (message.From.Count > 1)
+        {
+            return "more than one From address";
+        }
+
         var from = message.From.Mailboxes.FirstOrDefault();
-        if (from is null || string.IsNullOrWhiteSpace(from.Address))
+        if (from is null || string.IsNullOrWhiteSpace(from.Address) || !from.Address.Contains('@', StringComparison.Ordinal))
         {
             return "no From address";
         }
@@ -98,12 +118,17 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
     private async Task<bool> HasValidSignatureAsync(MimeMessage message, string domain, CancellationToken ct)
     {
         var verifier = new DkimVerifier(keyLocator);
+        var checkedSignatures = 0;
         foreach (var header in message.Headers.Where(h => h.Id == HeaderId.DkimSignature))
         {
             var signingDomain = TagValue(header.Value, "d");
             if (signingDomain is null || !DomainMatches(signingDomain, domain))
             {
                 continue;
+            }
+            if (++checkedSignatures > MaxSignaturesChecked)
+            {
+                return false;
             }
             try
             {
@@ -115,6 +140,10 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
             catch (FormatException)
             {
                 // A malformed signature is no signature; another header may still verify.
+            }
+            catch (ArgumentException)
+            {
+                // Nor is one whose selector DNS cannot even ask for (a label over 63 characters).
             }
             catch (NotSupportedException)
             {

@@ -137,6 +137,27 @@ public sealed class InboxPollerTests
     }
 
     [Fact]
+    public async Task Poll_NulCharactersInHeadersBeforeAGoodOne_QuarantinesItAndStillIngestsTheNext()
+    {
+        var account = DovecotAccount.Create();
+        await using var app = await TestApp.BuildAsync(imap: account);
+        // Encoded words decode to U+0000, which PostgreSQL's text cannot hold.
+        var nul = System.Text.Encoding.ASCII.GetBytes(
+            "From: =?utf-8?q?Spoofer=00?= <spoofer@evil.example>\r\nSubject: =?utf-8?q?a=00b?=\r\n" +
+            "Message-ID: <=?utf-8?q?x=00?=@evil.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nMar 11\r\n");
+        await account.AppendAsync("INBOX", nul, Ct);
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(1, 0, 1, 0), result);
+        Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
+        Assert.Empty(await account.ListUidsAsync("INBOX", Ct));
+        await using var connection = await app.OpenConnectionAsync();
+        Assert.Equal("a\uFFFDb", await Scalar(connection, "select subject from inbound_messages where status = 'quarantined'"));
+    }
+
+    [Fact]
     public async Task Poll_MalformedMessageBeforeGoodOne_QuarantinesItAndStillIngestsTheNext()
     {
         var account = DovecotAccount.Create();
