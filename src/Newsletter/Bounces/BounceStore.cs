@@ -13,8 +13,8 @@ public sealed record BounceRow(
 
 /// <summary>
 /// The <c>bounces</c> table: one row per delivery report matched to one of our deliveries. A report is matched by the
-/// VERP return path it was sent to (<see cref="ReturnPaths"/>: signed, so it cannot be forged), else by the digest's
-/// Message-ID it quotes, and then only when the report's recipient is the subscriber's address (those ids are guessable).
+/// VERP return path it was sent to (<see cref="ReturnPaths"/>), else by the digest's own unsubscribe link in the headers it
+/// returns: both signed, so a report cannot be forged for somebody else's address (a Message-ID's numbers can be guessed).
 /// A permanent failure marks the delivery failed; once a subscriber has <see cref="BounceOptions.UnknownMailboxLimit"/>
 /// 5.1.x failures, or <see cref="BounceOptions.PermanentFailureLimit"/> permanent ones, not yet cleared, an active
 /// subscriber becomes bounced and those failures are cleared: a subscriber who comes back starts from zero.
@@ -22,6 +22,7 @@ public sealed record BounceRow(
 public sealed class BounceStore(
     NpgsqlDataSource db,
     ReturnPaths returnPaths,
+    DigestLinkKeyStore linkKeys,
     SubscriberStore subscribers,
     IOptions<BounceOptions> options,
     TimeProvider clock,
@@ -114,12 +115,12 @@ public sealed class BounceStore(
                 return (signed, "return_path");
             }
         }
-        foreach (var digest in report.Digests)
+        foreach (var token in report.UnsubscribeTokens)
         {
-            if (await DeliveryBounces.FindAsync(connection, transaction, digest.IssueId, digest.SubscriberId, digest.Generation, ct) is { } named
-                && report.Recipients.Contains(named.Email, StringComparer.OrdinalIgnoreCase))
+            if ((await linkKeys.GetKeysAsync(ct)).TryVerify(token, TokenPurpose.Unsubscribe, out var deliveryId)
+                && await DeliveryBounces.FindAsync(connection, transaction, deliveryId, ct) is { } linked)
             {
-                return (named, "message_id");
+                return (linked, "digest_link");
             }
         }
         return null;

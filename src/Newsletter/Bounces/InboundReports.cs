@@ -22,7 +22,8 @@ public abstract record InboundReport;
 /// <param name="Status">The RFC 3463 enhanced status code, e.g. 5.1.1.</param>
 /// <param name="Recipients">The Original- and Final-Recipient addresses of that recipient.</param>
 /// <param name="ReturnPaths">Addresses the report was sent to: where a VERP return path shows up.</param>
-/// <param name="Digests">Digests (issue, subscriber, generation) the report names by Message-ID or digest header.</param>
+/// <param name="UnsubscribeTokens">The signed tokens of the unsubscribe links in the headers the report returns: a digest's
+/// own <c>List-Unsubscribe</c> names its delivery, where its Message-ID only names numbers anyone can guess.</param>
 public sealed record DeliveryReport(
     BounceKind? Kind,
     string Status,
@@ -30,13 +31,10 @@ public sealed record DeliveryReport(
     IReadOnlyList<string> Recipients,
     string? Diagnostic,
     IReadOnlyList<string> ReturnPaths,
-    IReadOnlyList<DigestReference> Digests) : InboundReport;
+    IReadOnlyList<string> UnsubscribeTokens) : InboundReport;
 
 /// <summary>An out-of-office or other automatic reply; <paramref name="Sign"/> says how it was recognised.</summary>
 public sealed record AutoReply(string Sign) : InboundReport;
-
-/// <summary>The delivery a digest's Message-ID (<see cref="DigestComposer.MessageIdFor"/>) stands for.</summary>
-public sealed record DigestReference(long IssueId, long SubscriberId, int Generation);
 
 /// <summary>
 /// Tells delivery reports and auto-replies apart from everything else, before anything is judged as a listing.
@@ -133,11 +131,8 @@ public static partial class InboundReports
         returnPaths.AddRange(Addresses(TypedAddress(perMessage["X-Postfix-Sender"])));
         returnPaths.AddRange(returned.SelectMany(m => Addresses(m.Headers[HeaderId.ReturnPath])));
 
-        var digests = new List<DigestReference>();
-        var messageIds = returned.Select(m => m.MessageId)
-            .Append(perMessage["X-Original-Message-ID"]).Append(message.InReplyTo).Concat(message.References).OfType<string>();
-        digests.AddRange(messageIds.Select(FromMessageId).OfType<DigestReference>());
-        digests.AddRange(returned.Select(m => FromDigestHeader(m.Headers[DigestComposer.DigestHeader])).OfType<DigestReference>());
+        // A report returns one message; a few more are read, never every copy a forged report could hold.
+        var unsubscribeTokens = returned.Take(3).Select(m => UnsubscribeToken(m.Headers[HeaderId.ListUnsubscribe])).OfType<string>();
 
         return new DeliveryReport(
             kind,
@@ -146,26 +141,28 @@ public static partial class InboundReports
             new[] { recipient["Original-Recipient"], recipient["Final-Recipient"] }.Select(TypedAddress).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             Bounded(recipient["Diagnostic-Code"]),
             returnPaths.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
-            digests.Distinct().ToList());
+            unsubscribeTokens.Distinct(StringComparer.Ordinal).ToList());
     }
 
-    /// <summary>"digest.{issue}.{subscriber}.{generation}@{domain}", as <see cref="DigestComposer.MessageIdFor"/> writes it.</summary>
-    internal static DigestReference? FromMessageId(string? messageId) =>
-        messageId is not null && DigestMessageId().Match(messageId.Trim().Trim('<', '>')) is { Success: true } m
-            && TryNumbers(m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value) is { } reference
-            ? reference
-            : null;
-
-    /// <summary>"{issue}/{subscriber}/{generation}", as <see cref="DigestComposer.DigestHeaderValue"/> writes it.</summary>
-    internal static DigestReference? FromDigestHeader(string? value) =>
-        value?.Trim().Split('/') is [var issue, var subscriber, var generation] ? TryNumbers(issue, subscriber, generation) : null;
-
-    private static DigestReference? TryNumbers(string issue, string subscriber, string generation) =>
-        long.TryParse(issue, NumberStyles.None, CultureInfo.InvariantCulture, out var i)
-        && long.TryParse(subscriber, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-        && int.TryParse(generation, NumberStyles.None, CultureInfo.InvariantCulture, out var g)
-            ? new DigestReference(i, s, g)
-            : null;
+    /// <summary>The token of the first web link to <c>/unsubscribe/{token}</c> in a List-Unsubscribe value, as
+    /// <see cref="DigestComposer"/> writes it; null when there is none. The token's signature is what counts.</summary>
+    internal static string? UnsubscribeToken(string? listUnsubscribe)
+    {
+        if (listUnsubscribe is null)
+        {
+            return null;
+        }
+        foreach (Match link in AngleBracketed().Matches(listUnsubscribe))
+        {
+            if (Uri.TryCreate(link.Groups[1].Value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+                && uri.Segments is [.., var parent, var token] && parent.Equals("unsubscribe/", StringComparison.OrdinalIgnoreCase)
+                && token.Length is > 0 and <= 100)
+            {
+                return token;
+            }
+        }
+        return null;
+    }
 
     private static string? ActionOf(HeaderList group) => group["Action"]?.Trim().ToLowerInvariant();
 
@@ -227,8 +224,8 @@ public static partial class InboundReports
     [GeneratedRegex(@"[245]\.\d{1,3}\.\d{1,3}", RegexOptions.CultureInvariant)]
     private static partial Regex StatusCode();
 
-    [GeneratedRegex(@"^digest\.(\d{1,18})\.(\d{1,18})\.(\d{1,9})@", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
-    private static partial Regex DigestMessageId();
+    [GeneratedRegex(@"<([^<>]{1,2000})>", RegexOptions.CultureInvariant)]
+    private static partial Regex AngleBracketed();
 
     [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
     private static partial Regex Whitespace();

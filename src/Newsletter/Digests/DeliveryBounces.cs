@@ -25,18 +25,6 @@ public static class DeliveryBounces
         return await ReadAsync(command, ct);
     }
 
-    /// <summary>The delivery a digest's Message-ID names (<see cref="DigestComposer.MessageIdFor"/>).</summary>
-    public static async Task<BouncedDelivery?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        long issueId, long subscriberId, int generation, CancellationToken ct)
-    {
-        await using var command = new NpgsqlCommand(
-            Select + " where d.issue_id = @issue and d.subscriber_id = @subscriber and d.generation = @generation", connection, transaction);
-        command.Parameters.AddWithValue("issue", issueId);
-        command.Parameters.AddWithValue("subscriber", subscriberId);
-        command.Parameters.AddWithValue("generation", generation);
-        return await ReadAsync(command, ct);
-    }
-
     /// <summary>A delivery the server took (sent, or still sending or deferred) becomes failed, with the report's words.</summary>
     public static async Task<bool> MarkFailedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long deliveryId,
         string error, DateTimeOffset now, CancellationToken ct)

@@ -25,6 +25,7 @@ public sealed class BounceTests
     private const string SampleMessageId = "digest.1.2.1@lab.test.example";
     private const string SampleRecipient = "reader@example.org";
     private const string SampleDigestHeader = "X-Newsletter-Digest: 1/2/1";
+    private const string SampleUnsubscribe = "<https://papers.lab.test.example/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA>";
 
     [Fact]
     public async Task PostfixReport_DigestToAnUnknownUser_SubscriberBouncedAndTheAdminCanReactivate()
@@ -125,20 +126,20 @@ public sealed class BounceTests
     }
 
     [Fact]
-    public async Task GmailReport_ByMessageId_CountsOnlyForTheSubscribersOwnAddressAndOnce()
+    public async Task GmailReport_ByTheDigestsOwnUnsubscribeLink_CountsOnce_AForgedOneNever()
     {
         var account = DovecotAccount.Create();
-        // No bounce domain: digests go out from the From address, and reports can only name them by Message-ID.
+        // No bounce domain: digests go out from the From address, and a report names one by the headers it returns.
         await using var app = await TestApp.StartWithSmtpAsync();
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         await app.IngestSampleAsync();
         var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
+        var overQuota = Report("gmail-over-quota.eml", digest.Parse(), email, 1);
+        // The digest's Message-ID and the subscriber's address, both guessable, without the digest's signed link: forged.
         var digestId = digest.Parse().MessageId!;
-        var overQuota = Report("gmail-over-quota.eml", digestId, email, 1);
-        // The same Message-ID (guessable) for another address: somebody else's report, or a forged one.
         var forged = Sample("gmail-over-quota.eml", (SampleMessageId, digestId), (SampleDigestHeader, DigestHeader(digestId)),
-            (SampleRecipient, "attacker@example.org"), ("<67d0431d.050a0220.1a2b3c.4d5eGMR@mx.google.com>", "<forged@mx.example.org>"));
+            (SampleRecipient, email), ("<67d0431d.050a0220.1a2b3c.4d5eGMR@mx.google.com>", "<forged@mx.example.org>"));
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", overQuota, Ct);
         await account.AppendAsync("INBOX", forged, Ct);
@@ -148,7 +149,7 @@ public sealed class BounceTests
 
         Assert.Equal("digest@lab.test.example", digest.From);
         Assert.Equal(new PollResult(0, 1, 0, 0, Reports: 2), result);
-        Assert.Equal("message_id", await Text(worker, "select matched_by from bounces"));
+        Assert.Equal("digest_link", await Text(worker, "select matched_by from bounces"));
         Assert.Equal("5.2.2", await Text(worker, "select status from bounces"));
         Assert.Equal("failed", await Text(worker, $"select status from deliveries where subscriber_id = {subscriber.Id}"));
         // One permanent failure other than "no such user": counted, not yet enough to stop the subscriber.
@@ -171,7 +172,7 @@ public sealed class BounceTests
             var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
             Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
         }
-        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse().MessageId!).Order(StringComparer.Ordinal).ToList();
+        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse()).OrderBy(m => m.MessageId, StringComparer.Ordinal).ToList();
         await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
         var poller = worker.Services.GetRequiredService<InboxPoller>();
 
@@ -211,9 +212,10 @@ public sealed class BounceTests
         Assert.Contains("matching none of our deliveries", await Text(worker, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
     }
 
-    /// <summary>A sample report about <paramref name="digestId"/> to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>
-    private static byte[] Report(string file, string digestId, string email, int n) =>
-        Sample(file, (SampleMessageId, digestId), (SampleDigestHeader, DigestHeader(digestId)), (SampleRecipient, email),
+    /// <summary>A sample report about <paramref name="digest"/> (its headers returned) to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>
+    private static byte[] Report(string file, MimeMessage digest, string email, int n) =>
+        Sample(file, (SampleMessageId, digest.MessageId!), (SampleDigestHeader, DigestHeader(digest.MessageId!)), (SampleRecipient, email),
+            (SampleUnsubscribe, digest.Headers[HeaderId.ListUnsubscribe]!),
             ("<67d0431d.050a0220.1a2b3c.4d5eGMR@mx.google.com>", $"<report-{n}@mx.example.net>"),
             ("<4Z3kLm1q2Fz9sWq@mx.example.net>", $"<report-{n}@mx.example.net>"));
 

@@ -1,13 +1,13 @@
 using MimeKit;
 using Newsletter.Bounces;
-using Newsletter.Digests;
 
 namespace Newsletter.Tests.Bounces;
 
 /// <summary>Delivery reports and auto-replies told apart from listings, on real reports and samples of other servers.</summary>
 public sealed class InboundReportsTests
 {
-    private static readonly DigestReference FirstDigest = new(1, 2, 1);
+    // The token of the unsubscribe link in the samples' returned digest headers.
+    private const string SampleToken = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
     [Fact]
     public void Classify_PostfixReportOfAnUnknownUser_PermanentFailureWithItsReturnPath()
@@ -21,7 +21,7 @@ public sealed class InboundReportsTests
         Assert.Equal(["nosuch@unknown-users.test.example"], report.Recipients);
         Assert.Contains("unknown user", report.Diagnostic, StringComparison.Ordinal);
         Assert.Contains("bounces+abc123@bounces.lab.test.example", report.ReturnPaths);
-        Assert.Equal([FirstDigest], report.Digests);
+        Assert.Empty(report.UnsubscribeTokens);
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class InboundReportsTests
         Assert.Equal("5.1.10", report.Status);
         Assert.Equal(["reader@example.org"], report.Recipients);
         Assert.StartsWith("smtp;550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found", report.Diagnostic, StringComparison.Ordinal);
-        Assert.Equal([FirstDigest], report.Digests);
+        Assert.Equal([SampleToken], report.UnsubscribeTokens);
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class InboundReportsTests
         Assert.Equal("5.2.2", report.Status);
         Assert.Equal(["reader@example.org"], report.Recipients);
         Assert.Contains("digest@lab.test.example", report.ReturnPaths);
-        Assert.Equal([FirstDigest], report.Digests);
+        Assert.Equal([SampleToken], report.UnsubscribeTokens);
     }
 
     [Fact]
@@ -96,15 +96,17 @@ public sealed class InboundReportsTests
         Assert.Null(InboundReports.Classify(message));
     }
 
-    [Fact]
-    public void FromMessageId_WhatTheComposerWrites_NamesTheSameDelivery()
+    [Theory]
+    [InlineData("<https://papers.lab.example.org/unsubscribe/abc_-123>", "abc_-123")]
+    [InlineData("<mailto:unsubscribe@lab.example.org>, <https://lab.example.org/papers/unsubscribe/abc>", "abc")]
+    [InlineData("<http://localhost:5000/unsubscribe/abc>", "abc")]
+    [InlineData("<ftp://papers.lab.example.org/unsubscribe/abc>", null)]
+    [InlineData("<https://papers.lab.example.org/manage/abc>", null)]
+    [InlineData("https://papers.lab.example.org/unsubscribe/abc", null)]
+    [InlineData(null, null)]
+    public void UnsubscribeToken_FromAListUnsubscribeValue_OnlyAWebUnsubscribeLinksToken(string? value, string? token)
     {
-        var id = DigestComposer.MessageIdFor(123, 456789, 3, "lab.example.org");
-
-        Assert.Equal(new DigestReference(123, 456789, 3), InboundReports.FromMessageId($"<{id}>"));
-        Assert.Equal(new DigestReference(123, 456789, 3), InboundReports.FromDigestHeader(DigestComposer.DigestHeaderValue(123, 456789, 3)));
-        Assert.Null(InboundReports.FromMessageId("<digest.x.2.1@lab.example.org>"));
-        Assert.Null(InboundReports.FromMessageId("<20250311.abc@mail.example.org>"));
+        Assert.Equal(token, InboundReports.UnsubscribeToken(value));
     }
 
     private static MimeMessage Load(string file) => MimeMessage.Load(Path.Combine(AppContext.BaseDirectory, "TestData", "reports", file), TestContext.Current.CancellationToken);
