@@ -6,7 +6,7 @@ namespace Newsletter.Relevance;
 /// <summary>One "More like this" (<see cref="More"/> true) or "Less like this" vote of a reader on a paper.</summary>
 public sealed record ReaderVote(long PaperId, string Title, bool More, DateTimeOffset VotedAt);
 
-/// <summary>What a vote link names once its signature checks out: the delivery's reader and a paper of its issue.</summary>
+/// <summary>What a vote link names once its signature checks out: the delivery's reader and one of its papers.</summary>
 public sealed record VoteTarget(long DeliveryId, long SubscriberId, string Email, long PaperId, string PaperTitle, bool More, bool? CurrentVote);
 
 /// <summary>
@@ -18,7 +18,8 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>The most votes a profile keeps; past it the oldest is forgotten, so a profile stays small to read and score.</summary>
     public const int MaxVotesPerReader = 500;
 
-    /// <summary>The reader and paper a signed link names, or null when the delivery is gone or the paper is not in its issue.</summary>
+    /// <summary>The reader and paper a signed link names, or null when the delivery is gone or the paper is not one of its
+    /// papers (a weekly digest's come from the week's issues, not only the one its row is filed under).</summary>
     public async Task<VoteTarget?> FindTargetAsync(long deliveryId, long paperId, bool more, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
@@ -26,10 +27,9 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
             select d.subscriber_id, s.email, p.title, v.vote
             from deliveries d
             join subscribers s on s.id = d.subscriber_id
-            join issue_papers ip on ip.issue_id = d.issue_id and ip.paper_id = @paper
-            join papers p on p.id = ip.paper_id
+            join papers p on p.id = @paper
             left join reader_votes v on v.subscriber_id = d.subscriber_id and v.paper_id = p.id
-            where d.id = @delivery
+            where d.id = @delivery and @paper = any(d.paper_ids || d.hidden_ids)
             """);
         command.Parameters.AddWithValue("delivery", deliveryId);
         command.Parameters.AddWithValue("paper", paperId);
@@ -79,12 +79,15 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
         return batch.BatchCommands[0].RecordsAffected > 0;
     }
 
-    /// <summary>Forgets one vote (undo, or "remove" on the manage page); true when there was one.</summary>
-    public async Task<bool> RemoveAsync(long subscriberId, long paperId, CancellationToken ct)
+    /// <summary>Forgets one vote ("remove" on the manage page), or with <paramref name="more"/> only a vote that way (undo on
+    /// a vote page, which must not take back a vote cast since from the other link); true when there was one.</summary>
+    public async Task<bool> RemoveAsync(long subscriberId, long paperId, bool? more, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("delete from reader_votes where subscriber_id = @subscriber and paper_id = @paper");
+        await using var command = db.CreateCommand(
+            "delete from reader_votes where subscriber_id = @subscriber and paper_id = @paper and (@vote::smallint is null or vote = @vote)");
         command.Parameters.AddWithValue("subscriber", subscriberId);
         command.Parameters.AddWithValue("paper", paperId);
+        command.Parameters.Add(new NpgsqlParameter<short?>("vote", more is null ? null : (short)(more.Value ? 1 : -1)));
         return await command.ExecuteNonQueryAsync(ct) > 0;
     }
 

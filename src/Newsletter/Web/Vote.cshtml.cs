@@ -15,7 +15,7 @@ public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : 
 
     public VoteTarget Target { get; private set; } = null!;
 
-    /// <summary>What the last POST did: recorded, already so, or undone.</summary>
+    /// <summary>What the last POST did: recorded, already so, undone, or nothing to undo (no vote this way now).</summary>
     public string? Outcome { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) => await ResolveAsync(token, ct) ?? Page();
@@ -36,8 +36,7 @@ public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : 
         {
             return refused;
         }
-        await votes.RemoveAsync(Target.SubscriberId, Target.PaperId, ct);
-        Outcome = "undone";
+        Outcome = await votes.RemoveAsync(Target.SubscriberId, Target.PaperId, Target.More, ct) ? "undone" : "nothing to undo";
         return Page();
     }
 

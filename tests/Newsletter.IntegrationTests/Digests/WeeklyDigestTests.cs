@@ -65,6 +65,18 @@ public sealed class WeeklyDigestTests
             Assert.Equal("2025-03-17", await app.ScalarAsync<string>($"select week_of::text from weekly_digests where subscriber_id = {weekly.Id}"));
             Assert.Equal(issues[^1], await app.ScalarAsync<long>("select issue_id from deliveries where week_of is not null"));
 
+            // A vote from the week's digest on a paper of its first day, not of the issue its ledger row is filed under.
+            var firstDayOnly = Titles(SamplePapers(0, 1))[0];
+            var text = digest.TextBody!.ReplaceLineEndings("\n");
+            var more = app.LinkIn(System.Text.RegularExpressions.Regex.Match(
+                text[text.IndexOf(firstDayOnly[..20], StringComparison.Ordinal)..], @"More like this: (\S+)").Groups[1].Value, "vote/");
+            using var client = app.CreateClient();
+            var votePage = await client.GetAsync(more, Ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, votePage.StatusCode);
+            using var voted = await client.PostAsync(more, new FormUrlEncodedContent(Antiforgery.FieldsIn(await votePage.Content.ReadAsStringAsync(Ct))), Ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, voted.StatusCode);
+            Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from reader_votes where subscriber_id = {weekly.Id} and vote = 1"));
+
             // Again within the week, and later the same day: nothing new is planned.
             await job.RunAsync(Ct);
             clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 20, 0, 0, TimeSpan.Zero));

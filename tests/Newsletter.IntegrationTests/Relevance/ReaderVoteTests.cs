@@ -69,6 +69,16 @@ public sealed partial class ReaderVoteTests
         await PostAsync(client, first + "?handler=Undo", voted);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
 
+        // Undo on a page left open takes back only its own vote, not one cast since from the other link.
+        voted = await ClickAsync(client, first, await client.GetStringAsync(first, Ct));
+        var otherWay = VoteLink(digest, titles[0], "Less like this", app);
+        await ClickAsync(client, otherWay, await client.GetStringAsync(otherWay, Ct));
+        var undone = await PostAsync(client, first + "?handler=Undo", voted);
+        Assert.Contains("Nothing to undo", undone, StringComparison.Ordinal);
+        Assert.Equal(-1, await app.ScalarAsync<short>("select vote from reader_votes"));
+        await PostAsync(client, otherWay + "?handler=Undo", voted);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
+
         // The manage page lists what was learned; Remove forgets one, Forget everything the rest.
         foreach (var title in titles.Take(3))
         {
