@@ -24,7 +24,7 @@ public static class FeedEndpoints
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetFixedWindowLimiter(
-                "feeds:" + context.Connection.RemoteIpAddress,
+                "feeds:" + ClientAddress.PartitionKey(context),
                 _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = context.RequestServices.GetRequiredService<IOptions<FeedOptions>>().Value.RequestsPerMinute,

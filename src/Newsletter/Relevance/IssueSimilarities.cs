@@ -80,9 +80,15 @@ public sealed class IssueSimilarities
     internal float[]? InterestRow(ReaderProfile profile) =>
         profile.InterestsVector is null ? null : InterestRow(profile.Interests, profile.InterestsVector);
 
+    /// <summary>Lines whose rows are kept; past it a line's row is computed each time it is asked for. Previews read any
+    /// line typed on the web against the latest issue, which stays the latest for a day.</summary>
+    public const int MaxKeptInterestRows = 10_000;
+
     /// <inheritdoc cref="InterestRow(ReaderProfile)"/>
     public float[] InterestRow(string interests, Embedding vector) =>
-        _interestRows.GetOrAdd(interests, static (_, arg) => arg.Self.StandardRow(arg.Vector), (Self: this, Vector: vector))!;
+        _interestRows.TryGetValue(interests, out var kept) ? kept!
+        : _interestRows.Count >= MaxKeptInterestRows ? StandardRow(vector)
+        : _interestRows.GetOrAdd(interests, static (_, arg) => arg.Self.StandardRow(arg.Vector), (Self: this, Vector: vector))!;
 
     /// <summary>The line's z-scores for the issue's papers, standardised with the reference papers.</summary>
     private float[] StandardRow(Embedding vector)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Newsletter.Relevance;
 using Newsletter.Subscribers;
 
@@ -6,6 +7,7 @@ namespace Newsletter.Web;
 
 /// <summary>Interests, format, pause/resume and unsubscribe for the subscriber of a manage link.</summary>
 [IgnoreAntiforgeryToken]
+[EnableRateLimiting(WebEndpoints.ManagePolicy)]
 public sealed class ManageModel(
     SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview, ManagePageQuery page)
     : TokenPageModel(tokens)

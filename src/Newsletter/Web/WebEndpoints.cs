@@ -16,6 +16,10 @@ public static class WebEndpoints
 
     public const string PreviewPolicy = "preview";
 
+    /// <summary>The rate-limiting policy of the manage page's POSTs: a save or a preview reads a new line for meaning, as a
+    /// preview does, so they count against the preview's allowance per client.</summary>
+    public const string ManagePolicy = "manage";
+
     public static IServiceCollection AddWeb(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptionsWithValidateOnStart<WebOptions>().BindConfiguration(WebOptions.Section).ValidateDataAnnotations();
@@ -54,6 +58,9 @@ public static class WebEndpoints
                 ? PerClientAndMinute(context, o => o.SubscribePermitsPerMinute)
                 : RateLimitPartition.GetNoLimiter(""));
             options.AddPolicy(PreviewPolicy, context => PerClientAndMinute(context, o => o.PreviewPermitsPerMinute));
+            options.AddPolicy(ManagePolicy, context => HttpMethods.IsPost(context.Request.Method)
+                ? PerClientAndMinute(context, o => o.PreviewPermitsPerMinute)
+                : RateLimitPartition.GetNoLimiter(""));
         });
         return services;
     }

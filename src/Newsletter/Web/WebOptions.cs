@@ -11,7 +11,8 @@ public sealed class WebOptions
     [Range(1, 100_000)]
     public int SubscribePermitsPerMinute { get; set; } = 5;
 
-    /// <summary>Interests previews (<c>/preview</c>, asked while typing) per client and minute; more get 429.</summary>
+    /// <summary>Interests previews (<c>/preview</c>, asked while typing) per client and minute, and as many manage-page POSTs
+    /// (each save or preview reads a line for meaning); more get 429.</summary>
     [Range(1, 100_000)]
     public int PreviewPermitsPerMinute { get; set; } = 60;
 

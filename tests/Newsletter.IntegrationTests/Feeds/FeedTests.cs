@@ -140,6 +140,31 @@ public sealed partial class FeedTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.NotFound, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
 
+    [Fact]
+    public async Task Feeds_AddressesOfOneIpv6Network_ShareOneLimit()
+    {
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Feeds:RequestsPerMinute"] = "3",
+            ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1",
+        });
+        await app.IngestSampleAsync();
+        var issueId = await app.ScalarAsync<long>("select id from issues");
+        using var client = app.CreateClient(useCookies: false);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"issues/{issueId}/feed");
+            // One host's /64: a new address per request must not be a new allowance.
+            request.Headers.Add("X-Forwarded-For", $"2001:db8:1:2::{i:x}");
+            using var response = await client.SendAsync(request, Ct);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
     /// <summary>Makes a new feed address from the manage page's feed link, as a reader would; returns its path on the test server.</summary>
     private static async Task<string> NewFeedAddressAsync(TestApp app, HttpClient client, long subscriberId)
     {

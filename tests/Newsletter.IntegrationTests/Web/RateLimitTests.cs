@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Subscribers;
 using System.Net;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
@@ -25,6 +27,30 @@ public sealed class RateLimitTests
         }
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
+    public async Task ManagePost_EveryHandlerThatPreviewsALine_SharesThePreviewLimit()
+    {
+        // Each new line a manage page previews is read for meaning by the model: a reader's own link must not make that free.
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Web:PreviewPermitsPerMinute"] = "3" });
+        await app.IngestSampleAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var token = await app.Services.GetRequiredService<SubscriberTokens>().MintAsync(reader.Id, TokenPurpose.Manage, null, Ct);
+        using var client = app.CreateClient(useCookies: false);
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var handler in new[] { "?handler=Preview", "", "?handler=Preview", "", "?handler=Preview" })
+        {
+            using var response = await client.PostAsync($"manage/{token}{handler}", new FormUrlEncodedContent(
+                [new("Interests", $"term{statuses.Count} \"(unclosed"), new("Format", "Html"), new("Frequency", "Daily")]), Ct);
+            statuses.Add(response.StatusCode);
+        }
+        using var page = await client.GetAsync($"manage/{token}", Ct);
+
+        // A save of a line with a mistake says so (400); the fourth POST and the fifth meet the limit, the page itself does not.
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.BadRequest, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
     }
 
     [Fact]

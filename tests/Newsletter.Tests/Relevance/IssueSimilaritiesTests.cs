@@ -58,4 +58,22 @@ public class IssueSimilaritiesTests
             Assert.Equal((cosines[i] - mean) / sd, row[i], 4);
         }
     }
+
+    [Fact]
+    public void InterestRow_MoreLinesThanItKeeps_StopsKeepingThemAndStillGivesEachItsRow()
+    {
+        // Previews read any line typed on the web against the latest issue, which lives for a day.
+        var random = new Random(13);
+        var issue = new IssueSimilarities(Enumerable.Range(1, 3).Select(id => ((long)id, RandomVector(random))).ToArray());
+        var vector = RandomVector(random);
+
+        for (var l = 0; l < IssueSimilarities.MaxKeptInterestRows + 100; l++)
+        {
+            issue.InterestRow($"line {l}", vector);
+        }
+        var late = issue.InterestRow("a line typed late", vector);
+
+        Assert.Equal(IssueSimilarities.MaxKeptInterestRows, issue.CachedRows);
+        Assert.Equal(issue.InterestRow("line 0", vector), late);
+    }
 }
