@@ -67,10 +67,20 @@ public sealed class SmtpTransportFactory(IOptions<SmtpOptions> options) : IDiges
             }
             return new SmtpTransport(client);
         }
-        catch
+        catch (Exception ex)
         {
             client.Dispose();
             socket.Dispose();
+            // A server that says nothing in time, refuses at its greeting (421, 554) or fails TLS is as unreachable as
+            // one that refuses the connection: the batch retries, then defers its rows, instead of failing the whole job.
+            if (ex is OperationCanceledException && !ct.IsCancellationRequested)
+            {
+                throw new IOException($"The SMTP server {settings.Host}:{settings.Port} did not answer within {settings.Timeout}.", ex);
+            }
+            if (ex is SmtpCommandException or MailKit.Security.SslHandshakeException)
+            {
+                throw new IOException($"The SMTP server {settings.Host}:{settings.Port} refused the connection: {ex.Message}", ex);
+            }
             throw;
         }
     }

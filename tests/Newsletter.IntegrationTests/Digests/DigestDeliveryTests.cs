@@ -140,6 +140,54 @@ public sealed class DigestDeliveryTests
             "select count(*) from deliveries where smtp_reply not like 'connection failed%' and smtp_reply <> 'SMTP server unreachable'"));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("421 4.3.2 Too busy, try later\r\n")]
+    [InlineData("554 5.7.1 No service for you\r\n")]
+    public async Task Send_SmtpServerSilentOrRefusingAtConnect_DigestsDeferredForLaterNotLeftPending(string? greeting)
+    {
+        // A server that takes the connection, then says nothing (a firewall, a hung MTA) or refuses at its greeting.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var connections = new List<System.Net.Sockets.TcpClient>();
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var connection = await listener.AcceptTcpClientAsync(stop.Token);
+                connections.Add(connection);
+                if (greeting is not null)
+                {
+                    await connection.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(greeting), stop.Token);
+                }
+            }
+        }, Ct);
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Smtp:Host"] = "127.0.0.1",
+            ["Newsletter:Smtp:Port"] = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Newsletter:Smtp:Security"] = "None",
+            ["Newsletter:Smtp:Timeout"] = "00:00:01",
+            ["Newsletter:Delivery:FirstRetryDelay"] = "01:00:00",
+        });
+        for (var i = 1; i <= 4; i++)
+        {
+            await app.AddSubscriberAsync($"reader{i}@lab.example", "diffusion");
+        }
+
+        var issueId = await app.IngestSampleAsync();
+        await Eventually.WaitAsync(async () => (await app.Ledger.StatusByEmailAsync(issueId, 1)).Values.Count(s => s == "deferred") == 4,
+            "every digest to be deferred");
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => serving);
+        connections.ForEach(c => c.Dispose());
+
+        Assert.Equal(4L, await app.ScalarAsync<long>("select count(*) from deliveries where next_attempt_at > now() + interval '30 minutes'"));
+        Assert.Equal(0L, await app.ScalarAsync<long>(
+            "select count(*) from deliveries where smtp_reply not like 'connection failed%' and smtp_reply <> 'SMTP server unreachable'"));
+    }
+
     private static bool Has(string title, string summary, string pattern) =>
         Regex.IsMatch(title, pattern, RegexOptions.IgnoreCase) || Regex.IsMatch(summary, pattern, RegexOptions.IgnoreCase);
 }
