@@ -69,8 +69,10 @@ public sealed class DigestPlanner(
     private static InterestQuery? Parse(string line, out string? error) => InterestQuery.TryParse(line, out var query, out error) ? query : null;
 
     /// <summary>
-    /// For each reader who chose no repeats, which of <paramref name="papers"/> a sent delivery already brought them. One
-    /// query for the whole fan-out: only the issues these papers trended in are read, only rows sharing a paper kept.
+    /// For each reader who chose no repeats, which of <paramref name="papers"/> a delivery already brought them, or is
+    /// bringing (pending, sending, deferred: a backlog plans the next issue before the last one's digests are out). One
+    /// query for the whole fan-out: only the deliveries of the issues these papers trended in are read (a weekly digest's
+    /// through its generation's issues), only rows sharing a paper kept.
     /// </summary>
     private async Task<Dictionary<long, HashSet<long>>> ReceivedAsync(IReadOnlyList<IssuePaper> papers, IReadOnlyList<PlanRecipient> recipients,
         long? repeatsOf, CancellationToken ct)
@@ -86,10 +88,16 @@ public sealed class DigestPlanner(
         var readers = recipients.Count <= 1000 ? recipients.Where(r => r.NoRepeats).Select(r => r.SubscriberId).ToArray() : null;
         await using var command = db.CreateCommand(
             """
+            with trended as (select distinct ip.issue_id from issue_papers ip where ip.paper_id = any(@papers)),
+            considered as (
+                select d.issue_id, d.subscriber_id, d.status, d.paper_ids from deliveries d where d.issue_id in (select issue_id from trended)
+                union all
+                select d.issue_id, d.subscriber_id, d.status, d.paper_ids
+                from delivery_generations g join deliveries d on d.issue_id = g.issue_id and d.generation = g.generation
+                where g.issue_ids && array(select issue_id from trended))
             select d.subscriber_id, array_agg(distinct p.id)
-            from deliveries d cross join lateral unnest(d.paper_ids) as p(id)
-            where d.issue_id in (select ip.issue_id from issue_papers ip where ip.paper_id = any(@papers))
-              and d.status = 'sent' and d.paper_ids && @papers and p.id = any(@papers)
+            from considered d cross join lateral unnest(d.paper_ids) as p(id)
+            where d.status in ('sent', 'pending', 'sending', 'deferred') and d.paper_ids && @papers and p.id = any(@papers)
               and (@except::bigint is null or d.issue_id <> @except)
               and (@readers::bigint[] is null or d.subscriber_id = any(@readers))
             group by d.subscriber_id

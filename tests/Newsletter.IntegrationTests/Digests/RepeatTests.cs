@@ -39,4 +39,27 @@ public sealed class RepeatTests
         Assert.Equal("no paper matched the interests that was not sent before",
             await app.ScalarAsync<string>($"select d.error from deliveries d join subscribers s on s.id = d.subscriber_id where d.issue_id = {day3} and s.email = '{Once}'"));
     }
+
+    [Fact]
+    public async Task FanOut_PapersOfADigestStillOnItsWay_LeftOutForNoRepeatsReaders()
+    {
+        // The SMTP server is down: day 1's digest waits in the ledger, deferred, when day 2 (a backlog, or the next day) is planned.
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Smtp:Host"] = "127.0.0.1",
+            ["Newsletter:Smtp:Port"] = LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Newsletter:Smtp:Security"] = "None",
+            ["Newsletter:Delivery:FirstRetryDelay"] = "01:00:00",
+        });
+        const string Once = "once@lab.example";
+        await AddReaderAsync(app, Once, c => c);
+        var day1 = await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 5));
+        await Eventually.WaitAsync(async () => (await app.Ledger.StatusByEmailAsync(day1, 1)).GetValueOrDefault(Once) == "deferred", "day 1's digest to wait");
+
+        var day2 = await IngestAsync(app, new DateOnly(2025, 3, 12), SamplePapers(3, 5));
+        await Eventually.WaitAsync(async () => (await app.Ledger.StatusByEmailAsync(day2, 1)).ContainsKey(Once), "day 2's plan");
+
+        var planned = await app.RowsAsync($"select p.title from deliveries d join papers p on p.id = any(d.paper_ids) where d.issue_id = {day2}");
+        Assert.Equal(Titles(SamplePapers(5, 3)).Order(StringComparer.Ordinal), planned.Select(DigestReader.Normalized).Order(StringComparer.Ordinal));
+    }
 }

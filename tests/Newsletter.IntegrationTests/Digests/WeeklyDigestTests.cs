@@ -99,6 +99,35 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_APaperOfLastWeeksDigestTrendsAgain_NotSentAgain()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC" });
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+
+        // Week 1: papers 0-1 on Tuesday, 2-3 on Friday; its digest is filed under Friday's issue, which paper 0 is not in.
+        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 14, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 14), SamplePapers(2, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "week 1's digest");
+
+        // Week 2: paper 0 trends again beside paper 4.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 18, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 18), [.. SamplePapers(0, 1), .. SamplePapers(4, 1)]);
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 24, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "week 2's digest");
+
+        Assert.Equal(Titles(SamplePapers(0, 4)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(Titles(SamplePapers(4, 1)), DigestReader.Titles(To(smtp, Weekly)[1]));
+    }
+
+    [Fact]
     public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
