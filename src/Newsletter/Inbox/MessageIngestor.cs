@@ -53,14 +53,22 @@ public sealed partial class MessageIngestor(
         // the headers and a prefix of the body are stored.
         var untrusted = false;
         MimeMessage? message = null;
-        try
+        if (MimeShape.Refusal(raw) is { } shape)
         {
-            message = TrendingEmailParser.LoadPersistent(raw, ct);
-        }
-        catch (FormatException ex)
-        {
-            rejection = $"not a readable email: {ex.Message}";
+            rejection = $"not read: {shape}";
             untrusted = true;
+        }
+        else
+        {
+            try
+            {
+                message = TrendingEmailParser.LoadPersistent(raw, ct);
+            }
+            catch (FormatException ex)
+            {
+                rejection = $"not a readable email: {ex.Message}";
+                untrusted = true;
+            }
         }
 
         if (mail.Size > maxBytes)

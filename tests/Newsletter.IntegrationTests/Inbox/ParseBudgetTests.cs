@@ -29,4 +29,23 @@ public sealed class ParseBudgetTests
             "select count(*) from inbound_messages where status = 'quarantined' and reason = 'could not be parsed within Newsletter:Inbox:ParseTimeout (00:00:00.0000001)'"));
         Assert.Equal(new PollResult(0, 0, 0, 0), await poller.PollAsync(Ct));
     }
+
+    [Theory]
+    [InlineData("parts", "20,001 lines start with \"--\" (possible MIME parts); at most 5,000 are read")]
+    [InlineData("headers", "60,004 lines look like header fields; at most 50,000 are read")]
+    public async Task Ingest_AMessageOfThousandsOfPartsOrHeaders_QuarantinedUnreadWithTheReason(string shape, string reason)
+    {
+        // Small on the wire (about half a megabyte), and gigabytes of parser objects at the 25 MB the inbox accepts.
+        var head = "From: spoofer@evil.example\r\nSubject: many\r\nMessage-ID: <many@evil.example>\r\nMIME-Version: 1.0\r\n";
+        var text = shape == "parts"
+            ? head + "Content-Type: multipart/mixed; boundary=b\r\n\r\n" + string.Concat(Enumerable.Repeat("--b\r\n\r\n", 20_000)) + "--b--\r\n"
+            : head + string.Concat(Enumerable.Repeat("X-A: b\r\n", 60_000)) + "\r\nbody\r\n";
+        var bytes = System.Text.Encoding.ASCII.GetBytes(text);
+        await using var app = await TestApp.BuildAsync();
+
+        var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
+
+        Assert.Equal(IngestStatus.Quarantined, outcome.Status);
+        Assert.StartsWith($"not read: {reason}", await app.ScalarAsync<string>("select reason from inbound_messages"), StringComparison.Ordinal);
+    }
 }
