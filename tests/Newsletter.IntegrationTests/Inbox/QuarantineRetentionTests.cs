@@ -50,6 +50,28 @@ public sealed class QuarantineRetentionTests
     }
 
     [Fact]
+    public async Task Poll_LargeAutoReplyFromAStranger_StoresOnlyItsHeadersAndABoundedPrefix()
+    {
+        // Anyone can send mail that looks like an auto-reply or a report: it must not be a way past the quarantine's bound.
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        var message = new MimeMessage { Subject = "Out of Office: back Monday", MessageId = "away-1@evil.example" };
+        message.From.Add(new MailboxAddress("Someone", "someone@evil.example"));
+        message.To.Add(new MailboxAddress("", "papers-inbox@lab.example.org"));
+        message.Body = new TextPart("plain") { Text = string.Concat(Enumerable.Repeat("I am away.\n", 300_000)) };
+        await account.AppendAsync("INBOX", message, Ct);
+        await using var services = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+
+        var result = await services.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(0, 0, 0, 0, AutoReplies: 1), result);
+        var stored = await Sql.ScalarAsync<byte[]>(database.ConnectionString, "select raw from inbound_messages");
+        var headerLength = Encoding.ASCII.GetString(stored).IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4;
+        Assert.Equal(headerLength + (64 * 1024), stored.Length);
+        Assert.True(await Sql.ScalarAsync<bool>(database.ConnectionString, "select raw_is_prefix from inbound_messages"));
+    }
+
+    [Fact]
     public async Task Poll_ListingFromAStrangerBackInTheInboxOnceTrusted_IsJudgedAgainFromTheWholeMessage()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
