@@ -188,12 +188,14 @@ public sealed partial class MessageIngestor(
     {
         await using var command = db.CreateCommand(
             """
-            update inbound_messages set status = 'received', reason = null, processed_at = null
-            where id = @id and status = 'quarantined' and not raw_is_prefix
-            returning raw, size_bytes, source, folder, uid_validity, uid
+            update inbound_messages m set status = 'received', reason = null, processed_at = null
+            from (select reason from inbound_messages where id = @id for update) before
+            where m.id = @id and m.status = 'quarantined' and not m.raw_is_prefix
+            returning m.raw, m.size_bytes, m.source, m.folder, m.uid_validity, m.uid, before.reason
             """);
         command.Parameters.AddWithValue("id", inboundId);
         InboundMail mail;
+        string? reasonBefore;
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             if (!await reader.ReadAsync(ct))
@@ -204,9 +206,24 @@ public sealed partial class MessageIngestor(
             }
             mail = new InboundMail(reader.GetFieldValue<byte[]>(0), reader.GetInt32(1), reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetInt64(4), reader.IsDBNull(5) ? null : reader.GetInt64(5));
+            reasonBefore = reader.IsDBNull(6) ? null : reader.GetString(6);
         }
         logger.LogInformation("Inbound message {InboundId} is judged again", inboundId);
-        var outcome = await IngestAsync(mail, ct);
+        IngestOutcome outcome;
+        try
+        {
+            outcome = await IngestAsync(mail, ct);
+        }
+        catch (Exception ex)
+        {
+            // Nothing else looks at a 'received' row: back to the quarantine, where the operator sees it and why.
+            await using var back = db.CreateCommand(
+                "update inbound_messages set status = 'quarantined', reason = @reason where id = @id and status = 'received'");
+            back.Parameters.AddWithValue("id", inboundId);
+            back.Parameters.AddWithValue("reason", StoredText.Bounded($"could not be judged again ({ex.GetType().Name}: {ex.Message}); before: {reasonBefore}", 2000)!);
+            await back.ExecuteNonQueryAsync(CancellationToken.None);
+            throw;
+        }
         if (!outcome.BelongsInQuarantine && mail.Source == "imap")
         {
             QuarantineReleaseJob.Queue(jobs, inboundId);

@@ -72,6 +72,47 @@ public sealed class QuarantineRetentionTests
     }
 
     [Fact]
+    public async Task Reingest_FailsOnTheWay_TheMessageStaysInQuarantineAndSaysWhy()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        // From the allowed sender (signed by its domain), but no paper in it: quarantined whole, for an operator to judge again.
+        var listing = Samples.Listing(new DateOnly(2025, 3, 12), []);
+        var keys = new Org.BouncyCastle.Crypto.Generators.RsaKeyPairGenerator();
+        keys.Init(new Org.BouncyCastle.Crypto.KeyGenerationParameters(new Org.BouncyCastle.Security.SecureRandom(), 1024));
+        new MimeKit.Cryptography.DkimSigner(keys.GenerateKeyPair().Private, "notifications.huggingface.co", "s1")
+            .Sign(listing, [HeaderId.From, HeaderId.Subject, HeaderId.Date]);
+        var empty = Samples.ToBytes(listing);
+        long inboundId;
+        await using (var before = await TestApp.BuildAsync(connectionString: database.ConnectionString))
+        {
+            var outcome = await before.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(empty, empty.Length, "test"), Ct);
+            Assert.Equal(IngestStatus.Quarantined, outcome.Status);
+            inboundId = outcome.InboundMessageId;
+        }
+
+        // Judged again while DNS is down, with DKIM now required: the check cannot run.
+        await using var after = await TestApp.BuildAsync(connectionString: database.ConnectionString,
+            settings: new Dictionary<string, string?> { ["Newsletter:Inbox:RequireDkimFor:0"] = "huggingface.co" },
+            replace: services => services.AddSingleton<MimeKit.Cryptography.IDkimPublicKeyLocator, DnsDownLocator>());
+        var ingestor = after.Services.GetRequiredService<MessageIngestor>();
+
+        await Assert.ThrowsAsync<IOException>(() => ingestor.ReingestAsync(inboundId, Ct));
+
+        Assert.Equal("quarantined", await Sql.ScalarAsync<string>(database.ConnectionString, "select status from inbound_messages"));
+        Assert.StartsWith("could not be judged again (IOException: DNS is unreachable); before: not a listing: no papers found",
+            await Sql.ScalarAsync<string>(database.ConnectionString, "select reason from inbound_messages"), StringComparison.Ordinal);
+    }
+
+    private sealed class DnsDownLocator : MimeKit.Cryptography.DkimPublicKeyLocatorBase
+    {
+        public override Org.BouncyCastle.Crypto.AsymmetricKeyParameter LocatePublicKey(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
+            throw new IOException("DNS is unreachable");
+
+        public override Task<Org.BouncyCastle.Crypto.AsymmetricKeyParameter> LocatePublicKeyAsync(string methods, string domain, string selector, CancellationToken cancellationToken = default) =>
+            throw new IOException("DNS is unreachable");
+    }
+
+    [Fact]
     public async Task Poll_ListingFromAStrangerBackInTheInboxOnceTrusted_IsJudgedAgainFromTheWholeMessage()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
