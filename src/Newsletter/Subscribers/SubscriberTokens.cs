@@ -113,6 +113,18 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
         return await command.ExecuteNonQueryAsync(ct) == 1;
     }
 
+    /// <summary>Marks used every token of <paramref name="purpose"/> the subscriber has not used: once one confirmation link
+    /// has worked, an earlier mail's cannot bring the address back after an unsubscribe.</summary>
+    public async Task RetireAsync(long subscriberId, TokenPurpose purpose, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update subscriber_tokens set used_at = @now where subscriber_id = @subscriber and purpose = @purpose and used_at is null");
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("subscriber", subscriberId);
+        command.Parameters.AddWithValue("purpose", ToDb(purpose));
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>A stored token: 128 random bits, base64url.</summary>
     internal static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 

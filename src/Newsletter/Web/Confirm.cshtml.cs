@@ -5,7 +5,8 @@ namespace Newsletter.Web;
 
 /// <summary>
 /// GET shows a button and changes nothing (mail scanners open links); POST activates and opens the manage page. The
-/// link works once: a copy of it cannot undo a later unsubscribe.
+/// link works once, and retires the subscriber's other confirmation links: neither a copy of it nor an earlier mail's
+/// can undo a later unsubscribe.
 /// </summary>
 public sealed class ConfirmModel(SubscriberTokens tokens, SubscriberStore subscribers) : TokenPageModel(tokens)
 {
@@ -24,6 +25,7 @@ public sealed class ConfirmModel(SubscriberTokens tokens, SubscriberStore subscr
             return Refuse(LinkProblem.Used);
         }
 
+        await Tokens.RetireAsync(Subscriber.Id, TokenPurpose.Confirm, ct);
         await subscribers.ConfirmAsync(Subscriber.Id, ct);
         var manage = await Tokens.MintAsync(Subscriber.Id, TokenPurpose.Manage, null, ct);
         return LocalRedirect($"/manage/{manage}?confirmed=true");

@@ -35,6 +35,26 @@ public sealed class LinkReuseTests
         Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
 
+    [Fact]
+    public async Task AnEarlierConfirmLink_AfterConfirmingAndUnsubscribing_RefusedAndTheUnsubscribeStands()
+    {
+        // The form sent twice, two mails: one link confirms; the other, clicked after an unsubscribe, must not undo it.
+        await using var app = await TestApp.StartAsync();
+        var subscriber = await app.AddSubscriberAsync("twice@example.org", "diffusion", SubscriberStatus.Pending);
+        var firstMail = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        var secondMail = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        using var client = app.CreateClient();
+        var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync($"confirm/{secondMail}", Ct)) };
+
+        using var confirmed = await client.PostAsync($"confirm/{secondMail}", new FormUrlEncodedContent(form), Ct);
+        await app.ExecuteAsync("update subscribers set status = 'unsubscribed' where id = @id", ("id", subscriber.Id));
+        using var earlier = await client.PostAsync($"confirm/{firstMail}", new FormUrlEncodedContent(form), Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, earlier.StatusCode);
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
+    }
+
     [Theory]
     [InlineData("manage", SubscriberStatus.Unsubscribed)]
     [InlineData("manage", SubscriberStatus.Bounced)]
