@@ -242,9 +242,11 @@ public sealed class DeliveryLedger(
         var stopped = new List<long>();
         await using (var command = db.CreateCommand(
             """
-            select d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at, s.status,
+            select d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at,
+                   s.status = 'active' or (s.status = 'paused' and g.scope = 'one'),
                    d.suggested_ids, cardinality(d.hidden_ids), d.reasons, d.week_of
             from deliveries d
+            join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             cross join lateral (select email, interests, format, status from subscribers where id = d.subscriber_id limit 1) s
             where d.issue_id = @issue and d.generation = @generation and d.id between @from and @to
               and (d.status in ('pending', 'sending') or (d.status = 'deferred' and d.next_attempt_at <= @now))
@@ -265,7 +267,8 @@ public sealed class DeliveryLedger(
                     reader.GetFieldValue<long[]>(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7),
                     new DeliveryRelevance(reader.GetFieldValue<long[]>(9), reader.GetInt32(10), reader.GetFieldValue<string[]>(11)),
                     reader.IsDBNull(12) ? null : reader.GetFieldValue<DateOnly>(12)));
-                if (reader.GetString(8) != "active")
+                // An admin's re-send to one reader reaches them while paused, as it was planned to.
+                if (!reader.GetBoolean(8))
                 {
                     stopped.Add(reader.GetInt64(0));
                 }

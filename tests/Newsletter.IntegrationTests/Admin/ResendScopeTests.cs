@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
 using Newsletter.Digests;
+using Newsletter.IntegrationTests.Web;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Admin;
@@ -86,6 +87,22 @@ public sealed class ResendScopeTests
             from subscribers s where s.id = d.subscriber_id and d.generation = 1
             """);
         return (issue, ids);
+    }
+
+    [Fact]
+    public async Task Resend_OneScopeToAPausedReader_TheDigestIsSent()
+    {
+        // The admin may send one paused reader an issue (they asked for it); the reader stays paused for the daily ones.
+        await using var app = await TestApp.StartWithSmtpAsync();
+        var paused = await app.AddSubscriberAsync("paused@lab.example.org", "diffusion", SubscriberStatus.Paused);
+        var issue = await app.IngestSampleAsync();
+
+        var requested = await app.Services.GetRequiredService<Resender>().RequestAsync(issue, GenerationScope.One, paused.Email, "admin:test", Ct);
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), "the re-send to settle");
+
+        Assert.Equal("sent", (await app.Ledger.StatusByEmailAsync(issue, requested.Generation))[paused.Email]);
+        Assert.Equal("paused@lab.example.org", Assert.Single(app.Smtp.Received).Recipients.Single());
+        Assert.Equal("paused", await WebTestData.StatusOfAsync(app, paused.Id));
     }
 
     private static async Task<(ResendRequested Requested, List<long> Reached)> ResendAsync(TestApp app, long issue, GenerationScope scope, string? email)
