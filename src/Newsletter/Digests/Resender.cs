@@ -47,6 +47,12 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         {
             // Locking the issue row serialises concurrent re-sends of one issue, so max + 1 is never taken twice.
             generation = await NextGenerationAsync(connection, transaction, issueId, lockIssue: true, ct);
+            if (scope is GenerationScope.New or GenerationScope.Failed && await NotFannedOutAsync(connection, transaction, issueId, ct) is { } pending)
+            {
+                // Who is new or failed is read from the ledger, which has no rows of that generation yet.
+                throw new ResendRefusedException(
+                    $"Issue {issueId} is still being fanned out (generation {pending}): re-send to new or failed subscribers once it is.");
+            }
             count = await CountAsync(connection, transaction, issueId, generation, scope, subscriberId, ct);
             await DeliveryGenerations.InsertAsync(connection, transaction, issueId, generation, scope, subscriberId, requestedBy, clock.GetUtcNow(), ct);
             await transaction.CommitAsync(ct);
@@ -98,6 +104,15 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
             throw new ResendRefusedException($"{subscriber.Email} is {SubscriberStore.ToDb(subscriber.Status)}: only active or paused subscribers can be sent a digest.");
         }
         return subscriber.Id;
+    }
+
+    /// <summary>The first generation of the issue that is not fanned out yet, or null.</summary>
+    private static async Task<int?> NotFannedOutAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long issueId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select min(generation) from delivery_generations where issue_id = @issue and fanned_out_at is null", connection, transaction);
+        command.Parameters.AddWithValue("issue", issueId);
+        return await command.ExecuteScalarAsync(ct) is int generation ? generation : null;
     }
 
     private static async Task<int> NextGenerationAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long issueId, bool lockIssue, CancellationToken ct)

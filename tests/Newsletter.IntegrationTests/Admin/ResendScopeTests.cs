@@ -90,6 +90,42 @@ public sealed class ResendScopeTests
     }
 
     [Fact]
+    public async Task Resend_FailedScope_TheEarlierDeferredRowIsNotRetriedOnceReSent()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var (issue, ids) = await SentIssueAsync(app);
+        await app.ExecuteAsync("update deliveries set next_attempt_at = now() - interval '1 minute' where status = 'deferred'");
+        await ResendAsync(app, issue, GenerationScope.Failed, null);
+
+        // Generation 1's retry comes due: the re-send has that reader covered, so they do not get the issue twice.
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
+        var (from, to) = Assert.Single(await ledger.OpenBatchesAsync(issue, 1, 500, Ct));
+        var work = await ledger.ReadBatchAsync(issue, 1, from, to, Ct);
+
+        Assert.Empty(work);
+        Assert.Equal("skipped: superseded by a later re-send of this issue",
+            await app.ScalarAsync<string>($"select status || ': ' || error from deliveries where generation = 1 and subscriber_id = {ids["deferred"]}"));
+        Assert.Equal("pending", await app.ScalarAsync<string>($"select status from deliveries where generation = 2 and subscriber_id = {ids["deferred"]}"));
+    }
+
+    [Theory]
+    [InlineData(GenerationScope.New)]
+    [InlineData(GenerationScope.Failed)]
+    public async Task Resend_NewOrFailedBeforeTheIssueIsFannedOut_RefusedWithTheReason(GenerationScope scope)
+    {
+        // Before its fan-out nobody has a row for the issue: "new" would be everyone, who then got it twice.
+        await using var app = await TestApp.BuildAsync();
+        await app.AddSubscriberAsync("reader@lab.example.org");
+        var issue = await app.IngestSampleAsync();
+
+        var refused = await Assert.ThrowsAsync<ResendRefusedException>(() =>
+            app.Services.GetRequiredService<Resender>().RequestAsync(issue, scope, null, "admin:test", Ct));
+
+        Assert.Equal($"Issue {issue} is still being fanned out (generation 1): re-send to new or failed subscribers once it is.", refused.Message);
+        Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
+    }
+
+    [Fact]
     public async Task Resend_OneScopeToAPausedReader_TheDigestIsSent()
     {
         // The admin may send one paused reader an issue (they asked for it); the reader stays paused for the daily ones.
