@@ -88,7 +88,11 @@ public sealed class WeeklyDigestJob(
         return written;
     }
 
-    /// <summary>Active weekly readers whose latest week has passed and has no weekly digest yet, each with that week.</summary>
+    /// <summary>
+    /// Active weekly readers whose latest week has passed and has no weekly digest yet, each with that week. A reader who
+    /// changed their schedule (turned weekly, another weekday or zone) since that week began gets it from the change on,
+    /// and not at all if it was due before the change: the days before it they read on their old schedule.
+    /// </summary>
     private async Task<List<(PlanRecipient Reader, WeeklySlot Slot)>> DueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         DateTimeOffset now, CancellationToken ct)
     {
@@ -97,7 +101,7 @@ public sealed class WeeklyDigestJob(
         await using var command = new NpgsqlCommand(
             """
             select s.id, s.interests, s.suggestions, s.no_repeats, s.weekday, s.time_zone,
-                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id)
+                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id), s.schedule_changed_at
             from subscribers s
             where s.status = 'active' and s.frequency = 'weekly'
             order by s.interests collate "C", s.id
@@ -107,6 +111,15 @@ public sealed class WeeklyDigestJob(
         {
             var zone = Subscribers.ReaderChoices.ZoneOrServer(reader.IsDBNull(5) ? null : reader.GetString(5), clock.LocalTimeZone);
             var slot = WeeklySchedule.LatestDue(now, (DayOfWeek)reader.GetInt16(4), hour, zone);
+            if (!reader.IsDBNull(7) && reader.GetFieldValue<DateTimeOffset>(7) is var changed && changed > slot.PreviousDue)
+            {
+                if (changed >= slot.Due)
+                {
+                    continue;
+                }
+                // An issue stored in the same microsecond as the change counts as after it.
+                slot = slot with { PreviousDue = changed.AddTicks(-TimeSpan.TicksPerMicrosecond) };
+            }
             if (reader.IsDBNull(6) || reader.GetFieldValue<DateOnly>(6) < slot.WeekOf)
             {
                 due.Add((new PlanRecipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)), slot));

@@ -235,7 +235,10 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         await using var command = db.CreateCommand(
             """
             update subscribers set suggestions = @suggestions, frequency = @frequency, weekday = @weekday, time_zone = @zone,
-                no_repeats = @no_repeats, updated_at = @now
+                no_repeats = @no_repeats, updated_at = @now,
+                schedule_changed_at = case
+                    when (frequency, weekday, time_zone) is distinct from (@frequency, @weekday, @zone) then @now
+                    else schedule_changed_at end
             where id = @id
             """);
         command.Parameters.AddWithValue("suggestions", (short)choices.Suggestions);

@@ -50,6 +50,9 @@ public sealed class ReaderChoicesCsvTests
         var store = app.Services.GetRequiredService<SubscriberStore>();
         var existing = await app.AddSubscriberAsync("kept@lab.example.org", "robotics");
         await store.UpdateChoicesAsync(existing.Id, ReaderChoices.Default with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Sunday }, Ct);
+        var turned = await app.AddSubscriberAsync("turned@lab.example.org", "robotics");
+        const string ChangedAt = "select coalesce(schedule_changed_at::text, 'never') from subscribers where id = @id";
+        var keptChangedAt = await app.ScalarAsync<string>(ChangedAt, ("id", existing.Id));
         var csv = string.Join("\r\n",
             "email,interests,status,format,frequency,weekday,time_zone,no_repeats", // 1
             "kept@lab.example.org,robotics,,,,,,",                                   // 2: blank choices keep theirs
@@ -58,6 +61,7 @@ public sealed class ReaderChoicesCsvTests
             "day@lab.example.org,diffusion,,,weekly,someday,,",                      // 5
             "zone@lab.example.org,diffusion,,,weekly,monday,Mars/Olympus,",          // 6
             "flag@lab.example.org,diffusion,,,,,,maybe",                             // 7
+            "turned@lab.example.org,robotics,,,weekly,friday,,",                     // 8: a daily reader turned weekly
             "");
 
         var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
@@ -71,5 +75,8 @@ public sealed class ReaderChoicesCsvTests
         Assert.Contains("maybe", result.Errors[3].Reason, StringComparison.Ordinal);
         Assert.Equal((DigestFrequency.Weekly, DayOfWeek.Sunday), (kept.Frequency, kept.Weekday));
         Assert.Equal(ReaderChoices.Default, fresh);
+        // Their first week starts at the change (WeeklyDigestJob); blank choices change nothing.
+        Assert.NotEqual("never", await app.ScalarAsync<string>(ChangedAt, ("id", turned.Id)));
+        Assert.Equal(keptChangedAt, await app.ScalarAsync<string>(ChangedAt, ("id", existing.Id)));
     }
 }

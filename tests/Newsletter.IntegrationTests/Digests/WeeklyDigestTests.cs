@@ -128,6 +128,44 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_AReaderWhoSwitchesFromDailyMidWeek_GetsOnlyTheIssuesSinceTheSwitch()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        // Repeats allowed: only the schedule keeps the days already read daily out of the week.
+        var reader = await AddReaderAsync(app, Daily, c => c with { NoRepeats = false });
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+
+        // Tuesday and Wednesday arrive as daily digests.
+        foreach (var (day, from) in new[] { (11, 0), (12, 2) })
+        {
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+            var issue = await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 2));
+            await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of {day} March");
+        }
+
+        // Thursday the reader turns weekly (Mondays); the weekly run that afternoon has nothing for them yet.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 0, 0, TimeSpan.Zero));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with
+        {
+            Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC",
+        }, Ct);
+        await job.RunAsync(Ct);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from weekly_digests"));
+
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 14, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 14), SamplePapers(4, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Daily).Count == 3, "the first weekly digest");
+
+        Assert.Equal(Titles(SamplePapers(4, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Daily)[2]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
