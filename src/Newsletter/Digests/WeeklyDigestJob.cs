@@ -90,8 +90,8 @@ public sealed class WeeklyDigestJob(
 
     /// <summary>
     /// Active weekly readers whose latest week has passed and has no weekly digest yet, each with that week. A reader who
-    /// changed their schedule (turned weekly, another weekday or zone) since that week began gets it from the change on,
-    /// and not at all if it was due before the change: the days before it they read on their old schedule.
+    /// turned weekly since that week began gets it from then on, and not at all if it was due before: they read the
+    /// days before it daily.
     /// </summary>
     private async Task<List<(PlanRecipient Reader, WeeklySlot Slot)>> DueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         DateTimeOffset now, CancellationToken ct)
@@ -101,7 +101,7 @@ public sealed class WeeklyDigestJob(
         await using var command = new NpgsqlCommand(
             """
             select s.id, s.interests, s.suggestions, s.no_repeats, s.weekday, s.time_zone,
-                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id), s.schedule_changed_at
+                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id), s.weekly_since
             from subscribers s
             where s.status = 'active' and s.frequency = 'weekly'
             order by s.interests collate "C", s.id
@@ -111,14 +111,14 @@ public sealed class WeeklyDigestJob(
         {
             var zone = Subscribers.ReaderChoices.ZoneOrServer(reader.IsDBNull(5) ? null : reader.GetString(5), clock.LocalTimeZone);
             var slot = WeeklySchedule.LatestDue(now, (DayOfWeek)reader.GetInt16(4), hour, zone);
-            if (!reader.IsDBNull(7) && reader.GetFieldValue<DateTimeOffset>(7) is var changed && changed > slot.PreviousDue)
+            if (!reader.IsDBNull(7) && reader.GetFieldValue<DateTimeOffset>(7) is var since && since > slot.PreviousDue)
             {
-                if (changed >= slot.Due)
+                if (since >= slot.Due)
                 {
                     continue;
                 }
-                // An issue stored in the same microsecond as the change counts as after it.
-                slot = slot with { PreviousDue = changed.AddTicks(-TimeSpan.TicksPerMicrosecond) };
+                // An issue stored in the same microsecond as the switch counts as after it.
+                slot = slot with { PreviousDue = since.AddTicks(-TimeSpan.TicksPerMicrosecond) };
             }
             if (reader.IsDBNull(6) || reader.GetFieldValue<DateOnly>(6) < slot.WeekOf)
             {

@@ -137,10 +137,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 weekday = coalesce(r.weekday, s.weekday),
                 time_zone = case when r.time_zone = '' then null else coalesce(r.time_zone, s.time_zone) end,
                 no_repeats = coalesce(r.no_repeats, s.no_repeats),
-                schedule_changed_at = case
-                    when (s.frequency, s.weekday, s.time_zone) is distinct from (coalesce(r.frequency, s.frequency), coalesce(r.weekday, s.weekday),
-                        case when r.time_zone = '' then null else coalesce(r.time_zone, s.time_zone) end) then @now
-                    else s.schedule_changed_at end,
+                weekly_since = case when s.frequency <> 'weekly' and r.frequency = 'weekly' then @now else s.weekly_since end,
                 confirmed_at = case when coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end) = 'active'
                                then coalesce(s.confirmed_at, @now) else s.confirmed_at end,
                 updated_at = @now

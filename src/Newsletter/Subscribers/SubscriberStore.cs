@@ -236,9 +236,7 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
             """
             update subscribers set suggestions = @suggestions, frequency = @frequency, weekday = @weekday, time_zone = @zone,
                 no_repeats = @no_repeats, updated_at = @now,
-                schedule_changed_at = case
-                    when (frequency, weekday, time_zone) is distinct from (@frequency, @weekday, @zone) then @now
-                    else schedule_changed_at end
+                weekly_since = case when frequency <> 'weekly' and @frequency = 'weekly' then @now else weekly_since end
             where id = @id
             """);
         command.Parameters.AddWithValue("suggestions", (short)choices.Suggestions);

@@ -51,7 +51,7 @@ public sealed class ReaderChoicesCsvTests
         var existing = await app.AddSubscriberAsync("kept@lab.example.org", "robotics");
         await store.UpdateChoicesAsync(existing.Id, ReaderChoices.Default with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Sunday }, Ct);
         var turned = await app.AddSubscriberAsync("turned@lab.example.org", "robotics");
-        const string ChangedAt = "select coalesce(schedule_changed_at::text, 'never') from subscribers where id = @id";
+        const string ChangedAt = "select coalesce(weekly_since::text, 'never') from subscribers where id = @id";
         var keptChangedAt = await app.ScalarAsync<string>(ChangedAt, ("id", existing.Id));
         var csv = string.Join("\r\n",
             "email,interests,status,format,frequency,weekday,time_zone,no_repeats", // 1
@@ -75,7 +75,7 @@ public sealed class ReaderChoicesCsvTests
         Assert.Contains("maybe", result.Errors[3].Reason, StringComparison.Ordinal);
         Assert.Equal((DigestFrequency.Weekly, DayOfWeek.Sunday), (kept.Frequency, kept.Weekday));
         Assert.Equal(ReaderChoices.Default, fresh);
-        // Their first week starts at the change (WeeklyDigestJob); blank choices change nothing.
+        // Their first week starts when they turned weekly (WeeklyDigestJob); blank choices change nothing.
         Assert.NotEqual("never", await app.ScalarAsync<string>(ChangedAt, ("id", turned.Id)));
         Assert.Equal(keptChangedAt, await app.ScalarAsync<string>(ChangedAt, ("id", existing.Id)));
     }
