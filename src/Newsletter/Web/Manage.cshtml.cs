@@ -110,6 +110,7 @@ public sealed class ManageModel(
         catch (InterestSyntaxException ex)
         {
             InterestsError = InterestsError.From(Interests, ex);
+            Votes = await votes.ListAsync(Subscriber.Id, ct);
             Preview = await preview.PreviewAsync(Interests, ct);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();

@@ -36,6 +36,34 @@ public sealed class ReaderChoicesAdminTests
     }
 
     [Fact]
+    public async Task SubscriberPage_SaveWithAnUnknownTimeZone_SaysSoShowsWhatWasTypedAndSavesNothing()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("typo@lab.example.org", "diffusion");
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        var token = await Antiforgery.TokenAsync(client, $"admin/subscribers/{reader.Id}");
+
+        using var refused = await client.PostAsync($"admin/subscribers/{reader.Id}?handler=save", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["interests"] = "robotics", ["status"] = "paused", ["format"] = "text",
+            ["frequency"] = "weekly", ["weekday"] = "friday", ["timeZone"] = "Europe/Berln", ["noRepeats"] = "false",
+            ["__RequestVerificationToken"] = token,
+        }), Ct);
+        var page = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("Europe/Berln", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"Europe/Berln\"", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"weekly\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"friday\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"paused\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"text\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"robotics\"", page, StringComparison.Ordinal);
+        var saved = await app.Services.GetRequiredService<SubscriberStore>().GetAsync(reader.Id, Ct);
+        Assert.Equal(("diffusion", SubscriberStatus.Active), (saved!.Interests, saved.Status));
+    }
+
+    [Fact]
     public async Task Api_PutChoices_ChangesOnlyTheGivenOnesAndRefusesAnUnknownTimeZone()
     {
         await using var app = await TestApp.StartAsync();

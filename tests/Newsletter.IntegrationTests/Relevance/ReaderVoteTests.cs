@@ -91,6 +91,16 @@ public sealed partial class ReaderVoteTests
         {
             Assert.Contains(WebUtility.HtmlEncode(title), managePage, StringComparison.Ordinal);
         }
+        // A save with a mistake in the line says so and keeps what was typed, and still shows what was learned.
+        using (var mistaken = await client.PostAsync(manage, new FormUrlEncodedContent(
+            [new("Interests", "diffusion \"unclosed"), new("Format", "Html"), new("Suggestions", "5"), new("Frequency", "Daily"),
+             new("Weekday", "Monday"), new("TimeZone", ""), new("NoRepeats", "true")]), Ct))
+        {
+            var mistakePage = await mistaken.Content.ReadAsStringAsync(Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, mistaken.StatusCode);
+            Assert.Contains(WebUtility.HtmlEncode("diffusion \"unclosed"), mistakePage, StringComparison.Ordinal);
+            Assert.All(titles.Take(3), title => Assert.Contains(WebUtility.HtmlEncode(title), mistakePage, StringComparison.Ordinal));
+        }
         var paperId = (long)(await app.ScalarAsync<long>("select min(paper_id) from reader_votes"))!;
         managePage = await PostAsync(client, manage + "?handler=ForgetVote", managePage, ("paper", paperId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from reader_votes"));

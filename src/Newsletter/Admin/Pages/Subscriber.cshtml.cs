@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
 using Newsletter.Bounces;
 using Newsletter.Subscribers;
 
@@ -48,15 +49,26 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
         }
         catch (InterestSyntaxException ex)
         {
-            Error = $"Interests: {ex.Message}";
-            Interests = interests;
-            return await OnGetAsync(id, ct);
+            return await ShowMistakeAsync($"Interests: {ex.Message}");
         }
         catch (ArgumentException ex)
         {
-            Error = $"Time zone: {ex.Message}";
+            return await ShowMistakeAsync($"Time zone: {ex.Message}");
+        }
+
+        // The page again with the error and every field as the admin typed it; nothing was saved.
+        async Task<IActionResult> ShowMistakeAsync(string error)
+        {
+            Error = error;
             Interests = interests;
-            return await OnGetAsync(id, ct);
+            if (await OnGetAsync(id, ct) is not PageResult page)
+            {
+                return NotFound();
+            }
+            Subscriber = Subscriber with { Status = status, Format = format };
+            Choices = Choices with { Frequency = frequency, Weekday = weekday, TimeZone = timeZone, NoRepeats = noRepeats };
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return page;
         }
     }
 
