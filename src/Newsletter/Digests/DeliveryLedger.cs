@@ -248,7 +248,9 @@ public sealed class DeliveryLedger(
                    d.suggested_ids, cardinality(d.hidden_ids), d.reasons, d.week_of,
                    d.status = 'deferred' and exists (
                        select 1 from deliveries later
-                       where later.issue_id = d.issue_id and later.subscriber_id = d.subscriber_id and later.generation > d.generation)
+                       join delivery_generations lg on lg.issue_id = later.issue_id and lg.generation = later.generation
+                       where later.issue_id = d.issue_id and later.subscriber_id = d.subscriber_id and later.generation > d.generation
+                         and lg.scope <> 'weekly')
             from deliveries d
             join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             cross join lateral (select email, interests, format, status from subscribers where id = d.subscriber_id limit 1) s
@@ -278,7 +280,8 @@ public sealed class DeliveryLedger(
                 }
                 else if (reader.GetBoolean(13))
                 {
-                    // A retry due after a re-send of the issue reached this reader: sending it too would be a second copy.
+                    // A retry due after a re-send of the issue reached this reader: sending it too would be a second copy. (A
+                    // weekly digest anchored on the issue is no re-send: it left this row's papers out as on their way.)
                     superseded.Add(reader.GetInt64(0));
                 }
             }

@@ -105,6 +105,30 @@ public sealed class SendBatchLeaseTests
         Assert.Equal(batches.Skip(1), again.Skip(1));
     }
 
+    [Theory]
+    [InlineData("one", 0)]
+    [InlineData("weekly", 1)]
+    public async Task ReadBatch_ARetryDueAfterALaterGenerationReachedTheReader_SkippedOnlyWhenThatWasAReSend(string laterScope, int expectedWork)
+    {
+        await using var app = await TestApp.BuildAsync();
+        var deliveries = await FannedOutGeneration.CreateAsync(app, subscribers: 1);
+        await app.ExecuteAsync("update deliveries set status = 'deferred', attempts = 1, next_attempt_at = now() - interval '1 minute'");
+        // A later generation of the same issue for the same reader: an admin's re-send, or the week it ended.
+        await app.ExecuteAsync(
+            """
+            insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at, fanned_out_at)
+            values (1, 2, @scope, 'test', now(), now());
+            insert into deliveries (issue_id, subscriber_id, generation, status, paper_ids, created_at, updated_at)
+            select 1, subscriber_id, 2, 'pending', '{}', now(), now() from deliveries where generation = 1;
+            """, ("scope", laterScope));
+
+        var work = await app.Services.GetRequiredService<DeliveryLedger>().ReadBatchAsync(1, 1, deliveries[0], deliveries[0], Ct);
+
+        // A weekly digest left this row's papers out as on their way, so the row must still bring them.
+        Assert.Equal(expectedWork, work.Count);
+        Assert.Equal(expectedWork == 0 ? "skipped" : "deferred", await app.ScalarAsync<string>("select status from deliveries where generation = 1"));
+    }
+
     [Fact]
     public async Task Lease_SentOutcome_InTheLedgerBeforeTheNextSendWithItsOwnTime()
     {
