@@ -7,10 +7,10 @@ namespace Newsletter.Bounces;
 
 public enum BounceKind
 {
-    /// <summary>5.x.x: the address does not take our mail; the delivery failed.</summary>
+    /// <summary>5.x.x, or a server that gave up after retrying a 4.x.x: the delivery failed.</summary>
     Permanent,
 
-    /// <summary>4.x.x: the server is still trying (or gave up on something passing); only counted.</summary>
+    /// <summary>4.x.x, the server still trying (a delay warning); only counted.</summary>
     Transient,
 }
 
@@ -120,7 +120,13 @@ public static partial class InboundReports
         var code = StatusCode().Match(recipient["Status"] ?? "") is { Success: true } match
             ? match.Value
             : action switch { "failed" => "5.0.0", "delayed" => "4.0.0", _ => "2.0.0" };
-        BounceKind? kind = code[0] switch { '5' => BounceKind.Permanent, '4' => BounceKind.Transient, _ => null };
+        // A server that gave up ("failed") after retrying still quotes the last temporary status: the digest did not arrive.
+        BounceKind? kind = code[0] switch
+        {
+            '5' => BounceKind.Permanent,
+            '4' => action == "failed" ? BounceKind.Permanent : BounceKind.Transient,
+            _ => null,
+        };
 
         var returned = Parts(report).OfType<MessagePart>().Select(p => p.Message).OfType<MimeMessage>().ToList();
         var returnPaths = new List<string>();

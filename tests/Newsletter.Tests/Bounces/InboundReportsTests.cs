@@ -59,6 +59,19 @@ public sealed class InboundReportsTests
         Assert.Contains("bounces+00aabbccddeeff00112233445566778899aabbccddeeff0011@bounces.lab.test.example", report.ReturnPaths);
     }
 
+    [Fact]
+    public void Classify_GaveUpAfterRetrying_FailedWithA4xxStatus_IsPermanent()
+    {
+        // Postfix, after days of a host that never answered: "Action: failed" with the last temporary status, 4.4.1.
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "reports", "postfix-delayed.eml"))
+            .Replace("Action: delayed", "Action: failed", StringComparison.Ordinal);
+        var report = Assert.IsType<DeliveryReport>(InboundReports.Classify(MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), TestContext.Current.CancellationToken)));
+
+        Assert.Equal(BounceKind.Permanent, report.Kind);
+        Assert.Equal("4.4.1", report.Status);
+        Assert.Equal("failed", report.Action);
+    }
+
     [Theory]
     [InlineData("exchange-automatic-reply.eml", "subject \"Automatic reply…\"")]
     [InlineData("gmail-vacation.eml", "Auto-Submitted: auto-replied")]
