@@ -287,7 +287,7 @@ public sealed class DeliveryLedger(
             }
         }
         // Paused or unsubscribed since the fan-out, or covered by a re-send: they get nothing, and the ledger says why.
-        foreach (var (ids, reason) in new[] { (stopped, "the subscriber is no longer active"), (superseded, "superseded by a later re-send of this issue") })
+        foreach (var (ids, reason) in new[] { (stopped, StoppedReason), (superseded, "superseded by a later re-send of this issue") })
         {
             if (ids.Count > 0)
             {
@@ -302,6 +302,35 @@ public sealed class DeliveryLedger(
         return rows.ConvertAll(row => new DeliveryWork(row.Id, row.SubscriberId, row.Email, row.Interests, row.Format, row.PaperIds,
             row.Attempts, row.CreatedAt, keys.Mint(row.Id)) { Relevance = row.Relevance, WeekOf = row.WeekOf });
     }
+
+    /// <summary>
+    /// Skips the rows among <paramref name="deliveryIds"/> whose reader has unsubscribed or paused since their batch was read
+    /// (as <see cref="ReadBatchAsync"/> would), and returns them: a batch under a rate limit sends for minutes.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> SkipStoppedAsync(IReadOnlyCollection<long> deliveryIds, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            update deliveries d set status = 'skipped', error = @reason, updated_at = @now
+            from delivery_generations g, subscribers s
+            where d.id = any(@ids) and d.status in ('pending', 'sending', 'deferred')
+              and g.issue_id = d.issue_id and g.generation = d.generation and s.id = d.subscriber_id
+              and not (s.status = 'active' or (s.status = 'paused' and g.scope = 'one'))
+            returning d.id
+            """);
+        command.Parameters.AddWithValue("reason", StoppedReason);
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("ids", deliveryIds.ToArray());
+        var stopped = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            stopped.Add(reader.GetInt64(0));
+        }
+        return stopped;
+    }
+
+    private const string StoppedReason = "the subscriber is no longer active";
 
     public async Task SkipAsync(IReadOnlyCollection<long> deliveryIds, string reason, CancellationToken ct)
     {

@@ -89,10 +89,13 @@ public sealed class SendBatchJob(
     {
         IDigestTransport? transport = null;
         var unreachable = 0;
+        var stopped = new HashSet<long>();
+        var checkedAt = clock.GetTimestamp();
         try
         {
-            foreach (var row in work)
+            for (var next = 0; next < work.Count; next++)
             {
+                var row = work[next];
                 MimeKit.MimeMessage message;
                 try
                 {
@@ -110,6 +113,22 @@ public sealed class SendBatchJob(
                 using var permit = await rateLimiter.AcquireAsync(ct);
                 // The last digest's outcome is in the ledger before this one goes out: a crash repeats at most one.
                 await lease.WrittenAsync();
+                if (clock.GetElapsedTime(checkedAt) >= StoppedReadersCheck)
+                {
+                    // A reader who unsubscribed or paused since the batch was read gets nothing more than a few seconds later.
+                    var since = await ledger.SkipStoppedAsync([.. work.Skip(next).Select(r => r.Id)], ct);
+                    if (since.Count > 0)
+                    {
+                        logger.LogInformation("{Count} readers of this batch stopped while it was sending; their digests are skipped", since.Count);
+                        stopped.UnionWith(since);
+                    }
+                    checkedAt = clock.GetTimestamp();
+                }
+                if (stopped.Contains(row.Id))
+                {
+                    continue;
+                }
+
                 SendOutcome outcome;
                 var started = clock.GetTimestamp();
                 if (unreachable >= 3)
@@ -201,6 +220,9 @@ public sealed class SendBatchJob(
         var turn = smtp.MaxMessagesPerSecond > 0 ? TimeSpan.FromSeconds(smtp.Connections / smtp.MaxMessagesPerSecond) : TimeSpan.Zero;
         return turn + (attempts * smtp.Timeout) + TimeSpan.FromMinutes(1);
     }
+
+    /// <summary>How often a sending batch looks again for readers who stopped since it was read.</summary>
+    internal static readonly TimeSpan StoppedReadersCheck = TimeSpan.FromSeconds(5);
 
     private const int ConnectRetries = 3;
     private const int SendRetries = 3;

@@ -130,6 +130,40 @@ public sealed class SendBatchLeaseTests
     }
 
     [Fact]
+    public async Task Run_AReaderUnsubscribesWhileTheBatchIsSending_GetsNothingAfterAFewSeconds()
+    {
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.BuildAsync(smtp, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var readers = new Dictionary<string, long>();
+        foreach (var email in new[] { "first@lab.example", "second@lab.example", "third@lab.example" })
+        {
+            readers[email] = (await app.AddSubscriberAsync(email, "diffusion")).Id;
+        }
+        var issueId = await app.IngestSampleAsync();
+        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
+        var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
+
+        // The server holds the first digest unanswered (a slow server, or a rate limit's wait) while a reader unsubscribes.
+        var hold = smtp.HoldNextMessage();
+        var sending = app.Services.GetRequiredService<SendBatchJob>().RunAsync(issueId, 1, from, to, Ct);
+        var first = (await hold.Arrived.WaitAsync(Eventually.DefaultTimeout, Ct)).Recipients.Single();
+        var leaving = readers.Keys.First(email => email != first);
+        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().TransitionAsync(
+            readers[leaving], [SubscriberStatus.Active], SubscriberStatus.Unsubscribed, Ct));
+        clock.Advance(TimeSpan.FromSeconds(10));
+        hold.Release();
+        await sending.WaitAsync(Eventually.DefaultTimeout, Ct);
+
+        Assert.DoesNotContain(leaving, smtp.Received.SelectMany(m => m.Recipients));
+        Assert.Equal(2, smtp.Received.Count);
+        var statuses = await app.Ledger.StatusByEmailAsync(issueId, 1);
+        Assert.Equal("skipped", statuses[leaving]);
+        Assert.Equal("the subscriber is no longer active", await app.ScalarAsync<string>(
+            "select error from deliveries where subscriber_id = @id", ("id", readers[leaving])));
+    }
+
+    [Fact]
     public async Task Lease_SentOutcome_InTheLedgerBeforeTheNextSendWithItsOwnTime()
     {
         var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);

@@ -42,6 +42,7 @@ public sealed class SmtpCapture : IAsyncDisposable
     readonly List<(int Count, TaskCompletionSource Arrived)> _waiters = [];
     readonly ConcurrentDictionary<string, SmtpResponse> _rejectedRecipients = new(StringComparer.OrdinalIgnoreCase);
     (int Remaining, SmtpResponse Response, SmtpStage Stage) _failures;
+    SmtpHold? _hold;
     LoopbackSmtpServer? _server;
 
     SmtpCapture()
@@ -88,6 +89,19 @@ public sealed class SmtpCapture : IAsyncDisposable
         {
             _failures = (count, new SmtpResponse((SmtpReplyCode)code, text), stage);
         }
+    }
+
+    /// <summary>Keeps the next message after its final "." unanswered until <see cref="SmtpHold.Release"/>: the sender waits
+    /// for the reply meanwhile.</summary>
+    public SmtpHold HoldNextMessage()
+    {
+        var hold = new SmtpHold();
+        lock (_lock)
+        {
+            _hold = hold;
+        }
+
+        return hold;
     }
 
     /// <summary>Answers <paramref name="code"/> to RCPT TO for this address from now on.</summary>
@@ -137,6 +151,16 @@ public sealed class SmtpCapture : IAsyncDisposable
         }
     }
 
+    SmtpHold? TakeHold()
+    {
+        lock (_lock)
+        {
+            var hold = _hold;
+            _hold = null;
+            return hold;
+        }
+    }
+
     void Add(CapturedMessage message)
     {
         lock (_lock)
@@ -152,15 +176,21 @@ public sealed class SmtpCapture : IAsyncDisposable
 
     sealed class Store(SmtpCapture capture) : MessageStore
     {
-        public override Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
+        public override async Task<SmtpResponse> SaveAsync(ISessionContext context, IMessageTransaction transaction, ReadOnlySequence<byte> buffer, CancellationToken cancellationToken)
         {
             if (capture.TakeFailure(SmtpStage.Data) is { } failure)
             {
-                return Task.FromResult(failure);
+                return failure;
             }
 
-            capture.Add(new CapturedMessage(transaction.From.AsAddress(), [.. transaction.To.Select(m => m.AsAddress())], buffer.ToArray()));
-            return Task.FromResult(SmtpResponse.Ok);
+            var message = new CapturedMessage(transaction.From.AsAddress(), [.. transaction.To.Select(m => m.AsAddress())], buffer.ToArray());
+            if (capture.TakeHold() is { } hold)
+            {
+                await hold.HoldAsync(message, cancellationToken);
+            }
+
+            capture.Add(message);
+            return SmtpResponse.Ok;
         }
     }
 
@@ -171,5 +201,24 @@ public sealed class SmtpCapture : IAsyncDisposable
 
         public Task<bool> CanDeliverToAsync(ISessionContext context, IMailbox to, IMailbox from, CancellationToken cancellationToken) =>
             capture._rejectedRecipients.TryGetValue(to.AsAddress(), out var response) ? throw new SmtpResponseException(response) : Task.FromResult(true);
+    }
+}
+
+/// <summary>A message held by <see cref="SmtpCapture.HoldNextMessage"/>: the server has it and has not answered yet.</summary>
+public sealed class SmtpHold
+{
+    readonly TaskCompletionSource<CapturedMessage> _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the message once it is held.</summary>
+    public Task<CapturedMessage> Arrived => _arrived.Task;
+
+    /// <summary>Lets the server accept the held message.</summary>
+    public void Release() => _released.TrySetResult();
+
+    internal async Task HoldAsync(CapturedMessage message, CancellationToken cancellationToken)
+    {
+        _arrived.TrySetResult(message);
+        await _released.Task.WaitAsync(cancellationToken);
     }
 }
