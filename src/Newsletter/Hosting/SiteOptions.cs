@@ -3,12 +3,11 @@ using System.ComponentModel.DataAnnotations;
 namespace Newsletter.Hosting;
 
 /// <summary><c>Newsletter:PublicBaseUrl</c>: where subscribers reach the site; every personal link starts with it.</summary>
-public sealed class SiteOptions
+public sealed class SiteOptions : IValidatableObject
 {
     public const string Section = "Newsletter";
 
     [Required(ErrorMessage = "Newsletter:PublicBaseUrl is required, e.g. https://papers.example.org")]
-    [Url(ErrorMessage = "Newsletter:PublicBaseUrl must be an absolute http(s) URL")]
     public string PublicBaseUrl { get; set; } = "";
 
     public string Link(string path) => PublicBaseUrl.TrimEnd('/') + "/" + path.TrimStart('/');
@@ -18,4 +17,22 @@ public sealed class SiteOptions
 
     /// <summary>An https site's cookies are always Secure; a plain http site (Development) sends them as the request came.</summary>
     public CookieSecurePolicy CookieSecurePolicy => IsHttps ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PublicBaseUrl.Length == 0)
+        {
+            yield break;
+        }
+
+        // Every personal link and feed address is this text and a path: it must parse, and nothing may follow the path.
+        if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")
+            || url.Host.Length == 0 || url.Query.Length > 0 || url.Fragment.Length > 0 || url.UserInfo.Length > 0
+            || PublicBaseUrl.Contains('#', StringComparison.Ordinal) || PublicBaseUrl.Contains('?', StringComparison.Ordinal))
+        {
+            yield return new ValidationResult(
+                $"Newsletter:PublicBaseUrl ({PublicBaseUrl}) must be an absolute http(s) address with a host and no query, fragment or user name, e.g. https://papers.example.org",
+                [nameof(PublicBaseUrl)]);
+        }
+    }
 }
