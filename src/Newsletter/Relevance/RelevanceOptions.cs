@@ -12,7 +12,8 @@ public sealed class RelevanceOptions : IValidatableObject
     /// it hands over to the next pass, and how long a fan-out embeds lines still new (saved moments before the listing);
     /// readers whose line is left over get a keyword-only digest this time.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00",
+        ErrorMessage = "Newsletter:Relevance:InterestsEmbeddingBudget must be between 1 second and 1 hour: with none, no keyword line is ever read for meaning.")]
     public TimeSpan InterestsEmbeddingBudget { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>

@@ -60,6 +60,15 @@ public sealed class MiniLmEncoderTests : IDisposable
         Assert.Empty(Validate(new RelevanceOptions()));
     }
 
+    [Fact]
+    public void Validate_NoTimeToEmbedKeywordLines_NamesTheKey()
+    {
+        // A zero budget would start the model every minute and never read a line, so no reader got suggestions.
+        var options = new RelevanceOptions { InterestsEmbeddingBudget = TimeSpan.Zero };
+
+        Assert.Contains(Validate(options), r => r.MemberNames.Contains(nameof(RelevanceOptions.InterestsEmbeddingBudget)));
+    }
+
     private static List<ValidationResult> Validate(RelevanceOptions options)
     {
         var results = new List<ValidationResult>();
