@@ -110,7 +110,9 @@ public static class NewsletterServer
     private static void UseTrustedProxies(WebApplication app)
     {
         const string key = "Newsletter:Web:TrustedProxies";
-        var proxies = app.Configuration.GetSection(key).Get<string[]>() ?? [];
+        var section = app.Configuration.GetSection(key);
+        // A list (TrustedProxies:0, :1 ...) or one value of addresses separated by commas (an environment variable).
+        var proxies = section.Get<string[]>() ?? section.Value?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
         if (proxies.Length == 0)
         {
             return;

@@ -35,10 +35,14 @@ public sealed class TransportSecurityTests
         Assert.Contains("; secure", antiforgery, StringComparison.OrdinalIgnoreCase);
     }
 
-    [Fact]
-    public async Task Hsts_ProductionRequestThatReachedTheProxyOverHttps_Sent()
+    [Theory]
+    [InlineData("Newsletter:Web:TrustedProxies:0", "127.0.0.1")]
+    // One value (an environment variable Newsletter__Web__TrustedProxies) was ignored without a word before.
+    [InlineData("Newsletter:Web:TrustedProxies", "127.0.0.1")]
+    [InlineData("Newsletter:Web:TrustedProxies", "::1, 127.0.0.1")]
+    public async Task Hsts_ProductionRequestThatReachedTheProxyOverHttps_Sent(string key, string proxies)
     {
-        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1" });
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { [key] = proxies });
         Assert.True(app.Services.GetRequiredService<IHostEnvironment>().IsProduction(), "the tests run the application as in production");
         using var client = app.CreateClient(useCookies: false);
 
