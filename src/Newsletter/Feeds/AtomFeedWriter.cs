@@ -35,11 +35,17 @@ public static class AtomFeedWriter
         return $"tag:{site.IdnHost},{TagDate}:{specific}";
     }
 
-    public static FeedDocument Write(FeedHeader header, string author, Uri site, IReadOnlyList<FeedEntry> entries)
+    /// <param name="changedAt">When the entries last changed, if that can be later than the newest entry's date (papers of
+    /// an older issue that reached the reader today): the feed's updated time and Last-Modified are never earlier.</param>
+    public static FeedDocument Write(FeedHeader header, string author, Uri site, IReadOnlyList<FeedEntry> entries, DateTimeOffset? changedAt = null)
     {
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(entries);
         var updated = entries.Count == 0 ? header.EmptyUpdated : entries.Max(e => e.Published);
+        if (changedAt > updated)
+        {
+            updated = changedAt.Value;
+        }
         var feed = new SyndicationFeed(XmlText(header.Title), XmlText(header.Subtitle), header.Alternate, header.Id, updated);
         feed.Authors.Add(new SyndicationPerson { Name = XmlText(author) });
         feed.Links.Add(SyndicationLink.CreateSelfLink(header.Self, "application/atom+xml"));

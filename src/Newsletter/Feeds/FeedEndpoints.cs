@@ -53,7 +53,9 @@ public static class FeedEndpoints
             return Results.NotFound();
         }
         var settings = options.Value;
-        var entries = await store.ReaderPapersAsync(owner.SubscriberId, clock.GetUtcNow().AddDays(-settings.Days), settings.MaxEntries, ct);
+        var since = clock.GetUtcNow().AddDays(-settings.Days);
+        var entries = await store.ReaderPapersAsync(owner.SubscriberId, since, settings.MaxEntries, ct);
+        var changed = await store.ReaderPapersChangedAsync(owner.SubscriberId, since, ct);
         var siteUri = SiteUri(site.Value);
         var header = new FeedHeader(
             AtomFeedWriter.TagUri(siteUri, $"reader/{owner.SubscriberId}"),
@@ -64,7 +66,7 @@ public static class FeedEndpoints
             owner.CreatedAt);
         // A personal address: no cache between the reader and us keeps it, and no page it opens learns it.
         Headers(http, "private, no-cache");
-        return Document(AtomFeedWriter.Write(header, settings.Title, siteUri, entries));
+        return Document(AtomFeedWriter.Write(header, settings.Title, siteUri, entries, changed));
     }
 
     private static async Task<IResult> IssueFeedAsync(long id, PaperStore papers, IOptions<FeedOptions> options,

@@ -71,6 +71,24 @@ public sealed class FeedStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
+    /// When the subscriber's deliveries that <see cref="ReaderPapersAsync"/> reads last changed (a re-send of an older issue
+    /// adds papers dated by that issue, before the feed's newest entry); null when there are none.
+    /// </summary>
+    public async Task<DateTimeOffset?> ReaderPapersChangedAsync(long subscriberId, DateTimeOffset since, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select max(d.updated_at)
+            from deliveries d join issues i on i.id = d.issue_id
+            where d.subscriber_id = @subscriber and d.status = any(@delivered) and i.created_at >= @since
+            """);
+        command.Parameters.AddWithValue("subscriber", subscriberId);
+        command.Parameters.AddWithValue("delivered", Delivered);
+        command.Parameters.AddWithValue("since", since);
+        return await command.ExecuteScalarAsync(ct) is DateTime changed ? new DateTimeOffset(changed, TimeSpan.Zero) : null;
+    }
+
+    /// <summary>
     /// The papers of the subscriber's deliveries of issues since <paramref name="since"/>, each once (a paper in several
     /// issues or re-sends is one entry, dated by the first), newest first, at most <paramref name="max"/>.
     /// </summary>

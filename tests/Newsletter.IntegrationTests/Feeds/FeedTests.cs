@@ -70,6 +70,33 @@ public sealed partial class FeedTests
     }
 
     [Fact]
+    public async Task ReaderFeed_AnOlderIssueReachesTheReaderLater_ARevalidationByDateGetsItsPapers()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        var reader = await app.AddSubscriberAsync("late@example.org", "diffusion", SubscriberStatus.Active);
+        var issueId = await app.IngestSampleAsync();
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the delivery", Ct);
+        // The issue is three days old and its digest failed then: the feed has nothing yet.
+        await app.ExecuteAsync("update issues set created_at = now() - interval '3 days'");
+        await app.ExecuteAsync("update deliveries set status = 'failed'");
+        using var client = app.CreateClient();
+        var feed = await NewFeedAddressAsync(app, client, reader.Id);
+        // Made an hour ago: HTTP dates have whole seconds, and this test runs within one.
+        await app.ExecuteAsync("update subscriber_feeds set created_at = now() - interval '1 hour'");
+        using var before = await client.GetAsync(feed, Ct);
+        var lastModified = before.Content.Headers.LastModified!.Value;
+
+        // An admin's re-send reaches the reader today.
+        await app.ExecuteAsync("update deliveries set status = 'sent', sent_at = now(), updated_at = now()");
+        // A client that revalidates by date alone (If-Modified-Since) must not be told nothing changed.
+        using var after = await SendAsync(client, feed, r => r.Headers.IfModifiedSince = lastModified);
+
+        Assert.Empty((await FeedParser.ParseAsync(await before.Content.ReadAsByteArrayAsync(Ct), Ct)).Entries);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.NotEmpty((await FeedParser.ParseAsync(await after.Content.ReadAsByteArrayAsync(Ct), Ct)).Entries);
+    }
+
+    [Fact]
     public async Task ReaderFeed_NewAddressOrTurnedOff_OldAddressAnswers404()
     {
         await using var app = await TestApp.StartAsync();
