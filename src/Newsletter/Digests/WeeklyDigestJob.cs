@@ -54,7 +54,7 @@ public sealed class WeeklyDigestJob(
             }
         }
 
-        var due = await DueAsync(connection, transaction, now, ct);
+        var (due, turnedDaily) = await DueAsync(connection, transaction, now, ct);
         foreach (var week in due.GroupBy(d => d.Slot, d => d.Reader))
         {
             var issueIds = await IssuesOfAsync(connection, transaction, week.Key, ct);
@@ -71,7 +71,8 @@ public sealed class WeeklyDigestJob(
             await using (var record = new NpgsqlCommand(
                 """
                 insert into weekly_digests (subscriber_id, week_of, issue_id, generation)
-                select subscriber_id, week_of, issue_id, generation from deliveries where issue_id = @issue and generation = @generation;
+                select subscriber_id, week_of, issue_id, generation from deliveries where issue_id = @issue and generation = @generation
+                on conflict do nothing;
                 update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation;
                 """, connection, transaction))
             {
@@ -84,6 +85,19 @@ public sealed class WeeklyDigestJob(
             logger.LogInformation("Weekly digests of {WeekOf}: {Rows} readers, issues {IssueIds}, written as issue {IssueId} generation {Generation}",
                 week.Key.WeekOf, rows, issueIds, anchor, generation);
         }
+        if (turnedDaily.Count > 0)
+        {
+            // Their last week is written (or had no issue): done, unless they changed frequency again meanwhile.
+            await using var done = new NpgsqlCommand(
+                """
+                update subscribers s set weekly_until = null
+                from unnest(@ids, @untils) as t(id, until)
+                where s.id = t.id and s.weekly_until = t.until
+                """, connection, transaction);
+            done.Parameters.AddWithValue("ids", turnedDaily.Keys.ToArray());
+            done.Parameters.AddWithValue("untils", turnedDaily.Values.ToArray());
+            await done.ExecuteNonQueryAsync(ct);
+        }
         await transaction.CommitAsync(ct);
         return written;
     }
@@ -91,27 +105,39 @@ public sealed class WeeklyDigestJob(
     /// <summary>
     /// Active weekly readers whose latest week has passed and has no weekly digest yet, each with that week. A reader who
     /// turned weekly since that week began gets it from then on, and not at all if it was due before: they read the
-    /// days before it daily.
+    /// days before it daily. A reader who turned daily gets their last week cut short there, from the end of the last
+    /// week they were sent (those readers are also returned by id, with when they turned).
     /// </summary>
-    private async Task<List<(PlanRecipient Reader, WeeklySlot Slot)>> DueAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        DateTimeOffset now, CancellationToken ct)
+    private async Task<(List<(PlanRecipient Reader, WeeklySlot Slot)> Due, Dictionary<long, DateTimeOffset> TurnedDaily)> DueAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset now, CancellationToken ct)
     {
         var hour = options.Value.WeeklyHour;
         var due = new List<(PlanRecipient, WeeklySlot)>();
+        var turnedDaily = new Dictionary<long, DateTimeOffset>();
         await using var command = new NpgsqlCommand(
             """
             select s.id, s.interests, s.suggestions, s.no_repeats, s.weekday, s.time_zone,
-                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id), s.weekly_since
+                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id), s.weekly_since, s.weekly_until
             from subscribers s
-            where s.status = 'active' and s.frequency = 'weekly'
+            where s.status = 'active' and (s.frequency = 'weekly' or s.weekly_until is not null)
             order by s.interests collate "C", s.id
             """, connection, transaction);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var zone = Subscribers.ReaderChoices.ZoneOrServer(reader.IsDBNull(5) ? null : reader.GetString(5), clock.LocalTimeZone);
+            var recipient = new PlanRecipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3));
+            DateOnly? lastSent = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateOnly>(6);
+            DateTimeOffset? weeklySince = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7);
+            if (!reader.IsDBNull(8))
+            {
+                var until = reader.GetFieldValue<DateTimeOffset>(8);
+                turnedDaily[recipient.SubscriberId] = until;
+                due.Add((recipient, LastWeek(until, lastSent, weeklySince, (DayOfWeek)reader.GetInt16(4), hour, zone)));
+                continue;
+            }
             var slot = WeeklySchedule.LatestDue(now, (DayOfWeek)reader.GetInt16(4), hour, zone);
-            if (!reader.IsDBNull(7) && reader.GetFieldValue<DateTimeOffset>(7) is var since && since > slot.PreviousDue)
+            if (weeklySince is { } since && since > slot.PreviousDue)
             {
                 if (since >= slot.Due)
                 {
@@ -120,12 +146,29 @@ public sealed class WeeklyDigestJob(
                 // An issue stored in the same microsecond as the switch counts as after it.
                 slot = slot with { PreviousDue = since.AddTicks(-TimeSpan.TicksPerMicrosecond) };
             }
-            if (reader.IsDBNull(6) || reader.GetFieldValue<DateOnly>(6) < slot.WeekOf)
+            if (lastSent is null || lastSent < slot.WeekOf)
             {
-                due.Add((new PlanRecipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3)), slot));
+                due.Add((recipient, slot));
             }
         }
-        return due;
+        return (due, turnedDaily);
+    }
+
+    /// <summary>
+    /// The week of a reader who turned daily at <paramref name="until"/>: from the end of the last week they were sent (or
+    /// its start, when that week was due but not yet written; or when they turned weekly, if later) up to the turn, named
+    /// by the local date of the turn.
+    /// </summary>
+    internal static WeeklySlot LastWeek(DateTimeOffset until, DateOnly? lastSent, DateTimeOffset? weeklySince, DayOfWeek weekday, int hour, TimeZoneInfo zone)
+    {
+        var before = WeeklySchedule.LatestDue(until, weekday, hour, zone);
+        var from = lastSent >= before.WeekOf ? before.Due : before.PreviousDue;
+        if (weeklySince > from)
+        {
+            // An issue stored in the same microsecond as the switch counts as after it.
+            from = weeklySince.Value.AddTicks(-TimeSpan.TicksPerMicrosecond);
+        }
+        return new WeeklySlot(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(until, zone).DateTime), from, until);
     }
 
     /// <summary>The issues that arrived in a week, oldest first.</summary>

@@ -236,7 +236,9 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
             """
             update subscribers set suggestions = @suggestions, frequency = @frequency, weekday = @weekday, time_zone = @zone,
                 no_repeats = @no_repeats, updated_at = @now,
-                weekly_since = case when frequency <> 'weekly' and @frequency = 'weekly' then @now else weekly_since end
+                weekly_since = case when frequency <> 'weekly' and @frequency = 'weekly' and weekly_until is null then @now else weekly_since end,
+                weekly_until = case when frequency = 'weekly' and @frequency <> 'weekly' then @now
+                                    when @frequency = 'weekly' then null else weekly_until end
             where id = @id
             """);
         command.Parameters.AddWithValue("suggestions", (short)choices.Suggestions);

@@ -166,6 +166,48 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_AWeeklyReaderWhoTurnsDailyMidWeek_GetsTheDaysSinceTheirLastWeeklyDigestOnce()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC" });
+        await AddReaderAsync(app, Daily, c => c);
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+
+        // Tuesday and Wednesday are held for Monday's weekly digest; the daily fan-out reaches the daily reader only.
+        foreach (var (day, from) in new[] { (11, 0), (12, 2) })
+        {
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+            var issue = await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 2));
+            await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of {day} March");
+        }
+
+        // Thursday the reader turns daily: the next weekly run sends those two days at once.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 0, 0, TimeSpan.Zero));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Frequency = DigestFrequency.Daily }, Ct);
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 5, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "the days held for the week");
+
+        // Friday comes daily; later weekly runs send nothing more.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 14, 15, 0, 0, TimeSpan.Zero));
+        var friday = await IngestAsync(app, new DateOnly(2025, 3, 14), SamplePapers(4, 2));
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(friday, expectedRows: 2), "Friday's daily digests");
+        await job.RunAsync(Ct);
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+
+        var received = To(smtp, Weekly);
+        Assert.Equal(2, received.Count);
+        Assert.Equal(Titles(SamplePapers(0, 4)).Order(StringComparer.Ordinal), DigestReader.Titles(received[0]).Order(StringComparer.Ordinal));
+        Assert.Equal(Titles(SamplePapers(4, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(received[1]).Order(StringComparer.Ordinal));
+        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", reader.Id)));
+    }
+
+    [Fact]
     public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
