@@ -300,6 +300,20 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
+    /// SQL selecting the ids of the inbound mail kept about subscriber <c>@id</c>: delivery reports matched to their digests,
+    /// mail from their address (an auto-reply, a reply quarantined) and reports whose note names their address. Listings
+    /// are the newsletter's, never theirs.
+    /// </summary>
+    internal const string StoredMailAboutSql =
+        """
+        select m.id from inbound_messages m join subscribers s on s.id = @id
+        where not exists (select from issues i where i.inbound_message_id = m.id)
+          and (exists (select from bounces b where b.inbound_message_id = m.id and b.subscriber_id = s.id)
+               or lower(m.from_address) = lower(s.email)
+               or (m.status in ('report', 'auto_reply') and strpos(lower(m.reason), ' for ' || lower(s.email)) > 0))
+        """;
+
+    /// <summary>
     /// Erases a subscriber and all their personal data: the row, their tokens and their delivery rows (by cascade).
     /// Generations they were the target of keep their history with the subscriber set to null.
     /// </summary>
