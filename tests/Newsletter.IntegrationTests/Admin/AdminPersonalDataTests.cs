@@ -62,6 +62,27 @@ public sealed class AdminPersonalDataTests
         Assert.DoesNotContain(other.Email, text, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task DeletePage_ReaderWithReportsAndAnAutoReply_TheirAddressIsNowhereAndOthersRowsStay()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync(settings: ReportSettings);
+        var (reader, other, issueId) = await ReadersWithEverythingAsync(app);
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        using var deleted = await admin.PostAsync($"admin/subscribers/{reader.Id}?handler=delete", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["confirm"] = "true", ["__RequestVerificationToken"] = await Antiforgery.TokenAsync(admin, $"admin/subscribers/{reader.Id}"),
+        }), Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
+        Assert.Empty(await PlacesHoldingAsync(app, reader.Email));
+        // The other reader's report and bounce, the listing and its issue are untouched.
+        Assert.NotEmpty(await PlacesHoldingAsync(app, other.Email));
+        Assert.Equal(["ingested", "report"], await app.RowsAsync("select status from inbound_messages order by status"));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from bounces where subscriber_id = @id", ("id", other.Id)));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from issues where id = @id", ("id", issueId)));
+    }
+
     private static Dictionary<string, string?> ReportSettings => new() { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" };
 
     /// <summary>
@@ -103,5 +124,28 @@ public sealed class AdminPersonalDataTests
             ("id", reader.Id), ("issue", issueId), ("at", At));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from bounces where subscriber_id = @id", ("id", reader.Id)));
         return (reader, other, issueId);
+    }
+
+    /// <summary>"table.column" of every text, text[] and bytea column of the schema that holds <paramref name="email"/> in some row.</summary>
+    private static async Task<List<string>> PlacesHoldingAsync(TestApp app, string email)
+    {
+        var columns = await app.ReadAsync(
+            """
+            select table_name, column_name, data_type from information_schema.columns
+            where table_schema = current_schema() and data_type in ('text', 'ARRAY', 'bytea')
+            """,
+            r => (Table: r.GetString(0), Column: r.GetString(1), Type: r.GetString(2)));
+        var places = new List<string>();
+        foreach (var (table, column, type) in columns)
+        {
+            var holds = type == "bytea"
+                ? $"position(convert_to(@email, 'UTF8') in \"{column}\") > 0"
+                : $"strpos(lower(\"{column}\"::text), lower(@email)) > 0";
+            if (await app.ScalarAsync<long>($"select count(*) from \"{table}\" where {holds}", ("email", email)) > 0)
+            {
+                places.Add($"{table}.{column}");
+            }
+        }
+        return places;
     }
 }
