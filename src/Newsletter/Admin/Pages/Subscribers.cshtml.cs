@@ -14,6 +14,7 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
     public IReadOnlyList<Subscriber> Found { get; private set; } = [];
     public string? NewEmail { get; private set; }
     public string? NewInterests { get; private set; }
+    public DigestFormat NewFormat { get; private set; } = DigestFormat.Html;
     public string? AddError { get; private set; }
     public string? ImportError { get; private set; }
     public CsvImportResult? Imported { get; private set; }
@@ -36,7 +37,8 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
         {
             AddError = ex.Message;
         }
-        (NewEmail, NewInterests) = (email, interests);
+        // The form again with every field as the admin typed it; nothing was saved.
+        (NewEmail, NewInterests, NewFormat) = (email, interests, format);
         await OnGetAsync(ct);
         return Page();
     }
