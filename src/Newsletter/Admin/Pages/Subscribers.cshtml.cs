@@ -11,7 +11,13 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
     [BindProperty(SupportsGet = true)]
     public SubscriberStatus? Status { get; set; }
 
+    [BindProperty(SupportsGet = true)]
+    public int? Offset { get; set; }
+
+    public const int PageSize = 200;
+
     public IReadOnlyList<Subscriber> Found { get; private set; } = [];
+    public ListPage Paging { get; private set; } = null!;
     public string? NewEmail { get; private set; }
     public string? NewInterests { get; private set; }
     public DigestFormat NewFormat { get; private set; } = DigestFormat.Html;
@@ -19,7 +25,8 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
     public string? ImportError { get; private set; }
     public CsvImportResult? Imported { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) => Found = await store.SearchAsync(Q, Status, 200, 0, ct);
+    public async Task OnGetAsync(CancellationToken ct) =>
+        (Found, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => store.SearchAsync(Q, Status, limit, offset, ct));
 
     public async Task<IActionResult> OnPostAddAsync(string? email, string? interests, DigestFormat format, CancellationToken ct)
     {
