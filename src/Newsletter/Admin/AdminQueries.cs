@@ -97,16 +97,20 @@ public sealed class AdminQueries(NpgsqlDataSource db)
         };
     }
 
-    public async Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, CancellationToken ct)
+    public Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, CancellationToken ct) => InboundAsync(status, limit, 0, ct);
+
+    /// <summary>Stored inbound mail, newest first; only of <paramref name="status"/> when given.</summary>
+    public async Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, int offset, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
             select id, status, from_address, subject, reason, size_bytes, received_at from inbound_messages
             where @status::text is null or status = @status
-            order by received_at desc, id desc limit @limit
+            order by received_at desc, id desc limit @limit offset @offset
             """);
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status));
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("offset", offset);
         return await command.ReadAllAsync(ReadInbound, ct);
     }
 

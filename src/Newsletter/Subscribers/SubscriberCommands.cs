@@ -155,7 +155,7 @@ public static class SubscriberCommands
     private static Command Remove()
     {
         var email = new Argument<string>("email") { Description = "The address." };
-        var command = new Command("remove", "Delete a subscriber and all their personal data (deliveries, links).") { email };
+        var command = new Command("remove", "Delete a subscriber and all their personal data (deliveries, links, votes, bounces, mail about them).") { email };
         command.SetAction((result, ct) => RunAsync(async services =>
         {
             var store = services.GetRequiredService<SubscriberStore>();

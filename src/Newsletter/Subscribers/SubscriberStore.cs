@@ -302,14 +302,52 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Erases a subscriber and all their personal data: the row, their tokens and their delivery rows (by cascade).
-    /// Generations they were the target of keep their history with the subscriber set to null.
+    /// SQL selecting the ids of the inbound mail kept about subscriber <c>@id</c>: delivery reports matched to their digests,
+    /// mail from their address (an auto-reply, a reply quarantined) and reports whose note names their address. Listings
+    /// are the newsletter's, never theirs.
+    /// </summary>
+    internal const string StoredMailAboutSql =
+        """
+        select m.id from inbound_messages m join subscribers s on s.id = @id
+        where not exists (select from issues i where i.inbound_message_id = m.id)
+          and (exists (select from bounces b where b.inbound_message_id = m.id and b.subscriber_id = s.id)
+               or lower(m.from_address) = lower(s.email)
+               or (m.status in ('report', 'auto_reply') and strpos(lower(m.reason), ' for ' || lower(s.email)) > 0))
+        """;
+
+    /// <summary>
+    /// Erases a subscriber and all their personal data, in one transaction: the row; by cascade their deliveries, links,
+    /// votes, feed, bounces and confirmation mails; and the inbound mail kept about them (<see cref="StoredMailAboutSql"/>),
+    /// but for a report another subscriber's bounce still refers to. Generations they were the target of keep their
+    /// history with the subscriber set to null.
     /// </summary>
     public async Task<bool> DeleteAsync(long subscriberId, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("delete from subscribers where id = @id");
-        command.Parameters.AddWithValue("id", subscriberId);
-        return await command.ExecuteNonQueryAsync(ct) > 0;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        long[] mail;
+        await using (var find = new NpgsqlCommand($"select array({StoredMailAboutSql})", connection, transaction))
+        {
+            find.Parameters.AddWithValue("id", subscriberId);
+            mail = (long[])(await find.ExecuteScalarAsync(ct))!;
+        }
+        await using (var delete = new NpgsqlCommand("delete from subscribers where id = @id", connection, transaction))
+        {
+            delete.Parameters.AddWithValue("id", subscriberId);
+            if (await delete.ExecuteNonQueryAsync(ct) == 0)
+            {
+                return false;
+            }
+        }
+        await using (var forget = new NpgsqlCommand(
+            "delete from inbound_messages m where m.id = any(@mail) and not exists (select from bounces b where b.inbound_message_id = m.id)",
+            connection, transaction))
+        {
+            forget.Parameters.AddWithValue("mail", mail);
+            await forget.ExecuteNonQueryAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return true;
     }
 
     public async Task<IReadOnlyDictionary<SubscriberStatus, long>> CountByStatusAsync(CancellationToken ct)

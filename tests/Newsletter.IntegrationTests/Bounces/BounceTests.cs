@@ -23,7 +23,7 @@ namespace Newsletter.IntegrationTests.Bounces;
 public sealed class BounceTests
 {
     private const string SampleMessageId = "digest.1.2.1@lab.test.example";
-    private const string SampleRecipient = "reader@example.org";
+    internal const string SampleRecipient = "reader@example.org";
     private const string SampleDigestHeader = "X-Newsletter-Digest: 1/2/1";
     private const string SampleUnsubscribe = "<https://papers.lab.test.example/unsubscribe/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA>";
 
@@ -213,7 +213,7 @@ public sealed class BounceTests
     }
 
     /// <summary>A sample report about <paramref name="digest"/> (its headers returned) to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>
-    private static byte[] Report(string file, MimeMessage digest, string email, int n) =>
+    internal static byte[] Report(string file, MimeMessage digest, string email, int n) =>
         Sample(file, (SampleMessageId, digest.MessageId!), (SampleDigestHeader, DigestHeader(digest.MessageId!)), (SampleRecipient, email),
             (SampleUnsubscribe, digest.Headers[HeaderId.ListUnsubscribe]!),
             ("<67d0431d.050a0220.1a2b3c.4d5eGMR@mx.google.com>", $"<report-{n}@mx.example.net>"),
@@ -223,7 +223,7 @@ public sealed class BounceTests
     private static string DigestHeader(string digestId) =>
         "X-Newsletter-Digest: " + string.Join('/', digestId.Split('@')[0].Split('.').Skip(1));
 
-    private static byte[] Sample(string file, params (string From, string To)[] replacements)
+    internal static byte[] Sample(string file, params (string From, string To)[] replacements)
     {
         var text = File.ReadAllText(Path.Combine(Samples.Directory, "reports", file));
         foreach (var (from, to) in replacements)

@@ -10,6 +10,7 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
     public IssueRow Issue { get; private set; } = null!;
     public IReadOnlyList<IssuePaper> Papers { get; private set; } = [];
     public IReadOnlyList<DeliveryRow> Deliveries { get; private set; } = [];
+    public ListPage DeliveriesPaging { get; private set; } = null!;
     public IReadOnlyList<GenerationProgress> Generations { get; private set; } = [];
     public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
 
@@ -22,6 +23,11 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
     [BindProperty(SupportsGet = true)]
     public string? Email { get; set; }
 
+    [BindProperty(SupportsGet = true)]
+    public int? Offset { get; set; }
+
+    public const int DeliveriesPageSize = 500;
+
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
         if (await queries.GetIssueAsync(id, ct) is not { } issue)
@@ -32,7 +38,9 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
         Papers = await papers.GetIssuePapersAsync(id, ct);
         Generations = await resender.ProgressAsync(id, null, ct);
         Bounces = await bounces.ForIssueAsync(id, 500, ct);
-        Deliveries = await queries.DeliveriesAsync(id, AdminQueries.DeliveryStatuses.Contains(Status) ? Status : null, Generation, Email, 500, 0, ct);
+        var status = AdminQueries.DeliveryStatuses.Contains(Status) ? Status : null;
+        (Deliveries, DeliveriesPaging) = await ListPage.ReadAsync(Offset, DeliveriesPageSize,
+            (limit, offset) => queries.DeliveriesAsync(id, status, Generation, Email, limit, offset, ct));
         return Page();
     }
 }

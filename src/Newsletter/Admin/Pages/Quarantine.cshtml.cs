@@ -1,8 +1,17 @@
+using Microsoft.AspNetCore.Mvc;
+
 namespace Newsletter.Admin.Pages;
 
 public sealed class QuarantineModel(AdminQueries queries) : AdminPageModel
 {
-    public IReadOnlyList<InboundRow> Messages { get; private set; } = [];
+    public const int PageSize = 500;
 
-    public async Task OnGetAsync(CancellationToken ct) => Messages = await queries.InboundAsync("quarantined", 500, ct);
+    [BindProperty(SupportsGet = true)]
+    public int? Offset { get; set; }
+
+    public IReadOnlyList<InboundRow> Messages { get; private set; } = [];
+    public ListPage Paging { get; private set; } = null!;
+
+    public async Task OnGetAsync(CancellationToken ct) =>
+        (Messages, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => queries.InboundAsync("quarantined", limit, offset, ct));
 }

@@ -11,14 +11,22 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
     [BindProperty(SupportsGet = true)]
     public SubscriberStatus? Status { get; set; }
 
+    [BindProperty(SupportsGet = true)]
+    public int? Offset { get; set; }
+
+    public const int PageSize = 200;
+
     public IReadOnlyList<Subscriber> Found { get; private set; } = [];
+    public ListPage Paging { get; private set; } = null!;
     public string? NewEmail { get; private set; }
     public string? NewInterests { get; private set; }
+    public DigestFormat NewFormat { get; private set; } = DigestFormat.Html;
     public string? AddError { get; private set; }
     public string? ImportError { get; private set; }
     public CsvImportResult? Imported { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) => Found = await store.SearchAsync(Q, Status, 200, 0, ct);
+    public async Task OnGetAsync(CancellationToken ct) =>
+        (Found, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => store.SearchAsync(Q, Status, limit, offset, ct));
 
     public async Task<IActionResult> OnPostAddAsync(string? email, string? interests, DigestFormat format, CancellationToken ct)
     {
@@ -36,7 +44,8 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
         {
             AddError = ex.Message;
         }
-        (NewEmail, NewInterests) = (email, interests);
+        // The form again with every field as the admin typed it; nothing was saved.
+        (NewEmail, NewInterests, NewFormat) = (email, interests, format);
         await OnGetAsync(ct);
         return Page();
     }

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>
+/// The admin's long lists (subscribers, an issue's deliveries, the quarantine) show a page at a time with links to the
+/// next and previous pages that keep the search: no row is out of reach, and the admin sees when more follow.
+/// </summary>
+public sealed partial class AdminListPagingTests
+{
+    private static readonly DateTimeOffset At = new(2025, 3, 11, 15, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task SubscribersSearch_201Matches_200ShownWithANextLinkKeepingTheSearchAndTheLastOneThere()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.ExecuteAsync(
+            """
+            insert into subscribers (email, status, interests, created_at, updated_at)
+            select 'paged' || n || '@lab.example.org', 'active', 'agents', @at, @at from generate_series(1, 201) n;
+            insert into subscribers (email, status, interests, created_at, updated_at) values ('elsewhere@lab.example.org', 'active', '', @at, @at);
+            """, ("at", At));
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var first = await admin.GetStringAsync("admin/subscribers?q=paged&status=active", Ct);
+        var next = Link(first, "next");
+        var second = await admin.GetStringAsync(next, Ct);
+        var back = await admin.GetStringAsync(Link(second, "prev"), Ct);
+
+        var firstRows = SubscriberLinks(first);
+        var secondRows = SubscriberLinks(second);
+        Assert.Equal(200, firstRows.Count);
+        Assert.Contains("q=paged", next, StringComparison.Ordinal);
+        Assert.Contains("status=active", next, StringComparison.Ordinal);
+        Assert.Single(secondRows);
+        Assert.Equal(201, firstRows.Union(secondRows).Count());
+        Assert.Null(LinkOrNull(first, "prev"));
+        Assert.Null(LinkOrNull(second, "next"));
+        Assert.Equal(firstRows, SubscriberLinks(back));
+    }
+
+    [Fact]
+    public async Task IssuePage_501Deliveries_500ShownWithANextLinkKeepingTheFilterAndTheLastOneThere()
+    {
+        await using var app = await TestApp.StartAsync();
+        await FannedOutGeneration.CreateAsync(app, subscribers: 501);
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var first = await admin.GetStringAsync("admin/issues/1?status=pending", Ct);
+        var next = Link(first, "next");
+        var second = await admin.GetStringAsync(next, Ct);
+
+        Assert.Equal(500, SubscriberLinks(first).Count);
+        Assert.Contains("status=pending", next, StringComparison.Ordinal);
+        Assert.Single(SubscriberLinks(second));
+        Assert.Equal(501, SubscriberLinks(first).Union(SubscriberLinks(second)).Count());
+        Assert.Null(LinkOrNull(second, "next"));
+        Assert.NotNull(LinkOrNull(second, "prev"));
+    }
+
+    [Fact]
+    public async Task QuarantinePage_501Messages_500ShownWithANextLinkAndTheLastOneThere()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.ExecuteAsync(
+            """
+            insert into inbound_messages (message_id, sha256, source, from_address, subject, size_bytes, raw, status, reason, received_at, processed_at)
+            select 'quarantined-' || n || '@test', sha256(convert_to(n::text, 'UTF8')), 'cli', 'someone@example.net', 'Message ' || n, 1, '\x01',
+                   'quarantined', 'sender not allowed', @at + n * interval '1 minute', @at + n * interval '1 minute'
+            from generate_series(1, 501) n;
+            """, ("at", At));
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var first = await admin.GetStringAsync("admin/quarantine", Ct);
+        using var secondResponse = await admin.GetAsync(Link(first, "next"), Ct);
+        var second = await secondResponse.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, secondResponse.StatusCode);
+        Assert.Equal(500, QuarantineLinks(first).Count);
+        Assert.Single(QuarantineLinks(second));
+        Assert.Equal(501, QuarantineLinks(first).Union(QuarantineLinks(second)).Count());
+        Assert.Null(LinkOrNull(second, "next"));
+    }
+
+    private static string Link(string page, string rel) => LinkOrNull(page, rel) ?? throw new InvalidOperationException($"no rel=\"{rel}\" link on the page");
+
+    /// <summary>The href of the page's link with this rel ("next", "prev"), decoded and relative to the site.</summary>
+    private static string? LinkOrNull(string page, string rel) =>
+        RelLink().Matches(page).FirstOrDefault(m => m.Groups["rel"].Value == rel) is { } link ? WebUtility.HtmlDecode(link.Groups["href"].Value).TrimStart('/') : null;
+
+    private static List<string> SubscriberLinks(string page) => [.. SubscriberLink().Matches(page).Select(m => m.Value)];
+
+    private static List<string> QuarantineLinks(string page) => [.. QuarantineLink().Matches(page).Select(m => m.Value)];
+
+    [GeneratedRegex("""<a rel="(?<rel>[a-z]+)" href="(?<href>[^"]+)">""")]
+    private static partial Regex RelLink();
+
+    [GeneratedRegex("""href="/admin/subscribers/\d+">""")]
+    private static partial Regex SubscriberLink();
+
+    [GeneratedRegex("""href="/admin/quarantine/\d+">""")]
+    private static partial Regex QuarantineLink();
+}

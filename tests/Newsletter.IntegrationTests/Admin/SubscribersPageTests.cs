@@ -1,0 +1,29 @@
+using System.Net;
+
+namespace Newsletter.IntegrationTests.Admin;
+
+/// <summary>The subscribers page: the add form as the admin sees it after a mistake.</summary>
+public sealed class SubscribersPageTests
+{
+    [Fact]
+    public async Task AddSubscriber_InterestsSyntaxError_FormShownAgainWithEveryFieldAsTyped()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        var token = await Antiforgery.TokenAsync(client, "admin/subscribers");
+
+        using var refused = await client.PostAsync("admin/subscribers?handler=add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = "typed@lab.example.org", ["interests"] = "diffusion OR", ["format"] = "text", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        var page = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("Interests:", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"typed@lab.example.org\"", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"diffusion OR\"", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"text\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("<option value=\"html\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+}
