@@ -11,7 +11,7 @@ namespace Newsletter.Admin;
 /// </summary>
 public sealed record PersonalDataExport(
     long Id, string Email, string Status, string? StatusReason, string Interests, string Format, ReaderChoicesDto Choices,
-    DateTimeOffset? WeeklySince, DateTimeOffset CreatedAt, DateTimeOffset? ConfirmedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? WeeklySince, DateTimeOffset? WeeklyUntil, DateTimeOffset CreatedAt, DateTimeOffset? ConfirmedAt, DateTimeOffset UpdatedAt,
     IReadOnlyList<PersonalDelivery> Deliveries,
     IReadOnlyList<PersonalGeneration> DeliveryGenerations,
     IReadOnlyList<PersonalWeeklyDigest> WeeklyDigests,
@@ -62,7 +62,7 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
         await using var command = new NpgsqlCommand(
             $"""
-            select s.id, s.email, s.status, s.status_reason, s.interests, s.format, {SubscriberStore.ChoicesColumns}, s.weekly_since,
+            select s.id, s.email, s.status, s.status_reason, s.interests, s.format, {SubscriberStore.ChoicesColumns}, s.weekly_since, s.weekly_until,
                    s.created_at, s.confirmed_at, s.updated_at
             from subscribers s where s.id = @id;
 
@@ -103,8 +103,8 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
         var (id, email, status, statusReason, interests, format) = (reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
             reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetString(4), reader.GetString(5));
         var choices = ReaderChoicesDto.From(SubscriberStore.ReadChoices(reader, 6));
-        var (weeklySince, createdAt, confirmedAt, updatedAt) = (NullableTime(reader, 11), reader.GetFieldValue<DateTimeOffset>(12),
-            NullableTime(reader, 13), reader.GetFieldValue<DateTimeOffset>(14));
+        var (weeklySince, weeklyUntil, createdAt, confirmedAt, updatedAt) = (NullableTime(reader, 11), NullableTime(reader, 12),
+            reader.GetFieldValue<DateTimeOffset>(13), NullableTime(reader, 14), reader.GetFieldValue<DateTimeOffset>(15));
 
         var deliveryRows = await NextRowsAsync(reader, r => (Id: r.GetInt64(0), IssueId: r.GetInt64(1),
             IssueDate: r.IsDBNull(2) ? (DateOnly?)null : r.GetFieldValue<DateOnly>(2), WeekOf: r.IsDBNull(3) ? (DateOnly?)null : r.GetFieldValue<DateOnly>(3),
@@ -131,7 +131,7 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
             r.GetFieldValue<DateTimeOffset>(2), NullableTime(r, 3), NullableTime(r, 4)), ct);
         var feeds = await NextRowsAsync(reader, r => new PersonalFeed(r.GetFieldValue<DateTimeOffset>(0)), ct);
 
-        return new PersonalDataExport(id, email, status, statusReason, interests, format, choices, weeklySince, createdAt, confirmedAt, updatedAt,
+        return new PersonalDataExport(id, email, status, statusReason, interests, format, choices, weeklySince, weeklyUntil, createdAt, confirmedAt, updatedAt,
             deliveries, generations, weeklyDigests, votes, bounces, mail, confirmationMails, links, feeds);
     }
 
