@@ -22,7 +22,7 @@ internal static class AdminApi
         var api = app.MapGroup("/admin/api").RequireAuthorization(AdminAuthentication.ApiPolicy);
 
         api.MapGet("/issues", async (int? limit, AdminQueries queries, CancellationToken ct) =>
-            Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), null, ct)));
+            Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), 0, null, ct)));
         api.MapGet("/issues/{id:long}", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is { } issue
                 ? Results.Ok(new { issue, generations = await resender.ProgressAsync(id, null, ct) })

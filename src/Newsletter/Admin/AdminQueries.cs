@@ -27,7 +27,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
     /// <summary>Every delivery status as stored, in the order the admin pages show them.</summary>
     public static readonly string[] DeliveryStatuses = [.. Enum.GetValues<DeliveryStatus>().Select(DbNames.ToDb)];
 
-    public async Task<IReadOnlyList<IssueRow>> LatestIssuesAsync(int limit, long? issueId, CancellationToken ct)
+    public async Task<IReadOnlyList<IssueRow>> LatestIssuesAsync(int limit, int offset, long? issueId, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
@@ -37,10 +37,11 @@ public sealed class AdminQueries(NpgsqlDataSource db)
                        select d.status, count(*) as n from deliveries d where d.issue_id = i.id group by d.status) c), '{}'::jsonb)::text
             from issues i
             where @issue::bigint is null or i.id = @issue
-            order by i.created_at desc, i.id desc limit @limit
+            order by i.created_at desc, i.id desc limit @limit offset @offset
             """);
         command.Parameters.Add(new NpgsqlParameter<long?>("issue", issueId));
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("offset", offset);
         return await command.ReadAllAsync(reader => new IssueRow(
             reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateOnly>(1), reader.GetString(2),
             reader.GetInt32(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5),
@@ -48,7 +49,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
     }
 
     public async Task<IssueRow?> GetIssueAsync(long issueId, CancellationToken ct) =>
-        await LatestIssuesAsync(1, issueId, ct) is [var issue] ? issue : null;
+        await LatestIssuesAsync(1, 0, issueId, ct) is [var issue] ? issue : null;
 
     /// <summary>An issue's deliveries, newest generation first; filter by status, generation and part of the address.</summary>
     public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(long issueId, string? status, int? generation, string? email, int limit, int offset,

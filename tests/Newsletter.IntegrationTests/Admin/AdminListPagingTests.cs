@@ -83,6 +83,32 @@ public sealed partial class AdminListPagingTests
         Assert.Null(LinkOrNull(second, "next"));
     }
 
+    [Fact]
+    public async Task Overview_21Issues_20ShownWithANextLinkToTheOldest()
+    {
+        // Only the latest 20 were listed before, and an older issue (to re-send it) was reachable by guessing its address.
+        await using var app = await TestApp.StartAsync();
+        await app.ExecuteAsync(
+            """
+            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
+            select 'listing-' || n || '@test', sha256(convert_to(n::text, 'UTF8')), 'cli', 1, '\x01', @at + n * interval '1 day', 'ingested'
+            from generate_series(1, 21) n;
+            insert into issues (issue_date, subject, inbound_message_id, paper_count, created_at)
+            select (@at + n * interval '1 day')::date, 'Trending papers', m.id, 0, @at + n * interval '1 day'
+            from generate_series(1, 21) n join inbound_messages m on m.message_id = 'listing-' || n || '@test';
+            """, ("at", At));
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var first = await admin.GetStringAsync("admin", Ct);
+        var second = await admin.GetStringAsync(Link(first, "next"), Ct);
+
+        Assert.Equal(20, IssueLinks(first).Count);
+        Assert.Single(IssueLinks(second));
+        Assert.Equal(21, IssueLinks(first).Union(IssueLinks(second)).Count());
+        Assert.Contains(">2025-03-12<", second, StringComparison.Ordinal);
+        Assert.Null(LinkOrNull(second, "next"));
+    }
+
     private static string Link(string page, string rel) => LinkOrNull(page, rel) ?? throw new InvalidOperationException($"no rel=\"{rel}\" link on the page");
 
     /// <summary>The href of the page's link with this rel ("next", "prev"), decoded and relative to the site.</summary>
@@ -91,6 +117,8 @@ public sealed partial class AdminListPagingTests
 
     private static List<string> SubscriberLinks(string page) => [.. SubscriberLink().Matches(page).Select(m => m.Value)];
 
+    private static List<string> IssueLinks(string page) => [.. IssueLink().Matches(page).Select(m => m.Value)];
+
     private static List<string> QuarantineLinks(string page) => [.. QuarantineLink().Matches(page).Select(m => m.Value)];
 
     [GeneratedRegex("""<a rel="(?<rel>[a-z]+)" href="(?<href>[^"]+)">""")]
@@ -98,6 +126,9 @@ public sealed partial class AdminListPagingTests
 
     [GeneratedRegex("""href="/admin/subscribers/\d+">""")]
     private static partial Regex SubscriberLink();
+
+    [GeneratedRegex("""href="/admin/issues/\d+">""")]
+    private static partial Regex IssueLink();
 
     [GeneratedRegex("""href="/admin/quarantine/\d+">""")]
     private static partial Regex QuarantineLink();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Newsletter.Inbox;
 using Newsletter.Subscribers;
 
@@ -7,13 +8,19 @@ public sealed class IndexModel(AdminQueries queries, SubscriberStore subscribers
 {
     public IReadOnlyList<string> TrustWarnings => trust.Warnings;
 
+    public const int IssuesPageSize = 20;
+
+    [BindProperty(SupportsGet = true)]
+    public int? Offset { get; set; }
+
     public IReadOnlyList<IssueRow> Issues { get; private set; } = [];
+    public ListPage IssuesPaging { get; private set; } = null!;
     public IReadOnlyList<InboundRow> Quarantined { get; private set; } = [];
     public IReadOnlyDictionary<SubscriberStatus, long> Subscribers { get; private set; } = new Dictionary<SubscriberStatus, long>();
 
     public async Task OnGetAsync(CancellationToken ct)
     {
-        Issues = await queries.LatestIssuesAsync(20, null, ct);
+        (Issues, IssuesPaging) = await ListPage.ReadAsync(Offset, IssuesPageSize, (limit, offset) => queries.LatestIssuesAsync(limit, offset, null, ct));
         Quarantined = await queries.InboundAsync("quarantined", 20, ct);
         Subscribers = await subscribers.CountByStatusAsync(ct);
     }
