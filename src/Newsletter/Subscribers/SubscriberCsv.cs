@@ -48,7 +48,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var create = new NpgsqlCommand(
             """
-            create temp table subscriber_import (line int not null, email text not null, interests text not null, status text, format text,
+            create temp table subscriber_import (line int not null, email text not null, interests text, status text, format text,
                 frequency text, weekday smallint, time_zone text, no_repeats boolean) on commit drop
             """,
             connection, transaction))
@@ -106,7 +106,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 await writer.StartRowAsync(ct);
                 await writer.WriteAsync(rowLine, NpgsqlDbType.Integer, ct);
                 await writer.WriteAsync(row.Value.Email, NpgsqlDbType.Text, ct);
-                await writer.WriteAsync(row.Value.Interests, NpgsqlDbType.Text, ct);
+                await WriteNullableAsync(writer, row.Value.Interests, ct);
                 await WriteNullableAsync(writer, row.Value.Status, ct);
                 await WriteNullableAsync(writer, row.Value.Format, ct);
                 await WriteNullableAsync(writer, choices.Value.Frequency, ct);
@@ -130,7 +130,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         var update = new NpgsqlBatchCommand(
             """
             update subscribers s set
-                interests = r.interests,
+                interests = coalesce(r.interests, s.interests),
                 status = coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end),
                 format = coalesce(r.format, s.format),
                 frequency = coalesce(r.frequency, s.frequency),
@@ -148,7 +148,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         var insert = new NpgsqlBatchCommand(
             """
             insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at, frequency, weekday, time_zone, no_repeats)
-            select r.email, coalesce(r.status, 'active'), r.interests, coalesce(r.format, 'html'), @now,
+            select r.email, coalesce(r.status, 'active'), coalesce(r.interests, ''), coalesce(r.format, 'html'), @now,
                    case when coalesce(r.status, 'active') = 'active' then @now end, @now,
                    coalesce(r.frequency, 'daily'), coalesce(r.weekday, 1), nullif(r.time_zone, ''), coalesce(r.no_repeats, true)
             from subscriber_import_last r
@@ -204,7 +204,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return csv;
     }
 
-    private static (string Email, string Interests, string? Status, string? Format)? Validate(
+    private static (string Email, string? Interests, string? Status, string? Format)? Validate(
         string? email, string? interests, string? status, string? format, out string? reason)
     {
         reason = null;
@@ -218,10 +218,13 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             reason = string.IsNullOrWhiteSpace(email) ? "the email is empty" : "the email is not a valid address";
             return null;
         }
-        string canonical;
+        string? canonical = null;
         try
         {
-            canonical = InterestQuery.Parse(interests).ToString();
+            if (!string.IsNullOrWhiteSpace(interests))
+            {
+                canonical = InterestQuery.Parse(interests).ToString();
+            }
         }
         catch (InterestSyntaxException ex)
         {

@@ -47,6 +47,27 @@ public sealed class SubscriberCsvTests
     }
 
     [Fact]
+    public async Task Import_EmptyInterestsField_ExistingSubscriberKeepsTheirsNewOneGetsNone()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        var alice = (await store.UpsertAsync("alice@lab.example.org", "diffusion -medical", SubscriberStatus.Active, DigestFormat.Text, Ct)).Subscriber;
+        var csv = string.Join("\r\n",
+            "email,interests,status",
+            "alice@lab.example.org,,paused",
+            "fresh@lab.example.org,,",
+            "");
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+
+        var paused = await store.GetAsync(alice.Id, Ct);
+        Assert.Equal((1, 1, 0), (result.Created, result.Updated, result.ErrorCount));
+        Assert.Equal((SubscriberStatus.Paused, DigestFormat.Text, InterestQuery.Parse("diffusion -medical").ToString()),
+            (paused!.Status, paused.Format, paused.Interests));
+        Assert.Equal("", (await store.FindByEmailAsync("fresh@lab.example.org", Ct))!.Interests);
+    }
+
+    [Fact]
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
         await using var app = await TestApp.BuildAsync();
