@@ -1,3 +1,4 @@
+using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Inbox;
 using Newsletter.Subscribers;
@@ -58,7 +59,7 @@ internal static class AdminApi
             SubscriberStatus? filter = null;
             if (!string.IsNullOrEmpty(status))
             {
-                if (!TryParse<SubscriberStatus>(status, out var s))
+                if (!DbNames.TryParse<SubscriberStatus>(status, out var s))
                 {
                     return Results.Problem($"Unknown status '{status}'.", statusCode: 400);
                 }
@@ -119,7 +120,7 @@ internal static class AdminApi
         {
             http.Response.ContentType = "text/csv; charset=utf-8";
             await using var writer = new StreamWriter(http.Response.Body, SubscriberCsv.Utf8, leaveOpen: true);
-            await csv.ExportAsync(writer, TryParse<SubscriberStatus>(status, out var s) ? s : null, ct);
+            await csv.ExportAsync(writer, DbNames.TryParse<SubscriberStatus>(status, out var s) ? s : null, ct);
         });
 
         api.MapGet("/quarantine", async (int? limit, AdminQueries queries, CancellationToken ct) =>
@@ -146,12 +147,9 @@ internal static class AdminApi
         }
     }
 
-    internal static bool TryParse<T>(string? text, out T value) where T : struct, Enum =>
-        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !int.TryParse(text, out _);
-
     private static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
     {
         value = fallback;
-        return string.IsNullOrWhiteSpace(text) || TryParse(text, out value);
+        return string.IsNullOrWhiteSpace(text) || DbNames.TryParse(text, out value);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Newsletter.Database;
 using Npgsql;
 using NpgsqlTypes;
 using Sylvan.Data.Csv;
@@ -284,8 +285,8 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// An optional column holding one of <typeparamref name="T"/>'s names (any case; numbers are refused): true with
-    /// null for an empty field, false with <paramref name="reason"/> for anything else.
+    /// An optional column holding one of <typeparamref name="T"/>'s names (any case; numbers and lists are refused): true
+    /// with null for an empty field, false with <paramref name="reason"/> for anything else.
     /// </summary>
     private static bool TryParseName<T>(string? field, string column, string expected, out T? value, ref string? reason) where T : struct, Enum
     {
@@ -294,7 +295,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         {
             return true;
         }
-        if (Enum.TryParse<T>(field.Trim(), ignoreCase: true, out var parsed) && !int.TryParse(field, out _))
+        if (DbNames.TryParse<T>(field, out var parsed))
         {
             value = parsed;
             return true;

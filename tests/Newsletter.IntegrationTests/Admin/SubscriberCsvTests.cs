@@ -68,6 +68,31 @@ public sealed class SubscriberCsvTests
     }
 
     [Fact]
+    public async Task Import_FieldNamingTwoChoices_RowReportedOthersImported()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var csv = string.Join("\r\n",
+            "email,interests,status,format,frequency,weekday",   // 1
+            "ok@lab.example.org,diffusion,,,,",                  // 2
+            "both@lab.example.org,x,\"active,paused\",,,",       // 3: would be read as unsubscribed
+            "clash@lab.example.org,x,\"active,bounced\",,,",     // 4: would be a status the database refuses
+            "format@lab.example.org,x,,\"html,text\",,",         // 5
+            "days@lab.example.org,x,,,weekly,\"monday,friday\"", // 6
+            "last@lab.example.org,robotics,paused,,,",           // 7
+            "");
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+
+        Assert.Equal([3, 4, 5, 6], result.Errors.Select(e => e.Line));
+        Assert.Contains("status 'active,paused'", result.Errors[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("status 'active,bounced'", result.Errors[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("format 'html,text'", result.Errors[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("weekday 'monday,friday'", result.Errors[3].Reason, StringComparison.Ordinal);
+        Assert.Equal(2, result.Created);
+        Assert.Equal(["last@lab.example.org", "ok@lab.example.org"], await app.RowsAsync("select email from subscribers order by email"));
+    }
+
+    [Fact]
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
         await using var app = await TestApp.BuildAsync();
