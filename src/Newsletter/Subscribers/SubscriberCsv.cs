@@ -184,12 +184,25 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 
     public static UTF8Encoding Utf8 { get; } = new(encoderShouldEmitUTF8Identifier: false);
 
+    /// <summary>
+    /// RFC 4180 has no comments, and an address may start with '#'. Sylvan cannot turn them off, only move them: to NUL,
+    /// which no line of text starts with, and if one does, the file is refused rather than a row dropped unseen.
+    /// </summary>
+    private static readonly CsvDataReaderOptions ReaderOptions = new()
+    {
+        HasHeaders = true,
+        Delimiter = ',',
+        Quote = '"',
+        Comment = '\0',
+        CommentHandler = (Action<string>)(_ => throw new CsvImportException("a line starts with a NUL character: this is not a text file; save it as CSV UTF-8.")),
+    };
+
     private static async Task<CsvDataReader> OpenAsync(TextReader text, CancellationToken ct)
     {
         CsvDataReader csv;
         try
         {
-            csv = await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',', Quote = '"' }, ct);
+            csv = await CsvDataReader.CreateAsync(text, ReaderOptions, ct);
         }
         catch (CsvFormatException ex)
         {

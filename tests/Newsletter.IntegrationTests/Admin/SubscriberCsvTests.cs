@@ -93,6 +93,36 @@ public sealed class SubscriberCsvTests
     }
 
     [Fact]
+    public async Task Import_AddressStartingWithHash_ImportedAndLaterLinesNumberedRight()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var csv = string.Join("\r\n",
+            "email,interests",              // 1
+            "ada@lab.example.org,diffusion", // 2
+            "#team@lab.example.org,ml",      // 3: a valid address, not a comment
+            "not-an-email,ml",               // 4
+            "");
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+
+        Assert.Equal(2, result.Created);
+        Assert.Equal([4], result.Errors.Select(e => e.Line));
+        Assert.Equal("ml", (await app.Services.GetRequiredService<SubscriberStore>().FindByEmailAsync("#team@lab.example.org", Ct))?.Interests);
+    }
+
+    [Fact]
+    public async Task Import_LineStartingWithNul_FileRefusedRatherThanRowSkipped()
+    {
+        await using var app = await TestApp.BuildAsync();
+
+        var error = await Assert.ThrowsAsync<CsvImportException>(() => app.Services.GetRequiredService<SubscriberCsv>()
+            .ImportAsync(new StringReader("email,interests\r\nada@lab.example.org,x\r\n\0bob@lab.example.org,y\r\n"), Ct));
+
+        Assert.Contains("NUL", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    [Fact]
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
         await using var app = await TestApp.BuildAsync();
