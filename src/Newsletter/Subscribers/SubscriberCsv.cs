@@ -14,7 +14,7 @@ public sealed record CsvImportResult(int Created, int Updated, IReadOnlyList<Csv
     public int Imported => Created + Updated;
 }
 
-/// <summary>The file itself is unusable (no header, wrong columns, broken quoting): nothing was imported.</summary>
+/// <summary>The file itself is unusable (no header, wrong columns, broken quoting, not UTF-8): nothing was imported.</summary>
 public sealed class CsvImportException(string message) : Exception(message);
 
 /// <summary>
@@ -81,6 +81,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                     break;
                 }
                 line += CountNewLines(csv.GetRawRecordSpan());
+                if (csv.GetRawRecordSpan().IndexOf('\uFFFD') is var undecoded and >= 0)
+                {
+                    throw NotUtf8(rowLine + csv.GetRawRecordSpan()[..undecoded].Count('\n'));
+                }
                 if (csv.RowFieldCount == 1 && csv.GetFieldSpan(0).IsWhiteSpace())
                 {
                     continue; // a blank line
@@ -209,6 +213,11 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             throw new CsvImportException($"line 1: the header is not valid CSV ({ex.Message}).");
         }
         var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim().ToLowerInvariant()).ToList();
+        if (names.Any(n => n.Contains('\uFFFD', StringComparison.Ordinal)))
+        {
+            await csv.DisposeAsync();
+            throw NotUtf8(1);
+        }
         if (names.Count < 2 || names.Count > Columns.Length || !names.SequenceEqual(Columns.Take(names.Count)))
         {
             await csv.DisposeAsync();
@@ -217,6 +226,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         }
         return csv;
     }
+
+    /// <summary>The reader decodes with replacement, so U+FFFD marks bytes that were not UTF-8 (Windows-1252 from Excel, mostly).</summary>
+    private static CsvImportException NotUtf8(int line) =>
+        new($"line {line} is not UTF-8: save the file as \"CSV UTF-8\" (Excel: Save As, CSV UTF-8) and import it again; nothing was imported.");
 
     private static (string Email, string? Interests, string? Status, string? Format)? Validate(
         string? email, string? interests, string? status, string? format, out string? reason)
@@ -229,7 +242,9 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         }
         catch (ArgumentException)
         {
-            reason = string.IsNullOrWhiteSpace(email) ? "the email is empty" : "the email is not a valid address";
+            reason = string.IsNullOrWhiteSpace(email) ? "the email is empty"
+                : EmailAddress.HiddenCharacter(email) is { } hidden ? $"the email holds an invisible character (U+{hidden.Value:X4})"
+                : "the email is not a valid address";
             return null;
         }
         string? canonical = null;

@@ -123,6 +123,33 @@ public sealed class SubscriberCsvTests
     }
 
     [Fact]
+    public async Task Import_FileSavedAsWindows1252_RefusedNamingTheLineAndNothingImported()
+    {
+        await using var app = await TestApp.BuildAsync();
+        // Excel on Windows saves "CSV" in Windows-1252: é is the single byte 0xE9, not UTF-8.
+        byte[] file = [.. "email,interests\r\nada@lab.example.org,diffusion\r\n"u8, .. "jos"u8, 0xE9, .. "@lab.example.org,caf"u8, 0xE9, .. "\r\n"u8];
+        using var reader = new StreamReader(new MemoryStream(file), SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
+
+        var error = await Assert.ThrowsAsync<CsvImportException>(() => app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(reader, Ct));
+
+        Assert.StartsWith("line 3 is not UTF-8", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CSV UTF-8", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    [Fact]
+    public async Task Import_AddressWithZeroWidthSpace_RowReportedNamingTheCharacter()
+    {
+        await using var app = await TestApp.BuildAsync();
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>()
+            .ImportAsync(new StringReader("email,interests\r\nada\u200B@lab.example.org,diffusion\r\n"), Ct);
+
+        Assert.Equal((0, 2), (result.Imported, result.Errors.Single().Line));
+        Assert.Contains("U+200B", result.Errors[0].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
         await using var app = await TestApp.BuildAsync();
