@@ -25,7 +25,8 @@ public sealed class CsvImportException(string message) : Exception(message);
 /// Sylvan.Data.Csv does the parsing and writing: RFC 4180 by default, allocation-light, and a DbDataReader both ways,
 /// so export streams straight from Npgsql's reader.
 /// A cell a spreadsheet would run as a formula (starting with = + - @, tab or CR: an interests line "-medical" is one)
-/// is exported behind a single quote, as OWASP advises; import removes that quote again, so a file round-trips.
+/// is exported behind a single quote, as OWASP advises; import removes that quote again, so a file round-trips. A cell
+/// starting with a quote gets one too, or the import would take its own away ('=x@... would come back as =x@...).
 /// </summary>
 public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 {
@@ -332,17 +333,17 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return false;
     }
 
-    /// <summary>Characters that make a spreadsheet read a cell as a formula.</summary>
-    private const string FormulaStarts = "=+-@\t\r";
+    /// <summary>Characters that make a spreadsheet read a cell as a formula, and the quote that neutralises them.</summary>
+    private const string QuotedStarts = "=+-@\t\r'";
 
-    /// <summary>SQL for a column's value with a quote before a formula's first character.</summary>
+    /// <summary>SQL for a column's value with a quote before a formula's first character or a quote.</summary>
     private static string Neutralised(string column) =>
-        $"case when left({column}, 1) = any (array['=', '+', '-', '@', E'\\t', E'\\r']) then '''' || {column} else {column} end";
+        $"case when left({column}, 1) = any (array['=', '+', '-', '@', E'\\t', E'\\r', '''']) then '''' || {column} else {column} end";
 
     private static string? Field(CsvDataReader csv, int column)
     {
         var value = column >= 0 && column < csv.RowFieldCount ? csv.GetString(column) : null;
-        return value is ['\'', var first, ..] && FormulaStarts.Contains(first, StringComparison.Ordinal) ? value[1..] : value;
+        return value is ['\'', var first, ..] && QuotedStarts.Contains(first, StringComparison.Ordinal) ? value[1..] : value;
     }
 
     private static int CountNewLines(ReadOnlySpan<char> raw) => raw.Count('\n') is var n && n > 0 ? n : 1;
