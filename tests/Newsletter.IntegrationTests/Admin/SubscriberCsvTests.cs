@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
 using Newsletter.Subscribers;
@@ -247,6 +248,26 @@ public sealed class SubscriberCsvTests
         Assert.Equal((2, 0), (imported.Created, imported.ErrorCount));
         const string rows = "select email, interests from subscribers order by email";
         Assert.Equal(await from.RowsAsync(rows), await to.RowsAsync(rows));
+    }
+
+    [Fact]
+    public async Task ExportOverHttp_UnknownStatus_400InsteadOfEveryone()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.AddSubscriberAsync("on@lab.example.org", "diffusion");
+        await app.AddSubscriberAsync("off@lab.example.org", "diffusion", SubscriberStatus.Unsubscribed);
+        using var api = AdminTestKit.ApiClient(app);
+        using var page = await AdminTestKit.SignedInClientAsync(app);
+
+        using var apiTypo = await api.GetAsync("admin/api/subscribers/export?status=actve", Ct);
+        using var pageTypo = await page.GetAsync("admin/subscribers/export.csv?status=actve", Ct);
+        var active = await api.GetStringAsync("admin/api/subscribers/export?status=active", Ct);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (apiTypo.StatusCode, pageTypo.StatusCode));
+        Assert.Contains("actve", await apiTypo.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Contains("actve", await pageTypo.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Contains("on@lab.example.org", active, StringComparison.Ordinal);
+        Assert.DoesNotContain("off@lab.example.org", active, StringComparison.Ordinal);
     }
 
     [Fact]
