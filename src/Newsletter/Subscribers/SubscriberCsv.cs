@@ -21,7 +21,8 @@ public sealed class CsvImportException(string message) : Exception(message);
 /// Subscribers as CSV (RFC 4180, UTF-8, header <c>email,interests[,status[,format[,frequency,weekday,time_zone,no_repeats]]]</c>),
 /// both ways, streaming. A column left out or a field left empty keeps an existing subscriber's value (a new one gets the default).
 /// Import validates each row as it reads, COPYs the good ones into a temporary table, then applies them in two
-/// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal.
+/// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal; a file
+/// that stops being CSV or UTF-8 part-way is refused whole, its one transaction rolled back.
 /// Sylvan.Data.Csv does the parsing and writing: RFC 4180 by default, allocation-light, and a DbDataReader both ways,
 /// so export streams straight from Npgsql's reader.
 /// A cell a spreadsheet would run as a formula (starting with = + - @, tab or CR: an interests line "-medical" is one)
@@ -78,8 +79,9 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 }
                 catch (CsvFormatException ex)
                 {
-                    Report(rowLine, null, $"the file stops being valid CSV here ({ex.Message}); the rows after it were not read");
-                    break;
+                    // Half a file is worse than none: the rows after this one were never read, so the admin fixes it and imports again.
+                    throw new CsvImportException(
+                        $"line {rowLine}: the file stops being valid CSV here ({ex.Message.TrimEnd('.')}); a quote inside a quoted field is written twice (\"\"). Nothing was imported.");
                 }
                 line += CountNewLines(csv.GetRawRecordSpan());
                 if (csv.GetRawRecordSpan().IndexOf('\uFFFD') is var undecoded and >= 0)

@@ -150,6 +150,23 @@ public sealed class SubscriberCsvTests
         Assert.Contains("U+200B", result.Errors[0].Reason, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Import_BrokenQuoteMidFile_RefusedNamingTheLineAndNothingImported(int brokenLine)
+    {
+        await using var app = await TestApp.BuildAsync();
+        List<string> lines = ["email,interests", "ada@lab.example.org,diffusion", "cy@lab.example.org,robotics"];
+        lines.Insert(brokenLine - 1, "bob@lab.example.org,\"vision\" transformers");
+
+        var error = await Assert.ThrowsAsync<CsvImportException>(() => app.Services.GetRequiredService<SubscriberCsv>()
+            .ImportAsync(new StringReader(string.Join("\r\n", lines) + "\r\n"), Ct));
+
+        Assert.StartsWith($"line {brokenLine}:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("nothing was imported", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
     [Fact]
     public async Task Import_WrongHeader_RefusedAndNothingImported()
     {
