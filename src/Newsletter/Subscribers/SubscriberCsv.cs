@@ -172,7 +172,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return new CsvImportResult(checked((int)created), checked((int)updated), errors, errorCount);
     }
 
-    /// <summary>Writes every subscriber (or those of one status), oldest first, in the import's own columns.</summary>
+    /// <summary>
+    /// Writes every subscriber (or those of one status), oldest first, in the import's own columns, after a byte-order
+    /// mark: without it Excel reads the file in the machine's code page and shows josé@ as josÃ©@.
+    /// </summary>
     public async Task ExportAsync(TextWriter text, SubscriberStatus? status, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
@@ -184,6 +187,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             """);
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? SubscriberStore.ToDb(s) : null));
         await using var reader = await command.ExecuteReaderAsync(ct);
+        await text.WriteAsync("\uFEFF".AsMemory(), ct);
         await using var csv = CsvDataWriter.Create(text, new CsvDataWriterOptions { NewLine = "\r\n", Delimiter = ',' });
         await csv.WriteAsync(reader, ct);
         await text.FlushAsync(ct);
@@ -215,7 +219,8 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         {
             throw new CsvImportException($"line 1: the header is not valid CSV ({ex.Message}).");
         }
-        var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim().ToLowerInvariant()).ToList();
+        // A byte-order mark still in the text (a StreamReader takes it away, a StringReader of an export does not) is no part of a name.
+        var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).TrimStart('\uFEFF').Trim().ToLowerInvariant()).ToList();
         if (names.Any(n => n.Contains('\uFFFD', StringComparison.Ordinal)))
         {
             await csv.DisposeAsync();

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
 using Newsletter.Subscribers;
@@ -197,7 +198,7 @@ public sealed class SubscriberCsvTests
         await app.Services.GetRequiredService<SubscriberCsv>().ExportAsync(text, null, Ct);
 
         Assert.Equal(
-            "email,interests,status,format,frequency,weekday,time_zone,no_repeats\r\n"
+            "\uFEFFemail,interests,status,format,frequency,weekday,time_zone,no_repeats\r\n"
             + "plain@lab.example.org,diffusion,active,html,daily,monday,,true\r\n"
             + "comma@lab.example.org,\"vision, language\",active,text,daily,monday,,true\r\n"
             + "quote@lab.example.org,\"\"\"low-rank\"\" adapters\",paused,html,daily,monday,,true\r\n"
@@ -285,6 +286,25 @@ public sealed class SubscriberCsvTests
         Assert.Contains("actve", await pageTypo.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Contains("on@lab.example.org", active, StringComparison.Ordinal);
         Assert.DoesNotContain("off@lab.example.org", active, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportOverHttp_NonAsciiAddress_Utf8WithByteOrderMarkForExcelAndImportedBack()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.AddSubscriberAsync("josé@lab.example.org", "café");
+        using var api = AdminTestKit.ApiClient(app);
+
+        var exported = await api.GetByteArrayAsync("admin/api/subscribers/export", Ct);
+        await app.ExecuteAsync("delete from subscribers");
+        using var withMark = await api.PostAsync("admin/api/subscribers/import", new ByteArrayContent(exported), Ct);
+        using var withoutMark = await api.PostAsync("admin/api/subscribers/import", new ByteArrayContent(exported[3..]), Ct);
+
+        // Without the mark Excel reads the file as the machine's code page: josÃ©@lab.example.org.
+        Assert.Equal([0xEF, 0xBB, 0xBF, .. "email,"u8], exported[..9]);
+        Assert.Contains("josé@lab.example.org,café", Encoding.UTF8.GetString(exported), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (withMark.StatusCode, withoutMark.StatusCode));
+        Assert.Equal(["josé@lab.example.org | café"], await app.RowsAsync("select email, interests from subscribers"));
     }
 
     [Fact]
