@@ -1,3 +1,4 @@
+using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Inbox;
 using Newsletter.Subscribers;
@@ -55,14 +56,9 @@ internal static class AdminApi
 
         api.MapGet("/subscribers", async (string? q, string? status, int? limit, int? offset, SubscriberStore store, CancellationToken ct) =>
         {
-            SubscriberStatus? filter = null;
-            if (!string.IsNullOrEmpty(status))
+            if (!TryParseStatusFilter(status, out var filter))
             {
-                if (!TryParse<SubscriberStatus>(status, out var s))
-                {
-                    return Results.Problem($"Unknown status '{status}'.", statusCode: 400);
-                }
-                filter = s;
+                return UnknownStatus(status);
             }
             var found = await store.SearchAsync(q, filter, Math.Clamp(limit ?? 100, 1, 5000), Math.Max(0, offset ?? 0), ct);
             return Results.Ok(found.Select(SubscriberDto.From));
@@ -117,9 +113,14 @@ internal static class AdminApi
         });
         api.MapGet("/subscribers/export", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
+            if (!TryParseStatusFilter(status, out var filter))
+            {
+                return UnknownStatus(status);
+            }
             http.Response.ContentType = "text/csv; charset=utf-8";
             await using var writer = new StreamWriter(http.Response.Body, SubscriberCsv.Utf8, leaveOpen: true);
-            await csv.ExportAsync(writer, TryParse<SubscriberStatus>(status, out var s) ? s : null, ct);
+            await csv.ExportAsync(writer, filter, ct);
+            return Results.Empty;
         });
 
         api.MapGet("/quarantine", async (int? limit, AdminQueries queries, CancellationToken ct) =>
@@ -146,12 +147,28 @@ internal static class AdminApi
         }
     }
 
-    internal static bool TryParse<T>(string? text, out T value) where T : struct, Enum =>
-        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !int.TryParse(text, out _);
+    /// <summary>A status filter from a query string: none when empty, false for a word that is no status's name.</summary>
+    internal static bool TryParseStatusFilter(string? status, out SubscriberStatus? filter)
+    {
+        filter = null;
+        if (string.IsNullOrEmpty(status))
+        {
+            return true;
+        }
+        if (!DbNames.TryParse<SubscriberStatus>(status, out var parsed))
+        {
+            return false;
+        }
+        filter = parsed;
+        return true;
+    }
+
+    internal static IResult UnknownStatus(string? status) => Results.Problem(
+        $"Unknown status '{status}'; one of {string.Join(", ", Enum.GetValues<SubscriberStatus>().Select(DbNames.ToDb))}.", statusCode: 400);
 
     private static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
     {
         value = fallback;
-        return string.IsNullOrWhiteSpace(text) || TryParse(text, out value);
+        return string.IsNullOrWhiteSpace(text) || DbNames.TryParse(text, out value);
     }
 }

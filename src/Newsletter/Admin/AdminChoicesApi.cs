@@ -1,3 +1,4 @@
+using Newsletter.Database;
 using Newsletter.Subscribers;
 
 namespace Newsletter.Admin;
@@ -49,6 +50,6 @@ internal static class AdminChoicesApi
     private static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
     {
         value = fallback;
-        return string.IsNullOrWhiteSpace(text) || AdminApi.TryParse(text, out value);
+        return string.IsNullOrWhiteSpace(text) || DbNames.TryParse(text, out value);
     }
 }

@@ -106,11 +106,15 @@ public static class AdminEndpoints
         });
         pages.MapGet("/subscribers/export.csv", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
-            SubscriberStatus? filter = Enum.TryParse<SubscriberStatus>(status, true, out var s) ? s : null;
+            if (!AdminApi.TryParseStatusFilter(status, out var filter))
+            {
+                return AdminApi.UnknownStatus(status);
+            }
             http.Response.ContentType = "text/csv; charset=utf-8";
             http.Response.Headers.ContentDisposition = "attachment; filename=\"subscribers.csv\"";
             await using var writer = new StreamWriter(http.Response.Body, SubscriberCsv.Utf8, leaveOpen: true);
             await csv.ExportAsync(writer, filter, ct);
+            return Results.Empty;
         });
         pages.MapGet("/subscribers/{id:long}/export.json", async (long id, AdminPersonalData data, CancellationToken ct) =>
             await data.ExportAsync(id, ct) is { } export

@@ -8,7 +8,14 @@ public static class DbNames
     public static T Parse<T>(string text) where T : struct, Enum =>
         TryParse<T>(text, out var value) ? value : throw new FormatException($"'{text}' is not a {typeof(T).Name}.");
 
-    /// <summary>A member by name only (numbers are not names); for values read from the database or typed by a person.</summary>
-    public static bool TryParse<T>(string? text, out T value) where T : struct, Enum =>
-        Enum.TryParse(text, ignoreCase: true, out value) && Enum.IsDefined(value) && !int.TryParse(text, out _);
+    /// <summary>
+    /// One member by its name, in any case; for values read from the database or typed by a person. Numbers and lists
+    /// ("active,paused", which <see cref="Enum.TryParse{TEnum}(string?, bool, out TEnum)"/> ORs into another member) are refused.
+    /// </summary>
+    public static bool TryParse<T>(string? text, out T value) where T : struct, Enum
+    {
+        var name = Enum.GetNames<T>().FirstOrDefault(n => n.Equals(text?.Trim(), StringComparison.OrdinalIgnoreCase));
+        value = name is null ? default : Enum.Parse<T>(name);
+        return name is not null;
+    }
 }

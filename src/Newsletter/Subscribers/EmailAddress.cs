@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using MimeKit;
 
 namespace Newsletter.Subscribers;
@@ -8,6 +10,11 @@ public static class EmailAddress
     public static string Normalize(string? input)
     {
         var trimmed = input?.Trim() ?? "";
+        if (HiddenCharacter(trimmed) is { } hidden)
+        {
+            throw new ArgumentException(
+                $"'{Shorten(trimmed)}' is not an email address: it holds an invisible or unreadable character (U+{hidden.Value:X4}).", nameof(input));
+        }
         if (trimmed.Length is 0 or > 254
             || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or ',' or ';' or '"')
             || !MailboxAddress.TryParse(trimmed, out var mailbox)
@@ -17,6 +24,22 @@ public static class EmailAddress
             throw new ArgumentException($"'{Shorten(trimmed)}' is not an email address.", nameof(input));
         }
         return trimmed;
+    }
+
+    /// <summary>
+    /// The first character a reader cannot see (a format character: zero-width space, byte-order mark, soft hyphen) or
+    /// that stands for bytes a decoder could not read (U+FFFD); null when there is none.
+    /// </summary>
+    public static Rune? HiddenCharacter(string? text)
+    {
+        foreach (var rune in (text ?? "").EnumerateRunes())
+        {
+            if (rune == Rune.ReplacementChar || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
+            {
+                return rune;
+            }
+        }
+        return null;
     }
 
     private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "…";

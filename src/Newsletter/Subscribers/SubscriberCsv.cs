@@ -1,4 +1,5 @@
 using System.Text;
+using Newsletter.Database;
 using Npgsql;
 using NpgsqlTypes;
 using Sylvan.Data.Csv;
@@ -13,18 +14,20 @@ public sealed record CsvImportResult(int Created, int Updated, IReadOnlyList<Csv
     public int Imported => Created + Updated;
 }
 
-/// <summary>The file itself is unusable (no header, wrong columns, broken quoting): nothing was imported.</summary>
+/// <summary>The file itself is unusable (no header, wrong columns, broken quoting, not UTF-8): nothing was imported.</summary>
 public sealed class CsvImportException(string message) : Exception(message);
 
 /// <summary>
 /// Subscribers as CSV (RFC 4180, UTF-8, header <c>email,interests[,status[,format[,frequency,weekday,time_zone,no_repeats]]]</c>),
 /// both ways, streaming. A column left out or a field left empty keeps an existing subscriber's value (a new one gets the default).
 /// Import validates each row as it reads, COPYs the good ones into a temporary table, then applies them in two
-/// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal.
+/// set-based statements: existing addresses are updated, new ones inserted. Bad rows are reported, never fatal; a file
+/// that stops being CSV or UTF-8 part-way is refused whole, its one transaction rolled back.
 /// Sylvan.Data.Csv does the parsing and writing: RFC 4180 by default, allocation-light, and a DbDataReader both ways,
 /// so export streams straight from Npgsql's reader.
 /// A cell a spreadsheet would run as a formula (starting with = + - @, tab or CR: an interests line "-medical" is one)
-/// is exported behind a single quote, as OWASP advises; import removes that quote again, so a file round-trips.
+/// is exported behind a single quote, as OWASP advises; import removes that quote again, so a file round-trips. A cell
+/// starting with a quote gets one too, or the import would take its own away ('=x@... would come back as =x@...).
 /// </summary>
 public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 {
@@ -48,7 +51,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var create = new NpgsqlCommand(
             """
-            create temp table subscriber_import (line int not null, email text not null, interests text not null, status text, format text,
+            create temp table subscriber_import (line int not null, email text not null, interests text, status text, format text,
                 frequency text, weekday smallint, time_zone text, no_repeats boolean) on commit drop
             """,
             connection, transaction))
@@ -76,10 +79,15 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 }
                 catch (CsvFormatException ex)
                 {
-                    Report(rowLine, null, $"the file stops being valid CSV here ({ex.Message}); the rows after it were not read");
-                    break;
+                    // Half a file is worse than none: the rows after this one were never read, so the admin fixes it and imports again.
+                    throw new CsvImportException(
+                        $"line {rowLine}: the file stops being valid CSV here ({ex.Message.TrimEnd('.')}); a quote inside a quoted field is written twice (\"\"). Nothing was imported.");
                 }
                 line += CountNewLines(csv.GetRawRecordSpan());
+                if (csv.GetRawRecordSpan().IndexOf('\uFFFD') is var undecoded and >= 0)
+                {
+                    throw NotUtf8(rowLine + csv.GetRawRecordSpan()[..undecoded].Count('\n'));
+                }
                 if (csv.RowFieldCount == 1 && csv.GetFieldSpan(0).IsWhiteSpace())
                 {
                     continue; // a blank line
@@ -106,7 +114,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 await writer.StartRowAsync(ct);
                 await writer.WriteAsync(rowLine, NpgsqlDbType.Integer, ct);
                 await writer.WriteAsync(row.Value.Email, NpgsqlDbType.Text, ct);
-                await writer.WriteAsync(row.Value.Interests, NpgsqlDbType.Text, ct);
+                await WriteNullableAsync(writer, row.Value.Interests, ct);
                 await WriteNullableAsync(writer, row.Value.Status, ct);
                 await WriteNullableAsync(writer, row.Value.Format, ct);
                 await WriteNullableAsync(writer, choices.Value.Frequency, ct);
@@ -130,7 +138,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         var update = new NpgsqlBatchCommand(
             """
             update subscribers s set
-                interests = r.interests,
+                interests = coalesce(r.interests, s.interests),
                 status = coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end),
                 format = coalesce(r.format, s.format),
                 frequency = coalesce(r.frequency, s.frequency),
@@ -148,7 +156,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         var insert = new NpgsqlBatchCommand(
             """
             insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at, frequency, weekday, time_zone, no_repeats)
-            select r.email, coalesce(r.status, 'active'), r.interests, coalesce(r.format, 'html'), @now,
+            select r.email, coalesce(r.status, 'active'), coalesce(r.interests, ''), coalesce(r.format, 'html'), @now,
                    case when coalesce(r.status, 'active') = 'active' then @now end, @now,
                    coalesce(r.frequency, 'daily'), coalesce(r.weekday, 1), nullif(r.time_zone, ''), coalesce(r.no_repeats, true)
             from subscriber_import_last r
@@ -164,7 +172,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return new CsvImportResult(checked((int)created), checked((int)updated), errors, errorCount);
     }
 
-    /// <summary>Writes every subscriber (or those of one status), oldest first, in the import's own columns.</summary>
+    /// <summary>
+    /// Writes every subscriber (or those of one status), oldest first, in the import's own columns, after a byte-order
+    /// mark: without it Excel reads the file in the machine's code page and shows josé@ as josÃ©@.
+    /// </summary>
     public async Task ExportAsync(TextWriter text, SubscriberStatus? status, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
@@ -176,6 +187,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             """);
         command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? SubscriberStore.ToDb(s) : null));
         await using var reader = await command.ExecuteReaderAsync(ct);
+        await text.WriteAsync("\uFEFF".AsMemory(), ct);
         await using var csv = CsvDataWriter.Create(text, new CsvDataWriterOptions { NewLine = "\r\n", Delimiter = ',' });
         await csv.WriteAsync(reader, ct);
         await text.FlushAsync(ct);
@@ -183,18 +195,37 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 
     public static UTF8Encoding Utf8 { get; } = new(encoderShouldEmitUTF8Identifier: false);
 
+    /// <summary>
+    /// RFC 4180 has no comments, and an address may start with '#'. Sylvan cannot turn them off, only move them: to NUL,
+    /// which no line of text starts with, and if one does, the file is refused rather than a row dropped unseen.
+    /// </summary>
+    private static readonly CsvDataReaderOptions ReaderOptions = new()
+    {
+        HasHeaders = true,
+        Delimiter = ',',
+        Quote = '"',
+        Comment = '\0',
+        CommentHandler = (Action<string>)(_ => throw new CsvImportException("a line starts with a NUL character: this is not a text file; save it as CSV UTF-8.")),
+    };
+
     private static async Task<CsvDataReader> OpenAsync(TextReader text, CancellationToken ct)
     {
         CsvDataReader csv;
         try
         {
-            csv = await CsvDataReader.CreateAsync(text, new CsvDataReaderOptions { HasHeaders = true, Delimiter = ',', Quote = '"' }, ct);
+            csv = await CsvDataReader.CreateAsync(text, ReaderOptions, ct);
         }
         catch (CsvFormatException ex)
         {
             throw new CsvImportException($"line 1: the header is not valid CSV ({ex.Message}).");
         }
-        var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).Trim().ToLowerInvariant()).ToList();
+        // A byte-order mark still in the text (a StreamReader takes it away, a StringReader of an export does not) is no part of a name.
+        var names = Enumerable.Range(0, csv.FieldCount).Select(i => csv.GetName(i).TrimStart('\uFEFF').Trim().ToLowerInvariant()).ToList();
+        if (names.Any(n => n.Contains('\uFFFD', StringComparison.Ordinal)))
+        {
+            await csv.DisposeAsync();
+            throw NotUtf8(1);
+        }
         if (names.Count < 2 || names.Count > Columns.Length || !names.SequenceEqual(Columns.Take(names.Count)))
         {
             await csv.DisposeAsync();
@@ -204,7 +235,11 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return csv;
     }
 
-    private static (string Email, string Interests, string? Status, string? Format)? Validate(
+    /// <summary>The reader decodes with replacement, so U+FFFD marks bytes that were not UTF-8 (Windows-1252 from Excel, mostly).</summary>
+    private static CsvImportException NotUtf8(int line) =>
+        new($"line {line} is not UTF-8: save the file as \"CSV UTF-8\" (Excel: Save As, CSV UTF-8) and import it again; nothing was imported.");
+
+    private static (string Email, string? Interests, string? Status, string? Format)? Validate(
         string? email, string? interests, string? status, string? format, out string? reason)
     {
         reason = null;
@@ -215,13 +250,18 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         }
         catch (ArgumentException)
         {
-            reason = string.IsNullOrWhiteSpace(email) ? "the email is empty" : "the email is not a valid address";
+            reason = string.IsNullOrWhiteSpace(email) ? "the email is empty"
+                : EmailAddress.HiddenCharacter(email) is { } hidden ? $"the email holds an invisible character (U+{hidden.Value:X4})"
+                : "the email is not a valid address";
             return null;
         }
-        string canonical;
+        string? canonical = null;
         try
         {
-            canonical = InterestQuery.Parse(interests).ToString();
+            if (!string.IsNullOrWhiteSpace(interests))
+            {
+                canonical = InterestQuery.Parse(interests).ToString();
+            }
         }
         catch (InterestSyntaxException ex)
         {
@@ -281,8 +321,8 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
     }
 
     /// <summary>
-    /// An optional column holding one of <typeparamref name="T"/>'s names (any case; numbers are refused): true with
-    /// null for an empty field, false with <paramref name="reason"/> for anything else.
+    /// An optional column holding one of <typeparamref name="T"/>'s names (any case; numbers and lists are refused): true
+    /// with null for an empty field, false with <paramref name="reason"/> for anything else.
     /// </summary>
     private static bool TryParseName<T>(string? field, string column, string expected, out T? value, ref string? reason) where T : struct, Enum
     {
@@ -291,7 +331,7 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         {
             return true;
         }
-        if (Enum.TryParse<T>(field.Trim(), ignoreCase: true, out var parsed) && !int.TryParse(field, out _))
+        if (DbNames.TryParse<T>(field, out var parsed))
         {
             value = parsed;
             return true;
@@ -300,17 +340,17 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         return false;
     }
 
-    /// <summary>Characters that make a spreadsheet read a cell as a formula.</summary>
-    private const string FormulaStarts = "=+-@\t\r";
+    /// <summary>Characters that make a spreadsheet read a cell as a formula, and the quote that neutralises them.</summary>
+    private const string QuotedStarts = "=+-@\t\r'";
 
-    /// <summary>SQL for a column's value with a quote before a formula's first character.</summary>
+    /// <summary>SQL for a column's value with a quote before a formula's first character or a quote.</summary>
     private static string Neutralised(string column) =>
-        $"case when left({column}, 1) = any (array['=', '+', '-', '@', E'\\t', E'\\r']) then '''' || {column} else {column} end";
+        $"case when left({column}, 1) = any (array['=', '+', '-', '@', E'\\t', E'\\r', '''']) then '''' || {column} else {column} end";
 
     private static string? Field(CsvDataReader csv, int column)
     {
         var value = column >= 0 && column < csv.RowFieldCount ? csv.GetString(column) : null;
-        return value is ['\'', var first, ..] && FormulaStarts.Contains(first, StringComparison.Ordinal) ? value[1..] : value;
+        return value is ['\'', var first, ..] && QuotedStarts.Contains(first, StringComparison.Ordinal) ? value[1..] : value;
     }
 
     private static int CountNewLines(ReadOnlySpan<char> raw) => raw.Count('\n') is var n && n > 0 ? n : 1;

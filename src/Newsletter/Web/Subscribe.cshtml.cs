@@ -45,7 +45,9 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
         }
         catch (ArgumentException)
         {
-            EmailError = "Enter an email address like name@example.org.";
+            EmailError = EmailAddress.HiddenCharacter(Email) is { } hidden
+                ? $"The address holds an invisible character (U+{hidden.Value:X4}), often copied along with it: type the address instead of pasting it."
+                : "Enter an email address like name@example.org.";
         }
 
         Preview = await preview.PreviewAsync(Interests, ct);

@@ -33,7 +33,7 @@ public sealed class ReaderChoicesCsvTests
         var weeklyChoices = await targetStore.GetChoicesAsync((await targetStore.FindByEmailAsync("weekly@lab.example.org", Ct))!.Id, Ct);
         var dailyChoices = await targetStore.GetChoicesAsync((await targetStore.FindByEmailAsync("daily@lab.example.org", Ct))!.Id, Ct);
 
-        Assert.StartsWith("email,interests,status,format,frequency,weekday,time_zone,no_repeats\r\n", csv, StringComparison.Ordinal);
+        Assert.StartsWith("\uFEFFemail,interests,status,format,frequency,weekday,time_zone,no_repeats\r\n", csv, StringComparison.Ordinal);
         Assert.Contains("weekly@lab.example.org,diffusion -medical,active,html,weekly,friday,America/New_York,false", csv, StringComparison.Ordinal);
         Assert.Equal(2, imported.Created);
         Assert.Empty(imported.Errors);
