@@ -145,7 +145,9 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                 weekday = coalesce(r.weekday, s.weekday),
                 time_zone = case when r.time_zone = '' then null else coalesce(r.time_zone, s.time_zone) end,
                 no_repeats = coalesce(r.no_repeats, s.no_repeats),
-                weekly_since = case when s.frequency <> 'weekly' and r.frequency = 'weekly' then @now else s.weekly_since end,
+                weekly_since = case when s.frequency <> 'weekly' and r.frequency = 'weekly' and s.weekly_until is null then @now else s.weekly_since end,
+                weekly_until = case when s.frequency = 'weekly' and r.frequency <> 'weekly' then @now
+                                    when r.frequency = 'weekly' then null else s.weekly_until end,
                 confirmed_at = case when coalesce(r.status, case when s.status = 'pending' then 'active' else s.status end) = 'active'
                                then coalesce(s.confirmed_at, @now) else s.confirmed_at end,
                 updated_at = @now

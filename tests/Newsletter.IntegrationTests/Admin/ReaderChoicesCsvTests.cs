@@ -51,6 +51,9 @@ public sealed class ReaderChoicesCsvTests
         var existing = await app.AddSubscriberAsync("kept@lab.example.org", "robotics");
         await store.UpdateChoicesAsync(existing.Id, ReaderChoices.Default with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Sunday }, Ct);
         var turned = await app.AddSubscriberAsync("turned@lab.example.org", "robotics");
+        var back = await app.AddSubscriberAsync("back@lab.example.org", "robotics");
+        await store.UpdateChoicesAsync(back.Id, ReaderChoices.Default with { Frequency = DigestFrequency.Weekly }, Ct);
+        const string TurnedDailyAt = "select coalesce(weekly_until::text, 'never') from subscribers where id = @id";
         const string ChangedAt = "select coalesce(weekly_since::text, 'never') from subscribers where id = @id";
         var keptChangedAt = await app.ScalarAsync<string>(ChangedAt, ("id", existing.Id));
         var csv = string.Join("\r\n",
@@ -62,6 +65,7 @@ public sealed class ReaderChoicesCsvTests
             "zone@lab.example.org,diffusion,,,weekly,monday,Mars/Olympus,",          // 6
             "flag@lab.example.org,diffusion,,,,,,maybe",                             // 7
             "turned@lab.example.org,robotics,,,weekly,friday,,",                     // 8: a daily reader turned weekly
+            "back@lab.example.org,robotics,,,daily,,,",                              // 9: a weekly reader turned daily
             "");
 
         var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
@@ -78,5 +82,8 @@ public sealed class ReaderChoicesCsvTests
         // Their first week starts when they turned weekly (WeeklyDigestJob); blank choices change nothing.
         Assert.NotEqual("never", await app.ScalarAsync<string>(ChangedAt, ("id", turned.Id)));
         Assert.Equal(keptChangedAt, await app.ScalarAsync<string>(ChangedAt, ("id", existing.Id)));
+        // The days since their last weekly digest come once, from the weekly job's next run.
+        Assert.NotEqual("never", await app.ScalarAsync<string>(TurnedDailyAt, ("id", back.Id)));
+        Assert.Equal("never", await app.ScalarAsync<string>(TurnedDailyAt, ("id", existing.Id)));
     }
 }
