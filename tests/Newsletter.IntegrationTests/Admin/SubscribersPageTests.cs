@@ -26,4 +26,24 @@ public sealed class SubscribersPageTests
         Assert.DoesNotContain("<option value=\"html\" selected=\"selected\">", page, StringComparison.Ordinal);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
     }
+
+    [Theory]
+    [InlineData("actve")]
+    [InlineData("active,paused")]
+    [InlineData("1")]
+    public async Task Search_StatusThatIsNoStatus_400NamingItInsteadOfAnotherList(string status)
+    {
+        // A misspelt filter listed every subscriber, and a list of two or a number listed another status's.
+        await using var app = await TestApp.StartAsync();
+        await app.AddSubscriberAsync("unsubscribed@lab.example.org", status: Newsletter.Subscribers.SubscriberStatus.Unsubscribed);
+        await app.AddSubscriberAsync("active@lab.example.org");
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+
+        using var response = await client.GetAsync($"admin/subscribers?status={Uri.EscapeDataString(status)}", Ct);
+        var page = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(status, page, StringComparison.Ordinal);
+        Assert.DoesNotContain("@lab.example.org", page, StringComparison.Ordinal);
+    }
 }

@@ -9,7 +9,12 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
     public string? Q { get; set; }
 
     [BindProperty(SupportsGet = true)]
-    public SubscriberStatus? Status { get; set; }
+    public string? Status { get; set; }
+
+    /// <summary>The status searched for; none when <see cref="Status"/> is empty.</summary>
+    public SubscriberStatus? StatusFilter { get; private set; }
+
+    public string? SearchError { get; private set; }
 
     [BindProperty(SupportsGet = true)]
     public int? Offset { get; set; }
@@ -25,8 +30,20 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
     public string? ImportError { get; private set; }
     public CsvImportResult? Imported { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) =>
-        (Found, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => store.SearchAsync(Q, Status, limit, offset, ct));
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    {
+        if (!AdminApi.TryParseStatusFilter(Status, out var filter))
+        {
+            // A word that is no status would otherwise list everyone (or, as a number or a list, another status).
+            SearchError = $"'{Status}' is not a status: {string.Join(", ", Enum.GetValues<SubscriberStatus>().Select(SubscriberStore.ToDb))}.";
+            Paging = new ListPage(0, PageSize, 0, HasNext: false);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+        StatusFilter = filter;
+        (Found, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => store.SearchAsync(Q, filter, limit, offset, ct));
+        return Page();
+    }
 
     public async Task<IActionResult> OnPostAddAsync(string? email, string? interests, DigestFormat format, CancellationToken ct)
     {
