@@ -16,6 +16,25 @@ public static class Verbs
     }
 
     /// <summary>
+    /// An option naming one member of <typeparamref name="T"/>, in any case (<see cref="DbNames.TryParse{T}"/>); a number or a
+    /// list, which System.CommandLine's own enum parsing takes ("active,paused" is another member), is a parse error.
+    /// </summary>
+    public static Option<T?> OneOf<T>(string name, string description) where T : struct, Enum => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var word = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Join(' ', result.Tokens.Select(t => t.Value));
+            if (DbNames.TryParse<T>(word, out var value))
+            {
+                return value;
+            }
+            result.AddError($"{name}: '{word}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+            return null;
+        },
+    };
+
+    /// <summary>
     /// An action that runs <paramref name="action"/> on the file <paramref name="file"/> names, or, when there is no such
     /// file, says so as <c>newsletter VERB: PATH: no such file</c> and exits with 2.
     /// </summary>

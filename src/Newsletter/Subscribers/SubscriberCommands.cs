@@ -21,9 +21,9 @@ public static class SubscriberCommands
     {
         var email = new Argument<string>("email") { Description = "The address." };
         var interests = new Option<string>("--interests") { Description = "Keywords in web-search syntax, e.g. 'diffusion \"low-rank\" -medical'." };
-        var format = new Option<DigestFormat>("--format") { Description = "html or text.", DefaultValueFactory = _ => DigestFormat.Html };
-        var frequency = new Option<DigestFrequency?>("--frequency") { Description = "daily or weekly (default: daily, or what they had)." };
-        var weekday = new Option<DayOfWeek?>("--weekday") { Description = "The day weekly digests go out, e.g. monday." };
+        var format = Verbs.OneOf<DigestFormat>("--format", "html (the default) or text.");
+        var frequency = Verbs.OneOf<DigestFrequency>("--frequency", "daily or weekly (default: daily, or what they had).");
+        var weekday = Verbs.OneOf<DayOfWeek>("--weekday", "The day weekly digests go out, e.g. monday.");
         var timeZone = new Option<string>("--time-zone") { Description = "The reader's time zone for weekly digests, e.g. Europe/Berlin; 'server' for the server's." };
         var noRepeats = new Option<bool?>("--no-repeats") { Description = "true: leave out papers already sent when they trend again (the default); false: send them again." };
         var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there.")
@@ -37,7 +37,7 @@ public static class SubscriberCommands
             {
                 var store = services.GetRequiredService<SubscriberStore>();
                 var zone = result.GetValue(timeZone) is { } typedZone ? typedZone.Trim() is "server" or "" ? "" : ReaderChoices.CheckTimeZone(typedZone) : null;
-                var (subscriber, created) = await store.UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
+                var (subscriber, created) = await store.UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format) ?? DigestFormat.Html, ct);
                 var current = await store.GetChoicesAsync(subscriber.Id, ct);
                 var choices = current with
                 {
@@ -102,7 +102,7 @@ public static class SubscriberCommands
     private static Command Export()
     {
         var output = new Option<FileInfo>("--out") { Description = "Write here instead of standard output." };
-        var status = new Option<SubscriberStatus?>("--status") { Description = "Only subscribers with this status." };
+        var status = Verbs.OneOf<SubscriberStatus>("--status", "Only subscribers with this status.");
         var command = new Command("export", "Write every subscriber as CSV (the import's format).") { output, status };
         command.SetAction((result, ct) => RunAsync(async services =>
         {
@@ -124,7 +124,7 @@ public static class SubscriberCommands
 
     private static Command List()
     {
-        var status = new Option<SubscriberStatus?>("--status") { Description = "Only subscribers with this status." };
+        var status = Verbs.OneOf<SubscriberStatus>("--status", "Only subscribers with this status.");
         var search = new Option<string>("--search") { Description = "Only addresses or interests containing this text." };
         var command = new Command("list", "Print subscribers, newest first, one per line.") { status, search };
         command.SetAction((result, ct) => RunAsync(async services =>
