@@ -45,11 +45,11 @@ public static class NewsletterServer
     /// <summary>The root command: with no verb it serves (<c>--role all|web|worker</c>); the verbs are added to it.</summary>
     public static RootCommand Command()
     {
-        var role = new Option<ProcessRole>("--role") { Description = "What this process runs: all, web or worker.", DefaultValueFactory = _ => ProcessRole.All };
+        var role = Verbs.OneOf<ProcessRole>("--role", "What this process runs: all (the default), web or worker.");
         var root = new RootCommand("Newsletter: personal research digests from a trending-papers email.") { role };
         // ASP.NET Core's own switches (--urls, --environment, ...) pass through to the web host.
         root.TreatUnmatchedTokensAsErrors = false;
-        root.SetAction((result, ct) => RunAsync(result.UnmatchedTokens.ToArray(), result.GetValue(role), ct));
+        root.SetAction((result, ct) => RunAsync(result.UnmatchedTokens.ToArray(), result.GetValue(role) ?? ProcessRole.All, ct));
         return root;
     }
 
