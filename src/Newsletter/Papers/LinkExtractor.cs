@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Newsletter.Papers;
@@ -45,7 +46,10 @@ public static partial class LinkExtractor
         }
 
         var url = Trim(TrackingLinks.Unwrap(Trim(candidate)));
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)
+        // A link is one unbroken line of visible characters: a line break in an href wrote lines of its own into the text
+        // part, and a bidi control made ".../gpj.exe" show as ".../exe.jpg".
+        if (url.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format)
+            || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
             || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || string.IsNullOrEmpty(uri.Host)
             || links.Contains(url, StringComparer.Ordinal))

@@ -20,6 +20,26 @@ public sealed class LinkExtractorTests
     }
 
     [Theory]
+    [InlineData("https://github.com/a/b\n-- \nUnsubscribe: https://evil.example/u")]
+    [InlineData("https://github.com/a/b\r\nUnsubscribe: https://evil.example/u")]
+    [InlineData("https://github.com/a/b\tc")]
+    [InlineData("https://github.com/a/b c")]
+    [InlineData("https://github.com/a/\u0000b")]
+    [InlineData("https://github.com/a/\u0085b")]
+    [InlineData("https://github.com/a/\u2028b")]
+    [InlineData("https://github.com/e/\u202Egpj.exe")]
+    [InlineData("https://github.com/e/\u200Bb")]
+    public void AddLink_AnHrefWithLineBreaksControlsOrBidiCharacters_Refused(string href)
+    {
+        // An href from the listing's HTML reached the text part as it was: a line break wrote fake lines under "Code:",
+        // a right-to-left override showed ".../exe.jpg" for ".../gpj.exe".
+        var links = new List<string>();
+
+        Assert.False(LinkExtractor.AddLink(links, href));
+        Assert.Empty(links);
+    }
+
+    [Theory]
     [InlineData(")", "https://a.example/x")]
     [InlineData("]", "https://a.example/x")]
     [InlineData("}.", "https://a.example/x")]
