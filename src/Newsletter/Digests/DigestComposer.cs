@@ -25,7 +25,7 @@ public sealed class DigestComposer
 
     private static readonly string[] SignedHeaders =
     [
-        "From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id",
+        "From", "To", "Subject", "Date", "Message-ID", "Reply-To", "List-Unsubscribe", "List-Unsubscribe-Post", "List-Id",
         "MIME-Version", "Content-Type",
     ];
 
