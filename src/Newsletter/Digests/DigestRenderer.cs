@@ -188,6 +188,12 @@ public sealed class DigestRenderer : IDisposable
 
     private const long FooterCacheBytes = 4 * 1024 * 1024;
 
+    /// <summary>The most one paper's block may take of a mail (a quarter); a bigger one is shown shortened.</summary>
+    internal const int MaxBlockBytes = BodyBudget / 4;
+
+    /// <summary>Code links a shortened paper keeps.</summary>
+    private const int ShortenedLinks = 5;
+
     private readonly EmailTemplates _templates;
     private readonly Lazy<Task> _compiled;
     private readonly MemoryCache _blocks;
@@ -273,10 +279,12 @@ public sealed class DigestRenderer : IDisposable
             return cached!;
         }
 
-        var view = new DigestPaperView(paper);
-        var block = new PaperBlock(
-            await _templates.RenderAsync(PaperHtmlKey, view, EncodedPart.Encode).ConfigureAwait(false),
-            await _templates.RenderAsync(PaperTextKey, view, EncodedPart.Encode).ConfigureAwait(false));
+        var block = await RenderBlockAsync(paper).ConfigureAwait(false);
+        for (var keep = paper.Abstract.Length / 2; block.Html.WireLength + block.Text.WireLength > MaxBlockBytes && keep > 0; keep /= 2)
+        {
+            // One paper that no mail could hold would leave every paper out: it is shown shortened, whole in the web copy.
+            block = await RenderBlockAsync(Shortened(paper, keep)).ConfigureAwait(false);
+        }
         if (paper.BlockKey is not null)
         {
             using var entry = _blocks.CreateEntry(paper.BlockKey);
@@ -284,6 +292,30 @@ public sealed class DigestRenderer : IDisposable
             entry.Size = block.Html.Length + block.Text.Length + (paper.BlockKey.Length * 2) + 200;
         }
         return block;
+    }
+
+    private async Task<PaperBlock> RenderBlockAsync(DigestPaper paper)
+    {
+        var view = new DigestPaperView(paper);
+        return new PaperBlock(
+            await _templates.RenderAsync(PaperHtmlKey, view, EncodedPart.Encode).ConfigureAwait(false),
+            await _templates.RenderAsync(PaperTextKey, view, EncodedPart.Encode).ConfigureAwait(false));
+    }
+
+    /// <summary>The paper with the first <paramref name="keep"/> characters of its abstract and its first few links.</summary>
+    private static DigestPaper Shortened(DigestPaper paper, int keep)
+    {
+        if (char.IsHighSurrogate(paper.Abstract[keep - 1]))
+        {
+            keep--;
+        }
+        return paper with
+        {
+            Abstract = paper.Abstract[..keep].TrimEnd() + " …",
+            CodeLinks = [.. paper.CodeLinks.Take(ShortenedLinks)],
+            TitleHighlights = paper.TitleHighlights,
+            AbstractHighlights = [.. paper.AbstractHighlights.Where(h => h.Start + h.Length <= keep)],
+        };
     }
 
     /// <summary>The reader's own lines under a paper (its reason and vote links): rendered once per reason, filled per digest.</summary>

@@ -73,6 +73,30 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RenderAsync_TopPaperTooBigForAnyMail_ShownShortenedWithTheOthers()
+    {
+        // 10,000 Greek letters (the parser's limit) are about 80 KB as HTML character references and more again as
+        // quoted-printable: the top paper alone was over the budget, so the mail held no paper at all.
+        var greek = string.Concat(Enumerable.Range(0, 10_000).Select(i => (char)('α' + (i % 24))));
+        var links = Enumerable.Range(0, 50).Select(i => $"https://github.com/lab/{new string('x', 150)}{i}").ToList();
+        var huge = DigestSamples.Paper(1, "A paper in Greek", greek) with { CodeLinks = links };
+        var papers = new[] { huge, DigestSamples.Paper(2, "Second paper", "Short."), DigestSamples.Paper(3, "Third paper", "Short too.") };
+
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(papers), TestContext.Current.CancellationToken);
+        var message = DigestSamples.Composer().Compose(DigestSamples.Envelope(), rendered);
+        using var wire = new MemoryStream();
+        message.WriteTo(wire, TestContext.Current.CancellationToken);
+
+        Assert.Equal(3, rendered.PapersShown);
+        Assert.True(wire.Length < DigestRenderer.MaxMessageBytes, $"message is {wire.Length} bytes");
+        var document = new HtmlParser().ParseDocument(rendered.Html);
+        Assert.Equal(["A paper in Greek", "Second paper", "Third paper"], document.QuerySelectorAll("h2 a").Select(a => a.TextContent));
+        Assert.Contains(greek[..500], document.Body!.TextContent, StringComparison.Ordinal);
+        Assert.DoesNotContain(greek, document.Body.TextContent, StringComparison.Ordinal);
+        Assert.Contains("…", rendered.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RenderAsync_FewPapers_AllShownWithoutMoreLineAndWithFooterLinks()
     {
         var papers = DigestSamples.SamplePapers().Take(3).ToList();
