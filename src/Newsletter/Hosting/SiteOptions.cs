@@ -26,12 +26,13 @@ public sealed class SiteOptions : IValidatableObject
         }
 
         // Every personal link and feed address is this text and a path: it must parse, and nothing may follow the path.
-        if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")
+        // https, as List-Unsubscribe links must be (RFC 8058); plain http only for a site on this machine (the development run).
+        if (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var url) || !(url.Scheme == "https" || (url.Scheme == "http" && url.IsLoopback))
             || url.Host.Length == 0 || url.Query.Length > 0 || url.Fragment.Length > 0 || url.UserInfo.Length > 0
             || PublicBaseUrl.Contains('#', StringComparison.Ordinal) || PublicBaseUrl.Contains('?', StringComparison.Ordinal))
         {
             yield return new ValidationResult(
-                $"Newsletter:PublicBaseUrl ({PublicBaseUrl}) must be an absolute http(s) address with a host and no query, fragment or user name, e.g. https://papers.example.org",
+                $"Newsletter:PublicBaseUrl ({PublicBaseUrl}) must be an absolute https address (http only for localhost) with a host and no query, fragment or user name, e.g. https://papers.example.org",
                 [nameof(PublicBaseUrl)]);
         }
     }
