@@ -4,7 +4,7 @@ namespace Newsletter.Hosting;
 
 /// <summary>
 /// The numbers an operator watches, as System.Diagnostics.Metrics instruments on the meter "Newsletter": read them
-/// with `dotnet-counters monitor -n newsletter --counters Newsletter` or any OpenTelemetry collector.
+/// with `dotnet-counters monitor -p PID --counters Newsletter` (no OpenTelemetry exporter is included).
 /// </summary>
 public sealed class NewsletterMetrics : IDisposable
 {
