@@ -574,11 +574,10 @@ internal static partial class ListingReader
                 LinkExtractor.AddLink(links, link);
             }
 
+            // Only the paper's own links and title name it: an id in the abstract may be a paper it cites.
             var arxivId = LinkExtractor.FindArxivId(string.Join(' ', Title.Hrefs.Select(TrackingLinks.Unwrap)))
                 ?? LinkExtractor.FindArxivId(string.Join(' ', Urls))
-                ?? LinkExtractor.FindArxivId(Title.Text)
-                ?? LinkExtractor.FindArxivId(string.Join(' ', links))
-                ?? LinkExtractor.FindArxivId(text);
+                ?? LinkExtractor.FindArxivId(Title.Text);
             return new ParsedPaper(Title.Text, text, arxivId, links);
         }
 

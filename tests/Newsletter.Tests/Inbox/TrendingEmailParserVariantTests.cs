@@ -306,7 +306,9 @@ public sealed class TrendingEmailParserVariantTests
         message.Body = new TextPart("html") { Text = html };
         var fromHtml = Listings.Parse(Listings.RoundTrip(message));
 
-        Assert.Equal(["2407.08296", "2401.00001"], plain.Papers.Select(p => p.ArxivId));
+        // An id in the abstract's prose may be a paper it cites ("we extend arXiv:..."): taken as this paper's, it made the
+        // new paper the cited one, which replaced it in the issue. Only the paper's own links and title name it.
+        Assert.Equal([null, "2401.00001"], plain.Papers.Select(p => p.ArxivId));
         Assert.Equal("https://arxiv.org/pdf/2401.00001v2", plain.Papers[1].Links[^1]);
         Assert.Equal("2312.12345", Assert.Single(fromHtml.Papers).ArxivId);
     }
