@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -29,7 +30,7 @@ public sealed class PaperStore(NpgsqlDataSource db)
             returning id
             """, connection, transaction);
         insertIssue.Parameters.Add(new NpgsqlParameter("date", NpgsqlDbType.Date) { Value = (object?)listing.IssueDate ?? DBNull.Value });
-        insertIssue.Parameters.AddWithValue("subject", listing.Subject ?? "");
+        insertIssue.Parameters.AddWithValue("subject", IssueSubject(listing));
         insertIssue.Parameters.AddWithValue("inbound", inboundMessageId);
         insertIssue.Parameters.AddWithValue("count", papers.Count);
         insertIssue.Parameters.AddWithValue("now", now);
@@ -127,6 +128,19 @@ public sealed class PaperStore(NpgsqlDataSource db)
         members.Parameters.AddWithValue("papers", paperIds.ToArray());
         await members.ExecuteNonQueryAsync(ct);
         return issueId;
+    }
+
+    /// <summary>The listing's subject, or, for a listing without one, "Trending papers" and its date: digests and pages show it as their title.</summary>
+    public static string IssueSubject(ParsedListing listing)
+    {
+        ArgumentNullException.ThrowIfNull(listing);
+        if (!string.IsNullOrWhiteSpace(listing.Subject))
+        {
+            return listing.Subject;
+        }
+        return listing.IssueDate is { } date
+            ? string.Create(CultureInfo.InvariantCulture, $"Trending papers of {date:d MMMM yyyy}")
+            : "Trending papers";
     }
 
     /// <summary>arXiv id when known, else the folded title: what makes two listings' papers the same paper.</summary>
