@@ -104,6 +104,20 @@ public sealed class BounceStore(
     public Task<IReadOnlyList<BounceRow>> ForIssueAsync(long issueId, int limit, CancellationToken ct) =>
         ListAsync("b.issue_id = @id", issueId, limit, ct);
 
+    /// <summary>How many of an issue's bounces were permanent and how many temporary, all of them (a list stops at its limit).</summary>
+    public async Task<(long Permanent, long Transient)> CountForIssueAsync(long issueId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select count(*) filter (where kind = 'permanent'), count(*) filter (where kind = 'transient')
+            from bounces where issue_id = @id
+            """);
+        command.Parameters.AddWithValue("id", issueId);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
     private async Task<(BouncedDelivery Delivery, string MatchedBy)?> MatchAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, DeliveryReport report, CancellationToken ct)
     {

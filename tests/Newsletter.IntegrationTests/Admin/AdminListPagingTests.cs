@@ -109,6 +109,30 @@ public sealed partial class AdminListPagingTests
         Assert.Null(LinkOrNull(second, "next"));
     }
 
+    [Fact]
+    public async Task IssuePage_501Bounces_CountsAllOfThemAndSaysOnlyTheLatestAreListed()
+    {
+        // The counts were taken from the listed 500, so the 501st bounce was in no number on the page.
+        await using var app = await TestApp.StartAsync();
+        await FannedOutGeneration.CreateAsync(app, subscribers: 501);
+        await app.ExecuteAsync(
+            """
+            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
+            values ('report@test', '\x02', 'cli', 1, '\x01', @at, 'report');
+            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, matched_by, received_at)
+            select m.id, d.id, d.subscriber_id, d.issue_id, case when d.id % 3 = 0 then 'transient' else 'permanent' end, '5.1.1',
+                   'return_path', @at + d.id * interval '1 second'
+            from deliveries d cross join (select id from inbound_messages where message_id = 'report@test') m;
+            """, ("at", At));
+        var permanent = await app.ScalarAsync<long>("select count(*) from bounces where kind = 'permanent'");
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var page = WebUtility.HtmlDecode(await admin.GetStringAsync("admin/issues/1", Ct));
+
+        Assert.Contains($"{permanent} permanent, {501 - permanent} temporary", page, StringComparison.Ordinal);
+        Assert.Contains("the latest 500 are listed", page, StringComparison.Ordinal);
+    }
+
     private static string Link(string page, string rel) => LinkOrNull(page, rel) ?? throw new InvalidOperationException($"no rel=\"{rel}\" link on the page");
 
     /// <summary>The href of the page's link with this rel ("next", "prev"), decoded and relative to the site.</summary>

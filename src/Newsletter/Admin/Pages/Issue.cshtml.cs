@@ -13,6 +13,10 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
     public ListPage DeliveriesPaging { get; private set; } = null!;
     public IReadOnlyList<GenerationProgress> Generations { get; private set; } = [];
     public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
+    public (long Permanent, long Transient) BounceCounts { get; private set; }
+
+    /// <summary>Bounces listed on the page, the latest first; the counts cover all of them.</summary>
+    public const int BouncesListed = 500;
 
     [BindProperty(SupportsGet = true)]
     public string? Status { get; set; }
@@ -37,7 +41,8 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
         Issue = issue;
         Papers = await papers.GetIssuePapersAsync(id, ct);
         Generations = await resender.ProgressAsync(id, null, ct);
-        Bounces = await bounces.ForIssueAsync(id, 500, ct);
+        Bounces = await bounces.ForIssueAsync(id, BouncesListed, ct);
+        BounceCounts = await bounces.CountForIssueAsync(id, ct);
         var status = AdminQueries.DeliveryStatuses.Contains(Status) ? Status : null;
         (Deliveries, DeliveriesPaging) = await ListPage.ReadAsync(Offset, DeliveriesPageSize,
             (limit, offset) => queries.DeliveriesAsync(id, status, Generation, Email, limit, offset, ct));
