@@ -67,7 +67,7 @@ internal static class AdminApi
             await store.GetAsync(id, ct) is { } s ? Results.Ok(SubscriberDto.From(s)) : Results.NotFound());
         api.MapPost("/subscribers", async (SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
         {
-            if (!TryParseOptional(input.Status, SubscriberStatus.Active, out var status) || !TryParseOptional(input.Format, DigestFormat.Html, out var format))
+            if (!DbNames.TryParseOptional(input.Status, SubscriberStatus.Active, out var status) || !DbNames.TryParseOptional(input.Format, DigestFormat.Html, out var format))
             {
                 return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
             }
@@ -86,7 +86,7 @@ internal static class AdminApi
             {
                 return Results.NotFound();
             }
-            if (!TryParseOptional(input.Status, current.Status, out var status) || !TryParseOptional(input.Format, current.Format, out var format))
+            if (!DbNames.TryParseOptional(input.Status, current.Status, out var status) || !DbNames.TryParseOptional(input.Format, current.Format, out var format))
             {
                 return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
             }
@@ -165,10 +165,4 @@ internal static class AdminApi
 
     internal static IResult UnknownStatus(string? status) => Results.Problem(
         $"Unknown status '{status}'; one of {string.Join(", ", Enum.GetValues<SubscriberStatus>().Select(DbNames.ToDb))}.", statusCode: 400);
-
-    private static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
-    {
-        value = fallback;
-        return string.IsNullOrWhiteSpace(text) || DbNames.TryParse(text, out value);
-    }
 }

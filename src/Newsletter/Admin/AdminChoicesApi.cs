@@ -24,7 +24,7 @@ internal static class AdminChoicesApi
                 return Results.NotFound();
             }
             var current = await store.GetChoicesAsync(id, ct);
-            if (!TryParseOptional(input.Frequency, current.Frequency, out var frequency) || !TryParseOptional(input.Weekday, current.Weekday, out var weekday))
+            if (!DbNames.TryParseOptional(input.Frequency, current.Frequency, out var frequency) || !DbNames.TryParseOptional(input.Weekday, current.Weekday, out var weekday))
             {
                 return Results.Problem("frequency must be daily or weekly and weekday a day's English name (monday).", statusCode: 400);
             }
@@ -45,11 +45,5 @@ internal static class AdminChoicesApi
             }
             return Results.Ok(ReaderChoicesDto.From(await store.GetChoicesAsync(id, ct)));
         });
-    }
-
-    private static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
-    {
-        value = fallback;
-        return string.IsNullOrWhiteSpace(text) || DbNames.TryParse(text, out value);
     }
 }

@@ -18,4 +18,11 @@ public static class DbNames
         value = name is null ? default : Enum.Parse<T>(name);
         return name is not null;
     }
+
+    /// <summary>As <see cref="TryParse{T}"/>, with <paramref name="fallback"/> for a missing or blank value.</summary>
+    public static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
+    {
+        value = fallback;
+        return string.IsNullOrWhiteSpace(text) || TryParse(text, out value);
+    }
 }

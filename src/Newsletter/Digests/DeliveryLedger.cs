@@ -242,9 +242,9 @@ public sealed class DeliveryLedger(
         var stopped = new HashSet<long>();
         var superseded = new HashSet<long>();
         await using (var command = db.CreateCommand(
-            """
+            $"""
             select d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at,
-                   s.status = 'active' or (s.status = 'paused' and g.scope = 'one'),
+                   {StillWanted},
                    d.suggested_ids, cardinality(d.hidden_ids), d.reasons, d.week_of,
                    d.status = 'deferred' and exists (
                        select 1 from deliveries later
@@ -273,7 +273,6 @@ public sealed class DeliveryLedger(
                     reader.GetFieldValue<long[]>(5), reader.GetInt32(6), reader.GetFieldValue<DateTimeOffset>(7),
                     new DeliveryRelevance(reader.GetFieldValue<long[]>(9), reader.GetInt32(10), reader.GetFieldValue<string[]>(11)),
                     reader.IsDBNull(12) ? null : reader.GetFieldValue<DateOnly>(12)));
-                // An admin's re-send to one reader reaches them while paused, as it was planned to.
                 if (!reader.GetBoolean(8))
                 {
                     stopped.Add(reader.GetInt64(0));
@@ -310,12 +309,12 @@ public sealed class DeliveryLedger(
     public async Task<IReadOnlySet<long>> SkipStoppedAsync(IReadOnlyCollection<long> deliveryIds, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
-            """
+            $"""
             update deliveries d set status = 'skipped', error = @reason, updated_at = @now
             from delivery_generations g, subscribers s
             where d.id = any(@ids) and d.status in ('pending', 'sending', 'deferred')
               and g.issue_id = d.issue_id and g.generation = d.generation and s.id = d.subscriber_id
-              and not (s.status = 'active' or (s.status = 'paused' and g.scope = 'one'))
+              and not ({StillWanted})
             returning d.id
             """);
         command.Parameters.AddWithValue("reason", StoppedReason);
@@ -331,6 +330,10 @@ public sealed class DeliveryLedger(
     }
 
     private const string StoppedReason = "the subscriber is no longer active";
+
+    /// <summary>SQL over subscriber <c>s</c> and generation <c>g</c>: the reader still gets this digest (an admin's re-send to one
+    /// reader reaches them while paused, as it was planned to).</summary>
+    private const string StillWanted = "s.status = 'active' or (s.status = 'paused' and g.scope = 'one')";
 
     public async Task SkipAsync(IReadOnlyCollection<long> deliveryIds, string reason, CancellationToken ct)
     {
