@@ -98,11 +98,12 @@ public sealed class BounceStore(
         return true;
     }
 
-    public Task<IReadOnlyList<BounceRow>> ForSubscriberAsync(long subscriberId, int limit, CancellationToken ct) =>
-        ListAsync("b.subscriber_id = @id", subscriberId, limit, ct);
+    /// <summary>A subscriber's bounces, the latest first, <paramref name="limit"/> of them after the first <paramref name="offset"/>.</summary>
+    public Task<IReadOnlyList<BounceRow>> ForSubscriberAsync(long subscriberId, int limit, int offset, CancellationToken ct) =>
+        ListAsync("b.subscriber_id = @id", subscriberId, limit, offset, ct);
 
     public Task<IReadOnlyList<BounceRow>> ForIssueAsync(long issueId, int limit, CancellationToken ct) =>
-        ListAsync("b.issue_id = @id", issueId, limit, ct);
+        ListAsync("b.issue_id = @id", issueId, limit, 0, ct);
 
     /// <summary>How many of an issue's bounces were permanent and how many temporary, all of them (a list stops at its limit).</summary>
     public async Task<(long Permanent, long Transient)> CountForIssueAsync(long issueId, CancellationToken ct)
@@ -155,7 +156,7 @@ public sealed class BounceStore(
         return reader.GetInt64(0) >= settings.UnknownMailboxLimit || reader.GetInt64(1) >= settings.PermanentFailureLimit;
     }
 
-    private async Task<IReadOnlyList<BounceRow>> ListAsync(string where, long id, int limit, CancellationToken ct)
+    private async Task<IReadOnlyList<BounceRow>> ListAsync(string where, long id, int limit, int offset, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             $"""
@@ -164,10 +165,11 @@ public sealed class BounceStore(
             from bounces b join subscribers s on s.id = b.subscriber_id join issues i on i.id = b.issue_id
             where {where}
             order by b.received_at desc, b.id desc
-            limit @limit
+            limit @limit offset @offset
             """);
         command.Parameters.AddWithValue("id", id);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("offset", offset);
         var rows = new List<BounceRow>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))

@@ -133,6 +133,39 @@ public sealed partial class AdminListPagingTests
         Assert.Contains("the latest 500 are listed", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SubscriberPage_101Bounces_100ShownWithANextLinkToTheOldest()
+    {
+        // The page listed the latest 100 bounces and said nothing of the others.
+        await using var app = await TestApp.StartAsync();
+        await FannedOutGeneration.CreateAsync(app, subscribers: 1);
+        await app.ExecuteAsync(
+            """
+            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
+            values ('report@test', '\x02', 'cli', 1, '\x01', @at, 'report');
+            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, matched_by, received_at)
+            select m.id, d.id, d.subscriber_id, d.issue_id, 'transient', '4.2.' || n, 'return_path', @at + n * interval '1 minute'
+            from deliveries d cross join (select id from inbound_messages where message_id = 'report@test') m
+            cross join generate_series(1, 101) n;
+            """, ("at", At));
+        var subscriber = await app.ScalarAsync<long>("select subscriber_id from deliveries");
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var first = await admin.GetStringAsync($"admin/subscribers/{subscriber}", Ct);
+        var second = await admin.GetStringAsync(Link(first, "next"), Ct);
+
+        Assert.Equal(100, BounceStatuses(first).Count);
+        Assert.Equal("4.2.101", BounceStatuses(first)[0]);
+        Assert.Equal(["4.2.1"], BounceStatuses(second));
+        Assert.Null(LinkOrNull(second, "next"));
+        Assert.NotNull(LinkOrNull(second, "prev"));
+    }
+
+    private static List<string> BounceStatuses(string page) => [.. BounceStatus().Matches(page).Select(m => m.Groups[1].Value)];
+
+    [GeneratedRegex(@"<td>(4\.2\.\d+)</td>")]
+    private static partial Regex BounceStatus();
+
     private static string Link(string page, string rel) => LinkOrNull(page, rel) ?? throw new InvalidOperationException($"no rel=\"{rel}\" link on the page");
 
     /// <summary>The href of the page's link with this rel ("next", "prev"), decoded and relative to the site.</summary>

@@ -11,6 +11,14 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
     public string? Interests { get; private set; }
     public string? Error { get; private set; }
     public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
+    public ListPage BouncesPaging { get; private set; } = null!;
+
+    /// <summary>Where the page of bounces starts (the latest first).</summary>
+    [BindProperty(SupportsGet = true)]
+    public int? Offset { get; set; }
+
+    public const int BouncesPageSize = 100;
+
     public ReaderChoices Choices { get; private set; } = ReaderChoices.Default;
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
@@ -20,7 +28,8 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
         {
             return NotFound();
         }
-        Bounces = await bounces.ForSubscriberAsync(id, 100, ct);
+        (Bounces, BouncesPaging) = await ListPage.ReadAsync(Offset, BouncesPageSize,
+            (limit, offset) => bounces.ForSubscriberAsync(id, limit, offset, ct));
         Choices = await store.GetChoicesAsync(id, ct);
         return Page();
     }
