@@ -30,12 +30,12 @@ public abstract class TextTemplatePage<TModel> : TemplatePage<TModel>
 
     /// <summary>
     /// Wraps <paramref name="text"/> at word boundaries to <paramref name="width"/> columns; long words (links) are
-    /// never broken.
+    /// never broken. Every line starts with <paramref name="indent"/>, the first with <paramref name="lead"/> if given.
     /// </summary>
-    public WrappedText Wrap(string text, int width = 72, string indent = "")
+    public WrappedText Wrap(string text, int width = 72, string indent = "", string? lead = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return new(WithoutMarker(text), width, indent);
+        return new(WithoutMarker(text), width, indent, lead);
     }
 
     // Data never carries a slot's marker: a noncharacter has no business in mail text anyway.
@@ -59,8 +59,9 @@ public sealed class WrappedText
     private readonly string _text;
     private readonly int _width;
     private readonly string _indent;
+    private readonly string _lead;
 
-    internal WrappedText(string text, int width, string indent)
+    internal WrappedText(string text, int width, string indent, string? lead = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(indent);
@@ -68,12 +69,14 @@ public sealed class WrappedText
         _text = text;
         _width = width;
         _indent = indent;
+        _lead = lead ?? indent;
     }
 
     public void WriteTo(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         var lineLength = 0;
+        var start = _lead;
         // Words as slices of the text, not split into strings.
         var rest = _text.AsSpan();
         while (true)
@@ -95,13 +98,14 @@ public sealed class WrappedText
             {
                 output.Write('\n');
                 lineLength = 0;
+                start = _indent;
             }
 
             if (lineLength == 0)
             {
-                output.Write(_indent);
+                output.Write(start);
                 output.Write(word);
-                lineLength = _indent.Length + word.Length;
+                lineLength = start.Length + word.Length;
             }
             else
             {

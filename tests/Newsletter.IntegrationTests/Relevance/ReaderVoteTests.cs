@@ -155,6 +155,6 @@ public sealed partial class ReaderVoteTests
         return body;
     }
 
-    [GeneratedRegex(@"^-{70}\n(.+?)\nhttps://", RegexOptions.Multiline | RegexOptions.Singleline)]
+    [GeneratedRegex(@"^-{70}\nTitle: (.+?)\nhttps://", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex PaperTitle();
 }

@@ -10,6 +10,7 @@ namespace Newsletter.IntegrationTests.Support;
 internal static partial class DigestReader
 {
     private const string SuggestionsHeading = "ALSO FOR YOU";
+    private const string TitleLabel = "Title: ";
 
     public static IReadOnlyList<string> Titles(MimeMessage digest) => TitlesIn(Text(digest).Split(SuggestionsHeading)[0]);
 
@@ -22,7 +23,7 @@ internal static partial class DigestReader
 
     private static List<string> TitlesIn(string text)
     {
-        var blocks = text.Split(new string('-', 70) + "\n");
+        var blocks = text.Split("\n" + new string('-', 70) + "\n");
         var titles = new List<string>();
         foreach (var block in blocks.Skip(1))
         {
@@ -30,7 +31,8 @@ internal static partial class DigestReader
             var urlLine = Array.FindIndex(lines, l => l.StartsWith("http", StringComparison.Ordinal));
             if (urlLine > 0)
             {
-                titles.Add(Spaces().Replace(string.Join(' ', lines[..urlLine]), " ").Trim());
+                var title = Spaces().Replace(string.Join(' ', lines[..urlLine]), " ").Trim();
+                titles.Add(title.StartsWith(TitleLabel, StringComparison.Ordinal) ? title[TitleLabel.Length..] : title);
             }
         }
         return titles;

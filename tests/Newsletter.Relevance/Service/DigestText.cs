@@ -9,7 +9,8 @@ public sealed record DigestPaper(string Title, bool Suggested, string? MoreLink,
 /// <summary>What a digest's plain-text part shows, read as a reader would: the papers in order and the lines under them.</summary>
 public sealed partial record DigestText(IReadOnlyList<DigestPaper> Papers, int Hidden, int LeftForWebCopy)
 {
-    /// <summary>Each paper's block starts with a rule of 70 dashes, then the (wrapped) title, then the paper's link.</summary>
+    /// <summary>Each paper's block starts with a rule of 70 dashes, then "Title: " and the (wrapped, indented) title,
+    /// then the paper's link.</summary>
     public static DigestText Parse(string text)
     {
         text = text.ReplaceLineEndings("\n");
@@ -24,12 +25,15 @@ public sealed partial record DigestText(IReadOnlyList<DigestPaper> Papers, int H
                 continue; // the rule above the digest's own footer
             }
             var title = string.Join(' ', lines[..link].Select(l => l.Trim()));
+            title = title.StartsWith(TitleLabel, StringComparison.Ordinal) ? title[TitleLabel.Length..] : title;
             var body = block.Groups[1].Value;
             papers.Add(new DigestPaper(title, suggestionsFrom >= 0 && block.Index > suggestionsFrom,
                 VoteLink(body, "More like this"), VoteLink(body, "Less like this")));
         }
         return new DigestText(papers, Count(HiddenLine(), text), Count(MoreLine(), text));
     }
+
+    private const string TitleLabel = "Title: ";
 
     private static string? VoteLink(string block, string label) =>
         Regex.Match(block, "^" + Regex.Escape(label) + @": (\S+)$", RegexOptions.Multiline) is { Success: true } m ? m.Groups[1].Value : null;

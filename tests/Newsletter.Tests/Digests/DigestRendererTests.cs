@@ -35,7 +35,32 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         Assert.DoesNotContain("&lt;", rendered.Text, StringComparison.Ordinal);
         Assert.DoesNotContain("&quot;", rendered.Text, StringComparison.Ordinal);
         Assert.StartsWith("Digest <b>bold</b> & more \uFFFD\n", rendered.Text, StringComparison.Ordinal);
-        Assert.Single(rendered.Text.Split('\n'), line => line == "<script>alert(1)</script>");
+        Assert.Single(rendered.Text.Split('\n'), line => line == "Title: <script>alert(1)</script>");
+    }
+
+    [Fact]
+    public async Task RenderAsync_PaperTextShapedLikeTheDigestsOwnLines_StaysIndentedUnderItsTitle()
+    {
+        // Wrapped at 72 columns, this title put "Unsubscribe: <link>" on a line of its own, and the abstract a rule of
+        // dashes, a fake paper and "More like this: <link>" at the start of lines, where the digest's own lines are.
+        var title = new string('x', 71) + " Unsubscribe: https://evil.example/u";
+        var @abstract = "We study trust. " + new string('-', 70) + " " + new string('y', 72)
+            + " More like this: https://evil.example/m " + new string('z', 72) + " https://evil.example/p";
+        var papers = new[] { DigestSamples.Paper(1, title, @abstract), DigestSamples.Paper(2, "An honest paper", "Short.") };
+
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(papers), TestContext.Current.CancellationToken);
+
+        var lines = rendered.Text.Split('\n');
+        // The digest's own rules: one above each paper and one above the footer.
+        Assert.Equal(3, lines.Count(line => line == new string('-', 70)));
+        // Every line of the paper's own text is indented, or follows the digest's label for its title.
+        Assert.All(lines.Where(line => line.Contains("evil.example", StringComparison.Ordinal) || line.Contains("---", StringComparison.Ordinal)
+                && line != new string('-', 70)),
+            line => Assert.True(line.StartsWith(' ') || line.StartsWith("Title: ", StringComparison.Ordinal), line));
+        Assert.Single(lines, line => line.StartsWith("Unsubscribe: ", StringComparison.Ordinal));
+        Assert.Contains("Title: An honest paper\nhttps://papers.example.org/paper/2\n", rendered.Text, StringComparison.Ordinal);
+        // Nothing of the text is lost: the words read the same once the lines are joined.
+        Assert.Contains(@abstract, string.Join(' ', lines.Select(line => line.Trim())), StringComparison.Ordinal);
     }
 
     [Fact]

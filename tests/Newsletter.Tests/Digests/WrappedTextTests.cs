@@ -33,6 +33,16 @@ public sealed class WrappedTextTests
     }
 
     [Fact]
+    public void WriteTo_Lead_FirstLineStartsWithItTheOthersWithTheIndent()
+    {
+        using var output = new StringWriter();
+
+        new WrappedText("Scaling laws for very long video generation", 24, "       ", "Title: ").WriteTo(output);
+
+        Assert.Equal(["Title: Scaling laws for", "       very long video", "       generation"], output.ToString().Split('\n'));
+    }
+
+    [Fact]
     public void ToString_SameAsWhatIsWritten()
     {
         var wrapped = new WrappedText("one two three four five six seven eight nine ten", 12, "");
