@@ -20,10 +20,13 @@ public static class RelevanceServices
         services.TryAddSingleton(_ => EmbedderCommand.ThisApplication());
         services.AddSingleton<EmbeddingProcess>();
         services.AddTransient<SavedLinesEmbeddingJob>();
+        services.AddTransient<UnusedLinesJob>();
         if (role.RunsJobs())
         {
             services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<SavedLinesEmbeddingJob>(SavedLinesEmbeddingJob.RecurringJobId,
                 job => job.RunAsync(CancellationToken.None), "* * * * *"));
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<UnusedLinesJob>(UnusedLinesJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "17 * * * *"));
         }
         return services;
     }

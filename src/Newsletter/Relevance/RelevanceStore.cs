@@ -178,6 +178,36 @@ public sealed class RelevanceStore(NpgsqlDataSource db, TextEmbedder embedder, E
         return new SavedLinesResult(saved.Count, embedded, saved.Count - done.Length, More: saved.Count == maxLines || done.Length < saved.Count);
     }
 
+    /// <summary>
+    /// Forgets the vectors of keyword lines no subscriber has any more (a reader deleted, or their line changed), but those
+    /// stored from <paramref name="storedBefore"/> on: a line saved while this runs is judged by the next run. Returns how
+    /// many were forgotten.
+    /// </summary>
+    public async Task<int> ForgetUnusedLinesAsync(DateTimeOffset storedBefore, CancellationToken ct)
+    {
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        await using (var command = db.CreateCommand("select distinct interests from subscribers"))
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                // A line that no longer parses is ranked by nothing, so its vector is not kept for it.
+                if (InterestQuery.TryParse(reader.GetString(0), out var query, out _) && TextEmbedder.InterestsText(query) is { Length: > 0 } text)
+                {
+                    texts.Add(text);
+                }
+            }
+        }
+        await using var delete = db.CreateCommand(
+            """
+            delete from interest_embeddings e
+            where e.used_at < @before and not exists (select from unnest(@texts) as kept (text) where kept.text = e.interests)
+            """);
+        delete.Parameters.AddWithValue("before", storedBefore);
+        delete.Parameters.AddWithValue("texts", texts.ToArray());
+        return await delete.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>The issue's papers that already have vectors (a fan-out has them embedded), with the listing before it as
     /// the fan-out has it; null when none has. Never embeds.</summary>
     public async Task<IssueSimilarities?> LoadStoredIssueAsync(long issueId, IReadOnlyList<IssuePaper> papers, CancellationToken ct)

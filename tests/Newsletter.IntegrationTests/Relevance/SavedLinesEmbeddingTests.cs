@@ -62,6 +62,40 @@ public sealed class SavedLinesEmbeddingTests
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from interest_embeddings"));
     }
 
+    [Fact]
+    public async Task UnusedLines_JobRuns_VectorsOfLinesNoSubscriberHasAreForgottenOthersKept()
+    {
+        // The vector of a deleted reader's line, or of a line a reader changed, stayed in the database for good.
+        await using var app = await TestApp.StartAsync();
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        var deleted = await app.AddSubscriberAsync("deleted@example.org", "private topic");
+        var changed = await app.AddSubscriberAsync("changed@example.org", "old topic");
+        await app.AddSubscriberAsync("kept@example.org", "speech recognition");
+        var paused = await app.AddSubscriberAsync("paused@example.org", "diffusion");
+        await store.UpdateAsync(paused.Id, "diffusion", SubscriberStatus.Paused, DigestFormat.Html, Ct);
+        var now = app.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        foreach (var (line, storedAt) in new[]
+        {
+            ("private topic", now.AddDays(-1)), ("old topic", now.AddDays(-1)), ("speech recognition", now.AddDays(-1)),
+            ("diffusion", now.AddDays(-1)),
+            // Stored as the job reads the lines (a reader saving it meanwhile): kept for the next run to judge.
+            ("saved meanwhile", now.AddMinutes(1)),
+        })
+        {
+            await app.ExecuteAsync("insert into interest_embeddings (interests, model, vector, used_at) values (@text, @model, @vector, @at)",
+                ("text", TextEmbedder.InterestsText(InterestQuery.Parse(line))), ("model", RelevanceStore.Model),
+                ("vector", Embedding.Normalize(Enumerable.Repeat(1f, 384).ToArray()).ToBytes()), ("at", storedAt));
+        }
+        await store.DeleteAsync(deleted.Id, Ct);
+        await store.UpdatePreferencesAsync(changed.Id, "speech recognition", DigestFormat.Html, Ct);
+
+        var forgotten = await ActivatorUtilities.CreateInstance<UnusedLinesJob>(app.Services).RunAsync(Ct);
+
+        Assert.Equal(2, forgotten);
+        Assert.Equal(["diffusion", "saved, meanwhile", "speech, recognition"],
+            await app.RowsAsync("select interests from interest_embeddings order by interests"));
+    }
+
     private static Task<List<string>> ListedAsync(TestApp app) =>
         app.RowsAsync("select interests from keyword_lines_to_embed order by interests");
 
