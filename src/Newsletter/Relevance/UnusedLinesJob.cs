@@ -1,13 +1,16 @@
 using System.ComponentModel;
 using Hangfire;
+using Newsletter.Database;
+using Npgsql;
 
 namespace Newsletter.Relevance;
 
 /// <summary>
 /// Forgets the vectors of keyword lines that no subscriber has any more: a deleted reader's line leaves the database
 /// within the hour, and lines readers changed do not pile up. Runs hourly: one read of the distinct lines, one delete.
+/// It holds the saved-lines job's lock, so a line saved meanwhile is embedded again by that job, not left without a vector.
 /// </summary>
-public sealed class UnusedLinesJob(RelevanceStore relevance, TimeProvider clock, ILogger<UnusedLinesJob> logger)
+public sealed class UnusedLinesJob(NpgsqlDataSource db, RelevanceStore relevance, TimeProvider clock, ILogger<UnusedLinesJob> logger)
 {
     public const string RecurringJobId = "forget-unused-keyword-lines";
 
@@ -15,7 +18,21 @@ public sealed class UnusedLinesJob(RelevanceStore relevance, TimeProvider clock,
     [DisplayName("Forget the vectors of keyword lines no subscriber has")]
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        var forgotten = await relevance.ForgetUnusedLinesAsync(clock.GetUtcNow(), ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await AdvisoryLocks.TryTakeAsync(connection, LockSpace.SavedKeywordLines, 0, ct))
+        {
+            logger.LogDebug("Saved keyword lines are being embedded; unused lines are forgotten next hour");
+            return 0;
+        }
+        int forgotten;
+        try
+        {
+            forgotten = await relevance.ForgetUnusedLinesAsync(clock.GetUtcNow(), ct);
+        }
+        finally
+        {
+            await AdvisoryLocks.ReleaseAsync(connection, LockSpace.SavedKeywordLines, 0);
+        }
         if (forgotten > 0)
         {
             logger.LogInformation("Forgot the vectors of {Count} keyword line(s) no subscriber has any more", forgotten);
