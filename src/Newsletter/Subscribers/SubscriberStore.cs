@@ -303,8 +303,9 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
 
     /// <summary>
     /// SQL selecting the ids of the inbound mail kept about subscriber <c>@id</c>: delivery reports matched to their digests,
-    /// mail from their address (an auto-reply, a reply quarantined) and reports whose note names their address. Listings
-    /// are the newsletter's, never theirs.
+    /// mail from their address (an auto-reply, a reply quarantined) and reports and auto-replies that name their address
+    /// anywhere in the mail as stored (a report about an address they forwarded a digest to): in any case, as a whole
+    /// address (not the end of a longer one), not inside a base64 part. Listings are the newsletter's, never theirs.
     /// </summary>
     internal const string StoredMailAboutSql =
         """
@@ -312,7 +313,11 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         where not exists (select from issues i where i.inbound_message_id = m.id)
           and (exists (select from bounces b where b.inbound_message_id = m.id and b.subscriber_id = s.id)
                or lower(m.from_address) = lower(s.email)
-               or (m.status in ('report', 'auto_reply') and strpos(lower(m.reason), ' for ' || lower(s.email)) > 0))
+               or (m.status in ('report', 'auto_reply')
+                   and (strpos(lower(m.reason), ' for ' || lower(s.email)) > 0
+                        or encode(m.raw, 'escape') ~* ('(?<![a-z0-9!#$%&''*+/=?^_`{|}~.-])'
+                             || regexp_replace(encode(convert_to(lower(s.email), 'UTF8'), 'escape'), '([!-/:-?[-`{-~])', '\\\1', 'g')
+                             || '(?![a-z0-9_-]|\.[a-z0-9])'))))
         """;
 
     /// <summary>

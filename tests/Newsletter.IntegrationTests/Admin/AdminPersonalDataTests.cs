@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Admin;
 using Newsletter.Inbox;
 using Newsletter.IntegrationTests.Bounces;
 using Newsletter.Subscribers;
@@ -67,6 +68,13 @@ public sealed class AdminPersonalDataTests
     {
         await using var app = await TestApp.StartWithSmtpAsync(settings: ReportSettings);
         var (reader, other, issueId) = await ReadersWithEverythingAsync(app);
+        // A report about another address (the reader forwarded their digest there) that names the reader only in its
+        // text, in capitals: it matched no delivery, and stayed after the reader was deleted.
+        var forwarded = BounceTests.Sample("gmail-over-quota.eml", (BounceTests.SampleRecipient, "forward-target@example.net"),
+            ("See technical details below", $"It was forwarded by {reader.Email.ToUpperInvariant()}. See technical details below"),
+            ("<67d0431d.050a0220.1a2b3c.4d5eGMR@mx.google.com>", "<forwarded@mx.example.org>"));
+        var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(forwarded, forwarded.Length, "test"), Ct);
+        Assert.Equal(IngestStatus.Report, outcome.Status);
         using var admin = await AdminTestKit.SignedInClientAsync(app);
 
         using var deleted = await admin.PostAsync($"admin/subscribers/{reader.Id}?handler=delete", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -76,11 +84,28 @@ public sealed class AdminPersonalDataTests
 
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
         Assert.Empty(await PlacesHoldingAsync(app, reader.Email));
+        Assert.Empty(await PlacesHoldingAsync(app, reader.Email.ToUpperInvariant()));
         // The other reader's report and bounce, the listing and its issue are untouched.
         Assert.NotEmpty(await PlacesHoldingAsync(app, other.Email));
         Assert.Equal(["ingested", "report"], await app.RowsAsync("select status from inbound_messages order by status"));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from bounces where subscriber_id = @id", ("id", other.Id)));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from issues where id = @id", ("id", issueId)));
+    }
+
+    [Fact]
+    public async Task Delete_ReportNamingALongerAddressEndingLikeTheirs_StaysOutOfTheirExportAndTheDelete()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync($"ann-{Guid.NewGuid():N}@example.org", "diffusion");
+        // About someone else ("jo" + their address): a report that matched nothing, and not about this reader.
+        var report = BounceTests.Sample("gmail-over-quota.eml", (BounceTests.SampleRecipient, "jo" + reader.Email));
+        Assert.Equal(IngestStatus.Report, (await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(report, report.Length, "test"), Ct)).Status);
+
+        var export = await app.Services.GetRequiredService<AdminPersonalData>().ExportAsync(reader.Id, Ct);
+        await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(reader.Id, Ct);
+
+        Assert.Empty(export!.InboundMessages);
+        Assert.Equal(["report"], await app.RowsAsync("select status from inbound_messages"));
     }
 
     private static Dictionary<string, string?> ReportSettings => new() { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" };
