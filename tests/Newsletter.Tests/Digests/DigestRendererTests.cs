@@ -64,6 +64,30 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RenderAsync_SuggestionCloseToTheLineOfAReaderWhoNeverVoted_NotSaidToComeFromVotes()
+    {
+        // Both parts said every suggestion was "chosen from the papers you voted on", also to a reader with no vote.
+        var suggestion = DigestSamples.Paper(2, "A paper the line reads close to", "Short.") with
+        {
+            Suggested = true, Reason = Newsletter.Digests.IssuePlanner.InterestsReason,
+        };
+        var papers = new[] { DigestSamples.Paper(1, "A keyword match", "Short."), suggestion };
+
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(papers), TestContext.Current.CancellationToken);
+
+        var note = new HtmlParser().ParseDocument(rendered.Html).QuerySelectorAll("h2").Single(h => h.TextContent == "Also for you")
+            .NextElementSibling!.TextContent;
+        var lines = rendered.Text.Split('\n');
+        var heading = lines[Array.IndexOf(lines, "ALSO FOR YOU") + 1];
+        Assert.All(new[] { note, heading }, line =>
+        {
+            Assert.DoesNotContain("voted", line, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("beyond your keywords", line, StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.Contains(Newsletter.Digests.IssuePlanner.InterestsReason, rendered.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RenderAsync_AllSamplePapers_MessageUnderLimitWithMoreLineInOrder()
     {
         var papers = DigestSamples.SamplePapers();
