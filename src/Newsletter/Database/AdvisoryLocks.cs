@@ -32,6 +32,30 @@ public static class AdvisoryLocks
         return await command.ExecuteScalarAsync(ct) is true;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> holding the lock, on a connection of its own, when no other session holds it;
+    /// returns false and does nothing when one does.
+    /// </summary>
+    public static async Task<(bool Ran, T Result)> TryRunAsync<T>(NpgsqlDataSource db, LockSpace space, long id, Func<Task<T>> work,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(work);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        if (!await TryTakeAsync(connection, space, id, ct))
+        {
+            return (false, default!);
+        }
+        try
+        {
+            return (true, await work());
+        }
+        finally
+        {
+            await ReleaseAsync(connection, space, id);
+        }
+    }
+
     /// <summary>Waits until the lock is free, then takes it.</summary>
     public static async Task TakeAsync(NpgsqlConnection connection, LockSpace space, long id, CancellationToken ct)
     {

@@ -23,21 +23,9 @@ public sealed class SavedLinesEmbeddingJob(NpgsqlDataSource db, RelevanceStore r
     [DisplayName("Read saved keyword lines for meaning")]
     public async Task RunAsync(CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await AdvisoryLocks.TryTakeAsync(connection, LockSpace.SavedKeywordLines, 0, ct))
-        {
-            return;
-        }
-        SavedLinesResult result;
-        try
-        {
-            result = await relevance.EmbedSavedLinesAsync(LinesPerPass, ct);
-        }
-        finally
-        {
-            await AdvisoryLocks.ReleaseAsync(connection, LockSpace.SavedKeywordLines, 0);
-        }
-        if (result.Read == 0)
+        var (ran, result) = await AdvisoryLocks.TryRunAsync(db, LockSpace.SavedKeywordLines, 0,
+            () => relevance.EmbedSavedLinesAsync(LinesPerPass, ct), ct);
+        if (!ran || result.Read == 0)
         {
             return;
         }

@@ -18,22 +18,13 @@ public sealed class UnusedLinesJob(NpgsqlDataSource db, RelevanceStore relevance
     [DisplayName("Forget the vectors of keyword lines no subscriber has")]
     public async Task<int> RunAsync(CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        if (!await AdvisoryLocks.TryTakeAsync(connection, LockSpace.SavedKeywordLines, 0, ct))
+        var (ran, forgotten) = await AdvisoryLocks.TryRunAsync(db, LockSpace.SavedKeywordLines, 0,
+            () => relevance.ForgetUnusedLinesAsync(clock.GetUtcNow(), ct), ct);
+        if (!ran)
         {
             logger.LogDebug("Saved keyword lines are being embedded; unused lines are forgotten next hour");
-            return 0;
         }
-        int forgotten;
-        try
-        {
-            forgotten = await relevance.ForgetUnusedLinesAsync(clock.GetUtcNow(), ct);
-        }
-        finally
-        {
-            await AdvisoryLocks.ReleaseAsync(connection, LockSpace.SavedKeywordLines, 0);
-        }
-        if (forgotten > 0)
+        else if (forgotten > 0)
         {
             logger.LogInformation("Forgot the vectors of {Count} keyword line(s) no subscriber has any more", forgotten);
         }

@@ -115,15 +115,12 @@ public sealed partial class AdminListPagingTests
         // The counts were taken from the listed 500, so the 501st bounce was in no number on the page.
         await using var app = await TestApp.StartAsync();
         await FannedOutGeneration.CreateAsync(app, subscribers: 501);
-        await app.ExecuteAsync(
+        await InsertBouncesAsync(app,
             """
-            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
-            values ('report@test', '\x02', 'cli', 1, '\x01', @at, 'report');
-            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, matched_by, received_at)
-            select m.id, d.id, d.subscriber_id, d.issue_id, case when d.id % 3 = 0 then 'transient' else 'permanent' end, '5.1.1',
+            select d.id, d.subscriber_id, d.issue_id, case when d.id % 3 = 0 then 'transient' else 'permanent' end, '5.1.1',
                    'return_path', @at + d.id * interval '1 second'
-            from deliveries d cross join (select id from inbound_messages where message_id = 'report@test') m;
-            """, ("at", At));
+            from deliveries d
+            """);
         var permanent = await app.ScalarAsync<long>("select count(*) from bounces where kind = 'permanent'");
         using var admin = await AdminTestKit.SignedInClientAsync(app);
 
@@ -139,15 +136,11 @@ public sealed partial class AdminListPagingTests
         // The page listed the latest 100 bounces and said nothing of the others.
         await using var app = await TestApp.StartAsync();
         await FannedOutGeneration.CreateAsync(app, subscribers: 1);
-        await app.ExecuteAsync(
+        await InsertBouncesAsync(app,
             """
-            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
-            values ('report@test', '\x02', 'cli', 1, '\x01', @at, 'report');
-            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, matched_by, received_at)
-            select m.id, d.id, d.subscriber_id, d.issue_id, 'transient', '4.2.' || n, 'return_path', @at + n * interval '1 minute'
-            from deliveries d cross join (select id from inbound_messages where message_id = 'report@test') m
-            cross join generate_series(1, 101) n;
-            """, ("at", At));
+            select d.id, d.subscriber_id, d.issue_id, 'transient', '4.2.' || n, 'return_path', @at + n * interval '1 minute'
+            from deliveries d cross join generate_series(1, 101) n
+            """);
         var subscriber = await app.ScalarAsync<long>("select subscriber_id from deliveries");
         using var admin = await AdminTestKit.SignedInClientAsync(app);
 
@@ -160,6 +153,18 @@ public sealed partial class AdminListPagingTests
         Assert.Null(LinkOrNull(second, "next"));
         Assert.NotNull(LinkOrNull(second, "prev"));
     }
+
+    /// <summary>Bounces from one stored report: <paramref name="rows"/> selects delivery, subscriber, issue, kind, status,
+    /// matched_by and received_at (<c>@at</c> is <see cref="At"/>).</summary>
+    private static Task<int> InsertBouncesAsync(TestApp app, string rows) =>
+        app.ExecuteAsync(
+            $"""
+            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status)
+            values ('report@test', '\x02', 'cli', 1, '\x01', @at, 'report');
+            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, matched_by, received_at)
+            select (select id from inbound_messages where message_id = 'report@test'), b.*
+            from ({rows}) b;
+            """, ("at", At));
 
     private static List<string> BounceStatuses(string page) => [.. BounceStatus().Matches(page).Select(m => m.Groups[1].Value)];
 

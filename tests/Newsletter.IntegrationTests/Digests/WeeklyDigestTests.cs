@@ -38,11 +38,8 @@ public sealed class WeeklyDigestTests
             var issues = new List<long>();
             foreach (var (day, from, count) in new[] { (11, 0, 4), (12, 2, 4), (14, 5, 3) })
             {
-                clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
-                var issue = await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, count));
-                issues.Add(issue);
                 // The daily fan-out reaches the daily reader only.
-                await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of issue {issue}");
+                issues.Add(await IngestDailyAsync(app, clock, day, SamplePapers(from, count)));
             }
             var job = app.Services.GetRequiredService<WeeklyDigestJob>();
 
@@ -141,9 +138,7 @@ public sealed class WeeklyDigestTests
         // Tuesday and Wednesday arrive as daily digests.
         foreach (var (day, from) in new[] { (11, 0), (12, 2) })
         {
-            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
-            var issue = await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 2));
-            await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of {day} March");
+            await IngestDailyAsync(app, clock, day, SamplePapers(from, 2));
         }
 
         // Thursday the reader turns weekly (Mondays); the weekly run that afternoon has nothing for them yet.
@@ -179,9 +174,7 @@ public sealed class WeeklyDigestTests
         // Tuesday and Wednesday are held for Monday's weekly digest; the daily fan-out reaches the daily reader only.
         foreach (var (day, from) in new[] { (11, 0), (12, 2) })
         {
-            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
-            var issue = await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 2));
-            await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of {day} March");
+            await IngestDailyAsync(app, clock, day, SamplePapers(from, 2));
         }
 
         // Thursday the reader turns daily: the next weekly run sends those two days at once.
@@ -296,4 +289,13 @@ public sealed class WeeklyDigestTests
     private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock) =>
         TestApp.StartAsync(smtp: smtp, role: ProcessRole.All, connectionString: database.ConnectionString,
             services: s => s.AddSingleton<TimeProvider>(clock));
+
+    /// <summary>A listing of March <paramref name="day"/> at 15:00, once its daily fan-out has settled its one ledger row.</summary>
+    private static async Task<long> IngestDailyAsync(TestApp app, FakeTimeProvider clock, int day, IEnumerable<(string Title, string Abstract)> papers)
+    {
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+        var issue = await IngestAsync(app, new DateOnly(2025, 3, day), papers);
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), $"the daily digest of {day} March");
+        return issue;
+    }
 }
