@@ -8,7 +8,8 @@ namespace Newsletter.Relevance.Evaluation;
 /// Knobs: model (minilm | arctic | tfidf | any of <see cref="ModelChoice.Named"/>, or blend=share with tfidf), sz
 /// (suggestion threshold), title (title bonus), limit (suggestions), jitter=cosine with seed=n (every vector moved at
 /// random to that cosine from itself: <see cref="JitteredVectors"/>), ref=day (standardise within the day alone, as
-/// before 2026-12-06, instead of with the listing before), terms=max|maxz|maxzj (exploration, not the service's: a line
+/// before 2026-12-06, instead of with the listing before), hidetitle=1 (votes may hide a match with a keyword in its title,
+/// as before 2026-12-07), terms=max|maxz|maxzj (exploration, not the service's: a line
 /// of several terms read as one vector per term instead of one for the line; its closeness to a paper is the largest
 /// of the terms' z-scores; maxz: that largest standardised again among the papers; maxzj: maxz or the line's own
 /// z-score, whichever is larger).
@@ -21,6 +22,7 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
         TitleBonus = knobs.Number("title", RelevanceSettings.Default.TitleBonus),
         HideMargin = knobs.Number("hide", RelevanceSettings.Default.HideMargin),
         SuggestOnNetScore = knobs.Number("net", RelevanceSettings.Default.SuggestOnNetScore ? 1 : 0) > 0,
+        HideTitleMatches = knobs.Number("hidetitle", 0) > 0,
     };
 
     private readonly int _limit = (int)knobs.Number("limit", 5);

@@ -56,6 +56,9 @@ public sealed record RelevanceSettings
     /// <summary>Suggest by the net score (<c>like − max(0, unlike)</c>) instead of <c>like</c> alone.</summary>
     public bool SuggestOnNetScore { get; init; }
 
+    /// <summary>Hide a match with a keyword in its title too (before 2026-12-07; kept to measure the rule against).</summary>
+    public bool HideTitleMatches { get; init; }
+
     public static RelevanceSettings Default { get; } = new();
 }
 
@@ -64,7 +67,9 @@ public sealed record RelevanceSettings
 /// keyword line or to the nearest liked paper, whichever is closer; <c>unlike</c> = how close to the nearest
 /// disliked paper (both in standard deviations above the typical paper, from <see cref="IssueSimilarities"/>). Keyword
 /// matches are ranked by <c>like − max(0, unlike)</c> (+ <see cref="RelevanceSettings.TitleBonus"/> for a title hit);
-/// a match closer to something disliked than to anything liked (<c>unlike &gt; like</c>) is hidden. Papers outside the
+/// a match closer to something disliked than to anything liked (<c>unlike &gt; like</c>) is hidden, unless a keyword is
+/// in its title (a title that names the reader's keyword is the paper's subject: such a match only moves down), or the
+/// reader voted that very paper down. Papers outside the
 /// keywords with <c>like ≥</c> <see cref="RelevanceSettings.SuggestionThreshold"/> and <c>like &gt; unlike</c> are
 /// suggested, best first (never a paper the reader already voted on). Before any vote nothing is hidden.
 /// </summary>
@@ -167,6 +172,7 @@ public static class DigestRanker
         var width = issue.RowWidth;
         into.Reset(width, matchPositions.Length);
         var excluded = into.ExcludedSpan(n);
+        var votedDown = into.VotedDownSpan(n);
         var like = into.LikeSpan(n);
         var unlikeWide = into.UnlikeSpan(width);
         var likedWide = into.LikedSpan(width);
@@ -191,7 +197,7 @@ public static class DigestRanker
             like.Clear();
         }
 
-        if (!Nearest(issue, votes.Disliked, unlikeWide, excluded))
+        if (!Nearest(issue, votes.Disliked, unlikeWide, votedDown))
         {
             unlike.Fill(float.NegativeInfinity);
         }
@@ -209,13 +215,13 @@ public static class DigestRanker
 
             excluded[i] = true;
             var score = like[i] - MathF.Max(0, unlike[i]);
-            if (votes.Any && unlike[i] > like[i] + hideMargin)
+            var titleHit = matchScores[m] >= IssueMatcher.TitleWeight;
+            if (votes.Any && unlike[i] > like[i] + hideMargin && (!titleHit || votedDown[i] || settings.HideTitleMatches))
             {
                 into.AddHidden(m, score);
                 continue;
             }
 
-            var titleHit = matchScores[m] >= IssueMatcher.TitleWeight;
             into.AddShown(m, score, score + (titleHit ? (float)settings.TitleBonus : 0));
         }
 
@@ -235,7 +241,7 @@ public static class DigestRanker
             for (; candidates != 0; candidates &= candidates - 1)
             {
                 var i = start + BitOperations.TrailingZeroCount(candidates);
-                if (excluded[i] || like[i] < threshold || like[i] <= unlike[i] || (!unsuggestible.IsEmpty && unsuggestible[i]))
+                if (excluded[i] || votedDown[i] || like[i] < threshold || like[i] <= unlike[i] || (!unsuggestible.IsEmpty && unsuggestible[i]))
                 {
                     continue;
                 }
@@ -346,6 +352,7 @@ public sealed class DigestRanking
     private float[] _unlike = [];
     private float[] _liked = [];
     private bool[] _excluded = [];
+    private bool[] _votedDown = [];
     private float[] _matchScores = [];
     private int[] _shown = [];
     private float[] _shownRanks = [];
@@ -383,6 +390,7 @@ public sealed class DigestRanking
             _unlike = new float[papers];
             _liked = new float[papers];
             _excluded = new bool[papers];
+            _votedDown = new bool[papers];
             _suggestions = new int[papers];
             _suggestionScores = new float[papers];
             _closestLiked = new float[papers];
@@ -398,6 +406,7 @@ public sealed class DigestRanking
         }
 
         _excluded.AsSpan(0, papers).Clear();
+        _votedDown.AsSpan(0, papers).Clear();
         _suggestionLiked.AsSpan(0, _suggestionCount).Clear();
         _shownCount = _hiddenCount = _suggestionCount = 0;
     }
@@ -409,6 +418,9 @@ public sealed class DigestRanking
     internal Span<float> LikedSpan(int papers) => _liked.AsSpan(0, papers);
 
     internal Span<bool> ExcludedSpan(int papers) => _excluded.AsSpan(0, papers);
+
+    /// <summary>The issue's papers the reader voted "Less like this" on themselves.</summary>
+    internal Span<bool> VotedDownSpan(int papers) => _votedDown.AsSpan(0, papers);
 
     /// <summary>Per suggestion, the cosine of the liked paper closest to it so far (+∞: the line is closer).</summary>
     internal Span<float> ClosestLikedSpan(int suggestions) => _closestLiked.AsSpan(0, suggestions);

@@ -174,6 +174,27 @@ public class DigestRankerTests
     }
 
     [Fact]
+    public void Rank_DislikedPaperLikeTitleMatches_KeepsThemInTheMailBelowTheRest()
+    {
+        // Papers 1 and 10 say "video generation" in their title, paper 2 only in its abstract; the reader liked a speech
+        // paper and disliked paper 3, which is as much about video generation as 1 and 10.
+        var digest = Rank("\"video generation\"", null, [Vote(4, true), Vote(3, false)]);
+
+        Assert.Equal([2L], digest.Hidden.Select(p => p.PaperId));
+        Assert.Equal([1L, 10], digest.Matches.Select(p => p.PaperId).Order());
+        Assert.All(digest.Matches, p => Assert.True(p.Score < 0, $"paper {p.PaperId} scores {p.Score}"));
+    }
+
+    [Fact]
+    public void Rank_TitleMatchTheReaderVotedDownItself_IsHidden()
+    {
+        var digest = Rank("\"video generation\"", null, [Vote(4, true), Vote(1, false)]);
+
+        Assert.Contains(1L, digest.Hidden.Select(p => p.PaperId));
+        Assert.DoesNotContain(1L, digest.Shown.Select(p => p.PaperId));
+    }
+
+    [Fact]
     public void Rank_LikedPaper_SuggestsAPaperLikeItAndNamesIt()
     {
         var digest = Rank("speech", null, [Vote(1, true)]);
