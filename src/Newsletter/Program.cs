@@ -42,7 +42,7 @@ namespace Newsletter
             services.AddInbox(role);
             services.AddSubscribers();
             services.AddRelevance(role);
-            services.AddConfirmationMails();
+            services.AddConfirmationMails(role);
             services.AddMail(role);
             services.AddMailTransport();
             services.AddDigests(role);

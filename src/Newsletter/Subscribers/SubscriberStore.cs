@@ -326,7 +326,15 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
     /// but for a report another subscriber's bounce still refers to. Generations they were the target of keep their
     /// history with the subscriber set to null.
     /// </summary>
-    public async Task<bool> DeleteAsync(long subscriberId, CancellationToken ct)
+    public Task<bool> DeleteAsync(long subscriberId, CancellationToken ct) => DeleteAsync(subscriberId, unconfirmedBefore: null, ct);
+
+    /// <summary>
+    /// Erases, as <see cref="DeleteAsync(long, CancellationToken)"/> does, a subscriber who asked to subscribe and never
+    /// confirmed, when nothing about them changed since <paramref name="before"/>; false when they confirmed or asked again since.
+    /// </summary>
+    public Task<bool> DeleteUnconfirmedAsync(long subscriberId, DateTimeOffset before, CancellationToken ct) => DeleteAsync(subscriberId, before, ct);
+
+    private async Task<bool> DeleteAsync(long subscriberId, DateTimeOffset? unconfirmedBefore, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -336,9 +344,15 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
             find.Parameters.AddWithValue("id", subscriberId);
             mail = (long[])(await find.ExecuteScalarAsync(ct))!;
         }
-        await using (var delete = new NpgsqlCommand("delete from subscribers where id = @id", connection, transaction))
+        // The condition is checked by the delete itself, so a confirmation that commits first keeps the subscriber.
+        var condition = unconfirmedBefore is null ? "" : " and status = 'pending' and confirmed_at is null and updated_at < @before";
+        await using (var delete = new NpgsqlCommand("delete from subscribers where id = @id" + condition, connection, transaction))
         {
             delete.Parameters.AddWithValue("id", subscriberId);
+            if (unconfirmedBefore is { } before)
+            {
+                delete.Parameters.AddWithValue("before", before);
+            }
             if (await delete.ExecuteNonQueryAsync(ct) == 0)
             {
                 return false;

@@ -1,3 +1,7 @@
+using Hangfire;
+using Newsletter.Hosting;
+using Newsletter.Jobs;
+
 namespace Newsletter.Subscribers;
 
 /// <summary>Subscribers, their interests and personal links, CSV import/export, and the double opt-in mail.</summary>
@@ -14,13 +18,20 @@ public static class SubscribersServices
         return services;
     }
 
-    /// <summary>Confirmation mails: the ledger that limits them, and the job that renders and sends one (needs Mail).</summary>
-    public static IServiceCollection AddConfirmationMails(this IServiceCollection services)
+    /// <summary>Confirmation mails: the ledger that limits them, the job that renders and sends one (needs Mail), and the
+    /// hourly job that forgets addresses never confirmed.</summary>
+    public static IServiceCollection AddConfirmationMails(this IServiceCollection services, ProcessRole? role = null)
     {
         services.AddOptionsWithValidateOnStart<ConfirmationOptions>().BindConfiguration(ConfirmationOptions.Section).ValidateDataAnnotations();
         services.AddSingleton<ConfirmationMails>();
         services.AddSingleton<ConfirmationMailRenderer>();
         services.AddTransient<ConfirmationMailJob>();
+        services.AddTransient<UnconfirmedAddressesJob>();
+        if (role.RunsJobs())
+        {
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<UnconfirmedAddressesJob>(UnconfirmedAddressesJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "29 * * * *"));
+        }
         return services;
     }
 }
