@@ -91,10 +91,11 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
 
         var positions = context.KeywordMatches.Select(m => issue.PositionOf(m.PaperId)).ToArray();
         var scores = context.KeywordMatches.Select(m => m.Score).ToArray();
+        var inTitle = context.KeywordMatches.Select(m => m.InTitle).ToArray();
         var suggestible = SuggestionFilter.Suggestible(matcher, context.Query);
         var unsuggestible = suggestible is null ? [] : issue.PaperIds.Select(id => !suggestible.Contains(id)).ToArray();
         var ranking = new DigestRanking();
-        DigestRanker.Rank(issue, wide.AsSpan(0, issue.PaperCount), new ProfileVotes(votes), positions, scores, unsuggestible, _limit, ranking, _settings);
+        DigestRanker.Rank(issue, wide.AsSpan(0, issue.PaperCount), new ProfileVotes(votes), positions, scores, inTitle, unsuggestible, _limit, ranking, _settings);
         var shown = new List<int>();
         foreach (var m in ranking.ShownMatches)
         {

@@ -161,14 +161,17 @@ public sealed class IssuePlanner
         var readerVotes = _votes.GetValueOrDefault(subscriberId);
         scoped ReadOnlySpan<int> matches = line.MatchPositions;
         scoped ReadOnlySpan<double> scores = line.MatchScores;
+        scoped ReadOnlySpan<bool> inTitle = line.MatchInTitle;
         var papers = _matcher.PaperCount;
         if (received is not null)
         {
             var keptMatches = papers <= 128 ? stackalloc int[papers] : new int[papers];
             var keptScores = papers <= 128 ? stackalloc double[papers] : new double[papers];
-            var kept = WithoutReceived(matches, scores, received, keptMatches, keptScores);
+            var keptInTitle = papers <= 128 ? stackalloc bool[papers] : new bool[papers];
+            var kept = WithoutReceived(line, received, keptMatches, keptScores, keptInTitle);
             matches = keptMatches[..kept];
             scores = keptScores[..kept];
+            inTitle = keptInTitle[..kept];
         }
 
         if (line.Row < 0 && readerVotes is null)
@@ -192,7 +195,7 @@ public sealed class IssuePlanner
 
         var unsuggestible = received is null ? line.Unsuggestible : WithReceived(line.Unsuggestible, received);
         var interests = line.Row < 0 ? default : _lines.Row(line.Row);
-        DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, vectorPositions, scores, unsuggestible, reader.Suggestions, ranking);
+        DigestRanker.Rank(_similarities, interests, readerVotes ?? ProfileVotes.None, vectorPositions, scores, inTitle, unsuggestible, reader.Suggestions, ranking);
         var shownMatches = ranking.ShownMatches;
         var suggested = ranking.Suggestions;
         var hidden = ranking.HiddenMatches;
@@ -237,17 +240,18 @@ public sealed class IssuePlanner
         };
     }
 
-    /// <summary>Copies the matches, kept in order, but the papers in <paramref name="received"/>; returns how many stay.</summary>
-    private int WithoutReceived(ReadOnlySpan<int> matches, ReadOnlySpan<double> scores, HashSet<long> received,
-        Span<int> keptMatches, Span<double> keptScores)
+    /// <summary>Copies the line's matches, kept in order, but the papers in <paramref name="received"/>; returns how many stay.</summary>
+    private int WithoutReceived(PlannedLines.Line line, HashSet<long> received, Span<int> keptMatches, Span<double> keptScores, Span<bool> keptInTitle)
     {
+        var matches = line.MatchPositions;
         var kept = 0;
         for (var k = 0; k < matches.Length; k++)
         {
             if (!received.Contains(_matcher.PaperIdAt(matches[k])))
             {
                 keptMatches[kept] = matches[k];
-                keptScores[kept] = scores[k];
+                keptScores[kept] = line.MatchScores[k];
+                keptInTitle[kept] = line.MatchInTitle[k];
                 kept++;
             }
         }
@@ -301,9 +305,11 @@ public sealed class IssuePlanner
         var papers = _matcher.PaperCount;
         var matches = papers <= 128 ? stackalloc int[papers] : new int[papers];
         var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
-        var matched = _matcher.MatchInto(query, matches, scores);
+        var inTitle = papers <= 128 ? stackalloc bool[papers] : new bool[papers];
+        var matched = _matcher.MatchInto(query, matches, scores, inTitle);
         var row = _lines.RowStart(query);
-        return _plannedLines.Add(interests, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched], scores[..matched]);
+        return _plannedLines.Add(interests, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched],
+            scores[..matched], inTitle[..matched]);
     }
 
     private static List<ProfileVote> DistinctVotes(IEnumerable<ProfileVotes> readers)

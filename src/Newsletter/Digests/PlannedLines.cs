@@ -17,6 +17,7 @@ internal sealed class PlannedLines
     private readonly Lock _adding = new();
     private int[] _positionChunk = [];
     private double[] _scoreChunk = [];
+    private bool[] _titleChunk = [];
     private int _chunkUsed;
     private Table _table;
 
@@ -25,15 +26,17 @@ internal sealed class PlannedLines
         _table = new Table((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, 2 * expectedLines)));
 
     /// <summary>A line as its readers are planned: its row's start (-1: no vector), its -term mask, its matches (the
-    /// papers' positions in the matcher's issue, and their scores); <see cref="Error"/>: the parser's, for a line that
-    /// could not be read (no matches then).</summary>
-    public readonly record struct Line(int Row, bool[] Unsuggestible, int[] MatchChunk, double[] ScoreChunk, int MatchStart, int MatchCount)
+    /// papers' positions in the matcher's issue, their scores, whether a keyword is in their title); <see cref="Error"/>:
+    /// the parser's, for a line that could not be read (no matches then).</summary>
+    public readonly record struct Line(int Row, bool[] Unsuggestible, int[] MatchChunk, double[] ScoreChunk, bool[] TitleChunk, int MatchStart, int MatchCount)
     {
         public string? Error { get; init; }
 
         public ReadOnlySpan<int> MatchPositions => MatchChunk.AsSpan(MatchStart, MatchCount);
 
         public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);
+
+        public ReadOnlySpan<bool> MatchInTitle => TitleChunk.AsSpan(MatchStart, MatchCount);
     }
 
     /// <summary>The hash <see cref="TryGet"/> and <see cref="Add"/> take: a new line is hashed once, not once per look-up.</summary>
@@ -46,12 +49,13 @@ internal sealed class PlannedLines
     {
         lock (_adding)
         {
-            return _table.TryGet(text, hash, out var known) ? known : Keep(text, hash, new Line(-1, [], [], [], 0, 0) { Error = error });
+            return _table.TryGet(text, hash, out var known) ? known : Keep(text, hash, new Line(-1, [], [], [], [], 0, 0) { Error = error });
         }
     }
 
     /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
-    public Line Add(string text, int hash, int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores)
+    public Line Add(string text, int hash, int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores,
+        ReadOnlySpan<bool> matchInTitle)
     {
         lock (_adding)
         {
@@ -62,6 +66,7 @@ internal sealed class PlannedLines
 
             int[] positions = [];
             double[] scores = [];
+            bool[] titles = [];
             var start = 0;
             if (matchPositions.Length > 0)
             {
@@ -71,18 +76,21 @@ internal sealed class PlannedLines
                     var size = Math.Max(matchPositions.Length, Math.Clamp(2 * _positionChunk.Length, FirstChunkSize, MaxChunkSize));
                     _positionChunk = new int[size];
                     _scoreChunk = new double[size];
+                    _titleChunk = new bool[size];
                     _chunkUsed = 0;
                 }
 
                 positions = _positionChunk;
                 scores = _scoreChunk;
+                titles = _titleChunk;
                 start = _chunkUsed;
                 matchPositions.CopyTo(positions.AsSpan(start));
                 matchScores.CopyTo(scores.AsSpan(start));
+                matchInTitle.CopyTo(titles.AsSpan(start));
                 _chunkUsed += matchPositions.Length;
             }
 
-            return Keep(text, hash, new Line(row, unsuggestible, positions, scores, start, matchPositions.Length));
+            return Keep(text, hash, new Line(row, unsuggestible, positions, scores, titles, start, matchPositions.Length));
         }
     }
 

@@ -68,10 +68,10 @@ public sealed record RelevanceSettings
 /// disliked paper (both in standard deviations above the typical paper, from <see cref="IssueSimilarities"/>). Keyword
 /// matches are ranked by <c>like − max(0, unlike)</c> (+ <see cref="RelevanceSettings.TitleBonus"/> for a title hit);
 /// a match closer to something disliked than to anything liked (<c>unlike &gt; like</c>) is hidden, unless a keyword is
-/// in its title (a title that names the reader's keyword is the paper's subject: such a match only moves down), or the
-/// reader voted that very paper down. Papers outside the
-/// keywords with <c>like ≥</c> <see cref="RelevanceSettings.SuggestionThreshold"/> and <c>like &gt; unlike</c> are
-/// suggested, best first (never a paper the reader already voted on). Before any vote nothing is hidden.
+/// in its title (a title that names the reader's keyword is the paper's subject: such a match only moves down) and the
+/// reader did not vote that very paper down. Papers outside the keywords with <c>like ≥</c>
+/// <see cref="RelevanceSettings.SuggestionThreshold"/> and <c>like &gt; unlike</c> are suggested, best first (never a
+/// paper the reader already voted on). Before any vote nothing is hidden.
 /// </summary>
 public static class DigestRanker
 {
@@ -94,10 +94,12 @@ public static class DigestRanker
         ArgumentNullException.ThrowIfNull(profile);
         var positions = new int[matches.Count];
         var scores = new double[matches.Count];
+        var inTitle = new bool[matches.Count];
         for (var m = 0; m < matches.Count; m++)
         {
             positions[m] = issue.PositionOf(matches[m].PaperId);
             scores[m] = matches[m].Score;
+            inTitle[m] = matches[m].InTitle;
         }
 
         bool[] unsuggestible = [];
@@ -111,7 +113,7 @@ public static class DigestRanker
         }
 
         var ranking = new DigestRanking();
-        Rank(issue, issue.InterestRow(profile), profile.Split, positions, scores, unsuggestible, maxSuggestions, ranking, settings);
+        Rank(issue, issue.InterestRow(profile), profile.Split, positions, scores, inTitle, unsuggestible, maxSuggestions, ranking, settings);
         var shown = new RankedPaper[ranking.ShownMatches.Length];
         for (var k = 0; k < shown.Length; k++)
         {
@@ -141,7 +143,8 @@ public static class DigestRanker
     /// The same decision into a reusable <paramref name="into"/>, allocating nothing: what a fan-out calls for each
     /// reader. <paramref name="interests"/> is the line's row (<see cref="IssueSimilarities.InterestRow(string, Embedding)"/>;
     /// empty when the line has no vector). <paramref name="matchPositions"/> (where each paper is in
-    /// <paramref name="issue"/>, -1 for a paper without a vector) and <paramref name="matchScores"/> are the keyword
+    /// <paramref name="issue"/>, -1 for a paper without a vector), <paramref name="matchScores"/> and
+    /// <paramref name="matchInTitle"/> (a keyword in the title: <see cref="PaperMatch.InTitle"/>) are the keyword
     /// matches in the matcher's order; the ranking refers to them by index. <paramref name="unsuggestible"/>
     /// marks, by issue position, the papers the line's -terms exclude (<see cref="SuggestionFilter.Unsuggestible"/>;
     /// empty when none).
@@ -152,6 +155,7 @@ public static class DigestRanker
         ProfileVotes votes,
         ReadOnlySpan<int> matchPositions,
         ReadOnlySpan<double> matchScores,
+        ReadOnlySpan<bool> matchInTitle,
         ReadOnlySpan<bool> unsuggestible,
         int maxSuggestions,
         DigestRanking into,
@@ -161,9 +165,9 @@ public static class DigestRanker
         ArgumentNullException.ThrowIfNull(votes);
         ArgumentNullException.ThrowIfNull(into);
         ArgumentOutOfRangeException.ThrowIfNegative(maxSuggestions);
-        if (matchScores.Length != matchPositions.Length)
+        if (matchScores.Length != matchPositions.Length || matchInTitle.Length != matchPositions.Length)
         {
-            throw new ArgumentException("One score per matched paper.", nameof(matchScores));
+            throw new ArgumentException("One score and one title flag per matched paper.", nameof(matchScores));
         }
 
         settings ??= RelevanceSettings.Default;
@@ -215,7 +219,7 @@ public static class DigestRanker
 
             excluded[i] = true;
             var score = like[i] - MathF.Max(0, unlike[i]);
-            var titleHit = matchScores[m] >= IssueMatcher.TitleWeight;
+            var titleHit = matchInTitle[m];
             if (votes.Any && unlike[i] > like[i] + hideMargin && (!titleHit || votedDown[i] || settings.HideTitleMatches))
             {
                 into.AddHidden(m, score);

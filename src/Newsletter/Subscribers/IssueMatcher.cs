@@ -11,7 +11,11 @@ namespace Newsletter.Subscribers;
 public sealed record MatchablePaper(long PaperId, string Title, string Abstract);
 
 /// <summary>A paper selected for a subscriber: <see cref="MatchedTerms"/> are the query's terms as typed.</summary>
-public readonly record struct PaperMatch(long PaperId, int Position, double Score, IReadOnlyList<string> MatchedTerms);
+public readonly record struct PaperMatch(long PaperId, int Position, double Score, IReadOnlyList<string> MatchedTerms)
+{
+    /// <summary>A keyword of the line is in the paper's title (not only in its abstract).</summary>
+    public bool InTitle { get; init; }
+}
 
 /// <summary>A matched term's place in the original text, for the renderer to wrap after encoding each piece.</summary>
 public readonly record struct HighlightSpan(int Start, int Length);
@@ -154,6 +158,7 @@ public sealed class IssueMatcher
                 var p = (w << 6) + BitOperations.TrailingZeroCount(bits);
                 double score = 0;
                 ulong termMask = 0;
+                var inTitle = false;
                 for (var t = 0; t < termCount; t++)
                 {
                     var termScore = hits[t].Scores[p];
@@ -161,10 +166,11 @@ public sealed class IssueMatcher
                     {
                         score += termScore;
                         termMask |= 1UL << t;
+                        inTitle |= termScore >= TitleWeight;
                     }
                 }
 
-                result[n++] = new PaperMatch(_paperIds[p], p, score, TermsOf(query, termMask));
+                result[n++] = new PaperMatch(_paperIds[p], p, score, TermsOf(query, termMask)) { InTitle = inTitle };
             }
         }
 
@@ -218,10 +224,17 @@ public sealed class IssueMatcher
     /// <see cref="Match"/> without allocating: the matching papers' positions in the issue (<see cref="PaperIdAt"/>) and
     /// scores, best first, into spans of at least <see cref="PaperCount"/> items; returns how many match.
     /// </summary>
-    public int MatchInto(InterestQuery query, Span<int> positions, Span<double> scores)
+    public int MatchInto(InterestQuery query, Span<int> positions, Span<double> scores) => MatchInto(query, positions, scores, []);
+
+    /// <summary>
+    /// <see cref="MatchInto(InterestQuery, Span{int}, Span{double})"/>, and for each match whether a keyword is in its title
+    /// into <paramref name="inTitle"/> (empty, or room for every paper): a term's score reaches <see cref="TitleWeight"/>
+    /// only from the title, though a paper's total can from several terms in its abstract.
+    /// </summary>
+    public int MatchInto(InterestQuery query, Span<int> positions, Span<double> scores, Span<bool> inTitle)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (positions.Length < _paperIds.Length || scores.Length < _paperIds.Length)
+        if (positions.Length < _paperIds.Length || scores.Length < _paperIds.Length || (!inTitle.IsEmpty && inTitle.Length < _paperIds.Length))
         {
             throw new ArgumentException($"The spans need room for every paper ({_paperIds.Length}).", nameof(positions));
         }
@@ -234,6 +247,11 @@ public sealed class IssueMatcher
             }
 
             scores[.._paperIds.Length].Clear();
+            if (!inTitle.IsEmpty)
+            {
+                inTitle[.._paperIds.Length].Clear();
+            }
+
             return _paperIds.Length;
         }
 
@@ -257,6 +275,20 @@ public sealed class IssueMatcher
                 // As in Match: best first, ties in issue order.
                 BestFirst.Insert(positions, scores, n, p, score);
                 n++;
+            }
+        }
+
+        if (!inTitle.IsEmpty)
+        {
+            for (var k = 0; k < n; k++)
+            {
+                var title = false;
+                for (var t = 0; t < termCount; t++)
+                {
+                    title |= hits[t].Scores[positions[k]] >= TitleWeight;
+                }
+
+                inTitle[k] = title;
             }
         }
 

@@ -186,6 +186,16 @@ public class DigestRankerTests
     }
 
     [Fact]
+    public void Rank_DislikedPaperLikeAMatchOfThreeKeywordsInItsAbstract_HidesIt()
+    {
+        // Paper 3's abstract has all three words and its title none: as many points as one word in a title, but not a title hit.
+        var digest = Rank("animating OR prompts OR pictures", null, [Vote(4, true), Vote(1, false)]);
+
+        Assert.Equal([3L], digest.Hidden.Select(p => p.PaperId));
+        Assert.Empty(digest.Matches);
+    }
+
+    [Fact]
     public void Rank_TitleMatchTheReaderVotedDownItself_IsHidden()
     {
         var digest = Rank("\"video generation\"", null, [Vote(4, true), Vote(1, false)]);

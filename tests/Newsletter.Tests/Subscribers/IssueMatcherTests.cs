@@ -32,6 +32,25 @@ public class IssueMatcherTests
     }
 
     [Fact]
+    public void InTitle_SaysWhetherAKeywordIsInTheTitle_NotWhetherTheScoreIsAsHigh()
+    {
+        // Paper 105's abstract has three of the words (as many points as a title hit) and its title none; 104's title has "survey".
+        var query = InterestQuery.Parse("large OR language OR lowrank OR survey");
+        var positions = new int[Papers.Length];
+        var scores = new double[Papers.Length];
+        var inTitle = new bool[Papers.Length];
+
+        var matches = Matcher.Match(query);
+        var count = Matcher.MatchInto(query, positions, scores, inTitle);
+
+        var abstractOnly = matches.Single(m => m.PaperId == 105);
+        Assert.True(abstractOnly.Score >= IssueMatcher.TitleWeight, $"score {abstractOnly.Score}");
+        Assert.False(abstractOnly.InTitle);
+        Assert.True(matches.Single(m => m.PaperId == 104).InTitle);
+        Assert.Equal(matches.Select(m => (m.Position, m.InTitle)), positions[..count].Zip(inTitle[..count]));
+    }
+
+    [Fact]
     public void Match_Word_IsCaseInsensitive()
     {
         Assert.Equal([103L, 104], SortedIds("DIFFUSION"));
