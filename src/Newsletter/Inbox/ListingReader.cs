@@ -479,6 +479,10 @@ internal static partial class ListingReader
     {
         var month = Array.IndexOf(Months, match.Groups["month"].Value[..3].ToLowerInvariant()) + 1;
         var day = int.Parse(match.Groups["day"].Value, CultureInfo.InvariantCulture);
+        if (day < 1)
+        {
+            return null;
+        }
         if (match.Groups["year"].Success)
         {
             var year = int.Parse(match.Groups["year"].Value, CultureInfo.InvariantCulture);

@@ -163,6 +163,18 @@ public sealed class TrendingEmailParserVariantTests
         Listings.AssertSamplePapers(listing);
     }
 
+    [Theory]
+    [InlineData("Mar 0")]
+    [InlineData("March 00, 2025")]
+    [InlineData("0 Mar")]
+    public void Parse_DateLineOfDayZero_IssueDateIsNullAndPapersStillRead(string dateLine)
+    {
+        var listing = Listings.Parse(Listings.RoundTrip(Listings.Message(Header + dateLine + "\n\n" + Listings.PapersText)));
+
+        Assert.Null(listing.IssueDate);
+        Listings.AssertSamplePapers(listing);
+    }
+
     [Fact]
     public void Parse_NoDateHeaderAndNoYear_IssueDateIsNull()
     {
