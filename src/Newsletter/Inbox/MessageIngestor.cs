@@ -125,10 +125,10 @@ public sealed partial class MessageIngestor(
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var stored = await StoreRawAsync(connection, transaction, mail, raw, kept, message, ct);
-        if (stored is { Status: "quarantined", RawIsPrefix: true } && !untrusted)
+        if (stored is { Status: "quarantined", RawIsPrefix: true } && !untrusted && mail.Size <= raw.Length)
         {
-            // Refused before, when only a prefix was kept, and trusted now (the policy changed): the whole message is here
-            // again, so it replaces the prefix and is judged like new mail.
+            // Refused before, when only a prefix was kept, and whole and trusted now (the policy or the cap changed): it
+            // replaces the prefix and is judged like new mail.
             await ReplaceRawAsync(connection, transaction, stored.Id, raw, ct);
             stored = stored with { Status = "received", Reason = null };
         }
@@ -299,7 +299,8 @@ public sealed partial class MessageIngestor(
         command.Parameters.AddWithValue("subject", (object?)StoredText.Bounded(message?.Subject, 1000) ?? DBNull.Value);
         command.Parameters.AddWithValue("size", (int)Math.Min(mail.Size, int.MaxValue));
         command.Parameters.AddWithValue("raw", kept);
-        command.Parameters.AddWithValue("raw_is_prefix", kept.Length < raw.Length);
+        // Mail over the size cap came as its headers alone: like a prefix, too little to judge it again.
+        command.Parameters.AddWithValue("raw_is_prefix", kept.Length < raw.Length || mail.Size > raw.Length);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         // Two copies ingested at once (the poller works on several messages together): the second insert waits for the
         // first to commit and then does nothing, but its own snapshot cannot see that row yet. Asking again does.

@@ -146,6 +146,36 @@ public sealed class QuarantineRetentionTests
     }
 
     [Fact]
+    public async Task Poll_ListingOverTheCapBackInTheInboxOnceTheCapIsRaised_IsIngestedFromTheWholeMessage()
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var account = DovecotAccount.Create();
+        var raw = Samples.SampleEml;
+        await account.AppendAsync("INBOX", raw, Ct);
+        long inboundId;
+        var small = new Dictionary<string, string?> { ["Newsletter:Inbox:MaxMessageBytes"] = "100000" };
+        await using (var before = await TestApp.BuildAsync(imap: account, settings: small, connectionString: database.ConnectionString))
+        {
+            Assert.Equal(new PollResult(0, 0, 1, 0), await before.Services.GetRequiredService<InboxPoller>().PollAsync(Ct));
+            inboundId = await Sql.ScalarAsync<long>(database.ConnectionString, "select id from inbound_messages");
+        }
+
+        // The operator raises the cap. Only the headers were downloaded, so judging them again would find no papers.
+        await using var after = await TestApp.BuildAsync(imap: account, connectionString: database.ConnectionString);
+        var refused = await after.Services.GetRequiredService<MessageIngestor>().ReingestAsync(inboundId, Ct);
+        Assert.Equal(new IngestOutcome(IngestStatus.Quarantined, inboundId, null, MessageIngestor.PrefixOnlyReason), refused);
+        // Moved from the quarantine folder back to the inbox, the whole message is downloaded and judged.
+        await account.AppendAsync("INBOX", raw, Ct);
+
+        var result = await after.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(1, 0, 0, 0), result);
+        Assert.Equal(70, await Sql.ScalarAsync<int>(database.ConnectionString, "select paper_count from issues where inbound_message_id = @id", ("id", inboundId)));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(database.ConnectionString, "select count(*) from issues"));
+        Assert.False(await Sql.ScalarAsync<bool>(database.ConnectionString, "select raw_is_prefix from inbound_messages"));
+    }
+
+    [Fact]
     public async Task RunAsync_QuarantinedMessagesOlderAndYoungerThanTheRetention_DeletesOnlyTheOldOnes()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
