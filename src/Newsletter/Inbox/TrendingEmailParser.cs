@@ -304,7 +304,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
 
         public ReadOnlySpan<char> Span => buffer.AsSpan(0, length);
 
-        /// <param name="notes">Gets a note when the declared charset is unknown or the text is not valid in it.</param>
+        /// <param name="notes">Gets a note when the part is cut, or its declared charset is unknown or the text not valid in it.</param>
         public static PartText Read(MimePart part, List<string> notes)
         {
             if (part.Content is null)
@@ -318,6 +318,7 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
             try
             {
                 var length = 0;
+                var cut = false;
                 using (var stream = part.Content.Open())
                 {
                     int read;
@@ -325,12 +326,19 @@ public sealed partial class TrendingEmailParser(TimeProvider? clock = null)
                     {
                         length += read;
                     }
+
+                    cut = length == capacity && stream.ReadByte() >= 0;
                 }
 
-                // A cut part ends at its last whole line, never inside a multi-byte character.
-                if (length == capacity && bytes.AsSpan(0, length).LastIndexOf((byte)'\n') is > 0 and var newline)
+                if (cut)
                 {
-                    length = newline;
+                    // A cut part ends at its last whole line, never inside a multi-byte character, and the mail's record says so.
+                    if (bytes.AsSpan(0, length).LastIndexOf((byte)'\n') is > 0 and var newline)
+                    {
+                        length = newline;
+                    }
+
+                    notes.Add($"a {part.ContentType.MimeType} part is longer than {MaxPartBytes:N0} bytes: what follows is not read");
                 }
 
                 var label = part.ContentType.Charset;

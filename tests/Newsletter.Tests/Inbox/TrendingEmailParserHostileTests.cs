@@ -32,6 +32,20 @@ public sealed class TrendingEmailParserHostileTests
     }
 
     [Fact]
+    public void Parse_PartLongerThanTheCap_SaysPapersAfterTheCutWereNotRead()
+    {
+        var huge = string.Concat(Enumerable.Repeat("representation learning ", TrendingEmailParser.MaxPartBytes / 20));
+        var text = "Mar 11\n\nFirst Paper\n\n" + Listings.ExpectedPapers[0].Abstract + "\n\nHuge Paper\n\n" + huge
+            + "\n\nLast Paper\n\n" + Listings.ExpectedPapers[1].Abstract + "\n";
+
+        var listing = Listings.Parse(Listings.RoundTrip(Listings.Message(text, ContentEncoding.Base64)));
+
+        Assert.DoesNotContain(listing.Papers, p => p.Title == "Last Paper");
+        var note = Assert.Single(listing.Notes);
+        Assert.Equal($"a text/plain part is longer than {TrendingEmailParser.MaxPartBytes:N0} bytes: what follows is not read", note);
+    }
+
+    [Fact]
     public void Parse_LongAbstract_IsCappedAtAWordBoundary()
     {
         var words = string.Concat(Enumerable.Repeat("representation learning ", 2_000)) + "end.";
