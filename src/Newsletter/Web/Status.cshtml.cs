@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Newsletter.Web;
 
 /// <summary>
 /// The page behind every error status (re-executed by the status code pages and, outside Development, the exception
-/// handler): a short human sentence, never a stack trace. Re-executed requests keep their method, so POST renders too.
+/// handler): a short human sentence, never a stack trace. Re-executed requests keep their method, so every method renders.
 /// </summary>
 [IgnoreAntiforgeryToken]
 public sealed class StatusModel : PageModel
@@ -40,4 +41,14 @@ public sealed class StatusModel : PageModel
     }
 
     public IActionResult OnPost(int code) => OnGet(code);
+
+    /// <summary>A re-executed PUT, TRACE or other method has no handler here: the page shows the status it already has.</summary>
+    public override void OnPageHandlerSelected(PageHandlerSelectedContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.HandlerMethod is null)
+        {
+            Code = Response.StatusCode;
+        }
+    }
 }

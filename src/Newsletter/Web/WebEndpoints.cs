@@ -36,6 +36,7 @@ public static class WebEndpoints
             options.RootDirectory = "/Web";
             options.Conventions.AddPageRoute("/Subscribe", "subscribe");
             options.Conventions.ConfigureFilter(new WebPageHeaders());
+            options.Conventions.ConfigureFilter(new UnhandledRequestRefusal());
         }).ConfigureApplicationPartManager(manager =>
         {
             // MVC looks for pages in the entry assembly, which is not this one when tests host the application.
