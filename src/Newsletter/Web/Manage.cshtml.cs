@@ -41,6 +41,9 @@ public sealed class ManageModel(
 
     public InterestsError? InterestsError { get; private set; }
 
+    /// <summary>The fields posted with a value that is none of their choices; null when every one was read.</summary>
+    public string? UnreadError { get; private set; }
+
     /// <summary>The papers the reader said "More like this" or "Less like this" to, newest first.</summary>
     public IReadOnlyList<ReaderVote> Votes { get; private set; } = [];
 
@@ -80,7 +83,19 @@ public sealed class ManageModel(
         {
             return BadRequest($"The form has no {string.Join(", ", missing)}: nothing was saved.");
         }
-        if (!ReaderChoices.SuggestionCounts.Contains(Suggestions) || !Enum.IsDefined(Frequency) || !Enum.IsDefined(Weekday))
+        if (UnreadFields.Describe(ModelState) is { } unread)
+        {
+            UnreadError = unread;
+            // What binding could not read shows as saved, the rest as posted.
+            var saved = await subscribers.GetChoicesAsync(Subscriber.Id, ct);
+            Format = UnreadFields.Has(ModelState, nameof(Format)) ? Subscriber.Format : Format;
+            Suggestions = UnreadFields.Has(ModelState, nameof(Suggestions)) ? saved.Suggestions : Suggestions;
+            Frequency = UnreadFields.Has(ModelState, nameof(Frequency)) ? saved.Frequency : Frequency;
+            Weekday = UnreadFields.Has(ModelState, nameof(Weekday)) ? saved.Weekday : Weekday;
+            NoRepeats = UnreadFields.Has(ModelState, nameof(NoRepeats)) ? saved.NoRepeats : NoRepeats;
+            return await ShowUnsavedAsync(ct);
+        }
+        if (!ReaderChoices.SuggestionCounts.Contains(Suggestions) || !Enum.IsDefined(Format) || !Enum.IsDefined(Frequency) || !Enum.IsDefined(Weekday))
         {
             return BadRequest();
         }
@@ -92,10 +107,7 @@ public sealed class ManageModel(
         catch (ArgumentException ex)
         {
             TimeZoneError = ex.Message;
-            Votes = await votes.ListAsync(Subscriber.Id, ct);
-            Preview = await preview.PreviewAsync(Interests, ct);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-            return Page();
+            return await ShowUnsavedAsync(ct);
         }
 
         try
@@ -110,10 +122,7 @@ public sealed class ManageModel(
         catch (InterestSyntaxException ex)
         {
             InterestsError = InterestsError.From(Interests, ex);
-            Votes = await votes.ListAsync(Subscriber.Id, ct);
-            Preview = await preview.PreviewAsync(Interests, ct);
-            Response.StatusCode = StatusCodes.Status400BadRequest;
-            return Page();
+            return await ShowUnsavedAsync(ct);
         }
 
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
@@ -196,6 +205,15 @@ public sealed class ManageModel(
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
         Notice = notice;
         return await ShowSavedAsync(ct);
+    }
+
+    /// <summary>The form again as posted, with its mistake: 400, nothing saved.</summary>
+    private async Task<IActionResult> ShowUnsavedAsync(CancellationToken ct)
+    {
+        Votes = await votes.ListAsync(Subscriber.Id, ct);
+        Preview = await preview.PreviewAsync(Interests, ct);
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        return Page();
     }
 
     private async Task<IActionResult> ShowSavedAsync(CancellationToken ct) =>

@@ -26,6 +26,9 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
 
     public InterestsError? InterestsError { get; private set; }
 
+    /// <summary>The fields posted with a value that is none of their choices; null when every one was read.</summary>
+    public string? UnreadError { get; private set; }
+
     public PreviewResult Preview { get; private set; } = null!;
 
     public async Task OnGetAsync(CancellationToken ct) => Preview = await preview.PreviewAsync(Interests, ct);
@@ -50,9 +53,10 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
                 : "Enter an email address like name@example.org.";
         }
 
+        UnreadError = UnreadFields.Describe(ModelState);
         Preview = await preview.PreviewAsync(Interests, ct);
         InterestsError = Preview.Error;
-        if (EmailError is not null || InterestsError is not null)
+        if (EmailError is not null || InterestsError is not null || UnreadError is not null)
         {
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();

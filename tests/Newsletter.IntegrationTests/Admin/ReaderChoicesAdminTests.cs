@@ -63,6 +63,41 @@ public sealed class ReaderChoicesAdminTests
         Assert.Equal(("diffusion", SubscriberStatus.Active), (saved!.Interests, saved.Status));
     }
 
+    [Theory]
+    [InlineData("status", "Activ")]
+    [InlineData("format", "pdf")]
+    [InlineData("frequency", "fortnightly")]
+    [InlineData("weekday", "funday")]
+    [InlineData("noRepeats", "maybe")]
+    public async Task SubscriberPage_SaveWithAValueThatIsNoChoice_400NamingItAndSavesNothing(string field, string value)
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("weekly@lab.example.org", "diffusion", format: DigestFormat.Text);
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        var saved = ReaderChoices.Default with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Friday, NoRepeats = false };
+        await store.UpdateChoicesAsync(reader.Id, saved, Ct);
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        var form = new Dictionary<string, string>
+        {
+            ["interests"] = "robotics", ["status"] = "active", ["format"] = "text",
+            ["frequency"] = "weekly", ["weekday"] = "friday", ["timeZone"] = "", ["noRepeats"] = "false",
+            ["__RequestVerificationToken"] = await Antiforgery.TokenAsync(client, $"admin/subscribers/{reader.Id}"),
+        };
+        form[field] = value;
+
+        using var refused = await client.PostAsync($"admin/subscribers/{reader.Id}?handler=save", new FormUrlEncodedContent(form), Ct);
+        var page = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains($"{field}: &#x27;{value}&#x27; is not one of its choices", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"robotics\"", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"active\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"friday\" selected=\"selected\">", page, StringComparison.Ordinal);
+        var after = await store.GetAsync(reader.Id, Ct);
+        Assert.Equal(("diffusion", SubscriberStatus.Active, DigestFormat.Text), (after!.Interests, after.Status, after.Format));
+        Assert.Equal(saved, await store.GetChoicesAsync(reader.Id, Ct));
+    }
+
     [Fact]
     public async Task Api_PutChoices_ChangesOnlyTheGivenOnesAndRefusesAnUnknownTimeZone()
     {

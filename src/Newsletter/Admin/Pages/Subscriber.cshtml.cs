@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Newsletter.Bounces;
 using Newsletter.Subscribers;
+using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
@@ -44,6 +45,10 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
     public async Task<IActionResult> OnPostSaveAsync(long id, string? interests, SubscriberStatus status, DigestFormat format,
         DigestFrequency frequency, DayOfWeek weekday, string? timeZone, bool noRepeats, CancellationToken ct)
     {
+        if (UnreadFields.Describe(ModelState) is { } unread)
+        {
+            return await ShowMistakeAsync(unread);
+        }
         try
         {
             ReaderChoices.CheckTimeZone(timeZone);
@@ -74,8 +79,17 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
             {
                 return NotFound();
             }
-            Subscriber = Subscriber with { Status = status, Format = format };
-            Choices = Choices with { Frequency = frequency, Weekday = weekday, TimeZone = timeZone, NoRepeats = noRepeats };
+            // What binding could not read shows as saved, the rest as typed.
+            bool Unread(string field) => UnreadFields.Has(ModelState, field);
+            Subscriber = Subscriber with
+            {
+                Status = Unread(nameof(status)) ? Subscriber.Status : status, Format = Unread(nameof(format)) ? Subscriber.Format : format,
+            };
+            Choices = Choices with
+            {
+                Frequency = Unread(nameof(frequency)) ? Choices.Frequency : frequency, Weekday = Unread(nameof(weekday)) ? Choices.Weekday : weekday,
+                TimeZone = timeZone, NoRepeats = Unread(nameof(noRepeats)) ? Choices.NoRepeats : noRepeats,
+            };
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return page;
         }

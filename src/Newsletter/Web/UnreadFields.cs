@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+
+namespace Newsletter.Web;
+
+/// <summary>The fields of a posted form whose value is none of their choices (Format=Pdf), which binding left at their default.</summary>
+public static class UnreadFields
+{
+    public static bool Has(ModelStateDictionary modelState, string field)
+    {
+        ArgumentNullException.ThrowIfNull(modelState);
+        return modelState.GetFieldValidationState(field) == ModelValidationState.Invalid;
+    }
+
+    /// <summary>"Format: 'Pdf' is not one of its choices." for each such field; null when every field was read.</summary>
+    public static string? Describe(ModelStateDictionary modelState)
+    {
+        ArgumentNullException.ThrowIfNull(modelState);
+        var unread = modelState.Where(entry => entry.Value?.ValidationState == ModelValidationState.Invalid)
+            .Select(entry => $"{entry.Key}: '{entry.Value!.AttemptedValue}' is not one of its choices.").ToList();
+        return unread.Count > 0 ? string.Join(" ", unread) : null;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Subscribers;
+
+namespace Newsletter.IntegrationTests.Web;
+
+/// <summary>A posted value that is none of a field's choices is refused by name, never saved as the field's default.</summary>
+public sealed class FormValueTests
+{
+    [Theory]
+    [InlineData("Format", "Pdf")]
+    [InlineData("Suggestions", "abc")]
+    [InlineData("Frequency", "Fortnightly")]
+    [InlineData("Weekday", "Funday")]
+    [InlineData("NoRepeats", "maybe")]
+    public async Task ManagePost_AValueThatIsNoChoice_400NamingItWithWhatWasTypedAndNothingSaved(string field, string value)
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion", format: DigestFormat.Text);
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        var saved = ReaderChoices.Default with { Suggestions = 3, Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Friday, NoRepeats = false };
+        await store.UpdateChoicesAsync(reader.Id, saved, Ct);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient(useCookies: false);
+        var form = new Dictionary<string, string>
+        {
+            ["Interests"] = "robotics", ["Format"] = "Text", ["Suggestions"] = "3", ["Frequency"] = "Weekly", ["Weekday"] = "Friday",
+            ["TimeZone"] = "Asia/Tokyo", ["NoRepeats"] = "false",
+        };
+        form[field] = value;
+
+        using var post = await client.PostAsync($"manage/{manage}", new FormUrlEncodedContent(form), Ct);
+        var page = await post.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Contains($"{field}: &#x27;{value}&#x27; is not one of its choices", page, StringComparison.Ordinal);
+        Assert.Contains("Nothing was saved.", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"robotics\"", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"Asia/Tokyo\"", page, StringComparison.Ordinal);
+        Assert.Contains("<option value=\"Friday\" selected=\"selected\">", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"Text\" checked=\"checked\"", page, StringComparison.Ordinal);
+        Assert.Equal(("diffusion", DigestFormat.Text), ((await store.GetAsync(reader.Id, Ct))!.Interests, (await store.GetAsync(reader.Id, Ct))!.Format));
+        Assert.Equal(saved, await store.GetChoicesAsync(reader.Id, Ct));
+    }
+
+    [Fact]
+    public async Task SubscribePost_AFormatThatIsNoChoice_400NamingItAndNothingStored()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", "ada@lab.example.org"), new("Interests", "diffusion"), new("Format", "Pdf"),
+        ]), Ct);
+        var page = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Format: &#x27;Pdf&#x27; is not one of its choices", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"ada@lab.example.org\"", page, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+}
