@@ -37,7 +37,7 @@ internal static class AdminApi
         {
             if (!Resender.TryParseScope(input.Scope, out var scope))
             {
-                return Results.Problem($"scope must be one of one, all, failed, new; not '{input.Scope}'.", statusCode: 400);
+                return Results.Problem(Resender.ScopeRefusal(input.Scope), statusCode: 400);
             }
             try
             {

@@ -26,7 +26,12 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
 {
     /// <summary>A scope an admin may ask for: every one but those the inbox and the weekly run write.</summary>
     public static bool TryParseScope(string? text, out GenerationScope scope) =>
-        DbNames.TryParse(text, out scope) && scope is not (GenerationScope.Issue or GenerationScope.Weekly);
+        DbNames.TryParse(text, out scope) && IsAdminScope(scope);
+
+    /// <summary>Why <paramref name="text"/> is not a scope an admin may ask for.</summary>
+    public static string ScopeRefusal(string? text) => $"scope must be one of one, all, failed, new; not '{text}'.";
+
+    private static bool IsAdminScope(GenerationScope scope) => scope is not (GenerationScope.Issue or GenerationScope.Weekly);
 
     public async Task<ResendPreview> PreviewAsync(long issueId, GenerationScope scope, string? email, CancellationToken ct)
     {
@@ -89,6 +94,10 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
 
     private async Task<long?> ResolveAsync(GenerationScope scope, string? email, CancellationToken ct)
     {
+        if (!IsAdminScope(scope))
+        {
+            throw new ResendRefusedException(ScopeRefusal(DbNames.ToDb(scope)));
+        }
         if (scope != GenerationScope.One)
         {
             return null;

@@ -1,5 +1,7 @@
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
+using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.IntegrationTests.Web;
 using Newsletter.Subscribers;
@@ -139,6 +141,54 @@ public sealed class ResendScopeTests
         Assert.Equal("sent", (await app.Ledger.StatusByEmailAsync(issue, requested.Generation))[paused.Email]);
         Assert.Equal("paused@lab.example.org", Assert.Single(app.Smtp.Received).Recipients.Single());
         Assert.Equal("paused", await WebTestData.StatusOfAsync(app, paused.Id));
+    }
+
+    [Theory]
+    [InlineData("weekly")]
+    [InlineData("issue")]
+    [InlineData("2")]
+    [InlineData("fortnightly")]
+    public async Task ResendPage_AScopeTheApiRefuses_400WithTheReasonAndNothingRequested(string scope)
+    {
+        // Weekly and issue are the scopes the weekly run and the inbox write: 'weekly' sent a weekly reader one issue out of turn.
+        await using var app = await TestApp.StartAsync();
+        await app.AddSubscriberAsync("reader@lab.example.org", "diffusion");
+        var issue = await app.IngestSampleAsync();
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        var token = await Antiforgery.TokenAsync(admin, $"admin/issues/{issue}/resend");
+        var before = await app.RowsAsync("select generation, scope from delivery_generations order by generation");
+
+        using var preview = await admin.GetAsync($"admin/issues/{issue}/resend?scope={scope}&email=reader%40lab.example.org&preview=1", Ct);
+        using var post = await admin.PostAsync($"admin/issues/{issue}/resend", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["scope"] = scope, ["email"] = "reader@lab.example.org", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        var previewPage = await preview.Content.ReadAsStringAsync(Ct);
+        var postPage = await post.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (preview.StatusCode, post.StatusCode));
+        Assert.Contains($"scope must be one of one, all, failed, new; not &#x27;{scope}&#x27;.", previewPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"confirm\"", previewPage, StringComparison.Ordinal);
+        Assert.Contains($"scope must be one of one, all, failed, new; not &#x27;{scope}&#x27;.", postPage, StringComparison.Ordinal);
+        Assert.Equal(before, await app.RowsAsync("select generation, scope from delivery_generations order by generation"));
+    }
+
+    [Theory]
+    [InlineData(GenerationScope.Weekly)]
+    [InlineData(GenerationScope.Issue)]
+    public async Task Resend_AScopeOnlyTheWeeklyRunOrTheInboxWrites_Refused(GenerationScope scope)
+    {
+        await using var app = await TestApp.BuildAsync();
+        await app.AddSubscriberAsync("reader@lab.example.org", "diffusion");
+        var issue = await app.IngestSampleAsync();
+        var resender = app.Services.GetRequiredService<Resender>();
+
+        var previewRefused = await Assert.ThrowsAsync<ResendRefusedException>(() => resender.PreviewAsync(issue, scope, null, Ct));
+        var requestRefused = await Assert.ThrowsAsync<ResendRefusedException>(() => resender.RequestAsync(issue, scope, null, "admin:test", Ct));
+
+        Assert.Equal($"scope must be one of one, all, failed, new; not '{DbNames.ToDb(scope)}'.", requestRefused.Message);
+        Assert.Equal(previewRefused.Message, requestRefused.Message);
+        Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
     }
 
     private static async Task<(ResendRequested Requested, List<long> Reached)> ResendAsync(TestApp app, long issue, GenerationScope scope, string? email)

@@ -10,8 +10,11 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
     public GenerationProgress? Progress { get; private set; }
     public string? Error { get; private set; }
 
-    [BindProperty(SupportsGet = true)]
-    public GenerationScope Scope { get; set; } = GenerationScope.One;
+    /// <summary>The scope as the form sent it, read by the API's rule: never the scopes the inbox and the weekly run write.</summary>
+    [BindProperty(SupportsGet = true, Name = "scope")]
+    public string? ScopeText { get; set; }
+
+    public GenerationScope Scope { get; private set; } = GenerationScope.One;
 
     [BindProperty(SupportsGet = true)]
     public string? Email { get; set; }
@@ -21,6 +24,10 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
         if (!await LoadAsync(id, ct))
         {
             return NotFound();
+        }
+        if (!TryReadScope())
+        {
+            return Page();
         }
         if (generation is { } g)
         {
@@ -47,6 +54,10 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
         {
             return NotFound();
         }
+        if (!TryReadScope())
+        {
+            return Page();
+        }
         try
         {
             var requested = await resender.RequestAsync(id, Scope, Email, RequestedBy, ct);
@@ -57,6 +68,23 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
             Error = ex.Message;
             return Page();
         }
+    }
+
+    private bool TryReadScope()
+    {
+        // No scope sent: the form's first choice, one subscriber.
+        if (ScopeText is null)
+        {
+            return true;
+        }
+        if (Resender.TryParseScope(ScopeText, out var scope))
+        {
+            Scope = scope;
+            return true;
+        }
+        Error = Resender.ScopeRefusal(ScopeText);
+        Response.StatusCode = StatusCodes.Status400BadRequest;
+        return false;
     }
 
     private async Task<bool> LoadAsync(long id, CancellationToken ct)
