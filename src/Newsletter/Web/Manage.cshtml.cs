@@ -170,14 +170,24 @@ public sealed class ManageModel(
     }
 
     public Task<IActionResult> OnPostPauseAsync(string token, CancellationToken ct) =>
-        ChangeStatusAsync(token, [SubscriberStatus.Active], SubscriberStatus.Paused, "Paused. No digests until you resume.", ct);
+        ChangeStatusAsync(token, [SubscriberStatus.Active], SubscriberStatus.Paused, "Paused. No digests until you resume.", "Not paused", ct);
 
     public Task<IActionResult> OnPostResumeAsync(string token, CancellationToken ct) =>
-        ChangeStatusAsync(token, [SubscriberStatus.Paused], SubscriberStatus.Active, "Resumed. Digests start again with the next issue.", ct);
+        ChangeStatusAsync(token, [SubscriberStatus.Paused], SubscriberStatus.Active, "Resumed. Digests start again with the next issue.", "Not resumed", ct);
 
     public Task<IActionResult> OnPostUnsubscribeAsync(string token, CancellationToken ct) =>
         ChangeStatusAsync(token, [SubscriberStatus.Active, SubscriberStatus.Paused, SubscriberStatus.Bounced], SubscriberStatus.Unsubscribed,
-            "You are unsubscribed and will get no more digests.", ct);
+            "You are unsubscribed and will get no more digests.", "Not unsubscribed", ct);
+
+    /// <summary>How the page names a status: "Status: paused".</summary>
+    public static string StatusText(SubscriberStatus status) => status switch
+    {
+        SubscriberStatus.Active => "active",
+        SubscriberStatus.Paused => "paused",
+        SubscriberStatus.Unsubscribed => "unsubscribed",
+        SubscriberStatus.Bounced => "stopped: mail to this address bounced",
+        _ => "waiting for confirmation",
+    };
 
     /// <summary>A stopped address comes back through a fresh confirmation mail: this link may be in a forwarded digest.</summary>
     public async Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct)
@@ -194,16 +204,20 @@ public sealed class ManageModel(
         return RedirectToPage("/CheckInbox");
     }
 
-    private async Task<IActionResult> ChangeStatusAsync(string token, SubscriberStatus[] from, SubscriberStatus to, string notice, CancellationToken ct)
+    /// <param name="done">The notice when the status changed.</param>
+    /// <param name="notDone">Its start when it did not, e.g. after an unsubscribe in another tab: "Not resumed".</param>
+    private async Task<IActionResult> ChangeStatusAsync(string token, SubscriberStatus[] from, SubscriberStatus to, string done, string notDone, CancellationToken ct)
     {
         if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
         {
             return refused;
         }
 
-        await subscribers.TransitionAsync(Subscriber.Id, from, to, ct);
+        var changed = await subscribers.TransitionAsync(Subscriber.Id, from, to, ct);
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
-        Notice = notice;
+        Notice = changed ? done
+            : Subscriber.Status == to ? $"Your subscription was already {StatusText(to)}."
+            : $"{notDone}, because your subscription is {StatusText(Subscriber.Status)}.";
         return await ShowSavedAsync(ct);
     }
 

@@ -1,0 +1,38 @@
+using System.Net;
+using Newsletter.Subscribers;
+
+namespace Newsletter.IntegrationTests.Web;
+
+/// <summary>The manage page's pause, resume and unsubscribe buttons say what they did, and when they did nothing, why.</summary>
+public sealed class ManageStatusTests
+{
+    [Fact]
+    public async Task ManagePost_ResumeOrPauseOnceUnsubscribed_SaysNothingChangedAndTheStatus()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        // As from a second tab that still shows the buttons of before.
+        using var client = app.CreateClient(useCookies: false);
+        async Task<string> PressAsync(string button)
+        {
+            using var response = await client.PostAsync($"manage/{manage}?handler={button}", new FormUrlEncodedContent([]), Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync(Ct);
+        }
+
+        var paused = await PressAsync("Pause");
+        var pausedAgain = await PressAsync("Pause");
+        var unsubscribed = await PressAsync("Unsubscribe");
+        var resumed = await PressAsync("Resume");
+        var pausedUnsubscribed = await PressAsync("Pause");
+
+        Assert.Contains("Paused. No digests until you resume.", paused, StringComparison.Ordinal);
+        Assert.Contains("Your subscription was already paused.", pausedAgain, StringComparison.Ordinal);
+        Assert.Contains("You are unsubscribed and will get no more digests.", unsubscribed, StringComparison.Ordinal);
+        Assert.DoesNotContain("Resumed.", resumed, StringComparison.Ordinal);
+        Assert.Contains("Not resumed, because your subscription is unsubscribed.", resumed, StringComparison.Ordinal);
+        Assert.Contains("Not paused, because your subscription is unsubscribed.", pausedUnsubscribed, StringComparison.Ordinal);
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, reader.Id));
+    }
+}
