@@ -2,6 +2,7 @@ using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Inbox;
 using Newsletter.Subscribers;
+using Newsletter.Web;
 
 namespace Newsletter.Admin;
 
@@ -20,7 +21,7 @@ internal static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
     {
-        var api = app.MapGroup("/admin/api").RequireAuthorization(AdminAuthentication.ApiPolicy);
+        var api = app.MapGroup("/admin/api").RequireAuthorization(AdminAuthentication.ApiPolicy).AddEndpointFilter(WebPageHeaders.OnEndpointAsync);
 
         api.MapGet("/issues", async (int? limit, AdminQueries queries, CancellationToken ct) =>
             Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), 0, null, ct)));

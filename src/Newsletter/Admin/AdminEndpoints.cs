@@ -11,6 +11,7 @@ using Newsletter.Hosting;
 using Newsletter.Papers;
 using Newsletter.Subscribers;
 using Newsletter.Database;
+using Newsletter.Web;
 
 namespace Newsletter.Admin;
 
@@ -87,7 +88,7 @@ public static class AdminEndpoints
             IgnoreAntiforgeryToken = false, // the dashboard's buttons post ASP.NET Core antiforgery tokens
         });
 
-        var pages = app.MapGroup("/admin").RequireAuthorization(AdminAuthentication.PagesPolicy);
+        var pages = app.MapGroup("/admin").RequireAuthorization(AdminAuthentication.PagesPolicy).AddEndpointFilter(WebPageHeaders.OnEndpointAsync);
         pages.MapGet("/deliveries/{id:long}/digest", async (long id, string? part, AdminDigestView view, CancellationToken ct) =>
         {
             var digest = await view.RenderAsync(id, ct);
@@ -100,7 +101,7 @@ public static class AdminEndpoints
                 : Results.Content(digest.HtmlBody, "text/html; charset=utf-8");
         }).AddEndpointFilter(async (context, next) =>
         {
-            // The digest is our own HTML, but it is shown under the admin origin: no scripts, nothing loaded.
+            // The digest is our own HTML, but it is shown under the admin origin: no scripts, nothing loaded (over the group's policy).
             context.HttpContext.Response.Headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox";
             return await next(context);
         });

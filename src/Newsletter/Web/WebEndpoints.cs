@@ -121,13 +121,26 @@ public static class WebEndpoints
 
 /// <summary>
 /// Headers for every page: personal links carry tokens, so no referrer leaves the site and nothing is cached; only
-/// same-origin styles and scripts run.
+/// same-origin styles and scripts run. The admin's minimal endpoints (exports, the API) get them as a group filter.
 /// </summary>
 internal sealed class WebPageHeaders : IResultFilter
 {
-    public void OnResultExecuting(ResultExecutingContext context)
+    public void OnResultExecuting(ResultExecutingContext context) => Write(context.HttpContext.Response.Headers);
+
+    public void OnResultExecuted(ResultExecutedContext context)
     {
-        var headers = context.HttpContext.Response.Headers;
+    }
+
+    public static async ValueTask<object?> OnEndpointAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        Write(context.HttpContext.Response.Headers);
+        return await next(context);
+    }
+
+    private static void Write(IHeaderDictionary headers)
+    {
         headers.ContentSecurityPolicy =
             "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
         headers["Referrer-Policy"] = "no-referrer";
@@ -136,9 +149,5 @@ internal sealed class WebPageHeaders : IResultFilter
         // on every request).
         headers.CacheControl = "no-cache, no-store";
         headers.Pragma = "no-cache";
-    }
-
-    public void OnResultExecuted(ResultExecutedContext context)
-    {
     }
 }
