@@ -27,6 +27,26 @@ public sealed class SubscribersPageTests
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
     }
 
+    [Fact]
+    public async Task AddSubscriber_FormatThatIsNoChoice_400NamingItAndAddsNobody()
+    {
+        // The format used to be read as html, the default, and the subscriber added.
+        await using var app = await TestApp.StartAsync();
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        var token = await Antiforgery.TokenAsync(client, "admin/subscribers");
+
+        using var refused = await client.PostAsync("admin/subscribers?handler=add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = "typed@lab.example.org", ["interests"] = "diffusion", ["format"] = "pdf", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        var page = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("format: &#x27;pdf&#x27; is not one of its choices.", page, StringComparison.Ordinal);
+        Assert.Contains("value=\"typed@lab.example.org\"", page, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
     [Theory]
     [InlineData("actve")]
     [InlineData("active,paused")]

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Newsletter.Subscribers;
+using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
@@ -47,6 +48,15 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
 
     public async Task<IActionResult> OnPostAddAsync(string? email, string? interests, DigestFormat format, CancellationToken ct)
     {
+        if (UnreadFields.Describe(ModelState) is { } unread)
+        {
+            AddError = unread;
+            (NewEmail, NewInterests) = (email, interests);
+            await OnGetAsync(ct);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+
         try
         {
             var (subscriber, created) = await store.UpsertAsync(email ?? "", interests, SubscriberStatus.Active, format, ct);
