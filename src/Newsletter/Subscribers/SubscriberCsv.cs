@@ -157,10 +157,13 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         apply.BatchCommands.Add(update);
         var insert = new NpgsqlBatchCommand(
             """
-            insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at, frequency, weekday, time_zone, no_repeats)
+            insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at, frequency, weekday, time_zone, no_repeats,
+                                     weekly_since)
             select r.email, coalesce(r.status, 'active'), coalesce(r.interests, ''), coalesce(r.format, 'html'), @now,
                    case when coalesce(r.status, 'active') = 'active' then @now end, @now,
-                   coalesce(r.frequency, 'daily'), coalesce(r.weekday, 1), nullif(r.time_zone, ''), coalesce(r.no_repeats, true)
+                   coalesce(r.frequency, 'daily'), coalesce(r.weekday, 1), nullif(r.time_zone, ''), coalesce(r.no_repeats, true),
+                   -- A reader imported weekly turned weekly now: their first week starts here, not a week before they joined.
+                   case when r.frequency = 'weekly' then @now end
             from subscriber_import_last r
             where not exists (select 1 from subscribers s where lower(s.email) = lower(r.email))
             on conflict (lower(email)) do nothing

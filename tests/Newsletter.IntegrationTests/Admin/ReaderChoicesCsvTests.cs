@@ -1,6 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Newsletter.Admin;
+using Newsletter.Digests;
 using Newsletter.Subscribers;
+using static Newsletter.IntegrationTests.Digests.ReaderChoicesTestKit;
 
 namespace Newsletter.IntegrationTests.Admin;
 
@@ -85,5 +88,30 @@ public sealed class ReaderChoicesCsvTests
         // The days since their last weekly digest come once, from the weekly job's next run.
         Assert.NotEqual("never", await app.ScalarAsync<string>(TurnedDailyAt, ("id", back.Id)));
         Assert.Equal("never", await app.ScalarAsync<string>(TurnedDailyAt, ("id", existing.Id)));
+    }
+
+    [Fact]
+    public async Task Import_NewWeeklyReader_FirstWeekStartsAtTheImportNotTheWeekBefore()
+    {
+        // Tuesday 11 March a listing arrives; Wednesday 19 March a weekly reader (Mondays) is imported.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.BuildAsync(replace: s => s.AddSingleton<TimeProvider>(clock));
+        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 19, 12, 0, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(
+            "email,interests,status,format,frequency,weekday,time_zone,no_repeats\r\nnew@lab.example.org,,active,html,weekly,monday,UTC,\r\n"), Ct);
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+
+        // The week due on Monday 17 March, before they joined, is not theirs.
+        await job.RunAsync(Ct);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from weekly_digests"));
+
+        // Their first weekly digest holds the listing of Thursday 20 March only.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 20, 15, 0, 0, TimeSpan.Zero));
+        var thursday = await IngestAsync(app, new DateOnly(2025, 3, 20), SamplePapers(2, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 24, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        Assert.Equal([thursday], await app.ScalarAsync<long[]>(
+            "select g.issue_ids from weekly_digests w join delivery_generations g on (g.issue_id, g.generation) = (w.issue_id, w.generation)"));
     }
 }
