@@ -33,7 +33,7 @@ public sealed record PersonalPaper(long Id, string? ArxivId, string? Title, stri
 /// <summary>A re-send an admin asked for this subscriber alone.</summary>
 public sealed record PersonalGeneration(long IssueId, int Generation, string Scope, string RequestedBy, DateTimeOffset RequestedAt, DateTimeOffset? FannedOutAt);
 
-public sealed record PersonalWeeklyDigest(DateOnly WeekOf, long IssueId, int Generation);
+public sealed record PersonalWeeklyDigest(DateOnly WeekOf, DateTimeOffset EndsAt, long IssueId, int Generation);
 
 public sealed record PersonalVote(long PaperId, string? ArxivId, string Title, int Vote, long? DeliveryId, DateTimeOffset VotedAt);
 
@@ -77,7 +77,7 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
             select issue_id, generation, scope, requested_by, requested_at, fanned_out_at
             from delivery_generations where subscriber_id = @id order by issue_id, generation;
 
-            select week_of, issue_id, generation from weekly_digests where subscriber_id = @id order by week_of;
+            select week_of, ends_at, issue_id, generation from weekly_digests where subscriber_id = @id order by week_of;
 
             select v.paper_id, p.arxiv_id, p.title, v.vote, v.delivery_id, v.voted_at
             from reader_votes v join papers p on p.id = v.paper_id where v.subscriber_id = @id order by v.voted_at, v.paper_id;
@@ -118,7 +118,7 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
             [.. sentPapers[d.Id]], d.Hidden, d.Score, d.Attempts, d.SmtpReply, d.Error, d.CreatedAt, d.SentAt)).ToList();
         var generations = await NextRowsAsync(reader, r => new PersonalGeneration(r.GetInt64(0), r.GetInt32(1), r.GetString(2), r.GetString(3),
             r.GetFieldValue<DateTimeOffset>(4), NullableTime(r, 5)), ct);
-        var weeklyDigests = await NextRowsAsync(reader, r => new PersonalWeeklyDigest(r.GetFieldValue<DateOnly>(0), r.GetInt64(1), r.GetInt32(2)), ct);
+        var weeklyDigests = await NextRowsAsync(reader, r => new PersonalWeeklyDigest(r.GetFieldValue<DateOnly>(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt64(2), r.GetInt32(3)), ct);
         var votes = await NextRowsAsync(reader, r => new PersonalVote(r.GetInt64(0), NullableText(r, 1), r.GetString(2), r.GetInt16(3),
             r.IsDBNull(4) ? null : r.GetInt64(4), r.GetFieldValue<DateTimeOffset>(5)), ct);
         var bounces = await NextRowsAsync(reader, r => new PersonalBounce(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4),

@@ -12,8 +12,9 @@ namespace Newsletter.Digests;
 /// time) have passed since their last weekly digest, gathers the issues that arrived in their week, plans each
 /// reader's digest as a daily one is planned (each paper once), and writes it as a generation of the week's latest
 /// issue, which the send batches then deliver like any other. The database is the arbiter of "once a week":
-/// <c>weekly_digests</c> has one row per reader and week, written in the transaction that writes the delivery rows,
-/// and one run at a time holds a transaction lock; so a second run, a restart or another worker sends nothing again.
+/// <c>weekly_digests</c> has one row per reader and week, with where that week ended, written in the transaction that
+/// writes the delivery rows, and one run at a time holds a transaction lock; so a second run, a restart or another
+/// worker sends nothing again, and a reader's next week starts where their last one ended.
 /// </summary>
 public sealed class WeeklyDigestJob(
     NpgsqlDataSource db,
@@ -70,14 +71,15 @@ public sealed class WeeklyDigestJob(
             var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation, plans.ToAsyncEnumerable(), now, ct);
             await using (var record = new NpgsqlCommand(
                 """
-                insert into weekly_digests (subscriber_id, week_of, issue_id, generation)
-                select subscriber_id, week_of, issue_id, generation from deliveries where issue_id = @issue and generation = @generation
-                on conflict do nothing;
+                insert into weekly_digests (subscriber_id, week_of, issue_id, generation, ends_at)
+                select subscriber_id, week_of, issue_id, generation, @ends from deliveries where issue_id = @issue and generation = @generation
+                on conflict (subscriber_id, week_of) do update set ends_at = greatest(weekly_digests.ends_at, excluded.ends_at);
                 update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation;
                 """, connection, transaction))
             {
                 record.Parameters.AddWithValue("issue", anchor);
                 record.Parameters.AddWithValue("generation", generation);
+                record.Parameters.AddWithValue("ends", week.Key.Due);
                 record.Parameters.AddWithValue("now", clock.GetUtcNow());
                 await record.ExecuteNonQueryAsync(ct);
             }
@@ -103,10 +105,10 @@ public sealed class WeeklyDigestJob(
     }
 
     /// <summary>
-    /// Active weekly readers whose latest week has passed and has no weekly digest yet, each with that week. A reader who
-    /// turned weekly since that week began gets it from then on, and not at all if it was due before: they read the
-    /// days before it daily. A reader who turned daily gets their last week cut short there, from the end of the last
-    /// week they were sent (those readers are also returned by id, with when they turned).
+    /// Active weekly readers whose latest due time has passed since the last week they were sent ended, each with their
+    /// week: from that end (at most a week back) up to the due time. A reader who turned weekly since that week began
+    /// gets it from then on, and not at all if it was due before: they read the days before it daily. A reader who
+    /// turned daily gets their last week cut short there (those readers are also returned by id, with when they turned).
     /// </summary>
     private async Task<(List<(PlanRecipient Reader, WeeklySlot Slot)> Due, Dictionary<long, DateTimeOffset> TurnedDaily)> DueAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset now, CancellationToken ct)
@@ -117,7 +119,7 @@ public sealed class WeeklyDigestJob(
         await using var command = new NpgsqlCommand(
             """
             select s.id, s.interests, s.suggestions, s.no_repeats, s.weekday, s.time_zone,
-                   (select max(w.week_of) from weekly_digests w where w.subscriber_id = s.id), s.weekly_since, s.weekly_until
+                   (select max(w.ends_at) from weekly_digests w where w.subscriber_id = s.id), s.weekly_since, s.weekly_until
             from subscribers s
             where s.status = 'active' and (s.frequency = 'weekly' or s.weekly_until is not null)
             order by s.interests collate "C", s.id
@@ -127,48 +129,55 @@ public sealed class WeeklyDigestJob(
         {
             var zone = Subscribers.ReaderChoices.ZoneOrServer(reader.IsDBNull(5) ? null : reader.GetString(5), clock.LocalTimeZone);
             var recipient = new PlanRecipient(reader.GetInt64(0), reader.GetString(1), reader.GetInt16(2), reader.GetBoolean(3));
-            DateOnly? lastSent = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateOnly>(6);
+            DateTimeOffset? lastEnded = reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6);
             DateTimeOffset? weeklySince = reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7);
             if (!reader.IsDBNull(8))
             {
                 var until = reader.GetFieldValue<DateTimeOffset>(8);
                 turnedDaily[recipient.SubscriberId] = until;
-                due.Add((recipient, LastWeek(until, lastSent, weeklySince, (DayOfWeek)reader.GetInt16(4), hour, zone)));
+                due.Add((recipient, LastWeek(until, lastEnded, weeklySince, (DayOfWeek)reader.GetInt16(4), hour, zone)));
                 continue;
             }
-            var slot = WeeklySchedule.LatestDue(now, (DayOfWeek)reader.GetInt16(4), hour, zone);
-            if (weeklySince is { } since && since > slot.PreviousDue)
+            if (NextWeek(now, lastEnded, weeklySince, (DayOfWeek)reader.GetInt16(4), hour, zone) is { } week)
             {
-                if (since >= slot.Due)
-                {
-                    continue;
-                }
-                // An issue stored in the same microsecond as the switch counts as after it.
-                slot = slot with { PreviousDue = since.AddTicks(-TimeSpan.TicksPerMicrosecond) };
-            }
-            if (lastSent is null || lastSent < slot.WeekOf)
-            {
-                due.Add((recipient, slot));
+                due.Add((recipient, week));
             }
         }
         return (due, turnedDaily);
     }
 
     /// <summary>
-    /// The week of a reader who turned daily at <paramref name="until"/>: from the end of the last week they were sent (or
-    /// its start, when that week was due but not yet written; or when they turned weekly, if later) up to the turn, named
-    /// by the local date of the turn.
+    /// The week of a weekly reader due by <paramref name="now"/>, or null when their latest due time is not after the end of
+    /// the last week they were sent (nor after they turned weekly). Compared as instants, not dates, so a new weekday or
+    /// time zone neither repeats nor skips a day: the week starts where the last one ended.
     /// </summary>
-    internal static WeeklySlot LastWeek(DateTimeOffset until, DateOnly? lastSent, DateTimeOffset? weeklySince, DayOfWeek weekday, int hour, TimeZoneInfo zone)
+    internal static WeeklySlot? NextWeek(DateTimeOffset now, DateTimeOffset? lastEnded, DateTimeOffset? weeklySince, DayOfWeek weekday, int hour, TimeZoneInfo zone)
+    {
+        var slot = WeeklySchedule.LatestDue(now, weekday, hour, zone);
+        if (lastEnded >= slot.Due || weeklySince >= slot.Due)
+        {
+            return null;
+        }
+        return slot with { PreviousDue = Start(slot.PreviousDue, lastEnded, weeklySince) };
+    }
+
+    /// <summary>
+    /// The week of a reader who turned daily at <paramref name="until"/>: from the end of the last week they were sent (or
+    /// the start of the week due before the turn, when that one was not yet written; or when they turned weekly, if later)
+    /// up to the turn, named by the local date of the turn.
+    /// </summary>
+    internal static WeeklySlot LastWeek(DateTimeOffset until, DateTimeOffset? lastEnded, DateTimeOffset? weeklySince, DayOfWeek weekday, int hour, TimeZoneInfo zone)
     {
         var before = WeeklySchedule.LatestDue(until, weekday, hour, zone);
-        var from = lastSent >= before.WeekOf ? before.Due : before.PreviousDue;
-        if (weeklySince > from)
-        {
-            // An issue stored in the same microsecond as the switch counts as after it.
-            from = weeklySince.Value.AddTicks(-TimeSpan.TicksPerMicrosecond);
-        }
-        return new WeeklySlot(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(until, zone).DateTime), from, until);
+        return new WeeklySlot(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(until, zone).DateTime), Start(before.PreviousDue, lastEnded, weeklySince), until);
+    }
+
+    /// <summary>Where a week starts: the latest of a week before its due time, the end of the last week sent, and the turn to weekly.</summary>
+    private static DateTimeOffset Start(DateTimeOffset weekBefore, DateTimeOffset? lastEnded, DateTimeOffset? weeklySince)
+    {
+        var from = lastEnded > weekBefore ? lastEnded.Value : weekBefore;
+        // An issue stored in the same microsecond as the switch counts as after it.
+        return weeklySince?.AddTicks(-TimeSpan.TicksPerMicrosecond) is { } since && since > from ? since : from;
     }
 
     /// <summary>The issues that arrived in a week, oldest first.</summary>

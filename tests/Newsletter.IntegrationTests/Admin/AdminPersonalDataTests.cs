@@ -144,7 +144,7 @@ public sealed class AdminPersonalDataTests
             insert into confirmation_mails (subscriber_id, status, reply, created_at, finished_at) values (@id, 'sent', '250 2.0.0 Ok: queued as CONFIRM1', @at, @at);
             insert into delivery_generations (issue_id, generation, scope, subscriber_id, requested_by, requested_at, fanned_out_at)
             values (@issue, 2, 'one', @id, 'admin:test', @at, @at);
-            insert into weekly_digests (subscriber_id, week_of, issue_id, generation) values (@id, '2025-03-12', @issue, 1);
+            insert into weekly_digests (subscriber_id, week_of, issue_id, generation, ends_at) values (@id, '2025-03-12', @issue, 1, @at);
             """,
             ("id", reader.Id), ("issue", issueId), ("at", At));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from bounces where subscriber_id = @id", ("id", reader.Id)));

@@ -201,6 +201,101 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_WeekdayMovedLaterAfterADigest_NextDigestHoldsOnlyTheDaysSinceIt()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        // Repeats allowed: only the schedule keeps the days already sent out of the next week.
+        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+        // Monday's digest holds Friday's listing, which falls in the Wednesday-to-Wednesday week too.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 14, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 14), SamplePapers(0, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
+
+        // Monday noon the reader moves their day to Wednesday; Tuesday's listing comes in between.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Weekday = DayOfWeek.Wednesday }, Ct);
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 18, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 18), SamplePapers(2, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 19, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "Wednesday's digest");
+
+        Assert.Equal(Titles(SamplePapers(2, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[1]).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task WeeklyRun_WeekdayMovedToADayAlreadyPassed_CatchUpAtOnceHoldsOnlyTheDaysSinceTheLastDigest()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
+
+        // Tuesday afternoon the reader moves their day to Tuesday, whose hour has passed: the day since Monday's digest comes at once.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 18, 15, 0, 0, TimeSpan.Zero));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Weekday = DayOfWeek.Tuesday }, Ct);
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "the catch-up");
+
+        // The next Tuesday holds Wednesday's listing only.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 19, 15, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 19), SamplePapers(4, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 25, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 3, "the next Tuesday's digest");
+
+        static string Listed(IEnumerable<string> titles) => string.Join(" | ", titles.Order(StringComparer.Ordinal));
+        Assert.Equal([Listed(Titles(SamplePapers(0, 2))), Listed(Titles(SamplePapers(2, 2))), Listed(Titles(SamplePapers(4, 2)))],
+            To(smtp, Weekly).Select(m => Listed(DigestReader.Titles(m))));
+    }
+
+    [Fact]
+    public async Task WeeklyRun_TimeZoneMovedSoTheHourComesLaterTheSameDay_SendsTheHoursSinceOnceThatDay()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 9, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
+
+        // At 10:00 UTC the reader moves to New York, where Monday 08:00 is 12:00 UTC.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 10, 0, 0, TimeSpan.Zero));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { TimeZone = "America/New_York" }, Ct);
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "New York's Monday digest");
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 5, 0, TimeSpan.Zero));
+        await job.RunAsync(Ct);
+
+        Assert.Equal(Titles(SamplePapers(2, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[1]).Order(StringComparer.Ordinal));
+        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", reader.Id)));
+    }
+
+    [Fact]
     public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
