@@ -141,14 +141,22 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
 
     /// <summary>
     /// Who a generation is for. Every scope but 'one' reaches active subscribers only, and an issue's own fan-out,
-    /// 'all' and 'new' daily readers only (weekly readers get the issue with their week). Ordered by interests, so the
+    /// 'all' and 'new' daily readers only (weekly readers get the issue with their week): for the first two, those daily
+    /// when the issue arrived, however late the fan-out runs. Ordered by interests, so the
     /// ledger's rows, and with them each send batch, hold subscribers with the same interests together: their digests
     /// share paper blocks, which the renderer's cache then still holds. Who gets what does not depend on the order.
     /// </summary>
     private static string RecipientsQuery(GenerationScope scope) => scope switch
     {
+        // Daily when the issue arrived: a week starts at weekly_since, and a last week (before turning daily) ends at weekly_until.
         GenerationScope.Issue or GenerationScope.All =>
-            "select id, interests, suggestions, no_repeats from subscribers where status = 'active' and frequency = 'daily' order by interests collate \"C\", id",
+            """
+            select s.id, s.interests, s.suggestions, s.no_repeats from subscribers s join issues i on i.id = @issue
+            where s.status = 'active'
+              and case when s.frequency = 'daily' then s.weekly_until is null or s.weekly_until < i.created_at or s.weekly_since > i.created_at
+                       else s.weekly_since > i.created_at end
+            order by s.interests collate "C", s.id
+            """,
         GenerationScope.One => "select id, interests, suggestions, no_repeats from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
         GenerationScope.Failed =>
             """

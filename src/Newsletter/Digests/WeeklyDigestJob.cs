@@ -63,6 +63,15 @@ public sealed class WeeklyDigestJob(
             {
                 continue; // No issue arrived that week: nothing to send, and the next run finds the same.
             }
+            if (week.Any(r => turnedDaily.ContainsKey(r.SubscriberId)) && await AwaitingFanOutAsync(connection, transaction, issueIds, ct))
+            {
+                // An issue's fan-out leaves it to their last week by weekly_until, so that stays until the fan-out has run.
+                foreach (var reader in week)
+                {
+                    turnedDaily.Remove(reader.SubscriberId);
+                }
+                continue;
+            }
             var anchor = issueIds[^1];
             var generation = await NextGenerationAsync(connection, transaction, anchor, ct);
             await DeliveryGenerations.InsertAsync(connection, transaction, anchor, generation, GenerationScope.Weekly, null, "weekly",
@@ -189,6 +198,16 @@ public sealed class WeeklyDigestJob(
         command.Parameters.AddWithValue("from", week.PreviousDue);
         command.Parameters.AddWithValue("to", week.Due);
         return (long[])(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Whether the first fan-out of one of the issues has yet to run.</summary>
+    private static async Task<bool> AwaitingFanOutAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long[] issueIds, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "select exists (select from delivery_generations where issue_id = any(@issues) and generation = 1 and fanned_out_at is null)",
+            connection, transaction);
+        command.Parameters.AddWithValue("issues", issueIds);
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
     private static async Task<int> NextGenerationAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long issueId, CancellationToken ct)

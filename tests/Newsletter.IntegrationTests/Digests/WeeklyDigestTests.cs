@@ -296,6 +296,69 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task FanOut_ReaderTurnsWeeklyBetweenAnIssueAndItsFanOut_GetsThatIssueDailyAndNotInTheWeek()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        long issue;
+        long readerId;
+        // No worker yet: the issue waits for its fan-out while the reader, daily when it arrived, turns weekly.
+        await using (var web = await TestApp.BuildAsync(smtp, connectionString: database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock)))
+        {
+            var reader = await AddReaderAsync(web, Daily, c => c with { NoRepeats = false });
+            readerId = reader.Id;
+            issue = await IngestAsync(web, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 0, 30, TimeSpan.Zero));
+            var store = web.Services.GetRequiredService<SubscriberStore>();
+            await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with
+            {
+                Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC",
+            }, Ct);
+        }
+        await using var app = await StartAsync(smtp, database, clock);
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), "the issue's daily digest");
+
+        // Their first week starts at the turn, after the issue.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+
+        Assert.Equal(Titles(SamplePapers(0, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(Assert.Single(To(smtp, Daily))).Order(StringComparer.Ordinal));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", readerId)));
+    }
+
+    [Fact]
+    public async Task FanOut_ReaderTurnsDailyBetweenAnIssueAndItsFanOut_GetsThatIssueOnceInTheirLastWeek()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        long issue;
+        // No worker yet: the issue waits for its fan-out while the reader, weekly when it arrived, turns daily; a weekly
+        // run comes before the fan-out and one after it.
+        await using (var web = await TestApp.BuildAsync(smtp, connectionString: database.ConnectionString, replace: s => s.AddSingleton<TimeProvider>(clock)))
+        {
+            var reader = await AddReaderAsync(web, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+            issue = await IngestAsync(web, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 0, 30, TimeSpan.Zero));
+            var store = web.Services.GetRequiredService<SubscriberStore>();
+            await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Frequency = DigestFrequency.Daily }, Ct);
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 1, 0, TimeSpan.Zero));
+            await web.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        }
+        await using var app = await StartAsync(smtp, database, clock);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<bool>(
+            "select fanned_out_at is not null from delivery_generations where issue_id = @i and generation = 1", ("i", issue)), "the issue's fan-out");
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 5, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), "the last week's digest");
+
+        var digest = Assert.Single(To(smtp, Weekly));
+        Assert.Equal(Titles(SamplePapers(0, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(digest).Order(StringComparer.Ordinal));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from deliveries where week_of is not null"));
+    }
+
+    [Fact]
     public async Task WeeklyRun_TwoWorkersAtOnce_TheWeekIsWrittenAndSentOnce()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
