@@ -34,7 +34,7 @@ public sealed partial class MessageIngestor
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // Anyone can send what reads as a report or an auto-reply: only its headers and a prefix are kept, as for quarantined mail.
-        var stored = await StoreRawAsync(connection, transaction, mail, raw, QuarantinedPrefix(raw, options.Value.QuarantinedBodyBytes), message, ct);
+        var stored = await StoreRawAsync(connection, transaction, mail, raw, QuarantinedPrefix(raw, options.Value.QuarantinedBodyBytes), message, trusted: false, ct);
         if (stored.SeenBefore is { } seen)
         {
             await transaction.RollbackAsync(ct);

@@ -85,10 +85,12 @@ public sealed partial class MessageIngestor(
         // Judged before anything is written, so the raw bytes, the verdict and the issue commit together: one durable
         // commit per message instead of two. Nothing is lost on a crash before it: the message is only moved out of
         // the mailbox after that commit, so the next poll sees it again.
+        var trusted = false;
         if (rejection is null && message is not null)
         {
             rejection = await senderPolicy.FindRejectionAsync(message, ct);
             untrusted = rejection is not null;
+            trusted = !untrusted;
         }
 
         ParsedListing? listing = null;
@@ -124,7 +126,7 @@ public sealed partial class MessageIngestor(
 
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var stored = await StoreRawAsync(connection, transaction, mail, raw, kept, message, ct);
+        var stored = await StoreRawAsync(connection, transaction, mail, raw, kept, message, trusted, ct);
         if (stored is { Status: "quarantined", RawIsPrefix: true } && !untrusted && mail.Size <= raw.Length)
         {
             // Refused before, when only a prefix was kept, and whole and trusted now (the policy or the cap changed): it
@@ -269,11 +271,27 @@ public sealed partial class MessageIngestor(
 
     /// <param name="raw">The message as received: its hash identifies it.</param>
     /// <param name="kept">What is stored of it: <paramref name="raw"/>, or a prefix of it.</param>
-    private async Task<StoredMessage> StoreRawAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw, byte[] kept, MimeMessage? message, CancellationToken ct)
+    /// <param name="trusted">It passed the sender policy: it takes its Message-ID back from other bytes stored under it.</param>
+    private async Task<StoredMessage> StoreRawAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, InboundMail mail, byte[] raw,
+        byte[] kept, MimeMessage? message, bool trusted, CancellationToken ct)
     {
         var sha256 = SHA256.HashData(raw);
         var messageId = NormalizedMessageId(message?.MessageId) ?? $"sha256-{Convert.ToHexStringLower(sha256)}{SyntheticMessageIdDomain}";
+        if (trusted)
+        {
+            // Anyone can write a Message-ID: mail stored under this one with other bytes, never ingested as a listing, keeps
+            // its row and verdict under an id of its own. A stored prefix is replaced by the whole copy instead (IngestAsync).
+            await using var release = new NpgsqlCommand(
+                """
+                update inbound_messages m set message_id = m.message_id || ' (superseded by a trusted copy: ' || m.id || ')'
+                where m.message_id = @message_id and m.sha256 <> @sha256 and not m.raw_is_prefix
+                  and not exists (select from issues i where i.inbound_message_id = m.id)
+                """, connection, transaction);
+            release.Parameters.AddWithValue("message_id", messageId);
+            release.Parameters.AddWithValue("sha256", sha256);
+            await release.ExecuteNonQueryAsync(ct);
+        }
+
         await using var command = new NpgsqlCommand(
             """
             with inserted as (
@@ -285,9 +303,11 @@ public sealed partial class MessageIngestor(
             )
             select id, status, reason, null::bigint, raw_is_prefix from inserted
             union all
-            select m.id, m.status, m.reason, i.id, m.raw_is_prefix from inbound_messages m left join issues i on i.inbound_message_id = m.id
-            where (m.message_id = @message_id or m.sha256 = @sha256) and not exists (select 1 from inserted)
-            limit 1
+            (select m.id, m.status, m.reason, i.id, m.raw_is_prefix from inbound_messages m left join issues i on i.inbound_message_id = m.id
+             where (m.message_id = @message_id or m.sha256 = @sha256) and not exists (select 1 from inserted)
+             -- The same bytes before another message under the same Message-ID.
+             order by m.sha256 = @sha256 desc
+             limit 1)
             """, connection, transaction);
         command.Parameters.AddWithValue("message_id", messageId);
         command.Parameters.AddWithValue("sha256", sha256);
