@@ -207,15 +207,9 @@ public sealed class WeeklyDigestTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         await using var app = await StartAsync(smtp, database, clock);
-        // Repeats allowed: only the schedule keeps the days already sent out of the next week.
-        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
-        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
         // Monday's digest holds Friday's listing, which falls in the Wednesday-to-Wednesday week too.
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 14, 15, 0, 0, TimeSpan.Zero));
-        await IngestAsync(app, new DateOnly(2025, 3, 14), SamplePapers(0, 2));
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
-        await job.RunAsync(Ct);
-        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
+        var reader = await SendAMondayReadersFirstDigestAsync(app, smtp, clock, new DateOnly(2025, 3, 14));
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
 
         // Monday noon the reader moves their day to Wednesday; Tuesday's listing comes in between.
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
@@ -237,12 +231,8 @@ public sealed class WeeklyDigestTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         await using var app = await StartAsync(smtp, database, clock);
-        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+        var reader = await SendAMondayReadersFirstDigestAsync(app, smtp, clock, new DateOnly(2025, 3, 11));
         var job = app.Services.GetRequiredService<WeeklyDigestJob>();
-        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
-        await job.RunAsync(Ct);
-        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 15, 0, 0, TimeSpan.Zero));
         await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
 
@@ -272,12 +262,8 @@ public sealed class WeeklyDigestTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         await using var app = await StartAsync(smtp, database, clock);
-        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+        var reader = await SendAMondayReadersFirstDigestAsync(app, smtp, clock, new DateOnly(2025, 3, 11));
         var job = app.Services.GetRequiredService<WeeklyDigestJob>();
-        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
-        await job.RunAsync(Ct);
-        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 9, 0, 0, TimeSpan.Zero));
         await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
 
@@ -442,6 +428,21 @@ public sealed class WeeklyDigestTests
         Assert.Contains("in the web copy", digest.TextBody, StringComparison.OrdinalIgnoreCase);
         Assert.All(week, title => Assert.Contains(title, DigestReader.Normalized(webCopy), StringComparison.Ordinal));
         Assert.Equal("45 papers for you this week (15 Mar 2025)", digest.Subject);
+    }
+
+    /// <summary>
+    /// A reader of Monday's weekly digest (UTC; repeats allowed, so only the schedule keeps days already sent out of a
+    /// week) who has been sent Monday 17 March's, holding the listing of <paramref name="listingDay"/> (at 15:00).
+    /// </summary>
+    private static async Task<Subscriber> SendAMondayReadersFirstDigestAsync(TestApp app, SmtpCapture smtp, FakeTimeProvider clock, DateOnly listingDay)
+    {
+        var reader = await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
+        clock.SetUtcNow(new DateTimeOffset(listingDay.ToDateTime(new TimeOnly(15, 0)), TimeSpan.Zero));
+        await IngestAsync(app, listingDay, SamplePapers(0, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
+        return reader;
     }
 
     private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock) =>
