@@ -21,20 +21,20 @@ internal static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
     {
-        var api = app.MapGroup("/admin/api").RequireAuthorization(AdminAuthentication.ApiPolicy).AddEndpointFilter(WebPageHeaders.OnEndpointAsync);
+        var api = app.MapGroup(AdminApiProblems.Prefix).RequireAuthorization(AdminAuthentication.ApiPolicy).AddEndpointFilter(WebPageHeaders.OnEndpointAsync);
 
         api.MapGet("/issues", async (int? limit, AdminQueries queries, CancellationToken ct) =>
             Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), 0, null, ct)));
-        api.MapGet("/issues/{id:long}", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
+        api.MapGet("/issues/{id}", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is { } issue
                 ? Results.Ok(new { issue, generations = await resender.ProgressAsync(id, null, ct) })
-                : Results.NotFound());
-        api.MapGet("/issues/{id:long}/deliveries", async (long id, string? status, int? generation, string? email, int? limit, int? offset,
+                : AdminApiProblems.NotFound($"Issue {id}"));
+        api.MapGet("/issues/{id}/deliveries", async (long id, string? status, int? generation, string? email, int? limit, int? offset,
             AdminQueries queries, CancellationToken ct) =>
             Results.Ok(await queries.DeliveriesAsync(id, status, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
-        api.MapGet("/issues/{id:long}/generations", async (long id, Resender resender, CancellationToken ct) =>
+        api.MapGet("/issues/{id}/generations", async (long id, Resender resender, CancellationToken ct) =>
             Results.Ok(await resender.ProgressAsync(id, null, ct)));
-        api.MapPost("/issues/{id:long}/resend", async (long id, ResendInput input, Resender resender, HttpContext http, CancellationToken ct) =>
+        api.MapPost("/issues/{id}/resend", async (long id, ResendInput input, Resender resender, HttpContext http, CancellationToken ct) =>
         {
             if (!Resender.TryParseScope(input.Scope, out var scope))
             {
@@ -64,8 +64,8 @@ internal static class AdminApi
             var found = await store.SearchAsync(q, filter, Math.Clamp(limit ?? 100, 1, 5000), Math.Max(0, offset ?? 0), ct);
             return Results.Ok(found.Select(SubscriberDto.From));
         });
-        api.MapGet("/subscribers/{id:long}", async (long id, SubscriberStore store, CancellationToken ct) =>
-            await store.GetAsync(id, ct) is { } s ? Results.Ok(SubscriberDto.From(s)) : Results.NotFound());
+        api.MapGet("/subscribers/{id}", async (long id, SubscriberStore store, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is { } s ? Results.Ok(SubscriberDto.From(s)) : NoSubscriber(id));
         api.MapPost("/subscribers", async (SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
         {
             if (!DbNames.TryParseOptional(input.Status, SubscriberStatus.Active, out var status) || !DbNames.TryParseOptional(input.Format, DigestFormat.Html, out var format))
@@ -80,12 +80,12 @@ internal static class AdminApi
                     : Results.Ok(SubscriberDto.From(subscriber));
             });
         });
-        api.MapPut("/subscribers/{id:long}", async (long id, SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
+        api.MapPut("/subscribers/{id}", async (long id, SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
         {
             var current = await store.GetAsync(id, ct);
             if (current is null)
             {
-                return Results.NotFound();
+                return NoSubscriber(id);
             }
             if (!DbNames.TryParseOptional(input.Status, current.Status, out var status) || !DbNames.TryParseOptional(input.Format, current.Format, out var format))
             {
@@ -93,13 +93,13 @@ internal static class AdminApi
             }
             return await Validated(async () =>
                 await store.UpdateAsync(id, input.Interests ?? current.Interests, status, format, ct) is { } s
-                    ? Results.Ok(SubscriberDto.From(s)) : Results.NotFound());
+                    ? Results.Ok(SubscriberDto.From(s)) : NoSubscriber(id));
         });
         api.MapReaderChoices();
-        api.MapDelete("/subscribers/{id:long}", async (long id, SubscriberStore store, CancellationToken ct) =>
-            await store.DeleteAsync(id, ct) ? Results.NoContent() : Results.NotFound());
-        api.MapGet("/subscribers/{id:long}/personal-data", async (long id, AdminPersonalData data, CancellationToken ct) =>
-            await data.ExportAsync(id, ct) is { } export ? Results.Ok(export) : Results.NotFound());
+        api.MapDelete("/subscribers/{id}", async (long id, SubscriberStore store, CancellationToken ct) =>
+            await store.DeleteAsync(id, ct) ? Results.NoContent() : NoSubscriber(id));
+        api.MapGet("/subscribers/{id}/personal-data", async (long id, AdminPersonalData data, CancellationToken ct) =>
+            await data.ExportAsync(id, ct) is { } export ? Results.Ok(export) : NoSubscriber(id));
         api.MapPost("/subscribers/import", async (HttpRequest request, SubscriberCsv csv, CancellationToken ct) =>
         {
             using var reader = new StreamReader(request.Body, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
@@ -126,7 +126,7 @@ internal static class AdminApi
 
         api.MapGet("/quarantine", async (int? limit, AdminQueries queries, CancellationToken ct) =>
             Results.Ok(await queries.InboundAsync("quarantined", Math.Clamp(limit ?? 100, 1, 1000), ct)));
-        api.MapPost("/quarantine/{id:long}/reingest", async (long id, MessageIngestor ingestor, CancellationToken ct) =>
+        api.MapPost("/quarantine/{id}/reingest", async (long id, MessageIngestor ingestor, CancellationToken ct) =>
             await ingestor.ReingestAsync(id, ct) is { } outcome
                 ? Results.Ok(new { status = outcome.Status.ToString().ToLowerInvariant(), inboundMessageId = outcome.InboundMessageId, outcome.IssueId, outcome.Reason })
                 : Results.Problem($"Inbound message {id} is not quarantined.", statusCode: 409));
@@ -163,6 +163,8 @@ internal static class AdminApi
         filter = parsed;
         return true;
     }
+
+    internal static IResult NoSubscriber(long id) => AdminApiProblems.NotFound($"Subscriber {id}");
 
     internal static IResult UnknownStatus(string? status) => Results.Problem(
         $"Unknown status '{status}'; one of {string.Join(", ", Enum.GetValues<SubscriberStatus>().Select(DbNames.ToDb))}.", statusCode: 400);

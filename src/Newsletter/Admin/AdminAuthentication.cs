@@ -48,11 +48,13 @@ internal sealed class AdminApiTokenHandler(
             : AuthenticateResult.Fail("The bearer token is not the admin API token."));
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        var refused = await HandleAuthenticateOnceSafeAsync();
         Response.Headers.WWWAuthenticate = "Bearer realm=\"newsletter-admin\"";
-        return Task.CompletedTask;
+        // Written here: authorization runs before the API's own error answers (AdminApiProblems) in the pipeline.
+        await TypedResults.Problem(refused.Failure?.Message ?? $"The admin API needs the header Authorization: Bearer <{AdminOptions.Section}:ApiToken>.",
+            statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
     }
 }
 

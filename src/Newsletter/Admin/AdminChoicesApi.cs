@@ -15,13 +15,13 @@ internal static class AdminChoicesApi
 {
     public static void MapReaderChoices(this RouteGroupBuilder api)
     {
-        api.MapGet("/subscribers/{id:long}/choices", async (long id, SubscriberStore store, CancellationToken ct) =>
-            await store.GetAsync(id, ct) is null ? Results.NotFound() : Results.Ok(ReaderChoicesDto.From(await store.GetChoicesAsync(id, ct))));
-        api.MapPut("/subscribers/{id:long}/choices", async (long id, ReaderChoicesDto input, SubscriberStore store, CancellationToken ct) =>
+        api.MapGet("/subscribers/{id}/choices", async (long id, SubscriberStore store, CancellationToken ct) =>
+            await store.GetAsync(id, ct) is null ? AdminApi.NoSubscriber(id) : Results.Ok(ReaderChoicesDto.From(await store.GetChoicesAsync(id, ct))));
+        api.MapPut("/subscribers/{id}/choices", async (long id, ReaderChoicesDto input, SubscriberStore store, CancellationToken ct) =>
         {
             if (await store.GetAsync(id, ct) is null)
             {
-                return Results.NotFound();
+                return AdminApi.NoSubscriber(id);
             }
             var current = await store.GetChoicesAsync(id, ct);
             if (!DbNames.TryParseOptional(input.Frequency, current.Frequency, out var frequency) || !DbNames.TryParseOptional(input.Weekday, current.Weekday, out var weekday))

@@ -30,6 +30,9 @@ public static class AdminEndpoints
         services.AddSingleton<AdminQueries>();
         services.AddSingleton<AdminDigestView>();
         services.AddSingleton<AdminPersonalData>();
+        services.AddProblemDetails();
+        // A request a minimal endpoint cannot read throws, as in Development, so the API's answer says what was wrong.
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
 
         services.AddAuthentication()
             .AddCookie(AdminAuthentication.CookieScheme, cookie =>
@@ -122,6 +125,7 @@ public static class AdminEndpoints
                 ? Results.Json(export, contentType: "application/json; charset=utf-8", statusCode: 200)
                 : Results.NotFound());
 
+        app.UseAdminApiProblems();
         app.MapAdminApi();
         return app;
     }
