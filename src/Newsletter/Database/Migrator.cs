@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using DbUp;
 using DbUp.Engine.Output;
@@ -15,7 +16,11 @@ public static class Migrator
 {
     public const string HangfireSchema = "hangfire";
 
-    public static async Task MigrateAsync(string connectionString, ILogger logger, CancellationToken ct = default)
+    public static Task MigrateAsync(string connectionString, ILogger logger, CancellationToken ct = default) =>
+        MigrateAsync(connectionString, logger, through: null, ct);
+
+    /// <param name="through">Only the scripts numbered up to this one (the schema an earlier release left, for a migration's test); null: all.</param>
+    internal static async Task MigrateAsync(string connectionString, ILogger logger, int? through, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(ct);
@@ -26,7 +31,8 @@ public static class Migrator
                 .PostgresqlDatabase(connectionString)
                 .WithScriptsEmbeddedInAssembly(
                     Assembly.GetExecutingAssembly(),
-                    name => name.Contains(".Database.Migrations.", StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal))
+                    name => name.Contains(ScriptsPrefix, StringComparison.Ordinal) && name.EndsWith(".sql", StringComparison.Ordinal)
+                        && (through is null || ScriptNumber(name) <= through))
                 .WithTransactionPerScript()
                 .LogTo(new DbUpLog(logger))
                 .Build()
@@ -45,6 +51,12 @@ public static class Migrator
             await AdvisoryLocks.ReleaseAsync(connection, LockSpace.Migration, 0);
         }
     }
+
+    private const string ScriptsPrefix = ".Database.Migrations.";
+
+    /// <summary>The number a script's file name starts with: 20 for Newsletter.Database.Migrations.0020_weekly_digest_ends.sql.</summary>
+    private static int ScriptNumber(string name) =>
+        int.Parse(name.AsSpan(name.IndexOf(ScriptsPrefix, StringComparison.Ordinal) + ScriptsPrefix.Length, 4), CultureInfo.InvariantCulture);
 
 #pragma warning disable CA2254 // DbUp hands us its own format strings.
     private sealed class DbUpLog(ILogger logger) : IUpgradeLog
