@@ -37,7 +37,8 @@ public sealed record PersonalWeeklyDigest(DateOnly WeekOf, DateTimeOffset EndsAt
 
 public sealed record PersonalVote(long PaperId, string? ArxivId, string Title, int Vote, long? DeliveryId, DateTimeOffset VotedAt);
 
-public sealed record PersonalBounce(long Id, long DeliveryId, long IssueId, long InboundMessageId, string Kind, string Status, string? Recipient,
+/// <summary>A report's bounce; <see cref="InboundMessageId"/> is null once the report is deleted (<c>Newsletter:Inbox:ReportRetention</c>).</summary>
+public sealed record PersonalBounce(long Id, long DeliveryId, long IssueId, long? InboundMessageId, string Kind, string Status, string? Recipient,
     string? Diagnostic, string MatchedBy, DateTimeOffset ReceivedAt, DateTimeOffset? ClearedAt);
 
 /// <summary>A stored inbound message about the subscriber, <see cref="Message"/> as kept (only a prefix when <see cref="Truncated"/>).</summary>
@@ -121,7 +122,7 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
         var weeklyDigests = await NextRowsAsync(reader, r => new PersonalWeeklyDigest(r.GetFieldValue<DateOnly>(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt64(2), r.GetInt32(3)), ct);
         var votes = await NextRowsAsync(reader, r => new PersonalVote(r.GetInt64(0), NullableText(r, 1), r.GetString(2), r.GetInt16(3),
             r.IsDBNull(4) ? null : r.GetInt64(4), r.GetFieldValue<DateTimeOffset>(5)), ct);
-        var bounces = await NextRowsAsync(reader, r => new PersonalBounce(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetString(4),
+        var bounces = await NextRowsAsync(reader, r => new PersonalBounce(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? null : r.GetInt64(3), r.GetString(4),
             r.GetString(5), NullableText(r, 6), NullableText(r, 7), r.GetString(8), r.GetFieldValue<DateTimeOffset>(9), NullableTime(r, 10)), ct);
         var mail = await NextRowsAsync(reader, r => new PersonalMail(r.GetInt64(0), r.GetString(1), NullableText(r, 2), NullableText(r, 3),
             NullableText(r, 4), r.GetFieldValue<DateTimeOffset>(5), r.GetBoolean(6), Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(7))), ct);

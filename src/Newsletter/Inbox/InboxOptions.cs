@@ -41,6 +41,13 @@ public sealed class InboxOptions
     [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
     public TimeSpan QuarantineRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// How long delivery reports and auto-replies are kept in the database after they were read; the bounces a report
+    /// recorded stay. At least a day, so a report the mailbox hands over again after a crash is still known.
+    /// </summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan ReportRetention { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>When set, mail is read from this folder of .eml files instead of IMAP (the development default).</summary>
     public string? DropFolder { get; set; }
 }

@@ -37,11 +37,14 @@ public static class InboxServices
         services.AddSingleton<InboxPoller>();
         services.AddTransient<QuarantineReleaseJob>();
         services.AddTransient<QuarantineRetentionJob>();
+        services.AddTransient<ReportRetentionJob>();
         services.AddHostedService<InboxTrustWarningLog>();
         if (role.RunsJobs())
         {
             services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<QuarantineRetentionJob>(QuarantineRetentionJob.RecurringJobId,
                 job => job.RunAsync(CancellationToken.None), "17 * * * *"));
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<ReportRetentionJob>(ReportRetentionJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "47 * * * *"));
             services.AddRecurringJob((recurring, provider) => recurring.AddOrUpdate<InboxPoller>(InboxPoller.RecurringJobId,
                 poller => poller.RunAsync(CancellationToken.None),
                 BackgroundJobs.CronFor(provider.GetRequiredService<IOptions<InboxOptions>>().Value.PollInterval)));

@@ -17,29 +17,13 @@ public sealed class QuarantineRetentionJob(
     ILogger<QuarantineRetentionJob> logger)
 {
     public const string RecurringJobId = "quarantine-retention";
-    private const int RowsPerStatement = 1000;
 
     [AutomaticRetry(Attempts = 0)] // It runs again within the hour.
     [DisplayName("Delete quarantined mail past its retention")]
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var before = clock.GetUtcNow() - inbox.Value.QuarantineRetention;
-        var deleted = 0;
-        int batch;
-        do
-        {
-            await using var command = db.CreateCommand(
-                """
-                delete from inbound_messages where id in (
-                    select id from inbound_messages where status = 'quarantined' and processed_at < @before limit @rows)
-                """);
-            command.Parameters.AddWithValue("before", before);
-            command.Parameters.AddWithValue("rows", RowsPerStatement);
-            batch = await command.ExecuteNonQueryAsync(ct);
-            deleted += batch;
-        }
-        while (batch == RowsPerStatement);
-
+        var deleted = await InboundMailRetention.DeleteAsync(db, "'quarantined'", before, ct);
         if (deleted > 0)
         {
             logger.LogInformation("Deleted {Count} quarantined message(s) quarantined before {Before:u}", deleted, before);

@@ -46,6 +46,23 @@ public sealed class BounceSettingsTests
         Assert.Equal(!valid, results.Any(r => r.ErrorMessage!.Contains("BounceDomain", StringComparison.Ordinal)));
     }
 
+    [Theory]
+    [InlineData("00:10:00", false)]
+    [InlineData("1.00:00:00", true)]
+    [InlineData("90.00:00:00", true)]
+    [InlineData("3651.00:00:00", false)]
+    public void InboxOptions_ReportRetention_FromADayToTenYears(string retention, bool valid)
+    {
+        var options = new InboxOptions { ReportRetention = TimeSpan.Parse(retention, System.Globalization.CultureInfo.InvariantCulture) };
+        var results = new List<ValidationResult>();
+
+        Assert.Equal(valid, Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true));
+        Assert.Equal(!valid, results.Any(r => r.MemberNames.Contains(nameof(InboxOptions.ReportRetention))));
+    }
+
+    [Fact]
+    public void InboxOptions_Defaults_KeepReportsNinetyDays() => Assert.Equal(TimeSpan.FromDays(90), new InboxOptions().ReportRetention);
+
     private static ImapOptions Imap(string? reportsFolder) =>
         new() { Host = "imap.example.org", Username = "papers", Password = "secret", ReportsFolder = reportsFolder };
 }

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Inbox;
+using Newsletter.IntegrationTests.Admin;
+using Newsletter.IntegrationTests.Web;
+using Newsletter.Subscribers;
+
+namespace Newsletter.IntegrationTests.Bounces;
+
+/// <summary>
+/// Delivery reports and auto-replies are kept raw for <c>Newsletter:Inbox:ReportRetention</c>, then deleted; what they
+/// recorded (the bounces that stop a reader, the admin's and the reader's view of them) stays. Real Dovecot and PostgreSQL.
+/// </summary>
+public sealed class ReportRetentionTests
+{
+    [Fact]
+    public async Task RunAsync_ReportsAndAutoRepliesPastTheRetention_DeletedWhileTheBouncesTheyRecordedStillCount()
+    {
+        var account = DovecotAccount.Create();
+        await using var app = await TestApp.StartWithSmtpAsync();
+        var email = $"full-{Guid.NewGuid():N}@example.org";
+        var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
+        var ingestor = app.Services.GetRequiredService<MessageIngestor>();
+        for (var day = 12; day <= 14; day++)
+        {
+            var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
+            Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
+        }
+        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse()).OrderBy(m => m.MessageId, StringComparer.Ordinal).ToList();
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
+        var poller = worker.Services.GetRequiredService<InboxPoller>();
+        // Two of the three permanent failures that stop this reader, a delay warning, a report about none of our digests
+        // and an auto-reply, all received 91 days ago; and a delay warning received yesterday.
+        await account.AppendAsync("INBOX", BounceTests.Report("gmail-over-quota.eml", digests[0], email, 1), Ct);
+        await account.AppendAsync("INBOX", BounceTests.Report("gmail-over-quota.eml", digests[1], email, 2), Ct);
+        await account.AppendAsync("INBOX", BounceTests.Report("postfix-delayed.eml", digests[0], email, 3), Ct);
+        await account.AppendAsync("INBOX", BounceTests.Sample("postfix-delayed.eml"), Ct);
+        await account.AppendAsync("INBOX", BounceTests.Sample("gmail-vacation.eml"), Ct);
+        Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 4, AutoReplies: 1), await poller.PollAsync(Ct));
+        await worker.ExecuteAsync("update inbound_messages set processed_at = now() - interval '91 days' where status in ('report', 'auto_reply')");
+        await account.AppendAsync("INBOX", BounceTests.Report("postfix-delayed.eml", digests[1], email, 4), Ct);
+        Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), await poller.PollAsync(Ct));
+        await worker.ExecuteAsync("update inbound_messages set processed_at = now() - interval '1 day' where processed_at > now() - interval '1 hour' and status = 'report'");
+
+        var deleted = await worker.Services.GetRequiredService<ReportRetentionJob>().RunAsync(Ct);
+
+        Assert.Equal(5, deleted);
+        Assert.Equal(["ingested", "ingested", "ingested", "report"], await worker.RowsAsync("select status from inbound_messages order by status"));
+        Assert.Equal(["permanent", "permanent", "transient", "transient"], await worker.RowsAsync("select kind from bounces order by kind"));
+        Assert.Equal(2L, await worker.ScalarAsync<long>("select count(*) from deliveries where status = 'failed'"));
+        Assert.Equal("active", await WebTestData.StatusOfAsync(worker, subscriber.Id));
+
+        // The failures whose reports are gone still count: the third digest's stops the reader.
+        await account.AppendAsync("INBOX", BounceTests.Report("gmail-over-quota.eml", digests[2], email, 5), Ct);
+        Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), await poller.PollAsync(Ct));
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(worker, subscriber.Id));
+        // The admin's page and the reader's data export still list every bounce.
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        var page = await admin.GetStringAsync($"admin/subscribers/{subscriber.Id}", Ct);
+        Assert.Equal((3, 2), (page.Split("<td>permanent</td>").Length - 1, page.Split("<td>temporary</td>").Length - 1));
+        using var api = AdminTestKit.ApiClient(app);
+        using var export = await api.GetAsync($"admin/api/subscribers/{subscriber.Id}/personal-data", Ct);
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        Assert.Equal(5, (await export.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("bounces").GetArrayLength());
+    }
+}
