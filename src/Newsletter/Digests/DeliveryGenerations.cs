@@ -34,6 +34,9 @@ public sealed record GenerationInfo(long IssueId, int Generation, GenerationScop
 /// <summary>The week an earlier weekly delivery was for, and the issues it gathered.</summary>
 public sealed record WeekSent(DateOnly WeekOf, long[] IssueIds);
 
+/// <summary>How many readers a generation would reach still have a digest of its issue on its way, and from which earlier generations.</summary>
+public sealed record InFlight(int Readers, int[] Generations);
+
 /// <summary>
 /// The one owner of <c>delivery_generations</c>: a generation is one request to send an issue (the first, or a re-send),
 /// and the query of who it reaches, which the fan-out streams and a re-send's preview counts.
@@ -137,6 +140,83 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
         await using var command = RecipientsCommand(connection, transaction, generation);
         command.CommandText = $"select count(*) from ({command.CommandText}) t";
         return (long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Of the readers <paramref name="generation"/> would reach now, those who still have a digest of its issue on its way
+    /// from an earlier generation: a row not sent yet (pending, or a retry that is due and may be going out), or a generation
+    /// not fanned out yet that reaches them. Null when there are none.
+    /// </summary>
+    public static async Task<InFlight?> InFlightAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, GenerationInfo generation,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(generation);
+        var readers = new HashSet<long>();
+        var generations = new SortedSet<int>();
+        // Generations first: one fanned out after this read commits its rows with its mark, so the rows' query below sees them.
+        var unwritten = new List<GenerationInfo>();
+        await using (var command = new NpgsqlCommand(
+            """
+            select generation, scope, subscriber_id from delivery_generations
+            where issue_id = @issue and generation < @generation and fanned_out_at is null order by generation
+            """, connection, transaction))
+        {
+            command.Parameters.AddWithValue("issue", generation.IssueId);
+            command.Parameters.AddWithValue("generation", generation.Generation);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                unwritten.Add(new GenerationInfo(generation.IssueId, reader.GetInt32(0), DbNames.Parse<GenerationScope>(reader.GetString(1)),
+                    reader.IsDBNull(2) ? null : reader.GetInt64(2), default, null));
+            }
+        }
+        if (unwritten.Count > 0)
+        {
+            var reached = await RecipientIdsAsync(connection, transaction, generation, ct);
+            foreach (var earlier in unwritten)
+            {
+                var both = await RecipientIdsAsync(connection, transaction, earlier, ct);
+                both.IntersectWith(reached);
+                if (both.Count > 0)
+                {
+                    readers.UnionWith(both);
+                    generations.Add(earlier.Generation);
+                }
+            }
+        }
+
+        await using (var command = RecipientsCommand(connection, transaction, generation))
+        {
+            command.CommandText =
+                $"""
+                select distinct d.subscriber_id, d.generation from deliveries d
+                where d.issue_id = @issue and d.generation < @generation
+                  and (d.status in ('pending', 'sending') or (d.status = 'deferred' and d.next_attempt_at <= @now))
+                  and d.subscriber_id in (select r.id from ({command.CommandText}) r)
+                """;
+            command.Parameters.AddWithValue("now", now);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                readers.Add(reader.GetInt64(0));
+                generations.Add(reader.GetInt32(1));
+            }
+        }
+        return readers.Count == 0 ? null : new InFlight(readers.Count, [.. generations]);
+    }
+
+    private static async Task<HashSet<long>> RecipientIdsAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, GenerationInfo generation,
+        CancellationToken ct)
+    {
+        await using var command = RecipientsCommand(connection, transaction, generation);
+        command.CommandText = $"select r.id from ({command.CommandText}) r";
+        var ids = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+        return ids;
     }
 
     /// <summary>

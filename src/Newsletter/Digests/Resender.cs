@@ -20,7 +20,9 @@ public sealed class ResendRefusedException(string message) : Exception(message);
 
 /// <summary>
 /// Re-sends an issue as a new delivery generation (max + 1) and never touches the rows of earlier ones. The count shown
-/// before confirming runs the fan-out's own subscriber query, so the preview and the fan-out cannot disagree.
+/// before confirming runs the fan-out's own subscriber query, so the preview and the fan-out cannot disagree. A re-send
+/// that would reach a reader who still has the issue on its way (<see cref="DeliveryGenerations.InFlightAsync"/>) is
+/// refused, in the preview too: the digest on its way and the re-send's would both arrive.
 /// </summary>
 public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, IBackgroundJobClient jobs, TimeProvider clock)
 {
@@ -35,16 +37,18 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
 
     public async Task<ResendPreview> PreviewAsync(long issueId, GenerationScope scope, string? email, CancellationToken ct)
     {
-        var subscriberId = await ResolveAsync(scope, email, ct);
+        var subscriber = await ResolveAsync(scope, email, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         var next = await NextGenerationAsync(connection, null, issueId, lockIssue: false, ct);
-        var count = await CountAsync(connection, null, issueId, next, scope, subscriberId, ct);
-        return new ResendPreview(issueId, scope, subscriberId, next, count);
+        var generation = new GenerationInfo(issueId, next, scope, subscriber?.Id, default, null);
+        var count = await DeliveryGenerations.CountRecipientsAsync(connection, null, generation, ct);
+        await RefuseWhileOnItsWayAsync(connection, null, generation, subscriber, count, ct);
+        return new ResendPreview(issueId, scope, subscriber?.Id, next, count);
     }
 
     public async Task<ResendRequested> RequestAsync(long issueId, GenerationScope scope, string? email, string requestedBy, CancellationToken ct)
     {
-        var subscriberId = await ResolveAsync(scope, email, ct);
+        var subscriber = await ResolveAsync(scope, email, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         int generation;
         long count;
@@ -58,12 +62,14 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
                 throw new ResendRefusedException(
                     $"Issue {issueId} is still being fanned out (generation {pending}): re-send to new or failed subscribers once it is.");
             }
-            count = await CountAsync(connection, transaction, issueId, generation, scope, subscriberId, ct);
-            await DeliveryGenerations.InsertAsync(connection, transaction, issueId, generation, scope, subscriberId, requestedBy, clock.GetUtcNow(), ct);
+            var info = new GenerationInfo(issueId, generation, scope, subscriber?.Id, default, null);
+            count = await DeliveryGenerations.CountRecipientsAsync(connection, transaction, info, ct);
+            await RefuseWhileOnItsWayAsync(connection, transaction, info, subscriber, count, ct);
+            await DeliveryGenerations.InsertAsync(connection, transaction, issueId, generation, scope, subscriber?.Id, requestedBy, clock.GetUtcNow(), ct);
             await transaction.CommitAsync(ct);
         }
         FanOutJob.Queue(jobs, issueId, generation);
-        return new ResendRequested(issueId, scope, subscriberId, generation, count);
+        return new ResendRequested(issueId, scope, subscriber?.Id, generation, count);
     }
 
     /// <summary>Every generation of an issue, newest first, with its rows counted by status.</summary>
@@ -92,7 +98,25 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         return result;
     }
 
-    private async Task<long?> ResolveAsync(GenerationScope scope, string? email, CancellationToken ct)
+    /// <summary>
+    /// Refuses a re-send that would reach readers who still have the issue on its way: the digest already going out and the
+    /// re-send's would both arrive. Once those have gone out (or been deferred, whose retry the re-send then supersedes) it may go.
+    /// </summary>
+    private async Task RefuseWhileOnItsWayAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, GenerationInfo generation,
+        Subscriber? one, long count, CancellationToken ct)
+    {
+        if (await DeliveryGenerations.InFlightAsync(connection, transaction, generation, clock.GetUtcNow(), ct) is not { } inFlight)
+        {
+            return;
+        }
+        var from = $"{(inFlight.Generations.Length == 1 ? "generation" : "generations")} {string.Join(", ", inFlight.Generations)}";
+        throw new ResendRefusedException(one is not null
+            ? $"Not re-sent: {one.Email} still has issue {generation.IssueId} on its way ({from}). Re-send once it has gone out, so they do not get it twice."
+            : $"Not re-sent: {inFlight.Readers} of the {count} subscriber(s) it would reach still have issue {generation.IssueId} on its way ({from}). " +
+              "Re-send once that has gone out, so nobody gets the issue twice.");
+    }
+
+    private async Task<Subscriber?> ResolveAsync(GenerationScope scope, string? email, CancellationToken ct)
     {
         if (!IsAdminScope(scope))
         {
@@ -112,7 +136,7 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         {
             throw new ResendRefusedException($"{subscriber.Email} is {SubscriberStore.ToDb(subscriber.Status)}: only active or paused subscribers can be sent a digest.");
         }
-        return subscriber.Id;
+        return subscriber;
     }
 
     /// <summary>The first generation of the issue that is not fanned out yet, or null.</summary>
@@ -140,8 +164,4 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         max.Parameters.AddWithValue("issue", issueId);
         return (int)(await max.ExecuteScalarAsync(ct))!;
     }
-
-    private static Task<long> CountAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, long issueId, int generation,
-        GenerationScope scope, long? subscriberId, CancellationToken ct) =>
-        DeliveryGenerations.CountRecipientsAsync(connection, transaction, new GenerationInfo(issueId, generation, scope, subscriberId, default, null), ct);
 }

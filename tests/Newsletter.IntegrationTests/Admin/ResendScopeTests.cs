@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
 using Newsletter.Database;
@@ -58,6 +59,8 @@ public sealed class ResendScopeTests
         var before = await app.RowsAsync(Generation1);
 
         var (requested, reached) = await ResendAsync(app, issue, GenerationScope.One, "SENT@lab.example.org");
+        // That digest goes out before the next re-send, which would otherwise be refused as reaching them twice.
+        await app.ExecuteAsync("update deliveries set status = 'sent', attempts = 1, sent_at = now() where generation = 2");
         var (second, reachedAgain) = await ResendAsync(app, issue, GenerationScope.All, null);
 
         Assert.Equal(1, requested.Recipients);
@@ -96,10 +99,10 @@ public sealed class ResendScopeTests
     {
         await using var app = await TestApp.BuildAsync();
         var (issue, ids) = await SentIssueAsync(app);
-        await app.ExecuteAsync("update deliveries set next_attempt_at = now() - interval '1 minute' where status = 'deferred'");
         await ResendAsync(app, issue, GenerationScope.Failed, null);
 
         // Generation 1's retry comes due: the re-send has that reader covered, so they do not get the issue twice.
+        await app.ExecuteAsync("update deliveries set next_attempt_at = now() - interval '1 minute' where status = 'deferred'");
         var ledger = app.Services.GetRequiredService<DeliveryLedger>();
         var (from, to) = Assert.Single(await ledger.OpenBatchesAsync(issue, 1, 500, Ct));
         var work = await ledger.ReadBatchAsync(issue, 1, from, to, Ct);
@@ -189,6 +192,107 @@ public sealed class ResendScopeTests
         Assert.Equal($"scope must be one of one, all, failed, new; not '{DbNames.ToDb(scope)}'.", requestRefused.Message);
         Assert.Equal(previewRefused.Message, requestRefused.Message);
         Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
+    }
+
+    [Fact]
+    public async Task Resend_AllWhileTheFirstGenerationIsStillPending_RefusedAndEachReaderGetsTheIssueOnce()
+    {
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.BuildAsync(smtp);
+        // Generation 1's digests wait for their send batch when the admin presses re-send.
+        var issue = await PendingIssueAsync(app, "first@lab.example.org", "second@lab.example.org");
+
+        var refused = await Record.ExceptionAsync(() =>
+            app.Services.GetRequiredService<Resender>().RequestAsync(issue, GenerationScope.All, null, "admin:test", Ct));
+        await SendEveryGenerationAsync(app, issue);
+
+        Assert.Equal(["first@lab.example.org: 1", "second@lab.example.org: 1"], CopiesByReader(smtp));
+        Assert.Equal(
+            $"Not re-sent: 2 of the 2 subscriber(s) it would reach still have issue {issue} on its way (generation 1). Re-send once that has gone out, so nobody gets the issue twice.",
+            Assert.IsType<ResendRefusedException>(refused).Message);
+        Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
+    }
+
+    [Fact]
+    public async Task Resend_OneWhoseDigestIsStillPending_RefusedNamingThemWhileAReaderWhoseDigestWentOutIsReSent()
+    {
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.BuildAsync(smtp);
+        var issue = await PendingIssueAsync(app, "waiting@lab.example.org", "done@lab.example.org");
+        // Half-way through generation 1: one digest has gone out (to a server not captured here), the other is pending.
+        await app.ExecuteAsync(
+            "update deliveries d set status = 'sent', attempts = 1, sent_at = now() from subscribers s where s.id = d.subscriber_id and s.email = 'done@lab.example.org'");
+        var resender = app.Services.GetRequiredService<Resender>();
+
+        var refused = await Record.ExceptionAsync(() => resender.RequestAsync(issue, GenerationScope.One, "waiting@lab.example.org", "admin:test", Ct));
+        var requested = await resender.RequestAsync(issue, GenerationScope.One, "done@lab.example.org", "admin:test", Ct);
+        await SendEveryGenerationAsync(app, issue);
+
+        Assert.Equal(["done@lab.example.org: 1", "waiting@lab.example.org: 1"], CopiesByReader(smtp));
+        Assert.Equal(
+            $"Not re-sent: waiting@lab.example.org still has issue {issue} on its way (generation 1). Re-send once it has gone out, so they do not get it twice.",
+            Assert.IsType<ResendRefusedException>(refused).Message);
+        Assert.Equal(2, requested.Generation);
+    }
+
+    [Fact]
+    public async Task ResendPageAndApi_AllBeforeTheIssueHasGoneOut_RefusedSayingWhatIsOnItsWayAndNothingRequested()
+    {
+        // No worker: the issue's first generation waits for its fan-out, which will reach the reader.
+        await using var app = await TestApp.StartAsync();
+        await app.AddSubscriberAsync("reader@lab.example.org", "diffusion");
+        var issue = await app.IngestSampleAsync();
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        using var api = AdminTestKit.ApiClient(app);
+        var token = await Antiforgery.TokenAsync(admin, $"admin/issues/{issue}/resend");
+        var expected = $"Not re-sent: 1 of the 1 subscriber(s) it would reach still have issue {issue} on its way (generation 1). Re-send once that has gone out, so nobody gets the issue twice.";
+
+        using var preview = await admin.GetAsync($"admin/issues/{issue}/resend?scope=all&preview=1", Ct);
+        using var post = await admin.PostAsync($"admin/issues/{issue}/resend", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["scope"] = "all", ["email"] = "", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        using var fromApi = await api.PostAsJsonAsync($"admin/api/issues/{issue}/resend", new { scope = "all" }, Ct);
+        var previewPage = System.Net.WebUtility.HtmlDecode(await preview.Content.ReadAsStringAsync(Ct));
+        var postPage = System.Net.WebUtility.HtmlDecode(await post.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.BadRequest), (preview.StatusCode, post.StatusCode, fromApi.StatusCode));
+        Assert.Contains(expected, previewPage, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"confirm\"", previewPage, StringComparison.Ordinal);
+        Assert.Contains(expected, postPage, StringComparison.Ordinal);
+        Assert.Equal(expected, (await fromApi.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("detail").GetString());
+        Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
+    }
+
+    /// <summary>The sample issue fanned out to these readers, every digest of it still pending.</summary>
+    private static async Task<long> PendingIssueAsync(TestApp app, params string[] emails)
+    {
+        foreach (var email in emails)
+        {
+            await app.AddSubscriberAsync(email, "diffusion");
+        }
+        var issue = await app.IngestSampleAsync();
+        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
+        return issue;
+    }
+
+    private static List<string> CopiesByReader(SmtpCapture smtp) =>
+        [.. smtp.Received.GroupBy(m => m.Recipients.Single()).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}: {g.Count()}")];
+
+    /// <summary>Fans out and sends every generation of the issue, oldest first, as a worker would.</summary>
+    private static async Task SendEveryGenerationAsync(TestApp app, long issue)
+    {
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
+        var generations = await app.ReadAsync("select generation from delivery_generations where issue_id = @issue order by generation",
+            reader => reader.GetInt32(0), ("issue", issue));
+        foreach (var generation in generations)
+        {
+            await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, generation, Ct);
+            foreach (var (from, to) in await ledger.OpenBatchesAsync(issue, generation, 500, Ct))
+            {
+                await app.Services.GetRequiredService<SendBatchJob>().RunAsync(issue, generation, from, to, Ct);
+            }
+        }
     }
 
     private static async Task<(ResendRequested Requested, List<long> Reached)> ResendAsync(TestApp app, long issue, GenerationScope scope, string? email)

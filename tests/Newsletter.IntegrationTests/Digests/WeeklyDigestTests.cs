@@ -383,7 +383,8 @@ public sealed class WeeklyDigestTests
         // Thursday 08:00 in the server's time zone (the fake clock's, UTC).
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 8, 0, 0, TimeSpan.Zero));
         await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
-        await smtp.WaitForMessagesAsync(1, cancellationToken: Ct);
+        // Re-sent once the ledger has the week sent: before that it is on its way, and a re-send is refused.
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(anchor, expectedRows: 1), "the weekly digest to be recorded");
 
         var resent = await app.Services.GetRequiredService<Resender>().RequestAsync(anchor, GenerationScope.One, Weekly, "test", Ct);
         await smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
