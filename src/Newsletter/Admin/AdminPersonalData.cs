@@ -78,7 +78,7 @@ public sealed class AdminPersonalData(NpgsqlDataSource db)
             select issue_id, generation, scope, requested_by, requested_at, fanned_out_at
             from delivery_generations where subscriber_id = @id order by issue_id, generation;
 
-            select week_of, ends_at, issue_id, generation from weekly_digests where subscriber_id = @id order by week_of;
+            select week_of, ends_at, issue_id, generation from weekly_digests where subscriber_id = @id order by week_of, issue_id, generation;
 
             select v.paper_id, p.arxiv_id, p.title, v.vote, v.delivery_id, v.voted_at
             from reader_votes v join papers p on p.id = v.paper_id where v.subscriber_id = @id order by v.voted_at, v.paper_id;

@@ -88,18 +88,22 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
 
     /// <summary>
     /// The readers among <paramref name="subscriberIds"/> whose latest earlier delivery of the issue was a weekly digest,
-    /// with that week's issues: a re-send brings them their week again.
+    /// with that week's issues: a re-send brings them their week again. The week is the one written on this issue (its
+    /// latest), not merely of the same date: a reader can be sent two weeks named by one date.
     /// </summary>
     public async Task<Dictionary<long, WeekSent>> WeeksOfAsync(long issueId, int generation, long[] subscriberIds, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
             select l.subscriber_id, l.week_of, g.issue_ids
-            from (select distinct on (d.subscriber_id) d.subscriber_id, d.week_of from deliveries d
+            from (select distinct on (d.subscriber_id) d.subscriber_id, d.week_of, d.generation from deliveries d
                   where d.issue_id = @issue and d.generation < @generation and d.subscriber_id = any(@subscribers)
                   order by d.subscriber_id, d.generation desc) l
-            join weekly_digests w on w.subscriber_id = l.subscriber_id and w.week_of = l.week_of
-            join delivery_generations g on g.issue_id = w.issue_id and g.generation = w.generation
+            cross join lateral (
+                select w.generation from weekly_digests w
+                where w.subscriber_id = l.subscriber_id and w.issue_id = @issue and w.week_of = l.week_of and w.generation <= l.generation
+                order by w.generation desc limit 1) w
+            join delivery_generations g on g.issue_id = @issue and g.generation = w.generation
             """);
         command.Parameters.AddWithValue("issue", issueId);
         command.Parameters.AddWithValue("generation", generation);

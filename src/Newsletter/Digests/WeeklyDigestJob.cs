@@ -12,9 +12,9 @@ namespace Newsletter.Digests;
 /// time) have passed since their last weekly digest, gathers the issues that arrived in their week, plans each
 /// reader's digest as a daily one is planned (each paper once), and writes it as a generation of the week's latest
 /// issue, which the send batches then deliver like any other. The database is the arbiter of "once a week":
-/// <c>weekly_digests</c> has one row per reader and week, with where that week ended, written in the transaction that
-/// writes the delivery rows, and one run at a time holds a transaction lock; so a second run, a restart or another
-/// worker sends nothing again, and a reader's next week starts where their last one ended.
+/// <c>weekly_digests</c> has one row per week sent to a reader (two can share a date), with where that week ended,
+/// written in the transaction that writes the delivery rows, and one run at a time holds a transaction lock; so a second
+/// run, a restart or another worker sends nothing again, and a reader's next week starts where their last one ended.
 /// </summary>
 public sealed class WeeklyDigestJob(
     NpgsqlDataSource db,
@@ -81,8 +81,7 @@ public sealed class WeeklyDigestJob(
             await using (var record = new NpgsqlCommand(
                 """
                 insert into weekly_digests (subscriber_id, week_of, issue_id, generation, ends_at)
-                select subscriber_id, week_of, issue_id, generation, @ends from deliveries where issue_id = @issue and generation = @generation
-                on conflict (subscriber_id, week_of) do update set ends_at = greatest(weekly_digests.ends_at, excluded.ends_at);
+                select subscriber_id, week_of, issue_id, generation, @ends from deliveries where issue_id = @issue and generation = @generation;
                 update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation;
                 """, connection, transaction))
             {

@@ -250,7 +250,6 @@ public sealed class WeeklyDigestTests
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 3, "the next Tuesday's digest");
 
-        static string Listed(IEnumerable<string> titles) => string.Join(" | ", titles.Order(StringComparer.Ordinal));
         Assert.Equal([Listed(Titles(SamplePapers(0, 2))), Listed(Titles(SamplePapers(2, 2))), Listed(Titles(SamplePapers(4, 2)))],
             To(smtp, Weekly).Select(m => Listed(DigestReader.Titles(m))));
     }
@@ -262,20 +261,9 @@ public sealed class WeeklyDigestTests
         await using var database = await TestDatabase.CreateAsync(Ct);
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         await using var app = await StartAsync(smtp, database, clock);
-        var reader = await SendAMondayReadersFirstDigestAsync(app, smtp, clock, new DateOnly(2025, 3, 11));
-        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 9, 0, 0, TimeSpan.Zero));
-        await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
-
-        // At 10:00 UTC the reader moves to New York, where Monday 08:00 is 12:00 UTC.
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 10, 0, 0, TimeSpan.Zero));
-        var store = app.Services.GetRequiredService<SubscriberStore>();
-        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { TimeZone = "America/New_York" }, Ct);
-        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
-        await job.RunAsync(Ct);
-        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "New York's Monday digest");
+        var reader = await SendTwoDigestsOnOneMondayAsync(app, smtp, clock);
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 5, 0, TimeSpan.Zero));
-        await job.RunAsync(Ct);
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
 
         Assert.Equal(Titles(SamplePapers(2, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[1]).Order(StringComparer.Ordinal));
         Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", reader.Id)));
@@ -401,6 +389,30 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task Resend_EachOfTwoWeeklyDigestsOfOneDate_CarriesItsOwnWeek()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        var reader = await SendTwoDigestsOnOneMondayAsync(app, smtp, clock);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+            "select count(*) from deliveries where subscriber_id = @id and status = 'sent'", ("id", reader.Id)) == 2, "both weeks in the ledger");
+        var anchors = await app.ReadAsync("select issue_id from deliveries where subscriber_id = @id order by id", r => r.GetInt64(0), ("id", reader.Id));
+        var resender = app.Services.GetRequiredService<Resender>();
+
+        // The second week first: it is the one that found the date taken.
+        await resender.RequestAsync(anchors[1], GenerationScope.One, Weekly, "test", Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 3, "the second week again");
+        await resender.RequestAsync(anchors[0], GenerationScope.One, Weekly, "test", Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 4, "the first week again");
+
+        Assert.Equal([Listed(Titles(SamplePapers(0, 2))), Listed(Titles(SamplePapers(2, 2))), Listed(Titles(SamplePapers(2, 2))), Listed(Titles(SamplePapers(0, 2)))],
+            To(smtp, Weekly).Select(m => Listed(DigestReader.Titles(m))));
+        Assert.All(To(smtp, Weekly), m => Assert.Equal("2 papers for you this week (17 Mar 2025)", m.Subject));
+    }
+
+    [Fact]
     public async Task WeeklyRun_WeekBeyondTheSizeLimit_BestPapersInTheMailAndEveryPaperInTheWebCopy()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
@@ -445,6 +457,27 @@ public sealed class WeeklyDigestTests
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "Monday's digest");
         return reader;
     }
+
+    /// <summary>
+    /// A Monday reader sent two digests named 17 March: at 08:00 UTC the one holding the listing of the 11th, then, having
+    /// moved to New York at 10:00, at 08:00 there (12:00 UTC) the one holding the listing of 09:00 that day.
+    /// </summary>
+    private static async Task<Subscriber> SendTwoDigestsOnOneMondayAsync(TestApp app, SmtpCapture smtp, FakeTimeProvider clock)
+    {
+        var reader = await SendAMondayReadersFirstDigestAsync(app, smtp, clock, new DateOnly(2025, 3, 11));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 9, 0, 0, TimeSpan.Zero));
+        await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 10, 0, 0, TimeSpan.Zero));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { TimeZone = "America/New_York" }, Ct);
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "New York's Monday digest");
+        return reader;
+    }
+
+    /// <summary>A digest's titles (or a listing's) in one line, in order, so a digest's papers compare as one value.</summary>
+    private static string Listed(IEnumerable<string> titles) => string.Join(" | ", titles.Order(StringComparer.Ordinal));
 
     private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock) =>
         TestApp.StartAsync(smtp: smtp, role: ProcessRole.All, connectionString: database.ConnectionString,
