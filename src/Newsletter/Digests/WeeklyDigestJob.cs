@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Globalization;
 using Hangfire;
 using Microsoft.Extensions.Options;
 using Newsletter.Database;
@@ -28,21 +29,37 @@ public sealed class WeeklyDigestJob(
 {
     public const string RecurringJobId = "weekly-digests";
 
+    /// <summary>
+    /// Writes every week that is due and queues their send batches. A week that cannot be written is logged and left due,
+    /// and the run then fails, so Hangfire retries it (as does the next scheduled run); the weeks written are kept and sent.
+    /// </summary>
     [AutomaticRetry(Attempts = 3)]
     [DisplayName("Write the weekly digests that are due")]
     public async Task RunAsync(CancellationToken ct)
     {
-        foreach (var (issueId, generation) in await WriteDueAsync(ct))
+        var (written, failed) = await WriteDueAsync(ct);
+        foreach (var (issueId, generation) in written)
         {
             await SendBatchJob.QueueOpenBatchesAsync(jobs, ledger, issueId, generation, options.Value.BatchSize, ct);
         }
+        if (failed.Count > 0)
+        {
+            var weeks = string.Join(", ", failed.Select(f => $"{f.Week.WeekOf:yyyy-MM-dd} due {f.Week.Due.ToString("u", CultureInfo.InvariantCulture)}"));
+            throw new InvalidOperationException(
+                $"The weekly digests of {failed.Count} week(s) could not be written ({weeks}); the other weeks of this run were written, and these stay due.",
+                failed[0].Error);
+        }
     }
 
-    /// <summary>Plans and writes every week that is due; returns the generations written, whose batches are then queued.</summary>
-    private async Task<List<(long IssueId, int Generation)>> WriteDueAsync(CancellationToken ct)
+    /// <summary>
+    /// Plans and writes every week that is due, each under a savepoint of the run's transaction, so one that fails is undone
+    /// alone; returns the generations written, whose batches are then queued, and the weeks that failed.
+    /// </summary>
+    private async Task<(List<(long IssueId, int Generation)> Written, List<(WeeklySlot Week, Exception Error)> Failed)> WriteDueAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var written = new List<(long, int)>();
+        var failed = new List<(WeeklySlot, Exception)>();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var take = new NpgsqlCommand("select pg_try_advisory_xact_lock(@key)", connection, transaction))
@@ -51,49 +68,34 @@ public sealed class WeeklyDigestJob(
             if (await take.ExecuteScalarAsync(ct) is not true)
             {
                 logger.LogInformation("Weekly digests are being written by another run");
-                return written;
+                return (written, failed);
             }
         }
 
         var (due, turnedDaily) = await DueAsync(connection, transaction, now, ct);
         foreach (var week in due.GroupBy(d => d.Slot, d => d.Reader))
         {
-            var issueIds = await IssuesOfAsync(connection, transaction, week.Key, ct);
-            if (issueIds.Length == 0)
+            await transaction.SaveAsync(WeekSavepoint, ct);
+            try
             {
-                continue; // No issue arrived that week: nothing to send, and the next run finds the same.
+                if (await WriteWeekAsync(connection, transaction, week.Key, [.. week], turnedDaily, now, ct) is { } generation)
+                {
+                    written.Add(generation);
+                }
+                await transaction.ReleaseAsync(WeekSavepoint, ct);
             }
-            if (week.Any(r => turnedDaily.ContainsKey(r.SubscriberId)) && await AwaitingFanOutAsync(connection, transaction, issueIds, ct))
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // An issue's fan-out leaves it to their last week by weekly_until, so that stays until the fan-out has run.
+                await transaction.RollbackAsync(WeekSavepoint, ct);
                 foreach (var reader in week)
                 {
+                    // Their last week is not written: weekly_until stays, and the next run tries it again.
                     turnedDaily.Remove(reader.SubscriberId);
                 }
-                continue;
+                failed.Add((week.Key, ex));
+                logger.LogError(ex, "Weekly digests of {WeekOf} due {Due} ({Readers} readers) could not be written; the run's other weeks are kept, and this one stays due",
+                    week.Key.WeekOf, week.Key.Due, week.Count());
             }
-            var anchor = issueIds[^1];
-            var generation = await NextGenerationAsync(connection, transaction, anchor, ct);
-            await DeliveryGenerations.InsertAsync(connection, transaction, anchor, generation, GenerationScope.Weekly, null, "weekly",
-                now, ct, issueIds);
-            var plans = await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(issueIds, ct), [.. week], null, null, week.Key.WeekOf, null, ct);
-            var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation, plans.ToAsyncEnumerable(), now, ct);
-            await using (var record = new NpgsqlCommand(
-                """
-                insert into weekly_digests (subscriber_id, week_of, issue_id, generation, ends_at)
-                select subscriber_id, week_of, issue_id, generation, @ends from deliveries where issue_id = @issue and generation = @generation;
-                update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation;
-                """, connection, transaction))
-            {
-                record.Parameters.AddWithValue("issue", anchor);
-                record.Parameters.AddWithValue("generation", generation);
-                record.Parameters.AddWithValue("ends", week.Key.Due);
-                record.Parameters.AddWithValue("now", clock.GetUtcNow());
-                await record.ExecuteNonQueryAsync(ct);
-            }
-            written.Add((anchor, generation));
-            logger.LogInformation("Weekly digests of {WeekOf}: {Rows} readers, issues {IssueIds}, written as issue {IssueId} generation {Generation}",
-                week.Key.WeekOf, rows, issueIds, anchor, generation);
         }
         if (turnedDaily.Count > 0)
         {
@@ -109,7 +111,54 @@ public sealed class WeeklyDigestJob(
             await done.ExecuteNonQueryAsync(ct);
         }
         await transaction.CommitAsync(ct);
-        return written;
+        return (written, failed);
+    }
+
+    private const string WeekSavepoint = "week";
+
+    /// <summary>
+    /// Plans and writes one week's digests in the run's transaction: the generation written, or null when the week has no
+    /// issue or waits for an issue's fan-out.
+    /// </summary>
+    private async Task<(long IssueId, int Generation)?> WriteWeekAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, WeeklySlot week,
+        IReadOnlyList<PlanRecipient> readers, Dictionary<long, DateTimeOffset> turnedDaily, DateTimeOffset now, CancellationToken ct)
+    {
+        var issueIds = await IssuesOfAsync(connection, transaction, week, ct);
+        if (issueIds.Length == 0)
+        {
+            return null; // No issue arrived that week: nothing to send, and the next run finds the same.
+        }
+        if (readers.Any(r => turnedDaily.ContainsKey(r.SubscriberId)) && await AwaitingFanOutAsync(connection, transaction, issueIds, ct))
+        {
+            // An issue's fan-out leaves it to their last week by weekly_until, so that stays until the fan-out has run.
+            foreach (var reader in readers)
+            {
+                turnedDaily.Remove(reader.SubscriberId);
+            }
+            return null;
+        }
+        var anchor = issueIds[^1];
+        var generation = await NextGenerationAsync(connection, transaction, anchor, ct);
+        await DeliveryGenerations.InsertAsync(connection, transaction, anchor, generation, GenerationScope.Weekly, null, "weekly",
+            now, ct, issueIds);
+        var plans = await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(issueIds, ct), readers, null, null, week.WeekOf, null, ct);
+        var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation, plans.ToAsyncEnumerable(), now, ct);
+        await using (var record = new NpgsqlCommand(
+            """
+            insert into weekly_digests (subscriber_id, week_of, issue_id, generation, ends_at)
+            select subscriber_id, week_of, issue_id, generation, @ends from deliveries where issue_id = @issue and generation = @generation;
+            update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation;
+            """, connection, transaction))
+        {
+            record.Parameters.AddWithValue("issue", anchor);
+            record.Parameters.AddWithValue("generation", generation);
+            record.Parameters.AddWithValue("ends", week.Due);
+            record.Parameters.AddWithValue("now", clock.GetUtcNow());
+            await record.ExecuteNonQueryAsync(ct);
+        }
+        logger.LogInformation("Weekly digests of {WeekOf}: {Rows} readers, issues {IssueIds}, written as issue {IssueId} generation {Generation}",
+            week.WeekOf, rows, issueIds, anchor, generation);
+        return (anchor, generation);
     }
 
     /// <summary>

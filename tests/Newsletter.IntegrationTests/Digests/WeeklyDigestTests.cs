@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Newsletter.Digests;
 using Newsletter.Hosting;
@@ -413,6 +415,40 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_OneTimeZonesWeekFails_TheOtherZonesWeekIsSentAndTheFailedOneLoggedAndSentByTheRetry()
+    {
+        const string Berlin = "berlin@lab.example";
+        const string NewYork = "new-york@lab.example";
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock, services => services.AddFakeLogging());
+        await AddReaderAsync(app, Berlin, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "Europe/Berlin" });
+        var newYork = await AddReaderAsync(app, NewYork, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "America/New_York" });
+        await IngestAsync(app, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
+        // Monday 17 March, 13:00 UTC: 08:00 has passed in Berlin (07:00 UTC) and in New York (12:00 UTC).
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 13, 0, 0, TimeSpan.Zero));
+        // The database refuses New York's week, as a lock timeout or a row it cannot take would.
+        await app.ExecuteAsync($"alter table weekly_digests add constraint refuse_new_york check (subscriber_id <> {newYork.Id})");
+        var job = app.Services.GetRequiredService<WeeklyDigestJob>();
+
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() => job.RunAsync(Ct));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from weekly_digests"));
+        await Eventually.WaitAsync(async () => To(smtp, Berlin).Count == 1, "Berlin's week");
+
+        // Hangfire's retry, once the database takes the week.
+        await app.ExecuteAsync("alter table weekly_digests drop constraint refuse_new_york");
+        await job.RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, NewYork).Count == 1, "New York's week");
+
+        Assert.Equal(Titles(SamplePapers(0, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, NewYork)[0]).Order(StringComparer.Ordinal));
+        Assert.Single(To(smtp, Berlin));
+        Assert.Contains("2025-03-17 12:00:00Z", failed.Message, StringComparison.Ordinal);
+        Assert.Contains(app.Services.GetFakeLogCollector().GetSnapshot(), log => log.Level == LogLevel.Error
+            && log.Category == typeof(WeeklyDigestJob).FullName && log.Exception is Npgsql.PostgresException { ConstraintName: "refuse_new_york" });
+    }
+
+    [Fact]
     public async Task WeeklyRun_WeekBeyondTheSizeLimit_BestPapersInTheMailAndEveryPaperInTheWebCopy()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
@@ -479,9 +515,13 @@ public sealed class WeeklyDigestTests
     /// <summary>A digest's titles (or a listing's) in one line, in order, so a digest's papers compare as one value.</summary>
     private static string Listed(IEnumerable<string> titles) => string.Join(" | ", titles.Order(StringComparer.Ordinal));
 
-    private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock) =>
+    private static Task<TestApp> StartAsync(SmtpCapture smtp, TestDatabase database, FakeTimeProvider clock, Action<IServiceCollection>? services = null) =>
         TestApp.StartAsync(smtp: smtp, role: ProcessRole.All, connectionString: database.ConnectionString,
-            services: s => s.AddSingleton<TimeProvider>(clock));
+            services: s =>
+            {
+                s.AddSingleton<TimeProvider>(clock);
+                services?.Invoke(s);
+            });
 
     /// <summary>A listing of March <paramref name="day"/> at 15:00, once its daily fan-out has settled its one ledger row.</summary>
     private static async Task<long> IngestDailyAsync(TestApp app, FakeTimeProvider clock, int day, IEnumerable<(string Title, string Abstract)> papers)
