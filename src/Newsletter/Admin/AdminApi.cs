@@ -28,12 +28,14 @@ internal static class AdminApi
         api.MapGet("/issues/{id}", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is { } issue
                 ? Results.Ok(new { issue, generations = await resender.ProgressAsync(id, null, ct) })
-                : AdminApiProblems.NotFound($"Issue {id}"));
+                : NoIssue(id));
         api.MapGet("/issues/{id}/deliveries", async (long id, string? status, int? generation, string? email, int? limit, int? offset,
             AdminQueries queries, CancellationToken ct) =>
-            Results.Ok(await queries.DeliveriesAsync(id, status, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
-        api.MapGet("/issues/{id}/generations", async (long id, Resender resender, CancellationToken ct) =>
-            Results.Ok(await resender.ProgressAsync(id, null, ct)));
+            await queries.GetIssueAsync(id, ct) is null
+                ? NoIssue(id)
+                : Results.Ok(await queries.DeliveriesAsync(id, status, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
+        api.MapGet("/issues/{id}/generations", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
+            await queries.GetIssueAsync(id, ct) is null ? NoIssue(id) : Results.Ok(await resender.ProgressAsync(id, null, ct)));
         api.MapPost("/issues/{id}/resend", async (long id, ResendInput input, Resender resender, HttpContext http, CancellationToken ct) =>
         {
             if (!Resender.TryParseScope(input.Scope, out var scope))
@@ -126,10 +128,12 @@ internal static class AdminApi
 
         api.MapGet("/quarantine", async (int? limit, AdminQueries queries, CancellationToken ct) =>
             Results.Ok(await queries.InboundAsync("quarantined", Math.Clamp(limit ?? 100, 1, 1000), ct)));
-        api.MapPost("/quarantine/{id}/reingest", async (long id, MessageIngestor ingestor, CancellationToken ct) =>
+        api.MapPost("/quarantine/{id}/reingest", async (long id, MessageIngestor ingestor, AdminQueries queries, CancellationToken ct) =>
             await ingestor.ReingestAsync(id, ct) is { } outcome
                 ? Results.Ok(new { status = outcome.Status.ToString().ToLowerInvariant(), inboundMessageId = outcome.InboundMessageId, outcome.IssueId, outcome.Reason })
-                : Results.Problem($"Inbound message {id} is not quarantined.", statusCode: 409));
+                : await queries.GetInboundAsync(id, ct) is null
+                    ? AdminApiProblems.NotFound($"Inbound message {id}")
+                    : Results.Problem($"Inbound message {id} is not quarantined.", statusCode: 409));
     }
 
     private static async Task<IResult> Validated(Func<Task<IResult>> action)
@@ -165,6 +169,8 @@ internal static class AdminApi
     }
 
     internal static IResult NoSubscriber(long id) => AdminApiProblems.NotFound($"Subscriber {id}");
+
+    internal static IResult NoIssue(long id) => AdminApiProblems.NotFound($"Issue {id}");
 
     internal static IResult UnknownStatus(string? status) => Results.Problem(
         $"Unknown status '{status}'; one of {string.Join(", ", Enum.GetValues<SubscriberStatus>().Select(DbNames.ToDb))}.", statusCode: 400);
