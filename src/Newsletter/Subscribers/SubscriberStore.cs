@@ -323,8 +323,8 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>
     /// Erases a subscriber and all their personal data, in one transaction: the row; by cascade their deliveries, links,
     /// votes, feed, bounces and confirmation mails; and the inbound mail kept about them (<see cref="StoredMailAboutSql"/>),
-    /// but for a report another subscriber's bounce still refers to. Generations they were the target of keep their
-    /// history with the subscriber set to null.
+    /// a report of another subscriber's bounce too (that bounce stays, without its report, and still counts). Generations
+    /// they were the target of keep their history with the subscriber set to null.
     /// </summary>
     public Task<bool> DeleteAsync(long subscriberId, CancellationToken ct) => DeleteAsync(subscriberId, unconfirmedBefore: null, ct);
 
@@ -359,8 +359,7 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
             }
         }
         await using (var forget = new NpgsqlCommand(
-            "delete from inbound_messages m where m.id = any(@mail) and not exists (select from bounces b where b.inbound_message_id = m.id)",
-            connection, transaction))
+            "delete from inbound_messages where id = any(@mail)", connection, transaction))
         {
             forget.Parameters.AddWithValue("mail", mail);
             await forget.ExecuteNonQueryAsync(ct);

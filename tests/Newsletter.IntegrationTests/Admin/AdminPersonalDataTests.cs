@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Admin;
@@ -90,6 +91,29 @@ public sealed class AdminPersonalDataTests
         Assert.Equal(["ingested", "report"], await app.RowsAsync("select status from inbound_messages order by status"));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from bounces where subscriber_id = @id", ("id", other.Id)));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from issues where id = @id", ("id", issueId)));
+    }
+
+    [Fact]
+    public async Task Delete_ReportOfAnotherReadersBounceThatNamesThem_IsErasedWhileThatBounceStillCounts()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync(settings: ReportSettings);
+        var reader = await app.AddSubscriberAsync($"reader-{Guid.NewGuid():N}@example.org", "diffusion");
+        var other = await app.AddSubscriberAsync($"other-{Guid.NewGuid():N}@example.org", "diffusion");
+        var issueId = await app.IngestSampleAsync();
+        var digests = await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 2), "both digests to be recorded as sent");
+        // The other reader's digest bounced, and the report quotes the reader's address (they forwarded it there).
+        var report = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(
+                BounceTests.Report("gmail-over-quota.eml", digests.Single(d => d.Recipients.Contains(other.Email)).Parse(), other.Email, 1))
+            .Replace("See technical details below", $"It was forwarded by {reader.Email}. See technical details below", StringComparison.Ordinal));
+        var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(report, report.Length, "test"), Ct);
+        Assert.Equal(IngestStatus.Report, outcome.Status);
+
+        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(reader.Id, Ct));
+
+        Assert.Empty(await PlacesHoldingAsync(app, reader.Email));
+        Assert.Equal([(long?)null], await app.ReadAsync("select inbound_message_id from bounces where subscriber_id = @id",
+            r => r.IsDBNull(0) ? null : (long?)r.GetInt64(0), ("id", other.Id)));
     }
 
     [Fact]
