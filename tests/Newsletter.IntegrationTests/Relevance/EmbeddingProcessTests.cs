@@ -67,6 +67,8 @@ public sealed class EmbeddingProcessTests
         Assert.Equal(expected, DigestReader.Titles(digest).Order(StringComparer.Ordinal));
         Assert.Empty(DigestReader.Suggestions(digest));
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from paper_embeddings"));
+        // The server's 250 comes before the ledger records it.
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, expectedRows: 1), "the digest to be recorded");
         Assert.Equal("sent", (await app.Ledger.StatusByEmailAsync(issueId, 1))["reader@example.org"]);
     }
 }
