@@ -164,15 +164,7 @@ public sealed class BounceTests
     {
         var account = DovecotAccount.Create();
         await using var app = await TestApp.StartWithSmtpAsync();
-        var email = $"full-{Guid.NewGuid():N}@example.org";
-        var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
-        var ingestor = app.Services.GetRequiredService<MessageIngestor>();
-        for (var day = 12; day <= 14; day++)
-        {
-            var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
-            Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
-        }
-        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse()).OrderBy(m => m.MessageId, StringComparer.Ordinal).ToList();
+        var (subscriber, email, digests) = await ReaderSentThreeDigestsAsync(app);
         await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
         var poller = worker.Services.GetRequiredService<InboxPoller>();
 
@@ -210,6 +202,21 @@ public sealed class BounceTests
         Assert.Equal(2, (await account.ListUidsAsync("Processed", Ct)).Count);
         // A delay warning about a digest this database never sent: kept, and said so.
         Assert.Contains("matching none of our deliveries", await Text(worker, "select reason from inbound_messages where status = 'report'"), StringComparison.Ordinal);
+    }
+
+    /// <summary>A reader with an empty line sent the digests of three days' listings (in Message-ID order).</summary>
+    internal static async Task<(Subscriber Subscriber, string Email, List<MimeMessage> Digests)> ReaderSentThreeDigestsAsync(TestApp app)
+    {
+        var email = $"full-{Guid.NewGuid():N}@example.org";
+        var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
+        var ingestor = app.Services.GetRequiredService<MessageIngestor>();
+        for (var day = 12; day <= 14; day++)
+        {
+            var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
+            Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
+        }
+        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse()).OrderBy(m => m.MessageId, StringComparer.Ordinal).ToList();
+        return (subscriber, email, digests);
     }
 
     /// <summary>A sample report about <paramref name="digest"/> (its headers returned) to <paramref name="email"/>, made a distinct message by <paramref name="n"/>.</summary>

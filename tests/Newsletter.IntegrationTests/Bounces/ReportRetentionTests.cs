@@ -20,15 +20,7 @@ public sealed class ReportRetentionTests
     {
         var account = DovecotAccount.Create();
         await using var app = await TestApp.StartWithSmtpAsync();
-        var email = $"full-{Guid.NewGuid():N}@example.org";
-        var subscriber = await app.AddSubscriberAsync(email, "", SubscriberStatus.Active);
-        var ingestor = app.Services.GetRequiredService<MessageIngestor>();
-        for (var day = 12; day <= 14; day++)
-        {
-            var listing = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, day), Samples.SamplePapers().Skip(day).Take(3)));
-            Assert.Equal(IngestStatus.Ingested, (await ingestor.IngestAsync(new InboundMail(listing, listing.Length, "test"), Ct)).Status);
-        }
-        var digests = (await app.Smtp.WaitForMessagesAsync(3, cancellationToken: Ct)).Select(m => m.Parse()).OrderBy(m => m.MessageId, StringComparer.Ordinal).ToList();
+        var (subscriber, email, digests) = await BounceTests.ReaderSentThreeDigestsAsync(app);
         await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
         var poller = worker.Services.GetRequiredService<InboxPoller>();
         // Two of the three permanent failures that stop this reader, a delay warning, a report about none of our digests
