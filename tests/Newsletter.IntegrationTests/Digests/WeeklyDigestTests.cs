@@ -122,7 +122,7 @@ public sealed class WeeklyDigestTests
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "week 2's digest");
 
-        Assert.Equal(Titles(SamplePapers(0, 4)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[0]).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(0, 4), To(smtp, Weekly)[0]);
         Assert.Equal(Titles(SamplePapers(4, 1)), DigestReader.Titles(To(smtp, Weekly)[1]));
     }
 
@@ -145,11 +145,10 @@ public sealed class WeeklyDigestTests
 
         // Thursday the reader turns weekly (Mondays); the weekly run that afternoon has nothing for them yet.
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 0, 0, TimeSpan.Zero));
-        var store = app.Services.GetRequiredService<SubscriberStore>();
-        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with
+        await ChangeChoicesAsync(app, reader, c => c with
         {
             Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC",
-        }, Ct);
+        });
         await job.RunAsync(Ct);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from weekly_digests"));
 
@@ -159,7 +158,7 @@ public sealed class WeeklyDigestTests
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Daily).Count == 3, "the first weekly digest");
 
-        Assert.Equal(Titles(SamplePapers(4, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Daily)[2]).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(4, 2), To(smtp, Daily)[2]);
     }
 
     [Fact]
@@ -181,8 +180,7 @@ public sealed class WeeklyDigestTests
 
         // Thursday the reader turns daily: the next weekly run sends those two days at once.
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 0, 0, TimeSpan.Zero));
-        var store = app.Services.GetRequiredService<SubscriberStore>();
-        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Frequency = DigestFrequency.Daily }, Ct);
+        await ChangeChoicesAsync(app, reader, c => c with { Frequency = DigestFrequency.Daily });
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 5, 0, TimeSpan.Zero));
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "the days held for the week");
@@ -197,8 +195,8 @@ public sealed class WeeklyDigestTests
 
         var received = To(smtp, Weekly);
         Assert.Equal(2, received.Count);
-        Assert.Equal(Titles(SamplePapers(0, 4)).Order(StringComparer.Ordinal), DigestReader.Titles(received[0]).Order(StringComparer.Ordinal));
-        Assert.Equal(Titles(SamplePapers(4, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(received[1]).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(0, 4), received[0]);
+        AssertHolds(SamplePapers(4, 2), received[1]);
         Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", reader.Id)));
     }
 
@@ -215,15 +213,14 @@ public sealed class WeeklyDigestTests
 
         // Monday noon the reader moves their day to Wednesday; Tuesday's listing comes in between.
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
-        var store = app.Services.GetRequiredService<SubscriberStore>();
-        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Weekday = DayOfWeek.Wednesday }, Ct);
+        await ChangeChoicesAsync(app, reader, c => c with { Weekday = DayOfWeek.Wednesday });
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 18, 15, 0, 0, TimeSpan.Zero));
         await IngestAsync(app, new DateOnly(2025, 3, 18), SamplePapers(2, 2));
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 19, 8, 0, 0, TimeSpan.Zero));
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "Wednesday's digest");
 
-        Assert.Equal(Titles(SamplePapers(2, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[1]).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(2, 2), To(smtp, Weekly)[1]);
     }
 
     [Fact]
@@ -240,8 +237,7 @@ public sealed class WeeklyDigestTests
 
         // Tuesday afternoon the reader moves their day to Tuesday, whose hour has passed: the day since Monday's digest comes at once.
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 18, 15, 0, 0, TimeSpan.Zero));
-        var store = app.Services.GetRequiredService<SubscriberStore>();
-        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Weekday = DayOfWeek.Tuesday }, Ct);
+        await ChangeChoicesAsync(app, reader, c => c with { Weekday = DayOfWeek.Tuesday });
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "the catch-up");
 
@@ -267,7 +263,7 @@ public sealed class WeeklyDigestTests
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 5, 0, TimeSpan.Zero));
         await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
 
-        Assert.Equal(Titles(SamplePapers(2, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, Weekly)[1]).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(2, 2), To(smtp, Weekly)[1]);
         Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", reader.Id)));
     }
 
@@ -286,11 +282,10 @@ public sealed class WeeklyDigestTests
             readerId = reader.Id;
             issue = await IngestAsync(web, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
             clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 0, 30, TimeSpan.Zero));
-            var store = web.Services.GetRequiredService<SubscriberStore>();
-            await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with
+            await ChangeChoicesAsync(web, reader, c => c with
             {
                 Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC",
-            }, Ct);
+            });
         }
         await using var app = await StartAsync(smtp, database, clock);
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), "the issue's daily digest");
@@ -299,7 +294,7 @@ public sealed class WeeklyDigestTests
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 8, 0, 0, TimeSpan.Zero));
         await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
 
-        Assert.Equal(Titles(SamplePapers(0, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(Assert.Single(To(smtp, Daily))).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(0, 2), Assert.Single(To(smtp, Daily)));
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from deliveries where subscriber_id = @id", ("id", readerId)));
     }
 
@@ -317,8 +312,7 @@ public sealed class WeeklyDigestTests
             var reader = await AddReaderAsync(web, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false });
             issue = await IngestAsync(web, new DateOnly(2025, 3, 11), SamplePapers(0, 2));
             clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 0, 30, TimeSpan.Zero));
-            var store = web.Services.GetRequiredService<SubscriberStore>();
-            await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { Frequency = DigestFrequency.Daily }, Ct);
+            await ChangeChoicesAsync(web, reader, c => c with { Frequency = DigestFrequency.Daily });
             clock.SetUtcNow(new DateTimeOffset(2025, 3, 11, 15, 1, 0, TimeSpan.Zero));
             await web.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
         }
@@ -330,7 +324,7 @@ public sealed class WeeklyDigestTests
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), "the last week's digest");
 
         var digest = Assert.Single(To(smtp, Weekly));
-        Assert.Equal(Titles(SamplePapers(0, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(digest).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(0, 2), digest);
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from deliveries where week_of is not null"));
     }
 
@@ -381,7 +375,7 @@ public sealed class WeeklyDigestTests
 
         var (first, again) = (To(smtp, Weekly)[0], To(smtp, Weekly)[1]);
         Assert.Equal(1L, resent.Recipients);
-        Assert.Equal(Titles(SamplePapers(0, 6)).Order(StringComparer.Ordinal), DigestReader.Titles(first).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(0, 6), first);
         Assert.Equal(DigestReader.Titles(first), DigestReader.Titles(again));
         Assert.Equal(first.Subject, again.Subject);
         Assert.NotEqual(first.MessageId, again.MessageId);
@@ -441,7 +435,7 @@ public sealed class WeeklyDigestTests
         await job.RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, NewYork).Count == 1, "New York's week");
 
-        Assert.Equal(Titles(SamplePapers(0, 2)).Order(StringComparer.Ordinal), DigestReader.Titles(To(smtp, NewYork)[0]).Order(StringComparer.Ordinal));
+        AssertHolds(SamplePapers(0, 2), To(smtp, NewYork)[0]);
         Assert.Single(To(smtp, Berlin));
         Assert.Contains("2025-03-17 12:00:00Z", failed.Message, StringComparison.Ordinal);
         Assert.Contains(app.Services.GetFakeLogCollector().GetSnapshot(), log => log.Level == LogLevel.Error
@@ -504,13 +498,23 @@ public sealed class WeeklyDigestTests
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 9, 0, 0, TimeSpan.Zero));
         await IngestAsync(app, new DateOnly(2025, 3, 17), SamplePapers(2, 2));
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 10, 0, 0, TimeSpan.Zero));
-        var store = app.Services.GetRequiredService<SubscriberStore>();
-        await store.UpdateChoicesAsync(reader.Id, await store.GetChoicesAsync(reader.Id, Ct) with { TimeZone = "America/New_York" }, Ct);
+        await ChangeChoicesAsync(app, reader, c => c with { TimeZone = "America/New_York" });
         clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 12, 0, 0, TimeSpan.Zero));
         await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
         await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 2, "New York's Monday digest");
         return reader;
     }
+
+    /// <summary>Changes a reader's choices as the manage page saves them.</summary>
+    private static async Task ChangeChoicesAsync(TestApp app, Subscriber reader, Func<ReaderChoices, ReaderChoices> change)
+    {
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        await store.UpdateChoicesAsync(reader.Id, change(await store.GetChoicesAsync(reader.Id, Ct)), Ct);
+    }
+
+    /// <summary>The digest's papers (outside its suggestions) are exactly these, in any order.</summary>
+    private static void AssertHolds(IEnumerable<(string Title, string Abstract)> papers, MimeKit.MimeMessage digest) =>
+        Assert.Equal(Titles(papers).Order(StringComparer.Ordinal), DigestReader.Titles(digest).Order(StringComparer.Ordinal));
 
     /// <summary>A digest's titles (or a listing's) in one line, in order, so a digest's papers compare as one value.</summary>
     private static string Listed(IEnumerable<string> titles) => string.Join(" | ", titles.Order(StringComparer.Ordinal));
