@@ -53,7 +53,7 @@ internal static class AdminApi
             }
             catch (ResendRefusedException ex)
             {
-                return Results.Problem(ex.Message, statusCode: 400);
+                return Results.Problem(ex.Message, statusCode: ex.TryLater ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest);
             }
         });
 

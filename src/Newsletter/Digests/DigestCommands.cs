@@ -96,7 +96,8 @@ public static class DigestCommands
             }
             catch (ResendRefusedException ex)
             {
-                return await Verbs.FailAsync("resend", ex.Message, 1);
+                // 75 (EX_TEMPFAIL): the issue is still going out and the same command can succeed later.
+                return await Verbs.FailAsync("resend", ex.Message, ex.TryLater ? 75 : 1);
             }
         }, ct));
         return command;

@@ -16,7 +16,11 @@ public sealed record GenerationProgress(int Generation, GenerationScope Scope, s
 }
 
 /// <summary>A re-send was refused before anything was written; the message says why, for the admin.</summary>
-public sealed class ResendRefusedException(string message) : Exception(message);
+/// <param name="tryLater">The issue is still going out: the same request can go once it has (409 and exit 75, not bad input).</param>
+public sealed class ResendRefusedException(string message, bool tryLater = false) : Exception(message)
+{
+    public bool TryLater { get; } = tryLater;
+}
 
 /// <summary>
 /// Re-sends an issue as a new delivery generation (max + 1) and never touches the rows of earlier ones. The count shown
@@ -60,7 +64,7 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
             {
                 // Who is new or failed is read from the ledger, which has no rows of that generation yet.
                 throw new ResendRefusedException(
-                    $"Issue {issueId} is still being fanned out (generation {pending}): re-send to new or failed subscribers once it is.");
+                    $"Issue {issueId} is still being fanned out (generation {pending}): re-send to new or failed subscribers once it is.", tryLater: true);
             }
             var info = new GenerationInfo(issueId, generation, scope, subscriber?.Id, default, null);
             count = await DeliveryGenerations.CountRecipientsAsync(connection, transaction, info, ct);
@@ -113,7 +117,7 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         throw new ResendRefusedException(one is not null
             ? $"Not re-sent: {one.Email} still has issue {generation.IssueId} on its way ({from}). Re-send once it has gone out, so they do not get it twice."
             : $"Not re-sent: {inFlight.Readers} of the {count} subscriber(s) it would reach still have issue {generation.IssueId} on its way ({from}). " +
-              "Re-send once that has gone out, so nobody gets the issue twice.");
+              "Re-send once that has gone out, so nobody gets the issue twice.", tryLater: true);
     }
 
     private async Task<Subscriber?> ResolveAsync(GenerationScope scope, string? email, CancellationToken ct)

@@ -3,11 +3,13 @@ using Microsoft.Extensions.Options;
 namespace Newsletter.Inbox;
 
 /// <summary>Rules that span several keys; each failure names the key to fix.</summary>
-internal sealed class InboxSettingsValidator(IOptions<InboxOptions> inbox) : IValidateOptions<ImapOptions>
+/// <remarks>The drop folder is read from the configuration, not from <see cref="InboxOptions"/>: reading those would
+/// validate them here too, and each of their mistakes would be reported twice.</remarks>
+internal sealed class InboxSettingsValidator(IConfiguration configuration) : IValidateOptions<ImapOptions>
 {
     public ValidateOptionsResult Validate(string? name, ImapOptions options)
     {
-        if (!string.IsNullOrWhiteSpace(inbox.Value.DropFolder))
+        if (!string.IsNullOrWhiteSpace(configuration.GetSection(InboxOptions.Section)[nameof(InboxOptions.DropFolder)]))
         {
             return ValidateOptionsResult.Success;
         }
@@ -50,18 +52,19 @@ internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
         {
             failures.Add($"{InboxOptions.Section}:AllowedSenders must list at least one address or domain; mail from anyone else is quarantined.");
         }
-        foreach (var sender in options.AllowedSenders)
+        for (var i = 0; i < options.AllowedSenders.Length; i++)
         {
-            if (!Inbox.SenderPolicy.IsValidSenderPattern(sender))
+            if (!Inbox.SenderPolicy.IsValidSenderPattern(options.AllowedSenders[i]))
             {
-                failures.Add($"{InboxOptions.Section}:AllowedSenders has '{sender}', which is neither an address nor a domain.");
+                failures.Add($"{InboxOptions.Section}:AllowedSenders:{i} is '{options.AllowedSenders[i]}', which is neither an address nor a domain.");
             }
         }
-        foreach (var domain in options.RequireDkimFor)
+        for (var i = 0; i < options.RequireDkimFor.Length; i++)
         {
+            var domain = options.RequireDkimFor[i];
             if (!Inbox.SenderPolicy.IsValidSenderPattern(domain) || domain.Contains('@', StringComparison.Ordinal))
             {
-                failures.Add($"{InboxOptions.Section}:RequireDkimFor has '{domain}', which is not a domain.");
+                failures.Add($"{InboxOptions.Section}:RequireDkimFor:{i} is '{domain}', which is not a domain.");
             }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -236,7 +236,7 @@ public sealed class ResendScopeTests
     }
 
     [Fact]
-    public async Task ResendPageAndApi_AllBeforeTheIssueHasGoneOut_RefusedSayingWhatIsOnItsWayAndNothingRequested()
+    public async Task ResendPageApiAndCommand_AllBeforeTheIssueHasGoneOut_RefusedAsTryLaterSayingWhatIsOnItsWayAndNothingRequested()
     {
         // No worker: the issue's first generation waits for its fan-out, which will reach the reader.
         await using var app = await TestApp.StartAsync();
@@ -253,14 +253,41 @@ public sealed class ResendScopeTests
             ["scope"] = "all", ["email"] = "", ["__RequestVerificationToken"] = token,
         }), Ct);
         using var fromApi = await api.PostAsJsonAsync($"admin/api/issues/{issue}/resend", new { scope = "all" }, Ct);
+        var fromCommand = await AppCommand.RunAsync(["resend", "--issue", $"{issue}", "--all"], app.Settings);
         var previewPage = System.Net.WebUtility.HtmlDecode(await preview.Content.ReadAsStringAsync(Ct));
         var postPage = System.Net.WebUtility.HtmlDecode(await post.Content.ReadAsStringAsync(Ct));
 
-        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.BadRequest), (preview.StatusCode, post.StatusCode, fromApi.StatusCode));
+        // 409 and exit 75 (EX_TEMPFAIL): the same request goes once the issue is out, where bad input would be 400 and 1.
+        Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict, HttpStatusCode.Conflict), (preview.StatusCode, post.StatusCode, fromApi.StatusCode));
+        Assert.Equal((75, $"newsletter resend: {expected}"), (fromCommand.ExitCode, Assert.Single(fromCommand.Errors)));
         Assert.Contains(expected, previewPage, StringComparison.Ordinal);
         Assert.DoesNotContain("id=\"confirm\"", previewPage, StringComparison.Ordinal);
         Assert.Contains(expected, postPage, StringComparison.Ordinal);
         Assert.Equal(expected, (await fromApi.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("detail").GetString());
+        Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
+    }
+
+    [Fact]
+    public async Task ResendPageApiAndCommand_ToAnAddressNoSubscriberHas_RefusedAsBadInputAndNothingRequested()
+    {
+        await using var app = await TestApp.StartAsync();
+        var issue = await app.IngestSampleAsync();
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        using var api = AdminTestKit.ApiClient(app);
+        var token = await Antiforgery.TokenAsync(admin, $"admin/issues/{issue}/resend");
+        const string expected = "No subscriber has the address nobody@lab.example.org.";
+
+        using var post = await admin.PostAsync($"admin/issues/{issue}/resend", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["scope"] = "one", ["email"] = "nobody@lab.example.org", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        using var fromApi = await api.PostAsJsonAsync($"admin/api/issues/{issue}/resend", new { scope = "one", email = "nobody@lab.example.org" }, Ct);
+        var fromCommand = await AppCommand.RunAsync(["resend", "--issue", $"{issue}", "--email", "nobody@lab.example.org"], app.Settings);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.BadRequest), (post.StatusCode, fromApi.StatusCode));
+        Assert.Contains(expected, System.Net.WebUtility.HtmlDecode(await post.Content.ReadAsStringAsync(Ct)), StringComparison.Ordinal);
+        Assert.Equal(expected, (await fromApi.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("detail").GetString());
+        Assert.Equal((1, $"newsletter resend: {expected}"), (fromCommand.ExitCode, Assert.Single(fromCommand.Errors)));
         Assert.Equal(1L, await app.ScalarAsync<long>($"select count(*) from delivery_generations where issue_id = {issue}"));
     }
 

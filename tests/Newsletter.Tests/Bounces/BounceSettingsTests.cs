@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Newsletter.Inbox;
 using Newsletter.Mail;
@@ -13,7 +14,7 @@ public sealed class BounceSettingsTests
     [InlineData("Quarantine")]
     public void Validate_ReportsFolderIsWhereReadMailGoes_FailsNamingTheKey(string folder)
     {
-        var validator = new InboxSettingsValidator(Options.Create(new InboxOptions()));
+        var validator = new InboxSettingsValidator(new ConfigurationBuilder().Build());
 
         var result = validator.Validate(null, Imap(folder));
 
@@ -27,7 +28,7 @@ public sealed class BounceSettingsTests
     [InlineData("INBOX")]
     public void Validate_ReportsFolderUnsetOrOwnFolder_Passes(string? folder)
     {
-        var validator = new InboxSettingsValidator(Options.Create(new InboxOptions()));
+        var validator = new InboxSettingsValidator(new ConfigurationBuilder().Build());
 
         Assert.True(validator.Validate(null, Imap(folder)).Succeeded);
     }

@@ -42,7 +42,7 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
             }
             catch (ResendRefusedException ex)
             {
-                Error = ex.Message;
+                Refused(ex);
             }
         }
         return Page();
@@ -65,9 +65,16 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
         }
         catch (ResendRefusedException ex)
         {
-            Error = ex.Message;
+            Refused(ex);
             return Page();
         }
+    }
+
+    /// <summary>The page says why; its status tells a script "try again later" (409) from bad input (400), as the API's does.</summary>
+    private void Refused(ResendRefusedException refusal)
+    {
+        Error = refusal.Message;
+        Response.StatusCode = refusal.TryLater ? StatusCodes.Status409Conflict : StatusCodes.Status400BadRequest;
     }
 
     private bool TryReadScope()
