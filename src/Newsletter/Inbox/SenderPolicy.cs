@@ -74,9 +74,9 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
             return failure;
         }
 
-        if (dkimDomain is not null && !await HasValidSignatureAsync(message, dkimDomain, ct))
+        if (dkimDomain is not null && await FindSignatureProblemAsync(message, dkimDomain, ct) is { } problem)
         {
-            return $"no valid DKIM signature for {dkimDomain}, which {InboxOptions.Section}:RequireDkimFor requires";
+            return problem;
         }
 
         return null;
@@ -115,10 +115,12 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
         domain.Equals(pattern, StringComparison.OrdinalIgnoreCase)
         || domain.EndsWith("." + pattern, StringComparison.OrdinalIgnoreCase);
 
-    private async Task<bool> HasValidSignatureAsync(MimeMessage message, string domain, CancellationToken ct)
+    /// <summary>Null when a signature of <paramref name="domain"/> vouches for the whole message; else why none does.</summary>
+    private async Task<string?> FindSignatureProblemAsync(MimeMessage message, string domain, CancellationToken ct)
     {
         var verifier = new DkimVerifier(keyLocator);
         var checkedSignatures = 0;
+        string? partial = null;
         foreach (var header in message.Headers.Where(h => h.Id == HeaderId.DkimSignature))
         {
             var signingDomain = TagValue(header.Value, "d");
@@ -126,15 +128,21 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
             {
                 continue;
             }
+            // A body length (l=) vouches for that many bytes: papers and links added below them would pass as the domain's.
+            if (TagValue(header.Value, "l") is { } length)
+            {
+                partial ??= $"the DKIM signature for {domain} covers only the first {Bounded(length)} bytes of the body (l=), so text added below them would pass as the domain's";
+                continue;
+            }
             if (++checkedSignatures > MaxSignaturesChecked)
             {
-                return false;
+                break;
             }
             try
             {
                 if (await verifier.VerifyAsync(message, header, ct))
                 {
-                    return true;
+                    return null;
                 }
             }
             catch (FormatException)
@@ -150,7 +158,7 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
                 // An algorithm MimeKit does not implement cannot prove anything either.
             }
         }
-        return false;
+        return partial ?? $"no valid DKIM signature for {domain}, which {InboxOptions.Section}:RequireDkimFor requires";
     }
 
     private static string? TagValue(string headerValue, string tag)

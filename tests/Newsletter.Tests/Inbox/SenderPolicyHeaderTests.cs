@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Cryptography;
@@ -9,9 +11,10 @@ using Org.BouncyCastle.Security;
 namespace Newsletter.Tests.Inbox;
 
 /// <summary>
-/// Headers a DKIM signature does not vouch for. A verifier checks the last copy of each signed header, while a mail
-/// client (and MimeKit's <see cref="MimeMessage.From"/>) reads the first: a copy added above a signed message changes
-/// what it says without breaking the signature.
+/// Headers and text a DKIM signature does not vouch for. A verifier checks the last copy of each signed header, while a
+/// mail client (and MimeKit's <see cref="MimeMessage.From"/>) reads the first: a copy added above a signed message
+/// changes what it says without breaking the signature. A signature with a body length (<c>l=</c>) vouches for that
+/// many bytes: text added below them does not break it either.
 /// </summary>
 public sealed class SenderPolicyHeaderTests
 {
@@ -129,6 +132,66 @@ public sealed class SenderPolicyHeaderTests
 
         Assert.NotNull(rejection);
         Assert.Equal(SenderPolicy.MaxSignaturesChecked, locator.Lookups);
+    }
+
+    [Fact]
+    public async Task FindRejection_PapersAddedBelowASignatureThatCoversPartOfTheBody_Quarantined()
+    {
+        var message = SignedWithBodyLength("Mar 11\r\nA paper the domain sent\r\n");
+        // Anyone holding the signed listing appends papers of their own; the signature still verifies.
+        message.Body = new TextPart("plain") { Text = "Mar 11\r\nA paper the domain sent\r\nA paper someone added, with a link of theirs\r\n" };
+        var received = AsReceived(message);
+        Assert.True(await new DkimVerifier(new KnownKeyLocator(Keys.Public)).VerifyAsync(received, received.Headers[received.Headers.IndexOf(HeaderId.DkimSignature)], Ct));
+
+        Assert.Equal($"the DKIM signature for {Domain} covers only the first {SignedLength} bytes of the body (l=), so text added below them would pass as the domain's",
+            await Policy().FindRejectionAsync(received, Ct));
+    }
+
+    [Fact]
+    public async Task FindRejection_ASignatureThatCoversPartOfTheBodyBesideOneThatCoversAll_Accepted()
+    {
+        var message = SignedWithBodyLength("Mar 11\r\nA paper the domain sent\r\n");
+        new DkimSigner(Keys.Private, Domain, "s2025")
+        {
+            HeaderCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+            BodyCanonicalizationAlgorithm = DkimCanonicalizationAlgorithm.Relaxed,
+        }.Sign(message, [HeaderId.From, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId]);
+
+        Assert.Null(await Policy().FindRejectionAsync(AsReceived(message), Ct));
+    }
+
+    /// <summary>The canonical body's bytes that <see cref="SignedWithBodyLength"/>'s signature covers.</summary>
+    private const int SignedLength = 33;
+
+    /// <summary>
+    /// A listing with <paramref name="text"/> signed by the domain with <c>l=</c> (RFC 6376, relaxed/relaxed), which
+    /// MimeKit's signer never writes: built here from the canonical headers and body as section 3.7 says.
+    /// </summary>
+    private static MimeMessage SignedWithBodyLength(string text)
+    {
+        var message = Listings.NewMessage();
+        message.Body = new TextPart("plain") { Text = text };
+        var body = Encoding.ASCII.GetBytes(text);
+        Assert.Equal(SignedLength, body.Length);
+        var tags = $"v=1; a=rsa-sha256; c=relaxed/relaxed; d={Domain}; s=s2025; h=from:subject:date:message-id; l={body.Length}; " +
+            $"bh={Convert.ToBase64String(SHA256.HashData(body))}; b=";
+        var signed = new StringBuilder();
+        foreach (var id in new[] { HeaderId.From, HeaderId.Subject, HeaderId.Date, HeaderId.MessageId })
+        {
+            var header = message.Headers[message.Headers.LastIndexOf(id)];
+            signed.Append(header.Field.ToLowerInvariant()).Append(':').Append(Relaxed(Encoding.ASCII.GetString(header.RawValue))).Append("\r\n");
+        }
+        signed.Append("dkim-signature:").Append(Relaxed(tags));
+        var signer = SignerUtilities.GetSigner("SHA-256withRSA");
+        signer.Init(true, Keys.Private);
+        var data = Encoding.ASCII.GetBytes(signed.ToString());
+        signer.BlockUpdate(data, 0, data.Length);
+        message.Headers.Insert(0, new Header(HeaderId.DkimSignature, tags + Convert.ToBase64String(signer.GenerateSignature())));
+        return message;
+
+        // Unfolded (MimeKit keeps a header's line ends as the platform writes them), each run of spaces one space, none at either end.
+        static string Relaxed(string value) => string.Join(' ', value.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal)
+            .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
