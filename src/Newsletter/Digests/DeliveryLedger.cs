@@ -246,11 +246,15 @@ public sealed class DeliveryLedger(
             select d.id, d.subscriber_id, s.email, s.interests, s.format, d.paper_ids, d.attempts, d.created_at,
                    {StillWanted},
                    d.suggested_ids, cardinality(d.hidden_ids), d.reasons, d.week_of,
-                   d.status = 'deferred' and exists (
+                   d.status = 'deferred' and (exists (
                        select 1 from deliveries later
                        join delivery_generations lg on lg.issue_id = later.issue_id and lg.generation = later.generation
                        where later.issue_id = d.issue_id and later.subscriber_id = d.subscriber_id and later.generation > d.generation
                          and lg.scope <> 'weekly')
+                     or exists (
+                       select 1 from delivery_generations coming
+                       where coming.issue_id = d.issue_id and coming.generation > d.generation and coming.fanned_out_at is null
+                         and (coming.scope = 'all' or (coming.scope = 'one' and coming.subscriber_id = d.subscriber_id))))
             from deliveries d
             join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             cross join lateral (select email, interests, format, status from subscribers where id = d.subscriber_id limit 1) s
@@ -279,8 +283,10 @@ public sealed class DeliveryLedger(
                 }
                 else if (reader.GetBoolean(13))
                 {
-                    // A retry due after a re-send of the issue reached this reader: sending it too would be a second copy. (A
-                    // weekly digest anchored on the issue is no re-send: it left this row's papers out as on their way.)
+                    // A retry due after a re-send of the issue reached this reader, or will reach them once it is fanned out
+                    // ("all", or "one" to them): sending it too would be a second copy. (A weekly digest anchored on the issue
+                    // is no re-send: it left this row's papers out as on their way. "Failed" reads the ledger when it is
+                    // fanned out, so a retry sent first keeps the reader out of it.)
                     superseded.Add(reader.GetInt64(0));
                 }
             }

@@ -235,6 +235,27 @@ public sealed class ResendScopeTests
         Assert.Equal(2, requested.Generation);
     }
 
+    [Theory]
+    [InlineData(GenerationScope.All)]
+    [InlineData(GenerationScope.One)]
+    public async Task Resend_WhileARetryIsNotYetDue_TheRetryComingDueBeforeTheReSendIsFannedOutIsSupersededAndTheReaderGetsTheIssueOnce(GenerationScope scope)
+    {
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.BuildAsync(smtp);
+        var issue = await PendingIssueAsync(app, "waiting@lab.example.org");
+        // Generation 1's digest was refused once and waits for its retry, an hour away: the re-send is accepted.
+        await app.ExecuteAsync("update deliveries set status = 'deferred', attempts = 1, next_attempt_at = now() + interval '1 hour'");
+        await app.Services.GetRequiredService<Resender>().RequestAsync(issue, scope, scope == GenerationScope.One ? "waiting@lab.example.org" : null, "admin:test", Ct);
+
+        // The retry comes due before the re-send's fan-out has written its rows, and its batch runs first.
+        await app.ExecuteAsync("update deliveries set next_attempt_at = now() - interval '1 minute'");
+        await SendEveryGenerationAsync(app, issue);
+
+        Assert.Equal(["waiting@lab.example.org: 1"], CopiesByReader(smtp));
+        Assert.Equal("skipped: superseded by a later re-send of this issue",
+            await app.ScalarAsync<string>("select status || ': ' || error from deliveries where generation = 1"));
+    }
+
     [Fact]
     public async Task ResendPageApiAndCommand_AllBeforeTheIssueHasGoneOut_RefusedAsTryLaterSayingWhatIsOnItsWayAndNothingRequested()
     {
