@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Cryptography;
@@ -131,7 +132,8 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
             // A body length (l=) vouches for that many bytes: papers and links added below them would pass as the domain's.
             if (TagValue(header.Value, "l") is { } length)
             {
-                partial ??= $"the DKIM signature for {domain} covers only the first {Bounded(length)} bytes of the body (l=), so text added below them would pass as the domain's";
+                var covered = long.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? $"the first {bytes} bytes" : "part";
+                partial ??= $"the DKIM signature for {domain} covers only {covered} of the body (l=), so text added below it would pass as the domain's";
                 continue;
             }
             if (++checkedSignatures > MaxSignaturesChecked)

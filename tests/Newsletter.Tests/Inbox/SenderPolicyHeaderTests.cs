@@ -143,7 +143,7 @@ public sealed class SenderPolicyHeaderTests
         var received = AsReceived(message);
         Assert.True(await new DkimVerifier(new KnownKeyLocator(Keys.Public)).VerifyAsync(received, received.Headers[received.Headers.IndexOf(HeaderId.DkimSignature)], Ct));
 
-        Assert.Equal($"the DKIM signature for {Domain} covers only the first {SignedLength} bytes of the body (l=), so text added below them would pass as the domain's",
+        Assert.Equal($"the DKIM signature for {Domain} covers only the first {SignedLength} bytes of the body (l=), so text added below it would pass as the domain's",
             await Policy().FindRejectionAsync(received, Ct));
     }
 
