@@ -15,6 +15,8 @@ public static class FeedEndpoints
 {
     public const string RateLimitPolicy = "feeds";
 
+    private static readonly string[] ReadMethods = [HttpMethods.Get, HttpMethods.Head];
+
     public static IServiceCollection AddFeeds(this IServiceCollection services)
     {
         services.AddOptionsWithValidateOnStart<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateDataAnnotations();
@@ -40,8 +42,9 @@ public static class FeedEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         var feeds = app.MapGroup("").RequireRateLimiting(RateLimitPolicy);
-        feeds.MapGet("/feeds/{token}", ReaderFeedAsync);
-        feeds.MapGet("/issues/{id:long}/feed", IssueFeedAsync);
+        // HEAD as the pages answer it: a reader or link checker asking for the headers gets them, Kestrel drops the body.
+        feeds.MapMethods("/feeds/{token}", ReadMethods, ReaderFeedAsync);
+        feeds.MapMethods("/issues/{id:long}/feed", ReadMethods, IssueFeedAsync);
         return app;
     }
 

@@ -149,6 +149,32 @@ public sealed partial class FeedTests
     }
 
     [Fact]
+    public async Task Feeds_HeadRequest_AnswersWithTheHeadersOfAGetAndNoBody()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("head@example.org", "diffusion", SubscriberStatus.Active);
+        var issueId = await app.IngestSampleAsync();
+        using var client = app.CreateClient();
+        var personal = await NewFeedAddressAsync(app, client, reader.Id);
+
+        foreach (var feed in new[] { personal, $"issues/{issueId}/feed" })
+        {
+            using var get = await client.GetAsync(feed, Ct);
+            using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, feed), Ct);
+            Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+            Assert.Equal(get.Headers.ETag, head.Headers.ETag);
+            Assert.Equal(get.Headers.CacheControl, head.Headers.CacheControl);
+            Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+            Assert.Equal(get.Content.Headers.ContentLength, head.Content.Headers.ContentLength);
+            Assert.Equal(get.Content.Headers.LastModified, head.Content.Headers.LastModified);
+            Assert.Empty(await head.Content.ReadAsByteArrayAsync(Ct));
+        }
+        using var unknown = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "feeds/AAAAAAAAAAAAAAAAAAAAAA"), Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Feeds_MoreRequestsThanTheLimitPerMinute_Answer429()
     {
         await using var app = await TestApp.StartAsync(
