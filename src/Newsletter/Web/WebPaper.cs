@@ -1,3 +1,4 @@
+using System.Globalization;
 using Newsletter.Digests;
 using Newsletter.Papers;
 using Newsletter.Subscribers;
@@ -48,7 +49,12 @@ public sealed record InterestsError(string Message, string Before, string At, st
         ArgumentNullException.ThrowIfNull(error);
         var text = typed ?? "";
         var position = Math.Clamp(error.Position, 0, text.Length);
-        var end = Math.Min(text.Length, position + 1);
+        // The cut never halves a character: the marked one is what the reader sees as one (an emoji, a flag).
+        if (position > 0 && position < text.Length && char.IsLowSurrogate(text[position]) && char.IsHighSurrogate(text[position - 1]))
+        {
+            position--;
+        }
+        var end = position + (position < text.Length ? StringInfo.GetNextTextElementLength(text, position) : 0);
         return new InterestsError(error.Message, text[..position], text[position..end], text[end..]);
     }
 }

@@ -1,8 +1,9 @@
 using System.Net;
+using System.Text.Encodings.Web;
 
 namespace Newsletter.IntegrationTests.Web;
 
-/// <summary>The sign-up form's answers to an address it cannot take.</summary>
+/// <summary>The sign-up form's answers to an address or interests it cannot take.</summary>
 public sealed class SubscribeFormTests
 {
     [Fact]
@@ -21,5 +22,26 @@ public sealed class SubscribeFormTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("invisible character", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    [Theory]
+    [InlineData("\U0001F680")]
+    [InlineData("\U0001F1E9\U0001F1EA")]
+    public async Task SubscribePreview_InterestsWithATermOfOnlyAnEmoji_ErrorMarksTheEmojiAsTyped(string emoji)
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        // The emoji has no letters to look for: the error shows the line with it marked.
+        using var response = await client.PostAsync("subscribe?handler=Preview", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", ""), new("Interests", $"diffusion {emoji} model"), new("Format", "Html"),
+        ]), Ct);
+        var html = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Contains("has no letters or digits", html, StringComparison.Ordinal);
+        Assert.Contains($"<code class=\"typed\">diffusion <mark>{HtmlEncoder.Default.Encode(emoji)}</mark> model</code>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("&#xFFFD;", html, StringComparison.Ordinal);
     }
 }
