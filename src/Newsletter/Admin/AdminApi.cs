@@ -31,9 +31,9 @@ internal static class AdminApi
                 : NoIssue(id));
         api.MapGet("/issues/{id}/deliveries", async (long id, string? status, int? generation, string? email, int? limit, int? offset,
             AdminQueries queries, CancellationToken ct) =>
-            await queries.GetIssueAsync(id, ct) is null
-                ? NoIssue(id)
-                : Results.Ok(await queries.DeliveriesAsync(id, status, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
+            await queries.GetIssueAsync(id, ct) is null ? NoIssue(id)
+            : !TryParseFilter<DeliveryStatus>(status, out var filter) ? Results.Problem(AdminQueries.NotADeliveryStatus(status), statusCode: 400)
+            : Results.Ok(await queries.DeliveriesAsync(id, filter, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
         api.MapGet("/issues/{id}/generations", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is null ? NoIssue(id) : Results.Ok(await resender.ProgressAsync(id, null, ct)));
         api.MapPost("/issues/{id}/resend", async (long id, ResendInput input, Resender resender, HttpContext http, CancellationToken ct) =>
@@ -152,15 +152,18 @@ internal static class AdminApi
         }
     }
 
-    /// <summary>A status filter from a query string: none when empty, false for a word that is no status's name.</summary>
-    internal static bool TryParseStatusFilter(string? status, out SubscriberStatus? filter)
+    /// <summary>A subscriber status filter from a query string: none when empty, false for a word that is no status's name.</summary>
+    internal static bool TryParseStatusFilter(string? status, out SubscriberStatus? filter) => TryParseFilter(status, out filter);
+
+    /// <summary>A filter from a query string: none when empty, false for a word that is none of <typeparamref name="T"/>'s names.</summary>
+    internal static bool TryParseFilter<T>(string? text, out T? filter) where T : struct, Enum
     {
         filter = null;
-        if (string.IsNullOrEmpty(status))
+        if (string.IsNullOrEmpty(text))
         {
             return true;
         }
-        if (!DbNames.TryParse<SubscriberStatus>(status, out var parsed))
+        if (!DbNames.TryParse<T>(text, out var parsed))
         {
             return false;
         }

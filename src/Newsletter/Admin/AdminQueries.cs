@@ -27,6 +27,9 @@ public sealed class AdminQueries(NpgsqlDataSource db)
     /// <summary>Every delivery status as stored, in the order the admin pages show them.</summary>
     public static readonly string[] DeliveryStatuses = [.. Enum.GetValues<DeliveryStatus>().Select(DbNames.ToDb)];
 
+    /// <summary>What the issue page and the API say about a status filter that is no delivery status.</summary>
+    public static string NotADeliveryStatus(string? status) => $"'{status}' is not a delivery status: {string.Join(", ", DeliveryStatuses)}.";
+
     public async Task<IReadOnlyList<IssueRow>> LatestIssuesAsync(int limit, int offset, long? issueId, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
@@ -52,7 +55,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
         await LatestIssuesAsync(1, 0, issueId, ct) is [var issue] ? issue : null;
 
     /// <summary>An issue's deliveries, newest generation first; filter by status, generation and part of the address.</summary>
-    public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(long issueId, string? status, int? generation, string? email, int limit, int offset,
+    public async Task<IReadOnlyList<DeliveryRow>> DeliveriesAsync(long issueId, DeliveryStatus? status, int? generation, string? email, int limit, int offset,
         CancellationToken ct)
     {
         await using var command = db.CreateCommand(
@@ -67,7 +70,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
             order by d.generation desc, d.id limit @limit offset @offset
             """);
         command.Parameters.AddWithValue("issue", issueId);
-        command.Parameters.Add(new NpgsqlParameter<string?>("status", string.IsNullOrWhiteSpace(status) ? null : status.Trim()));
+        command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? DbNames.ToDb(s) : null));
         command.Parameters.Add(new NpgsqlParameter<int?>("generation", generation));
         command.Parameters.AddWithValue("email", email?.Trim() ?? "");
         command.Parameters.AddWithValue("limit", limit);

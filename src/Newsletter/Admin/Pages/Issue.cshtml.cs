@@ -21,6 +21,11 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
     [BindProperty(SupportsGet = true)]
     public string? Status { get; set; }
 
+    /// <summary>The delivery status listed; none when <see cref="Status"/> is empty.</summary>
+    public DeliveryStatus? StatusFilter { get; private set; }
+
+    public string? FilterError { get; private set; }
+
     [BindProperty(SupportsGet = true)]
     public int? Generation { get; set; }
 
@@ -43,9 +48,17 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
         Generations = await resender.ProgressAsync(id, null, ct);
         Bounces = await bounces.ForIssueAsync(id, BouncesListed, ct);
         BounceCounts = await bounces.CountForIssueAsync(id, ct);
-        var status = AdminQueries.DeliveryStatuses.Contains(Status) ? Status : null;
+        if (!AdminApi.TryParseFilter<DeliveryStatus>(Status, out var filter))
+        {
+            // A word that is no status would otherwise list every delivery, as if they all had it.
+            FilterError = AdminQueries.NotADeliveryStatus(Status);
+            DeliveriesPaging = new ListPage(0, DeliveriesPageSize, 0, HasNext: false);
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+        StatusFilter = filter;
         (Deliveries, DeliveriesPaging) = await ListPage.ReadAsync(Offset, DeliveriesPageSize,
-            (limit, offset) => queries.DeliveriesAsync(id, status, Generation, Email, limit, offset, ct));
+            (limit, offset) => queries.DeliveriesAsync(id, filter, Generation, Email, limit, offset, ct));
         return Page();
     }
 }
