@@ -23,8 +23,8 @@ internal static class AdminApi
     {
         var api = app.MapGroup(AdminApiProblems.Prefix).RequireAuthorization(AdminAuthentication.ApiPolicy).AddEndpointFilter(WebPageHeaders.OnEndpointAsync);
 
-        api.MapGet("/issues", async (int? limit, AdminQueries queries, CancellationToken ct) =>
-            Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), 0, null, ct)));
+        api.MapGet("/issues", async (int? limit, int? offset, AdminQueries queries, CancellationToken ct) =>
+            Results.Ok(await queries.LatestIssuesAsync(Math.Clamp(limit ?? 50, 1, 500), Math.Max(0, offset ?? 0), null, ct)));
         api.MapGet("/issues/{id}", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is { } issue
                 ? Results.Ok(new { issue, generations = await resender.ProgressAsync(id, null, ct) })
@@ -126,8 +126,8 @@ internal static class AdminApi
             return Results.Empty;
         });
 
-        api.MapGet("/quarantine", async (int? limit, AdminQueries queries, CancellationToken ct) =>
-            Results.Ok(await queries.InboundAsync("quarantined", Math.Clamp(limit ?? 100, 1, 1000), ct)));
+        api.MapGet("/quarantine", async (int? limit, int? offset, AdminQueries queries, CancellationToken ct) =>
+            Results.Ok(await queries.InboundAsync("quarantined", Math.Clamp(limit ?? 100, 1, 1000), Math.Max(0, offset ?? 0), ct)));
         api.MapPost("/quarantine/{id}/reingest", async (long id, MessageIngestor ingestor, AdminQueries queries, CancellationToken ct) =>
             await ingestor.ReingestAsync(id, ct) is { } outcome
                 ? Results.Ok(new { status = outcome.Status.ToString().ToLowerInvariant(), inboundMessageId = outcome.InboundMessageId, outcome.IssueId, outcome.Reason })

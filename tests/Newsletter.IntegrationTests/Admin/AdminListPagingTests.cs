@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Newsletter.IntegrationTests.Admin;
@@ -107,6 +109,39 @@ public sealed partial class AdminListPagingTests
         Assert.Equal(21, IssueLinks(first).Union(IssueLinks(second)).Count());
         Assert.Contains(">2025-03-12<", second, StringComparison.Ordinal);
         Assert.Null(LinkOrNull(second, "next"));
+    }
+
+    [Fact]
+    public async Task Api_IssuesAndQuarantinePagedByLimitAndOffset_EachOnceTheOldestToo()
+    {
+        // Both lists ignored offset, which the subscribers and deliveries take: a script paging them got the first page again and again.
+        await using var app = await TestApp.StartAsync();
+        await app.ExecuteAsync(
+            """
+            insert into inbound_messages (message_id, sha256, source, size_bytes, raw, received_at, status, reason)
+            select kind || '-' || n || '@test', sha256(convert_to(kind || n, 'UTF8')), 'cli', 1, '\x01', @at + n * interval '1 day',
+                   case kind when 'listing' then 'ingested' else 'quarantined' end, case kind when 'spam' then 'sender not allowed' end
+            from generate_series(1, 3) n cross join (values ('listing'), ('spam')) k(kind);
+            insert into issues (issue_date, subject, inbound_message_id, paper_count, created_at)
+            select (@at + n * interval '1 day')::date, 'Trending papers', m.id, 0, @at + n * interval '1 day'
+            from generate_series(1, 3) n join inbound_messages m on m.message_id = 'listing-' || n || '@test';
+            """, ("at", At));
+        using var api = AdminTestKit.ApiClient(app);
+
+        async Task<List<long>> PagedIdsAsync(string list)
+        {
+            var ids = new List<long>();
+            foreach (var offset in new[] { 0, 2 })
+            {
+                var page = await api.GetFromJsonAsync<JsonElement>($"admin/api/{list}?limit=2&offset={offset}", Ct);
+                ids.AddRange(page.EnumerateArray().Select(row => row.GetProperty("id").GetInt64()));
+            }
+            return ids;
+        }
+
+        Assert.Equal(await app.ScalarAsync<long[]>("select array_agg(id order by created_at desc) from issues"), await PagedIdsAsync("issues"));
+        Assert.Equal(await app.ScalarAsync<long[]>("select array_agg(id order by received_at desc) from inbound_messages where status = 'quarantined'"),
+            await PagedIdsAsync("quarantine"));
     }
 
     [Fact]
