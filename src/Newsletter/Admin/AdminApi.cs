@@ -70,7 +70,8 @@ internal static class AdminApi
             await store.GetAsync(id, ct) is { } s ? Results.Ok(SubscriberDto.From(s)) : NoSubscriber(id));
         api.MapPost("/subscribers", async (SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
         {
-            if (!DbNames.TryParseOptional(input.Status, SubscriberStatus.Active, out var status) || !DbNames.TryParseOptional(input.Format, DigestFormat.Html, out var format))
+            // Left out, a field keeps what an address already there has; a new one is active, HTML, with no interests.
+            if (!TryParseFilter<SubscriberStatus>(input.Status, out var status) || !TryParseFilter<DigestFormat>(input.Format, out var format))
             {
                 return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
             }

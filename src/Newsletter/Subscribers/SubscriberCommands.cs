@@ -32,12 +32,13 @@ public static class SubscriberCommands
         };
         command.SetAction((result, ct) => RunAsync(async services =>
         {
-            var typed = result.GetValue(interests) ?? "";
+            // Left out, the interests and format of an address already there stay as they are, as the choices below do.
+            var typed = result.GetValue(interests);
             try
             {
                 var store = services.GetRequiredService<SubscriberStore>();
                 var zone = result.GetValue(timeZone) is { } typedZone ? typedZone.Trim() is "server" or "" ? "" : ReaderChoices.CheckTimeZone(typedZone) : null;
-                var (subscriber, created) = await store.UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format) ?? DigestFormat.Html, ct);
+                var (subscriber, created) = await store.UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
                 var current = await store.GetChoicesAsync(subscriber.Id, ct);
                 var choices = current with
                 {
@@ -54,7 +55,7 @@ public static class SubscriberCommands
             {
                 await Console.Error.WriteLineAsync($"newsletter subscribers add: --interests: {ex.Message}");
                 await Console.Error.WriteLineAsync($"  {typed}");
-                await Console.Error.WriteLineAsync($"  {new string(' ', Math.Clamp(ex.Position, 0, typed.Length))}^ (position {ex.Position + 1})");
+                await Console.Error.WriteLineAsync($"  {new string(' ', Math.Clamp(ex.Position, 0, typed?.Length ?? 0))}^ (position {ex.Position + 1})");
                 return 2;
             }
             catch (ArgumentException ex)

@@ -78,28 +78,34 @@ public sealed record Subscriber(long Id, string Email, SubscriberStatus Status, 
 /// <summary>Subscribers and the operations on them. Addresses are unique regardless of case.</summary>
 public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
 {
-    /// <summary>Adds an address, or updates its interests and status when it is already there.</summary>
+    /// <summary>
+    /// Adds an address, or updates one already there. A value left null keeps what an existing subscriber has (a new one
+    /// gets no interests, active, HTML), so an update that names one field changes that field only.
+    /// </summary>
     /// <exception cref="ArgumentException">The address is not valid.</exception>
     /// <exception cref="InterestSyntaxException">The interests are not valid; the message says why and where.</exception>
     public async Task<(Subscriber Subscriber, bool Created)> UpsertAsync(
-        string email, string? interests, SubscriberStatus status, DigestFormat format, CancellationToken ct)
+        string email, string? interests, SubscriberStatus? status, DigestFormat? format, CancellationToken ct)
     {
         var address = EmailAddress.Normalize(email);
-        var query = InterestQuery.Parse(interests); // throws InterestSyntaxException with the position of the mistake
+        // Throws InterestSyntaxException with the position of the mistake.
+        var query = interests is null ? null : InterestQuery.Parse(interests);
         var now = clock.GetUtcNow();
         await using var command = db.CreateCommand(
             """
             insert into subscribers (email, status, interests, format, created_at, confirmed_at, updated_at)
-            values (@email, @status, @interests, @format, @now, case when @status = 'active' then @now end, @now)
+            values (@email, coalesce(@status, 'active'), coalesce(@interests, ''), coalesce(@format, 'html'), @now,
+                    case when coalesce(@status, 'active') = 'active' then @now end, @now)
             on conflict (lower(email)) do update set
-                status = excluded.status, interests = excluded.interests, format = excluded.format, updated_at = excluded.updated_at,
-                confirmed_at = coalesce(subscribers.confirmed_at, excluded.confirmed_at)
+                status = coalesce(@status, subscribers.status), interests = coalesce(@interests, subscribers.interests),
+                format = coalesce(@format, subscribers.format), updated_at = excluded.updated_at,
+                confirmed_at = coalesce(subscribers.confirmed_at, case when coalesce(@status, subscribers.status) = 'active' then @now end)
             returning id, email, status, interests, format, created_at, confirmed_at, (xmax = 0) as created
             """);
         command.Parameters.AddWithValue("email", address);
-        command.Parameters.AddWithValue("status", ToDb(status));
-        command.Parameters.AddWithValue("interests", query.ToString());
-        command.Parameters.AddWithValue("format", ToDb(format));
+        command.Parameters.Add(new NpgsqlParameter<string?>("status", status is { } s ? ToDb(s) : null));
+        command.Parameters.Add(new NpgsqlParameter<string?>("interests", query?.ToString()));
+        command.Parameters.Add(new NpgsqlParameter<string?>("format", format is { } f ? ToDb(f) : null));
         command.Parameters.AddWithValue("now", now);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);

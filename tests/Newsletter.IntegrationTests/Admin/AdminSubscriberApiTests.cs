@@ -5,7 +5,10 @@ using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Admin;
 
-/// <summary>The subscriber endpoints of the admin API take a status, format or weekday by its one name, nothing else.</summary>
+/// <summary>
+/// The subscriber endpoints of the admin API (and the CLI's <c>subscribers add</c>) take a status, format or weekday by
+/// its one name, nothing else, and an update of an address already there changes what it names, nothing else.
+/// </summary>
 public sealed class AdminSubscriberApiTests
 {
     [Fact]
@@ -28,5 +31,26 @@ public sealed class AdminSubscriberApiTests
         Assert.Null(await store.FindByEmailAsync("new@lab.example.org", Ct));
         Assert.Equal(SubscriberStatus.Active, (await store.GetAsync(reader.Id, Ct))!.Status);
         Assert.Equal(DigestFrequency.Daily, (await store.GetChoicesAsync(reader.Id, Ct)).Frequency);
+    }
+
+    [Fact]
+    public async Task ApiAndCommand_AddAnAddressAlreadyThereNamingOnlySomeFields_KeepTheReadersOtherChoices()
+    {
+        await using var app = await TestApp.StartAsync();
+        var viaApi = await app.AddSubscriberAsync("api@lab.example.org", "diffusion -medical", SubscriberStatus.Active, DigestFormat.Text);
+        var viaCommand = await app.AddSubscriberAsync("cli@lab.example.org", "robot OR robotic", SubscriberStatus.Active, DigestFormat.Text);
+        using var api = AdminTestKit.ApiClient(app);
+
+        // A script changes one reader's keywords, the other's weekday; neither says anything of the format or the other field.
+        using var updated = await api.PostAsJsonAsync("admin/api/subscribers", new { email = "api@lab.example.org", interests = "diffusion" }, Ct);
+        var command = await AppCommand.RunAsync(["subscribers", "add", "cli@lab.example.org", "--frequency", "weekly", "--weekday", "friday"], app.Settings);
+
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.True(command.ExitCode == 0, string.Join('\n', command.Errors));
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        var api1 = (await store.GetAsync(viaApi.Id, Ct))!;
+        var cli1 = (await store.GetAsync(viaCommand.Id, Ct))!;
+        Assert.Equal(("diffusion", DigestFormat.Text), (api1.Interests, api1.Format));
+        Assert.Equal(("robot OR robotic", DigestFormat.Text, DigestFrequency.Weekly), (cli1.Interests, cli1.Format, (await store.GetChoicesAsync(viaCommand.Id, Ct)).Frequency));
     }
 }
