@@ -37,7 +37,7 @@ public sealed class AdminSubscriberApiTests
     public async Task ApiAndCommand_AddAnAddressAlreadyThereNamingOnlySomeFields_KeepTheReadersOtherChoices()
     {
         await using var app = await TestApp.StartAsync();
-        var viaApi = await app.AddSubscriberAsync("api@lab.example.org", "diffusion -medical", SubscriberStatus.Active, DigestFormat.Text);
+        var viaApi = await app.AddSubscriberAsync("api@lab.example.org", "diffusion -medical", SubscriberStatus.Paused, DigestFormat.Text);
         var viaCommand = await app.AddSubscriberAsync("cli@lab.example.org", "robot OR robotic", SubscriberStatus.Active, DigestFormat.Text);
         using var api = AdminTestKit.ApiClient(app);
 
@@ -50,7 +50,7 @@ public sealed class AdminSubscriberApiTests
         var store = app.Services.GetRequiredService<SubscriberStore>();
         var api1 = (await store.GetAsync(viaApi.Id, Ct))!;
         var cli1 = (await store.GetAsync(viaCommand.Id, Ct))!;
-        Assert.Equal(("diffusion", DigestFormat.Text), (api1.Interests, api1.Format));
+        Assert.Equal(("diffusion", DigestFormat.Text, SubscriberStatus.Paused), (api1.Interests, api1.Format, api1.Status));
         Assert.Equal(("robot OR robotic", DigestFormat.Text, DigestFrequency.Weekly), (cli1.Interests, cli1.Format, (await store.GetChoicesAsync(viaCommand.Id, Ct)).Frequency));
     }
 }
