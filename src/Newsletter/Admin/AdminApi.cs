@@ -94,6 +94,11 @@ internal static class AdminApi
             {
                 return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
             }
+            // A reader's address is who they are (their links, their consent): an update that names another is refused, not ignored.
+            if (!string.IsNullOrWhiteSpace(input.Email) && !input.Email.Trim().Equals(current.Email, StringComparison.OrdinalIgnoreCase))
+            {
+                return Results.Problem($"Subscriber {id} is {current.Email}; an address cannot be changed. Add {input.Email.Trim()} as a subscriber of its own.", statusCode: 400);
+            }
             return await Validated(async () =>
                 await store.UpdateAsync(id, input.Interests ?? current.Interests, status, format, ct) is { } s
                     ? Results.Ok(SubscriberDto.From(s)) : NoSubscriber(id));

@@ -53,4 +53,21 @@ public sealed class AdminSubscriberApiTests
         Assert.Equal(("diffusion", DigestFormat.Text, SubscriberStatus.Paused), (api1.Interests, api1.Format, api1.Status));
         Assert.Equal(("robot OR robotic", DigestFormat.Text, DigestFrequency.Weekly), (cli1.Interests, cli1.Format, (await store.GetChoicesAsync(viaCommand.Id, Ct)).Frequency));
     }
+
+    [Fact]
+    public async Task Api_UpdateNamingAnotherAddress_RefusedNamingBothAndNothingChanged()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("kept@lab.example.org", "diffusion");
+        using var api = AdminTestKit.ApiClient(app);
+
+        using var changed = await api.PutAsJsonAsync($"admin/api/subscribers/{reader.Id}", new { email = "other@lab.example.org", interests = "robots" }, Ct);
+        using var sameInCapitals = await api.PutAsJsonAsync($"admin/api/subscribers/{reader.Id}", new { email = "Kept@Lab.Example.org", format = "text" }, Ct);
+
+        Assert.Equal((HttpStatusCode.BadRequest, HttpStatusCode.OK), (changed.StatusCode, sameInCapitals.StatusCode));
+        Assert.Equal($"Subscriber {reader.Id} is kept@lab.example.org; an address cannot be changed. Add other@lab.example.org as a subscriber of its own.",
+            (await changed.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("detail").GetString());
+        var stored = (await app.Services.GetRequiredService<SubscriberStore>().GetAsync(reader.Id, Ct))!;
+        Assert.Equal(("kept@lab.example.org", "diffusion", DigestFormat.Text), (stored.Email, stored.Interests, stored.Format));
+    }
 }
