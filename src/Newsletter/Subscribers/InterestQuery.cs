@@ -1,5 +1,6 @@
 using System.Collections.ObjectModel;
 using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Text;
 
 namespace Newsletter.Subscribers;
@@ -93,9 +94,9 @@ public sealed class InterestQuery
             {
                 error = previous switch
                 {
-                    ItemKind.None => $"OR at character {At(item.Position)} has nothing before it; put a term on each side, e.g. sam OR \"segment anything\".",
-                    ItemKind.Or => $"OR at character {At(item.Position)} follows another OR; put a term between them.",
-                    ItemKind.Exclusion => $"OR at character {At(item.Position)} follows an exclusion; an exclusion cannot be one side of an OR.",
+                    ItemKind.None => $"OR at character {At(text, item.Position)} has nothing before it; put a term on each side, e.g. sam OR \"segment anything\".",
+                    ItemKind.Or => $"OR at character {At(text, item.Position)} follows another OR; put a term between them.",
+                    ItemKind.Exclusion => $"OR at character {At(text, item.Position)} follows an exclusion; an exclusion cannot be one side of an OR.",
                     _ => null,
                 };
                 if (error is not null)
@@ -107,7 +108,7 @@ public sealed class InterestQuery
             {
                 if (++termCount > MaxTerms)
                 {
-                    error = $"Too many terms: at most {MaxTerms}; the one at character {At(item.Position)} is term {termCount}.";
+                    error = $"Too many terms: at most {MaxTerms}; the one at character {At(text, item.Position)} is term {termCount}.";
                     return null;
                 }
 
@@ -116,7 +117,7 @@ public sealed class InterestQuery
                 {
                     if (previous == ItemKind.Or)
                     {
-                        error = $"The exclusion at character {At(item.Position)} follows OR; an exclusion cannot be one side of an OR.";
+                        error = $"The exclusion at character {At(text, item.Position)} follows OR; an exclusion cannot be one side of an OR.";
                         return null;
                     }
 
@@ -151,14 +152,16 @@ public sealed class InterestQuery
         if (previous == ItemKind.Or)
         {
             position = previousPosition;
-            error = $"OR at character {At(previousPosition)} has nothing after it; put a term on each side.";
+            error = $"OR at character {At(text, previousPosition)} has nothing after it; put a term on each side.";
             return null;
         }
 
         return new InterestQuery(groups.Select(g => g.ToArray()).ToArray(), exclusions.ToArray(), canonical.ToString());
     }
 
-    private static int At(int index) => index + 1;
+    /// <summary>Where <paramref name="index"/> is, counted from 1 in characters as the reader sees them (an emoji, a flag, a
+    /// letter and its accent are one each), not in the UTF-16 units it is stored in.</summary>
+    private static int At(string text, int index) => new StringInfo(text[..Math.Clamp(index, 0, text.Length)]).LengthInTextElements + 1;
 
     private enum ItemKind
     {
@@ -198,7 +201,7 @@ public sealed class InterestQuery
                 _index++;
                 if (_index >= text.Length || char.IsWhiteSpace(text[_index]))
                 {
-                    return Fail(start, $"A lone \"-\" at character {At(start)}: put the word or \"phrase\" to exclude right after it, e.g. -medical.", out error);
+                    return Fail(start, $"A lone \"-\" at character {At(text, start)}: put the word or \"phrase\" to exclude right after it, e.g. -medical.", out error);
                 }
             }
 
@@ -210,7 +213,7 @@ public sealed class InterestQuery
                 var close = text.IndexOf('"', open + 1);
                 if (close < 0)
                 {
-                    return Fail(open, $"The quote at character {At(open)} is never closed; add the closing \".", out error);
+                    return Fail(open, $"The quote at character {At(text, open)} is never closed; add the closing \".", out error);
                 }
 
                 _index = close + 1;
@@ -218,7 +221,7 @@ public sealed class InterestQuery
                 quoted = true;
                 if (original.Length == 0)
                 {
-                    return Fail(open, $"The phrase at character {At(open)} is empty; put words between the quotes.", out error);
+                    return Fail(open, $"The phrase at character {At(text, open)} is empty; put words between the quotes.", out error);
                 }
             }
             else
@@ -243,7 +246,7 @@ public sealed class InterestQuery
             if (_scratch.Count == 0)
             {
                 var what = quoted ? $"The phrase \"{original}\"" : $"\"{original}\"";
-                return Fail(start, $"{what} at character {At(start)} has no letters or digits to look for.", out error);
+                return Fail(start, $"{what} at character {At(text, start)} has no letters or digits to look for.", out error);
             }
 
             var words = _scratch.Select(t => t.Folded).ToArray();

@@ -91,6 +91,18 @@ public class InterestQueryTests
         Assert.Contains($"character {position + 1}", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("rocket\U0001F680 \"low rank", 9, 9)]
+    [InlineData("e\u0301te de\U0001F1E9\U0001F1EA \"", 12, 9)]
+    public void Parse_InvalidSyntaxAfterAnEmojiOrAnAccent_CountsCharactersAsTheReaderSeesThem(string text, int position, int character)
+    {
+        // 🚀 is two UTF-16 units, a flag four, é written as e and a combining accent two: each is one character on screen.
+        var error = Assert.Throws<InterestSyntaxException>(() => InterestQuery.Parse(text));
+
+        Assert.Equal(position, error.Position);
+        Assert.StartsWith($"The quote at character {character} is never closed", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_TooLong_ThrowsAtTheLimit()
     {
