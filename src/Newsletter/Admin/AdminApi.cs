@@ -32,7 +32,7 @@ internal static class AdminApi
         api.MapGet("/issues/{id}/deliveries", async (long id, string? status, int? generation, string? email, int? limit, int? offset,
             AdminQueries queries, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is null ? NoIssue(id)
-            : !TryParseFilter<DeliveryStatus>(status, out var filter) ? Results.Problem(AdminQueries.NotADeliveryStatus(status), statusCode: 400)
+            : !DbNames.TryParseOptional<DeliveryStatus>(status, out var filter) ? Results.Problem(AdminQueries.NotADeliveryStatus(status), statusCode: 400)
             : Results.Ok(await queries.DeliveriesAsync(id, filter, generation, email, Math.Clamp(limit ?? 500, 1, 5000), Math.Max(0, offset ?? 0), ct)));
         api.MapGet("/issues/{id}/generations", async (long id, AdminQueries queries, Resender resender, CancellationToken ct) =>
             await queries.GetIssueAsync(id, ct) is null ? NoIssue(id) : Results.Ok(await resender.ProgressAsync(id, null, ct)));
@@ -59,7 +59,7 @@ internal static class AdminApi
 
         api.MapGet("/subscribers", async (string? q, string? status, int? limit, int? offset, SubscriberStore store, CancellationToken ct) =>
         {
-            if (!TryParseStatusFilter(status, out var filter))
+            if (!DbNames.TryParseOptional<SubscriberStatus>(status, out var filter))
             {
                 return UnknownStatus(status);
             }
@@ -71,7 +71,7 @@ internal static class AdminApi
         api.MapPost("/subscribers", async (SubscriberInput input, SubscriberStore store, CancellationToken ct) =>
         {
             // Left out, a field keeps what an address already there has; a new one is active, HTML, with no interests.
-            if (!TryParseFilter<SubscriberStatus>(input.Status, out var status) || !TryParseFilter<DigestFormat>(input.Format, out var format))
+            if (!DbNames.TryParseOptional<SubscriberStatus>(input.Status, out var status) || !DbNames.TryParseOptional<DigestFormat>(input.Format, out var format))
             {
                 return Results.Problem("status must be pending|active|paused|unsubscribed|bounced and format html|text.", statusCode: 400);
             }
@@ -122,7 +122,7 @@ internal static class AdminApi
         });
         api.MapGet("/subscribers/export", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
-            if (!TryParseStatusFilter(status, out var filter))
+            if (!DbNames.TryParseOptional<SubscriberStatus>(status, out var filter))
             {
                 return UnknownStatus(status);
             }
@@ -156,25 +156,6 @@ internal static class AdminApi
         {
             return Results.Problem(ex.Message, statusCode: 400, extensions: new Dictionary<string, object?> { ["field"] = "email" });
         }
-    }
-
-    /// <summary>A subscriber status filter from a query string: none when empty, false for a word that is no status's name.</summary>
-    internal static bool TryParseStatusFilter(string? status, out SubscriberStatus? filter) => TryParseFilter(status, out filter);
-
-    /// <summary>A filter from a query string: none when empty, false for a word that is none of <typeparamref name="T"/>'s names.</summary>
-    internal static bool TryParseFilter<T>(string? text, out T? filter) where T : struct, Enum
-    {
-        filter = null;
-        if (string.IsNullOrEmpty(text))
-        {
-            return true;
-        }
-        if (!DbNames.TryParse<T>(text, out var parsed))
-        {
-            return false;
-        }
-        filter = parsed;
-        return true;
     }
 
     internal static IResult NoSubscriber(long id) => AdminApiProblems.NotFound($"Subscriber {id}");

@@ -110,7 +110,7 @@ public static class AdminEndpoints
         });
         pages.MapGet("/subscribers/export.csv", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
-            if (!AdminApi.TryParseStatusFilter(status, out var filter))
+            if (!DbNames.TryParseOptional<SubscriberStatus>(status, out var filter))
             {
                 return AdminApi.UnknownStatus(status);
             }

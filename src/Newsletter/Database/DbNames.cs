@@ -19,6 +19,22 @@ public static class DbNames
         return name is not null;
     }
 
+    /// <summary>As <see cref="TryParse{T}"/>, with null for a missing or empty value (a query's filter, a field left out).</summary>
+    public static bool TryParseOptional<T>(string? text, out T? value) where T : struct, Enum
+    {
+        value = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+        if (!TryParse(text, out T parsed))
+        {
+            return false;
+        }
+        value = parsed;
+        return true;
+    }
+
     /// <summary>As <see cref="TryParse{T}"/>, with <paramref name="fallback"/> for a missing or blank value.</summary>
     public static bool TryParseOptional<T>(string? text, T fallback, out T value) where T : struct, Enum
     {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Newsletter.Bounces;
+using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Papers;
 
@@ -48,7 +49,7 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
         Generations = await resender.ProgressAsync(id, null, ct);
         Bounces = await bounces.ForIssueAsync(id, BouncesListed, ct);
         BounceCounts = await bounces.CountForIssueAsync(id, ct);
-        if (!AdminApi.TryParseFilter<DeliveryStatus>(Status, out var filter))
+        if (!DbNames.TryParseOptional<DeliveryStatus>(Status, out var filter))
         {
             // A word that is no status would otherwise list every delivery, as if they all had it.
             FilterError = AdminQueries.NotADeliveryStatus(Status);

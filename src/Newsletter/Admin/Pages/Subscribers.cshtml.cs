@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Newsletter.Database;
 using Newsletter.Subscribers;
 using Newsletter.Web;
 
@@ -33,7 +34,7 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) :
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        if (!AdminApi.TryParseStatusFilter(Status, out var filter))
+        if (!DbNames.TryParseOptional<SubscriberStatus>(Status, out var filter))
         {
             // A word that is no status would otherwise list everyone (or, as a number or a list, another status).
             SearchError = $"'{Status}' is not a status: {string.Join(", ", Enum.GetValues<SubscriberStatus>().Select(SubscriberStore.ToDb))}.";
