@@ -12,7 +12,9 @@ namespace Newsletter.Relevance.Evaluation;
 /// as before 2026-12-07), terms=max|maxz|maxzj (exploration, not the service's: a line
 /// of several terms read as one vector per term instead of one for the line; its closeness to a paper is the largest
 /// of the terms' z-scores; maxz: that largest standardised again among the papers; maxzj: maxz or the line's own
-/// z-score, whichever is larger).
+/// z-score, whichever is larger), prf=k with pw=w (exploration: the line's vector moved w times the centroid of its k
+/// nearest papers among the issue's and the listing before's, pseudo-relevance feedback), kwlike=1 with kwdays=n
+/// (exploration: earlier listings' papers with a keyword in their title, the last n days, count as liked).
 /// </summary>
 public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {
@@ -51,7 +53,37 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
         var votes = context.Votes
             .Select(v => new ProfileVote(v.PaperId, allPapers[v.PaperId].Title, vectors.Paper(allPapers[v.PaperId]), v.More))
             .ToArray();
-        var profile = new ReaderProfile(context.Interests, vectors.Interests(context.Query), votes);
+        if (knobs.Number("kwlike", 0) > 0)
+        {
+            // Exploration: earlier papers with a keyword in their title count as liked (the reader's own filter).
+            var voted = votes.Select(v => v.PaperId).ToHashSet();
+            var earlier = allPapers.Where(p => p.Day < context.Day && p.Day >= context.Day - (int)knobs.Number("kwdays", 99)).ToArray();
+            var earlierMatcher = new IssueMatcher(earlier.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToArray());
+            var extra = earlierMatcher.Match(context.Query).Where(m => m.InTitle && !voted.Contains(m.PaperId))
+                .Select(m => allPapers[(int)m.PaperId])
+                .Select(p => new ProfileVote(p.Id, p.Title, vectors.Paper(p), true));
+            votes = [.. votes, .. extra];
+        }
+        var line = vectors.Interests(context.Query);
+        var prf = (int)knobs.Number("prf", 0);
+        if (line is not null && prf > 0)
+        {
+            // Pseudo-relevance feedback: the line moved towards the centroid of its k nearest papers (issue + reference).
+            var nearest = _standardisedAmong.OrderByDescending(p => p.Similarity(line)).Take(prf).ToArray();
+            var weight = (float)knobs.Number("pw", 1);
+            var sum = line.Values.ToArray();
+            foreach (var n in nearest)
+            {
+                for (var d = 0; d < sum.Length; d++)
+                {
+                    sum[d] += weight * n.Values[d] / nearest.Length;
+                }
+            }
+
+            line = Embedding.Normalize(sum);
+        }
+
+        var profile = new ReaderProfile(context.Interests, line, votes);
         var matcher = new IssueMatcher(context.Listing.Select(p => new MatchablePaper(p.Id, p.Title, p.Abstract)).ToArray());
         if (_terms != "line" && context.Query.Terms.Count > 1 && vectors is ModelVectors byTerm)
         {
