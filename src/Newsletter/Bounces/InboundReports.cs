@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MimeKit;
+using Newsletter.Database;
 using Newsletter.Digests;
 
 namespace Newsletter.Bounces;
@@ -223,7 +224,7 @@ public static partial class InboundReports
             return null;
         }
         var flat = Whitespace().Replace(text, " ").Trim();
-        return flat.Length > 500 ? flat[..500] + "…" : flat;
+        return StoredText.Shortened(flat, 500);
     }
 
     [GeneratedRegex(@"[245]\.\d{1,3}\.\d{1,3}", RegexOptions.CultureInvariant)]

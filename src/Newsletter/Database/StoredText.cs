@@ -16,4 +16,12 @@ public static class StoredText
             : char.IsHighSurrogate(value[maxLength - 1]) ? value[..(maxLength - 1)] : value[..maxLength];
         return cut.Replace('\0', '\uFFFD');
     }
+
+    /// <summary>The first <paramref name="maxLength"/> characters and "…" when there are more (as <see cref="Bounded"/> cuts:
+    /// never half of a character), for quoting outside text in a message that is stored or shown.</summary>
+    public static string Shortened(string value, int maxLength)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return value.Length <= maxLength ? value.Replace('\0', '\uFFFD') : Bounded(value, maxLength) + "…";
+    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using MimeKit.Cryptography;
+using Newsletter.Database;
 
 namespace Newsletter.Inbox;
 
@@ -176,5 +177,5 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
         return null;
     }
 
-    private static string Bounded(string value) => value.Length <= 120 ? value : value[..120] + "…";
+    private static string Bounded(string value) => StoredText.Shortened(value, 120);
 }

@@ -1,5 +1,6 @@
 using MimeKit;
 using MimeKit.Cryptography;
+using Newsletter.Database;
 
 namespace Newsletter.Inbox;
 
@@ -95,5 +96,5 @@ internal static class TrustedAuthenticationResults
     private static bool Aligned(string domain, string fromDomain) =>
         SenderPolicy.DomainMatches(domain, fromDomain) || SenderPolicy.DomainMatches(fromDomain, domain);
 
-    private static string Bounded(string value) => value.Length <= 100 ? value : value[..100] + "…";
+    private static string Bounded(string value) => StoredText.Shortened(value, 100);
 }

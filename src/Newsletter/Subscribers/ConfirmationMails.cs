@@ -110,7 +110,7 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         await using var command = db.CreateCommand(
             "update confirmation_mails set status = @status, reply = @reply, finished_at = @now where id = @id");
         command.Parameters.AddWithValue("status", DbNames.ToDb(status));
-        command.Parameters.AddWithValue("reply", (object?)(reply is { Length: > 1000 } ? reply[..1000] : reply) ?? DBNull.Value);
+        command.Parameters.AddWithValue("reply", (object?)StoredText.Bounded(reply, 1000) ?? DBNull.Value);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());
         command.Parameters.AddWithValue("id", mailId);
         await command.ExecuteNonQueryAsync(ct);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using MimeKit;
+using Newsletter.Database;
 
 namespace Newsletter.Subscribers;
 
@@ -42,5 +43,5 @@ public static class EmailAddress
         return null;
     }
 
-    private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "…";
+    private static string Shorten(string value) => StoredText.Shortened(value, 80);
 }

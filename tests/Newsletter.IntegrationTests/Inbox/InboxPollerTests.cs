@@ -137,6 +137,24 @@ public sealed class InboxPollerTests
     }
 
     [Fact]
+    public async Task Poll_HeaderQuotedInTheReasonWithAnEmojiAtTheCut_QuarantinedWithTheReasonCutBeforeIt()
+    {
+        // The reason quotes the first 120 characters of the sender's header: here the cut falls inside the emoji.
+        var account = DovecotAccount.Create();
+        await using var app = await TestApp.BuildAsync(imap: account);
+        var listing = Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3));
+        listing.Headers.Add(HeaderId.AutoSubmitted, "auto-generated; " + new string('x', 103) + "🚀 and more");
+        await account.AppendAsync("INBOX", listing, Ct);
+
+        var result = await app.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(0, 0, 1, 0), result);
+        Assert.Single(await account.ListUidsAsync("Quarantine", Ct));
+        await using var connection = await app.OpenConnectionAsync();
+        Assert.Equal($"automatic mail (Auto-Submitted: auto-generated; {new string('x', 103)}…)", await Scalar(connection, "select reason from inbound_messages"));
+    }
+
+    [Fact]
     public async Task Poll_NulCharactersInHeadersBeforeAGoodOne_QuarantinesItAndStillIngestsTheNext()
     {
         var account = DovecotAccount.Create();

@@ -72,6 +72,20 @@ public sealed class InboundReportsTests
         Assert.Equal("failed", report.Action);
     }
 
+    [Fact]
+    public void Classify_LongDiagnosticWithAnEmojiAtTheCut_CutsBeforeTheWholeCharacter()
+    {
+        // A server's diagnostic is its own text: "X-Postfix; unknown user: " and 474 letters make 499 characters, so the
+        // 500-character cut falls inside the emoji after them.
+        var text = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "reports", "postfix-unknown-user.eml"))
+            .Replace("unknown user: \"nosuch\"", "unknown user: " + new string('x', 474) + "🚀 and more", StringComparison.Ordinal);
+        var report = Assert.IsType<DeliveryReport>(InboundReports.Classify(MimeMessage.Load(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), TestContext.Current.CancellationToken)));
+
+        Assert.Equal("X-Postfix; unknown user: " + new string('x', 474) + "…", report.Diagnostic);
+        // What PostgreSQL is sent: half of a character is no UTF-8, and the report could not be stored.
+        _ = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(report.Diagnostic!);
+    }
+
     [Theory]
     [InlineData("exchange-automatic-reply.eml", "subject \"Automatic reply…\"")]
     [InlineData("gmail-vacation.eml", "Auto-Submitted: auto-replied")]
