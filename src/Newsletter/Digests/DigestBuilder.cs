@@ -147,6 +147,7 @@ public sealed class DigestBuilder(
             recipient.Email, papers, papers.Count(p => !p.Suggested), links)
         {
             HiddenMatches = recipient.Relevance.HiddenCount,
+            Weekly = recipient.WeekOf is not null,
         };
         var rendered = await renderer.RenderAsync(model, ct);
         var subject = recipient.WeekOf is { } week ? WeeklySubject(week, papers.Count) : Subject(issue, papers.Count);

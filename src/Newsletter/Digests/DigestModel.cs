@@ -13,6 +13,9 @@ public sealed record DigestModel(
 {
     /// <summary>Keyword matches left for the web copy because the reader's votes score them as unwanted.</summary>
     public int HiddenMatches { get; init; }
+
+    /// <summary>A weekly digest: its papers are the week's, not one day's.</summary>
+    public bool Weekly { get; init; }
 }
 
 /// <summary>A paper as shown in a digest: matched terms drive the highlighting and the "matched" line.</summary>

@@ -29,11 +29,13 @@ public sealed class DigestView : IEmailPage
 
     public string Preheader => (Papers.Count, Suggestions.Count) switch
     {
-        (0, 0) => "No new papers matched your interests today.",
-        (0, var suggested) => $"No paper matched your keywords today; {suggested} more for you.",
-        (1, _) => "1 paper matched your interests today.",
-        (var matched, _) => $"{matched} papers matched your interests today.",
+        (0, 0) => $"No new papers matched your interests {When}.",
+        (0, var suggested) => $"No paper matched your keywords {When}; {suggested} more for you.",
+        (1, _) => $"1 paper matched your interests {When}.",
+        (var matched, _) => $"{matched} papers matched your interests {When}.",
     };
+
+    private string When => Model.Weekly ? "this week" : "today";
 
     public string Language => "en";
 

@@ -473,6 +473,41 @@ public sealed class WeeklyDigestTests
         Assert.Equal("45 papers for you this week (15 Mar 2025)", digest.Subject);
     }
 
+    [Fact]
+    public async Task WeeklyDigest_Preheader_CountsThePapersOfTheWeekNotOfToday()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+
+        var digest = await SendASaturdayReadersWeekAsync(app, smtp, clock);
+
+        // The line an inbox shows under the subject.
+        Assert.Equal("6 papers matched your interests this week.", Preheader(digest));
+    }
+
+    /// <summary>
+    /// The digest of a reader of Saturday's weekly digest (at the server's hour, UTC) for a week of two listings of three
+    /// papers each, on Tuesday 11 and Thursday 13 March 2025.
+    /// </summary>
+    private static async Task<MimeKit.MimeMessage> SendASaturdayReadersWeekAsync(TestApp app, SmtpCapture smtp, FakeTimeProvider clock)
+    {
+        await AddReaderAsync(app, Weekly, c => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Saturday });
+        foreach (var (day, from) in new[] { (11, 0), (13, 3) })
+        {
+            clock.SetUtcNow(new DateTimeOffset(2025, 3, day, 15, 0, 0, TimeSpan.Zero));
+            await IngestAsync(app, new DateOnly(2025, 3, day), SamplePapers(from, 3));
+        }
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 15, 9, 0, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        return (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+    }
+
+    /// <summary>The hidden first line of the HTML part, which inboxes show after the subject.</summary>
+    private static string Preheader(MimeKit.MimeMessage digest) =>
+        System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Match(digest.HtmlBody ?? "", @"<body[^>]*>\s*<div[^>]*>([^<]*)</div>").Groups[1].Value);
+
     /// <summary>
     /// A reader of Monday's weekly digest (UTC; repeats allowed, so only the schedule keeps days already sent out of a
     /// week) who has been sent Monday 17 March's, holding the listing of <paramref name="listingDay"/> (at 15:00).
