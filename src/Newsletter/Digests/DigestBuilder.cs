@@ -113,6 +113,9 @@ public sealed class DigestBuilder(
     DigestComposer composer,
     IOptions<SiteOptions> site)
 {
+    /// <summary>What heads a weekly digest and its web copy, where a daily one has its issue's subject.</summary>
+    public const string WeeklyTitle = "Your week of trending papers";
+
     public async Task<MimeMessage> BuildAsync(IssueContent content, DigestRecipient recipient, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(content);
@@ -143,7 +146,7 @@ public sealed class DigestBuilder(
             site.Value.Link($"unsubscribe/{recipient.Tokens.Unsubscribe}"));
         var issue = content.Issue;
         // A weekly digest is headed by its week, not by the latest issue it gathers.
-        var model = new DigestModel(recipient.WeekOf ?? issue.IssueDate, recipient.WeekOf is null ? issue.Subject : "Your week of trending papers",
+        var model = new DigestModel(recipient.WeekOf ?? issue.IssueDate, recipient.WeekOf is null ? issue.Subject : WeeklyTitle,
             recipient.Email, papers, papers.Count(p => !p.Suggested), links)
         {
             HiddenMatches = recipient.Relevance.HiddenCount,

@@ -6,7 +6,11 @@ using Npgsql;
 namespace Newsletter.Web;
 
 /// <summary>An issue or one delivery of it, as a web page shows it: every paper, never cut for size.</summary>
-public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers, string? Interests);
+public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers, string? Interests)
+{
+    /// <summary>The reader's date of a weekly digest, whose papers come from the week's issues; null for a daily one.</summary>
+    public DateOnly? WeekOf { get; init; }
+}
 
 /// <summary>Loads web copies: a delivery's digest (its own papers, highlighted for its subscriber) or a whole issue.</summary>
 public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQueryCache queries)
@@ -16,11 +20,12 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         long issueId;
         long[] paperIds;
         long[]? issueIds;
+        DateOnly? weekOf;
         // The web copy has every paper of the delivery: the mail's, then the matches the reader's votes left out of it.
         // A weekly digest's papers come from the week's issues, which its generation lists.
         await using (var command = db.CreateCommand(
             """
-            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids
+            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids, d.week_of
             from deliveries d join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             where d.id = @id
             """))
@@ -35,6 +40,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
             issueId = reader.GetInt64(0);
             paperIds = reader.GetFieldValue<long[]>(1);
             issueIds = reader.IsDBNull(2) ? null : reader.GetFieldValue<long[]>(2);
+            weekOf = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3);
         }
 
         var content = await IssueContent.LoadAsync(papers, issueId, issueIds, ct);
@@ -43,7 +49,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         var shown = content.DeliveredPapers(paperIds, query)
             .Select(p => WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? []))
             .ToList();
-        return new WebCopy(content.Issue, shown, interests);
+        return new WebCopy(content.Issue, shown, interests) { WeekOf = weekOf };
     }
 
     public async Task<WebCopy?> LoadIssueAsync(long issueId, CancellationToken ct)

@@ -487,6 +487,31 @@ public sealed class WeeklyDigestTests
         Assert.Equal("6 papers matched your interests this week.", Preheader(digest));
     }
 
+    [Fact]
+    public async Task WeeklyDigest_WebCopy_HeadedByTheWeekAndCountingItsPapers()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        var digest = await SendASaturdayReadersWeekAsync(app, smtp, clock);
+
+        using var client = app.CreateClient();
+        var page = await client.GetStringAsync(app.LinkIn(digest.TextBody ?? "", "digest/"), Ct);
+
+        // As the mail is headed: the week, not the last listing of it (Thursday's, of three papers).
+        Assert.Equal("Your week of trending papers", PageText(page, "h1"));
+        Assert.Equal("Saturday, 15 March 2025 · 6 papers of the week matched your interests.", PageText(page, "p class=\"meta\""));
+    }
+
+    /// <summary>The text of the first element of a page that starts with <paramref name="start"/> ("h1", "p class=...").</summary>
+    private static string PageText(string page, string start)
+    {
+        var element = System.Text.RegularExpressions.Regex.Match(page, $@"<{start}[^>]*>(.*?)</{start.Split(' ')[0]}>", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(element.Success, $"the page has no <{start}>");
+        return DigestReader.Normalized(System.Net.WebUtility.HtmlDecode(System.Text.RegularExpressions.Regex.Replace(element.Groups[1].Value, "<[^>]+>", "")));
+    }
+
     /// <summary>
     /// The digest of a reader of Saturday's weekly digest (at the server's hour, UTC) for a week of two listings of three
     /// papers each, on Tuesday 11 and Thursday 13 March 2025.
