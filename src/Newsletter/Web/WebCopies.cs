@@ -10,6 +10,9 @@ public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers,
 {
     /// <summary>The reader's date of a weekly digest, whose papers come from the week's issues; null for a daily one.</summary>
     public DateOnly? WeekOf { get; init; }
+
+    /// <summary>A digest's "Also for you": papers beyond the keywords, not among <see cref="Papers"/>.</summary>
+    public IReadOnlyList<WebPaper> Suggestions { get; init; } = [];
 }
 
 /// <summary>Loads web copies: a delivery's digest (its own papers, highlighted for its subscriber) or a whole issue.</summary>
@@ -19,13 +22,14 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
     {
         long issueId;
         long[] paperIds;
+        long[] suggestedIds;
         long[]? issueIds;
         DateOnly? weekOf;
         // The web copy has every paper of the delivery: the mail's, then the matches the reader's votes left out of it.
         // A weekly digest's papers come from the week's issues, which its generation lists.
         await using (var command = db.CreateCommand(
             """
-            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids, d.week_of
+            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids, d.week_of, d.suggested_ids
             from deliveries d join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             where d.id = @id
             """))
@@ -41,15 +45,21 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
             paperIds = reader.GetFieldValue<long[]>(1);
             issueIds = reader.IsDBNull(2) ? null : reader.GetFieldValue<long[]>(2);
             weekOf = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3);
+            suggestedIds = reader.GetFieldValue<long[]>(4);
         }
 
         var content = await IssueContent.LoadAsync(papers, issueId, issueIds, ct);
         // A stored line was checked when saved; one that no longer parses only loses its highlights.
         var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
+        // The suggestions are apart, as in the mail: they did not match the keywords.
         var shown = content.DeliveredPapers(paperIds, query)
-            .Select(p => WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? []))
+            .Select(p => (Suggested: suggestedIds.Contains(p.Paper.Id), Paper: WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? [])))
             .ToList();
-        return new WebCopy(content.Issue, shown, interests) { WeekOf = weekOf };
+        return new WebCopy(content.Issue, [.. shown.Where(p => !p.Suggested).Select(p => p.Paper)], interests)
+        {
+            WeekOf = weekOf,
+            Suggestions = [.. shown.Where(p => p.Suggested).Select(p => p.Paper)],
+        };
     }
 
     public async Task<WebCopy?> LoadIssueAsync(long issueId, CancellationToken ct)

@@ -47,5 +47,28 @@ public sealed class DigestLinkTests
         Assert.Equal(HttpStatusCode.NotFound, afterErasure.StatusCode);
     }
 
+    [Fact]
+    public async Task WebCopy_DigestOfSuggestionsOnly_SaysNothingMatchedAndShowsThemUnderAlsoForYou()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        // No paper of the sample says "speech": the digest holds only what the line, read for meaning, suggests.
+        await app.AddSubscriberAsync("speech@example.org", "speech recognition");
+        await app.IngestSampleAsync();
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var suggestions = DigestReader.Suggestions(digest);
+        Assert.Empty(DigestReader.Titles(digest));
+        Assert.NotEmpty(suggestions);
+
+        using var client = app.CreateClient();
+        var page = WebUtility.HtmlDecode(await client.GetStringAsync(app.LinkIn(digest.TextBody ?? "", "digest/"), Ct));
+
+        var meta = System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Match(page, "<p class=\"meta\">(.*?)</p>").Groups[1].Value, "<[^>]+>", "");
+        Assert.Equal("Tuesday, 11 March 2025 · 0 of 70 papers matched your interests (speech recognition). See the whole issue.", meta);
+        var also = page.IndexOf("Also for you", StringComparison.Ordinal);
+        Assert.True(also > 0, "the web copy has no \"Also for you\"");
+        Assert.All(suggestions, title => Assert.Contains(title, DigestReader.Normalized(page[also..]), StringComparison.Ordinal));
+    }
+
     private static FormUrlEncodedContent OneClick() => new([new("List-Unsubscribe", "One-Click")]);
 }
