@@ -27,7 +27,8 @@ public sealed class DigestView : IEmailPage
 
     public string Title => Model.IssueSubject;
 
-    public string Preheader => (Papers.Count, Suggestions.Count) switch
+    // Every match, also those the size cut left for the web copy: the subject counts them too.
+    public string Preheader => (Papers.Count + MorePapers, Suggestions.Count) switch
     {
         (0, 0) => $"No new papers matched your interests {When}.",
         (0, var suggested) => $"No paper matched your keywords {When}; {suggested} more for you.",

@@ -122,6 +122,17 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task RenderAsync_AllSamplePapers_PreheaderCountsEveryMatchNotOnlyThoseThatFit()
+    {
+        var rendered = await _renderer.RenderAsync(DigestSamples.Model(DigestSamples.SamplePapers()), TestContext.Current.CancellationToken);
+
+        // The line an inbox shows under the subject, before the mail is opened.
+        var preheader = new HtmlParser().ParseDocument(rendered.Html).Body!.FirstElementChild!;
+        Assert.InRange(rendered.PapersShown, 10, 69);
+        Assert.Equal("70 papers matched your interests today.", preheader.TextContent);
+    }
+
+    [Fact]
     public async Task RenderAsync_TopPaperTooBigForAnyMail_ShownShortenedWithTheOthers()
     {
         // 10,000 Greek letters (the parser's limit) are about 80 KB as HTML character references and more again as
