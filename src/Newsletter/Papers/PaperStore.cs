@@ -1,12 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace Newsletter.Papers;
 
 /// <summary>Issues and their papers. A paper is one row however many issues it trends in.</summary>
-public sealed class PaperStore(NpgsqlDataSource db)
+public sealed partial class PaperStore(NpgsqlDataSource db)
 {
     /// <summary>
     /// Stores an issue and its papers inside the caller's transaction. Returns null when an issue of the same
@@ -130,13 +131,17 @@ public sealed class PaperStore(NpgsqlDataSource db)
         return issueId;
     }
 
-    /// <summary>The listing's subject, or, for a listing without one, "Trending papers" and its date: digests and pages show it as their title.</summary>
+    /// <summary>
+    /// The listing's subject without the "Fwd:" or "Re:" of whoever passed it on, or, for a listing without one,
+    /// "Trending papers" and its date: digests and pages show it as their title.
+    /// </summary>
     public static string IssueSubject(ParsedListing listing)
     {
         ArgumentNullException.ThrowIfNull(listing);
-        if (!string.IsNullOrWhiteSpace(listing.Subject))
+        var subject = listing.Subject is null ? "" : ForwardPrefixes().Replace(listing.Subject, "");
+        if (!string.IsNullOrWhiteSpace(subject))
         {
-            return listing.Subject;
+            return subject;
         }
         return listing.IssueDate is { } date
             ? string.Create(CultureInfo.InvariantCulture, $"Trending papers of {date:d MMMM yyyy}")
@@ -208,6 +213,9 @@ public sealed class PaperStore(NpgsqlDataSource db)
             reader.GetInt32(3),
             reader.GetFieldValue<DateTimeOffset>(4));
     }
+
+    [GeneratedRegex(@"^(?:\s*(?:fwd?|re)\s*:)+\s*", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ForwardPrefixes();
 }
 
 public sealed record IssueSummary(long Id, DateOnly? IssueDate, string Subject, int PaperCount, DateTimeOffset CreatedAt);

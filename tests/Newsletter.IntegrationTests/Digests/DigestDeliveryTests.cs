@@ -66,6 +66,27 @@ public sealed class DigestDeliveryTests
     }
 
     [Fact]
+    public async Task Ingest_ListingForwardedToTheInbox_DigestHeadedByTheListingNotByTheForward()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        await app.AddSubscriberAsync("reader@lab.example", "diffusion");
+        // Someone forwarded the day's listing to the inbox: their mail client put "Fwd:" before its subject.
+        var listing = Samples.Listing(new DateOnly(2025, 3, 11), Samples.SamplePapers());
+        listing.Subject = "Fwd: FW: Trending papers - Mar 11";
+        var body = Assert.IsType<MimeKit.TextPart>(listing.Body);
+        body.Text = "---------- Forwarded message ---------\nFrom: Hugging Face <papers@notifications.huggingface.co>\n"
+            + "Date: Tue, Mar 11, 2025 at 2:02 PM\nSubject: Trending papers - Mar 11\nTo: <papers-inbox@lab.example.org>\n\n" + body.Text;
+        var bytes = Samples.ToBytes(listing);
+        var outcome = await app.Services.GetRequiredService<Newsletter.Inbox.MessageIngestor>().IngestAsync(new Newsletter.Inbox.InboundMail(bytes, bytes.Length, "test"), Ct);
+        Assert.Equal(Newsletter.Inbox.IngestStatus.Ingested, outcome.Status);
+
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+
+        Assert.Equal("Trending papers - Mar 11", digest.TextBody!.ReplaceLineEndings("\n").Split('\n')[0]);
+        Assert.Contains(">Trending papers - Mar 11</h1>", digest.HtmlBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Send_ServerAnswers451ToFirstAttempts_EveryDigestArrivesOnce()
     {
         await using var smtp = await SmtpCapture.StartAsync(Ct);
