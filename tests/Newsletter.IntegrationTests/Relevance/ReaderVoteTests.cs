@@ -122,9 +122,57 @@ public sealed partial class ReaderVoteTests
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
     }
 
-    private static async Task IngestDayAsync(TestApp app, DateOnly day)
+    [Fact]
+    public async Task LikedPaperWithALongTitle_NextDigestsGoOutAndSayWhyWithTheTitleCutBetweenCharacters()
     {
-        var bytes = Samples.ToBytes(Samples.Listing(day, Samples.SamplePapers()));
+        await using var app = await TestApp.StartWithSmtpAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var other = await app.AddSubscriberAsync("other@example.org", "ensemble");
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        foreach (var id in new[] { reader.Id, other.Id })
+        {
+            await store.UpdateChoicesAsync(id, await store.GetChoicesAsync(id, Ct) with { NoRepeats = false }, Ct);
+        }
+        // Every title long, with a letter written as two UTF-16 units (a mathematical script O, as arXiv titles have them)
+        // just where a reason shortens a liked paper's title.
+        var papers = Samples.SamplePapers().Select(p => (LongTitle(p.Title), p.Abstract)).ToList();
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11), papers);
+        await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
+        var first = To(app, "reader@example.org")[0].TextBody!.ReplaceLineEndings("\n");
+        using var client = app.CreateClient();
+        var more = VoteLink(first, Titles(first)[^1], "More like this", app);
+        await ClickAsync(client, more, await client.GetStringAsync(more, Ct));
+
+        // The next issue reaches both readers, the one who never voted too.
+        await IngestDayAsync(app, new DateOnly(2025, 3, 12), papers);
+        await app.Smtp.WaitForMessagesAsync(4, cancellationToken: Ct);
+        Assert.Equal(2, To(app, "other@example.org").Count);
+        var second = To(app, "reader@example.org")[1];
+
+        foreach (var part in new[] { second.TextBody!, WebUtility.HtmlDecode(second.HtmlBody!) })
+        {
+            Assert.Matches(@"Like «[^«»\n]{88}…», which you liked", part);
+            Assert.DoesNotContain('\uFFFD', part);
+        }
+
+        static string LongTitle(string title)
+        {
+            while (title.Length < 88)
+            {
+                title += " and beyond";
+            }
+            return title[..88] + "\U0001D4AA" + title[88..];
+        }
+    }
+
+    private static List<MimeKit.MimeMessage> To(TestApp app, string email) =>
+        [.. app.Smtp.Messages.Where(m => m.To.Mailboxes.Single().Address == email)];
+
+    private static async Task IngestDayAsync(TestApp app, DateOnly day) => await IngestDayAsync(app, day, Samples.SamplePapers());
+
+    private static async Task IngestDayAsync(TestApp app, DateOnly day, IEnumerable<(string Title, string Abstract)> papers)
+    {
+        var bytes = Samples.ToBytes(Samples.Listing(day, papers));
         var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
         Assert.Equal(IngestStatus.Ingested, outcome.Status);
     }
