@@ -13,6 +13,9 @@ public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers,
 
     /// <summary>A digest's "Also for you": papers beyond the keywords, not among <see cref="Papers"/>.</summary>
     public IReadOnlyList<WebPaper> Suggestions { get; init; } = [];
+
+    /// <summary>Keyword matches the reader's votes left out of the mail (its "voted down" line links here).</summary>
+    public IReadOnlyList<WebPaper> Hidden { get; init; } = [];
 }
 
 /// <summary>Loads web copies: a delivery's digest (its own papers, highlighted for its subscriber) or a whole issue.</summary>
@@ -23,13 +26,14 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         long issueId;
         long[] paperIds;
         long[] suggestedIds;
+        long[] hiddenIds;
         long[]? issueIds;
         DateOnly? weekOf;
         // The web copy has every paper of the delivery: the mail's, then the matches the reader's votes left out of it.
         // A weekly digest's papers come from the week's issues, which its generation lists.
         await using (var command = db.CreateCommand(
             """
-            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids, d.week_of, d.suggested_ids
+            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids, d.week_of, d.suggested_ids, d.hidden_ids
             from deliveries d join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             where d.id = @id
             """))
@@ -46,19 +50,21 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
             issueIds = reader.IsDBNull(2) ? null : reader.GetFieldValue<long[]>(2);
             weekOf = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3);
             suggestedIds = reader.GetFieldValue<long[]>(4);
+            hiddenIds = reader.GetFieldValue<long[]>(5);
         }
 
         var content = await IssueContent.LoadAsync(papers, issueId, issueIds, ct);
         // A stored line was checked when saved; one that no longer parses only loses its highlights.
         var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
-        // The suggestions are apart, as in the mail: they did not match the keywords.
+        // The suggestions and the hidden matches are apart, as the mail has them: under "Also for you", behind one line.
         var shown = content.DeliveredPapers(paperIds, query)
-            .Select(p => (Suggested: suggestedIds.Contains(p.Paper.Id), Paper: WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? [])))
+            .Select(p => (p.Paper.Id, Paper: WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? [])))
             .ToList();
-        return new WebCopy(content.Issue, [.. shown.Where(p => !p.Suggested).Select(p => p.Paper)], interests)
+        return new WebCopy(content.Issue, [.. shown.Where(p => !suggestedIds.Contains(p.Id) && !hiddenIds.Contains(p.Id)).Select(p => p.Paper)], interests)
         {
             WeekOf = weekOf,
-            Suggestions = [.. shown.Where(p => p.Suggested).Select(p => p.Paper)],
+            Suggestions = [.. shown.Where(p => suggestedIds.Contains(p.Id)).Select(p => p.Paper)],
+            Hidden = [.. shown.Where(p => hiddenIds.Contains(p.Id)).Select(p => p.Paper)],
         };
     }
 

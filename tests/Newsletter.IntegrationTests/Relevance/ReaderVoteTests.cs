@@ -50,6 +50,15 @@ public sealed partial class ReaderVoteTests
         Assert.DoesNotContain(disliked, secondOrder);
         Assert.Matches("matched your keywords but looks? like ones you voted down", second);
         Assert.Matches(@"Like «.+», which you liked", second);
+
+        // The web copy the "voted down" line links to shows the hidden match, apart and saying why.
+        var copy = WebUtility.HtmlDecode(await client.GetStringAsync(app.LinkIn(second, "digest/"), Ct));
+        var apart = copy.IndexOf("<h2>Matched, but like papers you voted down</h2>", StringComparison.Ordinal);
+        Assert.True(apart > 0, "the web copy has no section for the hidden matches");
+        // Titles as read: the matched words are marked.
+        static string Text(string html) => DigestReader.Normalized(Regex.Replace(html, "<[^>]+>", ""));
+        Assert.Contains(disliked, Text(copy[apart..]), StringComparison.Ordinal);
+        Assert.DoesNotContain(disliked, Text(copy[..apart]), StringComparison.Ordinal);
     }
 
     [Fact]
