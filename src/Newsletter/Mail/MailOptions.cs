@@ -67,6 +67,24 @@ public sealed class MailOptions : IValidatableObject
         {
             yield return new ValidationResult($"DKIM key file '{DkimPrivateKeyPath}' does not exist.", [nameof(DkimPrivateKeyPath)]);
         }
+        else if (UnusableKey(DkimPrivateKeyPath) is { } problem)
+        {
+            yield return new ValidationResult($"DKIM key file '{DkimPrivateKeyPath}' cannot be used to sign: {problem}", [nameof(DkimPrivateKeyPath)]);
+        }
+    }
+
+    /// <summary>Why the file is no private key this process can read (a public key, a passphrase, no permission), or null.</summary>
+    private static string? UnusableKey(string path)
+    {
+        try
+        {
+            _ = new MimeKit.Cryptography.DkimSigner(path, "example.org", "selector");
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidCastException or ArgumentException)
+        {
+            return ex.Message;
+        }
     }
 }
 

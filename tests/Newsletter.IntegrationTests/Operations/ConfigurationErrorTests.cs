@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Xunit;
@@ -30,5 +31,34 @@ public sealed class ConfigurationErrorTests
         var line = Assert.Single(errors);
         Assert.Contains(key, line, StringComparison.Ordinal);
         Assert.DoesNotContain(output.Split('\n').Concat(errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("server", "public key")]
+    [InlineData("server", "not a key")]
+    [InlineData("preview --issue 1 --email reader@example.org", "public key")]
+    public async Task Newsletter_DkimKeyFileHoldsNoPrivateKey_ExitsNamingTheKey(string verb, string content)
+    {
+        // The DNS record's half instead of the private key, say: it exists, so only loading it tells.
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        using var rsa = RSA.Create(2048);
+        var key = Path.Combine(Path.GetTempPath(), $"dkim-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(key, content == "public key" ? rsa.ExportSubjectPublicKeyInfoPem() : "not a key\n", Ct);
+        var settings = TestApp.DefaultSettings(database.ConnectionString);
+        settings["Newsletter:Mail:DkimPrivateKeyPath"] = key;
+        settings["Newsletter:Mail:DkimSelector"] = "digest2025";
+        string[] args = verb == "server" ? ["--role", "worker"] : verb.Split(' ');
+        try
+        {
+            var (exitCode, output, errors) = await AppCommand.RunAsync(args, settings);
+
+            Assert.True(exitCode == 78, $"exit code {exitCode}; output:\n{output}\nerrors:\n{string.Join('\n', errors)}");
+            var line = Assert.Single(errors);
+            Assert.Contains("Newsletter:Mail:DkimPrivateKeyPath", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(key);
+        }
     }
 }
