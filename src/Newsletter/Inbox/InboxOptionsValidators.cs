@@ -35,9 +35,14 @@ internal sealed class InboxSettingsValidator(IConfiguration configuration) : IVa
         {
             failures.Add($"{ImapOptions.Section}:ReportsFolder must not be the Processed or Quarantine folder: what is read is moved there.");
         }
-        if (options.Timeout <= TimeSpan.Zero)
+        // A bare number is days to the binder: "60" meant as seconds is past what a timer takes.
+        if (options.Timeout < TimeSpan.FromSeconds(1) || options.Timeout > TimeSpan.FromHours(1))
         {
-            failures.Add($"{ImapOptions.Section}:Timeout must be positive.");
+            failures.Add($"{ImapOptions.Section}:Timeout must be between 1 second and 1 hour, written hh:mm:ss (00:00:30; a bare 30 is 30 days), not {options.Timeout}.");
+        }
+        if (options.IdleRestart < TimeSpan.FromSeconds(10) || options.IdleRestart > TimeSpan.FromMinutes(29))
+        {
+            failures.Add($"{ImapOptions.Section}:IdleRestart must be between 10 seconds and 29 minutes (servers end IDLE at 30), written hh:mm:ss (00:09:00), not {options.IdleRestart}.");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -33,6 +33,8 @@ public sealed class SmtpOptions
     public double MaxMessagesPerSecond { get; set; }
 
     /// <summary>Generous on purpose: a timeout after the final "." may still mean the server took the message.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00",
+        ErrorMessage = "Newsletter:Smtp:Timeout must be between 1 second and 1 hour, written hh:mm:ss (00:01:00; a bare 60 is 60 days).")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>When set, digests are written here as .eml files instead of being sent (development).</summary>

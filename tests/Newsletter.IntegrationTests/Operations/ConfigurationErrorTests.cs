@@ -18,6 +18,9 @@ public sealed class ConfigurationErrorTests
     [InlineData("server", "Newsletter:Inbox:AllowedSenders:0", "not a sender")]
     [InlineData("subscribers list", "Newsletter:Jobs:PollInterval", "soon")]
     [InlineData("migrate", "ConnectionStrings:Newsletter", "")]
+    // "60" read as seconds is 60 days to .NET: past what a timer takes, so every send would fail.
+    [InlineData("server", "Newsletter:Smtp:Timeout", "60")]
+    [InlineData("server", "Newsletter:Smtp:Timeout", "00:00:00")]
     public async Task Newsletter_OneSettingWrong_ExitsNonZeroWithOneLineNamingIt(string verb, string key, string value)
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
@@ -31,6 +34,27 @@ public sealed class ConfigurationErrorTests
         var line = Assert.Single(errors);
         Assert.Contains(key, line, StringComparison.Ordinal);
         Assert.DoesNotContain(output.Split('\n').Concat(errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Newsletter:Imap:Timeout", "60")]
+    [InlineData("Newsletter:Imap:IdleRestart", "60")]
+    [InlineData("Newsletter:Imap:IdleRestart", "00:00:00")]
+    public async Task Newsletter_ImapTimeSpanOutOfRange_ExitsWithOneLineNamingIt(string key, string value)
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var settings = TestApp.DefaultSettings(database.ConnectionString);
+        foreach (var (imapKey, imapValue) in TestApp.ImapSettings(DovecotAccount.Create()))
+        {
+            settings[imapKey] = imapValue;
+        }
+        settings[key] = value;
+
+        var (exitCode, output, errors) = await AppCommand.RunAsync(["poll"], settings);
+
+        Assert.True(exitCode == 78, $"exit code {exitCode}; output:\n{output}\nerrors:\n{string.Join('\n', errors)}");
+        var line = Assert.Single(errors);
+        Assert.Contains(key, line, StringComparison.Ordinal);
     }
 
     [Theory]
