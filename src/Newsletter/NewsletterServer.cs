@@ -30,6 +30,12 @@ public static class NewsletterServer
             }
             return ConfigurationErrors.ExitCode;
         }
+        catch (DatabaseUnavailableException ex)
+        {
+            // Not a configuration error: the database may still be starting, and the units restart on this code.
+            await Console.Error.WriteLineAsync($"newsletter: {ex.Message}");
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             return 130; // stopped by Ctrl+C or SIGTERM before it finished

@@ -62,3 +62,22 @@ public static class DatabaseServices
         return builder.Build();
     }
 }
+
+/// <summary>
+/// The first connection of a process (its migration) failed: no server there, a wrong password, no such database.
+/// The message names the key and where it pointed, never the password; the process ends with it on one line.
+/// </summary>
+public sealed class DatabaseUnavailableException(string connectionString, NpgsqlException inner)
+    : Exception(Describe(connectionString, inner), inner)
+{
+    private static string Describe(string connectionString, NpgsqlException inner)
+    {
+        var target = new NpgsqlConnectionStringBuilder(connectionString);
+        var reason = inner.Message.TrimEnd('.');
+        if (inner.InnerException is System.Net.Sockets.SocketException or TimeoutException && !reason.Contains(inner.InnerException.Message.TrimEnd('.'), StringComparison.Ordinal))
+        {
+            reason += $" ({inner.InnerException.Message.TrimEnd('.')})";
+        }
+        return $"{ConnectionStrings.Key}: cannot connect to PostgreSQL at {target.Host}:{target.Port}, database {target.Database ?? target.Username}, as {target.Username}: {reason}.";
+    }
+}

@@ -23,7 +23,14 @@ public static class Migrator
     internal static async Task MigrateAsync(string connectionString, ILogger logger, int? through, CancellationToken ct)
     {
         await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(ct);
+        try
+        {
+            await connection.OpenAsync(ct);
+        }
+        catch (NpgsqlException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new DatabaseUnavailableException(connectionString, ex);
+        }
         await AdvisoryLocks.TakeAsync(connection, LockSpace.Migration, 0, ct);
         try
         {

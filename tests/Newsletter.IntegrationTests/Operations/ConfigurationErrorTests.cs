@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
+using Npgsql;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Xunit;
@@ -34,6 +37,46 @@ public sealed class ConfigurationErrorTests
         var line = Assert.Single(errors);
         Assert.Contains(key, line, StringComparison.Ordinal);
         Assert.DoesNotContain(output.Split('\n').Concat(errors), l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("server", "no server on the port")]
+    [InlineData("server", "wrong password")]
+    [InlineData("migrate", "no server on the port")]
+    [InlineData("migrate", "no such database")]
+    [InlineData("subscribers list", "wrong password")]
+    public async Task Newsletter_DatabaseUnusable_ExitsWithOneLineNamingTheConnectionString(string verb, string problem)
+    {
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var connection = new NpgsqlConnectionStringBuilder(database.ConnectionString);
+        switch (problem)
+        {
+            case "no server on the port":
+                using (var listener = new TcpListener(IPAddress.Loopback, 0))
+                {
+                    listener.Start();
+                    connection.Host = "127.0.0.1";
+                    connection.Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                }
+                break;
+            case "wrong password":
+                connection.Password = "not-the-password-0123";
+                break;
+            default:
+                connection.Database = "no_such_database";
+                break;
+        }
+        var settings = TestApp.DefaultSettings(connection.ConnectionString);
+        string[] args = verb == "server" ? ["--role", "web"] : verb.Split(' ');
+
+        var (exitCode, output, errors) = await AppCommand.RunAsync(args, settings);
+
+        // Not 78: the database may only be starting, and the units restart on any other failure.
+        Assert.True(exitCode == 1, $"exit code {exitCode}; output:\n{output}\nerrors:\n{string.Join('\n', errors)}");
+        var line = Assert.Single(errors);
+        Assert.Contains("ConnectionStrings:Newsletter", line, StringComparison.Ordinal);
+        Assert.Contains($"{connection.Host}:{connection.Port}", line, StringComparison.Ordinal);
+        Assert.DoesNotContain(connection.Password!, line, StringComparison.Ordinal);
     }
 
     [Theory]
