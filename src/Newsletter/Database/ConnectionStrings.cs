@@ -17,6 +17,16 @@ public static class ConnectionStrings
             throw new OptionsValidationException(Key, typeof(string),
                 [$"{Key} is required: the PostgreSQL connection string, e.g. \"Host=db;Database=newsletter;Username=newsletter;Password=...\"."]);
         }
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            // The keyword only, never the value: it may be the password.
+            throw new OptionsValidationException(Key, typeof(string),
+                [$"{Key} is not a valid Npgsql connection string: {ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal).TrimEnd('.')} (keywords: https://www.npgsql.org/doc/connection-string-parameters.html)."]);
+        }
         return connectionString;
     }
 }
