@@ -26,12 +26,23 @@ public static class DataProtectionCertificate
         {
             return null;
         }
+        // Read apart from decoding: the loader reports a missing or unreadable file as a cryptographic error.
+        byte[] pkcs12;
+        try
+        {
+            pkcs12 = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = $"{PathKey}: cannot read '{path}' ({ex.Message.TrimEnd('.')}): it must exist and be readable by the service's user.";
+            return null;
+        }
         X509Certificate2 certificate;
         try
         {
-            certificate = X509CertificateLoader.LoadPkcs12FromFile(path, configuration[PasswordKey], X509KeyStorageFlags.EphemeralKeySet);
+            certificate = X509CertificateLoader.LoadPkcs12(pkcs12, configuration[PasswordKey], X509KeyStorageFlags.EphemeralKeySet);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        catch (CryptographicException ex)
         {
             problem = $"{PathKey}: cannot read the PKCS#12 certificate '{path}' ({ex.Message.TrimEnd('.')}; is {PasswordKey} right?).";
             return null;

@@ -53,4 +53,36 @@ public sealed class DataProtectionTests
         Assert.DoesNotContain("<masterKey", key, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, reread);
     }
+
+    [Theory]
+    [InlineData("no such file")]
+    [InlineData("a folder")]
+    [InlineData("wrong password")]
+    public async Task Start_CertificateUnreadable_RefusedNamingTheCause(string problem)
+    {
+        var folder = Directory.CreateTempSubdirectory("newsletter-dp-").FullName;
+        var certificate = Path.Combine(folder, "data-protection.pfx");
+        using (var rsa = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=newsletter data protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+            await File.WriteAllBytesAsync(certificate, created.Export(X509ContentType.Pkcs12, "pfx password"), Ct);
+        }
+        var settings = new Dictionary<string, string?>
+        {
+            ["Newsletter:DataProtection:CertificatePath"] = problem switch
+            {
+                "no such file" => Path.Combine(folder, "data-protecton.pfx"),
+                "a folder" => folder,
+                _ => certificate,
+            },
+            ["Newsletter:DataProtection:CertificatePassword"] = problem == "wrong password" ? "another password" : "pfx password",
+        };
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () => await (await TestApp.StartAsync(settings: settings)).DisposeAsync());
+
+        var failure = Assert.Single(DeployExampleTests.Failures(refused), f => f.Contains("Newsletter:DataProtection:CertificatePath", StringComparison.Ordinal));
+        // Only a file that is there and readable can have a wrong password: a mistyped path must not send anyone after it.
+        Assert.Equal(problem == "wrong password", failure.Contains("CertificatePassword", StringComparison.Ordinal));
+    }
 }
