@@ -21,6 +21,7 @@ public sealed class ConfigurationErrorTests
     [InlineData("server", "Newsletter:Inbox:AllowedSenders:0", "not a sender")]
     [InlineData("subscribers list", "Newsletter:Jobs:PollInterval", "soon")]
     [InlineData("migrate", "ConnectionStrings:Newsletter", "")]
+    [InlineData("migrate", "Newsletter:Smtp:Password", "CHANGE-ME")]
     [InlineData("migrate", "ConnectionStrings:Newsletter", "Host=127.0.0.1;Username=newsletter;Pasword=secret")]
     [InlineData("server", "ConnectionStrings:Newsletter", "Host=127.0.0.1;Port=five")]
     // "60" read as seconds is 60 days to .NET: past what a timer takes, so every send would fail.
