@@ -48,12 +48,23 @@ internal sealed class InboxSettingsValidator(IConfiguration configuration) : IVa
     }
 }
 
-internal sealed class InboxOptionsValidator : IValidateOptions<InboxOptions>
+internal sealed class InboxOptionsValidator(IConfiguration configuration) : IValidateOptions<InboxOptions>
 {
+    private static readonly string[] Lists = [nameof(InboxOptions.AllowedSenders), nameof(InboxOptions.RequireDkimFor), nameof(InboxOptions.TrustedAuthServIds)];
+
     public ValidateOptionsResult Validate(string? name, InboxOptions options)
     {
         var failures = new List<string>();
-        if (options.AllowedSenders.Length == 0)
+        // The binder drops a list given as one value (Newsletter__Inbox__RequireDkimFor=x.org): refused, not silently empty.
+        var section = configuration.GetSection(InboxOptions.Section);
+        var givenAsOneValue = Lists.Where(list => !string.IsNullOrWhiteSpace(section[list])).ToList();
+        foreach (var list in givenAsOneValue)
+        {
+            var variable = $"{InboxOptions.Section}:{list}".Replace(":", "__", StringComparison.Ordinal);
+            failures.Add($"{InboxOptions.Section}:{list} is a list but was given one value ('{section[list]}'), which is ignored: "
+                + $"give each item its index ({variable}__0=..., {variable}__1=...; a JSON array in appsettings).");
+        }
+        if (options.AllowedSenders.Length == 0 && !givenAsOneValue.Contains(nameof(InboxOptions.AllowedSenders)))
         {
             failures.Add($"{InboxOptions.Section}:AllowedSenders must list at least one address or domain; mail from anyone else is quarantined.");
         }

@@ -83,6 +83,25 @@ public sealed class ConfigurationErrorTests
     }
 
     [Theory]
+    [InlineData("Newsletter:Inbox:RequireDkimFor")]
+    [InlineData("Newsletter:Inbox:AllowedSenders")]
+    [InlineData("Newsletter:Inbox:TrustedAuthServIds")]
+    public async Task Newsletter_ListSettingGivenAsOneValue_ExitsNamingTheIndexedForm(string key)
+    {
+        // Newsletter__Inbox__RequireDkimFor=huggingface.co, without the __0 a list item needs: the binder drops it.
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        var settings = TestApp.DefaultSettings(database.ConnectionString);
+        settings.Remove(key + ":0");
+        settings[key] = "huggingface.co";
+
+        var (exitCode, output, errors) = await AppCommand.RunAsync(["poll"], settings);
+
+        Assert.True(exitCode == 78, $"exit code {exitCode}; output:\n{output}\nerrors:\n{string.Join('\n', errors)}");
+        var line = Assert.Single(errors);
+        Assert.Contains(key.Replace(":", "__", StringComparison.Ordinal) + "__0", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("Newsletter:Imap:Timeout", "60")]
     [InlineData("Newsletter:Imap:IdleRestart", "60")]
     [InlineData("Newsletter:Imap:IdleRestart", "00:00:00")]
