@@ -27,6 +27,10 @@ public sealed class ConfigurationErrorTests
     // "60" read as seconds is 60 days to .NET: past what a timer takes, so every send would fail.
     [InlineData("server", "Newsletter:Smtp:Timeout", "60")]
     [InlineData("server", "Newsletter:Smtp:Timeout", "00:00:00")]
+    // Zero retries a deferred digest at once, again and again; a deadline of zero fails it on its first deferral.
+    [InlineData("server", "Newsletter:Delivery:FirstRetryDelay", "00:00:00")]
+    [InlineData("server", "Newsletter:Delivery:FirstRetryDelay", "60")]
+    [InlineData("server", "Newsletter:Delivery:RetryDeadline", "-01:00:00")]
     public async Task Newsletter_OneSettingWrong_ExitsNonZeroWithOneLineNamingIt(string verb, string key, string value)
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
