@@ -41,12 +41,35 @@ public sealed class RelevanceOptions : IValidatableObject
     /// </summary>
     public string ModelDirectory { get; set; } = DefaultModelDirectory;
 
+    /// <summary>Why the folder cannot be made or written by this process, or null: made if missing, then a file written and removed.</summary>
+    private static string? CannotWrite(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, $".write-test-{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message.TrimEnd('.');
+        }
+    }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!Path.IsPathFullyQualified(ModelDirectory))
         {
             yield return new ValidationResult(
                 $"ModelDirectory ({ModelDirectory}) must be an absolute path: the embedding model is written to and read from there.",
+                [nameof(ModelDirectory)]);
+        }
+        else if (CannotWrite(ModelDirectory) is { } problem)
+        {
+            yield return new ValidationResult(
+                $"ModelDirectory ({ModelDirectory}) cannot be written ({problem}): the embedding model is saved and read there, so no paper or keyword line could be read for meaning. Name a folder the service's user may write (its home has none, or no home is set).",
                 [nameof(ModelDirectory)]);
         }
         if (EmbeddingTimeout <= InterestsEmbeddingBudget)

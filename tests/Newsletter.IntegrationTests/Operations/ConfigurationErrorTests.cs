@@ -31,6 +31,8 @@ public sealed class ConfigurationErrorTests
     [InlineData("server", "Newsletter:Delivery:FirstRetryDelay", "00:00:00")]
     [InlineData("server", "Newsletter:Delivery:FirstRetryDelay", "60")]
     [InlineData("server", "Newsletter:Delivery:RetryDeadline", "-01:00:00")]
+    // A folder that cannot be made (its parent is a file): the model could never be saved or loaded, so no paper read for meaning.
+    [InlineData("server", "Newsletter:Relevance:ModelDirectory", "/etc/passwd/models")]
     public async Task Newsletter_OneSettingWrong_ExitsNonZeroWithOneLineNamingIt(string verb, string key, string value)
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
