@@ -30,6 +30,10 @@ public sealed class DigestView : IEmailPage
     // Every match, also those the size cut left for the web copy: the subject counts them too.
     public string Preheader => (Papers.Count + MorePapers, Suggestions.Count) switch
     {
+        // Matches the votes hid did match: said so, not "no paper".
+        (0, var suggested) when HiddenMatches > 0 => HiddenMatches == 1
+            ? $"1 paper matched your keywords {When} but looks like ones you voted down{MoreForYou(suggested)}."
+            : $"{HiddenMatches} papers matched your keywords {When} but look like ones you voted down{MoreForYou(suggested)}.",
         (0, 0) => $"No new papers matched your interests {When}.",
         (0, var suggested) => $"No paper matched your keywords {When}; {suggested} more for you.",
         (1, _) => $"1 paper matched your interests {When}.",
@@ -37,6 +41,8 @@ public sealed class DigestView : IEmailPage
     };
 
     private string When => Model.Weekly ? "this week" : "today";
+
+    private static string MoreForYou(int suggested) => suggested == 0 ? "" : $"; {suggested} more for you";
 
     public string Language => "en";
 

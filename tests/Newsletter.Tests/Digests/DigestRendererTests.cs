@@ -132,6 +132,21 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         Assert.Equal("70 papers matched your interests today.", preheader.TextContent);
     }
 
+    [Theory]
+    [InlineData(0, "2 papers matched your keywords today but look like ones you voted down.")]
+    [InlineData(1, "2 papers matched your keywords today but look like ones you voted down; 1 more for you.")]
+    public async Task RenderAsync_EveryMatchHiddenByVotes_PreheaderSaysTheyMatched(int suggestions, string expected)
+    {
+        var suggested = Enumerable.Range(1, suggestions).Select(i => DigestSamples.Paper(i, $"Suggestion {i}", "Short.") with { Suggested = true }).ToList();
+        var model = DigestSamples.Model(suggested) with { TotalMatched = 0, HiddenMatches = 2 };
+
+        var rendered = await _renderer.RenderAsync(model, TestContext.Current.CancellationToken);
+
+        // Two papers did match: "No paper matched your keywords" above "2 more papers matched your keywords" was wrong.
+        var preheader = new HtmlParser().ParseDocument(rendered.Html).Body!.FirstElementChild!;
+        Assert.Equal(expected, preheader.TextContent);
+    }
+
     [Fact]
     public async Task RenderAsync_TopPaperTooBigForAnyMail_ShownShortenedWithTheOthers()
     {
