@@ -311,7 +311,7 @@ public sealed class DigestRenderer : IDisposable
         }
         return paper with
         {
-            Abstract = paper.Abstract[..keep].TrimEnd() + " …",
+            Abstract = paper.Abstract[..keep].TrimEnd() + " … (shortened for the mail: the web copy has it whole)",
             CodeLinks = [.. paper.CodeLinks.Take(ShortenedLinks)],
             TitleHighlights = paper.TitleHighlights,
             AbstractHighlights = [.. paper.AbstractHighlights.Where(h => h.Start + h.Length <= keep)],

@@ -168,7 +168,9 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         Assert.Equal(["A paper in Greek", "Second paper", "Third paper"], document.QuerySelectorAll("h2 a").Select(a => a.TextContent));
         Assert.Contains(greek[..500], document.Body!.TextContent, StringComparison.Ordinal);
         Assert.DoesNotContain(greek, document.Body.TextContent, StringComparison.Ordinal);
-        Assert.Contains("…", rendered.Text, StringComparison.Ordinal);
+        // The reader is told the rest is not lost, in both parts.
+        Assert.Contains("… (shortened for the mail: the web copy has it whole)", document.Body.TextContent, StringComparison.Ordinal);
+        Assert.Contains("… (shortened for the mail: the web copy has it whole)", rendered.Text.Replace("\n", " ", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     [Fact]
