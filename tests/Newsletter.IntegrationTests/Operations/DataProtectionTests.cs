@@ -18,14 +18,7 @@ public sealed class DataProtectionTests
     public async Task Keys_CertificateConfigured_StoredEncryptedAndReadByTheNextProcess()
     {
         await using var database = await TestDatabase.CreateAsync(Ct);
-        var folder = Directory.CreateTempSubdirectory("newsletter-dp-").FullName;
-        var certificate = Path.Combine(folder, "data-protection.pfx");
-        using (var rsa = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=newsletter data protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-            await File.WriteAllBytesAsync(certificate, created.Export(X509ContentType.Pkcs12, "pfx password"), Ct);
-        }
+        var certificate = await WriteCertificateAsync(Directory.CreateTempSubdirectory("newsletter-dp-").FullName);
         var settings = new Dictionary<string, string?>
         {
             ["Newsletter:DataProtection:CertificatePath"] = certificate,
@@ -61,13 +54,7 @@ public sealed class DataProtectionTests
     public async Task Start_CertificateUnreadable_RefusedNamingTheCause(string problem)
     {
         var folder = Directory.CreateTempSubdirectory("newsletter-dp-").FullName;
-        var certificate = Path.Combine(folder, "data-protection.pfx");
-        using (var rsa = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=newsletter data protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
-            await File.WriteAllBytesAsync(certificate, created.Export(X509ContentType.Pkcs12, "pfx password"), Ct);
-        }
+        var certificate = await WriteCertificateAsync(folder);
         var settings = new Dictionary<string, string?>
         {
             ["Newsletter:DataProtection:CertificatePath"] = problem switch
@@ -84,5 +71,16 @@ public sealed class DataProtectionTests
         var failure = Assert.Single(DeployExampleTests.Failures(refused), f => f.Contains("Newsletter:DataProtection:CertificatePath", StringComparison.Ordinal));
         // Only a file that is there and readable can have a wrong password: a mistyped path must not send anyone after it.
         Assert.Equal(problem == "wrong password", failure.Contains("CertificatePassword", StringComparison.Ordinal));
+    }
+
+    /// <summary>A self-signed certificate with its key, as the deploy README's openssl command makes one, protected by "pfx password".</summary>
+    private static async Task<string> WriteCertificateAsync(string folder)
+    {
+        var certificate = Path.Combine(folder, "data-protection.pfx");
+        using var rsa = RSA.Create(2048);
+        var request = new CertificateRequest("CN=newsletter data protection", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        await File.WriteAllBytesAsync(certificate, created.Export(X509ContentType.Pkcs12, "pfx password"), Ct);
+        return certificate;
     }
 }
