@@ -132,6 +132,18 @@ public sealed class DigestRendererTests(RendererFixture fixture) : IClassFixture
         Assert.Equal("70 papers matched your interests today.", preheader.TextContent);
     }
 
+    [Fact]
+    public async Task RenderAsync_IssueWithoutADate_NoEmptyDateLine()
+    {
+        var model = DigestSamples.Model([DigestSamples.Paper(1, "A paper", "Short.")]) with { IssueDate = null };
+
+        var rendered = await _renderer.RenderAsync(model, TestContext.Current.CancellationToken);
+
+        // An empty paragraph still takes its margin under the title (classes are gone once the CSS is inlined).
+        var underTitle = new HtmlParser().ParseDocument(rendered.Html).QuerySelector("h1")!.NextElementSibling!;
+        Assert.False(underTitle.LocalName == "p" && string.IsNullOrWhiteSpace(underTitle.TextContent), underTitle.OuterHtml);
+    }
+
     [Theory]
     [InlineData(0, "2 papers matched your keywords today but look like ones you voted down.")]
     [InlineData(1, "2 papers matched your keywords today but look like ones you voted down; 1 more for you.")]
