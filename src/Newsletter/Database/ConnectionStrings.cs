@@ -23,11 +23,23 @@ public static class ConnectionStrings
         }
         catch (ArgumentException ex)
         {
-            // The keyword only, never the value: it may be the password.
+            // The keyword only, never a value; and not even the keyword after a password, which may be the password's rest.
+            var problem = AfterPassword(connectionString, ex.ParamName)
+                ? "a keyword after Password= is not one Npgsql knows (not shown: a ';' in a password ends it unless the password is quoted, Password='a;b')"
+                : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal).TrimEnd('.');
             throw new OptionsValidationException(Key, typeof(string),
-                [$"{Key} is not a valid Npgsql connection string: {ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal).TrimEnd('.')} (keywords: https://www.npgsql.org/doc/connection-string-parameters.html)."]);
+                [$"{Key} is not a valid Npgsql connection string: {problem} (keywords: https://www.npgsql.org/doc/connection-string-parameters.html)."]);
         }
         return connectionString;
+    }
+
+    /// <summary>Whether <paramref name="keyword"/> is a segment's keyword after a Password (or Pwd) segment.</summary>
+    private static bool AfterPassword(string connectionString, string? keyword)
+    {
+        var keys = connectionString.Split(';').Select(segment => segment.Split('=', 2)[0].Trim()).ToList();
+        var password = keys.FindIndex(k => k.Equals("Password", StringComparison.OrdinalIgnoreCase) || k.Equals("Pwd", StringComparison.OrdinalIgnoreCase));
+        return password >= 0 && keyword is not null
+            && keys.Skip(password + 1).Any(k => k.Equals(keyword, StringComparison.OrdinalIgnoreCase));
     }
 }
 
