@@ -16,6 +16,9 @@ public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers,
 
     /// <summary>Keyword matches the reader's votes left out of the mail (its "voted down" line links here).</summary>
     public IReadOnlyList<WebPaper> Hidden { get; init; } = [];
+
+    /// <summary>A weekly digest's listings, oldest first; empty for a daily one.</summary>
+    public IReadOnlyList<IssueSummary> WeekIssues { get; init; } = [];
 }
 
 /// <summary>Loads web copies: a delivery's digest (its own papers, highlighted for its subscriber) or a whole issue.</summary>
@@ -54,6 +57,14 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         }
 
         var content = await IssueContent.LoadAsync(papers, issueId, issueIds, ct);
+        var weekIssues = new List<IssueSummary>();
+        foreach (var id in weekOf is null ? [] : issueIds ?? [])
+        {
+            if (await papers.GetIssueAsync(id, ct) is { } summary)
+            {
+                weekIssues.Add(summary);
+            }
+        }
         // A stored line was checked when saved; one that no longer parses only loses its highlights.
         var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
         // The suggestions and the hidden matches are apart, as the mail has them: under "Also for you", behind one line.
@@ -65,6 +76,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
             WeekOf = weekOf,
             Suggestions = [.. shown.Where(p => suggestedIds.Contains(p.Id)).Select(p => p.Paper)],
             Hidden = [.. shown.Where(p => hiddenIds.Contains(p.Id)).Select(p => p.Paper)],
+            WeekIssues = [.. weekIssues.OrderBy(i => i.IssueDate).ThenBy(i => i.Id)],
         };
     }
 

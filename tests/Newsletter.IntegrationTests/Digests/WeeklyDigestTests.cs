@@ -501,7 +501,11 @@ public sealed class WeeklyDigestTests
 
         // As the mail is headed: the week, not the last listing of it (Thursday's, of three papers).
         Assert.Equal("Your week of trending papers", PageText(page, "h1"));
-        Assert.Equal("Saturday, 15 March 2025 · 6 papers of the week matched your interests.", PageText(page, "p class=\"meta\""));
+        Assert.Equal("Saturday, 15 March 2025 · 6 papers of the week matched your interests. The week's listings: 11 Mar, 13 Mar.",
+            PageText(page, "p class=\"meta\""));
+        // Each listing of the week is one click away, as a daily copy's "See the whole issue" is.
+        var issues = await app.ScalarAsync<long[]>("select array_agg(id order by issue_date) from issues");
+        Assert.All(issues, id => Assert.Contains($"href=\"/issues/{id}\"", page, StringComparison.Ordinal));
     }
 
     /// <summary>The text of the first element of a page that starts with <paramref name="start"/> ("h1", "p class=...").</summary>

@@ -62,8 +62,8 @@ public sealed class DigestLinkTests
         using var client = app.CreateClient();
         var page = WebUtility.HtmlDecode(await client.GetStringAsync(app.LinkIn(digest.TextBody ?? "", "digest/"), Ct));
 
-        var meta = System.Text.RegularExpressions.Regex.Replace(
-            System.Text.RegularExpressions.Regex.Match(page, "<p class=\"meta\">(.*?)</p>").Groups[1].Value, "<[^>]+>", "");
+        var meta = DigestReader.Normalized(System.Text.RegularExpressions.Regex.Replace(
+            System.Text.RegularExpressions.Regex.Match(page, "<p class=\"meta\">(.*?)</p>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value, "<[^>]+>", ""));
         Assert.Equal("Tuesday, 11 March 2025 · 0 of 70 papers matched your interests (speech recognition). See the whole issue.", meta);
         var also = page.IndexOf("Also for you", StringComparison.Ordinal);
         Assert.True(also > 0, "the web copy has no \"Also for you\"");
