@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Newsletter.Database;
 using Newsletter.Relevance;
 using Newsletter.Subscribers;
 
@@ -362,7 +363,6 @@ public sealed class IssuePlanner
     private string LikedReason(ProfileVote liked) =>
         _likedReasons.GetOrAdd(liked.PaperId, static (_, title) => $"Like «{Shorten(title)}», which you liked", liked.Title);
 
-    // Never cut inside a character written as two UTF-16 units: half of one cannot be stored, and the fan-out failed.
-    private static string Shorten(string title) =>
-        title.Length <= 90 ? title : string.Concat(title.AsSpan(0, char.IsHighSurrogate(title[88]) ? 88 : 89), "…");
+    // Cut as stored text is, never inside a character: half of one cannot be stored, and the fan-out failed.
+    private static string Shorten(string title) => title.Length <= 90 ? title : StoredText.Shortened(title, 89);
 }

@@ -36,7 +36,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         // A weekly digest's papers come from the week's issues, which its generation lists.
         await using (var command = db.CreateCommand(
             """
-            select d.issue_id, d.paper_ids || d.hidden_ids, g.issue_ids, d.week_of, d.suggested_ids, d.hidden_ids
+            select d.issue_id, d.paper_ids, g.issue_ids, d.week_of, d.suggested_ids, d.hidden_ids
             from deliveries d join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             where d.id = @id
             """))
@@ -68,7 +68,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         // A stored line was checked when saved; one that no longer parses only loses its highlights.
         var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
         // The suggestions and the hidden matches are apart, as the mail has them: under "Also for you", behind one line.
-        var shown = content.DeliveredPapers(paperIds, query)
+        var shown = content.DeliveredPapers([.. paperIds, .. hiddenIds], query)
             .Select(p => (p.Paper.Id, Paper: WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? [])))
             .ToList();
         return new WebCopy(content.Issue, [.. shown.Where(p => !suggestedIds.Contains(p.Id) && !hiddenIds.Contains(p.Id)).Select(p => p.Paper)], interests)
