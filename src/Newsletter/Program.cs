@@ -18,7 +18,7 @@ var root = NewsletterServer.Command();
 root.Subcommands.Add(InboxCommands.Parse());
 root.Subcommands.Add(InboxCommands.Ingest());
 root.Subcommands.Add(InboxCommands.Poll());
-root.Subcommands.Add(DatabaseCommands.Migrate(PlaceholderSettings.Register));
+root.Subcommands.Add(DatabaseCommands.Migrate(Verbs.NewHostBuilder, PlaceholderSettings.Register));
 root.Subcommands.Add(DigestCommands.Preview());
 root.Subcommands.Add(DigestCommands.Resend());
 root.Subcommands.Add(SubscriberCommands.Build());

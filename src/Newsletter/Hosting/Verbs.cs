@@ -69,13 +69,32 @@ public static class Verbs
     }
 
     /// <summary>
+    /// A verb's host builder, reading settings as the server does: the environment named by <c>ASPNETCORE_ENVIRONMENT</c>
+    /// (before <c>DOTNET_ENVIRONMENT</c>), and a warning on standard error, where no output a script reads goes, when the
+    /// working folder has no <c>appsettings.json</c>.
+    /// </summary>
+    public static HostApplicationBuilder NewHostBuilder()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is { Length: > 0 } named ? named : null,
+        });
+        var folder = builder.Environment.ContentRootPath;
+        if (!File.Exists(Path.Combine(folder, "appsettings.json")))
+        {
+            Console.Error.WriteLine($"newsletter: warning: no appsettings.json in {folder.TrimEnd(Path.DirectorySeparatorChar)}: the shipped defaults are not read; run from the application folder.");
+        }
+        return builder;
+    }
+
+    /// <summary>
     /// A host for one CLI verb: the database, the job client and the <paramref name="features"/> the verb uses, so it
     /// needs only their configuration. No web server, no job processing; migrated before the verb runs when <paramref name="migrate"/>.
     /// </summary>
     private static async Task<IHost> BuildToolHostAsync(Action<IServiceCollection> features, bool migrate, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(features);
-        var builder = Host.CreateApplicationBuilder();
+        var builder = NewHostBuilder();
         builder.Services.AddHosting().AddDatabase(builder.Configuration).AddBackgroundJobs(builder.Configuration, runsJobs: false);
         features(builder.Services);
         var host = builder.Build();
