@@ -65,7 +65,8 @@ public sealed class ManageModel(
             return refused;
         }
 
-        Notice = confirmed ? "Your subscription is confirmed. Digests start with the next issue." : null;
+        // The address a confirmation opens is often kept as a bookmark: its notice holds only while digests do start.
+        Notice = confirmed && Subscriber.Status == SubscriberStatus.Active ? "Your subscription is confirmed. Digests start with the next issue." : null;
         return await ShowAsync(shown.Choices, shown.Votes, ct);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
@@ -34,5 +35,29 @@ public sealed class ManageStatusTests
         Assert.Contains("Not resumed, because your subscription is unsubscribed.", resumed, StringComparison.Ordinal);
         Assert.Contains("Not paused, because your subscription is unsubscribed.", pausedUnsubscribed, StringComparison.Ordinal);
         Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, reader.Id));
+    }
+
+    [Fact]
+    public async Task ManageGet_AddressAfterConfirmingOpenedOnceUnsubscribedOrPaused_DoesNotSayConfirmed()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        // The address a confirmation leads to, kept as a bookmark: the reader's only manage link until a digest comes.
+        using var client = app.CreateClient(useCookies: false);
+        var address = $"manage/{manage}?confirmed=true";
+
+        var active = await client.GetStringAsync(address, Ct);
+        await app.Services.GetRequiredService<SubscriberStore>().TransitionAsync(reader.Id, [SubscriberStatus.Active], SubscriberStatus.Paused, Ct);
+        var paused = await client.GetStringAsync(address, Ct);
+        await app.Services.GetRequiredService<SubscriberStore>().TransitionAsync(reader.Id, [SubscriberStatus.Paused], SubscriberStatus.Unsubscribed, Ct);
+        var unsubscribed = await client.GetStringAsync(address, Ct);
+
+        Assert.Contains("Your subscription is confirmed.", active, StringComparison.Ordinal);
+        Assert.DoesNotContain("Your subscription is confirmed.", paused, StringComparison.Ordinal);
+        Assert.Contains("<strong id=\"status\">paused</strong>", paused, StringComparison.Ordinal);
+        Assert.DoesNotContain("Your subscription is confirmed.", unsubscribed, StringComparison.Ordinal);
+        Assert.DoesNotContain("Digests start with the next issue.", unsubscribed, StringComparison.Ordinal);
+        Assert.Contains("<strong id=\"status\">unsubscribed</strong>", unsubscribed, StringComparison.Ordinal);
     }
 }
