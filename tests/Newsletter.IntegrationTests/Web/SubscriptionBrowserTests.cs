@@ -86,4 +86,42 @@ public sealed class SubscriptionBrowserTests
         Assert.Equal(70, await page.Locator("article.paper").CountAsync());
         await Browser.ScreenshotAsync(page, $"{Name}-9-issue");
     }
+
+    [Fact]
+    public async Task PersonalPages_LongAddressInPhoneWidthWindow_ShowTheWholeAddressWithinTheWindow()
+    {
+        await using var app = await TestApp.StartAsync();
+        await app.IngestSampleAsync();
+        // A university address of 45 characters with no space or hyphen to break at: wider than a phone's column in bold.
+        const string Address = "konstantinos.papadopoulos@student.utoronto.ca";
+        var reader = await WebTestData.SubscriberAsync(app, Address, SubscriberStatus.Pending);
+        var confirm = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Confirm);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        var unsubscribe = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Unsubscribe);
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(app.Address);
+        await page.SetViewportSizeAsync(375, 800);
+
+        var widths = new List<string>();
+        async Task MeasureAsync(string step)
+        {
+            await Browser.ScreenshotAsync(page, $"{nameof(PersonalPages_LongAddressInPhoneWidthWindow_ShowTheWholeAddressWithinTheWindow)}-{step}");
+            var width = await page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+            var right = await page.EvaluateAsync<double>("Math.max(...[...document.querySelectorAll('main strong')].map(e => e.getBoundingClientRect().right))");
+            widths.Add($"{step}: page {width} px, address ends at {right:0} px");
+        }
+        await page.GotoAsync($"/confirm/{confirm}");
+        await MeasureAsync("confirm");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm subscription" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("confirmed");
+        await page.GotoAsync($"/manage/{manage}");
+        await MeasureAsync("manage");
+        await page.GotoAsync($"/unsubscribe/{unsubscribe}");
+        await MeasureAsync("unsubscribe");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Unsubscribe" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "You are unsubscribed" })).ToBeVisibleAsync();
+        await MeasureAsync("unsubscribed");
+
+        Assert.All(widths, line => Assert.Matches(@": page 375 px, address ends at ([12]?\d?\d|3[0-6]\d|37[0-5]) px$", line));
+    }
 }
