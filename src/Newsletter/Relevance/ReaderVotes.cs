@@ -79,15 +79,26 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
         return batch.BatchCommands[0].RecordsAffected > 0;
     }
 
-    /// <summary>Forgets one vote ("remove" on the manage page), or with <paramref name="more"/> only a vote that way (undo on
-    /// a vote page, which must not take back a vote cast since from the other link); true when there was one.</summary>
-    public async Task<bool> RemoveAsync(long subscriberId, long paperId, bool? more, CancellationToken ct)
+    /// <summary>Forgets one vote ("remove" on the manage page); true when there was one.</summary>
+    public async Task<bool> RemoveAsync(long subscriberId, long paperId, CancellationToken ct)
     {
-        await using var command = db.CreateCommand(
-            "delete from reader_votes where subscriber_id = @subscriber and paper_id = @paper and (@vote::smallint is null or vote = @vote)");
+        await using var command = db.CreateCommand("delete from reader_votes where subscriber_id = @subscriber and paper_id = @paper");
         command.Parameters.AddWithValue("subscriber", subscriberId);
         command.Parameters.AddWithValue("paper", paperId);
-        command.Parameters.Add(new NpgsqlParameter<short?>("vote", more is null ? null : (short)(more.Value ? 1 : -1)));
+        return await command.ExecuteNonQueryAsync(ct) > 0;
+    }
+
+    /// <summary>Undo on a vote page: takes back the target's vote, and brings back the vote the other way it replaced when
+    /// <paramref name="replaced"/>; a vote cast since from the other link stays. True when there was one to take back.</summary>
+    public async Task<bool> UndoAsync(VoteTarget target, bool replaced, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        await using var command = db.CreateCommand(replaced
+            ? "update reader_votes set vote = -vote where subscriber_id = @subscriber and paper_id = @paper and vote = @vote"
+            : "delete from reader_votes where subscriber_id = @subscriber and paper_id = @paper and vote = @vote");
+        command.Parameters.AddWithValue("subscriber", target.SubscriberId);
+        command.Parameters.AddWithValue("paper", target.PaperId);
+        command.Parameters.AddWithValue("vote", (short)(target.More ? 1 : -1));
         return await command.ExecuteNonQueryAsync(ct) > 0;
     }
 

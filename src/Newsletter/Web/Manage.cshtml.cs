@@ -153,7 +153,7 @@ public sealed class ManageModel(
             return refused;
         }
 
-        Notice = await votes.RemoveAsync(Subscriber.Id, paper, more: null, ct) ? "Forgotten. The next digest no longer counts that paper." : null;
+        Notice = await votes.RemoveAsync(Subscriber.Id, paper, ct) ? "Forgotten. The next digest no longer counts that paper." : null;
         return await ShowSavedAsync(ct);
     }
 

@@ -15,8 +15,12 @@ public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : 
 
     public VoteTarget Target { get; private set; } = null!;
 
-    /// <summary>What the last POST did: recorded, already so, undone, or nothing to undo (no vote this way now).</summary>
+    /// <summary>What the last POST did: recorded, already so, undone, restored (undone, the vote it replaced back), or
+    /// nothing to undo (no vote this way now).</summary>
     public string? Outcome { get; private set; }
+
+    /// <summary>The vote just recorded replaced the reader's vote the other way on this paper: undo brings that one back.</summary>
+    public bool Replaced { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) => await ResolveAsync(token, ct) ?? Page();
 
@@ -26,19 +30,24 @@ public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : 
         {
             return refused;
         }
+        Replaced = Target.CurrentVote == !Target.More;
         Outcome = await votes.RecordAsync(Target, ct) ? "recorded" : "unchanged";
         return Page();
     }
 
-    public async Task<IActionResult> OnPostUndoAsync(string token, CancellationToken ct)
+    /// <param name="replaced">The vote being undone replaced one the other way, which comes back.</param>
+    public async Task<IActionResult> OnPostUndoAsync(string token, bool replaced, CancellationToken ct)
     {
         if (await ResolveAsync(token, ct) is { } refused)
         {
             return refused;
         }
-        Outcome = await votes.RemoveAsync(Target.SubscriberId, Target.PaperId, Target.More, ct) ? "undone" : "nothing to undo";
+        Outcome = !await votes.UndoAsync(Target, replaced, ct) ? "nothing to undo" : replaced ? "restored" : "undone";
         return Page();
     }
+
+    /// <summary>How the digest names a vote: "More like this".</summary>
+    public static string Label(bool more) => more ? "More like this" : "Less like this";
 
     private async Task<IActionResult?> ResolveAsync(string token, CancellationToken ct)
     {

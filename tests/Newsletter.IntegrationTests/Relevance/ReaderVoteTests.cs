@@ -132,6 +132,36 @@ public sealed partial class ReaderVoteTests
     }
 
     [Fact]
+    public async Task VoteLink_OtherWayOfAnEarlierVoteThenUndone_SaysSoAndBringsTheEarlierVoteBack()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var title = Titles(digest)[0];
+        using var client = app.CreateClient();
+        var less = VoteLink(digest, title, "Less like this", app);
+        await ClickAsync(client, less, await client.GetStringAsync(less, Ct));
+
+        // A slip of the finger on the other link of the same paper, seen and undone at once.
+        var more = VoteLink(digest, title, "More like this", app);
+        var asked = await client.GetStringAsync(more, Ct);
+        var voted = await ClickAsync(client, more, asked);
+        Assert.Equal(1, await app.ScalarAsync<short>("select vote from reader_votes"));
+        var undone = await PostAsync(client, more + "?handler=Undo", voted, HiddenFields(voted));
+
+        Assert.Equal(-1, await app.ScalarAsync<short>("select vote from reader_votes"));
+        Assert.Contains("This replaces your \"Less like this\" vote on this paper.", WebUtility.HtmlDecode(asked), StringComparison.Ordinal);
+        Assert.Contains("Undone: your \"Less like this\" vote on this paper is back.", WebUtility.HtmlDecode(undone), StringComparison.Ordinal);
+        var manage = WebUtility.HtmlDecode(Regex.Replace(await client.GetStringAsync(app.LinkIn(digest, "manage/"), Ct), "<[^>]+>", ""));
+        Assert.Contains($"Less like «{title}»", manage, StringComparison.Ordinal);
+
+        // Opened again later, the link says the vote stands instead of asking as if there were none.
+        var reopened = WebUtility.HtmlDecode(await client.GetStringAsync(less, Ct));
+        Assert.Contains("You already said \"Less like this\" to this paper.", reopened, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LikedPaperWithALongTitle_NextDigestsGoOutAndSayWhyWithTheTitleCutBetweenCharacters()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
@@ -212,6 +242,13 @@ public sealed partial class ReaderVoteTests
         return body;
     }
 
+    /// <summary>The hidden fields a page's forms post besides the antiforgery token.</summary>
+    private static (string Name, string Value)[] HiddenFields(string page) =>
+        [.. HiddenField().Matches(page).Select(m => (m.Groups[1].Value, WebUtility.HtmlDecode(m.Groups[2].Value))).Where(f => f.Item1 != "__RequestVerificationToken")];
+
     [GeneratedRegex(@"^-{70}\nTitle: (.+?)\nhttps://", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex PaperTitle();
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]*)\"")]
+    private static partial Regex HiddenField();
 }
