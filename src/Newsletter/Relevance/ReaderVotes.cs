@@ -7,7 +7,11 @@ namespace Newsletter.Relevance;
 public sealed record ReaderVote(long PaperId, string Title, bool More, DateTimeOffset VotedAt);
 
 /// <summary>What a vote link names once its signature checks out: the delivery's reader and one of its papers.</summary>
-public sealed record VoteTarget(long DeliveryId, long SubscriberId, string Email, long PaperId, string PaperTitle, bool More, bool? CurrentVote);
+/// <param name="GetsDigests">The reader is active or paused: a vote shapes their next digest, not only a future one.</param>
+public sealed record VoteTarget(long DeliveryId, long SubscriberId, string Email, long PaperId, string PaperTitle, bool More, bool? CurrentVote)
+{
+    public bool GetsDigests { get; init; } = true;
+}
 
 /// <summary>
 /// The one owner of <c>reader_votes</c>: a reader's votes are their profile's lessons, one per paper, the latest
@@ -24,7 +28,7 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand(
             """
-            select d.subscriber_id, s.email, p.title, v.vote
+            select d.subscriber_id, s.email, p.title, v.vote, s.status in ('active', 'paused')
             from deliveries d
             join subscribers s on s.id = d.subscriber_id
             join papers p on p.id = @paper
@@ -39,7 +43,10 @@ public sealed class ReaderVotes(NpgsqlDataSource db, TimeProvider clock)
             return null;
         }
         return new VoteTarget(deliveryId, reader.GetInt64(0), reader.GetString(1), paperId, reader.GetString(2), more,
-            reader.IsDBNull(3) ? null : reader.GetInt16(3) > 0);
+            reader.IsDBNull(3) ? null : reader.GetInt16(3) > 0)
+        {
+            GetsDigests = reader.GetBoolean(4),
+        };
     }
 
     /// <summary>Records the vote (replacing one the other way); true when something changed.</summary>
