@@ -79,4 +79,20 @@ public sealed class LinkReuseTests
         Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
         Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
+
+    [Fact]
+    public async Task UnsubscribeLink_OpenedAgainOnceUnsubscribed_SaysSoAndOffersToSubscribeAgain()
+    {
+        await using var app = await TestApp.StartAsync();
+        var subscriber = await app.AddSubscriberAsync("gone@example.org", "diffusion", SubscriberStatus.Unsubscribed);
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Unsubscribe);
+        using var client = app.CreateClient();
+
+        var page = await client.GetStringAsync($"unsubscribe/{token}", Ct);
+
+        Assert.DoesNotContain("Stop sending", page, StringComparison.Ordinal);
+        Assert.Contains("<strong>gone@example.org</strong> is unsubscribed: no digests go to it.", page, StringComparison.Ordinal);
+        Assert.Contains($"action=\"/unsubscribe/{token}?handler=Resubscribe\"", page, StringComparison.Ordinal);
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
+    }
 }
