@@ -166,7 +166,13 @@ public sealed class ManageModel(
         }
 
         var forgotten = await votes.ResetAsync(Subscriber.Id, ct);
-        Notice = forgotten > 0 ? $"All {forgotten} votes forgotten: your digest starts again from your keywords." : null;
+        // Sent again (the back button, a second tab), the reset has nothing left: it says so rather than nothing.
+        Notice = forgotten switch
+        {
+            0 => "Nothing to forget: your digest had learned nothing.",
+            1 => "Your one vote is forgotten: your digest starts again from your keywords.",
+            _ => $"All {forgotten} votes forgotten: your digest starts again from your keywords.",
+        };
         return await ShowSavedAsync(ct);
     }
 

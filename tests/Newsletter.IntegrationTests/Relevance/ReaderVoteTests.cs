@@ -180,6 +180,28 @@ public sealed partial class ReaderVoteTests
     }
 
     [Fact]
+    public async Task ForgetEverything_OneVoteThenSentAgainFromTheBackButton_SaysWhatItForgot()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        using var client = app.CreateClient();
+        var more = VoteLink(digest, Titles(digest)[0], "More like this", app);
+        await ClickAsync(client, more, await client.GetStringAsync(more, Ct));
+        var manage = app.LinkIn(digest, "manage/");
+        var managePage = await client.GetStringAsync(manage, Ct);
+
+        var forgotten = await PostAsync(client, manage + "?handler=ResetVotes", managePage);
+        var again = await PostAsync(client, manage + "?handler=ResetVotes", managePage);
+
+        Assert.DoesNotContain("All 1 votes", forgotten, StringComparison.Ordinal);
+        Assert.Contains("Your one vote is forgotten: your digest starts again from your keywords.", forgotten, StringComparison.Ordinal);
+        Assert.Contains("Nothing to forget: your digest had learned nothing.", again, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
+    }
+
+    [Fact]
     public async Task LikedPaperWithALongTitle_NextDigestsGoOutAndSayWhyWithTheTitleCutBetweenCharacters()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
