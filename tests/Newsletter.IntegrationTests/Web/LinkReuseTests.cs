@@ -95,4 +95,27 @@ public sealed class LinkReuseTests
         Assert.Contains($"action=\"/unsubscribe/{token}?handler=Resubscribe\"", page, StringComparison.Ordinal);
         Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
+
+    [Fact]
+    public async Task ConfirmLink_OfTheFirstOfTwoRequests_ShowsTheKeywordsItWillConfirm()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        using var client = app.CreateClient();
+        async Task SubscribeAsync(string interests)
+        {
+            var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+            using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+                [new("__RequestVerificationToken", token), new("Email", "twice@example.org"), new("Interests", interests), new("Format", "Html")]), Ct);
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        }
+        // The second request, with a slip in it, replaces the first line; the reader opens the first mail.
+        await SubscribeAsync("diffusion \"low-rank\"");
+        await SubscribeAsync("difusion");
+        var first = (await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct))[0].Parse();
+
+        var page = await client.GetStringAsync(app.LinkIn(first.TextBody ?? "", "confirm/"), Ct);
+
+        Assert.Contains("Your keywords: <code>difusion</code>", page, StringComparison.Ordinal);
+        Assert.Equal("difusion", await app.ScalarAsync<string>("select interests from subscribers"));
+    }
 }
