@@ -19,6 +19,10 @@ public sealed record WebCopy(IssueSummary Issue, IReadOnlyList<WebPaper> Papers,
 
     /// <summary>A weekly digest's listings, oldest first; empty for a daily one.</summary>
     public IReadOnlyList<IssueSummary> WeekIssues { get; init; } = [];
+
+    /// <summary>The reader's keyword line changed after this digest was made: <see cref="Interests"/> is not the line its
+    /// papers matched, so nothing is highlighted.</summary>
+    public bool EarlierLine { get; init; }
 }
 
 /// <summary>Loads web copies: a delivery's digest (its own papers, highlighted for its subscriber) or a whole issue.</summary>
@@ -32,12 +36,15 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
         long[] hiddenIds;
         long[]? issueIds;
         DateOnly? weekOf;
+        bool earlierLine;
         // The web copy has every paper of the delivery: the mail's, then the matches the reader's votes left out of it.
         // A weekly digest's papers come from the week's issues, which its generation lists.
         await using (var command = db.CreateCommand(
             """
-            select d.issue_id, d.paper_ids, g.issue_ids, d.week_of, d.suggested_ids, d.hidden_ids
+            select d.issue_id, d.paper_ids, g.issue_ids, d.week_of, d.suggested_ids, d.hidden_ids,
+                coalesce(s.interests_after_delivery >= d.id, false)
             from deliveries d join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
+            join subscribers s on s.id = d.subscriber_id
             where d.id = @id
             """))
         {
@@ -54,6 +61,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
             weekOf = reader.IsDBNull(3) ? null : reader.GetFieldValue<DateOnly>(3);
             suggestedIds = reader.GetFieldValue<long[]>(4);
             hiddenIds = reader.GetFieldValue<long[]>(5);
+            earlierLine = reader.GetBoolean(6);
         }
 
         var content = await IssueContent.LoadAsync(papers, issueId, issueIds, ct);
@@ -65,8 +73,9 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
                 weekIssues.Add(summary);
             }
         }
-        // A stored line was checked when saved; one that no longer parses only loses its highlights.
-        var query = queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
+        // A stored line was checked when saved; one that no longer parses only loses its highlights, as does a digest
+        // made with the line before it.
+        var query = earlierLine ? InterestQuery.Empty : queries.TryGetOrParse(interests, out _) ?? InterestQuery.Empty;
         // The suggestions and the hidden matches are apart, as the mail has them: under "Also for you", behind one line.
         var shown = content.DeliveredPapers([.. paperIds, .. hiddenIds], query)
             .Select(p => (p.Paper.Id, Paper: WebPaper.From(p.Paper, query, p.Match?.MatchedTerms ?? [])))
@@ -77,6 +86,7 @@ public sealed class WebCopies(NpgsqlDataSource db, PaperStore papers, InterestQu
             Suggestions = [.. shown.Where(p => suggestedIds.Contains(p.Id)).Select(p => p.Paper)],
             Hidden = [.. shown.Where(p => hiddenIds.Contains(p.Id)).Select(p => p.Paper)],
             WeekIssues = [.. weekIssues.OrderBy(i => i.IssueDate).ThenBy(i => i.Id)],
+            EarlierLine = earlierLine,
         };
     }
 

@@ -70,5 +70,36 @@ public sealed class DigestLinkTests
         Assert.All(suggestions, title => Assert.Contains(title, DigestReader.Normalized(page[also..]), StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task WebCopy_OpenedAfterTheKeywordLineChanged_DoesNotClaimTheNewLineMatched()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await app.IngestSampleAsync();
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var copy = app.LinkIn(digest.TextBody ?? "", "digest/");
+        using var client = app.CreateClient();
+        var before = WebUtility.HtmlDecode(await client.GetStringAsync(copy, Ct));
+        // The reader then gives the manage page a new line, as from the digest's link.
+        using (var saved = await client.PostAsync(app.LinkIn(digest.TextBody ?? "", "manage/"), new FormUrlEncodedContent(
+            [new("Interests", "robotics"), new("Format", "Html"), new("Suggestions", "5"), new("Frequency", "Daily"),
+             new("Weekday", "Monday"), new("TimeZone", ""), new("NoRepeats", "true")]), Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        }
+
+        var after = WebUtility.HtmlDecode(await client.GetStringAsync(copy, Ct));
+
+        Assert.Contains("of 70 papers matched your interests (diffusion).", before, StringComparison.Ordinal);
+        Assert.Contains("<mark>", before, StringComparison.Ordinal);
+        Assert.DoesNotContain("matched your interests (robotics)", after, StringComparison.Ordinal);
+        Assert.Contains("of 70 papers matched the keywords you had then (you have changed them since).", after, StringComparison.Ordinal);
+        // The papers are the digest's, still; no word of them is marked as a match of a line they were not chosen by.
+        Assert.Equal(Count(before, "<article class=\"paper\">"), Count(after, "<article class=\"paper\">"));
+        Assert.DoesNotContain("<mark>", after, StringComparison.Ordinal);
+
+        static int Count(string text, string part) => text.Split(part).Length - 1;
+    }
+
     private static FormUrlEncodedContent OneClick() => new([new("List-Unsubscribe", "One-Click")]);
 }
