@@ -127,7 +127,12 @@ public sealed class ManageModel(
         }
 
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
-        Notice = "Saved. The next digest uses these settings.";
+        Notice = Subscriber.Status switch
+        {
+            SubscriberStatus.Active or SubscriberStatus.Paused => "Saved. The next digest uses these settings.",
+            SubscriberStatus.Pending => "Saved. These settings apply once you confirm your subscription.",
+            _ => "Saved. No digests go to this address now; these settings apply if you subscribe again.",
+        };
         return await ShowSavedAsync(ct);
     }
 

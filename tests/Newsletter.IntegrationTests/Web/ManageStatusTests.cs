@@ -60,4 +60,23 @@ public sealed class ManageStatusTests
         Assert.DoesNotContain("Digests start with the next issue.", unsubscribed, StringComparison.Ordinal);
         Assert.Contains("<strong id=\"status\">unsubscribed</strong>", unsubscribed, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ManagePost_SaveOnceUnsubscribed_SavesWithoutPromisingANextDigest()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion", SubscriberStatus.Unsubscribed);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient(useCookies: false);
+
+        using var response = await client.PostAsync($"manage/{manage}", new FormUrlEncodedContent(
+            [new("Interests", "robotics"), new("Format", "Html"), new("Suggestions", "5"), new("Frequency", "Daily"),
+             new("Weekday", "Monday"), new("TimeZone", ""), new("NoRepeats", "true")]), Ct);
+        var page = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("The next digest uses these settings.", page, StringComparison.Ordinal);
+        Assert.Contains("Saved. No digests go to this address now; these settings apply if you subscribe again.", page, StringComparison.Ordinal);
+        Assert.Equal("robotics", await app.ScalarAsync<string>("select interests from subscribers"));
+    }
 }
