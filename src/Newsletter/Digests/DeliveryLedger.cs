@@ -310,18 +310,23 @@ public sealed class DeliveryLedger(
 
     /// <summary>
     /// Skips the rows among <paramref name="deliveryIds"/> whose reader has unsubscribed or paused since their batch was read
-    /// (as <see cref="ReadBatchAsync"/> would), and returns them: a batch under a rate limit sends for minutes.
+    /// (as <see cref="ReadBatchAsync"/> would), and returns them with the rows gone since (an erased reader's, by cascade):
+    /// a batch under a rate limit sends for minutes.
     /// </summary>
     public async Task<IReadOnlySet<long>> SkipStoppedAsync(IReadOnlyCollection<long> deliveryIds, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             $"""
-            update deliveries d set status = 'skipped', error = @reason, updated_at = @now
-            from delivery_generations g, subscribers s
-            where d.id = any(@ids) and d.status in ('pending', 'sending', 'deferred')
-              and g.issue_id = d.issue_id and g.generation = d.generation and s.id = d.subscriber_id
-              and not ({StillWanted})
-            returning d.id
+            with stopped as (
+                update deliveries d set status = 'skipped', error = @reason, updated_at = @now
+                from delivery_generations g, subscribers s
+                where d.id = any(@ids) and d.status in ('pending', 'sending', 'deferred')
+                  and g.issue_id = d.issue_id and g.generation = d.generation and s.id = d.subscriber_id
+                  and not ({StillWanted})
+                returning d.id)
+            select id from stopped
+            union all
+            select gone.id from unnest(@ids) gone(id) where not exists (select 1 from deliveries d where d.id = gone.id)
             """);
         command.Parameters.AddWithValue("reason", StoppedReason);
         command.Parameters.AddWithValue("now", clock.GetUtcNow());

@@ -119,7 +119,7 @@ public sealed class SendBatchJob(
                     var since = await ledger.SkipStoppedAsync([.. work.Skip(next).Select(r => r.Id)], ct);
                     if (since.Count > 0)
                     {
-                        logger.LogInformation("{Count} readers of this batch stopped while it was sending; their digests are skipped", since.Count);
+                        logger.LogInformation("{Count} readers of this batch stopped or were erased while it was sending; their digests are not sent", since.Count);
                         stopped.UnionWith(since);
                     }
                     checkedAt = clock.GetTimestamp();

@@ -164,6 +164,35 @@ public sealed class SendBatchLeaseTests
     }
 
     [Fact]
+    public async Task Run_AnAdminDeletesAReaderWhileTheBatchIsSending_TheyGetNothingAfterAFewSeconds()
+    {
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.BuildAsync(smtp, replace: s => s.AddSingleton<TimeProvider>(clock));
+        var readers = new Dictionary<string, long>();
+        foreach (var email in new[] { "first@lab.example", "second@lab.example", "third@lab.example" })
+        {
+            readers[email] = (await app.AddSubscriberAsync(email, "diffusion")).Id;
+        }
+        var issueId = await app.IngestSampleAsync();
+        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
+        var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
+
+        // The server holds the first digest unanswered while the admin erases another reader with all their data.
+        var hold = smtp.HoldNextMessage();
+        var sending = app.Services.GetRequiredService<SendBatchJob>().RunAsync(issueId, 1, from, to, Ct);
+        var first = (await hold.Arrived.WaitAsync(Eventually.DefaultTimeout, Ct)).Recipients.Single();
+        var erased = readers.Keys.First(email => email != first);
+        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(readers[erased], Ct));
+        clock.Advance(TimeSpan.FromSeconds(10));
+        hold.Release();
+        await sending.WaitAsync(Eventually.DefaultTimeout, Ct);
+
+        Assert.DoesNotContain(erased, smtp.Received.SelectMany(m => m.Recipients));
+        Assert.Equal(2, smtp.Received.Count);
+    }
+
+    [Fact]
     public async Task Lease_SentOutcome_InTheLedgerBeforeTheNextSendWithItsOwnTime()
     {
         var firstAccepted = FannedOut + TimeSpan.FromMinutes(1);
