@@ -119,7 +119,7 @@ internal static class AdminApi
             {
                 return Results.Problem(ex.Message, statusCode: 400);
             }
-        });
+        }).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(SubscriberCsv.MaxImportBytes));
         api.MapGet("/subscribers/export", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
             if (!DbNames.TryParseOptional<SubscriberStatus>(status, out var filter))

@@ -32,6 +32,9 @@ public sealed class CsvImportException(string message) : Exception(message);
 public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 {
     public static readonly string[] Columns = ["email", "interests", "status", "format", "frequency", "weekday", "time_zone", "no_repeats"];
+
+    /// <summary>The largest file the admin page and API take (the server's default, 30 MB, is about 400,000 readers); the CLI reads any.</summary>
+    public const long MaxImportBytes = 256L * 1024 * 1024;
     private const int MaxReportedErrors = 1000;
 
     public async Task<CsvImportResult> ImportAsync(TextReader text, CancellationToken ct)

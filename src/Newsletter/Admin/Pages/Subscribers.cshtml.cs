@@ -5,6 +5,8 @@ using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
+[RequestSizeLimit(SubscriberCsv.MaxImportBytes)]
+[RequestFormLimits(MultipartBodyLengthLimit = SubscriberCsv.MaxImportBytes)]
 public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) : AdminPageModel
 {
     [BindProperty(SupportsGet = true)]
