@@ -104,15 +104,21 @@ public sealed class AdminQueries(NpgsqlDataSource db)
     public Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, CancellationToken ct) => InboundAsync(status, limit, 0, ct);
 
     /// <summary>Stored inbound mail, newest first; only of <paramref name="status"/> when given.</summary>
-    public async Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, int offset, CancellationToken ct)
+    public Task<IReadOnlyList<InboundRow>> InboundAsync(string? status, int limit, int offset, CancellationToken ct) =>
+        InboundAsync(status is null ? null : [status], limit, offset, ct);
+
+    /// <summary>Mail that became no issue: quarantined, or a second listing of a day (a forward, a corrected re-send), newest first.</summary>
+    public Task<IReadOnlyList<InboundRow>> SetAsideAsync(int limit, CancellationToken ct) => InboundAsync(["quarantined", "duplicate"], limit, 0, ct);
+
+    private async Task<IReadOnlyList<InboundRow>> InboundAsync(string[]? statuses, int limit, int offset, CancellationToken ct)
     {
         await using var command = db.CreateCommand(
             """
             select id, status, from_address, subject, reason, size_bytes, received_at from inbound_messages
-            where @status::text is null or status = @status
+            where @statuses::text[] is null or status = any(@statuses)
             order by received_at desc, id desc limit @limit offset @offset
             """);
-        command.Parameters.Add(new NpgsqlParameter<string?>("status", status));
+        command.Parameters.Add(new NpgsqlParameter<string[]?>("statuses", statuses));
         command.Parameters.AddWithValue("limit", limit);
         command.Parameters.AddWithValue("offset", offset);
         return await command.ReadAllAsync(ReadInbound, ct);

@@ -163,13 +163,12 @@ public sealed partial class MessageIngestor(
             return new IngestOutcome(IngestStatus.Quarantined, stored.Id, null, rejection);
         }
 
-        var issueId = await StoreIssueAsync(connection, transaction, stored.Id, listing, notes, ct);
+        var (issueId, duplicate) = await StoreIssueAsync(connection, transaction, stored.Id, listing, notes, ct);
         await transaction.CommitAsync(ct);
         if (issueId is null)
         {
-            const string reason = "an issue of that date was already ingested";
-            logger.LogInformation("Inbound message {InboundId} is a duplicate: {Reason}", stored.Id, reason);
-            return new IngestOutcome(IngestStatus.Duplicate, stored.Id, null, reason);
+            logger.LogInformation("Inbound message {InboundId} is a duplicate: {Reason}", stored.Id, duplicate);
+            return new IngestOutcome(IngestStatus.Duplicate, stored.Id, null, duplicate);
         }
 
         if (scheduleFanOut)
@@ -351,18 +350,29 @@ public sealed partial class MessageIngestor(
             reader.GetBoolean(4));
     }
 
-    private async Task<long?> StoreIssueAsync(
+    /// <returns>The new issue; or null, and why, for a listing of a day that already has one.</returns>
+    private async Task<(long? IssueId, string? Duplicate)> StoreIssueAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, ParsedListing listing, string? notes, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var issueId = await PaperStore.InsertIssueAsync(connection, transaction, inboundId, listing, now, ct);
+        string? duplicate = null;
+        if (issueId is null)
+        {
+            // A corrected re-send looks like a forward until its papers are compared: the admin decides what to do about it.
+            duplicate = await PaperStore.CompareWithIssueOfItsDateAsync(connection, transaction, listing, ct) is { } stored
+                ? $"an issue of that date was already ingested (issue {stored.IssueId}); " + (stored.NotInIssue == 0
+                    ? $"each of this copy's {stored.Papers} papers is in it"
+                    : $"{stored.NotInIssue} of this copy's {stored.Papers} papers are not in it, and are not sent")
+                : "an issue of that date was already ingested";
+        }
 
         await using var finish = new NpgsqlCommand(
             """
             update inbound_messages set status = @status, reason = @reason, processed_at = @now where id = @id
             """, connection, transaction);
         finish.Parameters.AddWithValue("status", issueId is null ? "duplicate" : "ingested");
-        var reason = issueId is null ? "an issue of that date was already ingested" + (notes is null ? "" : $" ({notes})") : notes;
+        var reason = issueId is null ? duplicate + (notes is null ? "" : $" ({notes})") : notes;
         finish.Parameters.AddWithValue("reason", (object?)StoredText.Bounded(reason, 2000) ?? DBNull.Value);
         finish.Parameters.AddWithValue("now", now);
         finish.Parameters.AddWithValue("id", inboundId);
@@ -371,7 +381,7 @@ public sealed partial class MessageIngestor(
         {
             await DeliveryGenerations.InsertFirstAsync(connection, transaction, id, now, ct);
         }
-        return issueId;
+        return (issueId, duplicate);
     }
 
     private async Task QuarantineAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long inboundId, string? reason, CancellationToken ct)

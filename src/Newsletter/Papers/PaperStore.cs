@@ -149,6 +149,27 @@ public sealed partial class PaperStore(NpgsqlDataSource db)
     }
 
     /// <summary>arXiv id when known, else the folded title: what makes two listings' papers the same paper.</summary>
+    /// <summary>
+    /// For a listing whose date already has an issue (a forward, a corrected re-send): that issue, and how many of the
+    /// listing's papers it does not have. Null when no issue has the listing's date.
+    /// </summary>
+    public static async Task<(long IssueId, int Papers, int NotInIssue)?> CompareWithIssueOfItsDateAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, ParsedListing listing, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(listing);
+        var keys = listing.Papers.Select(PaperKey).Distinct().ToArray();
+        await using var command = new NpgsqlCommand(
+            """
+            select i.id, (select count(*)::int from unnest(@keys) k(key) where not exists (
+                       select 1 from issue_papers ip join papers p on p.id = ip.paper_id where ip.issue_id = i.id and p.paper_key = k.key))
+            from issues i where i.issue_date = @date
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter("date", NpgsqlDbType.Date) { Value = (object?)listing.IssueDate ?? DBNull.Value });
+        command.Parameters.AddWithValue("keys", keys);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) ? (reader.GetInt64(0), keys.Length, reader.GetInt32(1)) : null;
+    }
+
     public static string PaperKey(ParsedPaper paper) =>
         paper.ArxivId is { Length: > 0 } arxiv ? "arxiv:" + arxiv : "title:" + TextNormalizer.TitleKey(paper.Title);
 

@@ -15,13 +15,13 @@ public sealed class IndexModel(AdminQueries queries, SubscriberStore subscribers
 
     public IReadOnlyList<IssueRow> Issues { get; private set; } = [];
     public ListPage IssuesPaging { get; private set; } = null!;
-    public IReadOnlyList<InboundRow> Quarantined { get; private set; } = [];
+    public IReadOnlyList<InboundRow> SetAside { get; private set; } = [];
     public IReadOnlyDictionary<SubscriberStatus, long> Subscribers { get; private set; } = new Dictionary<SubscriberStatus, long>();
 
     public async Task OnGetAsync(CancellationToken ct)
     {
         (Issues, IssuesPaging) = await ListPage.ReadAsync(Offset, IssuesPageSize, (limit, offset) => queries.LatestIssuesAsync(limit, offset, null, ct));
-        Quarantined = await queries.InboundAsync("quarantined", 20, ct);
+        SetAside = await queries.SetAsideAsync(20, ct);
         Subscribers = await subscribers.CountByStatusAsync(ct);
     }
 }
