@@ -128,6 +128,14 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
             await writer.CompleteAsync(ct);
         }
 
+        // The last row of an address wins; the earlier ones are left out, and said so, or the counts would not add up to the file's rows.
+        var superseded = await SupersededRowsAsync(connection, transaction, ct);
+        if (superseded.Total > 0)
+        {
+            errorCount += superseded.Total;
+            errors = [.. errors.Concat(superseded.First).OrderBy(e => e.Line).Take(MaxReportedErrors)];
+        }
+
         // The last row of an address wins. An empty status keeps an existing subscriber's status (an unsubscribe
         // stands), except that pending becomes active: the admin vouches for the address. New ones are active.
         await using var apply = new NpgsqlBatch(connection, transaction);
@@ -178,6 +186,29 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         var created = apply.BatchCommands[3].RecordsAffected;
         await transaction.CommitAsync(ct);
         return new CsvImportResult(checked((int)created), checked((int)updated), errors, errorCount);
+    }
+
+    /// <summary>The imported rows whose address a later row has too: the first <see cref="MaxReportedErrors"/>, and how many.</summary>
+    private static async Task<(List<CsvRowError> First, int Total)> SupersededRowsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            select line, email, last_line, count(*) over ()::int from (
+                select line, email, max(line) over (partition by lower(email)) as last_line from subscriber_import) r
+            where line < last_line order by line limit @max
+            """, connection, transaction);
+        command.Parameters.AddWithValue("max", MaxReportedErrors);
+        var first = new List<CsvRowError>();
+        var total = 0;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            first.Add(new CsvRowError(reader.GetInt32(0), reader.GetString(1),
+                $"the address is on line {reader.GetInt32(2)} too, and that later line is the one imported"));
+            total = reader.GetInt32(3);
+        }
+        return (first, total);
     }
 
     /// <summary>

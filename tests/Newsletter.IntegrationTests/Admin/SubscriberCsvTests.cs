@@ -49,6 +49,28 @@ public sealed class SubscriberCsvTests
     }
 
     [Fact]
+    public async Task Import_AnAddressOnTwoLines_TheEarlierReportedAsLeftOutSoEveryRowIsAccountedFor()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var csv = string.Join("\r\n",
+            "email,interests",               // 1
+            "twice@lab.example.org,diffusion", // 2: left out, line 4 is the one kept
+            "once@lab.example.org,robotics",   // 3
+            "TWICE@lab.example.org,vision",    // 4
+            "");
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+
+        // Three rows: two added and one left out, as the page then says.
+        Assert.Equal((2, 0, 1), (result.Created, result.Updated, result.ErrorCount));
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((2, "twice@lab.example.org", "the address is on line 4 too, and that later line is the one imported"),
+            (error.Line, error.Email, error.Reason));
+        Assert.Equal(InterestQuery.Parse("vision").ToString(),
+            (await app.Services.GetRequiredService<SubscriberStore>().FindByEmailAsync("twice@lab.example.org", Ct))!.Interests);
+    }
+
+    [Fact]
     public async Task Import_EmptyInterestsField_ExistingSubscriberKeepsTheirsNewOneGetsNone()
     {
         await using var app = await TestApp.BuildAsync();
