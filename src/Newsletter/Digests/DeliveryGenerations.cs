@@ -15,7 +15,7 @@ public enum GenerationScope
     /// <summary>Every active subscriber.</summary>
     All,
 
-    /// <summary>Active subscribers whose latest earlier delivery of the issue failed or is deferred.</summary>
+    /// <summary>Active subscribers whose latest earlier delivery of the issue failed, is deferred, or was a retry skipped for a re-send.</summary>
     Failed,
 
     /// <summary>Active subscribers with no delivery of the issue at all: they joined after it went out.</summary>
@@ -242,13 +242,15 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
             order by s.interests collate "C", s.id
             """,
         GenerationScope.One => "select id, interests, suggestions, no_repeats from subscribers where id = @subscriber and status in ('active', 'paused') order by id",
+        // A retry skipped for this very re-send (superseded) is still one that did not arrive.
         GenerationScope.Failed =>
-            """
+            $"""
             select s.id, s.interests, s.suggestions, s.no_repeats from subscribers s
             where s.status = 'active' and (
-                select d.status from deliveries d
+                select d.status in ('failed', 'deferred') or (d.status = 'skipped' and d.error = '{DeliveryLedger.SupersededReason}')
+                from deliveries d
                 where d.issue_id = @issue and d.subscriber_id = s.id and d.generation < @generation
-                order by d.generation desc limit 1) in ('failed', 'deferred')
+                order by d.generation desc limit 1)
             order by s.interests collate "C", s.id
             """,
         GenerationScope.New =>

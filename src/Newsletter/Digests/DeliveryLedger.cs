@@ -254,7 +254,7 @@ public sealed class DeliveryLedger(
                      or exists (
                        select 1 from delivery_generations coming
                        where coming.issue_id = d.issue_id and coming.generation > d.generation and coming.fanned_out_at is null
-                         and (coming.scope = 'all' or (coming.scope = 'one' and coming.subscriber_id = d.subscriber_id))))
+                         and (coming.scope in ('all', 'failed') or (coming.scope = 'one' and coming.subscriber_id = d.subscriber_id))))
             from deliveries d
             join delivery_generations g on g.issue_id = d.issue_id and g.generation = d.generation
             cross join lateral (select email, interests, format, status from subscribers where id = d.subscriber_id limit 1) s
@@ -284,15 +284,15 @@ public sealed class DeliveryLedger(
                 else if (reader.GetBoolean(13))
                 {
                     // A retry due after a re-send of the issue reached this reader, or will reach them once it is fanned out
-                    // ("all", or "one" to them): sending it too would be a second copy. (A weekly digest anchored on the issue
-                    // is no re-send: it left this row's papers out as on their way. "Failed" reads the ledger when it is
-                    // fanned out, so a retry sent first keeps the reader out of it.)
+                    // ("all", "failed", which counts this row as failed, or "one" to them): sending it too would be a second
+                    // copy, even when that fan-out has already read who it reaches. (A weekly digest anchored on the issue is
+                    // no re-send: it left this row's papers out as on their way.)
                     superseded.Add(reader.GetInt64(0));
                 }
             }
         }
         // Paused or unsubscribed since the fan-out, or covered by a re-send: they get nothing, and the ledger says why.
-        foreach (var (ids, reason) in new[] { (stopped, StoppedReason), (superseded, "superseded by a later re-send of this issue") })
+        foreach (var (ids, reason) in new[] { (stopped, StoppedReason), (superseded, SupersededReason) })
         {
             if (ids.Count > 0)
             {
@@ -341,6 +341,9 @@ public sealed class DeliveryLedger(
     }
 
     private const string StoppedReason = "the subscriber is no longer active";
+
+    /// <summary>The error of a retry skipped for a re-send: a "failed" re-send still counts that row as not delivered.</summary>
+    internal const string SupersededReason = "superseded by a later re-send of this issue";
 
     /// <summary>SQL over subscriber <c>s</c> and generation <c>g</c>: the reader still gets this digest (an admin's re-send to one
     /// reader reaches them while paused, as it was planned to).</summary>

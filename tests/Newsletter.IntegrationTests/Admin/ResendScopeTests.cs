@@ -238,6 +238,7 @@ public sealed class ResendScopeTests
     [Theory]
     [InlineData(GenerationScope.All)]
     [InlineData(GenerationScope.One)]
+    [InlineData(GenerationScope.Failed)]
     public async Task Resend_WhileARetryIsNotYetDue_TheRetryComingDueBeforeTheReSendIsFannedOutIsSupersededAndTheReaderGetsTheIssueOnce(GenerationScope scope)
     {
         await using var smtp = await SmtpCapture.StartAsync(Ct);
@@ -254,6 +255,39 @@ public sealed class ResendScopeTests
         Assert.Equal(["waiting@lab.example.org: 1"], CopiesByReader(smtp));
         Assert.Equal("skipped: superseded by a later re-send of this issue",
             await app.ScalarAsync<string>("select status || ': ' || error from deliveries where generation = 1"));
+    }
+
+    [Fact]
+    public async Task Resend_FailedWhileItsFanOutIsPlanning_ARetryComingDueThenIsSupersededAndTheReaderGetsTheIssueOnce()
+    {
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.BuildAsync(smtp);
+        var issue = await PendingIssueAsync(app, "waiting@lab.example.org");
+        await app.ExecuteAsync("update deliveries set status = 'deferred', attempts = 1, next_attempt_at = now() + interval '1 hour'");
+        var requested = await app.Services.GetRequiredService<Resender>().RequestAsync(issue, GenerationScope.Failed, null, "admin:test", Ct);
+
+        // The re-send's fan-out has read who it reaches and has not written its rows yet (the test holds its generation's row) ...
+        await using var holder = await app.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync(Ct);
+        await using (var row = new Npgsql.NpgsqlCommand(
+            $"select 1 from delivery_generations where issue_id = {issue} and generation = {requested.Generation} for update", holder, hold))
+        {
+            await row.ExecuteNonQueryAsync(Ct);
+        }
+        var fanOut = app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, requested.Generation, Ct);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%fanned_out_at is not null%'") > 0,
+            "the fan-out waiting to write its rows");
+        // ... when generation 1's retry comes due and its batch runs.
+        await app.ExecuteAsync("update deliveries set next_attempt_at = now() - interval '1 minute' where generation = 1");
+        var ledger = app.Services.GetRequiredService<DeliveryLedger>();
+        var (from, to) = Assert.Single(await ledger.OpenBatchesAsync(issue, 1, 500, Ct));
+        await app.Services.GetRequiredService<SendBatchJob>().RunAsync(issue, 1, from, to, Ct);
+        await hold.RollbackAsync(Ct);
+        await fanOut.WaitAsync(Eventually.DefaultTimeout, Ct);
+        await SendEveryGenerationAsync(app, issue);
+
+        Assert.Equal(["waiting@lab.example.org: 1"], CopiesByReader(smtp));
     }
 
     [Fact]
