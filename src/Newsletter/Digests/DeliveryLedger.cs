@@ -69,9 +69,12 @@ public sealed class DeliveryLedger(
     /// Writes every row of a generation in one transaction (binary COPY) and marks it fanned out, so a fan-out
     /// that dies half-way leaves nothing behind and a second run finds the work done.
     /// </summary>
+    /// <param name="subscriberIds">Every reader <paramref name="plans"/> is for: those erased while it was planned are left out.</param>
     /// <returns>False when another run already fanned this generation out.</returns>
-    public async Task<bool> WritePlanAsync(long issueId, int generation, IAsyncEnumerable<DeliveryPlan> plans, CancellationToken ct)
+    public async Task<bool> WritePlanAsync(long issueId, int generation, IReadOnlyCollection<long> subscriberIds, IAsyncEnumerable<DeliveryPlan> plans,
+        CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(subscriberIds);
         var now = clock.GetUtcNow();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -87,7 +90,19 @@ public sealed class DeliveryLedger(
             }
         }
 
-        var written = await CopyRowsAsync(connection, issueId, generation, plans, now, ct);
+        // A reader erased since the plan read them has no row to refer to: the rest of the generation is written now, not after a retry.
+        var gone = new HashSet<long>();
+        await using (var erased = new NpgsqlCommand(
+            "select r.id from unnest(@ids) r(id) where not exists (select 1 from subscribers s where s.id = r.id)", connection, transaction))
+        {
+            erased.Parameters.AddWithValue("ids", subscriberIds.ToArray());
+            await using var reader = await erased.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                gone.Add(reader.GetInt64(0));
+            }
+        }
+        var written = await CopyRowsAsync(connection, issueId, generation, gone.Count == 0 ? plans : plans.Where(p => !gone.Contains(p.SubscriberId)), now, ct);
 
         await using (var done = new NpgsqlCommand(
             "update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation",

@@ -63,7 +63,7 @@ public sealed class FanOutJob(
             }
             await generations.SetIssuesAsync(issueId, generation, [issueId, .. weeks.Values.SelectMany(w => w.IssueIds)], ct);
         }
-        var wrote = await ledger.WritePlanAsync(issueId, generation, plans.ToAsyncEnumerable(), ct);
+        var wrote = await ledger.WritePlanAsync(issueId, generation, recipients.ConvertAll(r => r.SubscriberId), plans.ToAsyncEnumerable(), ct);
         logger.LogInformation("Issue {IssueId} generation {Generation}: fan-out {Outcome}", issueId, generation,
             wrote ? "written" : "already written by another run");
     }

@@ -44,4 +44,34 @@ public sealed class FanOutTests
         Assert.True(rows[2].Papers >= 2, $"the diffusion reader's digest holds {rows[2].Papers} papers");
         Assert.Equal("", rows[2].Error);
     }
+
+    [Fact]
+    public async Task FanOut_AReaderErasedWhileItIsPlanning_TheOthersRowsAreWrittenAtOnce()
+    {
+        await using var app = await TestApp.BuildAsync();
+        await app.AddSubscriberAsync("stays@lab.example.org", "diffusion");
+        var leaving = await app.AddSubscriberAsync("leaves@lab.example.org", "diffusion");
+        var issue = await app.IngestSampleAsync();
+
+        // The fan-out has read who the issue reaches and has not written its rows yet (the test holds its generation's row) ...
+        await using var holder = await app.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync(Ct);
+        await using (var row = new Npgsql.NpgsqlCommand($"select 1 from delivery_generations where issue_id = {issue} for update", holder, hold))
+        {
+            await row.ExecuteNonQueryAsync(Ct);
+        }
+        var fanOut = app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%fanned_out_at is not null%'") > 0,
+            "the fan-out waiting to write its rows");
+        // ... when the admin erases a reader with all their data.
+        Assert.True(await app.Services.GetRequiredService<Newsletter.Subscribers.SubscriberStore>().DeleteAsync(leaving.Id, Ct));
+        await hold.RollbackAsync(Ct);
+        var failure = await Record.ExceptionAsync(() => fanOut.WaitAsync(Eventually.DefaultTimeout, Ct));
+
+        Assert.Null(failure);
+        Assert.Equal(["stays@lab.example.org: pending"], await app.RowsAsync(
+            "select s.email || ': ' || d.status from deliveries d join subscribers s on s.id = d.subscriber_id where d.issue_id = @issue",
+            ("issue", issue)));
+    }
 }
