@@ -80,6 +80,10 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
                         break;
                     }
                 }
+                catch (CsvRecordTooLargeException)
+                {
+                    throw RowTooLong($"line {rowLine}");
+                }
                 catch (CsvFormatException ex)
                 {
                     // Half a file is worse than none: the rows after this one were never read, so the admin fixes it and imports again.
@@ -244,6 +248,8 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         Delimiter = ',',
         Quote = '"',
         Comment = '\0',
+        // A row longer than the buffer (64 K characters) is read whole, and refused for what it holds, like any other bad row.
+        MaxBufferSize = MaxRowChars,
         CommentHandler = (Action<string>)(_ => throw new CsvImportException("a line starts with a NUL character: this is not a text file; save it as CSV UTF-8.")),
     };
 
@@ -253,6 +259,11 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         try
         {
             csv = await CsvDataReader.CreateAsync(text, ReaderOptions, ct);
+        }
+        catch (CsvRecordTooLargeException)
+        {
+            // The reader reads ahead past the header: the row may be any of the first few.
+            throw RowTooLong("a row near the start");
         }
         catch (CsvFormatException ex)
         {
@@ -273,6 +284,12 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
         }
         return csv;
     }
+
+    /// <summary>The longest row read: far beyond any real one (an address and a line of 500 characters), short of a file that is one open quote.</summary>
+    private const int MaxRowChars = 1 << 20;
+
+    private static CsvImportException RowTooLong(string where) =>
+        new($"{where}: the row is longer than {MaxRowChars:N0} characters (a quote left open makes the rest of the file one field); nothing was imported.");
 
     /// <summary>The reader decodes with replacement, so U+FFFD marks bytes that were not UTF-8 (Windows-1252 from Excel, mostly).</summary>
     private static CsvImportException NotUtf8(int line) =>

@@ -71,6 +71,36 @@ public sealed class SubscriberCsvTests
     }
 
     [Fact]
+    public async Task Import_ARowLongerThanTheReadersBuffer_ReportedByLineAndTheOthersImported()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var csv = string.Join("\r\n",
+            "email,interests",
+            "long@lab.example.org,\"" + string.Concat(Enumerable.Repeat("diffusion ", 10_000)) + "\"",
+            "short@lab.example.org,robotics",
+            "");
+
+        var result = await app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct);
+
+        Assert.Equal((1, 0, 1), (result.Created, result.Updated, result.ErrorCount));
+        Assert.Equal(2, Assert.Single(result.Errors).Line);
+    }
+
+    [Fact]
+    public async Task Import_AQuoteLeftOpenBeforeMegabytesOfRows_RefusedSayingARowIsTooLongNotThatTheHeaderIsBroken()
+    {
+        await using var app = await TestApp.BuildAsync();
+        var rows = Enumerable.Range(0, 40_000).Select(i => $"reader{i}@lab.example.org,robotics");
+        var csv = string.Join("\r\n", ["email,interests", "open@lab.example.org,\"diffusion", .. rows, ""]);
+
+        var refused = await Assert.ThrowsAsync<CsvImportException>(() => app.Services.GetRequiredService<SubscriberCsv>().ImportAsync(new StringReader(csv), Ct));
+
+        Assert.Equal("a row near the start: the row is longer than 1,048,576 characters (a quote left open makes the rest of the file one field); nothing was imported.",
+            refused.Message);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    [Fact]
     public async Task Import_EmptyInterestsField_ExistingSubscriberKeepsTheirsNewOneGetsNone()
     {
         await using var app = await TestApp.BuildAsync();
