@@ -145,7 +145,7 @@ public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, Del
         var content = await IssueContent.LoadAsync(papers, delivery.IssueId, generation?.IssueIds, ct);
         var placeholder = new DeliveryTokens("admin-preview", "admin-preview", "admin-preview");
         return await builder.BuildAsync(content, new DigestRecipient(delivery.SubscriberId, delivery.Email, delivery.Interests, delivery.Generation,
-            delivery.PaperIds, placeholder, delivery.Format == DbNames.ToDb(DigestFormat.Text)) { WeekOf = delivery.WeekOf }, ct);
+            delivery.PaperIds, placeholder, delivery.Format == DbNames.ToDb(DigestFormat.Text)) { WeekOf = delivery.WeekOf, Relevance = delivery.Relevance }, ct);
     }
 }
 

@@ -16,6 +16,9 @@ public sealed record DeliveryDetail(long Id, long IssueId, long SubscriberId, st
 {
     /// <summary>The reader's date a weekly digest was for; null for a daily one.</summary>
     public DateOnly? WeekOf { get; init; }
+
+    /// <summary>What the reader's profile decided at the fan-out: suggestions, matches left for the web copy, reasons.</summary>
+    public DeliveryRelevance Relevance { get; init; } = DeliveryRelevance.None;
 }
 
 public sealed record InboundRow(long Id, string Status, string? FromAddress, string? Subject, string? Reason, int SizeBytes,
@@ -85,7 +88,8 @@ public sealed class AdminQueries(NpgsqlDataSource db)
     {
         await using var command = db.CreateCommand(
             """
-            select d.id, d.issue_id, d.subscriber_id, s.email, s.interests, s.format, d.generation, d.status, d.paper_ids, d.week_of
+            select d.id, d.issue_id, d.subscriber_id, s.email, s.interests, s.format, d.generation, d.status, d.paper_ids, d.week_of,
+                   d.suggested_ids, cardinality(d.hidden_ids), d.reasons
             from deliveries d join subscribers s on s.id = d.subscriber_id where d.id = @id
             """);
         command.Parameters.AddWithValue("id", deliveryId);
@@ -98,6 +102,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
             reader.GetString(5), reader.GetInt32(6), reader.GetString(7), reader.GetFieldValue<long[]>(8))
         {
             WeekOf = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateOnly>(9),
+            Relevance = new DeliveryRelevance(reader.GetFieldValue<long[]>(10), reader.GetInt32(11), reader.GetFieldValue<string[]>(12)),
         };
     }
 
