@@ -83,7 +83,7 @@ public sealed partial class ReaderVoteTests
         var otherWay = VoteLink(digest, titles[0], "Less like this", app);
         await ClickAsync(client, otherWay, await client.GetStringAsync(otherWay, Ct));
         var undone = await PostAsync(client, first + "?handler=Undo", voted);
-        Assert.Contains("Nothing to undo", undone, StringComparison.Ordinal);
+        Assert.Contains("Nothing to undo: your \"Less like this\" vote on this paper, cast since, stays.", WebUtility.HtmlDecode(undone), StringComparison.Ordinal);
         Assert.Equal(-1, await app.ScalarAsync<short>("select vote from reader_votes"));
         await PostAsync(client, otherWay + "?handler=Undo", voted);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
@@ -198,6 +198,27 @@ public sealed partial class ReaderVoteTests
         Assert.DoesNotContain("All 1 votes", forgotten, StringComparison.Ordinal);
         Assert.Contains("Your one vote is forgotten: your digest starts again from your keywords.", forgotten, StringComparison.Ordinal);
         Assert.Contains("Nothing to forget: your digest had learned nothing.", again, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
+    }
+
+    [Fact]
+    public async Task VoteLink_UndoPressedAfterForgettingEverything_SaysItWasTakenBackNotThatAnotherVoteStays()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        using var client = app.CreateClient();
+        var more = VoteLink(digest, Titles(digest)[0], "More like this", app);
+        var voted = await ClickAsync(client, more, await client.GetStringAsync(more, Ct));
+        var manage = app.LinkIn(digest, "manage/");
+        await PostAsync(client, manage + "?handler=ResetVotes", await client.GetStringAsync(manage, Ct));
+
+        // Back on the vote page, still open: Undo.
+        var undone = WebUtility.HtmlDecode(await PostAsync(client, more + "?handler=Undo", voted, HiddenFields(voted)));
+
+        Assert.DoesNotContain("A vote cast since from the other link stays.", undone, StringComparison.Ordinal);
+        Assert.Contains("Nothing to undo: reader@example.org has no \"More like this\" vote on this paper now; it was taken back already, here or on your manage page.", undone, StringComparison.Ordinal);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
     }
 
