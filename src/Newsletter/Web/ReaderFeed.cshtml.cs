@@ -34,12 +34,23 @@ public sealed class ReaderFeedModel(SubscriberTokens tokens, FeedStore feeds, IO
         return Page();
     }
 
+    /// <summary>The address the page was shown with, as the form sends it back: its <see cref="Since"/> in UTC ticks, 0 for none.</summary>
+    public long Shown => Since?.UtcTicks ?? 0;
+
     /// <summary>A new address; any previous one stops working.</summary>
-    public async Task<IActionResult> OnPostNewAsync(string token, CancellationToken ct)
+    /// <param name="shown">The page's <see cref="Shown"/>: when it is no longer the current address's, the form was sent
+    /// again (a reload of the answer, or back and press) after it made one, which the reader may have copied already.</param>
+    public async Task<IActionResult> OnPostNewAsync(string token, long? shown, CancellationToken ct)
     {
         if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
         {
             return refused;
+        }
+        Since = await feeds.CreatedAtAsync(Subscriber.Id, ct);
+        if (shown is { } expected && expected != Shown)
+        {
+            Notice = "Not replaced: this form was sent again after it had made your feed address, and that address still works. To replace it anyway, press the button below.";
+            return Page();
         }
         var feedToken = await feeds.ReplaceAsync(Subscriber.Id, ct);
         NewAddress = site.Value.Link($"feeds/{feedToken}");

@@ -124,6 +124,29 @@ public sealed partial class FeedTests
     }
 
     [Fact]
+    public async Task ReaderFeed_MakeAddressFormSentAgainByReloadOrBack_TheAddressItMadeKeepsWorking()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("reloader@example.org", "diffusion", SubscriberStatus.Active);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient();
+        var page = await client.GetStringAsync($"manage/{manage}/feed", Ct);
+        // What the page's form posts, sent once, then once more as a reload of the answer (or back and press again) sends it.
+        var form = HiddenInput().Matches(page).Select(m => new KeyValuePair<string, string>(m.Groups[1].Value, WebUtility.HtmlDecode(m.Groups[2].Value))).ToList();
+        using var made = await client.PostAsync($"manage/{manage}/feed?handler=New", new FormUrlEncodedContent(form), Ct);
+        var address = FeedAddress().Match(await made.Content.ReadAsStringAsync(Ct)).Groups[1].Value;
+
+        using var again = await client.PostAsync($"manage/{manage}/feed?handler=New", new FormUrlEncodedContent(form), Ct);
+        var againPage = await again.Content.ReadAsStringAsync(Ct);
+        using var copied = await client.GetAsync($"feeds/{address}", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, copied.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("Not replaced:", againPage, StringComparison.Ordinal);
+        Assert.DoesNotMatch(FeedAddress(), againPage);
+    }
+
+    [Fact]
     public async Task IssueFeed_LinkedFromTheWebCopy_ListsEveryPaperAndAnswers304()
     {
         await using var app = await TestApp.StartAsync();
@@ -243,6 +266,9 @@ public sealed partial class FeedTests
 
     [GeneratedRegex(@"<a id=""feed-link"" href=""([^""]+)""")]
     private static partial Regex FeedLink();
+
+    [GeneratedRegex(@"<input name=""([^""]+)"" type=""hidden"" value=""([^""]*)""")]
+    private static partial Regex HiddenInput();
 
     [GeneratedRegex(@"value=""http://localhost/feeds/([A-Za-z0-9_-]+)""")]
     private static partial Regex FeedAddress();
