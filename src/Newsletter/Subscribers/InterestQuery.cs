@@ -80,6 +80,14 @@ public sealed class InterestQuery
             return null;
         }
 
+        // Nothing anyone types, and PostgreSQL stores no U+0000: a control character is refused where it is.
+        if (FirstControl(text) is var control and >= 0)
+        {
+            position = control;
+            error = $"An invisible control character (U+{(int)text[control]:X4}) at character {At(text, control)}: type the line instead of pasting it.";
+            return null;
+        }
+
         var lexer = new Lexer(text);
         var groups = new List<List<InterestTerm>>();
         var exclusions = new List<InterestTerm>();
@@ -161,6 +169,19 @@ public sealed class InterestQuery
 
     /// <summary>Where <paramref name="index"/> is, counted from 1 in characters as the reader sees them (an emoji, a flag, a
     /// letter and its accent are one each), not in the UTF-16 units it is stored in.</summary>
+    /// <summary>Where the first control character other than white space (a tab or a line break separates terms) is, or -1.</summary>
+    private static int FirstControl(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsControl(text[i]) && !char.IsWhiteSpace(text[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     private static int At(string text, int index) => new StringInfo(text[..Math.Clamp(index, 0, text.Length)]).LengthInTextElements + 1;
 
     private enum ItemKind
