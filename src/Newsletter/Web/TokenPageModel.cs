@@ -19,7 +19,7 @@ public abstract class TokenPageModel(SubscriberTokens tokens) : PageModel
 
     protected SubscriberTokens Tokens { get; } = tokens;
 
-    /// <summary>The link's subscriber; set once <see cref="ResolveAsync"/> returned null.</summary>
+    /// <summary>The link's subscriber; set once <see cref="ResolveAsync"/> returned null, and for a link already used.</summary>
     public Subscriber Subscriber { get; protected set; } = null!;
 
     public long? DeliveryId { get; private set; }
@@ -43,6 +43,8 @@ public abstract class TokenPageModel(SubscriberTokens tokens) : PageModel
             case TokenState.Expired:
                 return Refuse(LinkProblem.Expired);
             case TokenState.Used:
+                // Whose it was: a page may say what the link did when it was used.
+                Subscriber = match.Subscriber!;
                 return Refuse(LinkProblem.Used);
             default:
                 return Refuse(LinkProblem.Unknown);

@@ -118,4 +118,29 @@ public sealed class LinkReuseTests
         Assert.Contains("Your keywords: <code>difusion</code>", page, StringComparison.Ordinal);
         Assert.Equal("difusion", await app.ScalarAsync<string>("select interests from subscribers"));
     }
+
+    [Fact]
+    public async Task ConfirmLink_OpenedAgainWithTheBackButtonAfterConfirming_SaysTheAddressIsSubscribed()
+    {
+        await using var app = await TestApp.StartAsync();
+        var subscriber = await app.AddSubscriberAsync("back@example.org", "diffusion", SubscriberStatus.Pending);
+        var confirm = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddHours(72));
+        using var client = app.CreateClient();
+        var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = WebTestData.AntiforgeryToken(await client.GetStringAsync($"confirm/{confirm}", Ct)) };
+        using var first = await client.PostAsync($"confirm/{confirm}", new FormUrlEncodedContent(form), Ct);
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+
+        // Back to the confirm page, and its button pressed again (or pressed in a second tab).
+        using var back = await client.GetAsync($"confirm/{confirm}", Ct);
+        using var again = await client.PostAsync($"confirm/{confirm}", new FormUrlEncodedContent(form), Ct);
+
+        foreach (var response in new[] { back, again })
+        {
+            var page = await response.Content.ReadAsStringAsync(Ct);
+            Assert.Equal(HttpStatusCode.Gone, response.StatusCode);
+            Assert.Contains("This link was already used: <strong>back@example.org</strong> is subscribed.", page, StringComparison.Ordinal);
+            Assert.DoesNotContain("subscribe again", page, StringComparison.Ordinal);
+        }
+        Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriber.Id));
+    }
 }
