@@ -158,7 +158,7 @@ public sealed class ManageModel(
             return refused;
         }
 
-        Notice = await votes.RemoveAsync(Subscriber.Id, paper, ct) ? "Forgotten. The next digest no longer counts that paper." : null;
+        Notice = await votes.RemoveAsync(Subscriber.Id, paper, ct) ? "Forgotten. The next digest no longer counts that paper." : "That vote was already forgotten.";
         return await ShowSavedAsync(ct);
     }
 

@@ -202,6 +202,28 @@ public sealed partial class ReaderVoteTests
     }
 
     [Fact]
+    public async Task RemoveOneVote_SentAgainFromTheBackButton_SaysItWasAlreadyForgotten()
+    {
+        await using var app = await TestApp.StartWithSmtpAsync();
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        using var client = app.CreateClient();
+        var less = VoteLink(digest, Titles(digest)[0], "Less like this", app);
+        await ClickAsync(client, less, await client.GetStringAsync(less, Ct));
+        var manage = app.LinkIn(digest, "manage/");
+        var managePage = await client.GetStringAsync(manage, Ct);
+        var paper = (await app.ScalarAsync<long>("select paper_id from reader_votes")).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var removed = await PostAsync(client, manage + "?handler=ForgetVote", managePage, ("paper", paper));
+        var again = await PostAsync(client, manage + "?handler=ForgetVote", managePage, ("paper", paper));
+
+        Assert.Contains("Forgotten. The next digest no longer counts that paper.", removed, StringComparison.Ordinal);
+        Assert.Contains("That vote was already forgotten.", again, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
+    }
+
+    [Fact]
     public async Task VoteLink_UndoPressedAfterForgettingEverything_SaysItWasTakenBackNotThatAnotherVoteStays()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
