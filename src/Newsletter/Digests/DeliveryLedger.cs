@@ -90,19 +90,7 @@ public sealed class DeliveryLedger(
             }
         }
 
-        // A reader erased since the plan read them has no row to refer to: the rest of the generation is written now, not after a retry.
-        var gone = new HashSet<long>();
-        await using (var erased = new NpgsqlCommand(
-            "select r.id from unnest(@ids) r(id) where not exists (select 1 from subscribers s where s.id = r.id)", connection, transaction))
-        {
-            erased.Parameters.AddWithValue("ids", subscriberIds.ToArray());
-            await using var reader = await erased.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                gone.Add(reader.GetInt64(0));
-            }
-        }
-        var written = await CopyRowsAsync(connection, issueId, generation, gone.Count == 0 ? plans : plans.Where(p => !gone.Contains(p.SubscriberId)), now, ct);
+        var written = await CopyRowsAsync(connection, issueId, generation, await WithoutErasedAsync(connection, transaction, subscriberIds, plans, ct), now, ct);
 
         await using (var done = new NpgsqlCommand(
             "update delivery_generations set fanned_out_at = @now where issue_id = @issue and generation = @generation",
@@ -135,6 +123,27 @@ public sealed class DeliveryLedger(
             }
         }
         return true;
+    }
+
+    /// <summary>
+    /// The plans but those of readers erased since the plan read them: their rows would refer to nobody and fail the whole
+    /// generation, so everyone else's digest would wait for a retry.
+    /// </summary>
+    internal static async Task<IAsyncEnumerable<DeliveryPlan>> WithoutErasedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyCollection<long> subscriberIds, IAsyncEnumerable<DeliveryPlan> plans, CancellationToken ct)
+    {
+        var gone = new HashSet<long>();
+        await using (var erased = new NpgsqlCommand(
+            "select r.id from unnest(@ids) r(id) where not exists (select 1 from subscribers s where s.id = r.id)", connection, transaction))
+        {
+            erased.Parameters.AddWithValue("ids", subscriberIds.ToArray());
+            await using var reader = await erased.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                gone.Add(reader.GetInt64(0));
+            }
+        }
+        return gone.Count == 0 ? plans : plans.Where(p => !gone.Contains(p.SubscriberId));
     }
 
     /// <summary>Writes a generation's rows (binary COPY) on the caller's connection, in its transaction; returns how many.</summary>

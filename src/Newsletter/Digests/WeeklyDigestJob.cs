@@ -142,7 +142,8 @@ public sealed class WeeklyDigestJob(
         await DeliveryGenerations.InsertAsync(connection, transaction, anchor, generation, GenerationScope.Weekly, null, "weekly",
             now, ct, issueIds);
         var plans = await planner.PlanAsync(await papers.GetPapersOfIssuesAsync(issueIds, ct), readers, null, null, week.WeekOf, null, ct);
-        var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation, plans.ToAsyncEnumerable(), now, ct);
+        var rows = await DeliveryLedger.CopyRowsAsync(connection, anchor, generation,
+            await DeliveryLedger.WithoutErasedAsync(connection, transaction, [.. readers.Select(r => r.SubscriberId)], plans.ToAsyncEnumerable(), ct), now, ct);
         await using (var record = new NpgsqlCommand(
             """
             insert into weekly_digests (subscriber_id, week_of, issue_id, generation, ends_at)

@@ -98,6 +98,41 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task WeeklyRun_AReaderErasedWhileTheWeekIsPlanned_TheOtherReadersWeekIsWrittenAtOnce()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        ReaderChoices Mondays(ReaderChoices c) => c with { Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "Europe/Berlin" };
+        await AddReaderAsync(app, Weekly, Mondays);
+        var leaving = await AddReaderAsync(app, "leaves@lab.example", Mondays);
+        await AddReaderAsync(app, Daily, c => c);
+        var issue = await IngestDailyAsync(app, clock, 11, SamplePapers(0, 4));
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 17, 7, 0, 0, TimeSpan.Zero));
+
+        // The run has read whose week is due and waits to write it (the test holds the week's issue) ...
+        await using var holder = await app.OpenConnectionAsync();
+        await using var hold = await holder.BeginTransactionAsync(Ct);
+        await using (var row = new Npgsql.NpgsqlCommand($"select 1 from issues where id = {issue} for update", holder, hold))
+        {
+            await row.ExecuteNonQueryAsync(Ct);
+        }
+        var run = app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(async () => await app.ScalarAsync<long>(
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%from issues where id%for update%' and pid <> pg_backend_pid()") > 0,
+            "the weekly run waiting to write the week");
+        // ... when the admin erases one of its readers.
+        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(leaving.Id, Ct));
+        await hold.RollbackAsync(Ct);
+        var failure = await Record.ExceptionAsync(() => run.WaitAsync(Eventually.DefaultTimeout, Ct));
+
+        Assert.Null(failure);
+        Assert.Equal([Weekly], await app.RowsAsync(
+            "select s.email from deliveries d join subscribers s on s.id = d.subscriber_id where d.week_of is not null"));
+    }
+
+    [Fact]
     public async Task WeeklyRun_APaperOfLastWeeksDigestTrendsAgain_NotSentAgain()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
