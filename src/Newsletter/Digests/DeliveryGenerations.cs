@@ -18,7 +18,7 @@ public enum GenerationScope
     /// <summary>Active subscribers whose latest earlier delivery of the issue failed, is deferred, or was a retry skipped for a re-send.</summary>
     Failed,
 
-    /// <summary>Active subscribers with no delivery of the issue at all: they joined after it went out.</summary>
+    /// <summary>Active daily subscribers with no delivery of the issue at all, daily or in a week: they joined after it went out.</summary>
     New,
 
     /// <summary>Weekly readers whose week ended: written by the weekly run, on the latest issue of the week.</summary>
@@ -253,11 +253,16 @@ public sealed class DeliveryGenerations(NpgsqlDataSource db)
                 order by d.generation desc limit 1)
             order by s.interests collate "C", s.id
             """,
+        // A reader weekly when the issue arrived has it in a week, written (on the week's latest issue) or still to come.
         GenerationScope.New =>
             """
-            select s.id, s.interests, s.suggestions, s.no_repeats from subscribers s
+            select s.id, s.interests, s.suggestions, s.no_repeats from subscribers s join issues i on i.id = @issue
             where s.status = 'active' and s.frequency = 'daily'
+              and (s.weekly_until is null or s.weekly_until < i.created_at or s.weekly_since > i.created_at)
               and not exists (select 1 from deliveries d where d.issue_id = @issue and d.subscriber_id = s.id)
+              and not exists (
+                  select 1 from weekly_digests w join delivery_generations g on g.issue_id = w.issue_id and g.generation = w.generation
+                  where w.subscriber_id = s.id and @issue = any(g.issue_ids))
             order by s.interests collate "C", s.id
             """,
         GenerationScope.Weekly =>

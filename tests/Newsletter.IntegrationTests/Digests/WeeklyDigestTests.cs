@@ -197,6 +197,34 @@ public sealed class WeeklyDigestTests
     }
 
     [Fact]
+    public async Task ResendToNew_AReaderWhoWasWeeklyWhenTheIssueCameAndGotItInTheirLastWeek_NotReachedAgain()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await StartAsync(smtp, database, clock);
+        var reader = await AddReaderAsync(app, Weekly, c => c with
+        {
+            Frequency = DigestFrequency.Weekly, Weekday = DayOfWeek.Monday, TimeZone = "UTC", NoRepeats = false,
+        });
+        await AddReaderAsync(app, Daily, c => c);
+        var tuesday = await IngestDailyAsync(app, clock, 11, SamplePapers(0, 2));
+        await IngestDailyAsync(app, clock, 12, SamplePapers(2, 2));
+        // Thursday the reader turns daily and is sent Tuesday's and Wednesday's papers as their last week.
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 0, 0, TimeSpan.Zero));
+        await ChangeChoicesAsync(app, reader, c => c with { Frequency = DigestFrequency.Daily });
+        clock.SetUtcNow(new DateTimeOffset(2025, 3, 13, 15, 5, 0, TimeSpan.Zero));
+        await app.Services.GetRequiredService<WeeklyDigestJob>().RunAsync(Ct);
+        await Eventually.WaitAsync(async () => To(smtp, Weekly).Count == 1, "the days held for the week");
+        AssertHolds(SamplePapers(0, 4), To(smtp, Weekly)[0]);
+
+        // The admin re-sends Tuesday's issue to those who joined since: the reader was there all along and has it.
+        var preview = await app.Services.GetRequiredService<Resender>().PreviewAsync(tuesday, GenerationScope.New, null, Ct);
+
+        Assert.Equal(0, preview.Recipients);
+    }
+
+    [Fact]
     public async Task WeeklyRun_AWeeklyReaderWhoTurnsDailyMidWeek_GetsTheDaysSinceTheirLastWeeklyDigestOnce()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 11, 15, 0, 0, TimeSpan.Zero));
