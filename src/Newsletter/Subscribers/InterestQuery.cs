@@ -167,8 +167,6 @@ public sealed class InterestQuery
         return new InterestQuery(groups.Select(g => g.ToArray()).ToArray(), exclusions.ToArray(), canonical.ToString());
     }
 
-    /// <summary>Where <paramref name="index"/> is, counted from 1 in characters as the reader sees them (an emoji, a flag, a
-    /// letter and its accent are one each), not in the UTF-16 units it is stored in.</summary>
     /// <summary>Where the first control character other than white space (a tab or a line break separates terms) is, or -1.</summary>
     private static int FirstControl(string text)
     {
@@ -182,6 +180,8 @@ public sealed class InterestQuery
         return -1;
     }
 
+    /// <summary>Where <paramref name="index"/> is, counted from 1 in characters as the reader sees them (an emoji, a flag, a
+    /// letter and its accent are one each), not in the UTF-16 units it is stored in.</summary>
     private static int At(string text, int index) => new StringInfo(text[..Math.Clamp(index, 0, text.Length)]).LengthInTextElements + 1;
 
     private enum ItemKind

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MimeKit;
 using Newsletter.Database;
+using Newsletter.Digests;
 using Newsletter.Inbox;
 
 namespace Newsletter.IntegrationTests.Database;
@@ -11,6 +12,7 @@ namespace Newsletter.IntegrationTests.Database;
 /// Migrations that change stored rows: each starts from the schema the release before it left (the scripts up to its
 /// number), with rows as that release wrote them, and checks what the upgraded application then does with them.
 /// </summary>
+[Collection(Newsletter.IntegrationTests.Admin.SerialHangfireTests.Name)]
 public sealed class MigrationTests
 {
     [Fact]
@@ -46,6 +48,30 @@ public sealed class MigrationTests
         Assert.Equal(70, await app.ScalarAsync<int>("select paper_count from issues where inbound_message_id = @id", ("id", capped)));
         Assert.False(await app.ScalarAsync<bool>("select raw_is_prefix from inbound_messages where id = @id", ("id", capped)));
         Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from inbound_messages"));
+    }
+
+    [Fact]
+    public async Task Migration0025_ALineSavedWithAControlCharacter_ItsReaderStillGetsTheirPapers()
+    {
+        // Pasted before the parser refused control characters (a DEL between two words, a C1 code from a Windows-1252 paste).
+        await using var database = await TestDatabase.CreateAsync(Ct);
+        await Migrator.MigrateAsync(database.ConnectionString, NullLogger.Instance, through: 24, Ct);
+        await Sql.ExecuteAsync(database.ConnectionString,
+            """
+            insert into subscribers (email, status, interests, created_at, updated_at)
+            values ('pasted@lab.example.org', 'active', 'diffusion' || chr(127) || 'video' || chr(150) || 'generation', now(), now())
+            """);
+
+        await Migrator.MigrateAsync(database.ConnectionString, NullLogger.Instance, Ct);
+
+        await using var app = await TestApp.BuildAsync(connectionString: database.ConnectionString);
+        Assert.Equal("diffusion video generation", await app.ScalarAsync<string>("select interests from subscribers"));
+        var issue = await app.IngestSampleAsync();
+        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
+        var (status, papers, error) = (await app.ReadAsync("select status, cardinality(paper_ids), coalesce(error, '') from deliveries",
+            reader => (reader.GetString(0), reader.GetInt32(1), reader.GetString(2)))).Single();
+        Assert.Equal(("pending", ""), (status, error));
+        Assert.True(papers > 0, "the reader's digest holds no paper");
     }
 
     /// <summary>A row as the poller stored quarantined mail before migration 0021: <paramref name="stored"/> of <paramref name="message"/>, never marked a prefix.</summary>
