@@ -7,7 +7,8 @@ namespace Newsletter.Subscribers;
 
 public static class EmailAddress
 {
-    /// <summary>A bare, trimmed address that MimeKit accepts and that has a dotted domain; anything else is refused.</summary>
+    /// <summary>A bare, trimmed address that MimeKit accepts and that has a dotted domain name; anything else is refused, an
+    /// address literal (<c>a@[10.0.0.7]</c>) too: mail to it would go to whatever host the typist chose.</summary>
     public static string Normalize(string? input)
     {
         var trimmed = input?.Trim() ?? "";
@@ -20,7 +21,8 @@ public static class EmailAddress
             || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or ',' or ';' or '"')
             || !MailboxAddress.TryParse(trimmed, out var mailbox)
             || mailbox.Address != trimmed
-            || mailbox.Domain is not { Length: > 2 } domain || !domain.Contains('.', StringComparison.Ordinal) || domain.EndsWith('.'))
+            || mailbox.Domain is not { Length: > 2 } domain || !domain.Contains('.', StringComparison.Ordinal) || domain.EndsWith('.')
+            || domain.StartsWith('['))
         {
             throw new ArgumentException($"'{Shorten(trimmed)}' is not an email address.", nameof(input));
         }

@@ -25,6 +25,28 @@ public sealed class SubscribeFormTests
     }
 
     [Theory]
+    [InlineData("reader@[127.0.0.1]")]
+    [InlineData("reader@[10.0.0.7]")]
+    [InlineData("reader@[IPv6:::1]")]
+    public async Task SubscribePost_AddressAtAnIpLiteral_400AndNoMailQueued(string address)
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        // Whoever types it would have the relay carry a confirmation mail to a host of their choosing, inside the network too.
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", address), new("Interests", "diffusion"), new("Format", "Html"),
+        ]), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Enter an email address like name@example.org.", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
+    }
+
+    [Theory]
     [InlineData("\U0001F680")]
     [InlineData("\U0001F1E9\U0001F1EA")]
     public async Task SubscribePreview_InterestsWithATermOfOnlyAnEmoji_ErrorMarksTheEmojiAsTyped(string emoji)
