@@ -5,6 +5,8 @@ using Newsletter.Digests;
 
 namespace Newsletter.Admin;
 
+/// <param name="DeliveriesByStatus">Readers by the status of their latest delivery of the issue (a re-send's row stands for
+/// the earlier ones), so each reader counts once.</param>
 public sealed record IssueRow(long Id, DateOnly? IssueDate, string Subject, int PaperCount, DateTimeOffset CreatedAt, int Generations,
     IReadOnlyDictionary<string, long> DeliveriesByStatus);
 
@@ -40,7 +42,10 @@ public sealed class AdminQueries(NpgsqlDataSource db)
             select i.id, i.issue_date, i.subject, i.paper_count, i.created_at,
                    (select count(*)::int from delivery_generations g where g.issue_id = i.id),
                    coalesce((select jsonb_object_agg(status, n) from (
-                       select d.status, count(*) as n from deliveries d where d.issue_id = i.id group by d.status) c), '{}'::jsonb)::text
+                       select latest.status, count(*) as n from (
+                           select distinct on (d.subscriber_id) d.status from deliveries d where d.issue_id = i.id
+                           order by d.subscriber_id desc, d.generation desc) latest
+                       group by latest.status) c), '{}'::jsonb)::text
             from issues i
             where @issue::bigint is null or i.id = @issue
             order by i.created_at desc, i.id desc limit @limit offset @offset

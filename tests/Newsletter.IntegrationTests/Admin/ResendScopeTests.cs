@@ -95,6 +95,26 @@ public sealed class ResendScopeTests
     }
 
     [Fact]
+    public async Task Overview_AfterAReSentIssueWentOut_CountsEachReaderOnceByTheirLatestDigest()
+    {
+        // 4 readers: 2 sent, 1 failed and 1 deferred; both re-sent and delivered, then everyone re-sent once more.
+        await using var app = await TestApp.BuildAsync();
+        var (issue, _) = await SentIssueAsync(app);
+        await ResendAsync(app, issue, GenerationScope.Failed, null);
+        await app.ExecuteAsync("update deliveries set status = 'sent', sent_at = now() where generation = 2");
+        await ResendAsync(app, issue, GenerationScope.All, null);
+        await app.ExecuteAsync("update deliveries set status = 'sent', sent_at = now() where generation = 3");
+
+        await using var web = await TestApp.StartAsync(connectionString: app.ConnectionString);
+        using var api = AdminTestKit.ApiClient(web);
+
+        // What the overview's row and the API's issue show.
+        var shown = (await api.GetFromJsonAsync<System.Text.Json.JsonElement>($"admin/api/issues/{issue}", Ct)).GetProperty("issue");
+        Assert.Equal(3, shown.GetProperty("generations").GetInt32());
+        Assert.Equal("""{"sent":4}""", shown.GetProperty("deliveriesByStatus").GetRawText());
+    }
+
+    [Fact]
     public async Task Resend_FailedScope_TheEarlierDeferredRowIsNotRetriedOnceReSent()
     {
         await using var app = await TestApp.BuildAsync();
