@@ -25,7 +25,8 @@ public static class DeliveryBounces
         return await ReadAsync(command, ct);
     }
 
-    /// <summary>A delivery the server took (sent, or still sending or deferred) becomes failed, with the report's words.</summary>
+    /// <summary>A delivery the server took (sent, or still sending or deferred; or pending, when the worker died before it
+    /// wrote the outcome) becomes failed, with the report's words, so it is not sent again.</summary>
     public static async Task<bool> MarkFailedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long deliveryId,
         string error, DateTimeOffset now, CancellationToken ct)
     {
@@ -38,7 +39,7 @@ public static class DeliveryBounces
         command.Parameters.AddWithValue("error", StoredText.Bounded(error, 2000)!);
         command.Parameters.AddWithValue("now", now);
         command.Parameters.AddWithValue("id", deliveryId);
-        command.Parameters.AddWithValue("taken", new[] { DeliveryStatus.Sent, DeliveryStatus.Sending, DeliveryStatus.Deferred }.Select(DbNames.ToDb).ToArray());
+        command.Parameters.AddWithValue("taken", new[] { DeliveryStatus.Sent, DeliveryStatus.Sending, DeliveryStatus.Deferred, DeliveryStatus.Pending }.Select(DbNames.ToDb).ToArray());
         return await command.ExecuteNonQueryAsync(ct) > 0;
     }
 

@@ -76,6 +76,35 @@ public sealed class BounceTests
     }
 
     [Fact]
+    public async Task PostfixReport_ForADigestWhoseSendWasNeverRecorded_TheRowFailsSoTheResumedBatchDoesNotSendItAgain()
+    {
+        var account = DovecotAccount.Create();
+        var smtp = TestEnvironment.PostfixSmtp.Split(':');
+        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Smtp:Host"] = smtp[0],
+            ["Newsletter:Smtp:Port"] = smtp[1],
+            ["Newsletter:Smtp:Security"] = "None",
+            ["Newsletter:Mail:BounceDomain"] = TestEnvironment.PostfixBounceDomain,
+        });
+        var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
+        await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
+        var issueId = await app.IngestSampleAsync();
+        await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
+        var report = await PostfixReports.WaitForAsync(email, Eventually.DefaultTimeout, Ct);
+        // The worker died after Postfix took the digest and before it wrote the outcome: the row still waits to be sent.
+        await app.ExecuteAsync("update deliveries set status = 'pending', sent_at = null, smtp_reply = null");
+        await account.AppendAsync("INBOX", report, Ct);
+        await using var worker = await TestApp.BuildAsync(imap: account, connectionString: app.ConnectionString);
+
+        var result = await worker.Services.GetRequiredService<InboxPoller>().PollAsync(Ct);
+
+        Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), result);
+        Assert.Equal("failed", (await app.Ledger.StatusByEmailAsync(issueId, 1))[email]);
+        Assert.Contains("5.1.1", await Text(worker, "select error from deliveries"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Poll_ListingReportAndAutoReplyTogether_EachGoesWhereItBelongs()
     {
         var account = DovecotAccount.Create();
