@@ -28,7 +28,7 @@ public sealed class StatusModel : PageModel
         400 => "The form may have been open for too long or sent from elsewhere. Go back, reload the page and try again.",
         404 => "There is nothing at this address. Check the link, or start from the subscribe page.",
         410 => "Subscribe again to get a new link.",
-        429 => "You sent this form too often. Wait a minute and try again.",
+        429 => "Your address sent more requests than a minute allows here. Wait a minute and try again.",
         >= 500 => "The problem was logged. Please try again in a few minutes.",
         _ => "Go back and try again.",
     };

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Microsoft.AspNetCore.Mvc.Filters;
@@ -55,6 +56,16 @@ public static class WebEndpoints
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // Every limit here is per minute: a feed reader or a script learns when its next request will be let through.
+            options.OnRejected = (context, _) =>
+            {
+                if (context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter))
+                {
+                    context.HttpContext.Response.Headers.RetryAfter =
+                        Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                }
+                return ValueTask.CompletedTask;
+            };
             options.AddPolicy(SubscribePolicy, context => HttpMethods.IsPost(context.Request.Method)
                 ? PerClientAndMinute(context, o => o.SubscribePermitsPerMinute)
                 : RateLimitPartition.GetNoLimiter(""));

@@ -217,6 +217,30 @@ public sealed partial class FeedTests
     }
 
     [Fact]
+    public async Task Feeds_OverTheLimit_429SaysWhenToComeBackAndNothingAboutAForm()
+    {
+        await using var app = await TestApp.StartAsync(
+            settings: new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "1" });
+        await app.IngestSampleAsync();
+        var issueId = await app.ScalarAsync<long>("select id from issues");
+        using var client = app.CreateClient();
+        using (var first = await client.GetAsync($"issues/{issueId}/feed", Ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        // A feed reader polling too often: it reads when to try again from the header, a person from the page.
+        using var refused = await client.GetAsync($"issues/{issueId}/feed", Ct);
+        var page = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.NotNull(refused.Headers.RetryAfter?.Delta);
+        Assert.InRange(refused.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        Assert.DoesNotContain("form", page, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Too many requests", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Feeds_AddressesOfOneIpv6Network_ShareOneLimit()
     {
         await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?>
