@@ -31,14 +31,7 @@ public sealed class BounceTests
     public async Task PostfixReport_DigestToAnUnknownUser_SubscriberBouncedAndTheAdminCanReactivate()
     {
         var account = DovecotAccount.Create();
-        var smtp = TestEnvironment.PostfixSmtp.Split(':');
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
-        {
-            ["Newsletter:Smtp:Host"] = smtp[0],
-            ["Newsletter:Smtp:Port"] = smtp[1],
-            ["Newsletter:Smtp:Security"] = "None",
-            ["Newsletter:Mail:BounceDomain"] = TestEnvironment.PostfixBounceDomain,
-        });
+        await using var app = await StartSendingThroughPostfixAsync();
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         var issueId = await app.IngestSampleAsync();
@@ -79,14 +72,7 @@ public sealed class BounceTests
     public async Task PostfixReport_ForADigestWhoseSendWasNeverRecorded_TheRowFailsSoTheResumedBatchDoesNotSendItAgain()
     {
         var account = DovecotAccount.Create();
-        var smtp = TestEnvironment.PostfixSmtp.Split(':');
-        await using var app = await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
-        {
-            ["Newsletter:Smtp:Host"] = smtp[0],
-            ["Newsletter:Smtp:Port"] = smtp[1],
-            ["Newsletter:Smtp:Security"] = "None",
-            ["Newsletter:Mail:BounceDomain"] = TestEnvironment.PostfixBounceDomain,
-        });
+        await using var app = await StartSendingThroughPostfixAsync();
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
         await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
         var issueId = await app.IngestSampleAsync();
@@ -102,6 +88,19 @@ public sealed class BounceTests
         Assert.Equal(new PollResult(0, 0, 0, 0, Reports: 1), result);
         Assert.Equal("failed", (await app.Ledger.StatusByEmailAsync(issueId, 1))[email]);
         Assert.Contains("5.1.1", await Text(worker, "select error from deliveries"), StringComparison.Ordinal);
+    }
+
+    /// <summary>The whole application, its digests sent through the real Postfix, whose reports come back to its bounce domain.</summary>
+    private static async Task<TestApp> StartSendingThroughPostfixAsync()
+    {
+        var smtp = TestEnvironment.PostfixSmtp.Split(':');
+        return await TestApp.StartAsync(role: ProcessRole.All, settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Smtp:Host"] = smtp[0],
+            ["Newsletter:Smtp:Port"] = smtp[1],
+            ["Newsletter:Smtp:Security"] = "None",
+            ["Newsletter:Mail:BounceDomain"] = TestEnvironment.PostfixBounceDomain,
+        });
     }
 
     [Fact]

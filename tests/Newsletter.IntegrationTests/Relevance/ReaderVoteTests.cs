@@ -65,9 +65,7 @@ public sealed partial class ReaderVoteTests
     public async Task VoteLink_Undone_ForgottenOnTheManagePage_AndForgedOrForeignLinksRefused()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var digest = await DiffusionReadersDigestAsync(app);
         var titles = Titles(digest);
         using var client = app.CreateClient();
 
@@ -135,9 +133,7 @@ public sealed partial class ReaderVoteTests
     public async Task VoteLink_OtherWayOfAnEarlierVoteThenUndone_SaysSoAndBringsTheEarlierVoteBack()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var digest = await DiffusionReadersDigestAsync(app);
         var title = Titles(digest)[0];
         using var client = app.CreateClient();
         var less = VoteLink(digest, title, "Less like this", app);
@@ -183,9 +179,7 @@ public sealed partial class ReaderVoteTests
     public async Task ForgetEverything_OneVoteThenSentAgainFromTheBackButton_SaysWhatItForgot()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var digest = await DiffusionReadersDigestAsync(app);
         using var client = app.CreateClient();
         var more = VoteLink(digest, Titles(digest)[0], "More like this", app);
         await ClickAsync(client, more, await client.GetStringAsync(more, Ct));
@@ -205,9 +199,7 @@ public sealed partial class ReaderVoteTests
     public async Task RemoveOneVote_SentAgainFromTheBackButton_SaysItWasAlreadyForgotten()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var digest = await DiffusionReadersDigestAsync(app);
         using var client = app.CreateClient();
         var less = VoteLink(digest, Titles(digest)[0], "Less like this", app);
         await ClickAsync(client, less, await client.GetStringAsync(less, Ct));
@@ -227,9 +219,7 @@ public sealed partial class ReaderVoteTests
     public async Task VoteLink_UndoPressedAfterForgettingEverything_SaysItWasTakenBackNotThatAnotherVoteStays()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+        var digest = await DiffusionReadersDigestAsync(app);
         using var client = app.CreateClient();
         var more = VoteLink(digest, Titles(digest)[0], "More like this", app);
         var voted = await ClickAsync(client, more, await client.GetStringAsync(more, Ct));
@@ -289,6 +279,14 @@ public sealed partial class ReaderVoteTests
 
     private static List<MimeKit.MimeMessage> To(TestApp app, string email) =>
         [.. app.Smtp.Messages.Where(m => m.To.Mailboxes.Single().Address == email)];
+
+    /// <summary>reader@example.org, who reads "diffusion", and the text part of their digest of 11 March.</summary>
+    private static async Task<string> DiffusionReadersDigestAsync(TestApp app)
+    {
+        await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        return (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
+    }
 
     private static async Task IngestDayAsync(TestApp app, DateOnly day) => await IngestDayAsync(app, day, Samples.SamplePapers());
 
