@@ -148,7 +148,6 @@ public sealed partial class PaperStore(NpgsqlDataSource db)
             : "Trending papers";
     }
 
-    /// <summary>arXiv id when known, else the folded title: what makes two listings' papers the same paper.</summary>
     /// <summary>
     /// For a listing whose date already has an issue (a forward, a corrected re-send): that issue, and how many of the
     /// listing's papers it does not have. Null when no issue has the listing's date.
@@ -170,6 +169,7 @@ public sealed partial class PaperStore(NpgsqlDataSource db)
         return await reader.ReadAsync(ct) ? (reader.GetInt64(0), keys.Length, reader.GetInt32(1)) : null;
     }
 
+    /// <summary>arXiv id when known, else the folded title: what makes two listings' papers the same paper.</summary>
     public static string PaperKey(ParsedPaper paper) =>
         paper.ArxivId is { Length: > 0 } arxiv ? "arxiv:" + arxiv : "title:" + TextNormalizer.TitleKey(paper.Title);
 
