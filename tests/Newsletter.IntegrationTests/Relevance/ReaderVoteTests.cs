@@ -280,11 +280,13 @@ public sealed partial class ReaderVoteTests
     private static List<MimeKit.MimeMessage> To(TestApp app, string email) =>
         [.. app.Smtp.Messages.Where(m => m.To.Mailboxes.Single().Address == email)];
 
-    /// <summary>reader@example.org, who reads "diffusion", and the text part of their digest of 11 March.</summary>
+    /// <summary>reader@example.org, who reads "diffusion", and the text part of their digest of 11 March: the sample's papers
+    /// that say "diffusion", so the fan-out embeds a few papers, not seventy, for a test of the vote pages.</summary>
     private static async Task<string> DiffusionReadersDigestAsync(TestApp app)
     {
         await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
+        await IngestDayAsync(app, new DateOnly(2025, 3, 11),
+            Samples.SamplePapers().Where(p => (p.Title + " " + p.Abstract).Contains("diffusion", StringComparison.OrdinalIgnoreCase)));
         return (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
     }
 
