@@ -132,39 +132,33 @@ public sealed class SendBatchLeaseTests
     [Fact]
     public async Task Run_AReaderUnsubscribesWhileTheBatchIsSending_GetsNothingAfterAFewSeconds()
     {
-        await using var smtp = await SmtpCapture.StartAsync(Ct);
-        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var app = await TestApp.BuildAsync(smtp, replace: s => s.AddSingleton<TimeProvider>(clock));
-        var readers = new Dictionary<string, long>();
-        foreach (var email in new[] { "first@lab.example", "second@lab.example", "third@lab.example" })
-        {
-            readers[email] = (await app.AddSubscriberAsync(email, "diffusion")).Id;
-        }
-        var issueId = await app.IngestSampleAsync();
-        await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
-        var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
+        var (leaving, received, statuses, error) = await SendWhileAnotherReaderStopsAsync((services, id) =>
+            services.GetRequiredService<SubscriberStore>().TransitionAsync(id, [SubscriberStatus.Active], SubscriberStatus.Unsubscribed, Ct));
 
-        // The server holds the first digest unanswered (a slow server, or a rate limit's wait) while a reader unsubscribes.
-        var hold = smtp.HoldNextMessage();
-        var sending = app.Services.GetRequiredService<SendBatchJob>().RunAsync(issueId, 1, from, to, Ct);
-        var first = (await hold.Arrived.WaitAsync(Eventually.DefaultTimeout, Ct)).Recipients.Single();
-        var leaving = readers.Keys.First(email => email != first);
-        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().TransitionAsync(
-            readers[leaving], [SubscriberStatus.Active], SubscriberStatus.Unsubscribed, Ct));
-        clock.Advance(TimeSpan.FromSeconds(10));
-        hold.Release();
-        await sending.WaitAsync(Eventually.DefaultTimeout, Ct);
-
-        Assert.DoesNotContain(leaving, smtp.Received.SelectMany(m => m.Recipients));
-        Assert.Equal(2, smtp.Received.Count);
-        var statuses = await app.Ledger.StatusByEmailAsync(issueId, 1);
+        Assert.DoesNotContain(leaving, received);
+        Assert.Equal(2, received.Count);
         Assert.Equal("skipped", statuses[leaving]);
-        Assert.Equal("the subscriber is no longer active", await app.ScalarAsync<string>(
-            "select error from deliveries where subscriber_id = @id", ("id", readers[leaving])));
+        Assert.Equal("the subscriber is no longer active", error);
     }
 
     [Fact]
     public async Task Run_AnAdminDeletesAReaderWhileTheBatchIsSending_TheyGetNothingAfterAFewSeconds()
+    {
+        // The admin erases the reader with all their data.
+        var (erased, received, _, _) = await SendWhileAnotherReaderStopsAsync((services, id) =>
+            services.GetRequiredService<SubscriberStore>().DeleteAsync(id, Ct));
+
+        Assert.DoesNotContain(erased, received);
+        Assert.Equal(2, received.Count);
+    }
+
+    /// <summary>
+    /// Three readers in one batch; the server holds the first digest unanswered (a slow server, or a rate limit's wait)
+    /// while <paramref name="stop"/> acts on another reader, then ten seconds pass. Returns that reader, the addresses
+    /// the server received, the ledger's statuses and that reader's row's error (null without a row).
+    /// </summary>
+    private static async Task<(string Stopped, List<string> Received, Dictionary<string, string> Statuses, string? Error)> SendWhileAnotherReaderStopsAsync(
+        Func<IServiceProvider, long, Task<bool>> stop)
     {
         await using var smtp = await SmtpCapture.StartAsync(Ct);
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
@@ -178,18 +172,18 @@ public sealed class SendBatchLeaseTests
         await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
         var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
 
-        // The server holds the first digest unanswered while the admin erases another reader with all their data.
         var hold = smtp.HoldNextMessage();
         var sending = app.Services.GetRequiredService<SendBatchJob>().RunAsync(issueId, 1, from, to, Ct);
         var first = (await hold.Arrived.WaitAsync(Eventually.DefaultTimeout, Ct)).Recipients.Single();
-        var erased = readers.Keys.First(email => email != first);
-        Assert.True(await app.Services.GetRequiredService<SubscriberStore>().DeleteAsync(readers[erased], Ct));
+        var stopped = readers.Keys.First(email => email != first);
+        Assert.True(await stop(app.Services, readers[stopped]));
         clock.Advance(TimeSpan.FromSeconds(10));
         hold.Release();
         await sending.WaitAsync(Eventually.DefaultTimeout, Ct);
 
-        Assert.DoesNotContain(erased, smtp.Received.SelectMany(m => m.Recipients));
-        Assert.Equal(2, smtp.Received.Count);
+        var errors = await app.ReadAsync("select error from deliveries where subscriber_id = @id",
+            reader => reader.IsDBNull(0) ? null : reader.GetString(0), ("id", readers[stopped]));
+        return (stopped, [.. smtp.Received.SelectMany(m => m.Recipients)], await app.Ledger.StatusByEmailAsync(issueId, 1), errors.SingleOrDefault());
     }
 
     [Fact]
