@@ -100,7 +100,7 @@ public sealed class WorkerCrashTests
         (long)(await ledger.ScalarAsync(
             $"select count(*) from deliveries where status = 'sent' and claimed_by like '%:{worker.Id}'", Ct))!;
 
-    /// <summary>The sample issue ingested for <see cref="Subscribers"/> active subscribers who all match it.</summary>
+    /// <summary>The sample's diffusion papers ingested as an issue for <see cref="Subscribers"/> active subscribers who all match it.</summary>
     /// <returns>The settings a worker process joins that application with.</returns>
     private static async Task<IReadOnlyDictionary<string, string?>> IssueForSubscribersAsync(TestDatabase database, SmtpCapture smtp)
     {
@@ -113,7 +113,7 @@ public sealed class WorkerCrashTests
             insert into subscribers (email, status, interests, format, created_at, updated_at)
             select 'reader' || g || '@lab.example', 'active', 'diffusion', 'html', now(), now() from generate_series(1, {Subscribers}) g
             """);
-        await app.IngestSampleAsync();
+        await app.IngestListingAsync(new DateOnly(2025, 3, 11), Samples.SamplePapersSaying("diffusion"));
         return app.Settings;
     }
 

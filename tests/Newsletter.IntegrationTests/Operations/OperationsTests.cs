@@ -76,7 +76,7 @@ public sealed class OperationsTests
         var workers = Enumerable.Range(1, 3).Select(i => WorkerProcess.Start(app.Settings, $"scale-worker-{i}")).ToList();
         try
         {
-            await app.IngestSampleAsync();
+            await app.IngestListingAsync(new DateOnly(2025, 3, 11), Samples.SamplePapersSaying("diffusion", "ensemble"));
             await smtp.WaitForMessagesAsync(subscribers, TimeSpan.FromMinutes(4), Ct);
             await Eventually.WaitAsync(() => app.Ledger.SettledAsync(1, subscribers), "the ledger to settle", TimeSpan.FromMinutes(1));
         }

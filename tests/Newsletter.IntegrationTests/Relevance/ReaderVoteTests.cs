@@ -248,7 +248,7 @@ public sealed partial class ReaderVoteTests
         // Every title long, with a letter written as two UTF-16 units (a mathematical script O, as arXiv titles have them)
         // just where a reason shortens a liked paper's title.
         var papers = Samples.SamplePapers().Select(p => (LongTitle(p.Title), p.Abstract)).ToList();
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11), papers);
+        await app.IngestListingAsync(new DateOnly(2025, 3, 11), papers);
         await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
         var first = To(app, "reader@example.org")[0].TextBody!.ReplaceLineEndings("\n");
         using var client = app.CreateClient();
@@ -256,7 +256,7 @@ public sealed partial class ReaderVoteTests
         await ClickAsync(client, more, await client.GetStringAsync(more, Ct));
 
         // The next issue reaches both readers, the one who never voted too.
-        await IngestDayAsync(app, new DateOnly(2025, 3, 12), papers);
+        await app.IngestListingAsync(new DateOnly(2025, 3, 12), papers);
         await app.Smtp.WaitForMessagesAsync(4, cancellationToken: Ct);
         Assert.Equal(2, To(app, "other@example.org").Count);
         var second = To(app, "reader@example.org")[1];
@@ -285,19 +285,11 @@ public sealed partial class ReaderVoteTests
     private static async Task<string> DiffusionReadersDigestAsync(TestApp app)
     {
         await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11),
-            Samples.SamplePapers().Where(p => (p.Title + " " + p.Abstract).Contains("diffusion", StringComparison.OrdinalIgnoreCase)));
+        await app.IngestListingAsync(new DateOnly(2025, 3, 11), Samples.SamplePapersSaying("diffusion"));
         return (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
     }
 
-    private static async Task IngestDayAsync(TestApp app, DateOnly day) => await IngestDayAsync(app, day, Samples.SamplePapers());
-
-    private static async Task IngestDayAsync(TestApp app, DateOnly day, IEnumerable<(string Title, string Abstract)> papers)
-    {
-        var bytes = Samples.ToBytes(Samples.Listing(day, papers));
-        var outcome = await app.Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
-        Assert.Equal(IngestStatus.Ingested, outcome.Status);
-    }
+    private static Task<long> IngestDayAsync(TestApp app, DateOnly day) => app.IngestListingAsync(day, Samples.SamplePapers());
 
     /// <summary>The papers of a digest's text part in their order: each block starts with a rule, then the title.</summary>
     private static List<string> Titles(string text) =>

@@ -27,6 +27,11 @@ internal static class Samples
         return papers;
     }
 
+    /// <summary>The sample's papers whose title or abstract says <paramref name="word"/>: a listing that costs the fan-out's
+    /// embedding a few papers instead of seventy, for tests about sending rather than about the listing.</summary>
+    public static IReadOnlyList<(string Title, string Abstract)> SamplePapersSaying(params string[] words) =>
+        [.. SamplePapers().Where(p => words.Any(w => (p.Title + " " + p.Abstract).Contains(w, StringComparison.OrdinalIgnoreCase)))];
+
     /// <summary>A plain-text listing in the sample's shape, from the given sender, for the given day.</summary>
     public static MimeMessage Listing(DateOnly day, IEnumerable<(string Title, string Abstract)> papers,
         string from = "papers@notifications.huggingface.co", string? messageId = null)

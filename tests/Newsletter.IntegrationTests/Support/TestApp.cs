@@ -224,6 +224,15 @@ internal sealed partial class TestApp : IAsyncDisposable
         return outcome.IssueId!.Value;
     }
 
+    /// <summary>A listing of <paramref name="day"/> holding <paramref name="papers"/>, ingested as if it had just arrived; returns its issue.</summary>
+    public async Task<long> IngestListingAsync(DateOnly day, IEnumerable<(string Title, string Abstract)> papers)
+    {
+        var bytes = Samples.ToBytes(Samples.Listing(day, papers));
+        var outcome = await Services.GetRequiredService<MessageIngestor>().IngestAsync(new InboundMail(bytes, bytes.Length, "test"), Ct);
+        Assert.Equal(IngestStatus.Ingested, outcome.Status);
+        return outcome.IssueId!.Value;
+    }
+
     public async Task<Subscriber> AddSubscriberAsync(string email, string interests = "",
         SubscriberStatus status = SubscriberStatus.Active, DigestFormat format = DigestFormat.Html) =>
         (await Services.GetRequiredService<SubscriberStore>().UpsertAsync(email, interests, status, format, Ct)).Subscriber;
