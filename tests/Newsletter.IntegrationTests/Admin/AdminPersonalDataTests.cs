@@ -99,7 +99,7 @@ public sealed class AdminPersonalDataTests
         await using var app = await TestApp.StartWithSmtpAsync(settings: ReportSettings);
         var reader = await app.AddSubscriberAsync($"reader-{Guid.NewGuid():N}@example.org", "diffusion");
         var other = await app.AddSubscriberAsync($"other-{Guid.NewGuid():N}@example.org", "diffusion");
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         var digests = await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 2), "both digests to be recorded as sent");
         // The other reader's digest bounced, and the report quotes the reader's address (they forwarded it there).
@@ -142,7 +142,7 @@ public sealed class AdminPersonalDataTests
     {
         var reader = await app.AddSubscriberAsync($"reader-{Guid.NewGuid():N}@example.org", "diffusion");
         var other = await app.AddSubscriberAsync($"other-{Guid.NewGuid():N}@example.org", "diffusion");
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         var digests = await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 2), "both digests to be recorded as sent");
         var ingestor = app.Services.GetRequiredService<MessageIngestor>();

@@ -83,7 +83,7 @@ public sealed class ResendScopeTests
         {
             ids[name] = (await app.AddSubscriberAsync($"{name}@lab.example.org")).Id;
         }
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
         await app.ExecuteAsync(
             """
@@ -141,7 +141,7 @@ public sealed class ResendScopeTests
         // Before its fan-out nobody has a row for the issue: "new" would be everyone, who then got it twice.
         await using var app = await TestApp.BuildAsync();
         await app.AddSubscriberAsync("reader@lab.example.org");
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
 
         var refused = await Assert.ThrowsAsync<ResendRefusedException>(() =>
             app.Services.GetRequiredService<Resender>().RequestAsync(issue, scope, null, "admin:test", Ct));
@@ -156,7 +156,7 @@ public sealed class ResendScopeTests
         // The admin may send one paused reader an issue (they asked for it); the reader stays paused for the daily ones.
         await using var app = await TestApp.StartWithSmtpAsync();
         var paused = await app.AddSubscriberAsync("paused@lab.example.org", "diffusion", SubscriberStatus.Paused);
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
 
         var requested = await app.Services.GetRequiredService<Resender>().RequestAsync(issue, GenerationScope.One, paused.Email, "admin:test", Ct);
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issue, expectedRows: 1), "the re-send to settle");
@@ -176,7 +176,7 @@ public sealed class ResendScopeTests
         // Weekly and issue are the scopes the weekly run and the inbox write: 'weekly' sent a weekly reader one issue out of turn.
         await using var app = await TestApp.StartAsync();
         await app.AddSubscriberAsync("reader@lab.example.org", "diffusion");
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         using var admin = await AdminTestKit.SignedInClientAsync(app);
         var token = await Antiforgery.TokenAsync(admin, $"admin/issues/{issue}/resend");
         var before = await app.RowsAsync("select generation, scope from delivery_generations order by generation");
@@ -203,7 +203,7 @@ public sealed class ResendScopeTests
     {
         await using var app = await TestApp.BuildAsync();
         await app.AddSubscriberAsync("reader@lab.example.org", "diffusion");
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         var resender = app.Services.GetRequiredService<Resender>();
 
         var previewRefused = await Assert.ThrowsAsync<ResendRefusedException>(() => resender.PreviewAsync(issue, scope, null, Ct));
@@ -316,7 +316,7 @@ public sealed class ResendScopeTests
         // No worker: the issue's first generation waits for its fan-out, which will reach the reader.
         await using var app = await TestApp.StartAsync();
         await app.AddSubscriberAsync("reader@lab.example.org", "diffusion");
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         using var admin = await AdminTestKit.SignedInClientAsync(app);
         using var api = AdminTestKit.ApiClient(app);
         var token = await Antiforgery.TokenAsync(admin, $"admin/issues/{issue}/resend");
@@ -346,7 +346,7 @@ public sealed class ResendScopeTests
     public async Task ResendPageApiAndCommand_ToAnAddressNoSubscriberHas_RefusedAsBadInputAndNothingRequested()
     {
         await using var app = await TestApp.StartAsync();
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         using var admin = await AdminTestKit.SignedInClientAsync(app);
         using var api = AdminTestKit.ApiClient(app);
         var token = await Antiforgery.TokenAsync(admin, $"admin/issues/{issue}/resend");
@@ -373,7 +373,7 @@ public sealed class ResendScopeTests
         {
             await app.AddSubscriberAsync(email, "diffusion");
         }
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
         return issue;
     }

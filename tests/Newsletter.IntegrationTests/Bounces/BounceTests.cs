@@ -34,7 +34,7 @@ public sealed class BounceTests
         await using var app = await StartSendingThroughPostfixAsync();
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         var ledger = app.Ledger;
         await Eventually.WaitAsync(() => ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
         var sentBefore = await ledger.StatusByEmailAsync(issueId, 1);
@@ -75,7 +75,7 @@ public sealed class BounceTests
         await using var app = await StartSendingThroughPostfixAsync();
         var email = $"gone-{Guid.NewGuid():N}@{TestEnvironment.PostfixUnknownUserDomain}";
         await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the digest to reach Postfix", Ct);
         var report = await PostfixReports.WaitForAsync(email, Eventually.DefaultTimeout, Ct);
         // The worker died after Postfix took the digest and before it wrote the outcome: the row still waits to be sent.
@@ -110,7 +110,7 @@ public sealed class BounceTests
         await using var app = await TestApp.StartWithSmtpAsync(settings: new Dictionary<string, string?> { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         // An Exchange Online report of an unknown recipient, sent where reports go: the digest's envelope sender.
         await account.AppendAsync("INBOX", Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Skip(5).Take(8)), Ct);
@@ -161,7 +161,7 @@ public sealed class BounceTests
         await using var app = await TestApp.StartWithSmtpAsync();
         var email = $"reader-{Guid.NewGuid():N}@example.org";
         var subscriber = await app.AddSubscriberAsync(email, "diffusion", SubscriberStatus.Active);
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0];
         var overQuota = Report("gmail-over-quota.eml", digest.Parse(), email, 1);
         // The digest's Message-ID and the subscriber's address, both guessable, without the digest's signed link: forged.

@@ -19,7 +19,7 @@ public sealed class FanOutTests
             // A line saved before the parser's rules changed: the store would refuse it today.
             await app.ExecuteAsync("update subscribers set interests = 'diffusion \"low rank' where email = @email", ("email", email));
         }
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
 
         await app.Services.GetRequiredService<FanOutJob>().RunAsync(issue, 1, Ct);
 
@@ -51,7 +51,7 @@ public sealed class FanOutTests
         await using var app = await TestApp.BuildAsync();
         await app.AddSubscriberAsync("stays@lab.example.org", "diffusion");
         var leaving = await app.AddSubscriberAsync("leaves@lab.example.org", "diffusion");
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
 
         // The fan-out has read who the issue reaches and has not written its rows yet (the test holds its generation's row) ...
         await using var holder = await app.OpenConnectionAsync();

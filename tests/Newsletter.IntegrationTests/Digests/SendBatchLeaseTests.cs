@@ -53,7 +53,7 @@ public sealed class SendBatchLeaseTests
         {
             await app.AddSubscriberAsync(email, "diffusion");
         }
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
         var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
         var job = app.Services.GetRequiredService<SendBatchJob>();
@@ -168,7 +168,7 @@ public sealed class SendBatchLeaseTests
         {
             readers[email] = (await app.AddSubscriberAsync(email, "diffusion")).Id;
         }
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await app.Services.GetRequiredService<FanOutJob>().RunAsync(issueId, 1, Ct);
         var (from, to) = Assert.Single(await app.Services.GetRequiredService<DeliveryLedger>().OpenBatchesAsync(issueId, 1, 500, Ct));
 

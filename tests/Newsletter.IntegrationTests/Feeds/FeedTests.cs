@@ -74,7 +74,7 @@ public sealed partial class FeedTests
     {
         await using var app = await TestApp.StartWithSmtpAsync();
         var reader = await app.AddSubscriberAsync("late@example.org", "diffusion", SubscriberStatus.Active);
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, 1), Eventually.DefaultTimeout, "the delivery", Ct);
         // The issue is three days old and its digest failed then: the feed has nothing yet.
         await app.ExecuteAsync("update issues set created_at = now() - interval '3 days'");
@@ -176,7 +176,7 @@ public sealed partial class FeedTests
     {
         await using var app = await TestApp.StartAsync();
         var reader = await app.AddSubscriberAsync("head@example.org", "diffusion", SubscriberStatus.Active);
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         using var client = app.CreateClient();
         var personal = await NewFeedAddressAsync(app, client, reader.Id);
 
@@ -202,7 +202,7 @@ public sealed partial class FeedTests
     {
         await using var app = await TestApp.StartAsync(
             settings: new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "3" });
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var issueId = await app.ScalarAsync<long>("select id from issues");
         using var client = app.CreateClient();
 
@@ -221,7 +221,7 @@ public sealed partial class FeedTests
     {
         await using var app = await TestApp.StartAsync(
             settings: new Dictionary<string, string?> { ["Newsletter:Feeds:RequestsPerMinute"] = "1" });
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var issueId = await app.ScalarAsync<long>("select id from issues");
         using var client = app.CreateClient();
         using (var first = await client.GetAsync($"issues/{issueId}/feed", Ct))
@@ -248,7 +248,7 @@ public sealed partial class FeedTests
             ["Newsletter:Feeds:RequestsPerMinute"] = "3",
             ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1",
         });
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var issueId = await app.ScalarAsync<long>("select id from issues");
         using var client = app.CreateClient(useCookies: false);
 

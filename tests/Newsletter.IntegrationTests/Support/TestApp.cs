@@ -233,6 +233,10 @@ internal sealed partial class TestApp : IAsyncDisposable
         return outcome.IssueId!.Value;
     }
 
+    /// <summary>The sample's papers that say one of <paramref name="words"/>, ingested as the sample's day (see <see cref="Samples.SamplePapersSaying"/>).</summary>
+    public Task<long> IngestSamplePapersSayingAsync(params string[] words) =>
+        IngestListingAsync(new DateOnly(2025, 3, 11), Samples.SamplePapersSaying(words));
+
     public async Task<Subscriber> AddSubscriberAsync(string email, string interests = "",
         SubscriberStatus status = SubscriberStatus.Active, DigestFormat format = DigestFormat.Html) =>
         (await Services.GetRequiredService<SubscriberStore>().UpsertAsync(email, interests, status, format, Ct)).Subscriber;

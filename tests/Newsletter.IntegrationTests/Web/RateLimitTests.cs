@@ -34,7 +34,7 @@ public sealed class RateLimitTests
     {
         // Each new line a manage page previews is read for meaning by the model: a reader's own link must not make that free.
         await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Web:PreviewPermitsPerMinute"] = "3" });
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
         var token = await app.Services.GetRequiredService<SubscriberTokens>().MintAsync(reader.Id, TokenPurpose.Manage, null, Ct);
         using var client = app.CreateClient(useCookies: false);

@@ -18,7 +18,7 @@ public sealed class UnhandledMethodTests
         await using var app = await TestApp.StartAsync(services: services => services.AddFakeLogging());
         var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
         var pending = await app.AddSubscriberAsync("pending@example.org", "diffusion", SubscriberStatus.Pending);
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
         var paths = new[]
         {
@@ -66,7 +66,7 @@ public sealed class UnhandledMethodTests
     {
         await using var app = await TestApp.StartAsync(services: services => services.AddFakeLogging());
         var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         using var admin = await AdminTestKit.SignedInClientAsync(app);
         var antiforgery = await Antiforgery.TokenAsync(admin, "admin/subscribers");
 
