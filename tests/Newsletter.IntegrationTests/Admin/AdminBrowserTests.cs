@@ -13,7 +13,7 @@ public sealed class AdminBrowserTests
     public async Task AdminResendsSampleToOneSubscriber_InBrowser_DigestArrivesAtSmtp()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        var issue = await app.IngestSampleAsync();
+        var issue = await app.IngestSamplePapersSayingAsync("diffusion");
         var stranger = Samples.ToBytes(Samples.Listing(new DateOnly(2025, 3, 12), Samples.SamplePapers().Take(3), from: "papers@elsewhere.example"));
         var quarantined = await app.Services.GetRequiredService<MessageIngestor>()
             .IngestAsync(new InboundMail(stranger, stranger.Length, "cli"), Ct);

@@ -12,7 +12,7 @@ public sealed class DigestLinkTests
     {
         await using var app = await TestApp.StartWithSmtpAsync();
         var subscriber = await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
 
         var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
         var text = digest.TextBody ?? "";
@@ -31,7 +31,7 @@ public sealed class DigestLinkTests
         Assert.Equal(HttpStatusCode.OK, managePage.StatusCode);
         Assert.Contains("reader@example.org", await managePage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, copyPage.StatusCode);
-        Assert.Contains("of 70 papers matched your interests (diffusion)", await copyPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Contains($"of {Samples.SamplePapersSaying("diffusion").Count} papers matched your interests (diffusion)", await copyPage.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, viewAsUnsubscribe.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, viewAsManage.StatusCode);
         Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriber.Id));
@@ -75,7 +75,7 @@ public sealed class DigestLinkTests
     {
         await using var app = await TestApp.StartWithSmtpAsync();
         await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
         var copy = app.LinkIn(digest.TextBody ?? "", "digest/");
         using var client = app.CreateClient();
@@ -90,10 +90,10 @@ public sealed class DigestLinkTests
 
         var after = WebUtility.HtmlDecode(await client.GetStringAsync(copy, Ct));
 
-        Assert.Contains("of 70 papers matched your interests (diffusion).", before, StringComparison.Ordinal);
+        Assert.Contains($"of {Samples.SamplePapersSaying("diffusion").Count} papers matched your interests (diffusion).", before, StringComparison.Ordinal);
         Assert.Contains("<mark>", before, StringComparison.Ordinal);
         Assert.DoesNotContain("matched your interests (robotics)", after, StringComparison.Ordinal);
-        Assert.Contains("of 70 papers matched the keywords you had then (you have changed them since).", after, StringComparison.Ordinal);
+        Assert.Contains($"of {Samples.SamplePapersSaying("diffusion").Count} papers matched the keywords you had then (you have changed them since).", after, StringComparison.Ordinal);
         // The papers are the digest's, still; no word of them is marked as a match of a line they were not chosen by.
         Assert.Equal(Count(before, "<article class=\"paper\">"), Count(after, "<article class=\"paper\">"));
         Assert.DoesNotContain("<mark>", after, StringComparison.Ordinal);

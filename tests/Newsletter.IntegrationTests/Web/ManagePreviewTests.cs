@@ -36,7 +36,7 @@ public sealed class ManagePreviewTests
         await using var app = await TestApp.StartWithSmtpAsync();
         var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
         // A digest has gone out: the papers are read for meaning, so a preview reads the typed line for meaning too.
-        await app.IngestSampleAsync();
+        await app.IngestSamplePapersSayingAsync("diffusion");
         await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct);
         var token = await app.Services.GetRequiredService<SubscriberTokens>().MintAsync(reader.Id, TokenPurpose.Manage, null, Ct);
         using var client = app.CreateClient();
