@@ -71,7 +71,7 @@ public sealed class DigestDeliveryTests
         await using var app = await TestApp.StartWithSmtpAsync();
         await app.AddSubscriberAsync("reader@lab.example", "diffusion");
         // Someone forwarded the day's listing to the inbox: their mail client put "Fwd:" before its subject.
-        var listing = Samples.Listing(new DateOnly(2025, 3, 11), Samples.SamplePapers());
+        var listing = Samples.Listing(new DateOnly(2025, 3, 11), Samples.SamplePapersSaying("diffusion"));
         listing.Subject = "Fwd: FW: Trending papers - Mar 11";
         var body = Assert.IsType<MimeKit.TextPart>(listing.Body);
         body.Text = "---------- Forwarded message ---------\nFrom: Hugging Face <papers@notifications.huggingface.co>\n"
@@ -99,7 +99,7 @@ public sealed class DigestDeliveryTests
             await app.AddSubscriberAsync(email, "diffusion");
         }
 
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await smtp.WaitForMessagesAsync(emails.Count, Eventually.DefaultTimeout, Ct);
         await Eventually.WaitAsync(() => app.Ledger.SettledAsync(issueId, emails.Count), "the ledger to settle");
 
@@ -151,7 +151,7 @@ public sealed class DigestDeliveryTests
             await app.AddSubscriberAsync($"reader{i}@lab.example", "diffusion");
         }
 
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await Eventually.WaitAsync(async () => (await app.Ledger.StatusByEmailAsync(issueId, 1)).Values.Count(s => s == "deferred") == 5,
             "every digest to be deferred");
 
@@ -197,7 +197,7 @@ public sealed class DigestDeliveryTests
             await app.AddSubscriberAsync($"reader{i}@lab.example", "diffusion");
         }
 
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         await Eventually.WaitAsync(async () => (await app.Ledger.StatusByEmailAsync(issueId, 1)).Values.Count(s => s == "deferred") == 4,
             "every digest to be deferred");
         await stop.CancelAsync();

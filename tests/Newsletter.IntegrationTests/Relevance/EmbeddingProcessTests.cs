@@ -22,7 +22,8 @@ public sealed class EmbeddingProcessTests
         // No paper of the sample says "speech": this reader's digest is what the line, read for meaning, suggests.
         await app.AddSubscriberAsync("speech@example.org", "speech recognition");
 
-        var issueId = await app.IngestSampleAsync();
+        // A third of the sample, enough papers for the closest to stand out, fewer for the test to embed twice.
+        var issueId = await app.IngestListingAsync(new DateOnly(2025, 3, 11), Samples.SamplePapers().Take(24));
         await app.Smtp.WaitForMessagesAsync(2, cancellationToken: Ct);
         var digest = app.Smtp.Messages.Single(m => m.To.Mailboxes.Single().Address == "speech@example.org");
 
@@ -59,7 +60,7 @@ public sealed class EmbeddingProcessTests
             services: s => s.AddSingleton(new EmbedderCommand("false", [])));
         await app.AddSubscriberAsync("reader@example.org", "diffusion");
 
-        var issueId = await app.IngestSampleAsync();
+        var issueId = await app.IngestSamplePapersSayingAsync("diffusion");
         var digest = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
 
         var expected = Samples.SamplePapers().Where(p => Regex.IsMatch($"{p.Title} {p.Abstract}", @"\bdiffusions?\b", RegexOptions.IgnoreCase))
