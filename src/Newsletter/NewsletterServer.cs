@@ -104,6 +104,12 @@ public static class NewsletterServer
         // Before anything touches the database: a wrong setting stops here, with the key named (ConfigurationErrors).
         app.Services.GetRequiredService<IStartupValidator>().Validate();
         UseTrustedProxies(app);
+        if (((ProcessRole?)role).ServesSite())
+        {
+            // After the proxy's headers are read: left to the host, these run first and see the proxy as the client.
+            app.UseAuthentication();
+            app.UseAuthorization();
+        }
         await Migrator.MigrateAsync(ConnectionStrings.Require(builder.Configuration), app.Logger, ct);
         app.MapNewsletter(role);
         return app;

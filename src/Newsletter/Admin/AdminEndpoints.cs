@@ -27,6 +27,7 @@ public static class AdminEndpoints
         services.AddSiteLinks();
         services.AddHostedService<AdminPasswordAnnouncement>();
         services.AddSingleton<AdminLoginThrottle>();
+        services.AddSingleton<AdminApiTokenThrottle>();
         services.AddSingleton<AdminQueries>();
         services.AddSingleton<AdminDigestView>();
         services.AddSingleton<AdminPersonalData>();

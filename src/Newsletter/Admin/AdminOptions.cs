@@ -22,6 +22,15 @@ public sealed class AdminOptions
     /// <summary>Login attempts allowed per client address and minute before the login answers 429.</summary>
     public int LoginAttemptsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// Login attempts allowed per minute from all clients together, so an attacker rotating addresses gets no more
+    /// guesses; a browser the admin signed in with before is not counted.
+    /// </summary>
+    public int LoginAttemptsPerMinuteAllClients { get; set; } = 30;
+
+    /// <summary>Wrong <c>/admin/api</c> bearer tokens allowed per client address and minute before the API answers 429.</summary>
+    public int WrongApiTokensPerMinute { get; set; } = 20;
+
     /// <summary>How long a sign-in lasts, from signing in: using the admin pages does not extend it.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 }
@@ -48,6 +57,14 @@ internal sealed class AdminOptionsValidator(IHostEnvironment environment) : IVal
         if (options.LoginAttemptsPerMinute < 1)
         {
             failures.Add($"{AdminOptions.Section}:LoginAttemptsPerMinute must be at least 1.");
+        }
+        if (options.LoginAttemptsPerMinuteAllClients < 1)
+        {
+            failures.Add($"{AdminOptions.Section}:LoginAttemptsPerMinuteAllClients must be at least 1.");
+        }
+        if (options.WrongApiTokensPerMinute < 1)
+        {
+            failures.Add($"{AdminOptions.Section}:WrongApiTokensPerMinute must be at least 1.");
         }
         if (options.SessionLifetime <= TimeSpan.Zero)
         {

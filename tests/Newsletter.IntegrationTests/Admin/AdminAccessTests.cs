@@ -139,4 +139,86 @@ public sealed class AdminAccessTests
 
         Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
     }
+
+    [Fact]
+    public async Task Login_GuessesFromRotatingAddressesBeyondTheOverallCap_Answer429WhileTheAdminsBrowserStillSignsIn()
+    {
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Admin:LoginAttemptsPerMinuteAllClients"] = "3",
+            ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1",
+        });
+        using var client = app.CreateClient(useCookies: false);
+        // The admin signed in from this browser before the attack: it holds the device cookie.
+        var adminBrowser = new ManualCookies();
+        Assert.Equal(HttpStatusCode.Redirect, (await LoginFromAsync(client, adminBrowser, "198.51.100.1", TestApp.AdminPassword)).StatusCode);
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? refused = null;
+        for (var i = 2; i <= 4; i++)
+        {
+            var response = await LoginFromAsync(client, new ManualCookies(), $"203.0.113.{i}", "guess " + i);
+            statuses.Add(response.StatusCode);
+            refused = response;
+        }
+        var newBrowserOfTheAdmin = await LoginFromAsync(client, new ManualCookies(), "198.51.100.2", TestApp.AdminPassword);
+        var knownBrowser = await LoginFromAsync(client, adminBrowser, "198.51.100.1", TestApp.AdminPassword);
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], statuses);
+        Assert.InRange(refused!.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        Assert.Equal(HttpStatusCode.TooManyRequests, newBrowserOfTheAdmin.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, knownBrowser.StatusCode);
+    }
+
+    [Fact]
+    public async Task Api_WrongTokensBeyondTheLimit_Answer429ForThatClientOnly()
+    {
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["Newsletter:Admin:WrongApiTokensPerMinute"] = "2",
+            ["Newsletter:Web:TrustedProxies:0"] = "127.0.0.1",
+        });
+        using var client = app.CreateClient(useCookies: false);
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        foreach (var token in new[] { "wrong-token-0123456789abcdef", "wrong-token-fedcba9876543210", "wrong-token-0000000000000000", TestApp.AdminApiToken })
+        {
+            last = await ApiFromAsync(client, "203.0.113.9", token);
+            statuses.Add(last.StatusCode);
+        }
+        var otherClient = await ApiFromAsync(client, "198.51.100.1", TestApp.AdminApiToken);
+
+        // Once spent, not even the right token is checked from that client: the guesser learns nothing.
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.InRange(last!.Headers.RetryAfter?.Delta ?? TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        Assert.Contains("Too many wrong admin API tokens", await last.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, otherClient.StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> LoginFromAsync(HttpClient client, ManualCookies browser, string address, string password)
+    {
+        using var page = await SendFromAsync(client, browser, HttpMethod.Get, address, null);
+        var token = Antiforgery.TokenIn(await page.Content.ReadAsStringAsync(Ct));
+        return await SendFromAsync(client, browser, HttpMethod.Post, address, new Dictionary<string, string>
+        {
+            ["password"] = password, ["__RequestVerificationToken"] = token,
+        });
+    }
+
+    private static async Task<HttpResponseMessage> SendFromAsync(HttpClient client, ManualCookies browser, HttpMethod method, string address,
+        Dictionary<string, string>? form)
+    {
+        client.DefaultRequestHeaders.Remove("X-Forwarded-For");
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", address);
+        return await browser.SendAsync(client, method, "admin/login", form);
+    }
+
+    private static async Task<HttpResponseMessage> ApiFromAsync(HttpClient client, string address, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "admin/api/issues");
+        request.Headers.Add("X-Forwarded-For", address);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await client.SendAsync(request, Ct);
+    }
 }

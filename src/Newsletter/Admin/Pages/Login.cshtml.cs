@@ -19,8 +19,9 @@ public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle 
 
     public async Task<IActionResult> OnPostAsync(string? password, CancellationToken ct)
     {
-        if (!throttle.TryAcquire(HttpContext))
+        if (throttle.TryAcquire(HttpContext) is { } wait)
         {
+            TooManyRequests.SetRetryAfter(Response, wait);
             return StatusCode(StatusCodes.Status429TooManyRequests);
         }
         if (!credentials.CheckPassword(password))
@@ -29,6 +30,7 @@ public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle 
             Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page();
         }
+        throttle.RememberDevice(HttpContext);
         var (session, expiresAt) = await sessions.StartAsync(ct);
         await HttpContext.SignInAsync(AdminAuthentication.CookieScheme, AdminAuthentication.SessionPrincipal(session),
             new AuthenticationProperties { ExpiresUtc = expiresAt });
