@@ -118,4 +118,30 @@ public sealed class SubscribersPageTests
         Assert.Contains(status, page, StringComparison.Ordinal);
         Assert.DoesNotContain("@lab.example.org", page, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("yes")]
+    public async Task DeleteSubscriber_BoxNotTicked_400AskingToTickItAndDeletesNothing(string? confirm)
+    {
+        // The page came back 200 with the message out of sight, in the edit form.
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("kept@lab.example.org", "diffusion");
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        var token = await Antiforgery.TokenAsync(client, $"admin/subscribers/{reader.Id}");
+        var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = token };
+        if (confirm is not null)
+        {
+            form["confirm"] = confirm;
+        }
+
+        using var refused = await client.PostAsync($"admin/subscribers/{reader.Id}?handler=delete", new FormUrlEncodedContent(form), Ct);
+        var page = await refused.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var deleteForm = page[page.IndexOf("id=\"delete\"", StringComparison.Ordinal)..];
+        Assert.Contains("tick the box to confirm", deleteForm, StringComparison.Ordinal);
+        Assert.Contains("handler=delete", deleteForm, StringComparison.Ordinal);
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from subscribers where email = 'kept@lab.example.org'"));
+    }
 }

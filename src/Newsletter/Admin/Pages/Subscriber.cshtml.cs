@@ -11,6 +11,9 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
     public Subscriber Subscriber { get; private set; } = null!;
     public string? Interests { get; private set; }
     public string? Error { get; private set; }
+
+    /// <summary>Why the delete form was refused; shown under it.</summary>
+    public string? DeleteError { get; private set; }
     public IReadOnlyList<BounceRow> Bounces { get; private set; } = [];
     public ListPage BouncesPaging { get; private set; } = null!;
 
@@ -102,9 +105,11 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
         {
             return NotFound();
         }
+        // An unticked box sends nothing and a value that is not "true" binds as false: either way nothing is deleted.
         if (!confirm)
         {
-            Error = "Tick the box to confirm.";
+            DeleteError = $"Nothing was deleted: tick the box to confirm that {subscriber.Email} and all their data are to be deleted.";
+            Response.StatusCode = StatusCodes.Status400BadRequest;
             return await OnGetAsync(id, ct);
         }
         await store.DeleteAsync(id, ct);
