@@ -19,4 +19,13 @@ public static class UnreadFields
             .Select(entry => $"{entry.Key}: '{entry.Value!.AttemptedValue}' is not one of its choices.").ToList();
         return unread.Count > 0 ? string.Join(" ", unread) : null;
     }
+
+    /// <summary>"generation: 'abc' is not a generation number." when binding could not read <paramref name="field"/> as a number; else null.</summary>
+    public static string? DescribeNumber(ModelStateDictionary modelState, string field, string what)
+    {
+        ArgumentNullException.ThrowIfNull(modelState);
+        return modelState.TryGetValue(field, out var entry) && entry.ValidationState == ModelValidationState.Invalid
+            ? $"{field.ToLowerInvariant()}: '{entry.AttemptedValue}' is not {what}."
+            : null;
+    }
 }

@@ -53,6 +53,27 @@ public sealed class DeliveriesFilterTests
         Assert.Equal([failed], fromApi.EnumerateArray().Select(d => d.GetProperty("email").GetString()!));
     }
 
+    [Theory]
+    [InlineData("admin/issues/1?generation=abc", "generation", "a generation number")]
+    [InlineData("admin/issues/1?generation=1.5", "generation", "a generation number")]
+    [InlineData("admin/issues/1?offset=ten", "offset", "a row number")]
+    [InlineData("admin/issues/1/resend?generation=abc", "generation", "a generation number")]
+    public async Task IssuePages_NumberThatIsNoNumber_400NamingItInsteadOfEveryDelivery(string path, string field, string what)
+    {
+        // The value was dropped: the page listed every generation's deliveries, or the resend form, as if none was asked for.
+        await using var app = await TestApp.StartAsync();
+        await OneFailedOneSentAsync(app);
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        using var page = await admin.GetAsync(path, Ct);
+        var pageText = await page.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        var value = WebUtility.HtmlEncode(path[(path.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+        Assert.Contains($"{field}: &#x27;{value}&#x27; is not {what}", pageText, StringComparison.Ordinal);
+        Assert.DoesNotContain("@test.example", pageText, StringComparison.Ordinal);
+    }
+
     /// <summary>Issue 1 with two deliveries: the first reader's failed, the second's sent; returns their addresses.</summary>
     private static async Task<(string Failed, string Sent)> OneFailedOneSentAsync(TestApp app)
     {

@@ -3,6 +3,7 @@ using Newsletter.Bounces;
 using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Papers;
+using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
@@ -49,10 +50,17 @@ public sealed class IssueModel(AdminQueries queries, PaperStore papers, Resender
         Generations = await resender.ProgressAsync(id, null, ct);
         Bounces = await bounces.ForIssueAsync(id, BouncesListed, ct);
         BounceCounts = await bounces.CountForIssueAsync(id, ct);
-        if (!DbNames.TryParseOptional<DeliveryStatus>(Status, out var filter))
+        // A number binding cannot read is dropped, and the page would list every generation's deliveries as if asked for.
+        var unreadNumbers = string.Join(" ", new[]
+        {
+            UnreadFields.DescribeNumber(ModelState, nameof(Generation), "a generation number"),
+            UnreadFields.DescribeNumber(ModelState, nameof(Offset), "a row number"),
+        }.OfType<string>());
+        var statusRead = DbNames.TryParseOptional<DeliveryStatus>(Status, out var filter);
+        if (!statusRead || unreadNumbers.Length > 0)
         {
             // A word that is no status would otherwise list every delivery, as if they all had it.
-            FilterError = AdminQueries.NotADeliveryStatus(Status);
+            FilterError = statusRead ? unreadNumbers : $"{AdminQueries.NotADeliveryStatus(Status)} {unreadNumbers}".TrimEnd();
             DeliveriesPaging = new ListPage(0, DeliveriesPageSize, 0, HasNext: false);
             Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Newsletter.Digests;
+using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
@@ -27,6 +28,13 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
         }
         if (!TryReadScope())
         {
+            return Page();
+        }
+        // Dropped, it would show the re-send form instead of the generation asked for.
+        if (UnreadFields.DescribeNumber(ModelState, nameof(generation), "a generation number") is { } unread)
+        {
+            Error = unread;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page();
         }
         if (generation is { } g)
