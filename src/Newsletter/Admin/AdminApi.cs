@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
 using Newsletter.Database;
 using Newsletter.Digests;
 using Newsletter.Inbox;
@@ -108,8 +110,17 @@ internal static class AdminApi
             await store.DeleteAsync(id, ct) ? Results.NoContent() : NoSubscriber(id));
         api.MapGet("/subscribers/{id}/personal-data", async (long id, AdminPersonalData data, CancellationToken ct) =>
             await data.ExportAsync(id, ct) is { } export ? Results.Ok(export) : NoSubscriber(id));
-        api.MapPost("/subscribers/import", async (HttpRequest request, SubscriberCsv csv, CancellationToken ct) =>
+        api.MapPost("/subscribers/import", async (HttpRequest request, SubscriberCsv csv, IOptions<AdminOptions> options, CancellationToken ct) =>
         {
+            var limit = options.Value.MaxImportBytes;
+            if (request.ContentLength > limit)
+            {
+                return Results.Problem(options.Value.ImportTooLarge, statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            {
+                sizeLimit.MaxRequestBodySize = limit;
+            }
             using var reader = new StreamReader(request.Body, SubscriberCsv.Utf8, detectEncodingFromByteOrderMarks: true);
             try
             {
@@ -119,7 +130,12 @@ internal static class AdminApi
             {
                 return Results.Problem(ex.Message, statusCode: 400);
             }
-        }).WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(SubscriberCsv.MaxImportBytes));
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                // Sent without a length, the body passed the limit while read; the import's transaction is undone.
+                return Results.Problem(options.Value.ImportTooLarge, statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+        });
         api.MapGet("/subscribers/export", async (string? status, SubscriberCsv csv, HttpContext http, CancellationToken ct) =>
         {
             if (!DbNames.TryParseOptional<SubscriberStatus>(status, out var filter))

@@ -33,11 +33,6 @@ public sealed class SubscriberCsv(NpgsqlDataSource db, TimeProvider clock)
 {
     public static readonly string[] Columns = ["email", "interests", "status", "format", "frequency", "weekday", "time_zone", "no_repeats"];
 
-    /// <summary>
-    /// The largest file the admin page and API take: about 900,000 readers, imported in well under a reverse proxy's usual
-    /// 60-second timeout, which would cancel the import (the server's default, 30 MB, refused 400,000). The CLI reads any.
-    /// </summary>
-    public const long MaxImportBytes = 64L * 1024 * 1024;
     private const int MaxReportedErrors = 1000;
 
     public async Task<CsvImportResult> ImportAsync(TextReader text, CancellationToken ct)

@@ -81,6 +81,46 @@ public sealed class SubscribersPageTests
         Assert.Equal(Readers, await app.ScalarAsync<long>("select count(*) from subscribers"));
     }
 
+    [Fact]
+    public async Task Import_AFileOverTheImportLimit_ImportPageSaysTheLimitAndTheCliVerb()
+    {
+        // The page and the API answered the server's bare 413.
+        await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?> { ["Newsletter:Admin:MaxImportMegabytes"] = "1" });
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        using var api = AdminTestKit.ApiClient(app);
+        var token = await Antiforgery.TokenAsync(client, "admin/subscribers");
+        var tooLarge = SmallCsvOf(1024 * 1024 + 1);
+        using var form = new MultipartFormDataContent();
+        form.Add(new StringContent(token), "__RequestVerificationToken");
+        form.Add(new ByteArrayContent(tooLarge), "file", "subscribers.csv");
+
+        using var refused = await client.PostAsync("admin/subscribers?handler=import", form, Ct);
+        using var page = await client.GetAsync(refused.Headers.Location, Ct);
+        var pageText = await page.Content.ReadAsStringAsync(Ct);
+        using var fromApi = await api.PostAsync("admin/api/subscribers/import", new ByteArrayContent(tooLarge), Ct);
+        var apiText = await fromApi.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("larger than the import limit of 1 MB", pageText, StringComparison.Ordinal);
+        Assert.Contains("newsletter subscribers import", pageText, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, fromApi.StatusCode);
+        Assert.Contains("larger than the import limit of 1 MB", apiText, StringComparison.Ordinal);
+        Assert.Contains("newsletter subscribers import", apiText, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    /// <summary>A CSV of short rows, at least <paramref name="bytes"/> long.</summary>
+    private static byte[] SmallCsvOf(int bytes)
+    {
+        var csv = new System.Text.StringBuilder("email,interests\r\n");
+        for (var i = 0; csv.Length < bytes; i++)
+        {
+            csv.Append("reader").Append(i).Append("@lab.example.org,diffusion\r\n");
+        }
+        return System.Text.Encoding.UTF8.GetBytes(csv.ToString());
+    }
+
     /// <summary>A CSV of <paramref name="readers"/> rows with a long keyword line, about 450 bytes each: 75,000 of them are
     /// past the server's default 30 MB (few rows, so the import itself stays short).</summary>
     private static byte[] LargeCsv(int readers)

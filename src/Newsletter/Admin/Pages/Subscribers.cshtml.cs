@@ -1,14 +1,20 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Newsletter.Database;
 using Newsletter.Subscribers;
 using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
-[RequestSizeLimit(SubscriberCsv.MaxImportBytes)]
-[RequestFormLimits(MultipartBodyLengthLimit = SubscriberCsv.MaxImportBytes)]
-public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv) : AdminPageModel
+[ImportSizeLimit]
+public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv, IOptions<AdminOptions> options) : AdminPageModel
 {
+    /// <summary>Set by <see cref="ImportSizeLimitAttribute"/> when the file was over the limit.</summary>
+    [TempData(Key = ImportSizeLimitAttribute.RefusalKey)]
+    public string? ImportRefusal { get; set; }
+
+    public int MaxImportMegabytes => options.Value.MaxImportMegabytes;
+
     [BindProperty(SupportsGet = true)]
     public string? Q { get; set; }
 
