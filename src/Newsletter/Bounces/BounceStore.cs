@@ -44,6 +44,21 @@ public sealed class BounceStore(
             return $"a delivery report for delivery {delivery.Id}: {about}";
         }
 
+        // Keyed by the report's Message-ID: the same report fetched again (its inbound row deleted by retention) counts once.
+        await using (var seen = new NpgsqlCommand(
+            """
+            select exists (select from bounces b join inbound_messages m on m.message_id = b.report_message_id
+                           where m.id = @inbound and b.delivery_id = @delivery)
+            """, connection, transaction))
+        {
+            seen.Parameters.AddWithValue("inbound", inboundId);
+            seen.Parameters.AddWithValue("delivery", delivery.Id);
+            if (await seen.ExecuteScalarAsync(ct) is true)
+            {
+                return $"a delivery report for delivery {delivery.Id} already recorded (the same report, fetched again; not counted twice): {about}";
+            }
+        }
+
         var now = clock.GetUtcNow();
         if (kind == BounceKind.Permanent)
         {
@@ -52,8 +67,10 @@ public sealed class BounceStore(
         await SubscriberBounces.LockAsync(connection, transaction, delivery.SubscriberId, ct);
         await using (var insert = new NpgsqlCommand(
             """
-            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, recipient, diagnostic, matched_by, received_at)
-            values (@inbound, @delivery, @subscriber, @issue, @kind, @status, @recipient, @diagnostic, @matched_by, @now)
+            insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, recipient, diagnostic, matched_by,
+                                 received_at, report_message_id)
+            select @inbound, @delivery, @subscriber, @issue, @kind, @status, @recipient, @diagnostic, @matched_by, @now, m.message_id
+            from inbound_messages m where m.id = @inbound
             """, connection, transaction))
         {
             insert.Parameters.AddWithValue("inbound", inboundId);

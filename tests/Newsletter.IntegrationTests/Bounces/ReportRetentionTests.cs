@@ -57,4 +57,29 @@ public sealed class ReportRetentionTests
         Assert.Equal(HttpStatusCode.OK, export.StatusCode);
         Assert.Equal(5, (await export.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("bounces").GetArrayLength());
     }
+
+    [Fact]
+    public async Task Ingest_AReportFetchedAgainAfterRetentionDeletedIt_CountsOnceAndTheReactivatedReaderStaysActive()
+    {
+        // The old report made a new bounce row: the reader the admin had re-activated was bounced again by it.
+        await using var app = await TestApp.BuildAsync(settings: new Dictionary<string, string?> { ["Newsletter:Mail:BounceDomain"] = "bounces.lab.test.example" });
+        var deliveryId = (await FannedOutGeneration.CreateAsync(app, subscribers: 1))[0];
+        var subscriberId = await app.ScalarAsync<long>("select subscriber_id from deliveries where id = @id", ("id", deliveryId));
+        var returnPath = (await app.Services.GetRequiredService<Newsletter.Digests.ReturnPaths>().ForAsync(deliveryId, Ct))!.Address;
+        var report = BounceTests.Sample("postfix-unknown-user.eml", ("bounces+abc123@bounces.lab.test.example", returnPath));
+        var ingestor = app.Services.GetRequiredService<MessageIngestor>();
+        Assert.Equal(IngestStatus.Report, (await ingestor.IngestAsync(new InboundMail(report, report.Length, "test"), Ct)).Status);
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(app, subscriberId));
+        // The admin re-activates the reader; retention deletes the report; the mailbox hands the same report over again.
+        Assert.True(await app.Services.GetRequiredService<Newsletter.Bounces.BounceStore>().ReactivateAsync(subscriberId, Ct));
+        await app.ExecuteAsync("update inbound_messages set processed_at = now() - interval '91 days' where status = 'report'");
+        Assert.Equal(1, await app.Services.GetRequiredService<ReportRetentionJob>().RunAsync(Ct));
+
+        var again = await ingestor.IngestAsync(new InboundMail(report, report.Length, "test"), Ct);
+
+        Assert.Equal(IngestStatus.Report, again.Status);
+        Assert.Contains("already recorded", again.Reason, StringComparison.Ordinal);
+        Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriberId));
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from bounces"));
+    }
 }
