@@ -95,14 +95,14 @@ public static class AdminEndpoints
         var pages = app.MapGroup("/admin").RequireAuthorization(AdminAuthentication.PagesPolicy).AddEndpointFilter(WebPageHeaders.OnEndpointAsync);
         pages.MapGet("/deliveries/{id:long}/digest", async (long id, string? part, AdminDigestView view, CancellationToken ct) =>
         {
-            var digest = await view.RenderAsync(id, ct);
-            if (digest is null)
+            if (await view.RenderAsync(id, ct) is not { } rendered)
             {
                 return Results.NotFound();
             }
+            var (digest, note) = rendered;
             return part == "text" || digest.HtmlBody is null
-                ? Results.Text(digest.TextBody ?? "", "text/plain; charset=utf-8")
-                : Results.Content(digest.HtmlBody, "text/html; charset=utf-8");
+                ? Results.Text($"[{note}]\n\n{digest.TextBody}", "text/plain; charset=utf-8")
+                : Results.Content(AdminDigestView.WithNote(digest.HtmlBody, note), "text/html; charset=utf-8");
         }).AddEndpointFilter(async (context, next) =>
         {
             // The digest is our own HTML, but it is shown under the admin origin: no scripts, nothing loaded (over the group's policy).
@@ -132,10 +132,14 @@ public static class AdminEndpoints
     }
 }
 
-/// <summary>Renders one delivery's digest as composed for its subscriber, with placeholder links: no tokens are minted.</summary>
+/// <summary>
+/// Renders one delivery's digest as composed for its subscriber, with placeholder links: no tokens are minted. The
+/// ledger keeps the papers, not the format and line the digest went out with: it is rendered with today's, and says so.
+/// </summary>
 public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, DeliveryGenerations generations, DigestBuilder builder)
 {
-    public async Task<MimeMessage?> RenderAsync(long deliveryId, CancellationToken ct)
+    /// <summary>The digest, and the note that says what it was rendered with; null for no such delivery.</summary>
+    public async Task<(MimeMessage Digest, string Note)?> RenderAsync(long deliveryId, CancellationToken ct)
     {
         var delivery = await queries.GetDeliveryAsync(deliveryId, ct);
         if (delivery is null)
@@ -145,8 +149,21 @@ public sealed class AdminDigestView(AdminQueries queries, PaperStore papers, Del
         var generation = await generations.GetAsync(delivery.IssueId, delivery.Generation, ct);
         var content = await IssueContent.LoadAsync(papers, delivery.IssueId, generation?.IssueIds, ct);
         var placeholder = new DeliveryTokens("admin-preview", "admin-preview", "admin-preview");
-        return await builder.BuildAsync(content, new DigestRecipient(delivery.SubscriberId, delivery.Email, delivery.Interests, delivery.Generation,
+        var digest = await builder.BuildAsync(content, new DigestRecipient(delivery.SubscriberId, delivery.Email, delivery.Interests, delivery.Generation,
             delivery.PaperIds, placeholder, delivery.Format == DbNames.ToDb(DigestFormat.Text)) { WeekOf = delivery.WeekOf, Relevance = delivery.Relevance }, ct);
+        var note = $"Admin view: the papers this digest was sent with, rendered today with the current format ({delivery.Format}) and "
+            + $"keyword line ({(delivery.Interests.Length == 0 ? "empty" : $"\u00ab{delivery.Interests}\u00bb")}) of this reader; the digest sent may have had others."
+            + (delivery.LineChangedSince ? " Note: their keyword line changed after this digest was sent." : "");
+        return (digest, note);
+    }
+
+    /// <summary><paramref name="html"/> with <paramref name="note"/> shown above the digest.</summary>
+    public static string WithNote(string html, string note)
+    {
+        var banner = $"<p style=\"background:#fff3cd;border:1px solid #c9a227;padding:6px;font:14px sans-serif\">{System.Net.WebUtility.HtmlEncode(note)}</p>";
+        var body = html.IndexOf("<body", StringComparison.OrdinalIgnoreCase);
+        var end = body < 0 ? -1 : html.IndexOf('>', body);
+        return end < 0 ? banner + html : html.Insert(end + 1, banner);
     }
 }
 

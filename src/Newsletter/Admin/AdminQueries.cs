@@ -21,6 +21,9 @@ public sealed record DeliveryDetail(long Id, long IssueId, long SubscriberId, st
 
     /// <summary>What the reader's profile decided at the fan-out: suggestions, matches left for the web copy, reasons.</summary>
     public DeliveryRelevance Relevance { get; init; } = DeliveryRelevance.None;
+
+    /// <summary>The reader's keyword line changed after this digest was made (migration 0024's interests_after_delivery).</summary>
+    public bool LineChangedSince { get; init; }
 }
 
 public sealed record InboundRow(long Id, string Status, string? FromAddress, string? Subject, string? Reason, int SizeBytes,
@@ -94,7 +97,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
         await using var command = db.CreateCommand(
             """
             select d.id, d.issue_id, d.subscriber_id, s.email, s.interests, s.format, d.generation, d.status, d.paper_ids, d.week_of,
-                   d.suggested_ids, cardinality(d.hidden_ids), d.reasons
+                   d.suggested_ids, cardinality(d.hidden_ids), d.reasons, coalesce(s.interests_after_delivery >= d.id, false)
             from deliveries d join subscribers s on s.id = d.subscriber_id where d.id = @id
             """);
         command.Parameters.AddWithValue("id", deliveryId);
@@ -108,6 +111,7 @@ public sealed class AdminQueries(NpgsqlDataSource db)
         {
             WeekOf = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateOnly>(9),
             Relevance = new DeliveryRelevance(reader.GetFieldValue<long[]>(10), reader.GetInt32(11), reader.GetFieldValue<string[]>(12)),
+            LineChangedSince = reader.GetBoolean(13),
         };
     }
 

@@ -40,4 +40,24 @@ public sealed class AdminDigestViewTests
         var hiddenLine = Assert.Single(sentText.Split('\n'), line => line.Contains("voted down", StringComparison.Ordinal)).Trim();
         Assert.Contains(hiddenLine, shownText, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task View_ReaderChangedTheirLineAndFormatSince_PageSaysItShowsTodaysSettingsAndThatTheLineChanged()
+    {
+        // The view rendered with today's format and line as if they were the ones the digest went out with.
+        await using var app = await TestApp.StartAsync();
+        var delivery = (await FannedOutGeneration.CreateAsync(app, subscribers: 1))[0];
+        await app.ExecuteAsync("update deliveries set status = 'sent'");
+        await app.ExecuteAsync("update subscribers set interests = 'protein folding', format = 'text'");
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        var html = await admin.GetStringAsync($"admin/deliveries/{delivery}/digest", Ct);
+        var text = await admin.GetStringAsync($"admin/deliveries/{delivery}/digest?part=text", Ct);
+
+        foreach (var shown in new[] { html, text })
+        {
+            Assert.Contains("rendered today with the current format (text) and keyword line", shown, StringComparison.Ordinal);
+            Assert.Contains("their keyword line changed after this digest was sent", shown, StringComparison.Ordinal);
+        }
+    }
 }
