@@ -76,6 +76,31 @@ public sealed class Resender(NpgsqlDataSource db, SubscriberStore subscribers, I
         return new ResendRequested(issueId, scope, subscriber?.Id, generation, count);
     }
 
+    /// <summary>
+    /// Queues the fan-out of a generation not fanned out yet (its job deleted or failed in the dashboard); false when it
+    /// has been, or does not exist. A fan-out already on its way is harmless: the ledger takes one plan.
+    /// </summary>
+    public async Task<bool> RequeueFanOutAsync(long issueId, int generation, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "select exists (select from delivery_generations where issue_id = @issue and generation = @generation and fanned_out_at is null)");
+        command.Parameters.AddWithValue("issue", issueId);
+        command.Parameters.AddWithValue("generation", generation);
+        if (await command.ExecuteScalarAsync(ct) is not true)
+        {
+            return false;
+        }
+        FanOutJob.Queue(jobs, issueId, generation);
+        return true;
+    }
+
+    /// <summary>A generation still waiting for its fan-out long after it was asked for: its job was lost, deleted or failed.</summary>
+    public bool FanOutStalled(GenerationProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        return progress.FannedOutAt is null && progress.RequestedAt < clock.GetUtcNow() - DeliveryRecoveryJob.StaleAfter;
+    }
+
     /// <summary>Every generation of an issue, newest first, with its rows counted by status.</summary>
     public async Task<IReadOnlyList<GenerationProgress>> ProgressAsync(long issueId, int? generation, CancellationToken ct)
     {

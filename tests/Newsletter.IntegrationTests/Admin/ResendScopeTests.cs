@@ -311,6 +311,34 @@ public sealed class ResendScopeTests
     }
 
     [Fact]
+    public async Task ResendPage_FanOutNotStartedLongAfterTheRequest_SaysSoAndTheAdminStartsItAgain()
+    {
+        // Its fan-out job deleted in the dashboard, a re-send showed "Waiting for the fan-out." with no end in sight, while
+        // the retries it superseded were skipped.
+        await using var app = await TestApp.StartAsync();
+        await FannedOutGeneration.CreateAsync(app, subscribers: 1);
+        await app.ExecuteAsync(
+            "insert into delivery_generations (issue_id, generation, scope, requested_by, requested_at) values (1, 2, 'all', 'admin:admin', @at)",
+            ("at", FannedOutGeneration.At));
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        var progress = await admin.GetStringAsync("admin/issues/1/resend?generation=2", Ct);
+        var token = Antiforgery.TokenIn(progress);
+
+        using var started = await admin.PostAsync("admin/issues/1/resend?handler=fanout", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["generation"] = "2", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        var after = await admin.GetStringAsync(started.Headers.Location!.OriginalString, Ct);
+
+        Assert.Contains("has not started", progress, StringComparison.Ordinal);
+        Assert.Contains("handler=fanout", progress, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, started.StatusCode);
+        Assert.Contains("fan-out of generation 2 is queued again", after, StringComparison.Ordinal);
+        Assert.Equal(1L, await app.ScalarAsync<long>(
+            "select count(*) from hangfire.job where invocationdata::text like '%FanOutJob%'"));
+    }
+
+    [Fact]
     public async Task ResendPageApiAndCommand_AllBeforeTheIssueHasGoneOut_RefusedAsTryLaterSayingWhatIsOnItsWayAndNothingRequested()
     {
         // No worker: the issue's first generation waits for its fan-out, which will reach the reader.

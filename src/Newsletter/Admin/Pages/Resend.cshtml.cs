@@ -4,8 +4,13 @@ using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
-public sealed class ResendModel(AdminQueries queries, Resender resender) : AdminPageModel
+public sealed class ResendModel(AdminQueries queries, Resender resender, TimeProvider clock) : AdminPageModel
 {
+    /// <summary>The shown generation waits for a fan-out that should have run long ago.</summary>
+    public bool FanOutStalled { get; private set; }
+
+    public DateTimeOffset Now => clock.GetUtcNow();
+
     public IssueRow Issue { get; private set; } = null!;
     public ResendPreview? Preview { get; private set; }
     public GenerationProgress? Progress { get; private set; }
@@ -40,6 +45,7 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
         if (generation is { } g)
         {
             Progress = await resender.ProgressAsync(id, g, ct) is [var one] ? one : null;
+            FanOutStalled = Progress is not null && resender.FanOutStalled(Progress);
             return Progress is null ? NotFound() : Page();
         }
         if (preview is not null)
@@ -54,6 +60,19 @@ public sealed class ResendModel(AdminQueries queries, Resender resender) : Admin
             }
         }
         return Page();
+    }
+
+    /// <summary>The admin's "start the fan-out again", for a generation whose job is gone.</summary>
+    public async Task<IActionResult> OnPostFanOutAsync(long id, int generation, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct))
+        {
+            return NotFound();
+        }
+        Flash = await resender.RequeueFanOutAsync(id, generation, ct)
+            ? $"The fan-out of generation {generation} is queued again."
+            : $"Generation {generation} has no fan-out left to start.";
+        return Redirect($"/admin/issues/{id}/resend?generation={generation}");
     }
 
     public async Task<IActionResult> OnPostAsync(long id, CancellationToken ct)
