@@ -8,6 +8,15 @@ public sealed record ListPage(int Offset, int Size, int Shown, bool HasNext)
 {
     public bool HasPrevious => Offset > 0;
 
+    /// <summary>Why no rows are listed: the request's offset was no number.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>An empty page saying why, when binding could not read the request's offset as a number; else null.</summary>
+    public static ListPage? RefuseUnreadOffset(Microsoft.AspNetCore.Mvc.ModelBinding.ModelStateDictionary modelState, int size) =>
+        Web.UnreadFields.DescribeNumber(modelState, "Offset", "a row number") is { } error
+            ? new ListPage(0, size, 0, HasNext: false) { Error = error }
+            : null;
+
     /// <summary>A page of <paramref name="size"/> rows from <paramref name="offset"/> (0 when missing or negative); <paramref name="read"/> gets limit and offset.</summary>
     public static async Task<(IReadOnlyList<T> Rows, ListPage Page)> ReadAsync<T>(int? offset, int size,
         Func<int, int, Task<IReadOnlyList<T>>> read)

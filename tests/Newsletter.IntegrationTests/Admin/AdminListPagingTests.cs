@@ -229,4 +229,23 @@ public sealed partial class AdminListPagingTests
 
     [GeneratedRegex("""href="/admin/quarantine/\d+">""")]
     private static partial Regex QuarantineLink();
+
+    [Theory]
+    [InlineData("admin?offset=ten")]
+    [InlineData("admin/quarantine?offset=ten")]
+    [InlineData("admin/subscribers?offset=ten")]
+    [InlineData("admin/subscribers/{id}?offset=ten")]
+    public async Task ListPages_OffsetThatIsNoNumber_400NamingItInsteadOfTheFirstRows(string path)
+    {
+        // The offset was dropped and the list shown from its first row, as if the link had been followed.
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("listed@lab.example.org");
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+
+        using var response = await admin.GetAsync(path.Replace("{id}", reader.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal), Ct);
+        var page = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("offset: &#x27;ten&#x27; is not a row number.", page, StringComparison.Ordinal);
+    }
 }

@@ -11,4 +11,16 @@ public abstract class AdminPageModel : PageModel
     public string? Flash { get; set; }
 
     protected string RequestedBy => "admin:" + AdminAuthentication.RequestedBy(User);
+
+    /// <summary>An empty list page saying the offset is no number, with the answer made a 400; null when it was read.</summary>
+    protected ListPage? RefuseUnreadOffset(int size)
+    {
+        var refused = ListPage.RefuseUnreadOffset(ModelState, size);
+        if (refused is not null)
+        {
+            // Dropped, the list would start at its first row as if the link had been followed.
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+        return refused;
+    }
 }

@@ -20,7 +20,14 @@ public sealed class IndexModel(AdminQueries queries, SubscriberStore subscribers
 
     public async Task OnGetAsync(CancellationToken ct)
     {
-        (Issues, IssuesPaging) = await ListPage.ReadAsync(Offset, IssuesPageSize, (limit, offset) => queries.LatestIssuesAsync(limit, offset, null, ct));
+        if (RefuseUnreadOffset(IssuesPageSize) is { } refused)
+        {
+            IssuesPaging = refused;
+        }
+        else
+        {
+            (Issues, IssuesPaging) = await ListPage.ReadAsync(Offset, IssuesPageSize, (limit, offset) => queries.LatestIssuesAsync(limit, offset, null, ct));
+        }
         SetAside = await queries.SetAsideAsync(20, ct);
         Subscribers = await subscribers.CountByStatusAsync(ct);
     }

@@ -12,6 +12,13 @@ public sealed class QuarantineModel(AdminQueries queries) : AdminPageModel
     public IReadOnlyList<InboundRow> Messages { get; private set; } = [];
     public ListPage Paging { get; private set; } = null!;
 
-    public async Task OnGetAsync(CancellationToken ct) =>
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        if (RefuseUnreadOffset(PageSize) is { } refused)
+        {
+            Paging = refused;
+            return;
+        }
         (Messages, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => queries.InboundAsync("quarantined", limit, offset, ct));
+    }
 }

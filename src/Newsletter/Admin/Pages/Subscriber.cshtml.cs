@@ -32,8 +32,15 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
         {
             return NotFound();
         }
-        (Bounces, BouncesPaging) = await ListPage.ReadAsync(Offset, BouncesPageSize,
-            (limit, offset) => bounces.ForSubscriberAsync(id, limit, offset, ct));
+        if (RefuseUnreadOffset(BouncesPageSize) is { } refused)
+        {
+            BouncesPaging = refused;
+        }
+        else
+        {
+            (Bounces, BouncesPaging) = await ListPage.ReadAsync(Offset, BouncesPageSize,
+                (limit, offset) => bounces.ForSubscriberAsync(id, limit, offset, ct));
+        }
         Choices = await store.GetChoicesAsync(id, ct);
         return Page();
     }

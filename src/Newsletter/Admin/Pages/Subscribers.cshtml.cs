@@ -51,6 +51,11 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv, I
             return Page();
         }
         StatusFilter = filter;
+        if (RefuseUnreadOffset(PageSize) is { } refused)
+        {
+            Paging = refused;
+            return Page();
+        }
         (Found, Paging) = await ListPage.ReadAsync(Offset, PageSize, (limit, offset) => store.SearchAsync(Q, filter, limit, offset, ct));
         return Page();
     }
