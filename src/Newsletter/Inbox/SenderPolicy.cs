@@ -131,11 +131,16 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
                 continue;
             }
             // A body length (l=) vouches for that many bytes: papers and links added below them would pass as the domain's.
+            // One that reaches the end of the canonical body the verifier hashes vouches for all of it.
             if (TagValue(header.Value, "l") is { } length)
             {
-                var covered = long.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? $"the first {bytes} bytes" : "part";
-                partial ??= $"the DKIM signature for {domain} covers only {covered} of the body (l=), so text added below it would pass as the domain's";
-                continue;
+                var parsed = long.TryParse(length, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes);
+                if (!parsed || bytes < CanonicalBodyLength(message, RelaxedBody(header.Value), ct))
+                {
+                    var covered = parsed ? $"the first {bytes} bytes" : "part";
+                    partial ??= $"the DKIM signature for {domain} covers only {covered} of the body (l=), so text added below it would pass as the domain's";
+                    continue;
+                }
             }
             if (++checkedSignatures > MaxSignaturesChecked)
             {
@@ -162,6 +167,54 @@ public sealed class SenderPolicy(IOptions<InboxOptions> options, IDkimPublicKeyL
             }
         }
         return partial ?? $"no valid DKIM signature for {domain}, which {InboxOptions.Section}:RequireDkimFor requires";
+    }
+
+    /// <summary>The body canonicalisation of a signature's <c>c=</c> tag (header/body; body simple when left out).</summary>
+    private static bool RelaxedBody(string headerValue) =>
+        TagValue(headerValue, "c") is { } c && c.Split('/') is [_, var body] && body.Trim().Equals("relaxed", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The length of the body as the DKIM verifier hashes it (RFC 6376 3.4.3 and 3.4.4): written with CRLF line ends, as
+    /// MimeKit's verifier writes it; relaxed, each run of spaces and tabs is one space and none end a line; trailing
+    /// empty lines are dropped, and a body that is not empty ends in CRLF (simple: an empty one is CRLF).
+    /// </summary>
+    internal static long CanonicalBodyLength(MimeMessage message, bool relaxed, CancellationToken ct)
+    {
+        using var raw = new MemoryStream();
+        message.Body?.WriteTo(new FormatOptions { NewLineFormat = NewLineFormat.Dos }, raw, contentOnly: true, ct);
+        var text = System.Text.Encoding.Latin1.GetString(raw.GetBuffer(), 0, (int)raw.Length);
+        var lines = text.Split("\r\n").ToList();
+        if (lines.Count > 0 && lines[^1].Length == 0)
+        {
+            lines.RemoveAt(lines.Count - 1); // the split after the last CRLF
+        }
+        if (relaxed)
+        {
+            lines = lines.ConvertAll(line => CollapsedSpaces(line).TrimEnd(' '));
+        }
+        while (lines.Count > 0 && lines[^1].Length == 0)
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+        if (lines.Count == 0)
+        {
+            return relaxed ? 0 : 2;
+        }
+        return lines.Sum(line => (long)line.Length + 2);
+
+        static string CollapsedSpaces(string line)
+        {
+            var collapsed = new System.Text.StringBuilder(line.Length);
+            foreach (var ch in line)
+            {
+                var space = ch is ' ' or '\t';
+                if (!space || collapsed.Length == 0 || collapsed[^1] != ' ')
+                {
+                    collapsed.Append(space ? ' ' : ch);
+                }
+            }
+            return collapsed.ToString();
+        }
     }
 
     private static string? TagValue(string headerValue, string tag)

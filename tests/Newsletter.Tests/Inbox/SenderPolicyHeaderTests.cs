@@ -160,6 +160,25 @@ public sealed class SenderPolicyHeaderTests
         Assert.Null(await Policy().FindRejectionAsync(AsReceived(message), Ct));
     }
 
+    [Fact]
+    public async Task FindRejection_ASignatureWhoseLengthCoversTheWholeBody_Accepted()
+    {
+        // Every l= was refused, even one covering the whole body: such a sender's every listing was quarantined.
+        var message = SignedWithBodyLength("Mar 11\r\nA paper the domain sent\r\n");
+
+        Assert.Null(await Policy().FindRejectionAsync(AsReceived(message), Ct));
+    }
+
+    [Fact]
+    public async Task FindRejection_ABlankLineAndSpacesAddedBelowTheSignedLength_StillAccepted()
+    {
+        // Relaxed canonicalisation drops trailing blank lines and spaces: nothing was added that a reader would see.
+        var message = SignedWithBodyLength("Mar 11\r\nA paper the domain sent\r\n");
+        message.Body = new TextPart("plain") { Text = "Mar 11\r\nA paper the domain sent  \r\n\r\n" };
+
+        Assert.Null(await Policy().FindRejectionAsync(AsReceived(message), Ct));
+    }
+
     /// <summary>The canonical body's bytes that <see cref="SignedWithBodyLength"/>'s signature covers.</summary>
     private const int SignedLength = 33;
 
