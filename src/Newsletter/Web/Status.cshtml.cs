@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -33,14 +34,16 @@ public sealed class StatusModel : PageModel
         _ => "Go back and try again.",
     };
 
-    public IActionResult OnGet(int code)
+    // From the route, not binding: a re-executed POST whose form cannot be read fails binding again (code 0, shown as 404).
+    public IActionResult OnGet()
     {
+        var code = int.TryParse(RouteData.Values["code"] as string, NumberStyles.None, CultureInfo.InvariantCulture, out var routed) ? routed : 404;
         Code = code is >= 400 and < 600 ? code : 404;
         Response.StatusCode = Code;
         return Page();
     }
 
-    public IActionResult OnPost(int code) => OnGet(code);
+    public IActionResult OnPost() => OnGet();
 
     /// <summary>A re-executed PUT, TRACE or other method has no handler here: the page shows the status it already has.</summary>
     public override void OnPageHandlerSelected(PageHandlerSelectedContext context)

@@ -61,4 +61,21 @@ public sealed class FormValueTests
         Assert.Contains("value=\"ada@lab.example.org\"", page, StringComparison.Ordinal);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
     }
+    [Fact]
+    public async Task SubscribePost_AFormTheServerCannotRead_400SayingTheRequestDidNotWork()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        // More fields than a form may have: the form is never read, and the status page must not read it either.
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", "ada@lab.example.org"), new("Interests", "diffusion"),
+            .. Enumerable.Range(0, 1100).Select(i => new KeyValuePair<string, string>($"f{i}", "x")),
+        ]), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("That request did not work", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
 }
