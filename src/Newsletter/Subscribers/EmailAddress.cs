@@ -30,14 +30,16 @@ public static class EmailAddress
     }
 
     /// <summary>
-    /// The first character a reader cannot see (a format character: zero-width space, byte-order mark, soft hyphen) or
-    /// that stands for bytes a decoder could not read (U+FFFD); null when there is none.
+    /// The first character a reader cannot see (a format character: zero-width space, byte-order mark, soft hyphen; a
+    /// control character other than white space: a pasted NUL) or that stands for bytes a decoder could not read (U+FFFD);
+    /// null when there is none.
     /// </summary>
     public static Rune? HiddenCharacter(string? text)
     {
         foreach (var rune in (text ?? "").EnumerateRunes())
         {
-            if (rune == Rune.ReplacementChar || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format)
+            if (rune == Rune.ReplacementChar || Rune.GetUnicodeCategory(rune) == UnicodeCategory.Format
+                || (Rune.IsControl(rune) && !Rune.IsWhiteSpace(rune)))
             {
                 return rune;
             }

@@ -11,12 +11,15 @@ public static class UnreadFields
         return modelState.GetFieldValidationState(field) == ModelValidationState.Invalid;
     }
 
-    /// <summary>"Format: 'Pdf' is not one of its choices." for each such field; null when every field was read.</summary>
+    /// <summary>
+    /// "Format: 'Pdf' is not one of its choices." for each such field, or "Format: holds a character it cannot take
+    /// (U+0000)." when a control character is why; null when every field was read.
+    /// </summary>
     public static string? Describe(ModelStateDictionary modelState)
     {
         ArgumentNullException.ThrowIfNull(modelState);
         var unread = modelState.Where(entry => entry.Value?.ValidationState == ModelValidationState.Invalid)
-            .Select(entry => $"{entry.Key}: '{entry.Value!.AttemptedValue}' is not one of its choices.").ToList();
+            .Select(entry => Sentence(entry.Key, entry.Value!.AttemptedValue)).ToList();
         return unread.Count > 0 ? string.Join(" ", unread) : null;
     }
 
@@ -28,4 +31,9 @@ public static class UnreadFields
             ? $"{field.ToLowerInvariant()}: '{entry.AttemptedValue}' is not {what}."
             : null;
     }
+
+    private static string Sentence(string field, string? typed) =>
+        (typed ?? "").Where(char.IsControl).Select(c => (int?)c).FirstOrDefault() is { } control
+            ? $"{field}: holds a character it cannot take (U+{control:X4})."
+            : $"{field}: '{typed}' is not one of its choices.";
 }

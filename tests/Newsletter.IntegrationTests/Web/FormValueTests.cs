@@ -78,4 +78,50 @@ public sealed class FormValueTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("That request did not work", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData("Interests", "robot\0arm", "An invisible control character (U+0000) at character 6")]
+    [InlineData("Email", "ada\0@lab.example.org", "The address holds an invisible character (U+0000)")]
+    [InlineData("Format", "Ht\0ml", "Format: holds a character it cannot take (U+0000)")]
+    public async Task SubscribePost_AFieldWithANulCharacter_400NamingItWithWhatWasTypedKept(string field, string value, string error)
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+        var form = new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = token, ["Email"] = "ada@lab.example.org", ["Interests"] = "diffusion", ["Format"] = "Text",
+        };
+        form[field] = value;
+
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(form), Ct);
+        var page = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(error, WebUtility.HtmlDecode(page), StringComparison.Ordinal);
+        Assert.Contains(field == "Email" ? "value=\"ada&#x0;@lab.example.org\"" : "value=\"ada@lab.example.org\"", page, StringComparison.Ordinal);
+        Assert.Contains(field == "Interests" ? "value=\"robot&#x0;arm\"" : "value=\"diffusion\"", page, StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    [Fact]
+    public async Task ManagePost_InterestsWithANulCharacter_400MarkingItAndNothingSaved()
+    {
+        await using var app = await TestApp.StartAsync();
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient(useCookies: false);
+        var form = new Dictionary<string, string>
+        {
+            ["Interests"] = "robot\0arm", ["Format"] = "Text", ["Suggestions"] = "3", ["Frequency"] = "Daily", ["Weekday"] = "Monday",
+            ["TimeZone"] = "", ["NoRepeats"] = "true",
+        };
+
+        using var post = await client.PostAsync($"manage/{manage}", new FormUrlEncodedContent(form), Ct);
+        var page = await post.Content.ReadAsStringAsync(Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Contains("An invisible control character (U+0000) at character 6", WebUtility.HtmlDecode(page), StringComparison.Ordinal);
+        Assert.Contains("value=\"robot&#x0;arm\"", page, StringComparison.Ordinal);
+        Assert.Equal("diffusion", (await app.Services.GetRequiredService<SubscriberStore>().GetAsync(reader.Id, Ct))!.Interests);
+    }
 }
