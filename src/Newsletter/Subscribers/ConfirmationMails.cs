@@ -56,6 +56,31 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         return id;
     }
 
+    /// <summary>When the latest mail to the subscriber was asked for; null when none was.</summary>
+    public async Task<DateTimeOffset?> LatestRequestAsync(long subscriberId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("select max(created_at) from confirmation_mails where subscriber_id = @id");
+        command.Parameters.AddWithValue("id", subscriberId);
+        return await command.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+    }
+
+    /// <summary>When the address may have another mail under <see cref="TryRequestAsync"/>'s limit; null when it may now.</summary>
+    public async Task<DateTimeOffset?> LimitEndsAtAsync(long subscriberId, int perHour, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        // The oldest of the last perHour mails: once it is an hour old, fewer than perHour are.
+        await using var command = db.CreateCommand(
+            """
+            select created_at from confirmation_mails
+            where subscriber_id = @id and created_at > @since
+            order by created_at desc offset @limit - 1 limit 1
+            """);
+        command.Parameters.AddWithValue("id", subscriberId);
+        command.Parameters.AddWithValue("since", now - TimeSpan.FromHours(1));
+        command.Parameters.AddWithValue("limit", (long)perHour);
+        return await command.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) + TimeSpan.FromHours(1) : null;
+    }
+
     public async Task<ConfirmationMailWork?> GetAsync(long mailId, CancellationToken ct)
     {
         await using var command = db.CreateCommand(

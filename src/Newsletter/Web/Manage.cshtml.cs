@@ -209,11 +209,13 @@ public sealed class ManageModel(
             return refused;
         }
 
-        if (Subscriber.Status is SubscriberStatus.Unsubscribed or SubscriberStatus.Bounced)
+        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notice)
         {
-            await requests.RequestAsync(Subscriber.Email, Subscriber.Interests, Subscriber.Format, ct);
+            return RedirectToPage("/CheckInbox");
         }
-        return RedirectToPage("/CheckInbox");
+        Notice = notice;
+        Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
+        return await ShowSavedAsync(ct);
     }
 
     /// <param name="done">The notice when the status changed.</param>

@@ -9,17 +9,53 @@ namespace Newsletter.Web;
 /// address that unsubscribed or bounced. A digest's links may be in anyone's hands (digests get forwarded), so the
 /// address becomes pending and only the confirmation mail to it brings it back.
 /// </summary>
-public sealed class SubscriptionRequests(SubscriberStore subscribers, ConfirmationMails mails, IBackgroundJobClient jobs, IOptions<WebOptions> options)
+public sealed class SubscriptionRequests(
+    SubscriberStore subscribers, ConfirmationMails mails, IBackgroundJobClient jobs, IOptions<WebOptions> options, TimeProvider clock)
 {
     /// <summary>Makes the address pending (an active or paused one stays as it is) and queues its mail, within the hourly limit.</summary>
+    /// <returns>Whether a mail was queued.</returns>
     /// <exception cref="ArgumentException">The address is not valid.</exception>
     /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
-    public async Task RequestAsync(string email, string? interests, DigestFormat format, CancellationToken ct)
+    public async Task<bool> RequestAsync(string email, string? interests, DigestFormat format, CancellationToken ct)
     {
         var subscriberId = await subscribers.RequestAsync(email, interests, format, ct);
-        if (await mails.TryRequestAsync(subscriberId, options.Value.ConfirmationMailsPerHour, ct) is { } mailId)
+        if (await mails.TryRequestAsync(subscriberId, options.Value.ConfirmationMailsPerHour, ct) is not { } mailId)
         {
-            ConfirmationMailJob.Queue(jobs, mailId);
+            return false;
         }
+        ConfirmationMailJob.Queue(jobs, mailId);
+        return true;
+    }
+
+    /// <summary>
+    /// "Subscribe again" on a page of the reader's own link, which may say what happened: a stopped address gets a fresh
+    /// confirmation mail, unless the hour's mails are spent (then nothing changes); pressed again, no second mail.
+    /// </summary>
+    /// <returns>Null when a mail was queued; otherwise what the page tells the reader instead.</returns>
+    public async Task<string?> SubscribeAgainAsync(Subscriber subscriber, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(subscriber);
+        var email = subscriber.Email;
+        if (subscriber.Status is SubscriberStatus.Active or SubscriberStatus.Paused)
+        {
+            return $"{email} is subscribed already: there is nothing to confirm.";
+        }
+
+        var zone = ReaderChoices.ZoneOrServer((await subscribers.GetChoicesAsync(subscriber.Id, ct)).TimeZone, clock.LocalTimeZone);
+        string Time(DateTimeOffset at) => $"{TimeZoneInfo.ConvertTime(at, zone):HH:mm} ({zone.Id})";
+        if (subscriber.Status == SubscriberStatus.Pending && await mails.LatestRequestAsync(subscriber.Id, ct) is { } sent
+            && sent > clock.GetUtcNow() - TimeSpan.FromHours(1))
+        {
+            return $"We sent a confirmation link to {email} at {Time(sent)}: open it to start your digests again. Nothing arrived? Look in your spam folder.";
+        }
+
+        var perHour = options.Value.ConfirmationMailsPerHour;
+        if (await mails.LimitEndsAtAsync(subscriber.Id, perHour, ct) is null && await RequestAsync(email, subscriber.Interests, subscriber.Format, ct))
+        {
+            return null;
+        }
+        // Read again: a press in another tab may have taken the hour's last mail since.
+        var limitEnds = await mails.LimitEndsAtAsync(subscriber.Id, perHour, ct) ?? clock.GetUtcNow();
+        return $"Too many mails went to {email} this hour: nothing was sent. Try again after {Time(limitEnds)}.";
     }
 }

@@ -17,6 +17,9 @@ public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore su
 
     public bool Unsubscribed { get; private set; }
 
+    /// <summary>What "Subscribe again" did when it sent no mail; null otherwise.</summary>
+    public string? Notice { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string token, CancellationToken ct) =>
         await ResolveAsync(token, TokenPurpose.Unsubscribe, ct) ?? Page();
 
@@ -67,11 +70,13 @@ public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore su
             return refused;
         }
 
-        if (Subscriber.Status is SubscriberStatus.Unsubscribed or SubscriberStatus.Bounced)
+        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notice)
         {
-            await requests.RequestAsync(Subscriber.Email, Subscriber.Interests, Subscriber.Format, ct);
+            return RedirectToPage("/CheckInbox");
         }
-        return RedirectToPage("/CheckInbox");
+        Notice = notice;
+        Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
+        return Page();
     }
 
     private async Task<bool> IsOneClickAsync(CancellationToken ct)

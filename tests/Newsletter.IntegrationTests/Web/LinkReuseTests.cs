@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Newsletter.IntegrationTests.Infrastructure;
 using Newsletter.IntegrationTests.Support;
 using Newsletter.Subscribers;
@@ -78,6 +80,58 @@ public sealed class LinkReuseTests
         Assert.Equal("stopped@example.org", mail.To.Mailboxes.Single().Address);
         Assert.Equal(HttpStatusCode.Redirect, confirmed.StatusCode);
         Assert.Equal("active", await WebTestData.StatusOfAsync(app, subscriber.Id));
+    }
+
+    [Theory]
+    [InlineData("manage")]
+    [InlineData("unsubscribe")]
+    public async Task SubscribeAgain_PressedTwice_TheSecondSaysWhenTheMailWentAndSendsNoOther(string page)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock));
+        var subscriber = await app.AddSubscriberAsync("stopped@example.org", "diffusion", SubscriberStatus.Unsubscribed);
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
+        using var client = app.CreateClient();
+        var form = Antiforgery.FieldsIn(await client.GetStringAsync($"{page}/{token}", Ct));
+
+        using var first = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        using var second = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
+        var text = WebUtility.HtmlDecode(await second.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Contains("We sent a confirmation link to stopped@example.org at 09:00 (UTC)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("on its way", text, StringComparison.Ordinal);
+        Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
+    }
+
+    [Theory]
+    [InlineData("manage")]
+    [InlineData("unsubscribe")]
+    public async Task SubscribeAgain_PastTheHourlyLimit_SaysWhenToTryAgainAndLeavesTheAddressUnsubscribed(string page)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock));
+        var subscriber = await app.AddSubscriberAsync("stopped@example.org", "diffusion", SubscriberStatus.Unsubscribed);
+        // The limit's three mails went out in the last hour (someone typed the address into the subscribe form).
+        foreach (var minutesAgo in new[] { 40, 25, 10 })
+        {
+            await app.ExecuteAsync("insert into confirmation_mails (subscriber_id, created_at) values (@id, @at)",
+                ("id", subscriber.Id), ("at", clock.GetUtcNow().AddMinutes(-minutesAgo)));
+        }
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, page == "manage" ? TokenPurpose.Manage : TokenPurpose.Unsubscribe);
+        using var client = app.CreateClient();
+        var form = Antiforgery.FieldsIn(await client.GetStringAsync($"{page}/{token}", Ct));
+
+        using var again = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
+        var text = WebUtility.HtmlDecode(await again.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Contains("Too many mails went to stopped@example.org this hour: nothing was sent. Try again after 09:20 (UTC).", text, StringComparison.Ordinal);
+        Assert.Contains("Subscribe again", text, StringComparison.Ordinal);
+        Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
+        Assert.Equal("unsubscribed", await WebTestData.StatusOfAsync(app, subscriber.Id));
     }
 
     [Fact]
