@@ -13,7 +13,14 @@ namespace Newsletter.Subscribers;
 /// </summary>
 public sealed class InterestQuery
 {
+    /// <summary>
+    /// Characters as a reader sees them (text elements: a flag, an emoji with its skin tone, a letter with its accent
+    /// are one each), as every error position counts them; runes would count a flag or a typed-apart é as two.
+    /// </summary>
     public const int MaxLength = 500;
+
+    /// <summary>UTF-16 units, what a line may take in storage however few characters it shows (an accent on an accent…).</summary>
+    public const int MaxStoredLength = 4 * MaxLength;
     public const int MaxTerms = 50;
 
     private readonly string _canonical;
@@ -73,10 +80,9 @@ public sealed class InterestQuery
             return Empty;
         }
 
-        if (text.Length > MaxLength)
+        if (text.Length > MaxLength && TooLong(text, out position) is { } tooLong)
         {
-            position = MaxLength;
-            error = $"Interests are limited to {MaxLength} characters; this line has {text.Length}.";
+            error = tooLong;
             return null;
         }
 
@@ -167,6 +173,24 @@ public sealed class InterestQuery
         return new InterestQuery(groups.Select(g => g.ToArray()).ToArray(), exclusions.ToArray(), canonical.ToString());
     }
 
+    /// <summary>Why the line is too long, with where its first character over the limit starts; null when it is not.</summary>
+    private static string? TooLong(string text, out int position)
+    {
+        var characters = 0;
+        int? overCharacters = null, overStorage = null;
+        for (var i = 0; i < text.Length; characters++)
+        {
+            var length = StringInfo.GetNextTextElementLength(text, i);
+            overCharacters ??= characters == MaxLength ? i : null;
+            overStorage ??= i + length > MaxStoredLength ? i : null;
+            i += length;
+        }
+        position = overCharacters ?? overStorage ?? 0;
+        return overCharacters is not null ? $"Interests are limited to {MaxLength} characters; this line has {characters}."
+            : overStorage is not null ? $"Interests are limited to {MaxLength} characters, fewer when they are emoji or carry many accents; this line is too long."
+            : null;
+    }
+
     /// <summary>Where the first control character other than white space (a tab or a line break separates terms) is, or -1.</summary>
     private static int FirstControl(string text)
     {
@@ -226,6 +250,8 @@ public sealed class InterestQuery
                 }
             }
 
+            // The term itself, after an exclusion's "-": what an error about the term points at.
+            var termStart = _index;
             string original;
             bool quoted;
             if (text[_index] == '"')
@@ -267,7 +293,7 @@ public sealed class InterestQuery
             if (_scratch.Count == 0)
             {
                 var what = quoted ? $"The phrase \"{original}\"" : $"\"{original}\"";
-                return Fail(start, $"{what} at character {At(text, start)} has no letters or digits to look for.", out error);
+                return Fail(termStart, $"{what} at character {At(text, termStart)} has no letters or digits to look for.", out error);
             }
 
             var words = _scratch.Select(t => t.Folded).ToArray();

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Encodings.Web;
+using System.Text.RegularExpressions;
 
 namespace Newsletter.IntegrationTests.Web;
 
@@ -65,5 +67,24 @@ public sealed class SubscribeFormTests
         Assert.Contains("has no letters or digits", html, StringComparison.Ordinal);
         Assert.Contains($"<code class=\"typed\">diffusion <mark>{HtmlEncoder.Default.Encode(emoji)}</mark> model</code>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("&#xFFFD;", html, StringComparison.Ordinal);
+    }
+    [Fact]
+    public async Task SubscribePreview_ALineOfFewerThanFiveHundredCharactersWithEmoji_TakenAndTheInputHoldsIt()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+        // 494 characters on screen, 854 UTF-16 units (what a browser's maxlength counts).
+        var line = string.Join(' ', Enumerable.Repeat("ab" + string.Concat(Enumerable.Repeat("\U0001F680", 8)), 45));
+
+        using var response = await client.PostAsync("subscribe?handler=Preview", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", ""), new("Interests", line), new("Format", "Html"),
+        ]), Ct);
+        var html = await response.Content.ReadAsStringAsync(Ct);
+
+        Assert.DoesNotContain("limited to", html, StringComparison.Ordinal);
+        var maxLength = int.Parse(Regex.Match(html, "id=\"interests\"[^>]* maxlength=\"(\\d+)\"").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(maxLength >= line.Length, $"maxlength {maxLength} cuts the line of {line.Length} UTF-16 units");
     }
 }

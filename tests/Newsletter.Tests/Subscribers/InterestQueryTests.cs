@@ -81,7 +81,7 @@ public class InterestQueryTests
     [InlineData("a OR -b", 5, "follows OR")]
     [InlineData("a & b", 2, "no letters or digits")]
     [InlineData("a \"--\"", 2, "no letters or digits")]
-    [InlineData("a --", 2, "no letters or digits")]
+    [InlineData("a --", 3, "no letters or digits")]
     public void Parse_InvalidSyntax_ThrowsWithMessageAndPosition(string text, int position, string messagePart)
     {
         var error = Assert.Throws<InterestSyntaxException>(() => InterestQuery.Parse(text));
@@ -112,6 +112,36 @@ public class InterestQueryTests
 
         Assert.Equal(InterestQuery.MaxLength, error.Position);
         Assert.Contains("500 characters", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AnExclusionOfOnlyAFlag_PointsAtTheFlag()
+    {
+        var error = Assert.Throws<InterestSyntaxException>(() => InterestQuery.Parse("x -\U0001F1E9\U0001F1EA"));
+
+        Assert.Equal(3, error.Position);
+        Assert.StartsWith("\"\U0001F1E9\U0001F1EA\" at character 4 has no letters or digits", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_UnderFiveHundredCharactersAsSeenButOverFiveHundredUtf16Units_IsAccepted()
+    {
+        // 45 terms of ten characters each (two letters, eight rockets: 18 UTF-16 units): 494 characters on screen, 854 units.
+        var text = string.Join(' ', Enumerable.Repeat("ab" + string.Concat(Enumerable.Repeat("\U0001F680", 8)), 45));
+
+        Assert.Equal(45, InterestQuery.Parse(text).Terms.Count);
+    }
+
+    [Fact]
+    public void Parse_OverFiveHundredCharactersAsSeen_CountsAndPointsAtTheFirstOneOver()
+    {
+        // 501 characters on screen: the flags are four UTF-16 units each.
+        var text = "a " + string.Concat(Enumerable.Repeat("\U0001F1E9\U0001F1EA", 100)) + string.Join(' ', Enumerable.Repeat("word", 80));
+
+        var error = Assert.Throws<InterestSyntaxException>(() => InterestQuery.Parse(text));
+
+        Assert.Equal("Interests are limited to 500 characters; this line has 501.", error.Message);
+        Assert.Equal(text.Length - 1, error.Position);
     }
 
     [Fact]
