@@ -169,7 +169,7 @@ public sealed class LinkReuseTests
 
         var page = await client.GetStringAsync(app.LinkIn(first.TextBody ?? "", "confirm/"), Ct);
 
-        Assert.Contains("Your keywords: <code>difusion</code>", page, StringComparison.Ordinal);
+        Assert.Contains("Your keywords: <code dir=\"auto\">difusion</code>", page, StringComparison.Ordinal);
         Assert.Equal("difusion", await app.ScalarAsync<string>("select interests from subscribers"));
     }
 

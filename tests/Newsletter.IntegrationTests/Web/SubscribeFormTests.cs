@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
+using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
 
@@ -65,7 +66,7 @@ public sealed class SubscribeFormTests
         var html = await response.Content.ReadAsStringAsync(Ct);
 
         Assert.Contains("has no letters or digits", html, StringComparison.Ordinal);
-        Assert.Contains($"<code class=\"typed\">diffusion <mark>{HtmlEncoder.Default.Encode(emoji)}</mark> model</code>", html, StringComparison.Ordinal);
+        Assert.Contains($"<code class=\"typed\" dir=\"auto\">diffusion <mark>{HtmlEncoder.Default.Encode(emoji)}</mark> model</code>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("&#xFFFD;", html, StringComparison.Ordinal);
     }
     [Fact]
@@ -86,5 +87,31 @@ public sealed class SubscribeFormTests
         Assert.DoesNotContain("limited to", html, StringComparison.Ordinal);
         var maxLength = int.Parse(Regex.Match(html, "id=\"interests\"[^>]* maxlength=\"(\\d+)\"").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(maxLength >= line.Length, $"maxlength {maxLength} cuts the line of {line.Length} UTF-16 units");
+    }
+    [Fact]
+    public async Task PersonalPages_ARightToLeftLine_IsTypedAndShownInItsOwnDirection()
+    {
+        await using var app = await TestApp.StartAsync();
+        // "deep learning" in Hebrew, then a Latin word: without dir="auto" the line is laid out left to right, its words reversed.
+        const string Line = "\u05DC\u05DE\u05D9\u05D3\u05D4 \u05E2\u05DE\u05D5\u05E7\u05D4 transformer";
+        var reader = await app.AddSubscriberAsync("reader@example.org", Line, SubscriberStatus.Pending);
+        var confirm = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Confirm, DateTimeOffset.UtcNow.AddDays(1));
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        var subscribe = await client.GetStringAsync("subscribe", Ct);
+        var managePage = await client.GetStringAsync($"manage/{manage}", Ct);
+        var confirmPage = await client.GetStringAsync($"confirm/{confirm}", Ct);
+        using var preview = await client.PostAsync("subscribe?handler=Preview", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", ""), new("Interests", Line + " \""), new("Format", "Html"),
+        ]), Ct);
+        var previewPage = await preview.Content.ReadAsStringAsync(Ct);
+
+        Assert.Matches("<input id=\"interests\"[^>]* dir=\"auto\"", subscribe);
+        Assert.Matches("<input id=\"interests\"[^>]* dir=\"auto\"", managePage);
+        Assert.Contains($"<code dir=\"auto\">{HtmlEncoder.Default.Encode(Line)}</code>", confirmPage, StringComparison.Ordinal);
+        Assert.Contains("<code class=\"typed\" dir=\"auto\">", previewPage, StringComparison.Ordinal);
     }
 }
