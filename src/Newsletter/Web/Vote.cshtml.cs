@@ -9,11 +9,14 @@ namespace Newsletter.Web;
 /// A digest's "More like this" / "Less like this" link. GET shows the paper and one button and records nothing, so a
 /// mail scanner that fetches every link casts no vote; the button's POST records it and offers undo.
 /// </summary>
-public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : PageModel
+public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes, SubscriberStore subscribers) : PageModel
 {
     public LinkProblem? Problem { get; private set; }
 
     public VoteTarget Target { get; private set; } = null!;
+
+    /// <summary>Why no digests go to the reader now (unsubscribed, bounced, not confirmed); null while they do.</summary>
+    public string? NoDigests { get; private set; }
 
     /// <summary>What the last POST did: recorded, already so, undone, restored (undone, the vote it replaced back), or
     /// nothing to undo (no vote this way now).</summary>
@@ -56,6 +59,12 @@ public sealed class VoteModel(DigestLinkKeyStore linkKeys, ReaderVotes votes) : 
             await votes.FindTargetAsync(deliveryId, paperId, more, ct) is { } target)
         {
             Target = target;
+            NoDigests = target.GetsDigests ? null : (await subscribers.GetAsync(target.SubscriberId, ct))?.Status switch
+            {
+                SubscriberStatus.Bounced => $"No digests go to {target.Email}: mail to it bounced.",
+                SubscriberStatus.Pending => $"{target.Email} is waiting for confirmation: no digests go to it yet.",
+                _ => $"{target.Email} is unsubscribed: no digests go to it.",
+            };
             return null;
         }
         Problem = LinkProblem.Unknown;

@@ -158,18 +158,22 @@ public sealed partial class ReaderVoteTests
     }
 
     [Fact]
-    public async Task VoteLink_PressedAfterUnsubscribing_DoesNotPromiseANextDigest()
+    public async Task VoteLink_OpenedAndPressedAfterUnsubscribing_SaysNoDigestComesAndDoesNotPromiseANextOne()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
-        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
-        await IngestDayAsync(app, new DateOnly(2025, 3, 11));
-        var digest = (await app.Smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse().TextBody!.ReplaceLineEndings("\n");
-        await app.Services.GetRequiredService<SubscriberStore>().TransitionAsync(reader.Id, [SubscriberStatus.Active], SubscriberStatus.Unsubscribed, Ct);
+        var digest = await DiffusionReadersDigestAsync(app);
+        var reader = await app.ScalarAsync<long>("select id from subscribers where email = 'reader@example.org'");
+        await app.Services.GetRequiredService<SubscriberStore>().TransitionAsync(reader, [SubscriberStatus.Active], SubscriberStatus.Unsubscribed, Ct);
         using var client = app.CreateClient();
         var more = VoteLink(digest, Titles(digest)[0], "More like this", app);
 
-        var voted = WebUtility.HtmlDecode(await ClickAsync(client, more, await client.GetStringAsync(more, Ct)));
+        var page = await client.GetStringAsync(more, Ct);
+        var opened = WebUtility.HtmlDecode(page);
+        var voted = WebUtility.HtmlDecode(await ClickAsync(client, more, page));
 
+        Assert.DoesNotContain("in future digests?", opened, StringComparison.Ordinal);
+        Assert.Contains("reader@example.org is unsubscribed: no digests go to it.", opened, StringComparison.Ordinal);
+        Assert.Contains("A vote is kept for if digests start again: they would have more papers like this one.", opened, StringComparison.Ordinal);
         Assert.DoesNotContain("from the next digest on", voted, StringComparison.Ordinal);
         Assert.Contains("Noted. No digests go to reader@example.org now; when they start again, they will have more papers like this one.", voted, StringComparison.Ordinal);
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from reader_votes"));
