@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
@@ -60,7 +61,7 @@ public static class WordTokenizer
         var i = 0;
         while (i < text.Length)
         {
-            if (!IsWordChar(text[i]))
+            if (WordCharLength(text, i) == 0)
             {
                 i++;
                 continue;
@@ -72,12 +73,12 @@ public static class WordTokenizer
             while (i < text.Length)
             {
                 var c = text[i];
-                if (IsWordChar(c))
+                if (WordCharLength(text, i) is > 0 and var length)
                 {
                     plain &= char.IsAsciiLetterOrDigit(c);
-                    end = ++i;
+                    end = i += length;
                 }
-                else if (IsApostrophe(c) && i + 1 < text.Length && IsWordChar(text[i + 1]))
+                else if (IsApostrophe(c) && i + 1 < text.Length && WordCharLength(text, i + 1) > 0)
                 {
                     plain = false;
                     i++;
@@ -154,15 +155,32 @@ public static class WordTokenizer
 
         var decomposed = new string(raw).Normalize(NormalizationForm.FormKD);
         var builder = new StringBuilder(decomposed.Length);
-        foreach (var c in decomposed)
+        // By rune, so a letter outside the BMP (𠮷, or 𝐁 where NFKD keeps one) is kept whole; a BMP character is read as before.
+        Span<char> lower = stackalloc char[2];
+        foreach (var rune in decomposed.EnumerateRunes())
         {
-            if (char.IsLetterOrDigit(c) && !IsMark(c) && !IsApostrophe(c))
+            if (Rune.IsLetterOrDigit(rune) && !IsMark(Rune.GetUnicodeCategory(rune)) && !(rune.IsBmp && IsApostrophe((char)rune.Value)))
             {
-                builder.Append(char.ToLowerInvariant(c));
+                builder.Append(lower[..Rune.ToLowerInvariant(rune).EncodeToUtf16(lower)]);
             }
         }
 
         return Fold(builder.ToString());
+    }
+
+    /// <summary>
+    /// How many UTF-16 units the word character at <paramref name="i"/> takes: 1, 2 for a letter, digit or mark outside
+    /// the BMP (a surrogate pair), 0 when no word character starts there.
+    /// </summary>
+    private static int WordCharLength(ReadOnlySpan<char> text, int i)
+    {
+        var c = text[i];
+        if (!char.IsHighSurrogate(c))
+        {
+            return IsWordChar(c) ? 1 : 0;
+        }
+        return Rune.DecodeFromUtf16(text[i..], out var rune, out var length) == OperationStatus.Done
+            && (Rune.IsLetterOrDigit(rune) || IsMark(Rune.GetUnicodeCategory(rune))) ? length : 0;
     }
 
     private static bool IsWordChar(char c) =>
@@ -170,6 +188,8 @@ public static class WordTokenizer
 
     private static bool IsApostrophe(char c) => c is '\'' or '\u2019' or '\u02BC';
 
-    private static bool IsMark(char c) => CharUnicodeInfo.GetUnicodeCategory(c)
-        is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+    private static bool IsMark(char c) => IsMark(CharUnicodeInfo.GetUnicodeCategory(c));
+
+    private static bool IsMark(UnicodeCategory category) =>
+        category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 }

@@ -145,6 +145,12 @@ public class InterestQueryTests
     }
 
     [Fact]
+    public void Parse_AnIdeographOutsideTheBasicMultilingualPlane_IsATerm()
+    {
+        Assert.Equal(["\U00020000"], InterestQuery.Parse("\U00020000").Terms);
+    }
+
+    [Fact]
     public void Parse_TooManyTerms_ThrowsAtTheFirstTermOverTheLimit()
     {
         var text = string.Join(' ', Enumerable.Range(0, 51).Select(i => $"w{i}"));

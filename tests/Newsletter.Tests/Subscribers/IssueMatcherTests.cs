@@ -57,6 +57,12 @@ public class IssueMatcherTests
     }
 
     [Fact]
+    public void Match_ALineInMathematicalBold_MatchesThePlainWord()
+    {
+        Assert.Equal([103L, 104], SortedIds("\U0001D403\U0001D422\U0001D41F\U0001D41F\U0001D42E\U0001D42C\U0001D422\U0001D428\U0001D427"));
+    }
+
+    [Fact]
     public void Match_Word_MatchesWholeWordsOnly()
     {
         Assert.Equal([100L], SortedIds("rank"));

@@ -56,4 +56,17 @@ public class WordTokenizerTests
         Assert.All(tokens, t => Assert.Equal("naive", t.Folded));
         Assert.Equal(3, tokens.Count);
     }
+    [Fact]
+    public void Tokenize_LettersOutsideTheBasicMultilingualPlane_AreWordsLikeAnyOther()
+    {
+        // Mathematical bold BERT (copied from a formatted title) folds to bert as fullwidth ＢＥＲＴ does; 𠮷 (CJK Extension B)
+        // is a letter of the word 𠮷野家, not a gap in it; an emoji is still no word.
+        const string text = "\U0001D401\U0001D404\U0001D411\U0001D413 and \U00020BB7\u91CE\u5BB6 \U0001F680rocket";
+
+        var tokens = WordTokenizer.Tokenize(text);
+
+        Assert.Equal(["bert", "and", "\U00020BB7\u91CE\u5BB6", "rocket"], tokens.Select(t => t.Folded));
+        Assert.Equal("\U00020BB7\u91CE\u5BB6", text.Substring(tokens[2].Start, tokens[2].Length));
+        Assert.Equal("\U0001D401\U0001D404\U0001D411\U0001D413", text.Substring(tokens[0].Start, tokens[0].Length));
+    }
 }
