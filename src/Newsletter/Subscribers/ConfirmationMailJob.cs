@@ -9,7 +9,7 @@ namespace Newsletter.Subscribers;
 /// <summary>
 /// Sends one confirmation mail the subscribe form asked for, outside the request so a slow SMTP server never holds a
 /// page. Re-entrant: the ledger row says whether it went out. A pending address gets a confirmation link that
-/// expires; an active or paused one a manage link instead; anyone else nothing. The link is minted here, so the raw
+/// expires; an active or paused one a manage link instead, which expires alike; anyone else nothing. The link is minted here, so the raw
 /// token never sits in the job's arguments.
 /// </summary>
 public sealed class ConfirmationMailJob(
@@ -43,8 +43,9 @@ public sealed class ConfirmationMailJob(
                 view = new ConfirmationMailView(work.Email, site.Value.Link($"confirm/{confirm}"), false, (int)lifetime.TotalHours);
                 break;
             case SubscriberStatus.Active or SubscriberStatus.Paused:
-                var manage = await mails.MintTokenAsync(work.Id, work.SubscriberId, TokenPurpose.Manage, null, ct);
-                view = new ConfirmationMailView(work.Email, site.Value.Link($"manage/{manage}"), true, 0);
+                // Anyone may type the address into the form, again and again: the link each mail brings expires as a confirmation's does.
+                var manage = await mails.MintTokenAsync(work.Id, work.SubscriberId, TokenPurpose.Manage, clock.GetUtcNow() + lifetime, ct);
+                view = new ConfirmationMailView(work.Email, site.Value.Link($"manage/{manage}"), true, (int)lifetime.TotalHours);
                 break;
             default:
                 await mails.FinishAsync(work.Id, ConfirmationMailStatus.Skipped, $"subscriber is {work.SubscriberStatus}", ct);

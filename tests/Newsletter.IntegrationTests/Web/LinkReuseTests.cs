@@ -135,6 +135,30 @@ public sealed class LinkReuseTests
     }
 
     [Fact]
+    public async Task AlreadySubscribedMail_ItsManageLink_WorksAsLongAsAConfirmationLinkThenSaysItExpired()
+    {
+        // Anyone may type a subscribed address into the form: each time its owner gets a manage link, which must not last for ever.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.StartAsync(smtp, services: services => services.AddSingleton<TimeProvider>(clock));
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var mailId = await app.Services.GetRequiredService<ConfirmationMails>().TryRequestAsync(reader.Id, 3, Ct);
+        await app.Services.GetRequiredService<ConfirmationMailJob>().RunAsync(mailId!.Value, Ct);
+        var mail = (await smtp.WaitForMessagesAsync(1, cancellationToken: Ct))[0].Parse();
+        var manage = app.LinkIn(mail.TextBody ?? "", "manage/");
+        using var client = app.CreateClient();
+
+        using var fresh = await client.GetAsync(manage, Ct);
+        clock.Advance(TimeSpan.FromHours(72) + TimeSpan.FromMinutes(1));
+        using var later = await client.GetAsync(manage, Ct);
+
+        Assert.Contains("The link works for 72 hours", mail.TextBody, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, later.StatusCode);
+        Assert.Contains("This link has expired", await later.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnsubscribeLink_OpenedAgainOnceUnsubscribed_SaysSoAndOffersToSubscribeAgain()
     {
         await using var app = await TestApp.StartAsync();
