@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -11,7 +12,7 @@ namespace Newsletter.Web;
 /// of the page counts against the client's limit, whatever its handler.
 /// </summary>
 [EnableRateLimiting(WebEndpoints.SubscribePolicy)]
-public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview preview) : PageModel
+public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview preview, TimeProvider clock) : PageModel
 {
     [BindProperty]
     public string? Email { get; set; }
@@ -28,6 +29,9 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
 
     /// <summary>The fields posted with a value that is none of their choices; null when every one was read.</summary>
     public string? UnreadError { get; private set; }
+
+    /// <summary>Why no mail was sent: the address had the hour's mails already. Every address alike, subscribed or not.</summary>
+    public string? LimitError { get; private set; }
 
     public PreviewResult Preview { get; private set; } = null!;
 
@@ -62,7 +66,13 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
             return Page();
         }
 
-        await requests.RequestAsync(Email!, Interests, Format, ct);
+        if (await requests.RequestAsync(Email!, Interests, Format, ct) is { } until)
+        {
+            LimitError = SubscriptionRequests.OverLimit("this address", until, clock.LocalTimeZone);
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Page();
+        }
         return RedirectToPage("/CheckInbox");
     }
 }

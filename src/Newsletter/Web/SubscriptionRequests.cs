@@ -13,18 +13,26 @@ public sealed class SubscriptionRequests(
     SubscriberStore subscribers, ConfirmationMails mails, IBackgroundJobClient jobs, IOptions<WebOptions> options, TimeProvider clock)
 {
     /// <summary>Makes the address pending (an active or paused one stays as it is) and queues its mail, within the hourly limit.</summary>
-    /// <returns>Whether a mail was queued.</returns>
+    /// <returns>Null when a mail was queued; otherwise when the address may have another (the hour's mails went).</returns>
     /// <exception cref="ArgumentException">The address is not valid.</exception>
     /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
-    public async Task<bool> RequestAsync(string email, string? interests, DigestFormat format, CancellationToken ct)
+    public async Task<DateTimeOffset?> RequestAsync(string email, string? interests, DigestFormat format, CancellationToken ct)
     {
         var subscriberId = await subscribers.RequestAsync(email, interests, format, ct);
-        if (await mails.TryRequestAsync(subscriberId, options.Value.ConfirmationMailsPerHour, ct) is not { } mailId)
+        var perHour = options.Value.ConfirmationMailsPerHour;
+        if (await mails.TryRequestAsync(subscriberId, perHour, ct) is { } mailId)
         {
-            return false;
+            ConfirmationMailJob.Queue(jobs, mailId);
+            return null;
         }
-        ConfirmationMailJob.Queue(jobs, mailId);
-        return true;
+        return await mails.LimitEndsAtAsync(subscriberId, perHour, ct) ?? clock.GetUtcNow();
+    }
+
+    /// <summary>"Too many mails went to … this hour: nothing was sent. Try again after 09:20 (UTC)."</summary>
+    public static string OverLimit(string who, DateTimeOffset until, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        return $"Too many mails went to {who} this hour: nothing was sent. Try again after {Time(until, zone)}.";
     }
 
     /// <summary>
@@ -42,20 +50,17 @@ public sealed class SubscriptionRequests(
         }
 
         var zone = ReaderChoices.ZoneOrServer((await subscribers.GetChoicesAsync(subscriber.Id, ct)).TimeZone, clock.LocalTimeZone);
-        string Time(DateTimeOffset at) => $"{TimeZoneInfo.ConvertTime(at, zone):HH:mm} ({zone.Id})";
         if (subscriber.Status == SubscriberStatus.Pending && await mails.LatestRequestAsync(subscriber.Id, ct) is { } sent
             && sent > clock.GetUtcNow() - TimeSpan.FromHours(1))
         {
-            return $"We sent a confirmation link to {email} at {Time(sent)}: open it to start your digests again. Nothing arrived? Look in your spam folder.";
+            return $"We sent a confirmation link to {email} at {Time(sent, zone)}: open it to start your digests again. Nothing arrived? Look in your spam folder.";
         }
 
-        var perHour = options.Value.ConfirmationMailsPerHour;
-        if (await mails.LimitEndsAtAsync(subscriber.Id, perHour, ct) is null && await RequestAsync(email, subscriber.Interests, subscriber.Format, ct))
-        {
-            return null;
-        }
-        // Read again: a press in another tab may have taken the hour's last mail since.
-        var limitEnds = await mails.LimitEndsAtAsync(subscriber.Id, perHour, ct) ?? clock.GetUtcNow();
-        return $"Too many mails went to {email} this hour: nothing was sent. Try again after {Time(limitEnds)}.";
+        // Over the limit a stopped address stays as it is: made pending, it would lose its "Subscribe again" button.
+        var limitEnds = await mails.LimitEndsAtAsync(subscriber.Id, options.Value.ConfirmationMailsPerHour, ct)
+            ?? await RequestAsync(email, subscriber.Interests, subscriber.Format, ct);
+        return limitEnds is { } until ? OverLimit(email, until, zone) : null;
     }
+
+    private static string Time(DateTimeOffset at, TimeZoneInfo zone) => $"{TimeZoneInfo.ConvertTime(at, zone):HH:mm} ({zone.Id})";
 }

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Net;
 using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Web;
@@ -113,5 +115,31 @@ public sealed class SubscribeFormTests
         Assert.Matches("<input id=\"interests\"[^>]* dir=\"auto\"", managePage);
         Assert.Contains($"<code dir=\"auto\">{HtmlEncoder.Default.Encode(Line)}</code>", confirmPage, StringComparison.Ordinal);
         Assert.Contains("<code class=\"typed\" dir=\"auto\">", previewPage, StringComparison.Ordinal);
+    }
+    [Fact]
+    public async Task SubscribePost_PastTheHourlyMailLimit_SaysNothingWasSentAndWhenToTryAgain()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock));
+        var reader = await app.AddSubscriberAsync("ada@lab.example.org", "diffusion", SubscriberStatus.Pending);
+        // The form was sent three times in the last hour: the hour's three mails went.
+        foreach (var minutesAgo in new[] { 40, 25, 10 })
+        {
+            await app.ExecuteAsync("insert into confirmation_mails (subscriber_id, created_at) values (@id, @at)",
+                ("id", reader.Id), ("at", clock.GetUtcNow().AddMinutes(-minutesAgo)));
+        }
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", "ada@lab.example.org"), new("Interests", "diffusion"), new("Format", "Html"),
+        ]), Ct);
+        var page = System.Net.WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.Contains("Too many mails went to this address this hour: nothing was sent. Try again after 09:20 (UTC).", page, StringComparison.Ordinal);
+        Assert.DoesNotContain("on its way", page, StringComparison.Ordinal);
+        Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
     }
 }
