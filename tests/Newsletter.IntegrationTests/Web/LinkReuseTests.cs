@@ -175,6 +175,22 @@ public sealed class LinkReuseTests
     }
 
     [Fact]
+    public async Task UnsubscribeLink_OfAnAddressWhoseMailBounced_SaysNoDigestsGoToItAndOffersToSubscribeAgain()
+    {
+        await using var app = await TestApp.StartAsync();
+        var subscriber = await app.AddSubscriberAsync("bounced@example.org", "diffusion", SubscriberStatus.Bounced);
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Unsubscribe);
+        using var client = app.CreateClient();
+
+        var page = await client.GetStringAsync($"unsubscribe/{token}", Ct);
+
+        Assert.DoesNotContain("Stop sending", page, StringComparison.Ordinal);
+        Assert.Contains("No digests go to <strong>bounced@example.org</strong>: mail to it bounced.", page, StringComparison.Ordinal);
+        Assert.Contains($"action=\"/unsubscribe/{token}?handler=Resubscribe\"", page, StringComparison.Ordinal);
+        Assert.Equal("bounced", await WebTestData.StatusOfAsync(app, subscriber.Id));
+    }
+
+    [Fact]
     public async Task ConfirmLink_OfTheFirstOfTwoRequests_ShowsTheKeywordsItWillConfirm()
     {
         await using var app = await TestApp.StartWithSmtpAsync();
