@@ -56,12 +56,16 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         return id;
     }
 
-    /// <summary>When the latest mail to the subscriber was asked for; null when none was.</summary>
-    public async Task<DateTimeOffset?> LatestRequestAsync(long subscriberId, CancellationToken ct)
+    /// <summary>When the latest mail to the subscriber was asked for, and where it is; null when none was.</summary>
+    public async Task<(DateTimeOffset At, ConfirmationMailStatus Status)?> LatestAsync(long subscriberId, CancellationToken ct)
     {
-        await using var command = db.CreateCommand("select max(created_at) from confirmation_mails where subscriber_id = @id");
+        await using var command = db.CreateCommand(
+            "select created_at, status from confirmation_mails where subscriber_id = @id order by created_at desc, id desc limit 1");
         command.Parameters.AddWithValue("id", subscriberId);
-        return await command.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? (reader.GetFieldValue<DateTimeOffset>(0), DbNames.Parse<ConfirmationMailStatus>(reader.GetString(1)))
+            : null;
     }
 
     /// <summary>When the address may have another mail under <see cref="TryRequestAsync"/>'s limit; null when it may now.</summary>

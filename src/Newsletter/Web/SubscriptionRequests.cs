@@ -50,10 +50,17 @@ public sealed class SubscriptionRequests(
         }
 
         var zone = ReaderChoices.ZoneOrServer((await subscribers.GetChoicesAsync(subscriber.Id, ct)).TimeZone, clock.LocalTimeZone);
-        if (subscriber.Status == SubscriberStatus.Pending && await mails.LatestRequestAsync(subscriber.Id, ct) is { } sent
-            && sent > clock.GetUtcNow() - TimeSpan.FromHours(1))
+        // Pressed again within the hour: the mail asked for then is said to be sent only once it was; a refused one is sent again.
+        if (subscriber.Status == SubscriberStatus.Pending && await mails.LatestAsync(subscriber.Id, ct) is { } latest
+            && latest.At > clock.GetUtcNow() - TimeSpan.FromHours(1))
         {
-            return $"We sent a confirmation link to {email} at {Time(sent, zone)}: open it to start your digests again. Nothing arrived? Look in your spam folder.";
+            switch (latest.Status)
+            {
+                case ConfirmationMailStatus.Sent:
+                    return $"We sent a confirmation link to {email} at {Time(latest.At, zone)}: open it to start your digests again. Nothing arrived? Look in your spam folder.";
+                case ConfirmationMailStatus.Pending:
+                    return $"A confirmation link to {email}, asked for at {Time(latest.At, zone)}, is being sent: open it when it arrives to start your digests again.";
+            }
         }
 
         // Over the limit a stopped address stays as it is: made pending, it would lose its "Subscribe again" button.

@@ -95,6 +95,8 @@ public sealed class LinkReuseTests
         var form = Antiforgery.FieldsIn(await client.GetStringAsync($"{page}/{token}", Ct));
 
         using var first = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
+        // The worker sends it (this app has none).
+        await app.ExecuteAsync("update confirmation_mails set status = 'sent'");
         clock.Advance(TimeSpan.FromMinutes(2));
         using var second = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
         var text = WebUtility.HtmlDecode(await second.Content.ReadAsStringAsync(Ct));
@@ -104,6 +106,26 @@ public sealed class LinkReuseTests
         Assert.Contains("We sent a confirmation link to stopped@example.org at 09:00 (UTC)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("on its way", text, StringComparison.Ordinal);
         Assert.Equal(1L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
+    }
+
+    [Fact]
+    public async Task SubscribeAgain_PressedAgainAfterItsMailWasRefused_SendsAnotherInsteadOfClaimingTheFirstWent()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.StartAsync(services: services => services.AddSingleton<TimeProvider>(clock));
+        var subscriber = await app.AddSubscriberAsync("stopped@example.org", "diffusion", SubscriberStatus.Unsubscribed);
+        var token = await WebTestData.TokenAsync(app, subscriber.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient();
+
+        using var first = await client.PostAsync($"manage/{token}?handler=Resubscribe", new FormUrlEncodedContent([]), Ct);
+        // The mail server refused it for good (a full mailbox, since emptied).
+        await app.ExecuteAsync("update confirmation_mails set status = 'failed'");
+        clock.Advance(TimeSpan.FromMinutes(2));
+        using var second = await client.PostAsync($"manage/{token}?handler=Resubscribe", new FormUrlEncodedContent([]), Ct);
+
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, second.StatusCode);
+        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
     }
 
     [Theory]
