@@ -105,7 +105,7 @@ public static class WebEndpoints
         }
 
         app.UseRateLimiter();
-        app.UseNulCharacterForms();
+        app.UsePublicPageForms();
         app.MapRazorPages();
         app.MapGet("/preview", async (string? interests, IssuePreview preview, CancellationToken ct) =>
         {

@@ -78,6 +78,26 @@ public sealed class FormValueTests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("That request did not work", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SubscribePost_AFormOfAMegabyte_413AndNothingStored()
+    {
+        // The server's own limit is 30 MB: anyone could make the subscribe page read and keep that much, per request.
+        await using var app = await TestApp.StartAsync();
+        using var client = app.CreateClient();
+        var token = Antiforgery.TokenIn(await client.GetStringAsync("subscribe", Ct));
+
+        using var response = await client.PostAsync("subscribe", new FormUrlEncodedContent(
+        [
+            new("__RequestVerificationToken", token), new("Email", "ada@lab.example.org"), new("Interests", "diffusion"),
+            new("Padding", new string('x', 1024 * 1024)),
+        ]), Ct);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("Nothing was saved", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
     [Theory]
     [InlineData("Interests", "robot\0arm", "An invisible control character (U+0000) at character 6")]
     [InlineData("Email", "ada\0@lab.example.org", "The address holds an invisible character (U+0000)")]

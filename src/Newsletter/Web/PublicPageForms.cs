@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.WebUtilities;
@@ -7,19 +8,35 @@ using Microsoft.Extensions.Options;
 namespace Newsletter.Web;
 
 /// <summary>
-/// ASP.NET Core's form reader refuses a whole urlencoded form when a value holds <c>%00</c> (a pasted NUL): the page
-/// saw no form, and the reader got an error page that named nothing. For the public pages the form is read again with
-/// the NUL kept, so the page shows the form as typed and names the field, as it does for any character it cannot take.
+/// The forms of the public pages. Each is a few lines of text, so its body may be at most <see cref="MaxBodyBytes"/>
+/// (the server's own limit is 30 MB, which anyone could otherwise make a page read). And ASP.NET Core's form reader
+/// refuses a whole urlencoded form when a value holds <c>%00</c> (a pasted NUL): the page saw no form, and the reader
+/// got an error page that named nothing. Such a form is read again with the NUL kept, so the page shows the form as
+/// typed and names the field, as it does for any character it cannot take.
 /// </summary>
-internal static class NulCharacterForms
+internal static class PublicPageForms
 {
-    public static WebApplication UseNulCharacterForms(this WebApplication app)
+    /// <summary>The most a public page's form may send: a line at its 2,000-unit storage bound, percent-encoded, is at most 18 KB.</summary>
+    public const int MaxBodyBytes = 64 * 1024;
+
+    public static WebApplication UsePublicPageForms(this WebApplication app)
     {
         app.Use((context, next) =>
         {
             if (IsPublicPageForm(context))
             {
-                // Kept so the body can be read a second time; a form is small, and ASP.NET Core spools past 30 KB to disk.
+                // Said at once when the request gives its length (not again to the status page that says it); otherwise
+                // reading stops at the limit.
+                if (context.Request.ContentLength > MaxBodyBytes && context.Features.Get<IStatusCodeReExecuteFeature>() is null)
+                {
+                    context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                    return Task.CompletedTask;
+                }
+                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+                {
+                    size.MaxRequestBodySize = MaxBodyBytes;
+                }
+                // Kept so the body can be read a second time; within the limit above, and spooled to disk past 30 KB.
                 context.Request.EnableBuffering();
                 context.Features.Set<IFormFeature>(new NulKeepingForm(context, new FormFeature(context.Request,
                     context.RequestServices.GetRequiredService<IOptions<FormOptions>>().Value)));
