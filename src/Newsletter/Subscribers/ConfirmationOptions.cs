@@ -15,6 +15,13 @@ public sealed class ConfirmationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
     public TimeSpan UnconfirmedRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// A stored link that expired or was used answers "expired" (410) this long; then it is deleted, and answers as a link
+    /// we do not know (404). Links that neither expire nor were used (a confirmation's manage link) are kept.
+    /// </summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan SpentLinkRetention { get; set; } = TimeSpan.FromDays(30);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (UnconfirmedRetention < ConfirmationLinkLifetime)

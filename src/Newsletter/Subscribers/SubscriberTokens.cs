@@ -125,6 +125,15 @@ public sealed class SubscriberTokens(NpgsqlDataSource db, DigestLinkKeyStore dig
         await command.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>Deletes the stored tokens that expired or were used before <paramref name="before"/>; returns how many.</summary>
+    public async Task<int> DeleteSpentAsync(DateTimeOffset before, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "delete from subscriber_tokens where used_at < @before or (used_at is null and expires_at < @before)");
+        command.Parameters.AddWithValue("before", before);
+        return await command.ExecuteNonQueryAsync(ct);
+    }
+
     /// <summary>A stored token: 128 random bits, base64url.</summary>
     internal static string NewToken() => Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(16));
 

@@ -18,8 +18,8 @@ public static class SubscribersServices
         return services;
     }
 
-    /// <summary>Confirmation mails: the ledger that limits them, the job that renders and sends one (needs Mail), and the
-    /// hourly job that forgets addresses never confirmed.</summary>
+    /// <summary>Confirmation mails: the ledger that limits them, the job that renders and sends one (needs Mail), the
+    /// hourly job that forgets addresses never confirmed, and the daily one that deletes spent links.</summary>
     public static IServiceCollection AddConfirmationMails(this IServiceCollection services, ProcessRole? role = null)
     {
         services.AddOptionsWithValidateOnStart<ConfirmationOptions>().BindConfiguration(ConfirmationOptions.Section).ValidateDataAnnotations();
@@ -27,10 +27,13 @@ public static class SubscribersServices
         services.AddSingleton<ConfirmationMailRenderer>();
         services.AddTransient<ConfirmationMailJob>();
         services.AddTransient<UnconfirmedAddressesJob>();
+        services.AddTransient<SpentLinksJob>();
         if (role.RunsJobs())
         {
             services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<UnconfirmedAddressesJob>(UnconfirmedAddressesJob.RecurringJobId,
                 job => job.RunAsync(CancellationToken.None), "29 * * * *"));
+            services.AddRecurringJob((recurring, _) => recurring.AddOrUpdate<SpentLinksJob>(SpentLinksJob.RecurringJobId,
+                job => job.RunAsync(CancellationToken.None), "41 3 * * *"));
         }
         return services;
     }

@@ -62,4 +62,29 @@ public sealed class UnconfirmedAddressTests
         Assert.Null(await store.GetAsync(askedAgain, Ct));
         Assert.NotNull(await store.GetAsync(returning, Ct));
     }
+
+    [Fact]
+    public async Task SpentLinksJob_DeletesLinksExpiredOrUsedBeforeTheRetention_AndKeepsTheRest()
+    {
+        // Anyone may type a subscribed address into the form a few times an hour: each "already subscribed" mail's link stayed for good.
+        var clock = new FakeTimeProvider(new DateTimeOffset(2025, 3, 1, 9, 0, 0, TimeSpan.Zero));
+        await using var app = await TestApp.BuildAsync(replace: services => services.AddSingleton<TimeProvider>(clock));
+        var reader = await app.AddSubscriberAsync("reader@example.org", "diffusion");
+        var tokens = app.Services.GetRequiredService<SubscriberTokens>();
+        var expiredLongAgo = await tokens.MintAsync(reader.Id, TokenPurpose.Manage, clock.GetUtcNow().AddDays(3), Ct);
+        var usedLongAgo = await tokens.MintAsync(reader.Id, TokenPurpose.Confirm, clock.GetUtcNow().AddDays(3), Ct);
+        Assert.True(await tokens.UseOnceAsync(usedLongAgo, TokenPurpose.Confirm, Ct));
+        var lasting = await tokens.MintAsync(reader.Id, TokenPurpose.Manage, null, Ct);
+        clock.Advance(TimeSpan.FromDays(30));
+        var expiredLately = await tokens.MintAsync(reader.Id, TokenPurpose.Manage, clock.GetUtcNow().AddDays(3), Ct);
+        clock.Advance(TimeSpan.FromDays(4));
+
+        var deleted = await app.Services.GetRequiredService<SpentLinksJob>().RunAsync(Ct);
+
+        Assert.Equal(2, deleted);
+        Assert.Equal([.. new[] { lasting, expiredLately }.Select(Hash).Order(StringComparer.Ordinal)],
+            await app.RowsAsync("select encode(token_hash, 'hex') from subscriber_tokens order by 1"));
+
+        static string Hash(string token) => Convert.ToHexStringLower(SubscriberTokens.HashToken(token));
+    }
 }
