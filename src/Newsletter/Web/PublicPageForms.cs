@@ -23,19 +23,23 @@ internal static class PublicPageForms
     {
         app.Use((context, next) =>
         {
-            if (IsPublicPageForm(context))
+            if (!IsPublicPagePost(context))
             {
-                // Said at once when the request gives its length (not again to the status page that says it); otherwise
-                // reading stops at the limit.
-                if (context.Request.ContentLength > MaxBodyBytes && context.Features.Get<IStatusCodeReExecuteFeature>() is null)
-                {
-                    context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                    return Task.CompletedTask;
-                }
-                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-                {
-                    size.MaxRequestBodySize = MaxBodyBytes;
-                }
+                return next(context);
+            }
+            // Said at once when the request gives its length (not again to the status page that says it); otherwise
+            // reading stops at the limit.
+            if (context.Request.ContentLength > MaxBodyBytes && context.Features.Get<IStatusCodeReExecuteFeature>() is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                return Task.CompletedTask;
+            }
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            {
+                size.MaxRequestBodySize = MaxBodyBytes;
+            }
+            if (context.Request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
+            {
                 // Kept so the body can be read a second time; within the limit above, and spooled to disk past 30 KB.
                 context.Request.EnableBuffering();
                 context.Features.Set<IFormFeature>(new NulKeepingForm(context, new FormFeature(context.Request,
@@ -46,9 +50,9 @@ internal static class PublicPageForms
         return app;
     }
 
-    private static bool IsPublicPageForm(HttpContext context) =>
+    /// <summary>A POST to a public page, whatever it says it sends (a multipart body is read for the antiforgery token too).</summary>
+    private static bool IsPublicPagePost(HttpContext context) =>
         HttpMethods.IsPost(context.Request.Method)
-        && context.Request.ContentType is { } type && type.StartsWith("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
         && context.GetEndpoint()?.Metadata.GetMetadata<CompiledPageActionDescriptor>() is { } page
         && page.RelativePath.StartsWith("/Web/", StringComparison.Ordinal);
 
