@@ -69,8 +69,8 @@ public sealed class BounceStore(
             """
             insert into bounces (inbound_message_id, delivery_id, subscriber_id, issue_id, kind, status, recipient, diagnostic, matched_by,
                                  received_at, report_message_id)
-            select @inbound, @delivery, @subscriber, @issue, @kind, @status, @recipient, @diagnostic, @matched_by, @now, m.message_id
-            from inbound_messages m where m.id = @inbound
+            values (@inbound, @delivery, @subscriber, @issue, @kind, @status, @recipient, @diagnostic, @matched_by, @now,
+                    (select m.message_id from inbound_messages m where m.id = @inbound))
             """, connection, transaction))
         {
             insert.Parameters.AddWithValue("inbound", inboundId);
