@@ -69,7 +69,7 @@ internal sealed class AdminApiTokenHandler(
         var refused = await HandleAuthenticateOnceSafeAsync();
         if (throttled is { } wait)
         {
-            TooManyRequests.SetRetryAfter(Response, wait);
+            Hosting.TooManyRequests.SetRetryAfter(Response, wait);
             await TypedResults.Problem(refused.Failure?.Message, statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(Context);
             return;
         }
@@ -204,11 +204,4 @@ public sealed class AdminApiTokenThrottle(IOptions<AdminOptions> options) : IDis
     }
 
     public void Dispose() => wrongTokens.Dispose();
-}
-
-/// <summary>Writes a 429 that says, in its header, when the client may come back.</summary>
-internal static class TooManyRequests
-{
-    public static void SetRetryAfter(HttpResponse response, TimeSpan wait) =>
-        response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.AspNetCore.RateLimiting;
@@ -70,7 +69,7 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
         {
             LimitError = SubscriptionRequests.OverLimit("this address", until, clock.LocalTimeZone);
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling((until - clock.GetUtcNow()).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            Hosting.TooManyRequests.SetRetryAfter(Response, until - clock.GetUtcNow());
             return Page();
         }
         return RedirectToPage("/CheckInbox");

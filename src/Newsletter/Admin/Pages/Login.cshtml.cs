@@ -21,7 +21,7 @@ public sealed class LoginModel(AdminCredentials credentials, AdminLoginThrottle 
     {
         if (throttle.TryAcquire(HttpContext) is { } wait)
         {
-            TooManyRequests.SetRetryAfter(Response, wait);
+            Hosting.TooManyRequests.SetRetryAfter(Response, wait);
             return StatusCode(StatusCodes.Status429TooManyRequests);
         }
         if (!credentials.CheckPassword(password))
