@@ -29,6 +29,9 @@ public sealed class EmbeddingCache
 
     public Embedding Paper(SetPaper paper) => _byText[TextEmbedder.PaperText(paper.Title, paper.Abstract)];
 
+    /// <summary>The paper's title alone.</summary>
+    public Embedding Title(SetPaper paper) => _byText[paper.Title];
+
     public Embedding? Interests(Subscribers.InterestQuery query, string prefix)
     {
         var text = TextEmbedder.InterestsText(query);
@@ -43,6 +46,7 @@ public sealed class EmbeddingCache
             ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file)) ?? []
             : [];
         var texts = set.Papers.Select(p => TextEmbedder.PaperText(p.Title, p.Abstract))
+            .Concat(set.Papers.Select(p => p.Title))
             .Concat(set.Readers.Select(r => model.QueryPrefix + TextEmbedder.InterestsText(Subscribers.InterestQuery.Parse(r.Interests))))
             .Concat(set.Readers.SelectMany(r => Subscribers.InterestQuery.Parse(r.Interests).Terms).Select(t => model.QueryPrefix + t))
             .Distinct()

@@ -14,7 +14,8 @@ namespace Newsletter.Relevance.Evaluation;
 /// of the terms' z-scores; maxz: that largest standardised again among the papers; maxzj: maxz or the line's own
 /// z-score, whichever is larger), prf=k with pw=w (exploration: the line's vector moved w times the centroid of its k
 /// nearest papers among the and the listing before's, pseudo-relevance feedback), kwlike=1 with kwdays=n
-/// (exploration: earlier listings' papers with a keyword in their title, the last n days, count as liked).
+/// (exploration: earlier listings' papers with a keyword in their title, the last n days, count as liked), tw=w
+/// (exploration: a paper's vector is its whole text's plus w times its title's, <see cref="TitleWeightedVectors"/>).
 /// </summary>
 public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {

@@ -72,6 +72,10 @@ IPaperVectors Vectors(Knobs knobs)
         ? tfidf ??= new TfidfVectors(set)
         : new ModelVectors(Cache(m), ModelChoice.Named(m).QueryPrefix);
     var vectors = knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+    if (knobs.Number("tw", 0) > 0 && vectors is ModelVectors byModel)
+    {
+        vectors = new TitleWeightedVectors(byModel, knobs.Number("tw", 0));
+    }
     return knobs.Number("jitter", 1) < 1 ? new JitteredVectors(vectors, knobs.Number("jitter", 1), (int)knobs.Number("seed", 1)) : vectors;
 }
 

@@ -22,7 +22,35 @@ public sealed class ModelVectors(EmbeddingCache cache, string queryPrefix) : IPa
 
     public Embedding Paper(SetPaper paper) => cache.Paper(paper);
 
+    public Embedding Title(SetPaper paper) => cache.Title(paper);
+
     public Embedding? Interests(InterestQuery query) => cache.Interests(query, queryPrefix);
+}
+
+/// <summary>A paper as its whole text's vector plus <paramref name="weight"/> times its title's (exploration).</summary>
+public sealed class TitleWeightedVectors(ModelVectors inner, double weight) : IPaperVectors
+{
+    private readonly Dictionary<int, Embedding> _papers = [];
+
+    public string Name => $"{inner.Name}+title*{weight}";
+
+    public Embedding Paper(SetPaper paper)
+    {
+        if (!_papers.TryGetValue(paper.Id, out var e))
+        {
+            var whole = inner.Paper(paper).Values;
+            var title = inner.Title(paper).Values;
+            var sum = new float[whole.Length];
+            for (var i = 0; i < sum.Length; i++)
+            {
+                sum[i] = whole[i] + (float)weight * title[i];
+            }
+            _papers[paper.Id] = e = Embedding.Normalize(sum);
+        }
+        return e;
+    }
+
+    public Embedding? Interests(InterestQuery query) => inner.Interests(query);
 }
 
 /// <summary>
