@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Newsletter.Hosting;
@@ -44,10 +47,66 @@ public sealed partial class TemplateCompilerProcess
     public const int TemplateDoesNotCompile = 4;
 
     /// <summary>
-    /// Every template under the root, compiled by a child. Throws with the child's message when a template does not
-    /// compile; null (logged) when the child could not start, failed otherwise or overran, so the caller compiles them itself.
+    /// What children compiled in this process, by <see cref="ContentKey"/>: hosts built in one process (the integration
+    /// tests, the relevance replay) ask for the same templates, and one child is enough for them all.
+    /// </summary>
+    private static readonly ConcurrentDictionary<string, IReadOnlyList<CompiledTemplate>> CompiledInThisProcess = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Every template under the root, compiled by a child, or by an earlier child of this process when the templates
+    /// (every file under the root) and the command are the same. Throws with the child's message when a template does
+    /// not compile; null (logged) when the child could not start, failed otherwise or overran, so the caller compiles
+    /// them itself.
     /// </summary>
     public async Task<IReadOnlyList<CompiledTemplate>?> CompileAsync(CancellationToken ct)
+    {
+        var key = ContentKey();
+        if (CompiledInThisProcess.TryGetValue(key, out var earlier))
+        {
+            LogReused(_logger, earlier.Count);
+            return earlier;
+        }
+        var compiled = await CompileInChildAsync(ct).ConfigureAwait(false);
+        if (compiled is not null)
+        {
+            CompiledInThisProcess.TryAdd(key, compiled);
+        }
+        return compiled;
+    }
+
+    /// <summary>A digest of the command and of every file under the root, by path: a changed template is compiled again.</summary>
+    private string ContentKey()
+    {
+        var root = _options.Value.ResolvedRoot;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string text)
+        {
+            var bytes = Encoding.UTF8.GetBytes(text);
+            hash.AppendData(BitConverter.GetBytes(bytes.Length));
+            hash.AppendData(bytes);
+        }
+        Add(_command.FileName);
+        foreach (var argument in _command.Arguments)
+        {
+            Add(argument);
+        }
+        Add(Path.GetFullPath(root));
+        if (Directory.Exists(root))
+        {
+            foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+                .Select(path => Path.GetRelativePath(root, path))
+                .Order(StringComparer.Ordinal))
+            {
+                Add(file);
+                var content = File.ReadAllBytes(Path.Combine(root, file));
+                hash.AppendData(BitConverter.GetBytes(content.Length));
+                hash.AppendData(content);
+            }
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
+    private async Task<IReadOnlyList<CompiledTemplate>?> CompileInChildAsync(CancellationToken ct)
     {
         var (fileName, arguments) = _command;
         var info = new ProcessStartInfo(fileName)
@@ -135,4 +194,7 @@ public sealed partial class TemplateCompilerProcess
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} templates compiled by process {ProcessId} in {Elapsed}")]
     private static partial void LogCompiled(ILogger logger, int count, int processId, TimeSpan elapsed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} templates as a child compiled them earlier in this process (the same files)")]
+    private static partial void LogReused(ILogger logger, int count);
 }

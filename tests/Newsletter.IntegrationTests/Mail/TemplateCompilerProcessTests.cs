@@ -34,13 +34,7 @@ public sealed class TemplateCompilerProcessTests : IDisposable
     [Fact]
     public async Task WorkerStarts_CustomTemplateDoesNotCompile_ChildNamesItAndThisProcessCompilesNothing()
     {
-        var stock = new TemplateOptions().ResolvedRoot;
-        foreach (var file in Directory.GetFiles(stock, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(_root, Path.GetRelativePath(stock, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
+        CopyStockTemplatesTo(_root);
         // An operator's edit with a syntax error in the paper block.
         await File.AppendAllTextAsync(Path.Combine(_root, "Digest", "Paper.html.cshtml"), "@{ var broken = ; }\n", Ct);
         var templates = WithChild(Options.Create(new TemplateOptions { Root = _root }));
@@ -51,6 +45,32 @@ public sealed class TemplateCompilerProcessTests : IDisposable
         Assert.Contains("Template Digest/Paper.html does not compile", error.Message, StringComparison.Ordinal);
         Assert.Contains("Invalid expression term", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, templates.CompiledHere);
+    }
+
+    [Fact]
+    public async Task Render_HostsInOneProcess_ShareTheChildsCompileUntilATemplateChanges()
+    {
+        CopyStockTemplatesTo(_root);
+        var options = Options.Create(new TemplateOptions { Root = _root });
+        var view = new ConfirmationMailView("ada@example.org", "https://papers.lab.example.org/confirm/tok", false, 48);
+        var first = new FakeLogger<TemplateCompilerProcess>();
+        var second = new FakeLogger<TemplateCompilerProcess>();
+        var afterEdit = new FakeLogger<TemplateCompilerProcess>();
+
+        var firstText = await Templates(options, first).RenderAsync(ConfirmationMailRenderer.TextKey, view);
+        var secondHost = Templates(options, second);
+        var secondText = await secondHost.RenderAsync(ConfirmationMailRenderer.TextKey, view);
+        // An operator edits a template; a host built after that must not get the old compile.
+        await File.AppendAllTextAsync(Path.Combine(_root, "Confirm", "Confirm.text.cshtml"), "Edited after the first compile.\n", Ct);
+        var editedText = await Templates(options, afterEdit).RenderAsync(ConfirmationMailRenderer.TextKey, view);
+
+        Assert.Contains("templates compiled by process", Assert.Single(first.Collector.GetSnapshot()).Message, StringComparison.Ordinal);
+        Assert.Contains("compiled them earlier in this process", Assert.Single(second.Collector.GetSnapshot()).Message, StringComparison.Ordinal);
+        Assert.Equal(firstText, secondText);
+        Assert.Equal(0, secondHost.CompiledHere);
+        Assert.Contains("templates compiled by process", Assert.Single(afterEdit.Collector.GetSnapshot()).Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Edited after the first compile.", firstText, StringComparison.Ordinal);
+        Assert.Contains("Edited after the first compile.", editedText, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -89,6 +109,20 @@ public sealed class TemplateCompilerProcessTests : IDisposable
             Directory.Delete(_root, recursive: true);
         }
     }
+
+    private static void CopyStockTemplatesTo(string root)
+    {
+        var stock = new TemplateOptions().ResolvedRoot;
+        foreach (var file in Directory.GetFiles(stock, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(root, Path.GetRelativePath(stock, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static EmailTemplates Templates(IOptions<TemplateOptions> options, FakeLogger<TemplateCompilerProcess> logger) =>
+        new(options, NullLogger<EmailTemplates>.Instance, new TemplateCompilerProcess(options, logger));
 
     private static EmailTemplates WithChild(IOptions<TemplateOptions> options) =>
         new(options, NullLogger<EmailTemplates>.Instance, new TemplateCompilerProcess(options, NullLogger<TemplateCompilerProcess>.Instance));
