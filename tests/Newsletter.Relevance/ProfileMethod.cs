@@ -15,7 +15,9 @@ namespace Newsletter.Relevance.Evaluation;
 /// z-score, whichever is larger), prf=k with pw=w (exploration: the line's vector moved w times the centroid of its k
 /// nearest papers among the and the listing before's, pseudo-relevance feedback), kwlike=1 with kwdays=n
 /// (exploration: earlier listings' papers with a keyword in their title, the last n days, count as liked), tw=w
-/// (exploration: a paper's vector is its whole text's plus w times its title's, <see cref="TitleWeightedVectors"/>).
+/// (exploration: a paper's vector is its whole text's plus w times its title's, <see cref="TitleWeightedVectors"/>),
+/// rp=b with rq=c (exploration: Rocchio on the line alone, moved b times towards the liked papers' centroid and c times
+/// away from the disliked papers').
 /// </summary>
 public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
 {
@@ -81,6 +83,25 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
                 }
             }
 
+            line = Embedding.Normalize(sum);
+        }
+
+        var rocchioMinus = knobs.Number("rq", 0);
+        var rocchioPlus = knobs.Number("rp", 0);
+        if (line is not null && (rocchioMinus > 0 || rocchioPlus > 0) && votes.Length > 0)
+        {
+            // Exploration: Rocchio on the line alone, towards the liked papers' centroid and away from the disliked ones'.
+            var sum = line.Values.ToArray();
+            foreach (var (group, weight) in new[] { (votes.Where(v => v.More).ToArray(), rocchioPlus), (votes.Where(v => !v.More).ToArray(), -rocchioMinus) })
+            {
+                foreach (var v in group)
+                {
+                    for (var d = 0; d < sum.Length; d++)
+                    {
+                        sum[d] += (float)weight * v.Paper.Values[d] / group.Length;
+                    }
+                }
+            }
             line = Embedding.Normalize(sum);
         }
 
