@@ -9,7 +9,8 @@ namespace Newsletter.Web;
 [IgnoreAntiforgeryToken]
 [EnableRateLimiting(WebEndpoints.ManagePolicy)]
 public sealed class ManageModel(
-    SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview, ManagePageQuery page)
+    SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, ReaderVotes votes, IssuePreview preview, ManagePageQuery page,
+    TimeProvider clock)
     : TokenPageModel(tokens)
 {
     [BindProperty]
@@ -209,11 +210,34 @@ public sealed class ManageModel(
             return refused;
         }
 
-        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notice)
+        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notSent)
         {
             return RedirectToPage("/CheckInbox");
         }
-        Notice = notice;
+        Notice = notSent.Notice;
+        Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
+        return await ShowSavedAsync(ct);
+    }
+
+    /// <summary>An unconfirmed address gets its confirmation mail again, as "Subscribe again" sends it, within the hourly limit.</summary>
+    public async Task<IActionResult> OnPostSendConfirmationAsync(string token, CancellationToken ct)
+    {
+        if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
+        {
+            return refused;
+        }
+
+        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notSent)
+        {
+            return RedirectToPage("/CheckInbox");
+        }
+        Notice = notSent.Notice;
+        if (notSent.LimitEndsAt is { } until)
+        {
+            // As the subscribe form answers past the limit.
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Hosting.TooManyRequests.SetRetryAfter(Response, until - clock.GetUtcNow());
+        }
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
         return await ShowSavedAsync(ct);
     }

@@ -36,17 +36,18 @@ public sealed class SubscriptionRequests(
     }
 
     /// <summary>
-    /// "Subscribe again" on a page of the reader's own link, which may say what happened: a stopped address gets a fresh
-    /// confirmation mail, unless the hour's mails are spent (then nothing changes); pressed again, no second mail.
+    /// "Subscribe again" on a page of the reader's own link, which may say what happened: a stopped or still unconfirmed
+    /// address gets a fresh confirmation mail, unless the hour's mails are spent (then nothing changes); pressed again,
+    /// no second mail.
     /// </summary>
     /// <returns>Null when a mail was queued; otherwise what the page tells the reader instead.</returns>
-    public async Task<string?> SubscribeAgainAsync(Subscriber subscriber, CancellationToken ct)
+    public async Task<NoMailSent?> SubscribeAgainAsync(Subscriber subscriber, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(subscriber);
         var email = subscriber.Email;
         if (subscriber.Status is SubscriberStatus.Active or SubscriberStatus.Paused)
         {
-            return $"{email} is subscribed already: there is nothing to confirm.";
+            return new NoMailSent($"{email} is subscribed already: there is nothing to confirm.", null);
         }
 
         var zone = ReaderChoices.ZoneOrServer((await subscribers.GetChoicesAsync(subscriber.Id, ct)).TimeZone, clock.LocalTimeZone);
@@ -57,17 +58,20 @@ public sealed class SubscriptionRequests(
             switch (latest.Status)
             {
                 case ConfirmationMailStatus.Sent:
-                    return $"We sent a confirmation link to {email} at {Time(latest.At, zone)}: open it to start your digests again. Nothing arrived? Look in your spam folder.";
+                    return new NoMailSent($"We sent a confirmation link to {email} at {Time(latest.At, zone)}: open it to start your digests again. Nothing arrived? Look in your spam folder.", null);
                 case ConfirmationMailStatus.Pending:
-                    return $"A confirmation link to {email}, asked for at {Time(latest.At, zone)}, is being sent: open it when it arrives to start your digests again.";
+                    return new NoMailSent($"A confirmation link to {email}, asked for at {Time(latest.At, zone)}, is being sent: open it when it arrives to start your digests again.", null);
             }
         }
 
         // Over the limit a stopped address stays as it is: made pending, it would lose its "Subscribe again" button.
         var limitEnds = await mails.LimitEndsAtAsync(subscriber.Id, options.Value.ConfirmationMailsPerHour, ct)
             ?? await RequestAsync(email, subscriber.Interests, subscriber.Format, ct);
-        return limitEnds is { } until ? OverLimit(email, until, zone) : null;
+        return limitEnds is { } until ? new NoMailSent(OverLimit(email, until, zone), until) : null;
     }
 
     private static string Time(DateTimeOffset at, TimeZoneInfo zone) => $"{TimeZoneInfo.ConvertTime(at, zone):HH:mm} ({zone.Id})";
 }
+
+/// <summary>Why "subscribe again" sent no mail: what the page says, and when the hourly limit lets another go (null: not the limit).</summary>
+public sealed record NoMailSent(string Notice, DateTimeOffset? LimitEndsAt);

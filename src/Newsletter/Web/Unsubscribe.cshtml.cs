@@ -70,11 +70,11 @@ public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore su
             return refused;
         }
 
-        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notice)
+        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notSent)
         {
             return RedirectToPage("/CheckInbox");
         }
-        Notice = notice;
+        Notice = notSent.Notice;
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
         return Page();
     }
