@@ -105,6 +105,14 @@ internal sealed partial class SmtpTransport(SmtpClient client) : IDigestTranspor
 
     public async Task<SendOutcome> SendAsync(MimeMessage message, MailboxAddress? returnPath, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(message);
+        if (NeedsSmtpUtf8(message, returnPath) is { } address && !client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
+        {
+            // RFC 6531: such an address goes only to a server offering SMTPUTF8; sent anyway, a relay may take and mangle it.
+            return new SendOutcome(SendOutcomeKind.Failed,
+                $"not sent: the SMTP server does not offer SMTPUTF8, which the address {address} needs (non-ASCII characters before the @)");
+        }
+
         try
         {
             var reply = returnPath is null
@@ -126,6 +134,12 @@ internal sealed partial class SmtpTransport(SmtpClient client) : IDigestTranspor
             throw new TransportBrokenException($"The SMTP connection broke: {ex.Message}", ex);
         }
     }
+
+    /// <summary>The first envelope address with a non-ASCII local part (a non-ASCII domain goes as punycode); null when none has.</summary>
+    private static string? NeedsSmtpUtf8(MimeMessage message, MailboxAddress? returnPath) =>
+        message.To.Mailboxes.Concat(message.Cc.Mailboxes).Concat(message.Bcc.Mailboxes)
+            .Append(returnPath ?? message.Sender ?? message.From.Mailboxes.FirstOrDefault())
+            .FirstOrDefault(mailbox => mailbox is not null && !System.Text.Ascii.IsValid(mailbox.LocalPart))?.Address;
 
     // RFC 3463: 5.1.x are addressing failures (no such mailbox, bad domain); those addresses bounce.
     [GeneratedRegex(@"^\s*5\.1\.\d+", RegexOptions.CultureInvariant)]

@@ -68,13 +68,21 @@ public sealed class SmtpCapture : IAsyncDisposable
     /// <summary>The messages accepted so far, parsed.</summary>
     public IReadOnlyList<MimeMessage> Messages => [.. Received.Select(m => m.Parse())];
 
-    public static async Task<SmtpCapture> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<SmtpCapture> StartAsync(CancellationToken cancellationToken = default) => StartAsync(smtpUtf8: true, cancellationToken);
+
+    /// <param name="smtpUtf8">Whether EHLO offers SMTPUTF8 (RFC 6531), as the package does; off, as a relay that cannot take
+    /// an address with a non-ASCII local part.</param>
+    public static async Task<SmtpCapture> StartAsync(bool smtpUtf8, CancellationToken cancellationToken = default)
     {
         var capture = new SmtpCapture();
         capture._server = await LoopbackSmtpServer.StartAsync("smtp-capture.test", services =>
             {
                 services.Add(new Store(capture));
                 services.Add(new Filter(capture));
+                if (!smtpUtf8)
+                {
+                    services.Add(new WithoutSmtpUtf8());
+                }
             },
             // Each refused command counts as a retry and the session ends when they run out; injected faults must not.
             options: o => o.MaxRetryCount(int.MaxValue),
@@ -191,6 +199,17 @@ public sealed class SmtpCapture : IAsyncDisposable
 
             capture.Add(message);
             return SmtpResponse.Ok;
+        }
+    }
+
+    sealed class WithoutSmtpUtf8 : SmtpCommandFactory
+    {
+        public override SmtpCommand CreateEhlo(string domainOrAddress) => new Ehlo(domainOrAddress);
+
+        sealed class Ehlo(string domainOrAddress) : EhloCommand(domainOrAddress)
+        {
+            protected override IEnumerable<string> GetExtensions(ISessionContext context) =>
+                base.GetExtensions(context).Where(extension => !extension.Equals("SMTPUTF8", StringComparison.OrdinalIgnoreCase));
         }
     }
 
