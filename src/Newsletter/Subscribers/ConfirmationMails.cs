@@ -17,6 +17,9 @@ public enum ConfirmationMailStatus
 /// <summary>A confirmation mail to send: the row of the ledger and the subscriber as they are now.</summary>
 public sealed record ConfirmationMailWork(long Id, ConfirmationMailStatus MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus);
 
+/// <summary>A confirmation mail as the admin sees it: when it was asked for, where it is, and what the server said.</summary>
+public sealed record ConfirmationMailRow(DateTimeOffset CreatedAt, ConfirmationMailStatus Status, string? Reply, DateTimeOffset? FinishedAt);
+
 /// <summary>
 /// The ledger of confirmation mails, which is also the per-address limit: a row is only added while fewer than the
 /// limit were asked for in the last hour, under a lock on the subscriber row, so it holds across processes.
@@ -83,6 +86,26 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.AddWithValue("since", now - TimeSpan.FromHours(1));
         command.Parameters.AddWithValue("limit", (long)perHour);
         return await command.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) + TimeSpan.FromHours(1) : null;
+    }
+
+    /// <summary>The subscriber's latest <paramref name="limit"/> mails, newest first.</summary>
+    public async Task<IReadOnlyList<ConfirmationMailRow>> ListAsync(long subscriberId, int limit, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            """
+            select created_at, status, reply, finished_at from confirmation_mails
+            where subscriber_id = @id order by created_at desc, id desc limit @limit
+            """);
+        command.Parameters.AddWithValue("id", subscriberId);
+        command.Parameters.AddWithValue("limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var rows = new List<ConfirmationMailRow>();
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(new ConfirmationMailRow(reader.GetFieldValue<DateTimeOffset>(0), DbNames.Parse<ConfirmationMailStatus>(reader.GetString(1)),
+                reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+        return rows;
     }
 
     public async Task<ConfirmationMailWork?> GetAsync(long mailId, CancellationToken ct)

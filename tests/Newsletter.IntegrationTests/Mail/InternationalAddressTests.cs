@@ -71,6 +71,24 @@ public sealed class InternationalAddressTests
         Assert.Equal("active", await app.ScalarAsync<string>("select status from subscribers where email = 'jürgen@example.org'"));
     }
 
+    [Fact]
+    public async Task ConfirmationMail_ToANonAsciiLocalPartThroughAServerWithoutSmtpUtf8_TheAdminSeesItFailedAndWhy()
+    {
+        await using var smtp = await SmtpCapture.StartAsync(smtpUtf8: false, Ct);
+        await using var app = await TestApp.StartAsync(smtp);
+        using var client = app.CreateClient();
+
+        await SubscribeAsync(app, client, "jürgen@example.org");
+        var id = await app.ScalarAsync<long>("select id from subscribers");
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        var page = WebUtility.HtmlDecode(await admin.GetStringAsync($"admin/subscribers/{id}", Ct));
+
+        Assert.Contains("<h2 id=\"confirmation-mails\">Confirmation mails</h2>", page, StringComparison.Ordinal);
+        Assert.Contains("<td>failed</td>", page, StringComparison.Ordinal);
+        Assert.Contains("not sent: the SMTP server does not offer SMTPUTF8, which the address jürgen@example.org needs", page, StringComparison.Ordinal);
+        Assert.Empty(smtp.Received);
+    }
+
     /// <summary>Through the subscribe form, then the confirmation mail's job as the worker runs it (this app has none).</summary>
     private static async Task SubscribeAsync(TestApp app, HttpClient client, string email)
     {

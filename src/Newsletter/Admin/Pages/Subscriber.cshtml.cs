@@ -6,8 +6,14 @@ using Newsletter.Web;
 
 namespace Newsletter.Admin.Pages;
 
-public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) : AdminPageModel
+public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces, ConfirmationMails confirmations) : AdminPageModel
 {
+    /// <summary>How many of the latest confirmation mails the page lists.</summary>
+    public const int ConfirmationMailsShown = 10;
+
+    /// <summary>The latest confirmation mails, newest first: a failed one says why no link reached the reader.</summary>
+    public IReadOnlyList<ConfirmationMailRow> ConfirmationMails { get; private set; } = [];
+
     public Subscriber Subscriber { get; private set; } = null!;
     public string? Interests { get; private set; }
     public string? Error { get; private set; }
@@ -42,6 +48,7 @@ public sealed class SubscriberModel(SubscriberStore store, BounceStore bounces) 
                 (limit, offset) => bounces.ForSubscriberAsync(id, limit, offset, ct));
         }
         Choices = await store.GetChoicesAsync(id, ct);
+        ConfirmationMails = await confirmations.ListAsync(id, ConfirmationMailsShown, ct);
         return Page();
     }
 
