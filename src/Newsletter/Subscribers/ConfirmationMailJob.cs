@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Net.Sockets;
 using Hangfire;
 using Microsoft.Extensions.Options;
 using Newsletter.Hosting;
@@ -24,7 +25,14 @@ public sealed class ConfirmationMailJob(
     public static void Queue(IBackgroundJobClient jobs, long mailId) =>
         jobs.Enqueue<ConfirmationMailJob>(job => job.RunAsync(mailId, CancellationToken.None));
 
-    [AutomaticRetry(Attempts = 5)]
+    /// <summary>
+    /// A mail the server still defers this long after it was asked for is recorded failed at the next attempt. Hangfire's
+    /// retries come 0.5, 1.5, 3.5, 8.5 and 18.5 minutes after the first attempt, so the last always is past it: the row
+    /// never stays "being sent" after the job gave up.
+    /// </summary>
+    internal static readonly TimeSpan RetryDeadline = TimeSpan.FromMinutes(15);
+
+    [AutomaticRetry(Attempts = 5, DelaysInSeconds = [30, 60, 120, 300, 600])]
     [DisplayName("Confirmation mail {0}")]
     public async Task RunAsync(long mailId, CancellationToken ct)
     {
@@ -54,9 +62,14 @@ public sealed class ConfirmationMailJob(
 
         var message = await renderer.ComposeAsync(view);
         SendOutcome outcome;
-        await using (var transport = await transports.ConnectAsync(ct))
+        try
         {
+            await using var transport = await transports.ConnectAsync(ct);
             outcome = await transport.SendAsync(message, ct);
+        }
+        catch (Exception ex) when (ex is IOException or TransportBrokenException or SocketException or MailKit.Security.AuthenticationException)
+        {
+            outcome = new SendOutcome(SendOutcomeKind.Deferred, $"connection failed: {ex.Message}");
         }
 
         switch (outcome.Kind)
@@ -70,6 +83,12 @@ public sealed class ConfirmationMailJob(
                 await mails.FinishAsync(work.Id, ConfirmationMailStatus.Failed, outcome.Reply, ct);
                 break;
             default:
+                if (clock.GetUtcNow() - work.AskedAt >= RetryDeadline)
+                {
+                    logger.LogWarning("Confirmation mail {MailId} still deferred after {Deadline}: {Reply}", work.Id, RetryDeadline, outcome.Reply);
+                    await mails.FinishAsync(work.Id, ConfirmationMailStatus.Failed, $"still deferred after {RetryDeadline.TotalMinutes:0} minutes: {outcome.Reply}", ct);
+                    return;
+                }
                 // Hangfire retries with its backoff; the next attempt replaces this attempt's token.
                 throw new InvalidOperationException($"Confirmation mail {work.Id} deferred by the server: {outcome.Reply}");
         }

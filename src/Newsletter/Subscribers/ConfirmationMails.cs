@@ -15,7 +15,8 @@ public enum ConfirmationMailStatus
 }
 
 /// <summary>A confirmation mail to send: the row of the ledger and the subscriber as they are now.</summary>
-public sealed record ConfirmationMailWork(long Id, ConfirmationMailStatus MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus);
+public sealed record ConfirmationMailWork(
+    long Id, ConfirmationMailStatus MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus, DateTimeOffset AskedAt);
 
 /// <summary>A confirmation mail as the admin sees it: when it was asked for, where it is, and what the server said.</summary>
 public sealed record ConfirmationMailRow(DateTimeOffset CreatedAt, ConfirmationMailStatus Status, string? Reply, DateTimeOffset? FinishedAt);
@@ -112,7 +113,7 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand(
             """
-            select m.id, m.status, s.id, s.email, s.status
+            select m.id, m.status, s.id, s.email, s.status, m.created_at
             from confirmation_mails m join subscribers s on s.id = m.subscriber_id
             where m.id = @id
             """);
@@ -120,7 +121,7 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
             ? new ConfirmationMailWork(reader.GetInt64(0), DbNames.Parse<ConfirmationMailStatus>(reader.GetString(1)), reader.GetInt64(2),
-                reader.GetString(3), DbNames.Parse<SubscriberStatus>(reader.GetString(4)))
+                reader.GetString(3), DbNames.Parse<SubscriberStatus>(reader.GetString(4)), reader.GetFieldValue<DateTimeOffset>(5))
             : null;
     }
 

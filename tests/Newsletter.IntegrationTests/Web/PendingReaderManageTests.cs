@@ -45,6 +45,36 @@ public sealed class PendingReaderManageTests
     }
 
     [Fact]
+    public async Task ManagePage_AfterTheConfirmationMailWasDeferredThroughItsLastRetry_SendsAnotherInsteadOfSayingItIsBeingSent()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.StartAsync(smtp, services: services => services.AddSingleton<TimeProvider>(clock));
+        var reader = await app.AddSubscriberAsync("pending@example.org", "diffusion", SubscriberStatus.Pending);
+        var manage = await WebTestData.TokenAsync(app, reader.Id, TokenPurpose.Manage);
+        using var client = app.CreateClient();
+        using var pressed = await client.PostAsync($"manage/{manage}?handler=SendConfirmation", new FormUrlEncodedContent([]), Ct);
+        var mailId = await app.ScalarAsync<long>("select id from confirmation_mails");
+        var job = app.Services.GetRequiredService<ConfirmationMailJob>();
+
+        // The server defers every attempt; the worker runs the job first, then (this app has none) as Hangfire's last retry would.
+        smtp.FailNextAttempts(int.MaxValue, 451, SmtpStage.MailFrom, "4.3.2 System not accepting network messages");
+        await Assert.ThrowsAnyAsync<InvalidOperationException>(() => job.RunAsync(mailId, Ct));
+        clock.Advance(TimeSpan.FromMinutes(19));
+        await Record.ExceptionAsync(() => job.RunAsync(mailId, Ct));
+        using var pressedAgain = await client.PostAsync($"manage/{manage}?handler=SendConfirmation", new FormUrlEncodedContent([]), Ct);
+        var again = WebUtility.HtmlDecode(await pressedAgain.Content.ReadAsStringAsync(Ct));
+
+        Assert.Equal(HttpStatusCode.Redirect, pressed.StatusCode);
+        Assert.DoesNotContain("is being sent", again, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, pressedAgain.StatusCode);
+        var first = await app.ReadAsync("select status, reply from confirmation_mails where id = @id", r => (r.GetString(0), r.GetString(1)), ("id", mailId));
+        Assert.Equal("failed", first[0].Item1);
+        Assert.Contains("451 4.3.2 System not accepting network messages", first[0].Item2, StringComparison.Ordinal);
+        Assert.Equal(2L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
+    }
+
+    [Fact]
     public async Task ManagePage_OfAPendingReaderPastTheHourlyLimit_SendsNothingAnd429SaysWhenToTryAgain()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
