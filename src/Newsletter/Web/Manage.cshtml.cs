@@ -203,7 +203,13 @@ public sealed class ManageModel(
     };
 
     /// <summary>A stopped address comes back through a fresh confirmation mail: this link may be in a forwarded digest.</summary>
-    public async Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct)
+    public Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct) => SendConfirmationAgainAsync(token, overLimit429: false, ct);
+
+    /// <summary>An unconfirmed address gets its confirmation mail again, as "Subscribe again" sends it; past the limit 429, as the subscribe form.</summary>
+    public Task<IActionResult> OnPostSendConfirmationAsync(string token, CancellationToken ct) => SendConfirmationAgainAsync(token, overLimit429: true, ct);
+
+    /// <param name="overLimit429">Past the hourly limit answer 429 with Retry-After, as the subscribe form; "Subscribe again" answers 200 there.</param>
+    private async Task<IActionResult> SendConfirmationAgainAsync(string token, bool overLimit429, CancellationToken ct)
     {
         if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
         {
@@ -215,26 +221,8 @@ public sealed class ManageModel(
             return RedirectToPage("/CheckInbox");
         }
         Notice = notSent.Notice;
-        Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
-        return await ShowSavedAsync(ct);
-    }
-
-    /// <summary>An unconfirmed address gets its confirmation mail again, as "Subscribe again" sends it, within the hourly limit.</summary>
-    public async Task<IActionResult> OnPostSendConfirmationAsync(string token, CancellationToken ct)
-    {
-        if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
+        if (overLimit429 && notSent.LimitEndsAt is { } until)
         {
-            return refused;
-        }
-
-        if (await requests.SubscribeAgainAsync(Subscriber, ct) is not { } notSent)
-        {
-            return RedirectToPage("/CheckInbox");
-        }
-        Notice = notSent.Notice;
-        if (notSent.LimitEndsAt is { } until)
-        {
-            // As the subscribe form answers past the limit.
             Response.StatusCode = StatusCodes.Status429TooManyRequests;
             Hosting.TooManyRequests.SetRetryAfter(Response, until - clock.GetUtcNow());
         }
