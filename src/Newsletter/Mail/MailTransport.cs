@@ -106,7 +106,7 @@ internal sealed partial class SmtpTransport(SmtpClient client) : IDigestTranspor
     public async Task<SendOutcome> SendAsync(MimeMessage message, MailboxAddress? returnPath, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (NeedsSmtpUtf8(message, returnPath) is { } address && !client.Capabilities.HasFlag(SmtpCapabilities.UTF8))
+        if (!client.Capabilities.HasFlag(SmtpCapabilities.UTF8) && NeedsSmtpUtf8(message, returnPath) is { } address)
         {
             // RFC 6531: such an address goes only to a server offering SMTPUTF8; sent anyway, a relay may take and mangle it.
             return new SendOutcome(SendOutcomeKind.Failed,
