@@ -203,13 +203,13 @@ public sealed class ManageModel(
     };
 
     /// <summary>A stopped address comes back through a fresh confirmation mail: this link may be in a forwarded digest.</summary>
-    public Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct) => SendConfirmationAgainAsync(token, overLimit429: false, ct);
+    public Task<IActionResult> OnPostResubscribeAsync(string token, CancellationToken ct) => SendConfirmationAgainAsync(token, ct);
 
-    /// <summary>An unconfirmed address gets its confirmation mail again, as "Subscribe again" sends it; past the limit 429, as the subscribe form.</summary>
-    public Task<IActionResult> OnPostSendConfirmationAsync(string token, CancellationToken ct) => SendConfirmationAgainAsync(token, overLimit429: true, ct);
+    /// <summary>An unconfirmed address gets its confirmation mail again, as "Subscribe again" sends it.</summary>
+    public Task<IActionResult> OnPostSendConfirmationAsync(string token, CancellationToken ct) => SendConfirmationAgainAsync(token, ct);
 
-    /// <param name="overLimit429">Past the hourly limit answer 429 with Retry-After, as the subscribe form; "Subscribe again" answers 200 there.</param>
-    private async Task<IActionResult> SendConfirmationAgainAsync(string token, bool overLimit429, CancellationToken ct)
+    /// <summary>A fresh confirmation mail, or why none went; past the hourly limit 429 with Retry-After, as the subscribe form.</summary>
+    private async Task<IActionResult> SendConfirmationAgainAsync(string token, CancellationToken ct)
     {
         if (await ResolveAsync(token, TokenPurpose.Manage, ct) is { } refused)
         {
@@ -221,10 +221,9 @@ public sealed class ManageModel(
             return RedirectToPage("/CheckInbox");
         }
         Notice = notSent.Notice;
-        if (overLimit429 && notSent.LimitEndsAt is { } until)
+        if (notSent.LimitEndsAt is { } until)
         {
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Hosting.TooManyRequests.SetRetryAfter(Response, until - clock.GetUtcNow());
+            Hosting.TooManyRequests.Answer(Response, until, clock);
         }
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
         return await ShowSavedAsync(ct);

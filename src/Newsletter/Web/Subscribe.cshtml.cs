@@ -68,8 +68,7 @@ public sealed class SubscribeModel(SubscriptionRequests requests, IssuePreview p
         if (await requests.RequestAsync(Email!, Interests, Format, ct) is { } until)
         {
             LimitError = SubscriptionRequests.OverLimit("this address", until, clock.LocalTimeZone);
-            Response.StatusCode = StatusCodes.Status429TooManyRequests;
-            Hosting.TooManyRequests.SetRetryAfter(Response, until - clock.GetUtcNow());
+            Hosting.TooManyRequests.Answer(Response, until, clock);
             return Page();
         }
         return RedirectToPage("/CheckInbox");

@@ -10,7 +10,8 @@ namespace Newsletter.Web;
 /// or the one-click body <c>List-Unsubscribe=One-Click</c>, answered 200 with a short text, idempotent.
 /// </summary>
 [IgnoreAntiforgeryToken]
-public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, IAntiforgery antiforgery)
+public sealed class UnsubscribeModel(
+    SubscriberTokens tokens, SubscriberStore subscribers, SubscriptionRequests requests, IAntiforgery antiforgery, TimeProvider clock)
     : TokenPageModel(tokens)
 {
     private static readonly SubscriberStatus[] Subscribed = [SubscriberStatus.Active, SubscriberStatus.Paused, SubscriberStatus.Bounced, SubscriberStatus.Pending];
@@ -75,6 +76,11 @@ public sealed class UnsubscribeModel(SubscriberTokens tokens, SubscriberStore su
             return RedirectToPage("/CheckInbox");
         }
         Notice = notSent.Notice;
+        if (notSent.LimitEndsAt is { } until)
+        {
+            // As the subscribe form answers past the hourly limit.
+            Hosting.TooManyRequests.Answer(Response, until, clock);
+        }
         Subscriber = (await subscribers.GetAsync(Subscriber.Id, ct))!;
         return Page();
     }

@@ -149,7 +149,9 @@ public sealed class LinkReuseTests
         using var again = await client.PostAsync($"{page}/{token}?handler=Resubscribe", new FormUrlEncodedContent(form), Ct);
         var text = WebUtility.HtmlDecode(await again.Content.ReadAsStringAsync(Ct));
 
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        // As the subscribe form and the pending reader's "Send the confirmation mail again" answer past the limit.
+        Assert.Equal(HttpStatusCode.TooManyRequests, again.StatusCode);
+        Assert.Equal(TimeSpan.FromMinutes(20), again.Headers.RetryAfter?.Delta);
         Assert.Contains("Too many mails went to stopped@example.org this hour: nothing was sent. Try again after 09:20 (UTC).", text, StringComparison.Ordinal);
         Assert.Contains("Subscribe again", text, StringComparison.Ordinal);
         Assert.Equal(3L, await app.ScalarAsync<long>("select count(*) from confirmation_mails"));
