@@ -338,6 +338,29 @@ public sealed class ResendScopeTests
             "select count(*) from hangfire.job where invocationdata::text like '%FanOutJob%'"));
     }
 
+    [Theory]
+    [InlineData("two", "generation: 'two' is not a generation number.")]
+    [InlineData(null, "generation: missing; it is the re-send's number.")]
+    public async Task ResendPage_StartTheFanOutAgainWithoutAGenerationNumber_400NamingItAndNothingQueued(string? generation, string error)
+    {
+        // A hand-made request: without the check it read as generation 0 and said "Generation 0 has no fan-out left to start".
+        await using var app = await TestApp.StartAsync();
+        await FannedOutGeneration.CreateAsync(app, subscribers: 1);
+        using var admin = await AdminTestKit.SignedInClientAsync(app);
+        var token = Antiforgery.TokenIn(await admin.GetStringAsync("admin/issues/1/resend?generation=1", Ct));
+        var form = new Dictionary<string, string> { ["__RequestVerificationToken"] = token };
+        if (generation is not null)
+        {
+            form["generation"] = generation;
+        }
+
+        using var posted = await admin.PostAsync("admin/issues/1/resend?handler=fanout", new FormUrlEncodedContent(form), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, posted.StatusCode);
+        Assert.Contains(error, WebUtility.HtmlDecode(await posted.Content.ReadAsStringAsync(Ct)), StringComparison.Ordinal);
+        Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from hangfire.job where invocationdata::text like '%FanOutJob%'"));
+    }
+
     [Fact]
     public async Task ResendPageApiAndCommand_AllBeforeTheIssueHasGoneOut_RefusedAsTryLaterSayingWhatIsOnItsWayAndNothingRequested()
     {

@@ -63,16 +63,25 @@ public sealed class ResendModel(AdminQueries queries, Resender resender, TimePro
     }
 
     /// <summary>The admin's "start the fan-out again", for a generation whose job is gone.</summary>
-    public async Task<IActionResult> OnPostFanOutAsync(long id, int generation, CancellationToken ct)
+    public async Task<IActionResult> OnPostFanOutAsync(long id, int? generation, CancellationToken ct)
     {
         if (!await LoadAsync(id, ct))
         {
             return NotFound();
         }
-        Flash = await resender.RequeueFanOutAsync(id, generation, ct)
-            ? $"The fan-out of generation {generation} is queued again."
-            : $"Generation {generation} has no fan-out left to start.";
-        return Redirect($"/admin/issues/{id}/resend?generation={generation}");
+        // Only a hand-made request lacks the form's number; read as 0 it would have been "no fan-out left to start".
+        var unread = UnreadFields.DescribeNumber(ModelState, nameof(generation), "a generation number")
+            ?? (generation is null ? "generation: missing; it is the re-send's number." : null);
+        if (unread is not null || generation is not { } number)
+        {
+            Error = unread;
+            Response.StatusCode = StatusCodes.Status400BadRequest;
+            return Page();
+        }
+        Flash = await resender.RequeueFanOutAsync(id, number, ct)
+            ? $"The fan-out of generation {number} is queued again."
+            : $"Generation {number} has no fan-out left to start.";
+        return Redirect($"/admin/issues/{id}/resend?generation={number}");
     }
 
     public async Task<IActionResult> OnPostAsync(long id, CancellationToken ct)
