@@ -20,13 +20,46 @@ public static class EmailAddress
         if (trimmed.Length is 0 or > 254
             || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or ',' or ';' or '"')
             || !MailboxAddress.TryParse(trimmed, out var mailbox)
-            || mailbox.Address != trimmed
+            // MimeKit reads a punycode domain as its Unicode spelling: that is the same address.
+            || (mailbox.Address != trimmed && mailbox.Address != InOneSpelling(trimmed))
             || mailbox.Domain is not { Length: > 2 } domain || !domain.Contains('.', StringComparison.Ordinal) || domain.EndsWith('.')
             || domain.StartsWith('['))
         {
             throw new ArgumentException($"'{Shorten(trimmed)}' is not an email address.", nameof(input));
         }
-        return trimmed;
+        return InOneSpelling(trimmed);
+    }
+
+    /// <summary>The address with its domain in <see cref="OneSpelling"/>; the local part is the receiving server's, as typed.
+    /// Look-ups use it too, so either spelling finds the reader.</summary>
+    public static string InOneSpelling(string address)
+    {
+        var at = address.LastIndexOf('@');
+        return at < 0 ? address : address[..(at + 1)] + OneSpelling(address[(at + 1)..]);
+    }
+
+    private static readonly IdnMapping Idn = new();
+
+    /// <summary>
+    /// An international domain in one spelling, its Unicode one in lower case (<c>xn--bcher-kva.example</c>,
+    /// <c>BÜCHER.example</c> and a decomposed ü all become <c>bücher.example</c>), so one mailbox is one subscriber;
+    /// an ASCII domain, or one that is no valid international name, as typed.
+    /// </summary>
+    private static string OneSpelling(string domain)
+    {
+        if (Ascii.IsValid(domain) && !domain.StartsWith("xn--", StringComparison.OrdinalIgnoreCase)
+            && !domain.Contains(".xn--", StringComparison.OrdinalIgnoreCase))
+        {
+            return domain;
+        }
+        try
+        {
+            return Idn.GetUnicode(Idn.GetAscii(domain));
+        }
+        catch (ArgumentException)
+        {
+            return domain;
+        }
     }
 
     /// <summary>

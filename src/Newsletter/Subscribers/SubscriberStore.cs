@@ -122,7 +122,7 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand(
             "select id, email, status, interests, format, created_at, confirmed_at from subscribers where lower(email) = lower(@email)");
-        command.Parameters.AddWithValue("email", email.Trim());
+        command.Parameters.AddWithValue("email", EmailAddress.InOneSpelling(email.Trim()));
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }

@@ -43,6 +43,23 @@ public sealed class InternationalAddressTests
     }
 
     [Fact]
+    public async Task SubscribeForm_TheDomainInPunycode_IsTheSameReaderAsInUnicode()
+    {
+        // The same mailbox typed as its DNS spells it: it was refused as "not an email address".
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.StartAsync(smtp);
+        await app.AddSubscriberAsync("reader@bücher.example", "diffusion");
+        using var client = app.CreateClient();
+
+        await SubscribeAsync(app, client, "reader@xn--bcher-kva.example");
+        var mail = Assert.Single(await smtp.WaitForMessagesAsync(1, cancellationToken: Ct)).Parse();
+
+        Assert.Equal(["reader@bücher.example"], await app.ReadAsync("select email from subscribers", r => r.GetString(0)));
+        Assert.Equal("active", await app.ScalarAsync<string>("select status from subscribers"));
+        Assert.Contains("already receives it", mail.TextBody, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mail_ToANonAsciiLocalPartThroughAServerWithoutSmtpUtf8_FailsNamingTheCauseAndTheNextReaderGetsTheirs()
     {
         await using var smtp = await SmtpCapture.StartAsync(smtpUtf8: false, Ct);
