@@ -61,7 +61,8 @@ public sealed class PendingReaderManageTests
         smtp.FailNextAttempts(int.MaxValue, 451, SmtpStage.MailFrom, "4.3.2 System not accepting network messages");
         await Assert.ThrowsAnyAsync<InvalidOperationException>(() => job.RunAsync(mailId, Ct));
         clock.Advance(TimeSpan.FromMinutes(19));
-        await Record.ExceptionAsync(() => job.RunAsync(mailId, Ct));
+        // Past the deadline the attempt records the mail failed instead of throwing for another retry.
+        await job.RunAsync(mailId, Ct);
         using var pressedAgain = await client.PostAsync($"manage/{manage}?handler=SendConfirmation", new FormUrlEncodedContent([]), Ct);
         var again = WebUtility.HtmlDecode(await pressedAgain.Content.ReadAsStringAsync(Ct));
 
