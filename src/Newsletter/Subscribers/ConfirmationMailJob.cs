@@ -26,9 +26,9 @@ public sealed class ConfirmationMailJob(
         jobs.Enqueue<ConfirmationMailJob>(job => job.RunAsync(mailId, CancellationToken.None));
 
     /// <summary>
-    /// A mail the server still defers this long after it was asked for is recorded failed at the next attempt. Hangfire's
-    /// retries come 0.5, 1.5, 3.5, 8.5 and 18.5 minutes after the first attempt, so the last always is past it: the row
-    /// never stays "being sent" after the job gave up.
+    /// A mail the server still defers this long after the job first tried it is recorded failed. Hangfire's retries come
+    /// 0.5, 1.5, 3.5, 8.5 and 18.5 minutes after the first attempt, so the last always is past it: the row never stays
+    /// "being sent" after the job gave up, and a mail first tried late (the worker was down) still gets its retries.
     /// </summary>
     internal static readonly TimeSpan RetryDeadline = TimeSpan.FromMinutes(15);
 
@@ -61,6 +61,7 @@ public sealed class ConfirmationMailJob(
         }
 
         var message = await renderer.ComposeAsync(view);
+        var firstAttempt = await mails.StartAttemptAsync(work.Id, ct);
         SendOutcome outcome;
         try
         {
@@ -83,7 +84,7 @@ public sealed class ConfirmationMailJob(
                 await mails.FinishAsync(work.Id, ConfirmationMailStatus.Failed, outcome.Reply, ct);
                 break;
             default:
-                if (clock.GetUtcNow() - work.AskedAt >= RetryDeadline)
+                if (clock.GetUtcNow() - firstAttempt >= RetryDeadline)
                 {
                     logger.LogWarning("Confirmation mail {MailId} still deferred after {Deadline}: {Reply}", work.Id, RetryDeadline, outcome.Reply);
                     await mails.FinishAsync(work.Id, ConfirmationMailStatus.Failed, $"still deferred after {RetryDeadline.TotalMinutes:0} minutes: {outcome.Reply}", ct);

@@ -15,8 +15,7 @@ public enum ConfirmationMailStatus
 }
 
 /// <summary>A confirmation mail to send: the row of the ledger and the subscriber as they are now.</summary>
-public sealed record ConfirmationMailWork(
-    long Id, ConfirmationMailStatus MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus, DateTimeOffset AskedAt);
+public sealed record ConfirmationMailWork(long Id, ConfirmationMailStatus MailStatus, long SubscriberId, string Email, SubscriberStatus SubscriberStatus);
 
 /// <summary>A confirmation mail as the admin sees it: when it was asked for, where it is, and what the server said.</summary>
 public sealed record ConfirmationMailRow(DateTimeOffset CreatedAt, ConfirmationMailStatus Status, string? Reply, DateTimeOffset? FinishedAt);
@@ -113,7 +112,7 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
     {
         await using var command = db.CreateCommand(
             """
-            select m.id, m.status, s.id, s.email, s.status, m.created_at
+            select m.id, m.status, s.id, s.email, s.status
             from confirmation_mails m join subscribers s on s.id = m.subscriber_id
             where m.id = @id
             """);
@@ -121,7 +120,7 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct)
             ? new ConfirmationMailWork(reader.GetInt64(0), DbNames.Parse<ConfirmationMailStatus>(reader.GetString(1)), reader.GetInt64(2),
-                reader.GetString(3), DbNames.Parse<SubscriberStatus>(reader.GetString(4)), reader.GetFieldValue<DateTimeOffset>(5))
+                reader.GetString(3), DbNames.Parse<SubscriberStatus>(reader.GetString(4)))
             : null;
     }
 
@@ -155,6 +154,18 @@ public sealed class ConfirmationMails(NpgsqlDataSource db, TimeProvider clock)
         batch.BatchCommands.Add(link);
         await batch.ExecuteNonQueryAsync(ct); // One implicit transaction.
         return token;
+    }
+
+    /// <summary>Notes an attempt to send the mail; returns when the first attempt was (this one, for the first).</summary>
+    public async Task<DateTimeOffset> StartAttemptAsync(long mailId, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand(
+            "update confirmation_mails set first_attempt_at = coalesce(first_attempt_at, @now) where id = @id returning first_attempt_at");
+        command.Parameters.AddWithValue("now", clock.GetUtcNow());
+        command.Parameters.AddWithValue("id", mailId);
+        return await command.ExecuteScalarAsync(ct) is DateTime at
+            ? new DateTimeOffset(at, TimeSpan.Zero)
+            : throw new InvalidOperationException($"Confirmation mail {mailId} does not exist.");
     }
 
     /// <summary>Records the end of a mail: sent, failed or skipped.</summary>

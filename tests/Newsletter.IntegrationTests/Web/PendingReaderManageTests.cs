@@ -76,6 +76,30 @@ public sealed class PendingReaderManageTests
     }
 
     [Fact]
+    public async Task ConfirmationMail_FirstAttemptLongAfterItWasAskedFor_ADeferralIsRetriedNotRecordedFailed()
+    {
+        // The worker was down for half an hour: the mail's first attempt meets greylisting (a 4xx for a new sender).
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
+        await using var smtp = await SmtpCapture.StartAsync(Ct);
+        await using var app = await TestApp.StartAsync(smtp, services: services => services.AddSingleton<TimeProvider>(clock));
+        var reader = await app.AddSubscriberAsync("pending@example.org", "diffusion", SubscriberStatus.Pending);
+        var mailId = (await app.Services.GetRequiredService<ConfirmationMails>().TryRequestAsync(reader.Id, 3, Ct))!.Value;
+        var job = app.Services.GetRequiredService<ConfirmationMailJob>();
+        clock.Advance(TimeSpan.FromMinutes(30));
+        smtp.FailNextAttempts(1, 450, SmtpStage.MailFrom, "4.7.1 Greylisted, try again later");
+
+        var firstAttempt = await Record.ExceptionAsync(() => job.RunAsync(mailId, Ct));
+        var afterFirst = await app.ScalarAsync<string>("select status from confirmation_mails");
+        clock.Advance(TimeSpan.FromSeconds(30));
+        await job.RunAsync(mailId, Ct);
+
+        Assert.IsType<InvalidOperationException>(firstAttempt);
+        Assert.Equal("pending", afterFirst);
+        Assert.Equal("sent", await app.ScalarAsync<string>("select status from confirmation_mails"));
+        Assert.Single(smtp.Received);
+    }
+
+    [Fact]
     public async Task ManagePage_OfAPendingReaderPastTheHourlyLimit_SendsNothingAnd429SaysWhenToTryAgain()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 3, 2, 9, 0, 0, TimeSpan.Zero));
