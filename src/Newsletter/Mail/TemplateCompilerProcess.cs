@@ -79,12 +79,13 @@ public sealed partial class TemplateCompilerProcess
     {
         var root = _options.Value.ResolvedRoot;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        void Add(string text)
+        // Each piece with its length first, so no two lists of pieces hash alike.
+        void AddBytes(byte[] bytes)
         {
-            var bytes = Encoding.UTF8.GetBytes(text);
             hash.AppendData(BitConverter.GetBytes(bytes.Length));
             hash.AppendData(bytes);
         }
+        void Add(string text) => AddBytes(Encoding.UTF8.GetBytes(text));
         Add(_command.FileName);
         foreach (var argument in _command.Arguments)
         {
@@ -98,9 +99,7 @@ public sealed partial class TemplateCompilerProcess
                 .Order(StringComparer.Ordinal))
             {
                 Add(file);
-                var content = File.ReadAllBytes(Path.Combine(root, file));
-                hash.AppendData(BitConverter.GetBytes(content.Length));
-                hash.AppendData(content);
+                AddBytes(File.ReadAllBytes(Path.Combine(root, file)));
             }
         }
         return Convert.ToHexString(hash.GetHashAndReset());

@@ -17,17 +17,18 @@ public static class EmailAddress
             throw new ArgumentException(
                 $"'{Shorten(trimmed)}' is not an email address: it holds an invisible or unreadable character (U+{hidden.Value:X4}).", nameof(input));
         }
+        var spelled = InOneSpelling(trimmed);
         if (trimmed.Length is 0 or > 254
             || trimmed.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '<' or '>' or ',' or ';' or '"')
             || !MailboxAddress.TryParse(trimmed, out var mailbox)
             // MimeKit reads a punycode domain as its Unicode spelling: that is the same address.
-            || (mailbox.Address != trimmed && mailbox.Address != InOneSpelling(trimmed))
+            || (mailbox.Address != trimmed && mailbox.Address != spelled)
             || mailbox.Domain is not { Length: > 2 } domain || !domain.Contains('.', StringComparison.Ordinal) || domain.EndsWith('.')
             || domain.StartsWith('['))
         {
             throw new ArgumentException($"'{Shorten(trimmed)}' is not an email address.", nameof(input));
         }
-        return InOneSpelling(trimmed);
+        return spelled;
     }
 
     /// <summary>The address with its domain in <see cref="OneSpelling"/>; the local part is the receiving server's, as typed.
