@@ -26,7 +26,7 @@ public static class SubscriberCommands
         var weekday = Verbs.OneOf<DayOfWeek>("--weekday", "The day weekly digests go out, e.g. monday.");
         var timeZone = new Option<string>("--time-zone") { Description = "The reader's time zone for weekly digests, e.g. Europe/Berlin; 'server' for the server's." };
         var noRepeats = new Option<bool?>("--no-repeats") { Description = "true: leave out papers already sent when they trend again (the default); false: send them again." };
-        var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there.")
+        var command = new Command("add", "Add an active subscriber (an admin vouches for the address), or update one already there; one who unsubscribed, bounced or paused stays so.")
         {
             email, interests, format, frequency, weekday, timeZone, noRepeats,
         };
@@ -38,7 +38,7 @@ public static class SubscriberCommands
             {
                 var store = services.GetRequiredService<SubscriberStore>();
                 var zone = result.GetValue(timeZone) is { } typedZone ? typedZone.Trim() is "server" or "" ? "" : ReaderChoices.CheckTimeZone(typedZone) : null;
-                var (subscriber, created) = await store.UpsertAsync(result.GetValue(email)!, typed, SubscriberStatus.Active, result.GetValue(format), ct);
+                var (subscriber, created) = await store.AddVouchedAsync(result.GetValue(email)!, typed, result.GetValue(format), ct);
                 var current = await store.GetChoicesAsync(subscriber.Id, ct);
                 var choices = current with
                 {
@@ -48,7 +48,11 @@ public static class SubscriberCommands
                     NoRepeats = result.GetValue(noRepeats) ?? current.NoRepeats,
                 };
                 await store.UpdateChoicesAsync(subscriber.Id, choices, ct);
-                Console.Out.WriteLine($"{(created ? "added" : "updated")}: {subscriber.Email} (id {subscriber.Id}, active, {SubscriberStore.ToDb(subscriber.Format)}, {Describe(choices)})");
+                Console.Out.WriteLine($"{(created ? "added" : "updated")}: {subscriber.Email} (id {subscriber.Id}, {SubscriberStore.ToDb(subscriber.Status)}, {SubscriberStore.ToDb(subscriber.Format)}, {Describe(choices)})");
+                if (SubscriberStore.KeptStatusNote(subscriber.Status) is { } kept)
+                {
+                    Console.Out.WriteLine($"  {kept}");
+                }
                 return 0;
             }
             catch (InterestSyntaxException ex)

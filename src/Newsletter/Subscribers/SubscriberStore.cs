@@ -84,8 +84,32 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
     /// </summary>
     /// <exception cref="ArgumentException">The address is not valid.</exception>
     /// <exception cref="InterestSyntaxException">The interests are not valid; the message says why and where.</exception>
-    public async Task<(Subscriber Subscriber, bool Created)> UpsertAsync(
-        string email, string? interests, SubscriberStatus? status, DigestFormat? format, CancellationToken ct)
+    public Task<(Subscriber Subscriber, bool Created)> UpsertAsync(
+        string email, string? interests, SubscriberStatus? status, DigestFormat? format, CancellationToken ct) =>
+        UpsertAsync(email, interests, status, vouch: false, format, ct);
+
+    /// <summary>
+    /// An admin's "add": a new address, or a pending one, becomes active (the admin vouches for it); any other keeps its
+    /// status, so a reader who unsubscribed, bounced or paused stays so (<see cref="KeptStatusNote"/> says which). A
+    /// value left null keeps what an existing subscriber has.
+    /// </summary>
+    /// <exception cref="ArgumentException">The address is not valid.</exception>
+    /// <exception cref="InterestSyntaxException">The interests are not valid.</exception>
+    public Task<(Subscriber Subscriber, bool Created)> AddVouchedAsync(string email, string? interests, DigestFormat? format, CancellationToken ct) =>
+        UpsertAsync(email, interests, status: null, vouch: true, format, ct);
+
+    /// <summary>What the admin is told when <see cref="AddVouchedAsync"/> left an address's status as it was; null when active.</summary>
+    public static string? KeptStatusNote(SubscriberStatus status) => status switch
+    {
+        SubscriberStatus.Unsubscribed =>
+            "They unsubscribed, and stay unsubscribed: only they can subscribe again, or you on their admin page if they ask you to.",
+        SubscriberStatus.Bounced => "Their mail bounced, and the address stays bounced: re-activate it on their admin page once it works again.",
+        SubscriberStatus.Paused => "They paused their digests, and stay paused.",
+        _ => null,
+    };
+
+    private async Task<(Subscriber Subscriber, bool Created)> UpsertAsync(
+        string email, string? interests, SubscriberStatus? status, bool vouch, DigestFormat? format, CancellationToken ct)
     {
         var address = EmailAddress.Normalize(email);
         // Throws InterestSyntaxException with the position of the mistake.
@@ -97,9 +121,12 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
             values (@email, coalesce(@status, 'active'), coalesce(@interests, ''), coalesce(@format, 'html'), @now,
                     case when coalesce(@status, 'active') = 'active' then @now end, @now)
             on conflict (lower(email)) do update set
-                status = coalesce(@status, subscribers.status), interests = coalesce(@interests, subscribers.interests),
-                format = coalesce(@format, subscribers.format), updated_at = excluded.updated_at,
-                confirmed_at = coalesce(subscribers.confirmed_at, case when coalesce(@status, subscribers.status) = 'active' then @now end)
+                status = coalesce(@status, case when @vouch and subscribers.status = 'pending' then 'active' else subscribers.status end),
+                interests = coalesce(@interests, subscribers.interests), format = coalesce(@format, subscribers.format),
+                updated_at = excluded.updated_at,
+                confirmed_at = coalesce(subscribers.confirmed_at,
+                    case when coalesce(@status, case when @vouch and subscribers.status = 'pending' then 'active' else subscribers.status end) = 'active'
+                    then @now end)
             returning id, email, status, interests, format, created_at, confirmed_at, (xmax = 0) as created
             """);
         command.Parameters.AddWithValue("email", address);
@@ -107,6 +134,7 @@ public sealed class SubscriberStore(NpgsqlDataSource db, TimeProvider clock)
         command.Parameters.Add(new NpgsqlParameter<string?>("interests", query?.ToString()));
         command.Parameters.Add(new NpgsqlParameter<string?>("format", format is { } f ? ToDb(f) : null));
         command.Parameters.AddWithValue("now", now);
+        command.Parameters.AddWithValue("vouch", vouch);
         await using var reader = await command.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);
         return (Read(reader), reader.GetBoolean(7));

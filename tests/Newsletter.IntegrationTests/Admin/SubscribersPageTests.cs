@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Newsletter.Subscribers;
 
 namespace Newsletter.IntegrationTests.Admin;
 
@@ -25,6 +27,38 @@ public sealed class SubscribersPageTests
         Assert.Contains("<option value=\"text\" selected=\"selected\">", page, StringComparison.Ordinal);
         Assert.DoesNotContain("<option value=\"html\" selected=\"selected\">", page, StringComparison.Ordinal);
         Assert.Equal(0L, await app.ScalarAsync<long>("select count(*) from subscribers"));
+    }
+
+    [Fact]
+    public async Task AddSubscriber_AnAddressThatUnsubscribedOrBounced_UpdatedButNotSubscribedAgain_PageAndCommandSaySo()
+    {
+        // "Add" used to make any address already there active: a reader who had unsubscribed got digests again.
+        await using var app = await TestApp.StartAsync();
+        var gone = await app.AddSubscriberAsync("gone@lab.example.org", "robotics", SubscriberStatus.Unsubscribed);
+        var bounced = await app.AddSubscriberAsync("bounced@lab.example.org", "robotics", SubscriberStatus.Bounced);
+        var pending = await app.AddSubscriberAsync("pending@lab.example.org", "robotics", SubscriberStatus.Pending);
+        using var client = await AdminTestKit.SignedInClientAsync(app);
+        var token = await Antiforgery.TokenAsync(client, "admin/subscribers");
+
+        using var added = await client.PostAsync("admin/subscribers?handler=add", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["email"] = "Gone@lab.example.org", ["interests"] = "diffusion", ["format"] = "html", ["__RequestVerificationToken"] = token,
+        }), Ct);
+        var page = await client.GetStringAsync(added.Headers.Location!.ToString().TrimStart('/'), Ct);
+        var command = await AppCommand.RunAsync(["subscribers", "add", "bounced@lab.example.org", "--interests", "diffusion"], app.Settings);
+        var vouched = await AppCommand.RunAsync(["subscribers", "add", "pending@lab.example.org"], app.Settings);
+
+        Assert.Equal(HttpStatusCode.Redirect, added.StatusCode);
+        Assert.Contains("gone@lab.example.org was already there: updated. They unsubscribed, and stay unsubscribed", page,
+            StringComparison.Ordinal);
+        Assert.True(command.ExitCode == 0, string.Join('\n', command.Errors));
+        Assert.Contains($"updated: bounced@lab.example.org (id {bounced.Id}, bounced,", command.Output, StringComparison.Ordinal);
+        Assert.Contains("stays bounced", command.Output, StringComparison.Ordinal);
+        Assert.Contains($"updated: pending@lab.example.org (id {pending.Id}, active,", vouched.Output, StringComparison.Ordinal);
+        var store = app.Services.GetRequiredService<SubscriberStore>();
+        Assert.Equal((SubscriberStatus.Unsubscribed, "diffusion"), ((await store.GetAsync(gone.Id, Ct))!.Status, (await store.GetAsync(gone.Id, Ct))!.Interests));
+        Assert.Equal((SubscriberStatus.Bounced, "diffusion"), ((await store.GetAsync(bounced.Id, Ct))!.Status, (await store.GetAsync(bounced.Id, Ct))!.Interests));
+        Assert.Equal(SubscriberStatus.Active, (await store.GetAsync(pending.Id, Ct))!.Status);
     }
 
     [Fact]

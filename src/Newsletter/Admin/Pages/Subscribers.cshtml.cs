@@ -73,8 +73,8 @@ public sealed class SubscribersModel(SubscriberStore store, SubscriberCsv csv, I
 
         try
         {
-            var (subscriber, created) = await store.UpsertAsync(email ?? "", interests, SubscriberStatus.Active, format, ct);
-            Flash = created ? $"{subscriber.Email} added." : $"{subscriber.Email} was already there: updated.";
+            var (subscriber, created) = await store.AddVouchedAsync(email ?? "", interests, format, ct);
+            Flash = created ? $"{subscriber.Email} added." : $"{subscriber.Email} was already there: updated. {SubscriberStore.KeptStatusNote(subscriber.Status)}".TrimEnd();
             return Redirect($"/admin/subscribers/{subscriber.Id}");
         }
         catch (InterestSyntaxException ex)
