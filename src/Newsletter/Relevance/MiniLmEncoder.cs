@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -144,11 +145,42 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
         using var stop = cancellationToken.Register(() => run.Terminate = true);
         using var outputs = _session.Run(inputs, _outputNames, run);
         cancellationToken.ThrowIfCancellationRequested();
-        var pooled = DenseTensorHelpers.Normalize(DenseTensorHelpers.MeanPooling((DenseTensor<float>)outputs[0].Value, encoded));
-        var vectors = new float[sentences.Length][];
-        for (var s = 0; s < sentences.Length; s++)
+        return MeanPooledAndNormalized(((DenseTensor<float>)outputs[0].Value).Buffer.Span, encoded, tokens);
+    }
+
+    /// <summary>
+    /// The package's mean pooling and normalization (<see cref="DenseTensorHelpers.MeanPooling"/>, then
+    /// <see cref="DenseTensorHelpers.Normalize"/>) to the bit, read from the output's memory: through the tensor's
+    /// indexer, one index array per number, they took about a fifth of the embedding's CPU. Each dimension is summed
+    /// over the text's pieces in order, times one over their count, then times one over the vector's length.
+    /// </summary>
+    private static float[][] MeanPooledAndNormalized(ReadOnlySpan<float> hidden, List<(long[] InputIds, long[] TokenTypeIds, long[] AttentionMask)> encoded,
+        int tokens)
+    {
+        var vectors = new float[encoded.Count][];
+        for (var s = 0; s < vectors.Length; s++)
         {
-            vectors[s] = pooled.Buffer.Span.Slice(s * Dimensions, Dimensions).ToArray();
+            var vector = new float[Dimensions];
+            var mask = encoded[s].AttentionMask;
+            var pieces = 0f;
+            for (var t = 0; t < tokens; t++)
+            {
+                pieces += mask[t];
+                // The package adds each padding position times 0, which leaves every sum as it is.
+                if (mask[t] != 0)
+                {
+                    TensorPrimitives.Add(vector, hidden.Slice(((s * tokens) + t) * Dimensions, Dimensions), vector);
+                }
+            }
+            TensorPrimitives.Multiply(vector, 1f / MathF.Max(pieces, 1e-9f), vector);
+            var squares = 0f;
+            foreach (var x in vector)
+            {
+                // One at a time, in order, as the package sums: a vectorised sum rounds differently.
+                squares += x * x;
+            }
+            TensorPrimitives.Multiply(vector, 1 / MathF.Max(MathF.Sqrt(squares), 1e-12f), vector);
+            vectors[s] = vector;
         }
         return vectors;
     }
