@@ -1,3 +1,4 @@
+using System.Data;
 using Npgsql;
 
 namespace Newsletter.Database;
@@ -52,7 +53,7 @@ public static class AdvisoryLocks
         }
         finally
         {
-            await ReleaseAsync(connection, space, id);
+            await ReleaseUnlessSessionEndedAsync(connection, space, id);
         }
     }
 
@@ -71,6 +72,28 @@ public static class AdvisoryLocks
         await using var command = new NpgsqlCommand("select pg_advisory_unlock(@key)", connection);
         command.Parameters.AddWithValue("key", Key(space, id));
         return await command.ExecuteScalarAsync(CancellationToken.None) is true;
+    }
+
+    /// <summary>
+    /// Releases a lock held around some work, from a <c>finally</c>: when the lock's session has ended (a restart of the
+    /// server, an administrator, a dropped connection), its locks ended with it, so nothing is left to release and nothing
+    /// is thrown: the caller sees the work's own result or error, not the lock connection's.
+    /// </summary>
+    public static async Task ReleaseUnlessSessionEndedAsync(NpgsqlConnection connection, LockSpace space, long id)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (connection.State != ConnectionState.Open)
+        {
+            return;
+        }
+        try
+        {
+            await ReleaseAsync(connection, space, id);
+        }
+        catch (NpgsqlException) when (connection.State != ConnectionState.Open)
+        {
+            // The session ended while the work ran; Npgsql learns it on this first use of the connection.
+        }
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public static class Migrator
         }
         finally
         {
-            await AdvisoryLocks.ReleaseAsync(connection, LockSpace.Migration, 0);
+            await AdvisoryLocks.ReleaseUnlessSessionEndedAsync(connection, LockSpace.Migration, 0);
         }
     }
 

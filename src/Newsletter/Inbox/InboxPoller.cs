@@ -58,7 +58,7 @@ public sealed class InboxPoller(
         }
         finally
         {
-            await AdvisoryLocks.ReleaseAsync(lockConnection, LockSpace.InboxPoll, 0);
+            await AdvisoryLocks.ReleaseUnlessSessionEndedAsync(lockConnection, LockSpace.InboxPoll, 0);
         }
     }
 
