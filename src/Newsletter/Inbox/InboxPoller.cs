@@ -43,13 +43,31 @@ public sealed class InboxPoller(
         }
     }
 
+    /// <summary>
+    /// Polls, one poll at a time across every process. A poll started while another runs (IDLE saw new mail, which the
+    /// running one may have listed too early to see) waits and polls once it ends; a poll started while one already
+    /// waits leaves it to that one, whose listing of the inbox is still to come.
+    /// </summary>
     public async Task<PollResult> PollAsync(CancellationToken ct)
     {
         await using var lockConnection = await db.OpenConnectionAsync(ct);
-        if (!await AdvisoryLocks.TryTakeAsync(lockConnection, LockSpace.InboxPoll, 0, ct))
+        if (!await AdvisoryLocks.TryTakeAsync(lockConnection, LockSpace.InboxPoll, PollLock, ct))
         {
-            logger.LogDebug("Another process is polling the inbox");
-            return PollResult.Skipped;
+            if (!await AdvisoryLocks.TryTakeAsync(lockConnection, LockSpace.InboxPoll, NextPollLock, ct))
+            {
+                logger.LogDebug("A poll is running and another waits to follow it");
+                return PollResult.Skipped;
+            }
+            try
+            {
+                logger.LogDebug("A poll is running; this one follows it");
+                await AdvisoryLocks.TakeAsync(lockConnection, LockSpace.InboxPoll, PollLock, ct);
+            }
+            finally
+            {
+                // Only once this poll holds the poll's lock: a poll started from now on waits for it to end.
+                await AdvisoryLocks.ReleaseUnlessSessionEndedAsync(lockConnection, LockSpace.InboxPoll, NextPollLock);
+            }
         }
 
         try
@@ -58,9 +76,13 @@ public sealed class InboxPoller(
         }
         finally
         {
-            await AdvisoryLocks.ReleaseUnlessSessionEndedAsync(lockConnection, LockSpace.InboxPoll, 0);
+            await AdvisoryLocks.ReleaseUnlessSessionEndedAsync(lockConnection, LockSpace.InboxPoll, PollLock);
         }
     }
+
+    // The two locks of the inbox: the poll's own, and the one a poll waiting to follow it holds.
+    private const long PollLock = 0;
+    private const long NextPollLock = 1;
 
     private async Task<PollResult> PollLockedAsync(CancellationToken ct)
     {

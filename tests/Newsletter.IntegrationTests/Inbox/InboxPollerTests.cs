@@ -2,6 +2,7 @@ using MailKit;
 using Microsoft.Extensions.DependencyInjection;
 using MimeKit;
 using MimeKit.Cryptography;
+using Newsletter.Database;
 using Newsletter.Inbox;
 using Npgsql;
 using Org.BouncyCastle.Crypto;
@@ -35,6 +36,29 @@ public sealed class InboxPollerTests
         Assert.Equal(expected[69].Title, await Scalar(connection, "select p.title from issue_papers ip join papers p on p.id = ip.paper_id where ip.position = 70"));
         Assert.Equal("ingested", await Scalar(connection, "select status from inbound_messages"));
         Assert.Equal(1L, await Scalar(connection, "select count(*) from hangfire.job where invocationdata::text like '%FanOutJob%'"));
+    }
+
+    [Fact]
+    public async Task Poll_StartedWhileAnotherPollRuns_PollsOnceThatOneEndsAndAThirdLeavesItToTheWaitingOne()
+    {
+        // IDLE starts a poll when a listing arrives; a poll already running may have listed the inbox before it came.
+        // The new poll used to give up ("another process is polling"), and the listing waited for the schedule.
+        var account = DovecotAccount.Create();
+        await using var app = await TestApp.BuildAsync(imap: account);
+        var poller = app.Services.GetRequiredService<InboxPoller>();
+        await using var running = await app.OpenConnectionAsync();
+        Assert.True(await AdvisoryLocks.TryTakeAsync(running, LockSpace.InboxPoll, 0, Ct));
+        await account.AppendAsync("INBOX", Samples.SampleEml, Ct);
+
+        var waiting = poller.PollAsync(Ct);
+        await Eventually.WaitAsync(async () => waiting.IsCompleted
+            || await Scalar(running, "select count(*) from pg_locks where locktype = 'advisory' and not granted") is 1L, "the second poll to wait");
+        var third = await poller.PollAsync(Ct);
+        await AdvisoryLocks.ReleaseAsync(running, LockSpace.InboxPoll, 0);
+
+        Assert.Equal(PollResult.Skipped, third);
+        Assert.Equal(new PollResult(1, 0, 0, 0), await waiting);
+        Assert.Equal(1L, await Scalar(running, "select count(*) from issues"));
     }
 
     [Fact]
