@@ -56,9 +56,10 @@ public sealed class SubscribersPageTests
         Assert.Contains("stays bounced", command.Output, StringComparison.Ordinal);
         Assert.Contains($"updated: pending@lab.example.org (id {pending.Id}, active,", vouched.Output, StringComparison.Ordinal);
         var store = app.Services.GetRequiredService<SubscriberStore>();
-        Assert.Equal((SubscriberStatus.Unsubscribed, "diffusion"), ((await store.GetAsync(gone.Id, Ct))!.Status, (await store.GetAsync(gone.Id, Ct))!.Interests));
-        Assert.Equal((SubscriberStatus.Bounced, "diffusion"), ((await store.GetAsync(bounced.Id, Ct))!.Status, (await store.GetAsync(bounced.Id, Ct))!.Interests));
-        Assert.Equal(SubscriberStatus.Active, (await store.GetAsync(pending.Id, Ct))!.Status);
+        var (goneNow, bouncedNow, pendingNow) = ((await store.GetAsync(gone.Id, Ct))!, (await store.GetAsync(bounced.Id, Ct))!, (await store.GetAsync(pending.Id, Ct))!);
+        Assert.Equal((SubscriberStatus.Unsubscribed, "diffusion"), (goneNow.Status, goneNow.Interests));
+        Assert.Equal((SubscriberStatus.Bounced, "diffusion"), (bouncedNow.Status, bouncedNow.Interests));
+        Assert.Equal(SubscriberStatus.Active, pendingNow.Status);
     }
 
     [Fact]
