@@ -17,9 +17,11 @@ namespace Newsletter.Relevance.Evaluation;
 /// (exploration: earlier listings' papers with a keyword in their title, the last n days, count as liked), tw=w
 /// (exploration: a paper's vector is its whole text's plus w times its title's, <see cref="TitleWeightedVectors"/>),
 /// rp=b with rq=c (exploration: Rocchio on the line alone, moved b times towards the liked papers' centroid and c times
-/// away from the disliked papers').
+/// away from the disliked papers'), sent=1|2|3 (exploration, needs <paramref name="passages"/>: the line's closeness to a
+/// paper read from its nearest passage, <see cref="PassageVectors"/>; 1: that alone, 2: the larger of its z-score and the
+/// whole paper's, 3: their mean).
 /// </summary>
-public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers) : IRelevanceMethod
+public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyList<SetPaper> allPapers, PassageVectors? passages = null) : IRelevanceMethod
 {
     private readonly RelevanceSettings _settings = new()
     {
@@ -36,6 +38,7 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
     private IssueSimilarities? _issue;
     /// <summary>The issue's papers' vectors, then the listing before's: what closeness is standardised among.</summary>
     private Embedding[] _standardisedAmong = [];
+    private SetPaper[] _standardisedPapers = [];
 
     public string Name => knobs.Spec;
 
@@ -50,6 +53,8 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
                 : allPapers.Where(p => p.Day == context.Day - 1 && !inIssue.Contains(p.Id)).Select(vectors.Paper).ToArray();
             _issue = new IssueSimilarities(context.Listing.Select(p => ((long)p.Id, vectors.Paper(p))).ToArray(), before);
             _standardisedAmong = [.. context.Listing.Select(vectors.Paper), .. before];
+            _standardisedPapers = knobs.Text("ref", "before") == "day" ? [.. context.Listing]
+                : [.. context.Listing, .. allPapers.Where(p => p.Day == context.Day - 1 && !inIssue.Contains(p.Id))];
             _day = context.Day;
         }
 
@@ -112,6 +117,21 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
             return RankByTerms(context, matcher, byTerm, votes);
         }
 
+        var sent = (int)knobs.Number("sent", 0);
+        if (sent > 0 && line is not null && passages is not null)
+        {
+            var nearestPassage = Standardized(_standardisedPapers
+                .Select(p => passages.Passages(p).Max(e => (float)e.Similarity(line))).ToArray());
+            var whole = Standardized(_standardisedAmong.Select(p => (float)p.Similarity(line)).ToArray());
+            var row = sent switch
+            {
+                1 => nearestPassage,
+                2 => nearestPassage.Zip(whole, MathF.Max).ToArray(),
+                _ => nearestPassage.Zip(whole, (a, b) => (a + b) / 2).ToArray(),
+            };
+            return RankWithLineRow(context, matcher, row, votes);
+        }
+
         var digest = DigestRanker.Rank(_issue, profile, context.KeywordMatches, SuggestionFilter.Suggestible(matcher, context.Query), _limit, _settings);
         return new DigestOutcome(digest.Shown.Select(p => (int)p.PaperId).ToArray(), digest.Hidden.Count, digest.Suggestions.Count);
     }
@@ -143,6 +163,13 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
             wide = wide.Zip(joint, MathF.Max).ToArray();
         }
 
+        return RankWithLineRow(context, matcher, wide, votes);
+    }
+
+    /// <summary>The digest with the line's closeness to each paper (z-scores, the issue's papers first) given.</summary>
+    private DigestOutcome RankWithLineRow(DayContext context, IssueMatcher matcher, float[] wide, ProfileVote[] votes)
+    {
+        var issue = _issue!;
         var positions = context.KeywordMatches.Select(m => issue.PositionOf(m.PaperId)).ToArray();
         var scores = context.KeywordMatches.Select(m => m.Score).ToArray();
         var inTitle = context.KeywordMatches.Select(m => m.InTitle).ToArray();

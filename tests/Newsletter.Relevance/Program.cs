@@ -96,7 +96,8 @@ foreach (var spec in specs)
         "keywords" => new KeywordsOnly(),
         "emb" => new EmbeddingExperiment(knobs, Cache(knobs.Text("model", "arctic")), ModelChoice.Named(knobs.Text("model", "arctic")).QueryPrefix),
         "knn" => new KnnExperiment(knobs, Vectors(knobs), set.Papers),
-        "profile" => new ProfileMethod(knobs, Vectors(knobs), set.Papers),
+        "profile" => new ProfileMethod(knobs, Vectors(knobs), set.Papers,
+            knobs.Number("sent", 0) > 0 ? PassageVectors.Load(ModelChoice.Named(knobs.Text("model", "minilm")), set, cacheFolder) : null),
         _ => throw new ArgumentException($"Unknown method '{knobs.Kind}'."),
     };
     foreach (var reader in set.Readers)
