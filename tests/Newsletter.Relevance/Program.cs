@@ -71,7 +71,7 @@ IPaperVectors Vectors(Knobs knobs)
     IPaperVectors Model(string m) => m == "tfidf"
         ? tfidf ??= new TfidfVectors(set)
         : new ModelVectors(Cache(m), ModelChoice.Named(m).QueryPrefix);
-    var vectors = knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model("tfidf"), knobs.Number("blend", 1));
+    var vectors = knobs.Number("blend", 1) >= 1 ? Model(name) : new BlendedVectors(Model(name), Model(knobs.Text("with", "tfidf")), knobs.Number("blend", 1));
     if (knobs.Number("tw", 0) > 0 && vectors is ModelVectors byModel)
     {
         vectors = new TitleWeightedVectors(byModel, knobs.Number("tw", 0));
