@@ -61,6 +61,9 @@ public static class NewsletterServer
 
     public static async Task<int> RunAsync(string[] args, ProcessRole role, CancellationToken ct)
     {
+        // Until the embedded database has stopped, a stop signal ends the start or the run, never the process mid-way.
+        using var signals = new StopSignals(ct);
+        ct = signals.Token;
         EmbeddedPostgres? embedded = null;
         try
         {

@@ -57,6 +57,58 @@ public sealed partial class FirstRunTests
         Assert.Contains(log, line => line.Contains("Embedded PostgreSQL on port", StringComparison.Ordinal) && line.Contains("stopped", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A stop signal before the server is up (here: as soon as the embedded database listens, while the application
+    /// migrates and builds) ends the start and stops that database before the process exits.
+    /// </summary>
+    [Fact]
+    public async Task EmbeddedDefault_StopSignalWhileStarting_StopsItsPostgresAndExits()
+    {
+        var folder = Directory.CreateTempSubdirectory("newsletter-stopped-starting-");
+        // Readable by the postgres user, as a checkout is (the embedded server runs as postgres when the tests run as root).
+        folder.UnixFileMode |= UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            // The build's own settings (Development's included); the data in this test's folder.
+            ArgumentList = { WorkerProcess.ApplicationDll(), "--contentRoot", Path.GetDirectoryName(WorkerProcess.ApplicationDll())! },
+            WorkingDirectory = folder.FullName,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment.Remove("ConnectionStrings__Newsletter");
+        info.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        info.Environment["Newsletter__Development__DataFolder"] = Path.Combine(folder.FullName, ".data");
+        using var app = Process.Start(info)!;
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
+        app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
+        app.BeginOutputReadLine();
+        app.BeginErrorReadLine();
+        try
+        {
+            await Eventually.WaitAsync(() => Task.FromResult(log.Any(line => DataDirectory().IsMatch(line))),
+                TimeSpan.FromMinutes(2), "the embedded database to listen", Ct);
+            await RunAsync("kill", ["-s", "TERM", app.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder.FullName);
+            await app.WaitForExitAsync(Ct).WaitAsync(TimeSpan.FromMinutes(1), Ct);
+        }
+        finally
+        {
+            if (!app.HasExited)
+            {
+                app.Kill(entireProcessTree: true);
+            }
+            await File.WriteAllLinesAsync(Path.Combine(TestEnvironment.ArtifactsDirectory, "stopped-while-starting.log"), log, Ct);
+        }
+
+        var data = log.Select(line => DataDirectory().Match(line)).First(m => m.Success).Groups[1].Value;
+        Assert.Empty(PostgresProcessesUsing(data));
+        Assert.Contains(log, line => line.Contains("Embedded PostgreSQL on port", StringComparison.Ordinal) && line.Contains("stopped", StringComparison.Ordinal));
+        Assert.Equal(130, app.ExitCode); // stopped before it finished starting, as the command line documents
+        folder.Delete(recursive: true);
+    }
+
     private static async Task<bool> AnswersAsync(HttpClient http, string url)
     {
         try
