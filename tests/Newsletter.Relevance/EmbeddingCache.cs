@@ -40,20 +40,28 @@ public sealed class EmbeddingCache
 
     public static EmbeddingCache Load(ModelChoice model, JudgementSet set, string cacheFolder)
     {
-        Directory.CreateDirectory(cacheFolder);
-        var file = Path.Combine(cacheFolder, $"{model.Name}.json");
-        var stored = File.Exists(file)
-            ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file)) ?? []
-            : [];
         var texts = set.Papers.Select(p => TextEmbedder.PaperText(p.Title, p.Abstract))
             .Concat(set.Papers.Select(p => p.Title))
             .Concat(set.Readers.Select(r => model.QueryPrefix + TextEmbedder.InterestsText(Subscribers.InterestQuery.Parse(r.Interests))))
             .Concat(set.Readers.SelectMany(r => Subscribers.InterestQuery.Parse(r.Interests).Terms).Select(t => model.QueryPrefix + t))
             .Distinct()
             .ToArray();
-        var missing = texts.Where(t => !stored.ContainsKey(Key(t))).ToArray();
         var started = System.Diagnostics.Stopwatch.StartNew();
-        if (missing.Length > 0)
+        var byText = Vectors(model, texts, Path.Combine(cacheFolder, $"{model.Name}.json"), out var computed);
+        return new EmbeddingCache(model.Name, byText, computed ? started.Elapsed : TimeSpan.Zero);
+    }
+
+    /// <summary>Each text's vector, from <paramref name="file"/> or embedded now (and added to it).</summary>
+    /// <param name="computed">True when some text was not in the file.</param>
+    internal static Dictionary<string, Embedding> Vectors(ModelChoice model, IReadOnlyCollection<string> texts, string file, out bool computed)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var stored = File.Exists(file)
+            ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file)) ?? []
+            : [];
+        var missing = texts.Distinct().Where(t => !stored.ContainsKey(Key(t))).ToArray();
+        computed = missing.Length > 0;
+        if (computed)
         {
             using var embedder = model.CreateEmbedder();
             var vectors = embedder.Embed(missing);
@@ -65,8 +73,7 @@ public sealed class EmbeddingCache
             File.WriteAllText(file, JsonSerializer.Serialize(stored));
         }
 
-        var byText = texts.ToDictionary(t => t, t => Embedding.FromBytes(Convert.FromBase64String(stored[Key(t)])));
-        return new EmbeddingCache(model.Name, byText, missing.Length > 0 ? started.Elapsed : TimeSpan.Zero);
+        return texts.Distinct().ToDictionary(t => t, t => Embedding.FromBytes(Convert.FromBase64String(stored[Key(t)])));
     }
 
     private static string Key(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Newsletter.Relevance.Evaluation;
@@ -26,28 +23,8 @@ public sealed partial class PassageVectors
 
     public static PassageVectors Load(ModelChoice model, JudgementSet set, string cacheFolder)
     {
-        Directory.CreateDirectory(cacheFolder);
-        var file = Path.Combine(cacheFolder, $"{model.Name}-passages.json");
-        var stored = File.Exists(file)
-            ? JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file)) ?? []
-            : [];
         var split = set.Papers.ToDictionary(p => p.Id, Split);
-        var missing = split.Values.SelectMany(s => s).Distinct().Where(t => !stored.ContainsKey(Key(t))).ToArray();
-        if (missing.Length > 0)
-        {
-            using var embedder = model.CreateEmbedder();
-            var vectors = embedder.Embed(missing);
-            for (var i = 0; i < missing.Length; i++)
-            {
-                stored[Key(missing[i])] = Convert.ToBase64String(vectors[i].ToBytes());
-            }
-
-            File.WriteAllText(file, JsonSerializer.Serialize(stored));
-        }
-
-        return new PassageVectors(split.ToDictionary(kv => kv.Key,
-            kv => kv.Value.Select(t => Embedding.FromBytes(Convert.FromBase64String(stored[Key(t)]))).ToArray()));
+        var vectors = EmbeddingCache.Vectors(model, [.. split.Values.SelectMany(s => s)], Path.Combine(cacheFolder, $"{model.Name}-passages.json"), out _);
+        return new PassageVectors(split.ToDictionary(kv => kv.Key, kv => kv.Value.Select(t => vectors[t]).ToArray()));
     }
-
-    private static string Key(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

@@ -27,12 +27,7 @@ public sealed partial class FirstRunTests
         };
         info.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         info.Environment.Remove("DOTNET_ENVIRONMENT");
-        using var app = Process.Start(info)!;
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
-        app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
-        app.BeginOutputReadLine();
-        app.BeginErrorReadLine();
+        using var app = StartLogged(info, out var log);
         var outbox = Path.Combine(clone, "src", "Newsletter", ".data", "outbox");
         try
         {
@@ -80,12 +75,7 @@ public sealed partial class FirstRunTests
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         info.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         info.Environment["Newsletter__Development__DataFolder"] = Path.Combine(folder.FullName, ".data");
-        using var app = Process.Start(info)!;
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
-        app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { log.Enqueue(e.Data); } };
-        app.BeginOutputReadLine();
-        app.BeginErrorReadLine();
+        using var app = StartLogged(info, out var log);
         try
         {
             await Eventually.WaitAsync(() => Task.FromResult(log.Any(line => DataDirectory().IsMatch(line))),
@@ -107,6 +97,18 @@ public sealed partial class FirstRunTests
         Assert.Contains(log, line => line.Contains("Embedded PostgreSQL on port", StringComparison.Ordinal) && line.Contains("stopped", StringComparison.Ordinal));
         Assert.Equal(130, app.ExitCode); // stopped before it finished starting, as the command line documents
         folder.Delete(recursive: true);
+    }
+
+    /// <summary>Starts the process with its standard output and error gathered line by line.</summary>
+    private static Process StartLogged(ProcessStartInfo info, out System.Collections.Concurrent.ConcurrentQueue<string> log)
+    {
+        var app = Process.Start(info)!;
+        var lines = log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        app.OutputDataReceived += (_, e) => { if (e.Data is not null) { lines.Enqueue(e.Data); } };
+        app.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lines.Enqueue(e.Data); } };
+        app.BeginOutputReadLine();
+        app.BeginErrorReadLine();
+        return app;
     }
 
     private static async Task<bool> AnswersAsync(HttpClient http, string url)
