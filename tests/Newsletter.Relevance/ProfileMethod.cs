@@ -8,7 +8,8 @@ namespace Newsletter.Relevance.Evaluation;
 /// Knobs: model (minilm | arctic | tfidf | any of <see cref="ModelChoice.Named"/>, or blend=share with tfidf), sz
 /// (suggestion threshold), title (title bonus), limit (suggestions), jitter=cosine with seed=n (every vector moved at
 /// random to that cosine from itself: <see cref="JitteredVectors"/>), ref=day (standardise within the day alone, as
-/// before 2026-12-06, instead of with the listing before), hidetitle=1 (votes may hide a match with a keyword in its title,
+/// before 2026-12-06, instead of with the listing before), refdays=n (exploration: with the n listings before instead
+/// of one), hidetitle=1 (votes may hide a match with a keyword in its title,
 /// as before 2026-12-07), terms=max|maxz|maxzj (exploration, not the service's: a line
 /// of several terms read as one vector per term instead of one for the line; its closeness to a paper is the largest
 /// of the terms' z-scores; maxz: that largest standardised again among the papers; maxzj: maxz or the line's own
@@ -49,12 +50,13 @@ public sealed class ProfileMethod(Knobs knobs, IPaperVectors vectors, IReadOnlyL
             // One per issue, shared by every reader, as in a fan-out; standardised with the listing before it, as the
             // service's fan-out does (RelevanceStore.LoadForFanOutAsync), unless ref=day.
             var inIssue = context.Listing.Select(p => p.Id).ToHashSet();
+            var refDays = (int)knobs.Number("refdays", 1);
             var before = knobs.Text("ref", "before") == "day" ? []
-                : allPapers.Where(p => p.Day == context.Day - 1 && !inIssue.Contains(p.Id)).Select(vectors.Paper).ToArray();
+                : allPapers.Where(p => p.Day < context.Day && p.Day >= context.Day - refDays && !inIssue.Contains(p.Id)).Select(vectors.Paper).ToArray();
             _issue = new IssueSimilarities(context.Listing.Select(p => ((long)p.Id, vectors.Paper(p))).ToArray(), before);
             _standardisedAmong = [.. context.Listing.Select(vectors.Paper), .. before];
             _standardisedPapers = knobs.Text("ref", "before") == "day" ? [.. context.Listing]
-                : [.. context.Listing, .. allPapers.Where(p => p.Day == context.Day - 1 && !inIssue.Contains(p.Id))];
+                : [.. context.Listing, .. allPapers.Where(p => p.Day < context.Day && p.Day >= context.Day - refDays && !inIssue.Contains(p.Id))];
             _day = context.Day;
         }
 
