@@ -59,16 +59,22 @@ public sealed class IssuePlanner
     /// Every reader's delivery, in order, planned in parallel a chunk at a time; <paramref name="received"/> holds, for
     /// readers who chose no repeats, the papers they were sent before.
     /// </summary>
-    public IEnumerable<DeliveryPlan> PlanAll(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received)
+    public IEnumerable<DeliveryPlan> PlanAll(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received) =>
+        // One thread per core: more (the pool may have them) only take turns on the cores and each other's caches.
+        PlanAll(readers, received, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount });
+
+    /// <inheritdoc cref="PlanAll(IReadOnlyList{PlanRecipient}, IReadOnlyDictionary{long, HashSet{long}})"/>
+    internal IEnumerable<DeliveryPlan> PlanAll(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received,
+        ParallelOptions parallel)
     {
         ArgumentNullException.ThrowIfNull(readers);
         ArgumentNullException.ThrowIfNull(received);
-        PlanLines(readers, new ParallelOptions());
+        var lineNumbers = PlanLines(readers, parallel);
         var plans = new DeliveryPlan[Math.Min(ChunkSize, readers.Count)];
         for (var start = 0; start < readers.Count; start += ChunkSize)
         {
             var count = Math.Min(ChunkSize, readers.Count - start);
-            PlanChunk(readers, received, start, count, plans);
+            PlanChunk(readers, lineNumbers, received, start, count, plans, parallel);
             for (var k = 0; k < count; k++)
             {
                 yield return plans[k];
@@ -78,80 +84,110 @@ public sealed class IssuePlanner
     }
 
     /// <summary>
-    /// Works out each distinct line of <paramref name="readers"/> (<see cref="LineOf"/>) before any of them is ranked:
-    /// matching the lines one after another keeps the matcher's terms in the cache, where between two readers' rankings
-    /// they were not (a fan-out's first readers of its lines took about a fifth longer).
+    /// Works out each distinct line of <paramref name="readers"/> before any of them is ranked, and returns each reader's
+    /// line number: matching the lines one after another keeps the matcher's terms in the cache, where between two readers'
+    /// rankings they were not (a fan-out's first readers of its lines took about a fifth longer).
     /// </summary>
-    internal void PlanLines(IReadOnlyList<PlanRecipient> readers, ParallelOptions parallel)
+    private int[] PlanLines(IReadOnlyList<PlanRecipient> readers, ParallelOptions parallel)
     {
-        var distinct = new List<string>();
+        var numbers = new int[readers.Count];
+        var firstNew = _plannedLines.Count;
+        var newLines = new List<string>();
         string? last = null;
-        foreach (var reader in readers)
+        var number = -1;
+        for (var r = 0; r < readers.Count; r++)
         {
+            var text = readers[r].Interests;
             // A fan-out's readers come in the order of their lines, each line one string; a line seen again is a look-up.
-            if (!ReferenceEquals(reader.Interests, last))
+            if (!ReferenceEquals(text, last))
             {
-                distinct.Add(last = reader.Interests);
+                last = text;
+                number = _plannedLines.Reserve(text, out var added);
+                if (added)
+                {
+                    newLines.Add(text);
+                }
             }
+            numbers[r] = number;
         }
-        if (distinct.Count == 0)
+
+        if (newLines.Count > 0)
         {
-            return;
-        }
-        Parallel.ForEach(Partitioner.Create(0, distinct.Count, 1024), parallel, range =>
-        {
-            for (var k = range.Item1; k < range.Item2; k++)
+            Parallel.ForEach(Partitioner.Create(0, newLines.Count, 1024), parallel, range =>
             {
-                LineOf(distinct[k]);
-            }
-        });
+                var writer = new PlannedLines.MatchWriter();
+                for (var k = range.Item1; k < range.Item2; k++)
+                {
+                    _plannedLines.Set(firstNew + k, WorkOut(newLines[k], writer));
+                }
+            });
+        }
+
+        return numbers;
     }
 
-    private void PlanChunk(IReadOnlyList<PlanRecipient> readers, IReadOnlyDictionary<long, HashSet<long>> received, int start, int count,
-        DeliveryPlan[] plans) =>
-        Parallel.ForEach(Partitioner.Create(0, count, 1024), range =>
+    private void PlanChunk(IReadOnlyList<PlanRecipient> readers, int[] lineNumbers, IReadOnlyDictionary<long, HashSet<long>> received, int start,
+        int count, DeliveryPlan[] plans, ParallelOptions parallel) =>
+        Parallel.ForEach(Partitioner.Create(0, count, 1024), parallel, range =>
         {
             var scratch = new PlanningScratch();
             for (var k = range.Item1; k < range.Item2; k++)
             {
                 var reader = readers[start + k];
-                plans[k] = Plan(reader, reader.NoRepeats ? received.GetValueOrDefault(reader.SubscriberId) : null, scratch);
+                plans[k] = Plan(reader, in _plannedLines[lineNumbers[start + k]],
+                    reader.NoRepeats ? received.GetValueOrDefault(reader.SubscriberId) : null, scratch);
             }
         });
 
     /// <summary>
-    /// What one thread reuses from reader to reader: the ranking's buffers, and the line it planned last (a fan-out's
-    /// readers come in the order of their lines, so most readers' line is the one before theirs).
+    /// What one thread reuses from reader to reader: the ranking's buffers, where it keeps the matches of the lines it
+    /// works out, and the line it planned last (readers come in the order of their lines, so most readers' line is the one
+    /// before theirs).
     /// </summary>
     public sealed class PlanningScratch
     {
         public DigestRanking Ranking { get; } = new();
 
+        internal PlannedLines.MatchWriter Matches { get; } = new();
+
         internal IssuePlanner? LastPlanner { get; set; }
 
         internal string? LastText { get; set; }
 
-        internal PlannedLines.Line LastLine { get; set; }
+        internal int LastNumber { get; set; }
     }
 
-    /// <summary>The delivery of one reader; <paramref name="received"/>: papers to leave out, sent to them before.</summary>
+    /// <summary>
+    /// The delivery of one reader, their line looked up or worked out (not while <see cref="PlanAll(IReadOnlyList{PlanRecipient}, IReadOnlyDictionary{long, HashSet{long}})"/>
+    /// runs, nor on two threads at once); <paramref name="received"/>: papers to leave out, sent to them before.
+    /// </summary>
     public DeliveryPlan Plan(PlanRecipient reader, HashSet<long>? received, PlanningScratch scratch)
     {
         ArgumentNullException.ThrowIfNull(scratch);
-        var ranking = scratch.Ranking;
-        var subscriberId = reader.SubscriberId;
-        PlannedLines.Line line;
+        int number;
         if (ReferenceEquals(reader.Interests, scratch.LastText) && ReferenceEquals(scratch.LastPlanner, this))
         {
-            line = scratch.LastLine;
+            number = scratch.LastNumber;
         }
         else
         {
-            line = LineOf(reader.Interests);
+            number = _plannedLines.Reserve(reader.Interests, out var added);
+            if (added)
+            {
+                _plannedLines.Set(number, WorkOut(reader.Interests, scratch.Matches));
+            }
             scratch.LastPlanner = this;
             scratch.LastText = reader.Interests;
-            scratch.LastLine = line;
+            scratch.LastNumber = number;
         }
+
+        return Plan(reader, in _plannedLines[number], received, scratch);
+    }
+
+    private DeliveryPlan Plan(PlanRecipient reader, in PlannedLines.Line line, HashSet<long>? received, PlanningScratch scratch)
+    {
+        var ranking = scratch.Ranking;
+        var subscriberId = reader.SubscriberId;
         if (line.Error is { } error)
         {
             // Stored interests are validated on the way in; if one still fails, the ledger says so.
@@ -169,7 +205,7 @@ public sealed class IssuePlanner
             var keptMatches = papers <= 128 ? stackalloc int[papers] : new int[papers];
             var keptScores = papers <= 128 ? stackalloc double[papers] : new double[papers];
             var keptInTitle = papers <= 128 ? stackalloc bool[papers] : new bool[papers];
-            var kept = WithoutReceived(line, received, keptMatches, keptScores, keptInTitle);
+            var kept = WithoutReceived(in line, received, keptMatches, keptScores, keptInTitle);
             matches = keptMatches[..kept];
             scores = keptScores[..kept];
             inTitle = keptInTitle[..kept];
@@ -242,7 +278,7 @@ public sealed class IssuePlanner
     }
 
     /// <summary>Copies the line's matches, kept in order, but the papers in <paramref name="received"/>; returns how many stay.</summary>
-    private int WithoutReceived(PlannedLines.Line line, HashSet<long> received, Span<int> keptMatches, Span<double> keptScores, Span<bool> keptInTitle)
+    private int WithoutReceived(in PlannedLines.Line line, HashSet<long> received, Span<int> keptMatches, Span<double> keptScores, Span<bool> keptInTitle)
     {
         var matches = line.MatchPositions;
         var kept = 0;
@@ -288,19 +324,13 @@ public sealed class IssuePlanner
         return excluded;
     }
 
-    /// <summary>The line's row, -term mask and matches, worked out by the first of its readers; the query is parsed
+    /// <summary>The line's row, -term mask and matches, worked out for the first of its readers; the query is parsed
     /// then and dropped after, so a fan-out never holds every reader's parsed line at once.</summary>
-    private PlannedLines.Line LineOf(string interests)
+    private PlannedLines.Line WorkOut(string interests, PlannedLines.MatchWriter writer)
     {
-        var hash = PlannedLines.Hash(interests);
-        if (_plannedLines.TryGet(interests, hash, out var line))
-        {
-            return line;
-        }
-
         if (_parse(interests, out var error) is not { } query)
         {
-            return _plannedLines.AddUnreadable(interests, hash, error ?? "unknown error");
+            return PlannedLines.Line.Unreadable(error ?? "unknown error");
         }
 
         var papers = _matcher.PaperCount;
@@ -308,8 +338,7 @@ public sealed class IssuePlanner
         var scores = papers <= 128 ? stackalloc double[papers] : new double[papers];
         var inTitle = papers <= 128 ? stackalloc bool[papers] : new bool[papers];
         var matched = _matcher.MatchInto(query, matches, scores, inTitle);
-        var row = _lines.RowStart(query);
-        return _plannedLines.Add(interests, hash, row, SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched],
+        return writer.Write(_lines.RowStart(query), SuggestionFilter.Unsuggestible(_matcher, _similarities, query), matches[..matched],
             scores[..matched], inTitle[..matched]);
     }
 

@@ -1,29 +1,23 @@
-using System.Numerics;
-using Newsletter.Subscribers;
-
 namespace Newsletter.Digests;
 
 /// <summary>
 /// What a fan-out works out once per keyword line for every reader who typed it (by the line as stored, so a reader whose
 /// line is planned already costs no parse): where the line's row is among the lines' rows, the papers its -terms keep out
-/// of suggestions, and its keyword matches (positions and scores, best first), kept in a few large arrays; or why the line
-/// could not be read. Look-ups take no lock; adding takes one.
+/// of suggestions, and its keyword matches (positions and scores, best first); or why the line could not be read. Lines
+/// are numbered as they are reserved; a fan-out reserves its new lines on one thread, then works them out on every core,
+/// each thread writing its own lines' slots and its own chunks of matches, without a lock.
 /// </summary>
 internal sealed class PlannedLines
 {
-    private const int FirstChunkSize = 1 << 10;
-    private const int MaxChunkSize = 1 << 13;
+    private readonly Dictionary<string, int> _numbers;
+    private Line[] _lines;
 
-    private readonly Lock _adding = new();
-    private int[] _positionChunk = [];
-    private double[] _scoreChunk = [];
-    private bool[] _titleChunk = [];
-    private int _chunkUsed;
-    private Table _table;
-
-    /// <param name="expectedLines">About how many lines will be added (the table is sized for them up front).</param>
-    public PlannedLines(int expectedLines) =>
-        _table = new Table((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, 2 * expectedLines)));
+    /// <param name="expectedLines">About how many lines will be reserved (sized for them up front).</param>
+    public PlannedLines(int expectedLines)
+    {
+        _numbers = new Dictionary<string, int>(Math.Max(0, expectedLines), StringComparer.Ordinal);
+        _lines = new Line[Math.Max(16, expectedLines)];
+    }
 
     /// <summary>A line as its readers are planned: its row's start (-1: no vector), its -term mask, its matches (the
     /// papers' positions in the matcher's issue, their scores, whether a keyword is in their title); <see cref="Error"/>:
@@ -37,137 +31,75 @@ internal sealed class PlannedLines
         public ReadOnlySpan<double> MatchScores => ScoreChunk.AsSpan(MatchStart, MatchCount);
 
         public ReadOnlySpan<bool> MatchInTitle => TitleChunk.AsSpan(MatchStart, MatchCount);
+
+        public static Line Unreadable(string error) => new(-1, [], [], [], [], 0, 0) { Error = error };
     }
 
-    /// <summary>The hash <see cref="TryGet"/> and <see cref="Add"/> take: a new line is hashed once, not once per look-up.</summary>
-    public static int Hash(string text) => text.GetHashCode(StringComparison.Ordinal);
+    /// <summary>Lines reserved so far (numbers 0 to Count - 1).</summary>
+    public int Count => _numbers.Count;
 
-    public bool TryGet(string text, int hash, out Line line) => Volatile.Read(ref _table).TryGet(text, hash, out line);
-
-    /// <summary>Keeps a line that could not be read (or returns what another thread kept first).</summary>
-    public Line AddUnreadable(string text, int hash, string error)
+    /// <summary>The line's number, reserving the next one for a line not seen yet (<paramref name="added"/>: true; the
+    /// caller then <see cref="Set"/>s it). Not thread-safe: one thread reserves, and no thread plans meanwhile.</summary>
+    public int Reserve(string text, out bool added)
     {
-        lock (_adding)
+        ref var number = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_numbers, text, out var exists);
+        added = !exists;
+        if (added)
         {
-            return _table.TryGet(text, hash, out var known) ? known : Keep(text, hash, new Line(-1, [], [], [], [], 0, 0) { Error = error });
+            number = _numbers.Count - 1;
+            if (number == _lines.Length)
+            {
+                Array.Resize(ref _lines, 2 * _lines.Length);
+            }
         }
+
+        return number;
     }
 
-    /// <summary>Keeps the line (or returns the one another thread kept first); the matches are copied.</summary>
-    public Line Add(string text, int hash, int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores,
-        ReadOnlySpan<bool> matchInTitle)
+    /// <summary>The number of a reserved line, or -1.</summary>
+    public int NumberOf(string text) => _numbers.TryGetValue(text, out var number) ? number : -1;
+
+    /// <summary>Keeps a reserved line; threads may set different lines at once.</summary>
+    public void Set(int number, Line line) => _lines[number] = line;
+
+    public ref readonly Line this[int number] => ref _lines[number];
+
+    /// <summary>
+    /// Copies the matches of the lines one thread works out into chunks of its own, from small (a re-send plans one reader)
+    /// to a size that stays off the large object heap.
+    /// </summary>
+    public sealed class MatchWriter
     {
-        lock (_adding)
+        private const int FirstChunkSize = 1 << 10;
+        private const int MaxChunkSize = 1 << 13;
+
+        private int[] _positionChunk = [];
+        private double[] _scoreChunk = [];
+        private bool[] _titleChunk = [];
+        private int _used;
+
+        public Line Write(int row, bool[] unsuggestible, ReadOnlySpan<int> matchPositions, ReadOnlySpan<double> matchScores, ReadOnlySpan<bool> matchInTitle)
         {
-            if (_table.TryGet(text, hash, out var known))
+            if (matchPositions.IsEmpty)
             {
-                return known;
+                return new Line(row, unsuggestible, [], [], [], 0, 0);
             }
 
-            int[] positions = [];
-            double[] scores = [];
-            bool[] titles = [];
-            var start = 0;
-            if (matchPositions.Length > 0)
+            if (_used + matchPositions.Length > _positionChunk.Length)
             {
-                if (_chunkUsed + matchPositions.Length > _positionChunk.Length)
-                {
-                    // Chunks grow from small (a re-send plans one reader) to a size that stays off the large object heap.
-                    var size = Math.Max(matchPositions.Length, Math.Clamp(2 * _positionChunk.Length, FirstChunkSize, MaxChunkSize));
-                    _positionChunk = new int[size];
-                    _scoreChunk = new double[size];
-                    _titleChunk = new bool[size];
-                    _chunkUsed = 0;
-                }
-
-                positions = _positionChunk;
-                scores = _scoreChunk;
-                titles = _titleChunk;
-                start = _chunkUsed;
-                matchPositions.CopyTo(positions.AsSpan(start));
-                matchScores.CopyTo(scores.AsSpan(start));
-                matchInTitle.CopyTo(titles.AsSpan(start));
-                _chunkUsed += matchPositions.Length;
+                var size = Math.Max(matchPositions.Length, Math.Clamp(2 * _positionChunk.Length, FirstChunkSize, MaxChunkSize));
+                _positionChunk = new int[size];
+                _scoreChunk = new double[size];
+                _titleChunk = new bool[size];
+                _used = 0;
             }
 
-            return Keep(text, hash, new Line(row, unsuggestible, positions, scores, titles, start, matchPositions.Length));
-        }
-    }
-
-    /// <summary>Adds a line no thread has kept yet; the caller holds the lock and has looked.</summary>
-    private Line Keep(string text, int hash, Line line)
-    {
-        if (!_table.TryAdd(text, hash, line))
-        {
-            // Full: a table twice the size takes every line, then replaces the old one for readers.
-            var larger = _table.Grow();
-            larger.TryAdd(text, hash, line);
-            Volatile.Write(ref _table, larger);
-        }
-
-        return line;
-    }
-
-    /// <summary>Open addressing, filled to half at most; an entry's value is written before its key.</summary>
-    private sealed class Table(int capacity)
-    {
-        private readonly string?[] _keys = new string?[capacity];
-        private readonly Line[] _values = new Line[capacity];
-        private int _count;
-
-        public bool TryGet(string text, int hash, out Line line)
-        {
-            var mask = _keys.Length - 1;
-            for (var i = hash & mask; ; i = (i + 1) & mask)
-            {
-                var key = Volatile.Read(ref _keys[i]);
-                if (string.Equals(key, text, StringComparison.Ordinal))
-                {
-                    line = _values[i];
-                    return true;
-                }
-
-                if (key is null)
-                {
-                    line = default;
-                    return false;
-                }
-            }
-        }
-
-        /// <summary>False when the table is half full (the caller grows it).</summary>
-        public bool TryAdd(string text, int hash, Line line)
-        {
-            if (2 * (_count + 1) > _keys.Length)
-            {
-                return false;
-            }
-
-            var mask = _keys.Length - 1;
-            var i = hash & mask;
-            while (_keys[i] is not null)
-            {
-                i = (i + 1) & mask;
-            }
-
-            _values[i] = line;
-            Volatile.Write(ref _keys[i], text);
-            _count++;
-            return true;
-        }
-
-        public Table Grow()
-        {
-            var larger = new Table(2 * _keys.Length);
-            for (var i = 0; i < _keys.Length; i++)
-            {
-                if (_keys[i] is { } key)
-                {
-                    larger.TryAdd(key, Hash(key), _values[i]);
-                }
-            }
-
-            return larger;
+            var start = _used;
+            matchPositions.CopyTo(_positionChunk.AsSpan(start));
+            matchScores.CopyTo(_scoreChunk.AsSpan(start));
+            matchInTitle.CopyTo(_titleChunk.AsSpan(start));
+            _used += matchPositions.Length;
+            return new Line(row, unsuggestible, _positionChunk, _scoreChunk, _titleChunk, start, matchPositions.Length);
         }
     }
 }

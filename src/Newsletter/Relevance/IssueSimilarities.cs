@@ -158,7 +158,9 @@ public sealed class IssueSimilarities
         {
             return;
         }
-        Parallel.ForEach(Partitioner.Create(0, vectors.Count, 512), range =>
+        // One thread per core: more (the pool may have them) only take turns on the cores and each other's caches.
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        Parallel.ForEach(Partitioner.Create(0, vectors.Count, 512), parallel, range =>
         {
             // A line's cosines cover the reference papers too (RowWidth): computed here, standardised, then cut to the issue's.
             var first = new float[_width];

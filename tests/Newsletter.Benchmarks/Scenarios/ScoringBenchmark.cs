@@ -243,6 +243,8 @@ public static class ScoringBenchmark
             });
     }
 
+    private static readonly Dictionary<long, HashSet<long>> NoneReceived = [];
+
     private static PlanRecipient Recipient(int s, string line) => new(1 + s, line, 5, NoRepeats: false);
 
     /// <summary>A hash of every plan in order (FNV-1a over its fields), the same from run to run: equal fingerprints
@@ -318,13 +320,10 @@ public static class ScoringBenchmark
         var clock = Stopwatch.StartNew();
         var planner = NewPlanner(papers, issueVectors, lineVectors, votes, parse);
         var prepared = clock.Elapsed.TotalMilliseconds;
-        // As PlanAll does, the lines first, here on this thread.
-        planner.PlanLines(readers, new ParallelOptions { MaxDegreeOfParallelism = 1 });
-        var scratch = new IssuePlanner.PlanningScratch();
         long shown = 0, suggested = 0, hidden = 0;
-        foreach (var reader in readers)
+        // PlanAll as the fan-out runs it (its lines first, then its readers a chunk at a time), here on this thread.
+        foreach (var plan in planner.PlanAll(readers, NoneReceived, new ParallelOptions { MaxDegreeOfParallelism = 1 }))
         {
-            var plan = planner.Plan(reader, null, scratch);
             shown += plan.PaperIds.Length;
             suggested += plan.SuggestedIds.Length;
             hidden += plan.HiddenIds.Length;

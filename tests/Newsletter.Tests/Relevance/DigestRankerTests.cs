@@ -79,6 +79,41 @@ public class DigestRankerTests
     }
 
     [Fact]
+    public void PlanAll_ThousandsOfLinesInNoOrder_EachReaderGetsTheirOwnLinesPlan()
+    {
+        // More lines than one thread takes at a time (1,024), and readers in two chunks.
+        string[] topics = ["video", "speech", "\"video generation\"", "protein OR weather", "diffusion -medical"];
+        var random = new Random(7);
+        var readers = Enumerable.Range(0, IssuePlanner.ChunkSize + 2000)
+            .Select(i => new PlanRecipient(1 + i, $"{topics[i % topics.Length]} -unrelated{i % 2500}", 5, NoRepeats: false))
+            .OrderBy(_ => random.Next()).ToArray();
+        var lines = topics.ToDictionary(topic => TextEmbedder.InterestsText(InterestQuery.Parse(topic)), _ => VideoGenerationLine);
+        foreach (var reader in readers)
+        {
+            lines[TextEmbedder.InterestsText(InterestQuery.Parse(reader.Interests))] = reader.SubscriberId % 3 == 0 ? Vector(4) : VideoGenerationLine;
+        }
+        var votes = new Dictionary<long, ProfileVotes> { [10] = new([Vote(1, false) with { Slot = 0 }]) };
+
+        var plans = Planner(lines, votes).PlanAll(readers, new Dictionary<long, HashSet<long>>()).ToList();
+
+        var oneByOne = Planner(lines, votes);
+        var scratch = new IssuePlanner.PlanningScratch();
+        Assert.Equal(readers.Select(r => r.SubscriberId), plans.Select(p => p.SubscriberId));
+        for (var r = 0; r < readers.Length; r++)
+        {
+            var expected = oneByOne.Plan(readers[r], null, scratch);
+            Assert.Equal(expected.PaperIds, plans[r].PaperIds);
+            Assert.Equal(expected.SuggestedIds, plans[r].SuggestedIds);
+            Assert.Equal(expected.HiddenIds, plans[r].HiddenIds);
+            Assert.Equal(expected.Reasons, plans[r].Reasons);
+        }
+
+        Assert.Contains(plans, plan => plan.SuggestedIds.Length > 0);
+        Assert.Contains(plans, plan => plan.PaperIds.Contains(4L));
+        Assert.Contains(plans, plan => plan.PaperIds.Contains(1L));
+    }
+
+    [Fact]
     public void PlanAll_ALineThatNoLongerParses_TellsTheLedgerWhyAndPlansTheOtherReaders()
     {
         var query = InterestQuery.Parse("\"video generation\"");
