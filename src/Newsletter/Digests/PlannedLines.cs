@@ -56,9 +56,6 @@ internal sealed class PlannedLines
         return number;
     }
 
-    /// <summary>The number of a reserved line, or -1.</summary>
-    public int NumberOf(string text) => _numbers.TryGetValue(text, out var number) ? number : -1;
-
     /// <summary>Keeps a reserved line; threads may set different lines at once.</summary>
     public void Set(int number, Line line) => _lines[number] = line;
 

@@ -199,7 +199,7 @@ public static class ScoringBenchmark
         }
         var inChunks = new PlansFingerprint();
         var readers = lines.Select((line, s) => Recipient(s, line)).ToArray();
-        foreach (var plan in NewPlanner(papers, issueVectors, lineVectors, votes, parse).PlanAll(readers, new Dictionary<long, HashSet<long>>()))
+        foreach (var plan in NewPlanner(papers, issueVectors, lineVectors, votes, parse).PlanAll(readers, NoneReceived))
         {
             inChunks.Add(plan);
         }
@@ -346,7 +346,7 @@ public static class ScoringBenchmark
     {
         var planner = NewPlanner(papers, issueVectors, lineVectors, votes, parse);
         var readers = order.Select(s => Recipient(s, lines[s])).ToArray();
-        foreach (var plan in planner.PlanAll(readers, new Dictionary<long, HashSet<long>>()))
+        foreach (var plan in planner.PlanAll(readers, NoneReceived))
         {
             _ = plan;
         }
